@@ -1,0 +1,335 @@
+"""Command line interface: ``python -m embedding_core {train,predict,embed,info,lift,...}``.
+
+The commands, their options and their outputs are a contract other tools script
+against: add options, never rename. Bad arguments or data give one line on stderr
+and exit code 2; set ``EMBEDDING_CORE_DEBUG=1`` to see a traceback for real bugs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from embedding_core.errors import DataError, EmbeddingCoreError
+
+__all__ = ["main", "build_parser"]
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _columns(text: str) -> tuple[str, ...]:
+    cols = tuple(c.strip() for c in text.split(",") if c.strip())
+    if not cols:
+        raise argparse.ArgumentTypeError("expected a comma-separated list of column names")
+    return cols
+
+
+def _add_roles(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, help="CSV file (gzip, ; tab | separators accepted)")
+    p.add_argument("--categorical", required=True, type=_columns, help="A,B,C")
+    p.add_argument("--numeric", type=_columns, default=(), help="X,Y (optional)")
+    p.add_argument("--target", required=True)
+    p.add_argument("--task", choices=("auto", "binary", "regression", "multiclass"), default="auto")
+    p.add_argument("--max-rows", type=int, default=None, help="read at most this many rows")
+
+
+def _add_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--embedding-dim", type=int, default=None, help="vector size k (default 8)")
+    p.add_argument("--epochs", type=int, default=None, help="max epochs (early stopping)")
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--learning-rate", type=float, default=None)
+    p.add_argument("--dropout", type=float, default=None)
+    p.add_argument("--l2", type=float, default=None, help="L2 penalty on embeddings")
+    p.add_argument("--min-count", type=int, default=None, help="rarer categories -> unknown")
+    p.add_argument("--patience", type=int, default=None, help="early-stopping patience")
+    p.add_argument("--hidden-units", type=str, default=None, help="e.g. 256,128,64")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m embedding_core``."""
+    parser = _Parser(
+        prog="python -m embedding_core",
+        description="Learn, inspect and reuse DeepFM embeddings of categorical columns.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("train", help="train DeepFM and save the run to a directory")
+    _add_roles(p)
+    _add_config(p)
+    p.add_argument("--out", required=True, help="output directory (created)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+    p = sub.add_parser("predict", help="predict with a saved run")
+    p.add_argument("--model", required=True, help="directory written by `train`")
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True, help="CSV: the input rows plus `prediction`")
+
+    p = sub.add_parser("embed", help="replace categorical columns by their vectors")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True, help="CSV with <column>_emb_<i> columns")
+
+    p = sub.add_parser("info", help="show fields, vocabulary sizes, task and metrics")
+    p.add_argument("--model", required=True)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("lift", help="do embeddings improve plain models? (no leakage)")
+    _add_roles(p)
+    p.add_argument("--folds", type=int, default=None, help="k-fold CV (default: holdout)")
+    p.add_argument("--models", type=_columns, default=("logistic", "hgb", "knn", "rf"))
+    p.add_argument("--epochs", type=int, default=None, help="max DeepFM epochs per fit")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="JSON file (the lift contract)")
+    p.add_argument("--quiet", action="store_true")
+
+    p = sub.add_parser("profile", help="profile a CSV's columns and suggest roles")
+    p.add_argument("--data", required=True)
+    p.add_argument("--max-rows", type=int, default=None)
+
+    p = sub.add_parser("export", help="export embeddings (Projector TSV, Parquet)")
+    p.add_argument("--model", required=True)
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--format", choices=("projector", "parquet"), default="projector")
+    return parser
+
+
+def _read(path: str, max_rows: int | None = None) -> Any:
+    from embedding_core.csv_reader import read_csv
+
+    if not Path(path).is_file():
+        raise DataError(f"Cannot read {path}: no such file.")
+    return read_csv(path, max_rows=max_rows)
+
+
+def _roles(args: argparse.Namespace) -> Any:
+    from embedding_core.roles import Roles
+
+    task = None if args.task == "auto" else args.task
+    return Roles(categorical=args.categorical, numeric=args.numeric, target=args.target, task=task)
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from embedding_core.config import TrainConfig
+
+    changes: dict[str, Any] = {"seed": args.seed}
+    for arg, name in [
+        ("embedding_dim", "embedding_dim"),
+        ("epochs", "epochs"),
+        ("batch_size", "batch_size"),
+        ("learning_rate", "learning_rate"),
+        ("dropout", "dropout"),
+        ("l2", "l2_embedding"),
+        ("min_count", "min_count"),
+        ("patience", "patience"),
+    ]:
+        value = getattr(args, arg, None)
+        if value is not None:
+            changes[name] = value
+    if getattr(args, "hidden_units", None):
+        changes["hidden_units"] = tuple(int(u) for u in args.hidden_units.split(","))
+    try:
+        return TrainConfig().replace(**changes)
+    except ValueError as e:
+        raise DataError(str(e)) from None
+
+
+class _ProgressPrinter:
+    """A one-line progress bar on a terminal; one line per epoch otherwise."""
+
+    def __init__(self, stream: TextIO, quiet: bool = False) -> None:
+        self.stream = stream
+        self.quiet = quiet
+        self.tty = stream.isatty()
+        self.started = time.perf_counter()
+
+    def __call__(self, p: Any) -> None:
+        if self.quiet:
+            return
+        logs = " ".join(f"{k} {v:.4f}" for k, v in sorted(p.logs.items()) if _is_number(v))
+        if p.kind == "batch" and self.tty and p.batches:
+            done = (p.epoch - 1 + p.batch / p.batches) / max(p.epochs, 1)
+            bar = "#" * int(30 * done)
+            self.stream.write(f"\repoch {p.epoch}/{p.epochs} [{bar:<30}] {done:4.0%} {logs}")
+            self.stream.flush()
+        elif p.kind == "epoch":
+            elapsed = time.perf_counter() - self.started
+            prefix = "\r" if self.tty else ""
+            self.stream.write(f"{prefix}epoch {p.epoch}/{p.epochs} {elapsed:6.1f}s {logs}\n")
+            self.stream.flush()
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    frame = _read(args.data, args.max_rows)
+    roles, config = _roles(args), _config(args)
+    from embedding_core.train import train
+
+    run = train(frame, roles, config, on_progress=_ProgressPrinter(sys.stderr, args.quiet))
+    run.save(args.out)
+    summary = {k: v for k, v in run.metrics.items() if k.startswith("valid_")}
+    print(json.dumps({"out": str(args.out), "task": run.roles.task, **summary}))
+    return 0
+
+
+def _load_run(path: str) -> Any:
+    from embedding_core.run import TrainedRun
+
+    return TrainedRun.load(path)
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    run = _load_run(args.model)
+    frame = _read(args.data)
+    out = frame.copy()
+    pred = run.predict(frame)
+    if pred.ndim == 2:
+        classes = run.features.classes_
+        for j, label in enumerate(classes):
+            out[f"proba_{label}"] = pred[:, j]
+        out["prediction"] = [classes[i] for i in pred.argmax(axis=1)]
+    else:
+        out["prediction"] = pred
+    out.to_csv(args.out, index=False)
+    return 0
+
+
+def _cmd_embed(args: argparse.Namespace) -> int:
+    run = _load_run(args.model)
+    run.embed(_read(args.data)).to_csv(args.out, index=False)
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    run = _load_run(args.model)
+    fields = {f: run.features.encoders_[f].size for f in run.roles.categorical}
+    info = {
+        "task": run.roles.task,
+        "target": run.roles.target,
+        "categorical": fields,
+        "numeric": list(run.roles.numeric),
+        "embedding_dim": run.config.embedding_dim,
+        "metrics": run.metrics,
+    }
+    if args.json:
+        print(json.dumps(info, indent=2, default=str))
+        return 0
+    print(f"task:          {info['task']} (target: {info['target']})")
+    print(f"embedding dim: {info['embedding_dim']}")
+    print("fields (vocabulary size incl. reserved rows):")
+    for f, n in fields.items():
+        print(f"  {f}: {n}")
+    if info["numeric"]:
+        print(f"numeric:       {', '.join(info['numeric'])}")
+    print("metrics:")
+    for k, v in run.metrics.items():
+        print(f"  {k}: {v:.4f}" if isinstance(v, float) else f"  {k}: {v}")
+    return 0
+
+
+def _cmd_lift(args: argparse.Namespace) -> int:
+    frame = _read(args.data, args.max_rows)
+    from embedding_core.config import TrainConfig
+    from embedding_core.lift import run_lift
+
+    if args.folds is not None and args.folds < 2:
+        raise DataError(f"--folds must be at least 2 (got {args.folds}); omit it for holdout.")
+    config = TrainConfig(seed=args.seed)
+    if args.epochs is not None:
+        config = config.replace(epochs=args.epochs)
+
+    def progress(p: Any) -> None:
+        if not args.quiet:
+            print(f"lift: {getattr(p, 'message', p)}", file=sys.stderr, flush=True)
+
+    result = run_lift(
+        frame,
+        _roles(args),
+        folds=args.folds,
+        models=args.models,
+        config=config,
+        seed=args.seed,
+        on_progress=progress,
+    )
+    Path(args.out).write_text(json.dumps(result.to_json_dict(), indent=2))
+    for sentence in result.to_json_dict().get("verdicts", []):
+        print(sentence)
+    return 0
+
+
+def _cmd_profile(args: argparse.Namespace) -> int:
+    from embedding_core.profile import profile_columns, suggest_roles
+
+    frame = _read(args.data, args.max_rows)
+    profile = profile_columns(frame)
+    print(profile.to_string(index=False))
+    roles = suggest_roles(frame, profile)
+    if roles is not None:
+        print(f"\nsuggested: --categorical {','.join(roles.categorical)}", end="")
+        if roles.numeric:
+            print(f" --numeric {','.join(roles.numeric)}", end="")
+        print(f" --target {roles.target}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from embedding_core import export
+
+    run = _load_run(args.model)
+    tables = {f: run.embeddings(f) for f in run.fields}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.format == "projector":
+        export.write_projector_files(tables, out)
+    else:
+        export.tables_to_parquet(tables, out / "embeddings.parquet")
+    print(str(out))
+    return 0
+
+
+_COMMANDS = {
+    "train": _cmd_train,
+    "predict": _cmd_predict,
+    "embed": _cmd_embed,
+    "info": _cmd_info,
+    "lift": _cmd_lift,
+    "profile": _cmd_profile,
+    "export": _cmd_export,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except EmbeddingCoreError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except OSError as e:
+        print(f"error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as e:  # a bug: still one line, unless debugging
+        if os.environ.get("EMBEDDING_CORE_DEBUG"):
+            raise
+        print(f"error: unexpected {type(e).__name__}: {e}", file=sys.stderr)
+        return 1

@@ -1,0 +1,87 @@
+"""Training configuration: one frozen dataclass with defaults that work without tuning."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+__all__ = ["TrainConfig"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters of a DeepFM training run.
+
+    Parameters
+    ----------
+    embedding_dim : int, default=8
+        Size k of every category vector (shared by the FM and the deep part).
+    hidden_units : tuple of int, default=(256, 128, 64)
+        Layer sizes of the deep part's MLP.
+    dropout : float, default=0.1
+        Dropout rate after each hidden layer.
+    l2_embedding : float, default=1e-6
+        L2 penalty on embedding rows (per row used in a batch).
+    learning_rate : float, default=1e-3
+        Adam learning rate.
+    batch_size : int, default=1024
+    epochs : int, default=20
+        Maximum number of epochs; early stopping usually ends sooner.
+    patience : int, default=2
+        Epochs without validation-loss improvement before stopping (best weights kept).
+    valid_fraction : float, default=0.2
+        Share of the training rows held out for validation and early stopping.
+    min_count : int, default=2
+        Categories seen fewer times in training share the unknown vector.
+    seed : int, default=0
+        Seeds the split, the weight initialisation and the batch order.
+    """
+
+    embedding_dim: int = 8
+    hidden_units: tuple[int, ...] = (256, 128, 64)
+    dropout: float = 0.1
+    l2_embedding: float = 1e-6
+    learning_rate: float = 1e-3
+    batch_size: int = 1024
+    epochs: int = 20
+    patience: int = 2
+    valid_fraction: float = 0.2
+    min_count: int = 2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden_units", tuple(int(u) for u in self.hidden_units))
+        checks = [
+            ("embedding_dim", self.embedding_dim >= 1, "> 0"),
+            ("batch_size", self.batch_size >= 1, "> 0"),
+            ("epochs", self.epochs >= 1, ">= 1"),
+            ("patience", self.patience >= 0, ">= 0"),
+            ("min_count", self.min_count >= 1, ">= 1"),
+            ("learning_rate", self.learning_rate > 0, "> 0"),
+            ("l2_embedding", self.l2_embedding >= 0, ">= 0"),
+            ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
+            ("valid_fraction", 0 < self.valid_fraction < 1, "in (0, 1)"),
+        ]
+        for name, ok, rule in checks:
+            if not ok:
+                raise ValueError(f"Expected {name} {rule}. Received: {name}={getattr(self, name)}")
+        if any(u < 1 for u in self.hidden_units):
+            raise ValueError(
+                f"Expected hidden_units all > 0. Received: hidden_units={self.hidden_units}"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready representation."""
+        d = asdict(self)
+        d["hidden_units"] = list(self.hidden_units)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        """Inverse of ``to_dict``; unknown keys are ignored (forward compatibility)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with some fields changed (validated again)."""
+        return TrainConfig.from_dict({**self.to_dict(), **changes})
