@@ -92,7 +92,7 @@ class CategoryEncoder:
         """Map values to indices (int32); unseen and rare values give 0."""
         labels = _as_labels(values)
         missing = labels.isna().to_numpy()
-        idx = labels.map(self.index_).fillna(UNKNOWN_INDEX).to_numpy(dtype=np.int64)
+        idx = labels.map(self.index_).fillna(UNKNOWN_INDEX).to_numpy(dtype=np.int64, copy=True)
         if self.missing_index_ is not None:
             idx[missing] = self.missing_index_
         else:

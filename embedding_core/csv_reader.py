@@ -1,0 +1,330 @@
+"""Read a user's CSV into a frame of strings, or say clearly why it cannot be read.
+
+Every column comes back as text (pandas ``str`` dtype), so IDs and zip codes keep
+their leading zeros and nothing is guessed at read time; only empty cells become
+missing (``NaN``). Deciding which columns are numbers is the job of the profile and
+of the validation step.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zlib
+from pathlib import Path
+from typing import BinaryIO
+
+import pandas as pd
+
+from embedding_core.errors import DataError
+
+__all__ = ["read_csv", "DELIMITERS", "DEFAULT_MAX_BYTES"]
+
+DEFAULT_MAX_BYTES = 200_000_000
+DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_GZIP_MAGIC = b"\x1f\x8b"
+_SNIFF_CHARS = 64_000
+_SNIFF_ROWS = 50
+# Signatures of files people upload by mistake, with a hint of what they are.
+_KNOWN_BINARY = (
+    (b"PK\x03\x04", "a ZIP archive or an Excel workbook (.xlsx); save the sheet as CSV first"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls); save the sheet as CSV first"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PAR1", "a Parquet file"),
+    (b"SQLite format 3", "an SQLite database"),
+    (b"BZh", "a bzip2 archive; unpack it first"),
+    (b"\xfd7zXZ", "an xz archive; unpack it first"),
+    (b"7z\xbc\xaf", "a 7-Zip archive; unpack it first"),
+)
+
+
+def read_csv(
+    source: str | Path | bytes | BinaryIO,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_rows: int | None = None,
+    name: str | None = None,
+) -> pd.DataFrame:
+    """Read a CSV file into a frame whose columns are all strings.
+
+    Parameters
+    ----------
+    source : str, Path, bytes or binary file-like
+        A path, the raw bytes, or an open binary file (for example Streamlit's
+        ``UploadedFile``). Gzip-compressed content is recognised by its magic bytes.
+    max_bytes : int, default=200_000_000
+        Largest accepted size in bytes, measured after decompression.
+    max_rows : int or None, default=None
+        Largest accepted number of data rows; ``None`` means no limit.
+    name : str or None, default=None
+        File name used in messages; taken from the path or the file object if not given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per header field (names stripped of surrounding whitespace), all of
+        pandas ``str`` dtype, empty cells as ``NaN``. Rows that are entirely empty are
+        dropped.
+
+    Raises
+    ------
+    DataError
+        The file is empty, has a header but no rows, is not text (an image, a workbook,
+        random bytes), has duplicate column names, has a row with more fields than the
+        header, or is above the size or row limit.
+
+    Examples
+    --------
+    >>> df = read_csv(b"zip;city\\n01234;Nancy\\n")
+    >>> df["zip"].tolist()
+    ['01234']
+    """
+    label = _display_name(source, name)
+    raw = _read_bytes(source, max_bytes, label)
+    if raw[:2] == _GZIP_MAGIC:
+        raw = _gunzip(raw, max_bytes, label)
+    if not raw.removeprefix(codecs.BOM_UTF8).strip(b" \t\r\n"):
+        raise _empty_error(label)
+    _reject_binary(raw, label)
+    text = _decode(raw, label)
+    if not text.strip():
+        raise _empty_error(label)
+    delimiter = _sniff_delimiter(text)
+    return _parse(text, delimiter, max_rows, label)
+
+
+def _display_name(source: object, name: str | None) -> str:
+    if name:
+        return f"'{name}'"
+    if isinstance(source, (str, Path)):
+        return f"'{Path(source).name}'"
+    file_name = getattr(source, "name", None)
+    if isinstance(file_name, str) and file_name:
+        return f"'{Path(file_name).name}'"
+    return "the file"
+
+
+def _cap(label: str) -> str:
+    return label[:1].upper() + label[1:]
+
+
+def _empty_error(label: str) -> DataError:
+    return DataError(f"{_cap(label)} is empty: choose a CSV file with a header row and data rows.")
+
+
+def _binary_error(label: str) -> DataError:
+    return DataError(f"{_cap(label)} is not a text file (it contains binary data): choose a CSV.")
+
+
+def _too_big(label: str, max_bytes: int, unpacked: bool = False) -> DataError:
+    where = " once unpacked" if unpacked else ""
+    return DataError(
+        f"{_cap(label)} is larger than the {_human_size(max_bytes)} limit{where}: "
+        "upload a sample of its rows or raise the size limit."
+    )
+
+
+def _human_size(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:g} MB"
+    if n >= 1_000:
+        return f"{n / 1_000:g} kB"
+    return f"{n} bytes"
+
+
+def _read_bytes(source: str | Path | bytes | BinaryIO, max_bytes: int, label: str) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    elif isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise DataError(f"{_cap(label)} was not found: check the path ({path}).")
+        if path.stat().st_size > max_bytes:  # even packed it is over the limit
+            raise _too_big(label, max_bytes)
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    elif hasattr(source, "read"):
+        if hasattr(source, "seek"):
+            try:
+                source.seek(0)
+            except (OSError, ValueError):
+                pass
+        data = source.read(max_bytes + 1)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+    else:
+        raise TypeError(
+            f"Expected a path, bytes or a binary file object. Received: {type(source).__name__}"
+        )
+    if len(data) > max_bytes:
+        raise _too_big(label, max_bytes)
+    return data
+
+
+def _gunzip(raw: bytes, max_bytes: int, label: str) -> bytes:
+    decoder = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    parts: list[bytes] = []
+    size = 0
+    data = raw
+    try:
+        while data:
+            chunk = decoder.decompress(data, max_bytes + 1 - size)
+            parts.append(chunk)
+            size += len(chunk)
+            if size > max_bytes:
+                raise _too_big(label, max_bytes, unpacked=True)
+            if decoder.unconsumed_tail:
+                data = decoder.unconsumed_tail
+            elif decoder.eof and decoder.unused_data[:2] == _GZIP_MAGIC:
+                # Concatenated gzip members (what `cat a.gz b.gz` produces).
+                data = decoder.unused_data
+                decoder = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            else:
+                break
+    except zlib.error as exc:
+        raise DataError(
+            f"{_cap(label)} looks gzip-compressed but cannot be unpacked ({exc}): "
+            "check that the download finished."
+        ) from exc
+    if not decoder.eof:
+        raise DataError(
+            f"{_cap(label)} looks gzip-compressed but is cut short: "
+            "check that the download finished."
+        )
+    return b"".join(parts)
+
+
+def _reject_binary(raw: bytes, label: str) -> None:
+    head = raw[:4096]
+    for magic, what in _KNOWN_BINARY:
+        if head.startswith(magic):
+            raise DataError(f"{_cap(label)} is not a CSV file; it looks like {what}.")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return  # UTF-16 text (Excel's "Unicode text"): NUL bytes are expected.
+    if b"\x00" in head:
+        raise _binary_error(label)
+    # Control characters other than tab, newline, carriage return and form feed are
+    # almost never in CSV text but are frequent in random or binary content.
+    controls = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
+    if controls > max(8, len(head) // 50):
+        raise _binary_error(label)
+
+
+def _decode(raw: bytes, label: str) -> str:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{_cap(label)} starts like UTF-16 text but cannot be decoded: "
+                "save it as UTF-8 CSV."
+            ) from exc
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes any byte string")  # pragma: no cover
+
+
+def _sniff_delimiter(text: str) -> str:
+    """Pick the candidate delimiter that splits the first rows most consistently."""
+    sample = text[:_SNIFF_CHARS]
+    if len(text) > _SNIFF_CHARS and "\n" in sample:
+        sample = sample[: sample.rindex("\n")]  # do not judge a row cut in half
+    sample = sample.replace("\r\n", "\n").replace("\r", "\n")  # old Mac files end lines in \r
+    best, best_score = ",", (0.0, 0)
+    for delimiter in DELIMITERS:
+        rows = []
+        reader = csv.reader(io.StringIO(sample), delimiter=delimiter)
+        try:
+            for row in reader:
+                if row:
+                    rows.append(len(row))
+                if len(rows) >= _SNIFF_ROWS:
+                    break
+        except csv.Error:
+            continue
+        if not rows or rows[0] < 2:
+            continue
+        consistency = sum(n == rows[0] for n in rows) / len(rows)
+        score = (consistency, rows[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+_FIELDS_ERROR = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_QUOTE_ERROR = re.compile(r"EOF inside string starting at row (\d+)")
+
+
+def _parse(text: str, delimiter: str, max_rows: int | None, label: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=True,
+            nrows=None if max_rows is None else max_rows + 2,
+            engine="c",
+        )
+    except pd.errors.EmptyDataError as exc:
+        raise _empty_error(label) from exc
+    except pd.errors.ParserError as exc:
+        match = _FIELDS_ERROR.search(str(exc))
+        if match:
+            expected, line, seen = match.groups()
+            raise DataError(
+                f"Line {line} of {label} has {seen} fields but the header has {expected} "
+                f"(read as {_DELIMITER_NAMES[delimiter]}-separated): check the delimiter "
+                "and that text containing the delimiter is in double quotes."
+            ) from exc
+        match = _QUOTE_ERROR.search(str(exc))
+        if match:
+            line = int(match.group(1)) + 1
+            raise DataError(
+                f'A double quote (") opened on line {line} of {label} is never closed: '
+                "check the quoting of that line."
+            ) from exc
+        raise DataError(f"{_cap(label)} could not be read as CSV ({exc}).") from exc
+
+    header = [("" if pd.isna(v) else str(v)).lstrip("\ufeff").strip() for v in frame.iloc[0]]
+    header = [h or f"column_{i + 1}" for i, h in enumerate(header)]
+    seen: dict[str, int] = {}
+    duplicates = []
+    for h in header:
+        seen[h] = seen.get(h, 0) + 1
+        if seen[h] == 2:
+            duplicates.append(h)
+    if duplicates:
+        names = ", ".join(f"'{d}'" for d in duplicates)
+        verb = "appear" if len(duplicates) > 1 else "appears"
+        raise DataError(
+            f"{_cap(label)} has duplicate column names: {names} {verb} more than once; "
+            "rename the columns so that each name is unique."
+        )
+
+    frame = frame.iloc[1:]
+    frame.columns = pd.Index(header)
+    frame = frame.dropna(how="all").reset_index(drop=True)
+    if len(frame) == 0:
+        shown = ", ".join(header[:5]) + (", ..." if len(header) > 5 else "")
+        raise DataError(
+            f"{_cap(label)} has a header row ({shown}) but no data rows: "
+            "choose a file with at least one row of data."
+        )
+    if max_rows is not None and len(frame) > max_rows:
+        raise DataError(
+            f"{_cap(label)} has more than {max_rows:,} rows, the limit: "
+            "upload a sample of the rows or raise the row limit."
+        )
+    return frame.astype("str")

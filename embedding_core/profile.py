@@ -1,0 +1,346 @@
+"""Describe each column of a frame and suggest a sensible default choice of roles.
+
+``profile_columns`` gives one row per column (what kind of values, how many distinct,
+how many missing, a few examples, a suggested role and a warning). ``suggest_roles``
+turns that into a ``Roles`` the user can start from.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from embedding_core.roles import Roles
+from embedding_core.validation import parse_distinct_numbers
+
+__all__ = [
+    "profile_columns",
+    "suggest_roles",
+    "PROFILE_COLUMNS",
+    "KINDS",
+    "SUGGESTED_ROLES",
+]
+
+PROFILE_COLUMNS: tuple[str, ...] = (
+    "column",
+    "kind",
+    "dtype",
+    "n_distinct",
+    "missing_share",
+    "examples",
+    "suggested_role",
+    "warning",
+    "id_like",
+    "constant",
+)
+KINDS: tuple[str, ...] = ("numeric", "text", "boolean", "empty")
+SUGGESTED_ROLES: tuple[str, ...] = ("categorical", "numeric", "target", "ignore")
+
+ID_LIKE_TEXT_RATIO = 0.9  # text: distinct values / filled rows at or above this is ID-like
+ID_LIKE_INTEGER_RATIO = 0.99  # whole numbers: nearly all different (amounts may be 0.9)
+ID_LIKE_MIN_ROWS = 20  # below this, every column would look ID-like
+MOSTLY_MISSING = 0.5  # warn at or above this missing share
+IGNORE_MISSING = 0.95  # suggest ignoring at or above this missing share
+SMALL_CODE_CARDINALITY = 5  # whole-number columns with this few values are taken as codes
+MAX_TARGET_CLASSES = 20
+_N_EXAMPLES = 3
+_EXAMPLE_CHARS = 30
+_PROBE = 64
+
+_BOOLEAN_PAIRS = [
+    {"0", "1"},
+    {"true", "false"},
+    {"yes", "no"},
+    {"y", "n"},
+    {"t", "f"},
+]
+# Name parts that suggest a numeric column holds codes, not quantities.
+_CODE_WORDS = frozenset(
+    {
+        "id",
+        "ids",
+        "code",
+        "codes",
+        "cd",
+        "type",
+        "zip",
+        "zipcode",
+        "postcode",
+        "postal",
+        "category",
+        "cat",
+        "group",
+        "segment",
+        "region",
+        "area",
+        "store",
+        "shop",
+        "branch",
+        "sku",
+        "product",
+        "item",
+        "dept",
+        "department",
+        "naics",
+        "sic",
+        "icd",
+        "fips",
+        "class",
+        "status",
+        "source",
+        "channel",
+        "brand",
+        "model",
+        "role",
+        "title",
+        "resource",
+        "mgr",
+        "manager",
+        "user",
+        "customer",
+        "client",
+        "account",
+        "employee",
+        "vendor",
+        "supplier",
+        "merchant",
+        "agent",
+        "company",
+        "country",
+        "city",
+        "state",
+        "county",
+        "family",
+    }
+)
+# Name parts that suggest a column is what people want to predict.
+_TARGET_WORDS = frozenset(
+    {
+        "target",
+        "label",
+        "y",
+        "class",
+        "outcome",
+        "response",
+        "responded",
+        "churn",
+        "churned",
+        "default",
+        "defaulted",
+        "fraud",
+        "fraudulent",
+        "converted",
+        "conversion",
+        "subscribed",
+        "readmitted",
+        "readmission",
+        "canceled",
+        "cancelled",
+        "bad",
+        "approved",
+        "clicked",
+        "click",
+        "purchased",
+        "survived",
+        "success",
+        "won",
+        "action",
+        "result",
+        "attrition",
+        "left",
+    }
+)
+_STRONG_TARGET_NAMES = frozenset({"target", "label", "y", "class", "outcome", "response"})
+_LEADING_ZERO = re.compile(r"^\s*[+-]?0\d")
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+def _name_words(name: str) -> set[str]:
+    """``"isFraud_flag2"`` -> ``{"is", "fraud", "flag", "2"}``."""
+    return {w.lower() for w in _WORD.findall(str(name))}
+
+
+def _examples(values: list[object]) -> str:
+    shown = []
+    for v in values[:_N_EXAMPLES]:
+        text = str(v).replace("\n", " ").replace("\r", " ")
+        if len(text) > _EXAMPLE_CHARS:
+            text = text[: _EXAMPLE_CHARS - 1] + "…"
+        shown.append(f'"{text}"' if "," in text else text)  # keep the list readable
+    return ", ".join(shown)
+
+
+def _profile_one(name: str, s: pd.Series, n_rows: int) -> dict[str, object]:
+    n_missing = int(s.isna().sum())
+    counts = s.value_counts(dropna=True, sort=False)
+    n_distinct = len(counts)
+    n_filled = n_rows - n_missing
+    uniques = counts.index.to_numpy(dtype=object)
+    kind = "text"
+    whole = False
+    if n_distinct == 0:
+        kind = "empty"
+    elif pd.api.types.is_bool_dtype(s.dtype):
+        kind = "boolean"
+    elif pd.api.types.is_numeric_dtype(s.dtype):
+        kind = "numeric"
+        numbers = uniques.astype(np.float64)
+        finite = numbers[np.isfinite(numbers)]
+        whole = bool(np.all(finite == np.round(finite)))
+    else:
+        _, bad = parse_distinct_numbers(uniques[:_PROBE])
+        if not bad.any():
+            numbers, bad = parse_distinct_numbers(uniques)
+            finite = numbers[np.isfinite(numbers)]
+            if not bad.any() and finite.size:
+                leading_zero = pd.Series(uniques, dtype="str").str.match(_LEADING_ZERO).any()
+                if not leading_zero:  # zip codes and IDs such as "00123" stay text
+                    kind = "numeric"
+                    whole = bool(np.all(finite == np.round(finite)))
+                    # "NA", "null", "?"... in a numeric column are missing values.
+                    tokens = np.isnan(numbers)
+                    if tokens.any():
+                        n_missing += int(counts.to_numpy()[tokens].sum())
+                        n_filled = n_rows - n_missing
+                        uniques = uniques[~tokens]
+                        counts = counts[~tokens]
+                        n_distinct = len(uniques)
+    if n_distinct == 2 and kind != "boolean":
+        pair = {str(v).strip().lower() for v in uniques}
+        if kind == "numeric":
+            pair = {f"{float(v):g}" for v in uniques}
+        if pair in _BOOLEAN_PAIRS:
+            kind = "boolean"
+
+    constant = n_distinct == 1
+    ratio = n_distinct / n_filled if n_filled else 0.0
+    id_like = False
+    if n_filled >= ID_LIKE_MIN_ROWS and n_distinct > 2:
+        if kind == "text":
+            id_like = ratio >= ID_LIKE_TEXT_RATIO
+        elif kind == "numeric" and whole:
+            id_like = ratio >= ID_LIKE_INTEGER_RATIO
+    missing_share = n_missing / n_rows if n_rows else 0.0
+    frequent = counts.nlargest(_N_EXAMPLES, keep="first").index.tolist()
+
+    warnings = []
+    if kind == "empty":
+        warnings.append("empty in every row")
+    elif constant:
+        warnings.append(f"same value in every row ({_examples(frequent)})")
+    if id_like:
+        warnings.append("looks like an ID (almost one distinct value per row)")
+    if kind != "empty" and missing_share >= MOSTLY_MISSING:
+        warnings.append(f"missing in {missing_share:.0%} of rows")
+
+    ignore = kind == "empty" or constant or id_like or missing_share >= IGNORE_MISSING
+    if ignore:
+        role = "ignore"
+    elif kind in ("text", "boolean"):
+        role = "categorical"
+    elif whole and (
+        n_distinct <= SMALL_CODE_CARDINALITY
+        or (bool(_name_words(name) & _CODE_WORDS) and ratio <= 0.5)
+    ):
+        role = "categorical"
+    else:
+        role = "numeric"
+    return {
+        "column": name,
+        "kind": kind,
+        "dtype": str(s.dtype),
+        "n_distinct": n_distinct,
+        "missing_share": missing_share,
+        "examples": _examples(frequent),
+        "suggested_role": role,
+        "warning": "; ".join(warnings),
+        "id_like": id_like,
+        "constant": constant,
+    }
+
+
+def _target_score(row: dict[str, object]) -> int:
+    """How likely a column is the target: 0 (not a candidate) to 3."""
+    if row["suggested_role"] == "ignore" or float(row["missing_share"]) >= MOSTLY_MISSING:
+        return 0
+    words = _name_words(str(row["column"]))
+    n_distinct = int(row["n_distinct"])
+    if n_distinct == 2:
+        return 3 if words & _TARGET_WORDS else 1
+    strong = str(row["column"]).strip().lower() in _STRONG_TARGET_NAMES
+    if strong and (row["kind"] == "numeric" or n_distinct <= MAX_TARGET_CLASSES):
+        return 2
+    return 0
+
+
+def profile_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per column describing its values and suggesting a role.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Usually the output of ``read_csv`` (all text); numeric dtypes work too.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``column``, ``kind`` ("numeric", "text", "boolean" or "empty"),
+        ``dtype``, ``n_distinct`` (missing excluded), ``missing_share`` (0 to 1),
+        ``examples`` (the most frequent values joined by ", "), ``suggested_role``
+        ("categorical", "numeric", "target" or "ignore"), ``warning`` ("" if none),
+        ``id_like`` and ``constant`` (bool). At most one column is suggested as the
+        target.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"city": ["Oslo", "Rome"] * 10, "bought": ["0", "1"] * 10})
+    >>> profile_columns(df)[["column", "suggested_role"]].to_dict("list")
+    {'column': ['city', 'bought'], 'suggested_role': ['categorical', 'target']}
+    """
+    n_rows = len(df)
+    rows = [_profile_one(str(c), df.iloc[:, i], n_rows) for i, c in enumerate(df.columns)]
+    scores = [_target_score(r) for r in rows]
+    if rows and max(scores) > 0:
+        best = max(range(len(rows)), key=lambda i: (scores[i], i))  # ties: rightmost
+        rows[best]["suggested_role"] = "target"
+    profile = pd.DataFrame(rows, columns=list(PROFILE_COLUMNS))
+    return profile.astype(
+        {
+            "n_distinct": np.int64,
+            "missing_share": np.float64,
+            "id_like": bool,
+            "constant": bool,
+        }
+    )
+
+
+def suggest_roles(df: pd.DataFrame, profile: pd.DataFrame | None = None) -> Roles | None:
+    """A default choice of roles from the column profile.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    profile : pandas.DataFrame or None
+        Output of ``profile_columns(df)``; computed when not given.
+
+    Returns
+    -------
+    Roles or None
+        The suggested target, the columns suggested as categorical and numeric, and
+        ``task=None`` (inferred at validation). ``None`` when no column looks like a
+        target or no column can be categorical.
+    """
+    if profile is None:
+        profile = profile_columns(df)
+    by_role = profile.groupby("suggested_role", sort=False)["column"].agg(list).to_dict()
+    targets = by_role.get("target", [])
+    categorical = by_role.get("categorical", [])
+    if not targets or not categorical:
+        return None
+    return Roles(
+        categorical=tuple(categorical),
+        target=targets[0],
+        numeric=tuple(by_role.get("numeric", [])),
+    )

@@ -1,0 +1,418 @@
+"""Check the user's choice of column roles and produce clean training data.
+
+``validate_roles`` is the single gate between a raw frame and the engine: every way
+a choice of columns can be unusable ends here in a ``DataError`` whose message is one
+sentence saying what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from embedding_core.errors import DataError
+from embedding_core.roles import TASKS, Roles, Task
+
+__all__ = [
+    "ValidatedData",
+    "infer_task",
+    "validate_roles",
+    "parse_numeric",
+    "parse_distinct_numbers",
+    "is_missing_token",
+    "NA_TOKENS",
+    "MAX_AUTO_CLASSES",
+    "MAX_CLASSES",
+    "MIN_ROWS",
+]
+
+MIN_ROWS = 50
+MAX_AUTO_CLASSES = 20  # inferred multiclass stops here; more distinct numbers -> regression
+MAX_CLASSES = 200  # largest number of classes accepted when the user asks for multiclass
+# Text that means "no value" in numeric columns and in the target (compared case-insensitively).
+NA_TOKENS: frozenset[str] = frozenset(
+    {"", "na", "n/a", "nan", "null", "none", "nil", "-", "?", "#n/a", "<na>", "missing"}
+)
+_SHOW_VALUES = 5
+
+
+def is_missing_token(value: object) -> bool:
+    """True for ``NaN``/``None`` and for text such as ``"NA"``, ``"null"`` or ``"?"``."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return True
+    return isinstance(value, str) and value.strip().lower() in NA_TOKENS
+
+
+def parse_distinct_numbers(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Parse distinct text values as numbers (the fast path of ``parse_numeric``).
+
+    Returns ``(numbers, bad)``: float64 numbers (``NaN`` for missing tokens and for
+    bad values) and a boolean mask of values that are neither numbers nor missing
+    tokens (infinite values count as bad).
+    """
+    values = np.asarray(values, dtype=object)
+    try:
+        numbers = values.astype(np.float64)
+    except (TypeError, ValueError):
+        numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(
+            dtype=np.float64, copy=True
+        )
+    missing = np.zeros(len(values), dtype=bool)
+    for i in np.flatnonzero(np.isnan(numbers)):  # only unparsed values can be tokens
+        missing[i] = is_missing_token(values[i])
+    bad = ~missing & ~np.isfinite(numbers)
+    return numbers, bad
+
+
+def parse_numeric(values: pd.Series) -> tuple[pd.Series, list[str]]:
+    """Convert a column to float64, collecting the values that are not numbers.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Text (as read by ``read_csv``) or an already numeric column.
+
+    Returns
+    -------
+    numbers : pandas.Series of float64
+        Same index; missing cells, missing tokens (``"NA"``, ``"null"``, ``"?"``...) and
+        bad values become ``NaN``.
+    bad_values : list of str
+        Distinct values that are neither numbers nor missing tokens, most frequent first.
+    """
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype(np.float64), []
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        numbers = values.astype(np.float64)
+        infinite = np.isinf(numbers.to_numpy())
+        bad = values[infinite].astype(str).value_counts().index.tolist()
+        return numbers.where(~infinite, np.nan), [str(v) for v in bad]
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    uniques = np.asarray(uniques, dtype=object)
+    parsed, bad_mask = parse_distinct_numbers(uniques)
+    out = np.full(len(values), np.nan)
+    present = codes >= 0
+    out[present] = parsed[codes[present]]
+    bad_values: list[str] = []
+    if bad_mask.any():
+        counts = np.bincount(codes[present], minlength=len(uniques))
+        order = np.argsort(-counts[bad_mask], kind="stable")
+        bad_values = [str(v) for v in uniques[bad_mask][order]]
+    return pd.Series(out, index=values.index, name=values.name), bad_values
+
+
+def _target_missing(target: pd.Series) -> np.ndarray:
+    missing = target.isna().to_numpy(copy=True)
+    if not (pd.api.types.is_numeric_dtype(target.dtype) or pd.api.types.is_bool_dtype(target)):
+        codes, uniques = pd.factorize(target, use_na_sentinel=True)
+        token = np.fromiter((is_missing_token(v) for v in uniques), bool, len(uniques))
+        missing |= (codes >= 0) & token[np.maximum(codes, 0)]
+    return missing
+
+
+def _quote(values: list[str], limit: int = _SHOW_VALUES) -> str:
+    shown = [repr(str(v)) for v in values[:limit]]
+    more = f" and {len(values) - limit} more" if len(values) > limit else ""
+    return ", ".join(shown) + more
+
+
+def _single_value_error(name: object, value: object) -> DataError:
+    return DataError(
+        f"The target '{name}' has a single value ({str(value)!r}) in every row, so there is "
+        "nothing to predict: choose a target with at least two different values."
+    )
+
+
+def _no_values_error(name: object) -> DataError:
+    return DataError(
+        f"The target '{name}' has no values (every row is empty): choose another target column."
+    )
+
+
+def infer_task(target: pd.Series) -> Task:
+    """Guess the learning task from the target column.
+
+    Two distinct values give ``"binary"`` (whatever the labels). Numbers with more
+    than two values give ``"regression"``, unless they are at most
+    ``MAX_AUTO_CLASSES`` whole numbers (class codes such as 1, 2, 3), which give
+    ``"multiclass"``; text with 3 to ``MAX_AUTO_CLASSES`` distinct labels gives
+    ``"multiclass"``. Missing values (including ``"NA"``-like text) are ignored.
+
+    Parameters
+    ----------
+    target : pandas.Series
+
+    Returns
+    -------
+    {"binary", "regression", "multiclass"}
+
+    Raises
+    ------
+    DataError
+        The target has no values, a single value, or too many distinct text labels.
+
+    Examples
+    --------
+    >>> infer_task(pd.Series(["yes", "no", "yes"]))
+    'binary'
+    >>> infer_task(pd.Series(["12.5", "3.1", "7.25", "0.4"]))
+    'regression'
+    """
+    name = target.name
+    present = target[~_target_missing(target)]
+    if len(present) == 0:
+        raise _no_values_error(name)
+    labels = as_category_text(present)
+    n_distinct = int(labels.nunique())
+    if n_distinct < 2:
+        raise _single_value_error(name, labels.iloc[0])
+    if n_distinct == 2:
+        return "binary"
+    numbers, bad = parse_numeric(present)
+    if not bad:
+        distinct = np.unique(numbers.to_numpy())
+        whole = bool(np.all(distinct == np.round(distinct)))
+        if whole and len(distinct) <= MAX_AUTO_CLASSES:
+            return "multiclass"
+        return "regression"
+    if n_distinct <= MAX_AUTO_CLASSES:
+        return "multiclass"
+    if len(bad) <= 3 and len(bad) * 10 <= n_distinct:
+        raise DataError(
+            f"The target '{name}' is numeric except for {_quote(bad)}: fix or empty those "
+            "cells to predict it as a number (regression)."
+        )
+    raise DataError(
+        f"The target '{name}' has {n_distinct:,} different text values, too many to infer "
+        f"classes (at most {MAX_AUTO_CLASSES}): choose a yes/no or numeric target, or set "
+        "the task to multiclass yourself."
+    )
+
+
+@dataclass
+class ValidatedData:
+    """Training data that passed ``validate_roles``.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        Only the used columns (categorical, numeric, then the target), rows with a
+        missing target dropped, index reset. Categorical columns are text with ``NaN``
+        for missing, numeric columns float64, the target as given.
+    roles : Roles
+        The roles with ``task`` resolved (never ``None``).
+    warnings : list of str
+        Things the user should know but that do not stop training.
+    dropped_rows : int
+        Rows removed because their target was missing.
+    """
+
+    frame: pd.DataFrame
+    roles: Roles
+    warnings: list[str] = field(default_factory=list)
+    dropped_rows: int = 0
+
+
+def as_category_text(values: pd.Series) -> pd.Series:
+    """A categorical column as text (pandas ``str`` dtype) with ``NaN`` for missing.
+
+    Text is kept exactly; whole floats (``3.0``, typical of integer codes that went
+    through a float column because of missing cells) are written without the ``.0``.
+    """
+    dtype = values.dtype
+    if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
+        return values
+    missing = values.isna().to_numpy()
+    if pd.api.types.is_float_dtype(dtype):
+        arr = values.to_numpy(dtype=np.float64)
+        finite = np.isfinite(arr)
+        whole = finite & (arr == np.round(arr)) & (np.abs(arr) < 2**53)
+        if whole[finite].all():
+            text = np.asarray(values.astype(object).map(str), dtype=object)
+            text[whole] = arr[whole].astype(np.int64).astype(str)
+            text[missing] = None
+            return pd.Series(text, index=values.index, name=values.name, dtype="str")
+    text = np.asarray(values.astype(object).map(str), dtype=object)
+    text[missing] = None
+    return pd.Series(text, index=values.index, name=values.name, dtype="str")
+
+
+def validate_roles(df: pd.DataFrame, roles: Roles, *, min_rows: int = MIN_ROWS) -> ValidatedData:
+    """Check a choice of column roles and return the clean training frame.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The data, typically from ``read_csv`` (all text).
+    roles : Roles
+        Chosen categorical columns, numeric columns, target and optional task.
+    min_rows : int, default=50
+        Fewest rows with a target value needed to train.
+
+    Returns
+    -------
+    ValidatedData
+
+    Raises
+    ------
+    DataError
+        With one sentence for the first problem found: unknown columns, a column
+        chosen twice, the target also chosen as a feature, no categorical column, an
+        empty or single-valued target, a numeric column with text in it, a task that
+        does not fit the target, or too few rows.
+    """
+    columns = set(df.columns)
+    used = [*roles.categorical, *roles.numeric, roles.target]
+    unknown = list(dict.fromkeys(c for c in used if c not in columns))
+    if unknown:
+        known = ", ".join(f"'{c}'" for c in list(df.columns)[:8])
+        more = ", ..." if len(df.columns) > 8 else ""
+        noun = "Columns" if len(unknown) > 1 else "Column"
+        verb = "are" if len(unknown) > 1 else "is"
+        raise DataError(
+            f"{noun} {', '.join(repr(c) for c in unknown)} {verb} not in the data; "
+            f"choose among {known}{more}."
+        )
+    repeated = sorted({str(c) for c in df.columns[df.columns.duplicated()]} & set(used))
+    if repeated:
+        raise DataError(
+            f"The data has several columns named {', '.join(map(repr, repeated))}: "
+            "rename them so that each name is unique."
+        )
+    if roles.target in roles.features:
+        raise DataError(
+            f"The target '{roles.target}' is also chosen as a feature: remove it from the "
+            "categorical and numeric columns (a model must not see the answer)."
+        )
+    seen: dict[str, str] = {}
+    for role, names in (("categorical", roles.categorical), ("numeric", roles.numeric)):
+        for c in names:
+            if c in seen:
+                where = role if seen[c] == role else f"{seen[c]} and {role}"
+                raise DataError(
+                    f"Column '{c}' is chosen twice (as {where}): give each column one role."
+                )
+            seen[c] = role
+    if not roles.categorical:
+        raise DataError(
+            "No categorical column is chosen: pick at least one column of categories "
+            "(such as a product, region or code) to learn embeddings for."
+        )
+    if roles.task is not None and roles.task not in TASKS:
+        raise DataError(
+            f"Unknown task {roles.task!r}: choose one of {', '.join(TASKS)} or leave it automatic."
+        )
+
+    warnings: list[str] = []
+    target = df[roles.target]
+    missing = _target_missing(target)
+    n_missing = int(missing.sum())
+    if n_missing == len(df):
+        raise DataError(
+            f"The target '{roles.target}' has no values (every row is empty): "
+            "choose another target column."
+        )
+    keep = ~missing
+    if n_missing:
+        warnings.append(
+            f"{n_missing:,} of {len(df):,} rows have no value for the target "
+            f"'{roles.target}' and were left out."
+        )
+
+    frame = df.loc[keep, list(dict.fromkeys(used))].reset_index(drop=True)
+    target = frame[roles.target]
+    task = _resolve_task(target, roles.task)
+
+    for c in roles.numeric:
+        numbers, bad = parse_numeric(frame[c])
+        if bad:
+            raise DataError(
+                f"The numeric column '{c}' contains values that are not numbers "
+                f"({_quote(bad)}): fix them, or use '{c}' as a categorical column instead."
+            )
+        if numbers.isna().all():
+            raise DataError(
+                f"The numeric column '{c}' has no values: leave it out of the numeric columns."
+            )
+        share = float(numbers.isna().mean())
+        if share > 0:
+            warnings.append(
+                f"Numeric column '{c}' is missing in {share:.0%} of rows; "
+                "those cells are filled with its average and flagged."
+                if share >= 0.005
+                else f"Numeric column '{c}' has a few missing cells; they are filled "
+                "with its average and flagged."
+            )
+        frame[c] = numbers.to_numpy()
+
+    for c in roles.categorical:
+        frame[c] = as_category_text(frame[c])
+        n_distinct = int(frame[c].nunique())
+        if n_distinct == 0:
+            warnings.append(f"Categorical column '{c}' is empty in every row; it adds nothing.")
+        elif n_distinct == 1 and not frame[c].isna().any():
+            warnings.append(
+                f"Categorical column '{c}' has the same value in every row; it adds nothing."
+            )
+
+    n_rows = len(frame)
+    if n_rows < min_rows:
+        if n_missing:
+            have = (
+                f"Only {n_rows:,} rows have a target value ({n_missing:,} were left out "
+                "without one)"
+            )
+        else:
+            have = f"The data has only {n_rows:,} rows"
+        raise DataError(
+            f"{have}, but at least {min_rows:,} are needed to train: use a larger file."
+        )
+    if task in ("binary", "multiclass"):
+        counts = target.astype(str).value_counts()
+        rare = counts[counts < 10]
+        if len(rare):
+            labels = _quote([str(v) for v in rare.index], 3)
+            warnings.append(
+                f"Some target values are very rare ({labels}: fewer than 10 rows each); "
+                "the model will learn little about them."
+            )
+    resolved = replace(roles, task=task)
+    return ValidatedData(frame=frame, roles=resolved, warnings=warnings, dropped_rows=n_missing)
+
+
+def _resolve_task(target: pd.Series, requested: Task | None) -> Task:
+    """Infer the task, or check that the one the user asked for fits the target."""
+    if requested is None:
+        return infer_task(target)
+    name = target.name
+    labels = as_category_text(target)
+    n_classes = int(labels.nunique())
+    if n_classes == 0:
+        raise _no_values_error(name)
+    if n_classes == 1:
+        raise _single_value_error(name, labels.iloc[0])
+    if requested == "regression":
+        _, bad = parse_numeric(target)
+        if bad:
+            raise DataError(
+                f"Regression needs a numeric target, but '{name}' contains text "
+                f"({_quote(bad)}): choose binary or multiclass, or another target."
+            )
+        return "regression"
+    if requested == "binary":
+        if n_classes != 2:
+            numeric = not parse_numeric(target)[1]
+            options = "multiclass or regression" if numeric else "multiclass"
+            raise DataError(
+                f"Binary needs a target with exactly two values, but '{name}' has "
+                f"{n_classes:,}: choose {options}, or leave the task automatic."
+            )
+        return "binary"
+    if n_classes > MAX_CLASSES:
+        raise DataError(
+            f"The target '{name}' has {n_classes:,} different values, more than the "
+            f"{MAX_CLASSES} classes multiclass supports: choose regression or another target."
+        )
+    return "multiclass"

@@ -1,0 +1,361 @@
+"""read_csv: encodings, delimiters, gzip, limits, and a clear DataError for every bad input."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from embedding_core.csv_reader import read_csv
+from embedding_core.errors import DataError
+
+SIMPLE = b"id,city,amount\n007,Nancy,1.5\n042,Oslo,2\n"
+
+
+def _csv_bytes(rows: list[list[str]], delimiter: str = ",", encoding: str = "utf-8") -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+# --- sources ---------------------------------------------------------------------------
+
+
+def test_reads_bytes_path_and_file_like_identically(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_bytes(SIMPLE)
+    from_bytes = read_csv(SIMPLE)
+    pd.testing.assert_frame_equal(read_csv(path), from_bytes)
+    pd.testing.assert_frame_equal(read_csv(str(path)), from_bytes)
+    pd.testing.assert_frame_equal(read_csv(io.BytesIO(SIMPLE)), from_bytes)
+    with path.open("rb") as fh:
+        pd.testing.assert_frame_equal(read_csv(fh), from_bytes)
+    assert from_bytes.columns.tolist() == ["id", "city", "amount"]
+    assert from_bytes["city"].tolist() == ["Nancy", "Oslo"]
+
+
+def test_file_like_is_read_from_the_start_even_if_already_consumed():
+    buffer = io.BytesIO(SIMPLE)
+    buffer.read()
+    assert len(read_csv(buffer)) == 2
+
+
+def test_every_column_is_text_and_leading_zeros_survive():
+    df = read_csv(b"zip,customer_id,amount,flag\n01234,000123,0012.50,0\n90210,123,3,1\n")
+    assert all(str(dtype) == "str" for dtype in df.dtypes)
+    assert df["zip"].tolist() == ["01234", "90210"]
+    assert df["customer_id"].tolist() == ["000123", "123"]
+    assert df["amount"].tolist() == ["0012.50", "3"]
+
+
+def test_only_empty_cells_are_missing():
+    df = read_csv(b"a,b,c\nNA,None,\nnull,?,x\n")
+    assert df["a"].tolist() == ["NA", "null"]
+    assert df["b"].tolist() == ["None", "?"]
+    assert df["c"].isna().tolist() == [True, False]
+
+
+def test_header_names_are_stripped_and_blank_names_filled():
+    df = read_csv(b" name , ,age\nx,y,3\n")
+    assert df.columns.tolist() == ["name", "column_2", "age"]
+
+
+def test_fully_empty_rows_are_dropped():
+    df = read_csv(b"a,b\n1,2\n,\n\n3,4\n,\n")
+    assert df["a"].tolist() == ["1", "3"]
+
+
+def test_short_rows_are_padded_with_missing():
+    df = read_csv(b"a,b,c\n1,2\n3,4,5\n")
+    assert df["c"].isna().tolist() == [True, False]
+
+
+@pytest.mark.parametrize("newline", [b"\r\n", b"\r"])
+@pytest.mark.parametrize("delimiter", [b",", b";"])
+def test_windows_and_old_mac_line_endings(newline, delimiter):
+    rows = [b"a" + delimiter + b"b", b"1" + delimiter + b"x", b"2" + delimiter + b"y"]
+    df = read_csv(newline.join(rows) + newline)
+    assert df.to_dict("list") == {"a": ["1", "2"], "b": ["x", "y"]}
+
+
+def test_single_column_file():
+    df = read_csv(b"city\nOslo\nRome\n")
+    assert df.columns.tolist() == ["city"]
+    assert df["city"].tolist() == ["Oslo", "Rome"]
+
+
+# --- encodings -------------------------------------------------------------------------
+
+
+def test_utf8_with_bom():
+    df = read_csv("\ufeffnom,ville\nRené,Besançon\n".encode())
+    assert df.columns.tolist() == ["nom", "ville"]
+    assert df.iloc[0].tolist() == ["René", "Besançon"]
+
+
+def test_cp1252_fallback_keeps_accents_and_euro_sign():
+    raw = "produit;prix\ncafé crème;3 €\nthé;2 €\n".encode("cp1252")
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    df = read_csv(raw)
+    assert df["produit"].tolist() == ["café crème", "thé"]
+    assert df["prix"].tolist() == ["3 €", "2 €"]
+
+
+def test_latin1_fallback_for_bytes_undefined_in_cp1252():
+    raw = b"name,code\nA\x81b,\xe9\n"  # 0x81 has no cp1252 character
+    df = read_csv(raw)
+    assert df["name"].tolist() == ["A\x81b"]
+    assert df["code"].tolist() == ["é"]
+
+
+def test_utf16_with_bom():
+    df = read_csv("city\tcount\nZürich\t3\n".encode("utf-16"))
+    assert df.columns.tolist() == ["city", "count"]
+    assert df["city"].tolist() == ["Zürich"]
+
+
+# --- delimiters ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_delimiter_is_sniffed(delimiter):
+    rows = [["id", "label", "value"], ["01", "a", "1"], ["02", "b", "2"], ["03", "c", "3"]]
+    df = read_csv(_csv_bytes(rows, delimiter))
+    assert df.columns.tolist() == ["id", "label", "value"]
+    assert df["id"].tolist() == ["01", "02", "03"]
+
+
+def test_semicolon_file_with_decimal_commas():
+    df = read_csv(b"region;price;rate\nNord;1,5;0,25\nSud;2,75;0,5\n")
+    assert df.columns.tolist() == ["region", "price", "rate"]
+    assert df["price"].tolist() == ["1,5", "2,75"]
+
+
+def test_comma_file_whose_quoted_values_contain_semicolons():
+    rows = [["a", "b"]] + [[f"x;{i};y", f"v|{i}"] for i in range(10)]
+    df = read_csv(_csv_bytes(rows, ","))
+    assert df.columns.tolist() == ["a", "b"]
+    assert df["a"].iloc[3] == "x;3;y"
+
+
+# --- values that must survive exactly ---------------------------------------------------
+
+TRICKY = [
+    "plain",
+    "comma, inside",
+    'a "quoted" word',
+    "line one\nline two",
+    "<b>bold</b> & <script>alert('x')</script>",
+    "  spaces kept  ",
+    "semi;colon|pipe\ttab",
+    "émoji 🚀 and 中文",
+    '"',
+    ",",
+]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_tricky_category_values_survive_exactly(delimiter):
+    rows = [["category", "n"]] + [[value, str(i)] for i, value in enumerate(TRICKY)]
+    df = read_csv(_csv_bytes(rows, delimiter))
+    assert df["category"].tolist() == TRICKY
+    assert df["n"].tolist() == [str(i) for i in range(len(TRICKY))]
+
+
+# Any printable text plus newlines and tabs (control characters mean "binary" to the reader).
+_cell = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), whitelist_characters="\n\t"),
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(_cell, _cell, _cell), min_size=1, max_size=15))
+def test_any_text_written_by_csv_module_round_trips(rows):
+    raw = _csv_bytes([["a", "b", "c"], *map(list, rows)])
+    expected = [r for r in rows if any(v != "" for v in r)]  # fully empty rows are dropped
+    if not expected:
+        with pytest.raises(DataError, match="no data rows"):
+            read_csv(raw)
+        return
+    df = read_csv(raw)
+    got = [tuple("" if pd.isna(v) else v for v in row) for row in df.itertuples(index=False)]
+    assert got == expected
+
+
+# --- gzip ------------------------------------------------------------------------------
+
+
+def test_gzip_path_bytes_and_file_like(tmp_path):
+    packed = gzip.compress(SIMPLE)
+    path = tmp_path / "data.csv.gz"
+    path.write_bytes(packed)
+    expected = read_csv(SIMPLE)
+    pd.testing.assert_frame_equal(read_csv(path), expected)
+    pd.testing.assert_frame_equal(read_csv(packed), expected)
+    pd.testing.assert_frame_equal(read_csv(io.BytesIO(packed)), expected)
+
+
+def test_gzip_detected_by_magic_bytes_not_by_name(tmp_path):
+    path = tmp_path / "no_extension"
+    path.write_bytes(gzip.compress("a;b\n1;é\n".encode("cp1252")))
+    assert read_csv(path)["b"].tolist() == ["é"]
+
+
+def test_concatenated_gzip_members():
+    packed = gzip.compress(b"a,b\n1,2\n") + gzip.compress(b"3,4\n")
+    assert read_csv(packed)["a"].tolist() == ["1", "3"]
+
+
+def test_truncated_gzip_is_reported():
+    packed = gzip.compress(SIMPLE * 50)
+    with pytest.raises(DataError, match="gzip"):
+        read_csv(packed[: len(packed) // 2])
+
+
+# --- bad inputs ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [b"", b"   \n\n", b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n"])
+def test_empty_file(raw):
+    with pytest.raises(DataError, match="is empty"):
+        read_csv(raw)
+
+
+def test_empty_gzip_file():
+    with pytest.raises(DataError, match="is empty"):
+        read_csv(gzip.compress(b""))
+
+
+@pytest.mark.parametrize("raw", [b"a,b,c\n", b"a,b,c", b"a;b;c\n\n\n", b"a,b,c\n,,\n,,\n"])
+def test_header_only(raw):
+    with pytest.raises(DataError, match=r"header row \(a, b, c\) but no data rows"):
+        read_csv(raw)
+
+
+def test_binary_garbage_random_bytes():
+    raw = random.Random(0).randbytes(5000)
+    with pytest.raises(DataError, match="not a text file"):
+        read_csv(raw)
+
+
+def test_binary_garbage_without_nul_bytes():
+    rng = random.Random(1)
+    raw = bytes(rng.choice([b for b in range(1, 256)]) for _ in range(3000))
+    assert b"\x00" not in raw
+    with pytest.raises(DataError, match="not a text file"):
+        read_csv(raw)
+
+
+@pytest.mark.parametrize(
+    ("magic", "hint"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG image"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "Excel workbook"),
+        (b"%PDF-1.7\n", "PDF"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "JPEG"),
+    ],
+)
+def test_known_binary_formats_are_named(magic, hint):
+    with pytest.raises(DataError, match=hint):
+        read_csv(magic + bytes(range(256)))
+
+
+def test_binary_inside_gzip():
+    with pytest.raises(DataError, match="PNG"):
+        read_csv(gzip.compress(b"\x89PNG\r\n\x1a\n" + bytes(300)))
+
+
+def test_duplicate_column_names_are_named():
+    with pytest.raises(DataError, match="duplicate column names: 'price'") as info:
+        read_csv(b"id,price,region,price\n1,2,3,4\n")
+    assert "'id'" not in str(info.value)
+
+
+def test_duplicates_after_stripping_and_several_of_them():
+    with pytest.raises(DataError, match="'a', 'b' appear more than once"):
+        read_csv(b"a, a ,b,b\n1,2,3,4\n")
+
+
+def test_row_with_too_many_fields_names_the_line():
+    with pytest.raises(DataError, match="Line 3 .* has 4 fields but the header has 3"):
+        read_csv(b"a,b,c\n1,2,3\n4,5,6,7\n")
+
+
+def test_unclosed_quote_names_the_line():
+    with pytest.raises(DataError, match=r"double quote .* opened on line 3 .* never closed"):
+        read_csv(b'a,b\n1,2\n3,"x\n5,6\n')
+
+
+def test_missing_path(tmp_path):
+    with pytest.raises(DataError, match="not found"):
+        read_csv(tmp_path / "nope.csv")
+
+
+def test_wrong_source_type():
+    with pytest.raises(TypeError):
+        read_csv(12345)  # type: ignore[arg-type]
+
+
+# --- limits ----------------------------------------------------------------------------
+
+
+def test_size_limit(tmp_path):
+    raw = b"a,b\n" + b"1,2\n" * 1000
+    assert len(read_csv(raw, max_bytes=len(raw))) == 1000
+    path = tmp_path / "big.csv"
+    path.write_bytes(raw)
+    for source in (raw, path, io.BytesIO(raw)):
+        with pytest.raises(DataError, match=r"larger than the 3 kB limit"):
+            read_csv(source, max_bytes=3000)
+
+
+def test_size_limit_applies_after_decompression():
+    raw = b"a,b\n" + b"1,2\n" * 100_000  # 400 kB that packs into about 1 kB
+    packed = gzip.compress(raw)
+    assert len(packed) < 5_000
+    with pytest.raises(DataError, match="once unpacked"):
+        read_csv(packed, max_bytes=100_000)
+    assert len(read_csv(packed, max_bytes=len(raw))) == 100_000
+
+
+def test_row_limit():
+    raw = b"a,b\n" + b"1,2\n" * 10
+    assert len(read_csv(raw, max_rows=10)) == 10
+    with pytest.raises(DataError, match="more than 9 rows"):
+        read_csv(raw, max_rows=9)
+
+
+def test_messages_use_the_file_name(tmp_path):
+    path = tmp_path / "sales.csv"
+    path.write_bytes(b"")
+    with pytest.raises(DataError, match="^'sales.csv' is empty"):
+        read_csv(path)
+    with pytest.raises(DataError, match="^'upload.csv' is empty"):
+        read_csv(b"", name="upload.csv")
+    with pytest.raises(DataError, match="^The file is empty"):
+        read_csv(b"")
+
+
+def test_large_generated_file_is_read_quickly():
+    rng = np.random.default_rng(0)
+    n = 50_000
+    frame = pd.DataFrame(
+        {
+            "id": [f"C{i:07d}" for i in range(n)],
+            "zip": rng.integers(0, 99_999, n).astype(str),
+            "x": rng.normal(size=n).round(3).astype(str),
+        }
+    )
+    raw = frame.to_csv(index=False).encode()
+    df = read_csv(raw)
+    assert df.shape == (n, 3)
+    assert df["id"].iloc[-1] == f"C{n - 1:07d}"

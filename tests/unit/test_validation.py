@@ -1,0 +1,351 @@
+"""infer_task and validate_roles: the task guess, the clean frame, one DataError per mistake."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from embedding_core.csv_reader import read_csv
+from embedding_core.errors import DataError
+from embedding_core.roles import Roles
+from embedding_core.validation import (
+    ValidatedData,
+    as_category_text,
+    infer_task,
+    parse_numeric,
+    validate_roles,
+)
+
+N = 120
+
+
+def _text(values, name: str = "t") -> pd.Series:
+    return pd.Series(values, dtype="str", name=name)
+
+
+@pytest.fixture
+def df() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "store": rng.choice(["S01", "S02", "S03", "S04"], N),
+            "product": rng.choice(["apple", "pear, green", '"fig"', "<b>kiwi</b>"], N),
+            "price": rng.normal(10, 2, N).round(2).astype(str),
+            "units": rng.integers(0, 20, N).astype(str),
+            "bought": rng.choice(["yes", "no"], N),
+            "colour": rng.choice(["red", "green", "blue"], N),
+            "revenue": rng.gamma(2, 100, N).round(2).astype(str),
+        }
+    ).astype("str")
+    frame.loc[[3, 7], "product"] = np.nan
+    return frame
+
+
+ROLES = Roles(categorical=("store", "product"), target="bought", numeric=("price", "units"))
+
+
+# --- infer_task --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "task"),
+    [
+        (["yes", "no", "yes"], "binary"),
+        (["0", "1", "1", "0"], "binary"),
+        (["churned", "stayed"], "binary"),
+        (["3.5", "7.25"], "binary"),  # two numbers are still two classes
+        (["a", "b", "c", "a"], "multiclass"),
+        (["1", "2", "3", "4", "5", "1"], "multiclass"),  # whole-number class codes
+        ([str(i) for i in range(21)], "regression"),  # too many for class codes
+        (["0.5", "1.25", "3.0", "2.75"], "regression"),
+        (["1e3", "2.5e2", "-3", "0.1"], "regression"),
+    ],
+)
+def test_infer_task(values, task):
+    assert infer_task(_text(values)) == task
+
+
+def test_infer_task_ignores_missing_and_missing_tokens():
+    assert infer_task(_text(["yes", None, "no", "NA", "", "null"])) == "binary"
+
+
+def test_infer_task_on_numeric_dtypes():
+    assert infer_task(pd.Series([0, 1, 1, 0])) == "binary"
+    assert infer_task(pd.Series(np.linspace(0, 1, 50))) == "regression"
+    assert infer_task(pd.Series([True, False])) == "binary"
+
+
+def test_infer_task_all_missing():
+    with pytest.raises(DataError, match="'t' has no values"):
+        infer_task(_text([None, None, "NA"]))
+
+
+def test_infer_task_single_class():
+    with pytest.raises(DataError, match=r"single value \('yes'\)"):
+        infer_task(_text(["yes"] * 5 + [None]))
+
+
+def test_infer_task_too_many_text_labels():
+    with pytest.raises(DataError, match="25 different text values"):
+        infer_task(_text([f"label {i}" for i in range(25)]))
+
+
+def test_infer_task_numbers_with_a_stray_text_value():
+    values = [str(i * 1.5) for i in range(40)] + ["unknown"]
+    with pytest.raises(DataError, match="numeric except for 'unknown'"):
+        infer_task(_text(values))
+
+
+# --- the clean frame -----------------------------------------------------------------------
+
+
+def test_valid_roles_give_the_clean_frame(df):
+    result = validate_roles(df, ROLES)
+    assert isinstance(result, ValidatedData)
+    frame = result.frame
+    assert frame.columns.tolist() == ["store", "product", "price", "units", "bought"]
+    assert len(frame) == N
+    assert frame["price"].dtype == np.float64
+    assert frame["units"].dtype == np.float64
+    assert str(frame["store"].dtype) == "str"
+    assert frame["product"].isna().sum() == 2
+    assert set(frame["product"].dropna()) == {"apple", "pear, green", '"fig"', "<b>kiwi</b>"}
+    pd.testing.assert_series_equal(frame["bought"], df["bought"])  # target as given
+    np.testing.assert_allclose(frame["price"], df["price"].astype(float))
+    assert result.roles == Roles(
+        categorical=("store", "product"), target="bought", numeric=("price", "units"), task="binary"
+    )
+    assert result.dropped_rows == 0
+    assert result.warnings == []
+
+
+def test_input_frame_is_not_modified(df):
+    before = df.copy()
+    validate_roles(df.assign(bought=df["bought"].where(df.index > 5)), ROLES)
+    validate_roles(df, ROLES)
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_missing_target_rows_are_dropped_with_a_warning(df):
+    df.loc[[0, 5, 9], "bought"] = np.nan
+    df.loc[11, "bought"] = "NA"
+    result = validate_roles(df, ROLES)
+    assert result.dropped_rows == 4
+    assert len(result.frame) == N - 4
+    assert result.frame.index.tolist() == list(range(N - 4))
+    assert result.frame["store"].tolist() == df["store"].drop([0, 5, 9, 11]).tolist()
+    assert any("4 of 120 rows have no value for the target 'bought'" in w for w in result.warnings)
+
+
+def test_missing_numbers_become_nan_with_a_warning(df):
+    df.loc[[1, 2], "price"] = np.nan
+    df.loc[4, "price"] = "n/a"
+    result = validate_roles(df, ROLES)
+    assert result.frame["price"].isna().sum() == 3
+    assert any("'price' is missing in 2% of rows" in w for w in result.warnings)
+
+
+def test_categorical_codes_from_numeric_dtypes_become_clean_text():
+    frame = pd.DataFrame(
+        {
+            "code": [1.0, 2.0, np.nan, 3.0] * 20,
+            "n": [10, 20, 30, 40] * 20,
+            "y": [0, 1] * 40,
+        }
+    )
+    result = validate_roles(frame, Roles(categorical=("code", "n"), target="y"))
+    codes = result.frame["code"]
+    assert codes[[0, 1, 3]].tolist() == ["1", "2", "3"]
+    assert pd.isna(codes[2])
+    assert result.frame["n"].tolist()[:2] == ["10", "20"]
+    assert result.roles.task == "binary"
+
+
+def test_constant_and_empty_categoricals_are_warned(df):
+    df["same"] = "x"
+    df["void"] = np.nan
+    roles = Roles(categorical=("store", "same", "void"), target="bought")
+    result = validate_roles(df, roles)
+    assert any("'same' has the same value in every row" in w for w in result.warnings)
+    assert any("'void' is empty in every row" in w for w in result.warnings)
+
+
+def test_rare_classes_are_warned(df):
+    df.loc[:2, "colour"] = "violet"
+    result = validate_roles(df, Roles(categorical=("store",), target="colour"))
+    assert result.roles.task == "multiclass"
+    assert any("'violet'" in w and "fewer than 10 rows" in w for w in result.warnings)
+
+
+def test_works_on_a_frame_read_from_csv(df):
+    result = validate_roles(read_csv(df.to_csv(index=False).encode()), ROLES)
+    assert result.frame.shape == (N, 5)
+
+
+# --- one specific DataError per mistake ----------------------------------------------------
+
+
+def _error(df: pd.DataFrame, roles: Roles, **kwargs) -> str:
+    with pytest.raises(DataError) as info:
+        validate_roles(df, roles, **kwargs)
+    message = str(info.value)
+    assert "\n" not in message and message.endswith(".")
+    return message
+
+
+def test_no_categorical_column(df):
+    message = _error(df, Roles(categorical=(), target="bought", numeric=("price",)))
+    assert message.startswith("No categorical column is chosen")
+
+
+def test_target_also_a_feature(df):
+    for roles in (
+        Roles(categorical=("store", "bought"), target="bought"),
+        Roles(categorical=("store",), target="price", numeric=("price",)),
+    ):
+        assert "is also chosen as a feature" in _error(df, roles)
+
+
+def test_unknown_columns_are_named(df):
+    message = _error(df, Roles(categorical=("store", "shop"), target="label"))
+    assert "Columns 'shop', 'label' are not in the data" in message
+    assert "'store'" in message  # the available ones are listed
+
+
+def test_duplicate_column_names_in_a_frame(df):
+    doubled = pd.concat([df, df[["store"]]], axis=1)
+    assert "several columns named 'store'" in _error(doubled, ROLES)
+
+
+def test_a_column_chosen_twice(df):
+    twice = _error(df, Roles(categorical=("store", "store"), target="bought"))
+    assert "'store' is chosen twice (as categorical)" in twice
+    both = _error(df, Roles(categorical=("units",), target="bought", numeric=("units",)))
+    assert "'units' is chosen twice (as categorical and numeric)" in both
+
+
+def test_all_missing_target(df):
+    df["bought"] = np.nan
+    assert "The target 'bought' has no values" in _error(df, ROLES)
+
+
+def test_target_of_missing_tokens_only(df):
+    df["bought"] = "NA"
+    assert "The target 'bought' has no values" in _error(df, ROLES)
+
+
+def test_constant_target(df):
+    df["bought"] = "yes"
+    assert "single value ('yes')" in _error(df, ROLES)
+
+
+def test_constant_target_with_an_explicit_task(df):
+    df["bought"] = "yes"
+    for task in ("binary", "multiclass", "regression"):
+        assert "single value" in _error(
+            df, Roles(categorical=("store",), target="bought", task=task)
+        )
+
+
+def test_numeric_column_with_text_names_the_values(df):
+    df.loc[[0, 1, 2], "price"] = ["cheap", "cheap", "12,50"]
+    message = _error(df, ROLES)
+    assert (
+        "numeric column 'price' contains values that are not numbers ('cheap', '12,50')" in message
+    )
+
+
+def test_numeric_column_with_many_bad_values_shows_a_few(df):
+    df["units"] = [f"u{i}" for i in range(N)]
+    message = _error(df, ROLES)
+    assert "and 115 more" in message
+
+
+def test_numeric_column_with_infinite_values(df):
+    df.loc[0, "price"] = "inf"
+    assert "'inf'" in _error(df, ROLES)
+
+
+def test_numeric_column_without_any_value(df):
+    df["price"] = np.nan
+    assert "numeric column 'price' has no values" in _error(df, ROLES)
+
+
+def test_too_few_rows(df):
+    message = _error(df.head(30), ROLES)
+    assert "The data has only 30 rows, but at least 50 are needed" in message
+    assert len(validate_roles(df.head(30), ROLES, min_rows=30).frame) == 30
+
+
+def test_too_few_rows_after_dropping_missing_targets(df):
+    df.loc[df.index >= 40, "bought"] = np.nan
+    message = _error(df, ROLES)
+    assert "Only 40 rows have a target value (80 were left out without one)" in message
+
+
+def test_regression_on_text_target(df):
+    roles = Roles(categorical=("store",), target="colour", task="regression")
+    assert "Regression needs a numeric target, but 'colour' contains text" in _error(df, roles)
+
+
+def test_binary_requested_with_three_classes(df):
+    roles = Roles(categorical=("store",), target="colour", task="binary")
+    assert "exactly two values, but 'colour' has 3: choose multiclass," in _error(df, roles)
+    roles = Roles(categorical=("store",), target="units", task="binary")
+    assert "choose multiclass or regression" in _error(df, roles)
+
+
+def test_unknown_task(df):
+    roles = Roles(categorical=("store",), target="bought", task="ranking")  # type: ignore[arg-type]
+    assert "Unknown task 'ranking'" in _error(df, roles)
+
+
+def test_overrides_that_fit(df):
+    as_multiclass = validate_roles(
+        df, Roles(categorical=("store",), target="bought", task="multiclass")
+    )
+    assert as_multiclass.roles.task == "multiclass"
+    as_regression = validate_roles(
+        df, Roles(categorical=("store",), target="units", task="regression")
+    )
+    assert as_regression.roles.task == "regression"
+    inferred = validate_roles(df, Roles(categorical=("store",), target="revenue"))
+    assert inferred.roles.task == "regression"
+    assert inferred.frame["revenue"].dtype == df["revenue"].dtype  # the engine converts it
+
+
+def test_multiclass_with_too_many_classes(df):
+    df["ticket"] = [f"T{i}" for i in range(N)]
+    many = Roles(categorical=("store",), target="ticket", task="multiclass")
+    assert len(validate_roles(df, many, min_rows=10).frame) == N  # 120 <= 200 classes
+    bigger = pd.concat([df] * 2, ignore_index=True)
+    bigger["ticket"] = [f"T{i}" for i in range(2 * N)]
+    assert "more than the 200 classes" in _error(bigger, many)
+    auto = Roles(categorical=("store",), target="ticket")
+    assert "240 different text values" in _error(bigger, auto)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def test_parse_numeric_reports_bad_values_most_frequent_first():
+    numbers, bad = parse_numeric(_text(["1", "x", "2", "y", "y", "NA", None, "-"]))
+    assert bad == ["y", "x"]
+    assert numbers.isna().tolist() == [False, True, False, True, True, True, True, True]
+
+
+def test_parse_numeric_on_numeric_dtypes():
+    numbers, bad = parse_numeric(pd.Series([1, 2, 3], name="n"))
+    assert numbers.dtype == np.float64 and bad == []
+    numbers, bad = parse_numeric(pd.Series([1.0, np.inf]))
+    assert bad == ["inf"] and numbers.isna().tolist() == [False, True]
+
+
+def test_as_category_text_keeps_text_exactly():
+    values = _text([" a ", "01", None, "NA"])
+    out = as_category_text(values)
+    assert out.tolist()[:2] == [" a ", "01"] and pd.isna(out.iloc[2]) and out.iloc[3] == "NA"
+    mixed = pd.Series([1, "b", None, 2.5], dtype=object)
+    assert as_category_text(mixed).tolist()[:2] == ["1", "b"]
+    assert as_category_text(pd.Series([1.5, 2.0])).tolist() == ["1.5", "2.0"]
