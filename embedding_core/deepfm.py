@@ -1,0 +1,225 @@
+"""The DeepFM model (Guo et al., 2017) as a Keras 3 functional model.
+
+Three logits are summed, all built on the same field embeddings:
+
+- first order: a weight per category (``FieldEmbedding`` named ``"linear"``) summed
+  over fields, plus a linear weight per numeric input (``"linear_numeric"``);
+- second order (FM): ``FMInteraction`` over the k-dimensional field embeddings
+  (``FieldEmbedding`` named ``"embedding"``);
+- deep: an MLP over the concatenated field embeddings and the numeric block
+  (``"deep_0"``, ``"deep_1"``... then ``"deep_out"``).
+
+Multiclass (C classes) is done without special cases in the maths: the first-order
+table has C columns (one weight per category and class), the FM part keeps its
+per-dimension interaction vector ``0.5 * ((sum v)^2 - sum v^2)`` (shape k) and maps
+it to C logits with a bias-free ``Dense(C)`` (``"fm_classes"``; binary DeepFM is
+the special case of all-ones weights), and the MLP ends in ``Dense(C)``. The summed
+logits go through a softmax. The output bias starts at the training prior
+(log-odds / log class shares), which steadies the first epoch.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from typing import Any  # noqa: E402
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import layers  # noqa: E402
+
+from embedding_core.config import TrainConfig  # noqa: E402
+from embedding_core.features import CATEGORICAL_INPUT, NUMERIC_INPUT, FeatureEncoder  # noqa: E402
+from embedding_core.fm_layer import FieldEmbedding, FMInteraction, SumFields  # noqa: E402
+from embedding_core.roles import Task  # noqa: E402
+
+__all__ = [
+    "build_deepfm",
+    "LazyAdam",
+    "predict_raw",
+    "field_tables",
+    "EMBEDDING_LAYER",
+    "LINEAR_LAYER",
+    "OUTPUT_LAYER",
+]
+
+EMBEDDING_LAYER = "embedding"
+LINEAR_LAYER = "linear"
+OUTPUT_LAYER = "prediction"
+#: Rows scored per call in ``predict_raw`` (bounded memory, few calls).
+PREDICT_CHUNK = 32768
+
+
+@keras.saving.register_keras_serializable(package="embedding_core")
+class LazyAdam(keras.optimizers.Adam):
+    """Adam that updates only the embedding rows a batch used.
+
+    For dense gradients this is ``keras.optimizers.Adam`` exactly. For the sparse
+    gradients of embedding lookups (``tf.IndexedSlices`` on the TensorFlow backend)
+    the moments and weights of the rows present in the batch are updated, with
+    duplicate rows summed first; other rows are left untouched (the "lazy Adam" of
+    large recommender models). Plain Keras 3 Adam densifies these gradients and
+    rewrites every row of every table at every step, which took a third of the
+    training time on a 63,000-row table (200k rows x 10 fields, batch 1024).
+    """
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        import tensorflow as tf
+
+        if not isinstance(gradient, tf.IndexedSlices):
+            return super().update_step(gradient, variable, learning_rate)
+        dtype = variable.dtype
+        lr = tf.cast(learning_rate, dtype)
+        step = tf.cast(self.iterations + 1, dtype)
+        beta_1 = tf.cast(self.beta_1, dtype)
+        beta_2 = tf.cast(self.beta_2, dtype)
+        alpha = lr * tf.sqrt(1 - tf.pow(beta_2, step)) / (1 - tf.pow(beta_1, step))
+
+        rows, position = tf.unique(gradient.indices)
+        grad = tf.math.unsorted_segment_sum(
+            tf.cast(gradient.values, dtype), position, tf.shape(rows)[0]
+        )
+        index = self._get_variable_index(variable)
+        m, v = self._momentums[index], self._velocities[index]
+        m_rows = tf.gather(m.value, rows)
+        v_rows = tf.gather(v.value, rows)
+        m_rows = m_rows + (grad - m_rows) * (1 - beta_1)
+        v_rows = v_rows + (tf.square(grad) - v_rows) * (1 - beta_2)
+        if self.amsgrad:
+            v_hat = self._velocity_hats[index]
+            v_rows = tf.maximum(tf.gather(v_hat.value, rows), v_rows)
+            self.assign(v_hat, tf.IndexedSlices(v_rows, rows))
+        self.assign(m, tf.IndexedSlices(m_rows, rows))
+        self.assign(v, tf.IndexedSlices(v_rows, rows))
+        step_rows = alpha * m_rows / (tf.sqrt(v_rows) + self.epsilon)
+        self.assign_sub(variable, tf.IndexedSlices(step_rows, rows))
+        return None
+
+
+def build_deepfm(
+    features: FeatureEncoder,
+    config: TrainConfig,
+    task: Task | None = None,
+    n_classes: int | None = None,
+    *,
+    output_bias: np.ndarray | None = None,
+) -> keras.Model:
+    """Build (not compile) a DeepFM for the inputs ``features.transform`` produces.
+
+    Parameters
+    ----------
+    features : FeatureEncoder
+        Fitted; gives the field vocabularies and the numeric width.
+    config : TrainConfig
+        ``embedding_dim``, ``hidden_units``, ``dropout`` and ``l2_embedding`` are used.
+        The L2 penalty applies to the embedding rows a batch uses (averaged over the
+        batch), so frequent categories are held as firmly as rare ones per use and
+        rows absent from a batch are left alone.
+    task : {"binary", "regression", "multiclass"}, optional
+        Defaults to ``features.task``.
+    n_classes : int, optional
+        Defaults to ``len(features.classes_)`` for multiclass.
+    output_bias : ndarray, optional
+        Initial bias of the output logit(s), e.g. the prior log-odds.
+
+    Returns
+    -------
+    keras.Model
+        Inputs ``{"categorical": (n_fields,) int32[, "numeric": (2 * n_numeric,)]}``;
+        output ``"prediction"``: probability of the positive class ``(n, 1)`` for
+        binary, standardised value ``(n, 1)`` for regression, class probabilities
+        ``(n, C)`` for multiclass.
+    """
+    task = task or features.task
+    if task == "multiclass":
+        n_out = int(n_classes or len(features.classes_))
+        if n_out < 2:
+            raise ValueError(f"Expected n_classes >= 2. Received: n_classes={n_out}")
+    else:
+        n_out = 1
+    sizes = features.field_sizes
+    n_fields = len(sizes)
+
+    cat_in = keras.Input(shape=(n_fields,), dtype="int32", name=CATEGORICAL_INPUT)
+    inputs = {CATEGORICAL_INPUT: cat_in}
+    num_in = None
+    if features.n_numeric_inputs:
+        num_in = keras.Input(shape=(features.n_numeric_inputs,), name=NUMERIC_INPUT)
+        inputs[NUMERIC_INPUT] = num_in
+
+    activity = keras.regularizers.L2(config.l2_embedding) if config.l2_embedding > 0 else None
+    emb = FieldEmbedding(
+        sizes, config.embedding_dim, activity_regularizer=activity, name=EMBEDDING_LAYER
+    )(cat_in)
+
+    # First order.
+    linear = FieldEmbedding(sizes, n_out, embeddings_initializer="zeros", name=LINEAR_LAYER)(cat_in)
+    logits = [SumFields(name="linear_sum")(linear)]
+    if num_in is not None:
+        logits.append(
+            layers.Dense(n_out, use_bias=False, kernel_initializer="zeros", name="linear_numeric")(
+                num_in
+            )
+        )
+
+    # Second order.
+    if n_out == 1:
+        logits.append(FMInteraction(name="fm")(emb))
+    else:
+        fm_vector = FMInteraction(reduce_sum=False, name="fm")(emb)
+        logits.append(layers.Dense(n_out, use_bias=False, name="fm_classes")(fm_vector))
+
+    # Deep part.
+    h = layers.Flatten(name="deep_input")(emb)
+    if num_in is not None:
+        h = layers.Concatenate(name="deep_concat")([h, num_in])
+    for i, units in enumerate(config.hidden_units):
+        h = layers.Dense(units, activation="relu", name=f"deep_{i}")(h)
+        if config.dropout > 0:
+            h = layers.Dropout(config.dropout, name=f"deep_dropout_{i}")(h)
+    bias_init: str | keras.initializers.Initializer = "zeros"
+    if output_bias is not None:
+        bias_init = keras.initializers.Constant(np.asarray(output_bias, dtype="float32").ravel())
+    logits.append(layers.Dense(n_out, bias_initializer=bias_init, name="deep_out")(h))
+
+    logit = layers.Add(name="logit")(logits)
+    activation = {"binary": "sigmoid", "multiclass": "softmax"}.get(task, "linear")
+    out = layers.Activation(activation, name=OUTPUT_LAYER)(logit)
+    return keras.Model(inputs=inputs, outputs=out, name="deepfm")
+
+
+def field_tables(model: keras.Model, features: FeatureEncoder) -> dict[str, dict[str, np.ndarray]]:
+    """Per-field weights of a DeepFM, keyed by column name.
+
+    Returns
+    -------
+    dict
+        ``{column: {"embedding": (size, k) float32, "linear": (size, n_out) float32}}``.
+    """
+    emb = model.get_layer(EMBEDDING_LAYER).field_tables()
+    lin = model.get_layer(LINEAR_LAYER).field_tables()
+    return {col: {"embedding": emb[j], "linear": lin[j]} for j, col in enumerate(features.fields)}
+
+
+def predict_raw(
+    model: keras.Model, inputs: dict[str, np.ndarray], *, traced: bool = False
+) -> np.ndarray:
+    """Model outputs for encoded inputs, float64 of shape ``(n, n_outputs)``.
+
+    Scores chunks of ``PREDICT_CHUNK`` rows. By default each chunk runs eagerly, so
+    the numbers depend only on the weights and the rows (a saved and reloaded model
+    gives bit-identical predictions). ``traced=True`` uses ``predict_on_batch`` (one
+    traced function, no per-call data pipeline): faster for repeated scoring such as
+    the validation set after every epoch, but results may differ in the last bit
+    depending on which input shapes were traced before.
+    """
+    n = len(next(iter(inputs.values())))
+    width = int(model.outputs[0].shape[-1])
+    parts = []
+    for i in range(0, n, PREDICT_CHUNK):
+        chunk = {k: v[i : i + PREDICT_CHUNK] for k, v in inputs.items()}
+        out = model.predict_on_batch(chunk) if traced else model(chunk, training=False)
+        parts.append(np.asarray(out, dtype=np.float64))
+    return np.concatenate(parts) if parts else np.empty((0, width), dtype=np.float64)

@@ -1,0 +1,155 @@
+"""Per-field embedding tables: one row per category with its statistics and vector.
+
+A table has the columns
+
+``index`` (int), ``category`` (str), ``count`` (int), ``target_mean`` (float),
+``first_order`` (float), ``is_unknown`` (bool), ``is_missing`` (bool),
+``emb_0 .. emb_{k-1}`` (float32).
+
+``count`` and ``target_mean`` are measured on the rows the model was fitted on: the
+training split, i.e. the training rows *without* the validation rows held out for
+early stopping (the vocabulary was learned on the same rows). ``target_mean`` is the
+positive rate (binary), the mean target (regression) or NaN (multiclass).
+Row 0 is ``"<unknown>"`` (``is_unknown``): categories unseen in training or rarer than
+``min_count``; its count is the number of training rows that fell into it. Row 1 is
+``"<missing>"`` (``is_missing``) when missing values were frequent enough to get their
+own vector. ``first_order`` is the category's FM first-order weight (NaN for
+multiclass, where each class has its own weight).
+
+This module does not import TensorFlow; ``extract_embeddings`` reads weights through
+the run's model.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from embedding_core.encoding import UNKNOWN_INDEX
+from embedding_core.errors import DataError
+
+if TYPE_CHECKING:
+    from embedding_core.features import FeatureEncoder
+    from embedding_core.run import TrainedRun
+
+__all__ = [
+    "EMB_PREFIX",
+    "TABLE_COLUMNS",
+    "extract_embeddings",
+    "vectors",
+    "embedding_columns",
+    "field_statistics",
+    "build_tables",
+]
+
+EMB_PREFIX = "emb_"
+TABLE_COLUMNS = (
+    "index",
+    "category",
+    "count",
+    "target_mean",
+    "first_order",
+    "is_unknown",
+    "is_missing",
+)
+
+
+def embedding_columns(table: pd.DataFrame) -> list[str]:
+    """The ``emb_0 .. emb_{k-1}`` column names of a table, in order."""
+    cols = [c for c in table.columns if str(c).startswith(EMB_PREFIX)]
+    return sorted(cols, key=lambda c: int(str(c)[len(EMB_PREFIX) :]))
+
+
+def vectors(table: pd.DataFrame) -> np.ndarray:
+    """The vectors of a table as a float32 array of shape ``(n_categories, k)``."""
+    cols = embedding_columns(table)
+    if not cols:
+        raise DataError("This table has no emb_* columns: pass a table from extract_embeddings.")
+    return table[cols].to_numpy(dtype=np.float32)
+
+
+def field_statistics(
+    features: FeatureEncoder, categorical: np.ndarray, target: np.ndarray
+) -> dict[str, dict[str, np.ndarray]]:
+    """Count and target mean of every vocabulary entry, from encoded rows.
+
+    Parameters
+    ----------
+    features : FeatureEncoder
+        Fitted.
+    categorical : ndarray of shape (n, n_fields)
+        ``features.transform_categorical`` of the rows to count (the training split).
+    target : ndarray of shape (n,)
+        ``features.target_values`` of the same rows.
+
+    Returns
+    -------
+    dict
+        ``{field: {"count": int64 (size,), "target_mean": float64 (size,)}}``;
+        the target mean is NaN for unused entries and for multiclass.
+    """
+    stats: dict[str, dict[str, np.ndarray]] = {}
+    y = np.asarray(target, dtype=np.float64)
+    for j, col in enumerate(features.fields):
+        size = features.encoders_[col].size
+        idx = categorical[:, j]
+        count = np.bincount(idx, minlength=size).astype(np.int64)
+        if features.task == "multiclass":
+            mean = np.full(size, np.nan)
+        else:
+            sums = np.bincount(idx, weights=y, minlength=size)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = np.where(count > 0, sums / np.maximum(count, 1), np.nan)
+        stats[col] = {"count": count, "target_mean": mean}
+    return stats
+
+
+def build_tables(
+    features: FeatureEncoder,
+    weights: dict[str, dict[str, np.ndarray]],
+    stats: dict[str, dict[str, np.ndarray]],
+) -> dict[str, pd.DataFrame]:
+    """Assemble the per-field tables from weights (``deepfm.field_tables``) and statistics."""
+    tables: dict[str, pd.DataFrame] = {}
+    for col in features.fields:
+        enc = features.encoders_[col]
+        emb = np.asarray(weights[col]["embedding"], dtype=np.float32)
+        lin = np.asarray(weights[col]["linear"], dtype=np.float32)
+        first = lin[:, 0].astype(np.float64) if lin.shape[1] == 1 else np.full(enc.size, np.nan)
+        index = np.arange(enc.size, dtype=np.int64)
+        data: dict[str, Any] = {
+            "index": index,
+            "category": pd.Series(enc.labels_, dtype="str"),
+            "count": np.asarray(stats[col]["count"], dtype=np.int64),
+            "target_mean": np.asarray(stats[col]["target_mean"], dtype=np.float64),
+            "first_order": first,
+            "is_unknown": index == UNKNOWN_INDEX,
+            "is_missing": index == (-1 if enc.missing_index_ is None else enc.missing_index_),
+        }
+        for d in range(emb.shape[1]):
+            data[f"{EMB_PREFIX}{d}"] = emb[:, d]
+        tables[col] = pd.DataFrame(data)
+    return tables
+
+
+def extract_embeddings(run: TrainedRun) -> dict[str, pd.DataFrame]:
+    """Per-field embedding tables of a trained run (see the module docstring).
+
+    Parameters
+    ----------
+    run : TrainedRun
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Field name -> table, in the order of ``run.fields``. Each call returns fresh
+        copies, so callers may modify them.
+
+    Examples
+    --------
+    >>> tables = extract_embeddings(run)                 # doctest: +SKIP
+    >>> tables["purpose"].sort_values("count").tail(3)   # doctest: +SKIP
+    """
+    return {field: run.embeddings(field) for field in run.fields}

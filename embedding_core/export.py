@@ -1,0 +1,304 @@
+r"""Embedding tables out of the app: TensorFlow Embedding Projector TSV, Parquet, CSV.
+
+The Embedding Projector (https://projector.tensorflow.org, "Load") takes two files per
+field: the vectors, one tab-separated row per category and no header, and the
+metadata, with a header row because it has several columns.
+
+Examples
+--------
+>>> import pandas as pd
+>>> t = pd.DataFrame({"category": ["a", "b"], "count": [3, 1], "target_mean": [0.5, 1.0],
+...                   "emb_0": [0.25, -1.0], "emb_1": [2.0, 0.0]})
+>>> vectors, metadata = to_projector_tsv(t)
+>>> vectors.splitlines()
+['0.25\t2', '-1\t0']
+>>> metadata.splitlines()
+['category\tcount\ttarget_mean', 'a\t3\t0.5', 'b\t1\t1']
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+
+from embedding_core.embeddings import EMB_PREFIX, embedding_columns
+from embedding_core.errors import DataError
+
+__all__ = [
+    "to_projector_tsv",
+    "write_projector_files",
+    "projector_zip",
+    "tables_to_parquet",
+    "tables_to_parquet_bytes",
+    "read_parquet_tables",
+    "to_csv_bytes",
+    "FIELD_COLUMN",
+]
+
+#: Name of the column that says which field a row belongs to in the Parquet export.
+FIELD_COLUMN = "field"
+
+_FIELDS_KEY = b"embedding_core.fields"
+_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_ESCAPE_RE = re.compile(r"[\\\t\n\r]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def to_projector_tsv(table: pd.DataFrame) -> tuple[str, str]:
+    """Vectors and metadata of one field in the Embedding Projector's TSV format.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        Embedding table (``category``, ``count``, ``target_mean``, ``emb_*`` columns).
+
+    Returns
+    -------
+    (str, str)
+        ``(vectors_tsv, metadata_tsv)``. Vectors: one line per category, values
+        separated by tabs, no header, float32-exact (``%.9g``). Metadata: header
+        ``category\\tcount\\ttarget_mean`` then one line per category, in the same
+        order. In category names a backslash, tab, newline or carriage return is
+        written as ``\\\\``, ``\\t``, ``\\n``, ``\\r`` so every category stays on one
+        line. A missing ``target_mean`` (multiclass) is an empty field.
+    """
+    x = _vectors(table)
+    vec_lines = ["\t".join(f"{v:.9g}" for v in row) for row in x.astype(np.float32)]
+
+    if "category" not in table.columns:
+        raise DataError("The embedding table has no 'category' column; use extract_embeddings().")
+    names = [_escape(str(c)) for c in table["category"]]
+    counts = _numeric(table, "count")
+    target = _numeric(table, "target_mean")
+    meta_lines = ["category\tcount\ttarget_mean"]
+    for name, c, t in zip(names, counts, target, strict=True):
+        count = "" if np.isnan(c) else f"{int(c)}"
+        mean = "" if np.isnan(t) else f"{t:.6g}"
+        meta_lines.append(f"{name}\t{count}\t{mean}")
+    return _lines(vec_lines), _lines(meta_lines)
+
+
+def write_projector_files(
+    tables: dict[str, pd.DataFrame], out_dir: str | Path
+) -> dict[str, tuple[Path, Path]]:
+    """Write ``<field>_vectors.tsv`` and ``<field>_metadata.tsv`` for every field.
+
+    Parameters
+    ----------
+    tables : dict of str to pd.DataFrame
+        Embedding table per field.
+    out_dir : str or Path
+        Folder to write into (created if needed).
+
+    Returns
+    -------
+    dict of str to (Path, Path)
+        ``field -> (vectors_path, metadata_path)``. File names use the field name with
+        characters other than letters, digits, ``.``, ``_``, ``-`` replaced by ``_``
+        (made unique if two fields clash).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, tuple[Path, Path]] = {}
+    for field, stem in zip(tables, _file_stems(tables), strict=True):
+        vectors, metadata = to_projector_tsv(tables[field])
+        vec_path = out / f"{stem}_vectors.tsv"
+        meta_path = out / f"{stem}_metadata.tsv"
+        vec_path.write_text(vectors, encoding="utf-8", newline="")
+        meta_path.write_text(metadata, encoding="utf-8", newline="")
+        written[field] = (vec_path, meta_path)
+    return written
+
+
+def projector_zip(tables: dict[str, pd.DataFrame]) -> bytes:
+    """The files of :func:`write_projector_files` as one zip archive (for a download).
+
+    Parameters
+    ----------
+    tables : dict of str to pd.DataFrame
+        Embedding table per field.
+
+    Returns
+    -------
+    bytes
+        A zip holding ``<field>_vectors.tsv`` and ``<field>_metadata.tsv`` per field.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for field, stem in zip(tables, _file_stems(tables), strict=True):
+            vectors, metadata = to_projector_tsv(tables[field])
+            archive.writestr(f"{stem}_vectors.tsv", vectors)
+            archive.writestr(f"{stem}_metadata.tsv", metadata)
+    return buffer.getvalue()
+
+
+def tables_to_parquet(tables: dict[str, pd.DataFrame], path: str | Path | BinaryIO) -> None:
+    """Write all embedding tables to one Parquet file, with a ``field`` column first.
+
+    The field order is stored in the file's metadata, so :func:`read_parquet_tables`
+    gives back the same fields in the same order, even fields with no rows.
+
+    Parameters
+    ----------
+    tables : dict of str to pd.DataFrame
+        Embedding table per field.
+    path : str, Path or binary file object
+        Where to write.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frames = []
+    for field, table in tables.items():
+        if FIELD_COLUMN in table.columns:
+            raise DataError(f"The table of field '{field}' already has a '{FIELD_COLUMN}' column.")
+        frame = table.reset_index(drop=True)
+        frame.insert(0, FIELD_COLUMN, pd.array([str(field)] * len(frame), dtype="str"))
+        frames.append(frame)
+    if frames:
+        combined = pd.concat(frames, ignore_index=True)
+    else:
+        combined = pd.DataFrame({FIELD_COLUMN: pd.array([], dtype="str")})
+    arrow = pa.Table.from_pandas(combined, preserve_index=False)
+    fields = json.dumps([str(f) for f in tables]).encode("utf-8")
+    arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), _FIELDS_KEY: fields})
+    pq.write_table(arrow, path)
+
+
+def tables_to_parquet_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
+    """:func:`tables_to_parquet` into memory, for a download button."""
+    buffer = io.BytesIO()
+    tables_to_parquet(tables, buffer)
+    return buffer.getvalue()
+
+
+def read_parquet_tables(source: str | Path | BinaryIO | bytes) -> dict[str, pd.DataFrame]:
+    """Read a file written by :func:`tables_to_parquet` back into tables per field.
+
+    Parameters
+    ----------
+    source : str, Path, binary file object or bytes
+        The Parquet file.
+
+    Returns
+    -------
+    dict of str to pd.DataFrame
+        Field -> table without the ``field`` column, index reset. Vector columns that
+        are all missing for a field (fields of different sizes) are dropped.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read as Parquet or has no ``field`` column.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if isinstance(source, bytes | bytearray):
+        source = io.BytesIO(source)
+    try:
+        arrow = pq.read_table(source)
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError("That file could not be read as a Parquet export of embeddings.") from exc
+    if FIELD_COLUMN not in arrow.column_names:
+        raise DataError(f"The Parquet file has no '{FIELD_COLUMN}' column; is it an export?")
+    meta = arrow.schema.metadata or {}
+    frame = arrow.to_pandas()
+    field_values = frame[FIELD_COLUMN].astype(str)
+    if _FIELDS_KEY in meta:
+        fields = [str(f) for f in json.loads(meta[_FIELDS_KEY])]
+    else:
+        fields = list(dict.fromkeys(field_values))
+    out: dict[str, pd.DataFrame] = {}
+    for field in fields:
+        part = frame[field_values == field].drop(columns=FIELD_COLUMN).reset_index(drop=True)
+        empty_emb = [
+            c
+            for c in part.columns
+            if str(c).startswith(EMB_PREFIX) and len(part) and part[c].isna().all()
+        ]
+        out[field] = part.drop(columns=empty_emb)
+    return out
+
+
+def to_csv_bytes(
+    frame: pd.DataFrame, *, encoding: str = "utf-8-sig", guard_formulas: bool = True
+) -> bytes:
+    """A data frame as CSV bytes for a download button.
+
+    Parameters
+    ----------
+    frame : pd.DataFrame
+        Any table (index not written).
+    encoding : str, default="utf-8-sig"
+        UTF-8 with a byte-order mark by default, so spreadsheet programs detect the
+        encoding of non-ASCII category names.
+    guard_formulas : bool, default=True
+        Prefix text cells that start with ``= + - @`` (and are not numbers) with ``'``
+        so that a spreadsheet does not run them as formulas (CSV injection). Category
+        names are user data.
+
+    Returns
+    -------
+    bytes
+    """
+    if guard_formulas:
+        frame = frame.copy()
+        for col in frame.columns:
+            if pd.api.types.is_string_dtype(frame[col]) or frame[col].dtype == object:
+                frame[col] = frame[col].map(_guard)
+    return frame.to_csv(index=False).encode(encoding)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _vectors(table: pd.DataFrame) -> np.ndarray:
+    cols = embedding_columns(table)
+    if not cols:
+        raise DataError("The embedding table has no emb_* columns; use extract_embeddings().")
+    return table[cols].to_numpy(dtype=np.float64)
+
+
+def _numeric(table: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in table.columns:
+        return np.full(len(table), np.nan)
+    return pd.to_numeric(table[name], errors="coerce").to_numpy(np.float64)
+
+
+def _escape(name: str) -> str:
+    return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], name)
+
+
+def _lines(lines: list[str]) -> str:
+    return "".join(line + "\n" for line in lines)
+
+
+def _file_stems(tables: dict[str, pd.DataFrame]) -> list[str]:
+    stems: list[str] = []
+    seen: set[str] = set()
+    for field in tables:
+        base = re.sub(r"[^A-Za-z0-9._-]", "_", str(field)).strip(".") or "field"
+        stem, i = base, 2
+        while stem.lower() in seen:  # case-insensitive file systems
+            stem, i = f"{base}_{i}", i + 1
+        seen.add(stem.lower())
+        stems.append(stem)
+    return stems
+
+
+def _guard(value: object) -> object:
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value

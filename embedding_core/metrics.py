@@ -1,0 +1,126 @@
+"""Validation metrics computed with numpy (and scikit-learn for AUC), no TensorFlow.
+
+``task_metrics`` gives the figures a run reports for its task; ``baseline_metrics``
+gives the same figures for a trivial predictor (the training prior or mean), so a
+number can always be shown next to what "knowing nothing" scores.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "auc",
+    "logloss",
+    "multiclass_logloss",
+    "accuracy",
+    "rmse",
+    "mae",
+    "r2",
+    "task_metrics",
+    "baseline_metrics",
+]
+
+_EPS = 1e-7
+
+
+def auc(y_true: npt.ArrayLike, p: npt.ArrayLike) -> float:
+    """Area under the ROC curve (NaN when only one class is present)."""
+    y = np.asarray(y_true).ravel()
+    if np.unique(y).size < 2:
+        return float("nan")
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, np.asarray(p, dtype=np.float64).ravel()))
+
+
+def logloss(y_true: npt.ArrayLike, p: npt.ArrayLike) -> float:
+    """Mean binary log loss of probabilities ``p`` of the positive class."""
+    y = np.asarray(y_true, dtype=np.float64).ravel()
+    q = np.clip(np.asarray(p, dtype=np.float64).ravel(), _EPS, 1 - _EPS)
+    return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
+
+
+def multiclass_logloss(y_true: npt.ArrayLike, proba: npt.ArrayLike) -> float:
+    """Mean cross-entropy of class probabilities ``proba`` (n, C) for class indices ``y_true``."""
+    y = np.asarray(y_true, dtype=np.int64).ravel()
+    p = np.asarray(proba, dtype=np.float64)
+    picked = np.clip(p[np.arange(len(y)), y], _EPS, 1.0)
+    return float(-np.mean(np.log(picked)))
+
+
+def accuracy(y_true: npt.ArrayLike, proba: npt.ArrayLike) -> float:
+    """Share of rows whose most probable class is the true class index."""
+    y = np.asarray(y_true, dtype=np.int64).ravel()
+    return float(np.mean(np.asarray(proba).argmax(axis=1) == y))
+
+
+def rmse(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> float:
+    """Root mean squared error."""
+    d = np.asarray(y_true, dtype=np.float64).ravel() - np.asarray(y_pred, np.float64).ravel()
+    return float(np.sqrt(np.mean(d**2)))
+
+
+def mae(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> float:
+    """Mean absolute error."""
+    d = np.asarray(y_true, dtype=np.float64).ravel() - np.asarray(y_pred, np.float64).ravel()
+    return float(np.mean(np.abs(d)))
+
+
+def r2(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> float:
+    """Coefficient of determination (1 is perfect, 0 is the mean; NaN for a constant target)."""
+    y = np.asarray(y_true, dtype=np.float64).ravel()
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    if ss_tot == 0:
+        return float("nan")
+    ss_res = float(np.sum((y - np.asarray(y_pred, dtype=np.float64).ravel()) ** 2))
+    return 1.0 - ss_res / ss_tot
+
+
+def task_metrics(task: str, y_true: npt.ArrayLike, pred: npt.ArrayLike) -> dict[str, float]:
+    """The metrics reported for ``task`` (names without a ``valid_`` prefix).
+
+    Parameters
+    ----------
+    task : {"binary", "regression", "multiclass"}
+    y_true : array-like
+        0/1 labels (binary), numbers in user scale (regression) or class indices.
+    pred : array-like
+        P(positive) (binary), predictions in user scale (regression) or (n, C)
+        class probabilities (multiclass).
+
+    Returns
+    -------
+    dict of str to float
+        binary: ``auc``, ``logloss``; regression: ``rmse``, ``mae``, ``r2``;
+        multiclass: ``accuracy``, ``logloss``.
+    """
+    if task == "binary":
+        return {"auc": auc(y_true, pred), "logloss": logloss(y_true, pred)}
+    if task == "regression":
+        return {"rmse": rmse(y_true, pred), "mae": mae(y_true, pred), "r2": r2(y_true, pred)}
+    if task == "multiclass":
+        return {"accuracy": accuracy(y_true, pred), "logloss": multiclass_logloss(y_true, pred)}
+    raise ValueError(f"Expected task in binary, regression, multiclass. Received: task={task!r}")
+
+
+def baseline_metrics(
+    task: str, y_train: npt.ArrayLike, y_valid: npt.ArrayLike, n_classes: int | None = None
+) -> dict[str, float]:
+    """``task_metrics`` of a predictor that ignores the features.
+
+    It predicts the training positive rate (binary), the training mean (regression)
+    or the training class shares (multiclass) for every validation row.
+    """
+    y_tr = np.asarray(y_train)
+    n = len(np.asarray(y_valid))
+    if task == "binary":
+        pred: np.ndarray = np.full(n, float(np.mean(y_tr)))
+    elif task == "regression":
+        pred = np.full(n, float(np.mean(y_tr.astype(np.float64))))
+    else:
+        c = int(n_classes or (int(y_tr.max()) + 1))
+        shares = np.bincount(y_tr.astype(np.int64), minlength=c) / max(len(y_tr), 1)
+        pred = np.tile(shares, (n, 1))
+    return task_metrics(task, y_valid, pred)

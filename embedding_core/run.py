@@ -1,0 +1,334 @@
+"""A trained run: model, encoders, metrics and embedding tables; save, load, predict, embed.
+
+A saved run is a directory::
+
+    manifest.json       format_version, library/keras versions, file list
+    model.keras         the Keras model (loaded with safe_mode=True)
+    features.json       vocabularies, numeric scaling, target coding
+    embeddings.parquet  every field's table (see ``embeddings``) with a ``field`` column
+    config.json  roles.json  metrics.json  history.json
+
+Nothing in the directory is executed on load: JSON, Parquet and a ``.keras`` file read
+with Keras' safe mode (no lambdas, no pickle). Loading needs TensorFlow; ``embed`` and
+``embeddings`` do not (they use the tables).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from embedding_core.config import TrainConfig
+from embedding_core.errors import DataError, ModelFormatError
+from embedding_core.features import FeatureEncoder
+from embedding_core.roles import Roles
+
+if TYPE_CHECKING:
+    import keras
+
+__all__ = ["TrainedRun", "FORMAT_VERSION", "RUN_FILES"]
+
+#: Version of the saved-directory layout; ``load`` refuses any other.
+FORMAT_VERSION = 1
+MODEL_FILE = "model.keras"
+RUN_FILES = (
+    "manifest.json",
+    MODEL_FILE,
+    "features.json",
+    "embeddings.parquet",
+    "config.json",
+    "roles.json",
+    "metrics.json",
+    "history.json",
+)
+
+
+def _library_version() -> str:
+    from embedding_core import __version__
+
+    return str(__version__)
+
+
+def _json_ready(value: Any) -> Any:
+    """Replace NaN/inf by None and numpy scalars by Python ones (strict JSON)."""
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(_json_ready(value), indent=2, allow_nan=False) + "\n")
+
+
+class TrainedRun:
+    """Everything a training produced, ready to predict, embed, inspect or save.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The DeepFM (see ``deepfm.build_deepfm``).
+    features : FeatureEncoder
+        Fitted encoders: turn frames into model inputs.
+    roles : Roles
+        The column roles, task resolved.
+    config : TrainConfig
+    metrics : dict
+        See ``train``; also written to ``metrics.json``.
+    history : list of dict
+        One entry per finished epoch (``epoch``, ``loss``, ``val_loss``, ``val_*``, ``seconds``).
+    tables : dict of str to DataFrame
+        Per-field embedding tables (see ``embeddings``).
+    warnings : list of str, optional
+        Data warnings from validation, for display.
+    """
+
+    def __init__(
+        self,
+        model: keras.Model,
+        features: FeatureEncoder,
+        roles: Roles,
+        config: TrainConfig,
+        metrics: dict[str, Any],
+        history: list[dict[str, Any]],
+        tables: dict[str, pd.DataFrame],
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.model = model
+        self.features = features
+        self.roles = roles
+        self.config = config
+        self.metrics = metrics
+        self.history = history
+        self._tables = tables
+        self.warnings = list(warnings or [])
+
+    # ------------------------------------------------------------------ views
+    @property
+    def fields(self) -> list[str]:
+        """The categorical fields (one embedding table each), in model order."""
+        return list(self.roles.categorical)
+
+    @property
+    def task(self) -> str:
+        """``"binary"``, ``"regression"`` or ``"multiclass"``."""
+        return str(self.roles.task)
+
+    @property
+    def embedding_dim(self) -> int:
+        """Size k of the category vectors."""
+        return int(self.config.embedding_dim)
+
+    def embeddings(self, field: str) -> pd.DataFrame:
+        """The embedding table of one field (a copy; see ``embedding_core.embeddings``).
+
+        Raises
+        ------
+        DataError
+            ``field`` is not a categorical field of this run.
+        """
+        if field not in self._tables:
+            raise DataError(
+                f"'{field}' is not a categorical field of this model; choose one of "
+                f"{', '.join(repr(f) for f in self.fields)}."
+            )
+        return self._tables[field].copy()
+
+    # ------------------------------------------------------------ predictions
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Predictions for the rows of ``frame`` (same order).
+
+        Unseen or rare categories use the unknown vector; missing numeric values are
+        imputed. Extra columns (such as the target) are ignored.
+
+        Returns
+        -------
+        ndarray
+            binary: P(positive class) of shape (n,); regression: values (n,) in the
+            target's scale; multiclass: probabilities (n, C) in ``features.classes_`` order.
+
+        Raises
+        ------
+        DataError
+            A feature column is absent or a numeric column holds text.
+        """
+        from embedding_core.deepfm import predict_raw
+
+        raw = predict_raw(self.model, self.features.transform(frame))
+        if self.task == "multiclass":
+            return raw
+        return np.asarray(self.features.decode_target(raw[:, 0]), dtype=np.float64)
+
+    def embed(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with each categorical column replaced by its vector.
+
+        Column ``c`` becomes ``c_emb_0 .. c_emb_{k-1}`` at the same position; every
+        other column (numeric inputs, the target, IDs...) passes through unchanged.
+        Rows keep their order and index; unseen categories get the unknown vector.
+
+        Raises
+        ------
+        DataError
+            A categorical column of the model is absent from ``frame``.
+        """
+        missing = [c for c in self.fields if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"The data has no column {', '.join(repr(c) for c in missing)}; embedding "
+                f"needs every categorical column of the model ({', '.join(self.fields)})."
+            )
+        from embedding_core.embeddings import vectors
+        from embedding_core.features import _category_text, encode_categories
+
+        pieces: list[pd.DataFrame] = []
+        for col in frame.columns:
+            if col in self._tables:
+                enc = self.features.encoders_[col]
+                idx = encode_categories(enc, _category_text(frame[col]))
+                vec = vectors(self._tables[col])[idx]
+                names = [f"{col}_emb_{d}" for d in range(vec.shape[1])]
+                pieces.append(pd.DataFrame(vec, columns=names, index=frame.index))
+            else:
+                pieces.append(frame[[col]])
+        return pd.concat(pieces, axis=1)
+
+    # ------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> Path:
+        """Write the run to directory ``path`` (created if needed; files overwritten).
+
+        Returns
+        -------
+        pathlib.Path
+            The directory.
+        """
+        import keras
+
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        self.model.save(out / MODEL_FILE)
+        _write_json(out / "features.json", self.features.to_dict())
+        _write_json(out / "config.json", self.config.to_dict())
+        _write_json(out / "roles.json", self.roles.to_dict())
+        _write_json(out / "metrics.json", self.metrics)
+        _write_json(out / "history.json", self.history)
+        _write_json(out / "warnings.json", self.warnings)
+        frames = [t.assign(field=f) for f, t in self._tables.items()]
+        combined = pd.concat(frames, ignore_index=True)
+        combined = combined[["field", *[c for c in combined.columns if c != "field"]]]
+        combined.to_parquet(out / "embeddings.parquet", index=False)
+        _write_json(
+            out / "manifest.json",
+            {
+                "format_version": FORMAT_VERSION,
+                "library": "embedding_core",
+                "library_version": _library_version(),
+                "keras_version": keras.__version__,
+                "task": self.task,
+                "files": list(RUN_FILES),
+            },
+        )
+        return out
+
+    @classmethod
+    def load(cls, path: str | Path) -> TrainedRun:
+        """Read a directory written by ``save`` (no code from it is executed).
+
+        Raises
+        ------
+        ModelFormatError
+            The directory or one of its files is missing or unreadable, or it was
+            written in another format version.
+        """
+        root = Path(path)
+        if not root.is_dir():
+            raise ModelFormatError(
+                f"No saved model directory at '{root}': train one first or check the path."
+            )
+        manifest = _read_json(root / "manifest.json")
+        version = manifest.get("format_version") if isinstance(manifest, dict) else None
+        if version != FORMAT_VERSION:
+            raise ModelFormatError(
+                f"'{root}' was saved in model format {version!r} (by embedding_core "
+                f"{manifest.get('library_version', '?') if isinstance(manifest, dict) else '?'}), "
+                f"but this version reads format {FORMAT_VERSION}: retrain the model with "
+                "this version."
+            )
+        absent = [f for f in RUN_FILES if not (root / f).is_file()]
+        if absent:
+            raise ModelFormatError(
+                f"'{root}' is incomplete (missing {', '.join(absent)}): save the run again."
+            )
+        try:
+            features = FeatureEncoder.from_dict(_read_json(root / "features.json"))
+            config = TrainConfig.from_dict(_read_json(root / "config.json"))
+            roles = Roles.from_dict(_read_json(root / "roles.json"))
+            metrics = _read_json(root / "metrics.json")
+            history = _read_json(root / "history.json")
+            warnings_file = root / "warnings.json"
+            warnings = _read_json(warnings_file) if warnings_file.is_file() else []
+            tables = _read_tables(root / "embeddings.parquet", features)
+        except ModelFormatError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any broken file is a format problem
+            raise ModelFormatError(
+                f"'{root}' could not be read ({type(exc).__name__}: {exc}): save the run again."
+            ) from exc
+        model = _load_model(root / MODEL_FILE)
+        return cls(model, features, roles, config, metrics, history, tables, warnings)
+
+    def __repr__(self) -> str:
+        return (
+            f"TrainedRun(task={self.task!r}, fields={self.fields}, "
+            f"numeric={list(self.roles.numeric)}, k={self.embedding_dim})"
+        )
+
+
+def _read_json(path: Path) -> Any:
+    if not path.is_file():
+        raise ModelFormatError(
+            f"'{path.parent}' has no {path.name}: it is not a directory saved by embedding_core."
+        )
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFormatError(f"{path} is not valid JSON ({exc}): save the run again.") from exc
+
+
+def _read_tables(path: Path, features: FeatureEncoder) -> dict[str, pd.DataFrame]:
+    combined = pd.read_parquet(path)
+    tables: dict[str, pd.DataFrame] = {}
+    for col in features.fields:
+        table = combined[combined["field"] == col].drop(columns="field").reset_index(drop=True)
+        if len(table) != features.encoders_[col].size:
+            raise ModelFormatError(
+                f"{path} does not match the saved vocabularies (field '{col}'): save the run again."
+            )
+        table["category"] = table["category"].astype("str")
+        tables[col] = table
+    return tables
+
+
+def _load_model(path: Path) -> keras.Model:
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    import embedding_core.deepfm  # noqa: F401  (registers the custom layers)
+
+    try:
+        return keras.saving.load_model(path, safe_mode=True, compile=False)
+    except Exception as exc:  # noqa: BLE001 - report any unreadable model file the same way
+        raise ModelFormatError(
+            f"The model file {path} could not be loaded ({type(exc).__name__}): save the run again."
+        ) from exc

@@ -1,0 +1,417 @@
+"""Train a DeepFM on a frame and return a ``TrainedRun``.
+
+The steps: ``validate_roles`` (bad roles raise ``DataError``), a seeded
+train/validation split of the rows (stratified for classification), encoders fitted
+on the training split only, a DeepFM fitted on numpy arrays with ``LazyAdam`` (Adam
+that moves only the embedding rows a batch used; see ``deepfm.LazyAdam``), early
+stopping on the validation loss with the best epoch's weights restored.
+
+On small data the batch size shrinks so that an epoch has at least
+``MIN_STEPS_PER_EPOCH`` steps (``effective_batch_size``; the size used is
+``metrics["batch_size"]``): with 800 rows and batches of 1024, 20 epochs would be 20
+optimiser steps and the model would barely move.
+
+Reproducibility: ``keras.utils.set_random_seed(config.seed)`` is called once, here,
+right before the model is built; it seeds Python, NumPy and TensorFlow (weight
+initialisation, dropout, batch order). With the same data, config and seed on the
+same CPU machine the embeddings and metrics come out identical. Results may still
+differ across machines or thread counts (oneDNN picks kernels by CPU), and
+``train_seconds``/``rows_per_second`` of course vary.
+
+TensorFlow is imported on the first call of ``train``, not when this module is imported.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from embedding_core.config import TrainConfig
+from embedding_core.errors import TrainingCancelled
+from embedding_core.roles import Roles
+
+if TYPE_CHECKING:
+    from embedding_core.run import TrainedRun
+
+__all__ = [
+    "Progress",
+    "ProgressCallback",
+    "train",
+    "effective_batch_size",
+    "MAX_BATCH_EVENTS",
+    "MIN_STEPS_PER_EPOCH",
+    "MIN_BATCH_SIZE",
+]
+
+#: At most this many "batch" progress events are sent per epoch (plus the last batch).
+MAX_BATCH_EVENTS = 20
+#: Upper bound of batches run per call into TensorFlow (``steps_per_execution``).
+STEPS_PER_EXECUTION = 4
+#: Small data: batches shrink so an epoch has at least this many steps...
+MIN_STEPS_PER_EPOCH = 20
+#: ...but never below this many rows.
+MIN_BATCH_SIZE = 16
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress report from ``train``.
+
+    Attributes
+    ----------
+    kind : {"start", "batch", "epoch", "end"}
+        ``"start"`` once before the first batch (after data preparation), ``"batch"``
+        up to ~20 times per epoch, ``"epoch"`` after each finished epoch (with
+        validation figures), ``"end"`` once with the final metrics.
+    epoch : int
+        1-based epoch being run (0 at ``"start"``; epochs run at ``"end"``).
+    epochs : int
+        Maximum number of epochs (early stopping may end sooner).
+    batch : int
+        1-based batch within the epoch (``"batch"`` events), else 0.
+    batches : int
+        Batches per epoch.
+    logs : dict of str to float
+        ``loss`` (training, running mean over the epoch); after an epoch also
+        ``val_loss`` and the task's validation figures (``val_auc``, ``val_logloss``;
+        ``val_rmse``, ``val_mae``, ``val_r2``; ``val_accuracy``). At ``"end"``, the
+        final metrics (``valid_*``...).
+    """
+
+    kind: Literal["start", "batch", "epoch", "end"]
+    epoch: int
+    epochs: int
+    batch: int = 0
+    batches: int = 0
+    logs: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def fraction(self) -> float:
+        """Share of the maximum training work done, in [0, 1] (for a progress bar)."""
+        if self.kind == "end":
+            return 1.0
+        if self.kind == "batch" and self.batches:
+            return min(1.0, ((self.epoch - 1) + self.batch / self.batches) / self.epochs)
+        return min(1.0, self.epoch / self.epochs) if self.epochs else 0.0
+
+
+#: Receives each ``Progress``; returning ``False`` asks training to stop.
+ProgressCallback = Callable[[Progress], "bool | None"]
+
+
+def effective_batch_size(batch_size: int, n_train: int) -> int:
+    """The batch size used: ``batch_size``, reduced on small data to give an epoch
+    at least ``MIN_STEPS_PER_EPOCH`` steps (but never below ``MIN_BATCH_SIZE``).
+
+    With 800 training rows and batch 1024 an epoch would be a single Adam step and
+    20 epochs would barely move the weights; 40 rows per batch train properly.
+    """
+    wanted = max(MIN_BATCH_SIZE, n_train // MIN_STEPS_PER_EPOCH)
+    return int(max(1, min(batch_size, wanted)))
+
+
+def _steps_per_execution(batches: int) -> int:
+    """Run several batches per call into TensorFlow (less Python per step), but keep
+    at least ``MAX_BATCH_EVENTS`` callback points per epoch for progress/cancel."""
+    return int(max(1, min(STEPS_PER_EXECUTION, batches // MAX_BATCH_EVENTS)))
+
+
+def _prior_bias(task: str, y: np.ndarray, n_classes: int) -> np.ndarray | None:
+    if task == "binary":
+        p = float(np.clip(np.mean(y), 1e-4, 1 - 1e-4))
+        return np.array([math.log(p / (1 - p))])
+    if task == "multiclass":
+        shares = np.bincount(y.astype(np.int64), minlength=n_classes) / len(y)
+        return np.log(np.clip(shares, 1e-4, None))
+    return None
+
+
+def _subset(inputs: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
+    return {k: np.ascontiguousarray(v[rows]) for k, v in inputs.items()}
+
+
+def _set_seed(seed: int) -> None:
+    """The one place where randomness is seeded."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+
+
+def train(
+    frame: pd.DataFrame,
+    roles: Roles,
+    config: TrainConfig | None = None,
+    *,
+    on_progress: ProgressCallback | None = None,
+) -> TrainedRun:
+    """Train a DeepFM and return the run (model, encoders, metrics, embeddings).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The data (e.g. from ``read_csv``); only the columns named in ``roles`` are used.
+    roles : Roles
+        Categorical fields, optional numeric inputs, the target and the task
+        (``None`` = inferred).
+    config : TrainConfig, optional
+        Hyperparameters; ``TrainConfig()`` when omitted.
+    on_progress : callable, optional
+        Called with a ``Progress`` at start, during epochs (throttled to
+        ~``MAX_BATCH_EVENTS`` per epoch), after each epoch and at the end. Returning
+        ``False`` stops training: if an epoch has finished, the run is returned with
+        the best epoch's weights and ``metrics["stopped_by_user"] = True``;
+        otherwise ``TrainingCancelled`` is raised.
+
+    Returns
+    -------
+    TrainedRun
+
+    Raises
+    ------
+    DataError
+        The roles do not fit the data (see ``validate_roles``).
+    TrainingCancelled
+        ``on_progress`` returned ``False`` before the first epoch finished.
+
+    Notes
+    -----
+    ``metrics`` holds ``task``, ``n_train``, ``n_valid``, ``epochs_run``, ``best_epoch``,
+    ``train_seconds`` (wall time of the fit loop, validation included),
+    ``rows_per_second`` (``n_train * epochs_run / train_seconds``),
+    ``steady_rows_per_second`` (epochs after the first, which pays for graph tracing),
+    ``time_to_first_epoch_seconds`` (from the call to the end of epoch 1: the time to
+    first usable embeddings), ``stopped_by_user``, the validation figures of the best
+    weights (``valid_auc``/``valid_logloss``; ``valid_rmse``/``valid_mae``/``valid_r2``;
+    ``valid_accuracy``/``valid_logloss``) and the same figures of a trivial
+    predictor (``baseline_*``: training prior or mean).
+    """
+    t_call = time.perf_counter()
+    config = config or TrainConfig()
+    from embedding_core.embeddings import build_tables, field_statistics
+    from embedding_core.features import FeatureEncoder
+    from embedding_core.metrics import baseline_metrics, task_metrics
+    from embedding_core.run import TrainedRun
+    from embedding_core.split import train_valid_split
+    from embedding_core.validation import validate_roles
+
+    validated = validate_roles(frame, roles)
+    data, roles = validated.frame, validated.roles
+    task = roles.task
+    assert task is not None
+
+    target_text = None
+    if task != "regression":
+        from embedding_core.features import _label_text
+
+        target_text = _label_text(data[roles.target])
+    train_idx, valid_idx = train_valid_split(
+        len(data),
+        valid_fraction=config.valid_fraction,
+        seed=config.seed,
+        stratify=None if target_text is None else target_text.to_numpy(dtype=str),
+    )
+    train_frame = data.iloc[train_idx]
+    features = FeatureEncoder().fit(train_frame, roles, min_count=config.min_count)
+
+    inputs = features.transform(data)
+    y_all = features.encode_target(data[roles.target] if target_text is None else target_text)
+    y_user = features.user_target(y_all)
+    x_train, x_valid = _subset(inputs, train_idx), _subset(inputs, valid_idx)
+    y_train, y_valid = y_all[train_idx], y_all[valid_idx]
+    y_train_user, y_valid_user = y_user[train_idx], y_user[valid_idx]
+    n_classes = features.n_outputs if task == "multiclass" else 1
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    from embedding_core.deepfm import LazyAdam, build_deepfm, field_tables, predict_raw
+
+    _set_seed(config.seed)
+    model = build_deepfm(
+        features, config, task, n_classes, output_bias=_prior_bias(task, y_train, n_classes)
+    )
+    loss = {
+        "binary": "binary_crossentropy",
+        "regression": "mean_squared_error",
+        "multiclass": "sparse_categorical_crossentropy",
+    }[task]
+    batch_size = effective_batch_size(config.batch_size, len(train_idx))
+    batches = max(1, math.ceil(len(train_idx) / batch_size))
+    model.compile(
+        optimizer=LazyAdam(config.learning_rate),
+        loss=loss,
+        steps_per_execution=_steps_per_execution(batches),
+    )
+
+    def score(x: dict[str, np.ndarray]) -> np.ndarray:
+        return _user_prediction(features, predict_raw(model, x, traced=True))
+
+    def validation_logs() -> dict[str, float]:
+        pred = score(x_valid)
+        figures = task_metrics(task, y_valid_user, pred)
+        if task == "regression":
+            z = (pred - features.target_mean_) / features.target_std_
+            val_loss = float(np.mean((z - y_valid) ** 2))
+        else:
+            val_loss = figures["logloss"]
+        return {"val_loss": val_loss, **{f"val_{k}": v for k, v in figures.items()}}
+
+    reporter = _make_reporter(on_progress, config.epochs, batches, validation_logs, t_call)
+    stopper = keras.callbacks.EarlyStopping(
+        monitor="val_loss", mode="min", patience=config.patience, restore_best_weights=True
+    )
+    if not reporter.send(Progress("start", 0, config.epochs, 0, batches)):
+        raise TrainingCancelled("Training was cancelled before it started; no model was kept.")
+
+    t_fit = time.perf_counter()
+    model.fit(
+        x_train,
+        y_train,
+        batch_size=batch_size,
+        epochs=config.epochs,
+        shuffle=True,
+        verbose=0,
+        callbacks=[reporter, stopper],
+    )
+    train_seconds = time.perf_counter() - t_fit
+    epochs_run = len(reporter.history)
+    if epochs_run == 0:
+        raise TrainingCancelled(
+            "Training was cancelled before the first epoch finished; no model was kept."
+        )
+
+    final = validation_logs()
+    metrics: dict[str, Any] = {
+        "task": task,
+        "n_train": int(len(train_idx)),
+        "n_valid": int(len(valid_idx)),
+        "epochs_run": epochs_run,
+        "batch_size": batch_size,
+        "best_epoch": int(stopper.best_epoch) + 1,
+        "stopped_early": bool(stopper.stopped_epoch > 0),
+        "stopped_by_user": reporter.stopped_by_user,
+        "train_seconds": round(train_seconds, 3),
+        "rows_per_second": round(len(train_idx) * epochs_run / train_seconds, 1),
+        "steady_rows_per_second": None,
+        "time_to_first_epoch_seconds": round(reporter.first_epoch_at - t_call, 3),
+    }
+    later = reporter.epoch_seconds[1:]
+    if later:
+        metrics["steady_rows_per_second"] = round(len(train_idx) / float(np.mean(later)), 1)
+    metrics.update({f"valid_{k[4:]}": v for k, v in final.items() if k != "val_loss"})
+    baseline = baseline_metrics(
+        task, _baseline_target(task, y_train, y_train_user), y_valid_user, n_classes=n_classes
+    )
+    metrics.update({f"baseline_{k}": v for k, v in baseline.items()})
+
+    stats = field_statistics(
+        features, x_train["categorical"], y_train_user if task != "multiclass" else y_train
+    )
+    tables = build_tables(features, field_tables(model, features), stats)
+    run = TrainedRun(
+        model=model,
+        features=features,
+        roles=roles,
+        config=config,
+        metrics=metrics,
+        history=reporter.history,
+        tables=tables,
+        warnings=list(validated.warnings),
+    )
+    reporter.send(
+        Progress(
+            "end",
+            epochs_run,
+            config.epochs,
+            0,
+            batches,
+            {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)},
+        )
+    )
+    return run
+
+
+def _baseline_target(task: str, y_model: np.ndarray, y_user: np.ndarray) -> np.ndarray:
+    return y_model if task == "multiclass" else y_user
+
+
+def _user_prediction(features: Any, raw: np.ndarray) -> np.ndarray:
+    """Model output -> user scale: (n,) for binary/regression, (n, C) for multiclass."""
+    raw = np.asarray(raw, dtype=np.float64)
+    if features.task == "multiclass":
+        return raw
+    return features.decode_target(raw[:, 0])
+
+
+def _make_reporter(
+    on_progress: ProgressCallback | None,
+    epochs: int,
+    batches: int,
+    validation_logs: Callable[[], dict[str, float]],
+    t_call: float,
+) -> Any:
+    """Keras callback: validation figures, history, timing, progress and cancellation.
+
+    The class is defined here so that importing this module does not import Keras.
+    """
+    import keras
+
+    class Reporter(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.every = max(1, math.ceil(batches / MAX_BATCH_EVENTS))
+            self.history: list[dict[str, float]] = []
+            self.epoch_seconds: list[float] = []
+            self.first_epoch_at = float("nan")
+            self.stopped_by_user = False
+            self._stop_in_epoch = False
+            self._next_batch = self.every
+            self._t_epoch = 0.0
+
+        def send(self, progress: Progress) -> bool:
+            return on_progress is None or on_progress(progress) is not False
+
+        def _user_stop(self) -> None:
+            self.stopped_by_user = True
+            self.model.stop_training = True
+
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            self._t_epoch = time.perf_counter()
+            self._next_batch = self.every
+
+        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            done = batch + 1  # Keras passes the 0-based index of the last batch run
+            if done < self._next_batch and done != batches:
+                return
+            self._next_batch = done + self.every
+            floats = {k: float(v) for k, v in (logs or {}).items()}
+            progress = Progress("batch", len(self.history) + 1, epochs, done, batches, floats)
+            if not self.send(progress):
+                self._stop_in_epoch = True
+                self._user_stop()
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            logs = logs if logs is not None else {}
+            if self._stop_in_epoch:
+                # An interrupted epoch is not a candidate for the best weights.
+                logs["val_loss"] = float("inf")
+                return
+            logs.update(validation_logs())
+            now = time.perf_counter()
+            self.epoch_seconds.append(now - self._t_epoch)
+            if not self.history:
+                self.first_epoch_at = now
+            entry = {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}}
+            entry["seconds"] = round(now - self._t_epoch, 3)
+            self.history.append(entry)
+            if not self.send(Progress("epoch", epoch + 1, epochs, 0, batches, entry)):
+                self._user_stop()
+
+    return Reporter()

@@ -1,0 +1,100 @@
+"""DeepFM graph: inputs, outputs, named parts, and the logit as the sum of its parts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from synthetic import (
+    BINARY_ROLES,
+    MULTICLASS_ROLES,
+    REGRESSION_ROLES,
+    make_binary_frame,
+    make_multiclass_frame,
+    make_regression_frame,
+)
+
+keras = pytest.importorskip("keras")
+
+from embedding_core.config import TrainConfig  # noqa: E402
+from embedding_core.deepfm import build_deepfm, field_tables  # noqa: E402
+from embedding_core.features import FeatureEncoder  # noqa: E402
+
+CONFIG = TrainConfig(embedding_dim=3, hidden_units=(8, 4), dropout=0.2)
+
+
+def _parts(model, inputs):
+    """Evaluate the named intermediate outputs of a built model."""
+    names = [n for n in ("linear_sum", "linear_numeric", "fm", "fm_classes", "deep_out", "logit")]
+    present = [n for n in names if n in {layer.name for layer in model.layers}]
+    probe = keras.Model(model.inputs, [model.get_layer(n).output for n in present])
+    values = probe(inputs, training=False)
+    return {n: keras.ops.convert_to_numpy(v) for n, v in zip(present, values, strict=True)}
+
+
+def test_binary_model_sums_linear_fm_and_deep_logits() -> None:
+    frame = make_binary_frame()
+    fe = FeatureEncoder().fit(frame, BINARY_ROLES)
+    model = build_deepfm(fe, CONFIG, output_bias=np.array([-0.5]))
+    inputs = fe.transform(frame.head(16))
+    parts = _parts(model, inputs)
+    total = parts["linear_sum"] + parts["linear_numeric"] + parts["fm"] + parts["deep_out"]
+    np.testing.assert_allclose(parts["logit"], total, rtol=1e-5, atol=1e-6)
+    prob = keras.ops.convert_to_numpy(model(inputs, training=False))
+    np.testing.assert_allclose(prob, 1 / (1 + np.exp(-total)), rtol=1e-5, atol=1e-6)
+    assert prob.shape == (16, 1)
+    # The output bias starts at the given prior; first-order weights start at zero.
+    np.testing.assert_allclose(model.get_layer("deep_out").bias.numpy(), [-0.5])
+    assert np.all(parts["linear_sum"] == 0)
+
+
+def test_fm_part_uses_the_shared_embedding_table() -> None:
+    frame = make_binary_frame()
+    fe = FeatureEncoder().fit(frame, BINARY_ROLES)
+    model = build_deepfm(fe, CONFIG)
+    inputs = fe.transform(frame.head(5))
+    tables = field_tables(model, fe)
+    assert list(tables) == ["shop", "colour"]
+    assert tables["shop"]["embedding"].shape == (fe.encoders_["shop"].size, 3)
+    assert tables["shop"]["linear"].shape == (fe.encoders_["shop"].size, 1)
+    cat = inputs["categorical"]
+    v_shop = tables["shop"]["embedding"][cat[:, 0]]
+    v_colour = tables["colour"]["embedding"][cat[:, 1]]
+    expected = np.sum(v_shop * v_colour, axis=1, keepdims=True)  # one pair of fields
+    np.testing.assert_allclose(_parts(model, inputs)["fm"], expected, rtol=1e-5, atol=1e-7)
+
+
+def test_regression_model_has_linear_output_and_no_numeric_input() -> None:
+    frame = make_regression_frame()
+    fe = FeatureEncoder().fit(frame, REGRESSION_ROLES)
+    model = build_deepfm(fe, CONFIG)
+    assert [t.name for t in model.inputs] == ["categorical"]
+    assert model.get_layer("prediction").activation.__name__ == "linear"
+    out = keras.ops.convert_to_numpy(model(fe.transform(frame.head(4)), training=False))
+    assert out.shape == (4, 1)
+
+
+def test_multiclass_model_gives_per_class_logits_and_probabilities() -> None:
+    frame = make_multiclass_frame()
+    fe = FeatureEncoder().fit(frame, MULTICLASS_ROLES)
+    model = build_deepfm(fe, CONFIG, output_bias=np.log([0.2, 0.3, 0.5]))
+    inputs = fe.transform(frame.head(6))
+    parts = _parts(model, inputs)
+    assert parts["fm_classes"].shape == (6, 3) and parts["linear_sum"].shape == (6, 3)
+    total = parts["linear_sum"] + parts["fm_classes"] + parts["deep_out"]
+    np.testing.assert_allclose(parts["logit"], total, rtol=1e-5, atol=1e-6)
+    prob = keras.ops.convert_to_numpy(model(inputs, training=False))
+    assert prob.shape == (6, 3)
+    np.testing.assert_allclose(prob.sum(axis=1), 1.0, rtol=1e-5)
+    assert field_tables(model, fe)["kind"]["linear"].shape[1] == 3
+
+
+def test_l2_penalty_is_a_model_loss_only_when_asked() -> None:
+    frame = make_binary_frame()
+    fe = FeatureEncoder().fit(frame, BINARY_ROLES)
+    inputs = fe.transform(frame.head(8))
+    with_l2 = build_deepfm(fe, CONFIG.replace(l2_embedding=1e-3))
+    without = build_deepfm(fe, CONFIG.replace(l2_embedding=0.0))
+    with_l2(inputs, training=True)
+    without(inputs, training=True)
+    assert len(with_l2.losses) == 1 and float(with_l2.losses[0]) > 0
+    assert len(without.losses) == 0
