@@ -22,7 +22,7 @@ class TrainConfig:
         Dropout rate after each hidden layer.
     l2_embedding : float, default=1e-6
         L2 penalty on embedding rows (per row used in a batch).
-    learning_rate : float, default=1e-3
+    learning_rate : float, default=3e-3
         Adam learning rate.
     batch_size : int, default=1024
     epochs : int, default=20
@@ -41,7 +41,7 @@ class TrainConfig:
     hidden_units: tuple[int, ...] = (256, 128, 64)
     dropout: float = 0.1
     l2_embedding: float = 1e-6
-    learning_rate: float = 1e-3
+    learning_rate: float = 3e-3
     batch_size: int = 1024
     epochs: int = 20
     patience: int = 2

@@ -1,0 +1,53 @@
+"""Streamlit entry point: page config, session defaults, navigation. Nothing else.
+
+Run with ``streamlit run app.py``. TensorFlow is not imported here: the Train page's
+worker thread imports it when the user presses Train.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from embedding_core.errors import EmbeddingCoreError
+from ui import keras_guard, state
+from ui.widgets import show_error, training_banner
+
+st.set_page_config(page_title="Category embeddings", page_icon="🧭", layout="wide")
+
+
+def _session_defaults() -> None:
+    """Open on the default sample with its roles chosen; adopt a finished training."""
+    if state.get_dataset() is None:
+        from embedding_core.samples import DEFAULT_SAMPLE
+        from ui.datasets import sample_dataset
+
+        try:
+            state.set_dataset(sample_dataset(DEFAULT_SAMPLE))
+        except EmbeddingCoreError as exc:
+            show_error(exc, "Upload a CSV on the Data page instead.")
+    state.adopt_finished_job()
+    keras_guard.install()  # no-op until TensorFlow is loaded (see ui/keras_guard.py)
+
+
+_session_defaults()
+training_banner()
+
+pages = {
+    "Prepare": [
+        st.Page("pages/data.py", title="Data", icon="📄", default=True),
+        st.Page("pages/train.py", title="Train", icon="🏋️"),
+    ],
+    "Explore": [
+        st.Page("pages/explore.py", title="Explore", icon="🗺️"),
+        st.Page("pages/neighbours.py", title="Neighbours", icon="🧲"),
+        st.Page("pages/interactions.py", title="Interactions", icon="🔗"),
+    ],
+    "Evaluate": [
+        st.Page("pages/lift.py", title="Lift", icon="📈"),
+        st.Page("pages/whatif.py", title="What-if", icon="🎛️"),
+    ],
+    "Share": [
+        st.Page("pages/export.py", title="Export", icon="💾"),
+    ],
+}
+st.navigation(pages).run()

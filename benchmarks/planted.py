@@ -1,0 +1,256 @@
+"""Do the vectors mean something? Neighbour precision@5 on data with planted structure.
+
+Synthetic binary data where each field's categories fall into hidden groups; categories of
+one group act exactly alike on the target (same main effect, same interactions). Groups of
+some field pairs interact. Category frequencies are Zipf-like (s=1.1) and independent of
+the group, and one field has 1,000 categories.
+
+For each field and contender, neighbour precision@5 is the share of a category's 5 nearest
+neighbours (cosine similarity of the learned embedding vectors) that come from its own
+group, averaged over categories seen >= 30 times in the training rows; neighbours are
+searched among those same categories. ``chance`` is what random neighbours would score and
+``ceiling`` the best possible score (small groups cannot fill 5 neighbours).
+
+Contenders: ours with default settings (or the variants given with ``--ours-config``) and
+DeepCTR's DeepFM with its reference settings, on the same rows. Test AUC is reported next
+to the oracle AUC (the true logit).
+
+Usage::
+
+    .venv/bin/python benchmarks/planted.py --out benchmarks/results/planted.json
+    .venv/bin/python benchmarks/planted.py --ours-config '{}' --ours-config '{"l2_embedding": 1e-5}'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from common import (
+    OURS_PYTHON,
+    PEER_PYTHON,
+    Dataset,
+    emit,
+    fixed_split,
+    format_table,
+    machine_info,
+    neighbour_precision,
+    run_contender,
+    write_split,
+)
+
+# (field name, number of categories, number of hidden groups)
+FIELDS: tuple[tuple[str, int, int], ...] = (
+    ("A", 1000, 8),
+    ("B", 300, 6),
+    ("C", 120, 5),
+    ("D", 60, 4),
+    ("E", 24, 3),
+)
+# Field pairs whose groups interact.
+INTERACTIONS: tuple[tuple[str, str], ...] = (("A", "B"), ("C", "D"), ("A", "E"), ("B", "D"))
+ZIPF_S = 1.1
+MIN_COUNT = 30
+K_NEIGHBOURS = 5
+
+
+@dataclass
+class Planted:
+    dataset: Dataset
+    groups: dict[str, dict[str, int]]  # field -> category label -> hidden group
+    true_logit: np.ndarray
+
+
+def make_planted(
+    n_rows: int = 150_000,
+    seed: int = 0,
+    main_sd: float = 0.6,
+    inter_sd: float = 0.8,
+) -> Planted:
+    """Generate the planted-structure data set (see module docstring)."""
+    rng = np.random.default_rng(seed)
+    cols: dict[str, np.ndarray] = {}
+    groups: dict[str, dict[str, int]] = {}
+    row_groups: dict[str, np.ndarray] = {}
+    main: dict[str, np.ndarray] = {}
+    for name, n_cat, n_groups in FIELDS:
+        group_of = rng.permutation(np.arange(n_cat) % n_groups)  # every group non-empty
+        rank = rng.permutation(n_cat) + 1  # frequency rank, independent of the group
+        weights = 1.0 / rank.astype("float64") ** ZIPF_S
+        codes = rng.choice(n_cat, size=n_rows, p=weights / weights.sum())
+        labels = np.array([f"{name}{i:04d}" for i in range(n_cat)])
+        cols[name] = labels[codes]
+        groups[name] = {str(lab): int(g) for lab, g in zip(labels, group_of, strict=True)}
+        row_groups[name] = group_of[codes]
+        main[name] = rng.normal(0.0, main_sd, size=n_groups)
+    logit = np.zeros(n_rows)
+    for name, _, _ in FIELDS:
+        logit += main[name][row_groups[name]]
+    sizes = {name: g for name, _, g in FIELDS}
+    for a, b in INTERACTIONS:
+        w = rng.normal(0.0, inter_sd, size=(sizes[a], sizes[b]))
+        logit += w[row_groups[a], row_groups[b]]
+    logit += -1.0 - np.mean(logit)  # positive rate around 0.3
+    y = (rng.random(n_rows) < 1.0 / (1.0 + np.exp(-logit))).astype("int64")
+    frame = pd.DataFrame(cols)
+    frame["y"] = y
+    ds = Dataset("planted", frame, [f[0] for f in FIELDS], [], "y", {"fields": FIELDS})
+    return Planted(ds, groups, logit)
+
+
+def score_embeddings(
+    path: Path, planted: Planted, train_counts: dict[str, pd.Series]
+) -> dict[str, dict[str, Any]]:
+    """Neighbour precision per field for one contender's dumped embedding matrices."""
+    out: dict[str, dict[str, Any]] = {}
+    with np.load(path, allow_pickle=False) as z:
+        fields = [str(f) for f in z["fields"]]
+        for i, field in enumerate(fields):
+            labels = z[f"labels_{i}"].astype(str)
+            vectors = z[f"vectors_{i}"]
+            counts = train_counts[field]
+            group_map = planted.groups[field]
+            keep = [
+                j
+                for j, lab in enumerate(labels)
+                if lab in group_map and counts.get(lab, 0) >= MIN_COUNT
+            ]
+            g = np.array([group_map[labels[j]] for j in keep])
+            out[field] = neighbour_precision(vectors[keep], g, k=K_NEIGHBOURS)
+    return out
+
+
+def chance(groups: np.ndarray) -> float:
+    """Expected precision of random neighbours: (own-group members - 1) / (n - 1), averaged."""
+    _, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    return float(np.mean((counts[inverse] - 1) / (len(groups) - 1)))
+
+
+def ceiling(groups: np.ndarray, k: int = K_NEIGHBOURS) -> float:
+    """Best achievable precision@k: a group of m members offers only m - 1 true neighbours."""
+    _, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    return float(np.mean(np.minimum(counts[inverse] - 1, k) / k))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=150_000, help="rows before the 80/20 split")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the generated data")
+    parser.add_argument(
+        "--ours-config",
+        action="append",
+        default=None,
+        help="JSON TrainConfig overrides; repeat to compare variants (default: '{}')",
+    )
+    parser.add_argument(
+        "--peer-settings", default="{}", help="JSON overrides of DeepCTR's reference settings"
+    )
+    parser.add_argument("--log-dir", type=Path, default=None, help="keep contender logs here")
+    parser.add_argument("--out", default=None, help="write the JSON result here")
+    args = parser.parse_args()
+
+    from sklearn.metrics import roc_auc_score
+
+    planted = make_planted(args.rows, args.seed)
+    ds = planted.dataset
+    ours_configs = [json.loads(c) for c in (args.ours_config or ["{}"])]
+    jobs: list[tuple[str, Path, str, dict[str, Any], bool]] = [
+        ("ours" if i == 0 else f"ours[{i}]", OURS_PYTHON, "ours_deepfm.py", cfg, False)
+        for i, cfg in enumerate(ours_configs)
+    ]
+    jobs.append(("deepctr", PEER_PYTHON, "peer_deepctr.py", json.loads(args.peer_settings), True))
+
+    _, test_idx = fixed_split(ds.frame["y"].to_numpy())
+    oracle_auc = float(
+        roc_auc_score(ds.frame["y"].to_numpy()[test_idx], planted.true_logit[test_idx])
+    )
+    contenders: dict[str, Any] = {}
+    precision: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench_planted_") as tmp:
+        workdir = Path(tmp)
+        train, _ = write_split(ds, workdir)
+        train_counts = {f: train[f].value_counts() for f in ds.cat_cols}
+        for name, python, script, settings, legacy in jobs:
+            print(f"[planted] {name}", file=sys.stderr)
+            dump = workdir / f"emb_{len(contenders)}.npz"
+            log = args.log_dir / f"planted_{name}.log" if args.log_dir else None
+            cmd_args = [
+                "--workdir",
+                str(workdir),
+                "--settings",
+                json.dumps(settings),
+                "--dump-embeddings",
+                str(dump),
+            ]
+            res = run_contender(python, script, cmd_args, legacy_keras=legacy, log_path=log)
+            contenders[name] = res
+            if "error" in res:
+                print(f"[planted]   FAILED: {res['error']}", file=sys.stderr)
+                continue
+            precision[name] = score_embeddings(dump, planted, train_counts)
+
+    fields_out = []
+    for name, n_cat, n_groups in FIELDS:
+        counts = train_counts[name]
+        eligible = [lab for lab in planted.groups[name] if counts.get(lab, 0) >= MIN_COUNT]
+        g = np.array([planted.groups[name][lab] for lab in eligible])
+        row: dict[str, Any] = {
+            "field": name,
+            "categories": n_cat,
+            "groups": n_groups,
+            "scored": len(eligible),
+            "chance": chance(g) if len(g) > K_NEIGHBOURS else None,
+            "ceiling": ceiling(g) if len(g) > K_NEIGHBOURS else None,
+        }
+        for contender, per_field in precision.items():
+            row[f"{contender} p@5"] = per_field[name]["precision"]
+        fields_out.append(row)
+    summary_rows = [
+        {
+            "contender": name,
+            "test AUC": res.get("test_auc"),
+            "test logloss": res.get("test_logloss"),
+            "epochs": res.get("epochs_run"),
+            "mean p@5": float(np.mean([v["precision"] for v in precision[name].values()]))
+            if name in precision
+            else None,
+        }
+        for name, res in contenders.items()
+    ]
+    summary_rows.append({"contender": "oracle (true logit)", "test AUC": oracle_auc})
+
+    report = {
+        "benchmark": "planted",
+        "machine": machine_info(),
+        "rows": args.rows,
+        "data_seed": args.seed,
+        "fields": [list(f) for f in FIELDS],
+        "interactions": [list(p) for p in INTERACTIONS],
+        "zipf_s": ZIPF_S,
+        "min_count": MIN_COUNT,
+        "k": K_NEIGHBOURS,
+        "ours_configs": ours_configs,
+        "oracle_test_auc": oracle_auc,
+        "per_field": fields_out,
+        "summary": summary_rows,
+        "contenders": contenders,
+    }
+    cols = ["field", "categories", "groups", "scored", "chance", "ceiling"]
+    cols += [f"{c} p@5" for c in precision]
+    print(format_table(fields_out, cols), file=sys.stderr)
+    print(
+        format_table(summary_rows, ["contender", "test AUC", "test logloss", "epochs", "mean p@5"]),
+        file=sys.stderr,
+    )
+    emit(report, args.out)
+
+
+if __name__ == "__main__":
+    main()

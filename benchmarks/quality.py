@@ -1,0 +1,220 @@
+"""Test AUC / log loss on the fixed 80/20 split: ours (defaults) vs DeepCTR vs TE + HGB.
+
+Contenders, all on exactly the same rows:
+
+ours      ``embedding_core.train.train`` with ``TrainConfig()`` defaults (early stopping on
+          an internal validation split of the training rows, best weights restored).
+deepctr   DeepCTR 0.9.4 DeepFM with its reference settings (3 epochs, batch 1024, k=8,
+          DNN 256-128-64, no regularisation), trained on all training rows.
+te_hgb    scikit-learn baseline: categorical columns with <= 255 training levels use
+          HistGradientBoosting's native categorical support, larger ones go through
+          ``TargetEncoder`` (cross-fitted); numerics as they are; HGB defaults otherwise.
+
+Each DeepFM runs in its own subprocess; the baseline runs in this process.
+
+Usage::
+
+    .venv/bin/python benchmarks/quality.py --out benchmarks/results/quality.json
+    .venv/bin/python benchmarks/quality.py --datasets adult,bank_marketing --quick
+    .venv/bin/python benchmarks/quality.py --ours-config '{}' --ours-config '{"l2_embedding": 1e-5}'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from common import (
+    DATASETS,
+    OURS_PYTHON,
+    PEER_PYTHON,
+    Dataset,
+    binary_metrics,
+    emit,
+    format_table,
+    load_dataset,
+    machine_info,
+    run_contender,
+    write_split,
+)
+
+QUICK_ROWS = 20_000
+NATIVE_MAX_LEVELS = 255
+
+
+def te_hgb_baseline(
+    train: pd.DataFrame, test: pd.DataFrame, ds: Dataset, seed: int = 0
+) -> dict[str, Any]:
+    """TargetEncoder (high-cardinality) + native categoricals (low) + HistGradientBoosting."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.preprocessing import TargetEncoder
+
+    t0 = time.perf_counter()
+    y_train = train[ds.target].to_numpy()
+    x_train = pd.DataFrame(index=train.index)
+    x_test = pd.DataFrame(index=test.index)
+    low = [c for c in ds.cat_cols if train[c].nunique() <= NATIVE_MAX_LEVELS]
+    high = [c for c in ds.cat_cols if c not in low]
+    for c in low:
+        levels = sorted(train[c].unique())
+        x_train[c] = pd.Categorical(train[c], categories=levels)
+        seen = test[c].where(test[c].isin(levels))  # unseen in training -> NaN (missing)
+        x_test[c] = pd.Categorical(seen, categories=levels)
+    if high:
+        encoder = TargetEncoder(target_type="binary", random_state=seed)
+        enc_train = encoder.fit_transform(train[high].astype(object), y_train)
+        enc_test = encoder.transform(test[high].astype(object))
+        for i, c in enumerate(high):
+            x_train[c] = enc_train[:, i]
+            x_test[c] = enc_test[:, i]
+    for c in ds.num_cols:
+        x_train[c] = train[c].to_numpy(dtype="float64")
+        x_test[c] = test[c].to_numpy(dtype="float64")
+    model = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=seed)
+    model.fit(x_train, y_train)
+    p_test = model.predict_proba(x_test)[:, 1]
+    return {
+        "contender": "te_hgb",
+        "native_categorical": low,
+        "target_encoded": high,
+        "train_seconds": time.perf_counter() - t0,
+        "n_iter": int(model.n_iter_),
+        **binary_metrics(test[ds.target].to_numpy(), p_test),
+    }
+
+
+def _subsample(ds: Dataset, n_rows: int, seed: int = 0) -> Dataset:
+    """A seeded, stratified subsample (for --quick)."""
+    if ds.n_rows <= n_rows:
+        return ds
+    from sklearn.model_selection import train_test_split
+
+    keep, _ = train_test_split(
+        np.arange(ds.n_rows),
+        train_size=n_rows,
+        random_state=seed,
+        stratify=ds.frame[ds.target].to_numpy(),
+    )
+    frame = ds.frame.iloc[np.sort(keep)].reset_index(drop=True)
+    return Dataset(ds.name, frame, ds.cat_cols, ds.num_cols, ds.target, ds.meta)
+
+
+def bench_dataset(
+    ds: Dataset,
+    ours_configs: list[dict[str, Any]],
+    peer_settings: dict[str, Any],
+    log_dir: Path | None,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "dataset": ds.name,
+        "n_rows": ds.n_rows,
+        "n_categorical": len(ds.cat_cols),
+        "n_numeric": len(ds.num_cols),
+        "contenders": {},
+    }
+    with tempfile.TemporaryDirectory(prefix=f"bench_quality_{ds.name}_") as tmp:
+        workdir = Path(tmp)
+        train, test = write_split(ds, workdir)
+        out["n_train"], out["n_test"] = len(train), len(test)
+        jobs = [
+            (_ours_name(i), OURS_PYTHON, "ours_deepfm.py", cfg, False)
+            for i, cfg in enumerate(ours_configs)
+        ]
+        jobs.append(("deepctr", PEER_PYTHON, "peer_deepctr.py", peer_settings, True))
+        for name, python, script, settings, legacy in jobs:
+            print(f"[quality] {ds.name}: {name}", file=sys.stderr)
+            log = log_dir / f"quality_{ds.name}_{name}.log" if log_dir else None
+            args = ["--workdir", str(workdir), "--settings", json.dumps(settings)]
+            res = run_contender(python, script, args, legacy_keras=legacy, log_path=log)
+            if "error" in res:
+                print(f"[quality]   FAILED: {res['error']}", file=sys.stderr)
+            out["contenders"][name] = res
+        print(f"[quality] {ds.name}: te_hgb", file=sys.stderr)
+        out["contenders"]["te_hgb"] = te_hgb_baseline(train, test, ds)
+    return out
+
+
+def _ours_name(i: int) -> str:
+    return "ours" if i == 0 else f"ours[{i}]"
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    rows = []
+    names: list[str] = []
+    for r in results:
+        for name in r["contenders"]:
+            if name not in names:
+                names.append(name)
+    for r in results:
+        c = r["contenders"]
+        row: dict[str, Any] = {"dataset": r["dataset"], "rows": r["n_rows"]}
+        for name in names:
+            row[f"{name} AUC"] = c.get(name, {}).get("test_auc")
+        ours_auc = c.get("ours", {}).get("test_auc")
+        for other in ("deepctr", "te_hgb"):
+            a, b = ours_auc, c.get(other, {}).get("test_auc")
+            row[f"ours-{other}"] = a - b if a is not None and b is not None else None
+        for name in names:
+            row[f"{name} logloss"] = c.get(name, {}).get("test_logloss")
+        row["ours epochs"] = c.get("ours", {}).get("epochs_run")
+        row["ours s"] = c.get("ours", {}).get("train_seconds")
+        row["deepctr s"] = c.get("deepctr", {}).get("train_seconds")
+        rows.append(row)
+    cols = list(rows[0].keys()) if rows else []
+    return format_table(rows, cols)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated names")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"stratified subsample of {QUICK_ROWS:,} rows per dataset (smoke test only)",
+    )
+    parser.add_argument(
+        "--ours-config",
+        action="append",
+        default=None,
+        help="JSON TrainConfig overrides for our engine; repeat to compare variants "
+        "(default: one run with '{}' = our defaults)",
+    )
+    parser.add_argument(
+        "--peer-settings", default="{}", help="JSON overrides of DeepCTR's reference settings"
+    )
+    parser.add_argument("--log-dir", type=Path, default=None, help="keep contender logs here")
+    parser.add_argument("--out", default=None, help="write the JSON result here")
+    args = parser.parse_args()
+
+    ours_configs = [json.loads(c) for c in (args.ours_config or ["{}"])]
+    peer_settings = json.loads(args.peer_settings)
+    info = machine_info()
+    results = []
+    for name in [d.strip() for d in args.datasets.split(",") if d.strip()]:
+        ds = load_dataset(name)
+        if args.quick:
+            ds = _subsample(ds, QUICK_ROWS)
+        results.append(bench_dataset(ds, ours_configs, peer_settings, args.log_dir))
+        print(table(results[-1:]), file=sys.stderr)
+    report = {
+        "benchmark": "quality",
+        "machine": info,
+        "quick": args.quick,
+        "split": "fixed 80/20, stratified, seed 0 (common.fixed_split)",
+        "ours_configs": ours_configs,
+        "deepctr_settings_overrides": peer_settings,
+        "results": results,
+    }
+    print("\n" + table(results), file=sys.stderr)
+    emit(report, args.out)
+
+
+if __name__ == "__main__":
+    main()

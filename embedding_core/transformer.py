@@ -1,0 +1,554 @@
+"""scikit-learn transformers for the entity-embedding workflow.
+
+Train embeddings of categorical columns once, then reuse them as features of any other
+model, next to numeric columns:
+
+``DeepFMEmbeddingEncoder``
+    ``fit(X, y)`` trains a DeepFM on the categorical columns of ``X`` (numeric columns
+    are model inputs too) and keeps its embedding tables; ``transform(X)`` replaces each
+    categorical column with its ``k`` vector columns ``<column>_emb_0..k-1`` and passes
+    the other columns through. Needs TensorFlow to fit, not to transform.
+``EmbeddingLookupEncoder``
+    Applies embedding tables that already exist (from a trained run, or from a saved
+    run directory's ``embeddings.parquet``) without TensorFlow: ``fit`` learns nothing
+    from the data, it only checks the columns.
+
+Both follow scikit-learn's conventions: ``__init__`` only stores its arguments, learned
+state ends in ``_``, ``get_feature_names_out`` makes ``set_output(transform="pandas")``,
+``Pipeline`` and ``ColumnTransformer`` work.
+
+Lookup rule (the same as ``TrainedRun.embed``): a value is compared as text (in a float
+column, whole numbers such as ``3.0`` as ``"3"``); a missing value takes the table's
+``<missing>`` row when it has one, else the unknown row; a category absent from the table
+(never seen, or rarer than the run's ``min_count``) takes the unknown row.
+
+Examples
+--------
+>>> from sklearn.pipeline import make_pipeline
+>>> from sklearn.ensemble import HistGradientBoostingClassifier
+>>> model = make_pipeline(
+...     DeepFMEmbeddingEncoder(epochs=3),
+...     HistGradientBoostingClassifier(),
+... )                                                      # doctest: +SKIP
+>>> model.fit(X_train, y_train).score(X_test, y_test)      # doctest: +SKIP
+
+Reuse saved embeddings in another model without TensorFlow:
+
+>>> enc = EmbeddingLookupEncoder.from_saved("runs/churn")  # doctest: +SKIP
+>>> enc.set_output(transform="pandas").fit_transform(X)    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from embedding_core.config import TrainConfig
+from embedding_core.errors import DataError, ModelFormatError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from embedding_core.run import TrainedRun
+
+__all__ = ["EmbeddingLookupEncoder", "DeepFMEmbeddingEncoder", "load_embedding_tables"]
+
+_EMB_PREFIX = "emb_"
+_TARGET = "__target__"
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _as_frame(X: Any, feature_names: Sequence[str] | None = None) -> pd.DataFrame:
+    """X as a DataFrame; arrays get the names seen in fit or x0, x1, ..."""
+    if isinstance(X, pd.DataFrame):
+        if X.shape[0] < 1 or X.shape[1] < 1:
+            raise ValueError(f"Found an empty DataFrame of shape {X.shape}; give rows and columns.")
+        return X
+    from sklearn.utils.validation import check_array
+
+    # raises sklearn's usual errors for sparse, complex, 1D and empty input
+    arr = check_array(X, dtype=None, ensure_all_finite=False, accept_sparse=False)
+    names = (
+        list(feature_names) if feature_names is not None else [f"x{i}" for i in range(arr.shape[1])]
+    )
+    if len(names) != arr.shape[1]:
+        raise ValueError(
+            f"X has {arr.shape[1]} features, but this encoder was fitted with {len(names)}."
+        )
+    return pd.DataFrame(arr, columns=names)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Values as the encoders compare them: text (whole floats without .0), None if missing."""
+    from embedding_core.validation import as_category_text
+
+    return as_category_text(values).astype(object).where(lambda s: s.notna(), None)
+
+
+def _vector_columns(table: pd.DataFrame) -> list[str]:
+    cols = [c for c in table.columns if str(c).startswith(_EMB_PREFIX)]
+    return sorted(cols, key=lambda c: int(str(c)[len(_EMB_PREFIX) :]))
+
+
+class _Lookup:
+    """Category -> vector for one field, with the unknown and missing fallbacks."""
+
+    def __init__(self, field: str, table: pd.DataFrame) -> None:
+        cols = _vector_columns(table)
+        needed = {"category", "is_unknown"}
+        if not cols or not needed <= set(table.columns):
+            raise DataError(
+                f"The embedding table of '{field}' has no category/is_unknown/emb_* columns; "
+                "pass tables from a trained run (run.embeddings(field))."
+            )
+        unknown = table["is_unknown"].astype(bool).to_numpy()
+        if unknown.sum() != 1:
+            raise DataError(
+                f"The embedding table of '{field}' must have exactly one unknown row "
+                f"(found {int(unknown.sum())})."
+            )
+        missing = (
+            table["is_missing"].astype(bool).to_numpy()
+            if "is_missing" in table.columns
+            else np.zeros(len(table), dtype=bool)
+        )
+        self.vectors = table[cols].to_numpy(dtype=np.float32)
+        self.dim = len(cols)
+        self.unknown_row = int(np.flatnonzero(unknown)[0])
+        self.missing_row = int(np.flatnonzero(missing)[0]) if missing.any() else self.unknown_row
+        real = ~(unknown | missing)
+        self.index = {
+            str(c): int(i)
+            for i, c in zip(np.flatnonzero(real), table["category"].to_numpy()[real], strict=True)
+        }
+
+    def rows(self, values: pd.Series) -> np.ndarray:
+        text = _text(values)
+        idx = text.map(self.index).to_numpy(dtype=object)
+        out = np.full(len(text), self.unknown_row, dtype=np.int64)
+        known = pd.notna(idx)
+        out[known] = idx[known].astype(np.int64)
+        out[text.isna().to_numpy()] = self.missing_row
+        return out
+
+    def transform(self, values: pd.Series) -> np.ndarray:
+        return self.vectors[self.rows(values)]
+
+
+def load_embedding_tables(path: str | Path) -> dict[str, pd.DataFrame]:
+    """Embedding tables from a saved run directory (or its ``embeddings.parquet``).
+
+    Reads only Parquet (no model, no TensorFlow, no code execution).
+
+    Parameters
+    ----------
+    path : str or Path
+        A directory written by ``TrainedRun.save`` or the Parquet file itself.
+
+    Returns
+    -------
+    dict
+        Field -> table with ``category``, ``count``, ``is_unknown``, ``is_missing``,
+        ``emb_0..`` columns (as ``extract_embeddings`` gives).
+
+    Raises
+    ------
+    ModelFormatError
+        If there is no readable embeddings file.
+    """
+    p = Path(path)
+    file = p / "embeddings.parquet" if p.is_dir() else p
+    if not file.is_file():
+        raise ModelFormatError(
+            f"No embeddings file at {file}: point to a directory saved by a trained run."
+        )
+    try:
+        frame = pd.read_parquet(file)
+    except Exception as exc:  # noqa: BLE001 - any parquet failure is a format problem
+        raise ModelFormatError(f"Could not read {file} as Parquet ({exc}).") from None
+    if "field" not in frame.columns:
+        raise ModelFormatError(f"{file} has no 'field' column: it is not an embeddings file.")
+    tables = {}
+    for name, part in frame.groupby("field", sort=False):
+        table = part.drop(columns=["field"]).reset_index(drop=True)
+        tables[str(name)] = table.dropna(axis=1, how="all")
+    return tables
+
+
+# ------------------------------------------------------------------------ lookup encoder
+
+
+class EmbeddingLookupEncoder(TransformerMixin, BaseEstimator):
+    """Replace categorical columns by saved embedding vectors (no TensorFlow needed).
+
+    Parameters
+    ----------
+    tables : mapping of str to DataFrame
+        Field -> embedding table (``category``, ``is_unknown``, ``is_missing``,
+        ``emb_0..emb_{k-1}``), e.g. from ``run.embeddings(field)``,
+        ``extract_embeddings(run)`` or ``load_embedding_tables(dir)``.
+    columns : sequence of str, optional
+        Columns to replace. Default: every field of ``tables`` present in ``X``.
+    remainder : {"passthrough", "drop"}, default="passthrough"
+        What to do with the other columns.
+
+    Attributes
+    ----------
+    columns_ : list of str
+        Columns replaced by vectors.
+    embedding_dims_ : dict
+        Column -> number of vector components.
+    feature_names_in_ : ndarray of str
+        Input column names (only when ``X`` was a DataFrame).
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> enc = EmbeddingLookupEncoder(tables={"city": table}).fit(X)   # doctest: +SKIP
+    >>> enc.get_feature_names_out()                                   # doctest: +SKIP
+    array(['city_emb_0', 'city_emb_1', 'age'], dtype=object)
+    """
+
+    def __init__(
+        self,
+        tables: Mapping[str, pd.DataFrame] | None = None,
+        columns: Sequence[str] | None = None,
+        remainder: str = "passthrough",
+    ) -> None:
+        self.tables = tables
+        self.columns = columns
+        self.remainder = remainder
+
+    @classmethod
+    def from_run(cls, run: TrainedRun, **kwargs: Any) -> EmbeddingLookupEncoder:
+        """An (unfitted) encoder holding the tables of a trained run."""
+        return cls(tables={f: run.embeddings(f) for f in run.fields}, **kwargs)
+
+    @classmethod
+    def from_saved(cls, path: str | Path, **kwargs: Any) -> EmbeddingLookupEncoder:
+        """An (unfitted) encoder holding the tables of a saved run directory."""
+        return cls(tables=load_embedding_tables(path), **kwargs)
+
+    # sklearn's estimator checks pass plain arrays: named x0, x1, ...
+    def _input_names(self, X: Any) -> list[str]:
+        if isinstance(X, pd.DataFrame):
+            return [str(c) for c in X.columns]
+        return [f"x{i}" for i in range(_as_frame(X).shape[1])]
+
+    def fit(self, X: Any, y: Any = None) -> EmbeddingLookupEncoder:
+        """Check the columns and build the lookups; ``y`` is ignored.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        if self.remainder not in ("passthrough", "drop"):
+            raise ValueError(
+                f"Expected remainder 'passthrough' or 'drop'. Received: {self.remainder!r}"
+            )
+        frame = _as_frame(X)
+        if frame.shape[0] < 1:
+            raise ValueError(
+                "Found array with 0 sample(s) (shape=(0, ...)) while a minimum of 1 is required."
+            )
+        names = self._input_names(X)
+        tables = dict(self.tables or {})
+        if self.columns is None:
+            columns = [c for c in names if c in tables]
+        else:
+            columns = [str(c) for c in self.columns]
+            absent = [c for c in columns if c not in names]
+            no_table = [c for c in columns if c not in tables]
+            if absent:
+                raise DataError(f"Columns {absent} are not in the data given to fit.")
+            if no_table:
+                raise DataError(
+                    f"There is no embedding table for {no_table}; tables exist for "
+                    f"{sorted(tables)}."
+                )
+        self._lookups = {c: _Lookup(c, tables[c]) for c in columns}
+        self.columns_ = columns
+        self.embedding_dims_ = {c: self._lookups[c].dim for c in columns}
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.n_features_in_ = len(names)
+        if self.remainder == "passthrough" and not isinstance(X, pd.DataFrame):
+            # arrays: the passthrough columns must be numeric (as sklearn's checks expect)
+            rest = [i for i, c in enumerate(names) if c not in self._lookups]
+            if rest:
+                _numeric_block(frame.iloc[:, rest])
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Replace each embedded column by its vector columns, in place.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like with the columns seen in ``fit``
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_out)
+            float64 when every passthrough column is numeric, else object.
+        """
+        check_is_fitted(self, "columns_")
+        names = list(getattr(self, "feature_names_in_", []))
+        if isinstance(X, pd.DataFrame):
+            missing = [c for c in (names or []) if c not in X.columns]
+            if missing:
+                raise DataError(f"Columns {missing} seen in fit are missing from X.")
+            frame = X[names] if names else X
+            if not names and X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input."
+                )
+        else:
+            frame = _as_frame(X)
+            if frame.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {frame.shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input."
+                )
+            if names:
+                frame.columns = names
+        blocks: list[np.ndarray] = []
+        for i, col in enumerate(frame.columns):
+            key = str(col)
+            if key in self._lookups:
+                blocks.append(self._lookups[key].transform(frame.iloc[:, i]))
+            elif self.remainder == "passthrough":
+                blocks.append(frame.iloc[:, [i]].to_numpy())
+        if not blocks:
+            return np.empty((len(frame), 0))
+        try:
+            return np.hstack([np.asarray(b, dtype=np.float64) for b in blocks])
+        except (TypeError, ValueError):
+            return np.hstack([np.asarray(b, dtype=object) for b in blocks])
+
+    def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
+        """Output names: ``<column>_emb_<j>`` for embedded columns, others unchanged."""
+        check_is_fitted(self, "columns_")
+        names = list(
+            getattr(self, "feature_names_in_", [f"x{i}" for i in range(self.n_features_in_)])
+        )
+        if input_features is not None:
+            input_features = [str(c) for c in input_features]
+            if len(input_features) != self.n_features_in_:
+                raise ValueError(
+                    f"input_features should have length equal to number of features "
+                    f"({self.n_features_in_}), got {len(input_features)}"
+                )
+            if hasattr(self, "feature_names_in_") and input_features != names:
+                raise ValueError("input_features is not equal to feature_names_in_")
+        out: list[str] = []
+        for col in names:
+            if col in self._lookups:
+                out.extend(f"{col}_emb_{j}" for j in range(self._lookups[col].dim))
+            elif self.remainder == "passthrough":
+                out.append(col)
+        return np.asarray(out, dtype=object)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = True
+        tags.requires_fit = True
+        return tags
+
+
+def _numeric_block(frame: pd.DataFrame) -> np.ndarray:
+    try:
+        return frame.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "Columns passed through must be numeric when X is an array; pass a DataFrame "
+            "or name the categorical columns."
+        ) from None
+
+
+# ---------------------------------------------------------------------- DeepFM encoder
+
+
+def _default_categorical(frame: pd.DataFrame) -> list[str]:
+    cats = []
+    for c in frame.columns:
+        dtype = frame[c].dtype
+        if (
+            pd.api.types.is_object_dtype(dtype)
+            or pd.api.types.is_string_dtype(dtype)
+            or isinstance(dtype, pd.CategoricalDtype)
+            or pd.api.types.is_bool_dtype(dtype)
+        ):
+            cats.append(str(c))
+    return cats
+
+
+class DeepFMEmbeddingEncoder(TransformerMixin, BaseEstimator):
+    """Learn DeepFM embeddings of categorical columns, then use them as features.
+
+    Parameters
+    ----------
+    categorical : sequence of str, optional
+        Columns to embed. Default: every text, categorical or boolean column of ``X``.
+    numeric : sequence of str or "auto", default="auto"
+        Numeric inputs of the DeepFM while fitting ("auto": every other column).
+        They are passed through unchanged by ``transform`` either way.
+    task : {"binary", "regression", "multiclass"} or None, default=None
+        ``None`` infers it from ``y``.
+    embedding_dim, epochs, min_count, seed : int or None
+        Override the matching ``TrainConfig`` setting (``None`` keeps ``config``'s).
+    config : TrainConfig, optional
+        Every other DeepFM setting (default ``TrainConfig()``).
+    remainder : {"passthrough", "drop"}, default="passthrough"
+        What ``transform`` does with the columns that are not embedded.
+
+    Attributes
+    ----------
+    run_ : TrainedRun
+        The trained model (with ``predict``, ``embed``, ``save``).
+    embeddings_ : dict of str to DataFrame
+        Field -> embedding table (category, count, target_mean, ..., emb_*).
+    categorical_ : list of str
+    config_ : TrainConfig
+        The configuration actually used.
+    feature_names_in_ : ndarray of str
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> enc = DeepFMEmbeddingEncoder(embedding_dim=4, epochs=2)       # doctest: +SKIP
+    >>> enc.set_output(transform="pandas").fit_transform(X, y)        # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        categorical: Sequence[str] | None = None,
+        numeric: Sequence[str] | str = "auto",
+        task: str | None = None,
+        embedding_dim: int | None = None,
+        epochs: int | None = None,
+        min_count: int | None = None,
+        seed: int | None = None,
+        config: TrainConfig | None = None,
+        remainder: str = "passthrough",
+    ) -> None:
+        self.categorical = categorical
+        self.numeric = numeric
+        self.task = task
+        self.embedding_dim = embedding_dim
+        self.epochs = epochs
+        self.min_count = min_count
+        self.seed = seed
+        self.config = config
+        self.remainder = remainder
+
+    def _config(self) -> TrainConfig:
+        config = self.config or TrainConfig()
+        overrides = {
+            k: v
+            for k, v in {
+                "embedding_dim": self.embedding_dim,
+                "epochs": self.epochs,
+                "min_count": self.min_count,
+                "seed": self.seed,
+            }.items()
+            if v is not None
+        }
+        return config.replace(**overrides) if overrides else config
+
+    def fit(self, X: pd.DataFrame, y: Any) -> DeepFMEmbeddingEncoder:
+        """Train a DeepFM on ``X`` and ``y`` and keep its embedding tables.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Categorical columns (text) and optional numeric columns.
+        y : array-like of shape (n_samples,)
+            The target.
+
+        Returns
+        -------
+        self
+        """
+        from embedding_core.roles import Roles
+        from embedding_core.train import train
+
+        frame = _as_frame(X).reset_index(drop=True)
+        frame.columns = [str(c) for c in frame.columns]
+        names = list(frame.columns)
+        categorical = (
+            [str(c) for c in self.categorical]
+            if self.categorical is not None
+            else _default_categorical(frame)
+        )
+        if not categorical:
+            raise DataError(
+                "No categorical column found: pass categorical=[...] or give text columns."
+            )
+        absent = [c for c in categorical if c not in names]
+        if absent:
+            raise DataError(f"Categorical columns {absent} are not in X.")
+        if isinstance(self.numeric, str):
+            if self.numeric != "auto":
+                raise ValueError(f"Expected numeric 'auto' or a list. Received: {self.numeric!r}")
+            numeric = [c for c in names if c not in categorical]
+        else:
+            numeric = [str(c) for c in self.numeric]
+        y_arr = np.asarray(y)
+        if y_arr.shape[0] != len(frame):
+            raise ValueError(
+                f"X has {len(frame)} rows but y has {y_arr.shape[0]}; give one target per row."
+            )
+        target = _TARGET
+        while target in names:
+            target += "_"
+        data = frame[categorical + numeric].copy()
+        data[target] = y_arr
+        roles = Roles(categorical=tuple(categorical), target=target, numeric=tuple(numeric),
+                      task=self.task)  # fmt: skip
+        self.config_ = self._config()
+        self.run_ = train(data, roles, self.config_)
+        self.categorical_ = categorical
+        self.embeddings_ = {c: self.run_.embeddings(c) for c in categorical}
+        self.lookup_ = EmbeddingLookupEncoder(
+            tables=self.embeddings_, columns=categorical, remainder=self.remainder
+        ).fit(frame)
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        self.n_features_in_ = len(names)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Replace each categorical column by its embedding columns (no TensorFlow call)."""
+        check_is_fitted(self, "lookup_")
+        if not isinstance(X, pd.DataFrame):
+            X = _as_frame(X, list(getattr(self, "feature_names_in_", [])) or None)
+        return self.lookup_.transform(X)
+
+    def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
+        """``<column>_emb_<j>`` for embedded columns, other columns unchanged."""
+        check_is_fitted(self, "lookup_")
+        return self.lookup_.get_feature_names_out(input_features)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = True
+        tags.target_tags.required = True
+        return tags

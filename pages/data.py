@@ -1,0 +1,192 @@
+"""Data page: pick a sample or upload a CSV, look at the columns, choose their roles."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from embedding_core.errors import EmbeddingCoreError
+from embedding_core.roles import TASKS, Roles
+from ui import state
+from ui.datasets import check_roles, profile_for, sample_dataset, sample_titles, upload_dataset
+from ui.state import Keys, widget_key
+from ui.widgets import TRAIN_PAGE, md, show_error
+
+AUTO_TASK = "auto"
+PREVIEW_ROWS = 200
+PROFILE_COLUMNS = [
+    "column",
+    "kind",
+    "n_distinct",
+    "missing_share",
+    "examples",
+    "suggested_role",
+    "warning",
+]
+
+
+def _on_sample_change(key: str) -> None:
+    name = st.session_state.get(key)
+    if not name:
+        return
+    try:
+        state.set_dataset(sample_dataset(name))
+    except EmbeddingCoreError as exc:  # drawn at the top of the page by Streamlit
+        show_error(exc, "Pick another sample or upload a CSV.")
+
+
+def _source_section() -> None:
+    dataset = state.get_dataset()
+    titles = sample_titles()
+    names = list(titles)
+    current = dataset.key.split(":", 1)[1] if dataset and dataset.source == "sample" else None
+    left, right = st.columns(2)
+    with left:
+        key = widget_key(Keys.SAMPLE, dataset.key if dataset else "none")
+        st.selectbox(
+            "Bundled sample",
+            names,
+            index=names.index(current) if current in names else None,
+            format_func=lambda n: titles.get(n, n),
+            placeholder="Pick a sample dataset",
+            key=key,
+            on_change=_on_sample_change,
+            args=(key,),
+            help="Small public datasets with sensible column roles already chosen.",
+        )
+    with right:
+        uploaded = st.file_uploader(
+            "...or upload a CSV",
+            type=["csv", "tsv", "txt", "gz"],
+            key=Keys.UPLOAD,
+            help="Comma, semicolon, tab or pipe separated; UTF-8 or Latin-1; may be gzipped.",
+        )
+    if uploaded is not None:
+        seen_id, _ = state.get_last_upload()
+        if uploaded.file_id != seen_id:
+            try:
+                state.set_dataset(upload_dataset(uploaded.name, uploaded.getvalue()))
+                state.set_last_upload(uploaded.file_id, None)
+            except EmbeddingCoreError as exc:
+                state.set_last_upload(uploaded.file_id, str(exc))
+        _, error = state.get_last_upload()
+        if error:
+            st.error(
+                f"Could not use {md(uploaded.name)}: {error} The dataset below is unchanged.",
+                icon="⚠️",
+            )
+
+
+def _profile_section(dataset: state.Dataset) -> None:
+    frame = dataset.frame
+    st.subheader(md(dataset.label))
+    st.caption(f"{len(frame):,} rows x {frame.shape[1]:,} columns")
+    with st.expander(f"Preview (first {min(PREVIEW_ROWS, len(frame))} rows)", expanded=False):
+        st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True)
+    try:
+        profile = profile_for(dataset.key, frame)
+    except EmbeddingCoreError as exc:
+        show_error(exc)
+        return
+    shown = [c for c in PROFILE_COLUMNS if c in profile.columns]
+    st.dataframe(
+        profile,
+        hide_index=True,
+        column_order=shown,
+        column_config={
+            "column": "Column",
+            "kind": "Type",
+            "n_distinct": st.column_config.NumberColumn("Distinct values", format="%d"),
+            "missing_share": st.column_config.ProgressColumn(
+                "Missing", min_value=0.0, max_value=1.0, format="percent"
+            ),
+            "examples": "Examples",
+            "suggested_role": "Suggested role",
+            "warning": "Warning",
+        },
+    )
+    warned = profile[profile["warning"].astype(str).str.len() > 0]
+    for column, warning in zip(warned["column"], warned["warning"], strict=True):
+        st.warning(f"**{md(column)}**: {md(warning)}")
+
+
+def _roles_section(dataset: state.Dataset) -> None:
+    frame = dataset.frame
+    columns = [str(c) for c in frame.columns]
+    chosen = state.get_roles_choice() or dataset.suggested
+    scope = dataset.key
+    st.subheader("Column roles")
+    st.caption(
+        "Each categorical column gets its own table of learned vectors (embeddings). "
+        "Numeric columns are optional extra inputs."
+    )
+    left, right = st.columns(2)
+    with left:
+        target = st.selectbox(
+            "Target (what the model predicts)",
+            columns,
+            index=columns.index(chosen.target) if chosen and chosen.target in columns else None,
+            placeholder="Choose the target column",
+            key=widget_key(Keys.ROLE_TARGET, scope),
+            persist_state="session",
+        )
+        task_options = [AUTO_TASK, *TASKS]
+        default_task = chosen.task if chosen and chosen.task in TASKS else AUTO_TASK
+        task = st.selectbox(
+            "Task",
+            task_options,
+            index=task_options.index(default_task),
+            format_func=lambda t: "detect from the target" if t == AUTO_TASK else t,
+            key=widget_key(Keys.ROLE_TASK, scope),
+            persist_state="session",
+            help="binary: two classes; regression: a number; multiclass: a few labels.",
+        )
+    with right:
+        categorical = st.multiselect(
+            "Categorical columns (learn an embedding for each)",
+            columns,
+            default=[c for c in (chosen.categorical if chosen else ()) if c in columns],
+            key=widget_key(Keys.ROLE_CATEGORICAL, scope),
+            persist_state="session",
+        )
+        numeric = st.multiselect(
+            "Numeric columns (optional)",
+            columns,
+            default=[c for c in (chosen.numeric if chosen else ()) if c in columns],
+            key=widget_key(Keys.ROLE_NUMERIC, scope),
+            persist_state="session",
+        )
+
+    if target is None:
+        st.error("Choose a target column: the value the model should learn to predict.")
+        state.set_roles(None, "No target chosen.")
+        return
+    roles = Roles(
+        categorical=tuple(categorical),
+        target=target,
+        numeric=tuple(numeric),
+        task=None if task == AUTO_TASK else task,
+    )
+    check = check_roles(dataset.key, roles.to_dict(), frame)
+    if not check["ok"]:
+        st.error(check["error"], icon="⚠️")
+        state.set_roles(roles, check["error"])
+        return
+    resolved = Roles.from_dict(check["roles"])
+    state.set_roles(resolved, None)
+    for warning in check["warnings"]:
+        st.warning(warning)
+    st.success(
+        f"Ready to train: {check['rows']:,} rows, {len(resolved.categorical)} categorical and "
+        f"{len(resolved.numeric)} numeric columns, task **{resolved.task}**."
+    )
+    st.page_link(TRAIN_PAGE, label="Next: Train", icon="➡️")
+
+
+st.title("Data")
+_source_section()
+current = state.get_dataset()
+if current is None:
+    st.info("Pick a sample or upload a CSV to begin.")
+else:
+    _profile_section(current)
+    _roles_section(current)

@@ -1,0 +1,196 @@
+"""Explore page: a 2D/3D map of one field's category vectors (PCA, t-SNE or UMAP)."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from embedding_core.errors import EmbeddingCoreError
+from ui import state
+from ui.charts import COLOUR_OPTIONS, scatter_figure
+from ui.explore_data import (
+    cached_clusters,
+    cached_projection,
+    field_table,
+    projection_points,
+    target_label,
+)
+from ui.state import Keys, widget_key
+from ui.widgets import md, require_run, show_error
+
+METHODS = {"PCA": "pca", "t-SNE": "tsne", "UMAP": "umap"}
+COUNT_STEPS = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 50_000]
+
+
+def _controls(info: state.RunInfo) -> dict[str, object]:
+    run = info.run
+    field_name = st.selectbox(
+        "Field",
+        run.fields,
+        key=widget_key(Keys.EXPLORE_FIELD, info.run_id),
+        persist_state="session",
+    )
+    label = (
+        st.segmented_control(
+            "Projection",
+            list(METHODS),
+            default="PCA",
+            required=True,
+            key=Keys.EXPLORE_METHOD,
+            persist_state="session",
+        )
+        or "PCA"
+    )
+    params: dict[str, float | int] = {}
+    if label == "t-SNE":
+        params["perplexity"] = st.slider(
+            "Perplexity",
+            2,
+            50,
+            30,
+            key=Keys.EXPLORE_PERPLEXITY,
+            persist_state="session",
+            help="Roughly how many neighbours each point keeps close.",
+        )
+        st.caption("t-SNE takes ~30 s on 2,000 points; results are cached.")
+    elif label == "UMAP":
+        params["n_neighbors"] = st.slider(
+            "Neighbours (n_neighbors)",
+            2,
+            100,
+            15,
+            key=Keys.EXPLORE_NEIGHBOURS,
+            persist_state="session",
+        )
+        params["min_dist"] = st.slider(
+            "Minimum distance (min_dist)",
+            0.0,
+            0.99,
+            0.1,
+            0.01,
+            key=Keys.EXPLORE_MIN_DIST,
+            persist_state="session",
+        )
+        st.caption("UMAP's first run takes ~15 s (compilation), later runs a few seconds.")
+    three_d = st.toggle("3D", key=Keys.EXPLORE_3D, persist_state="session")
+    colour_by = st.radio(
+        "Colour by",
+        COLOUR_OPTIONS,
+        horizontal=True,
+        key=Keys.EXPLORE_COLOUR,
+        persist_state="session",
+    )
+    n_clusters: int | str = "auto"
+    if colour_by == "cluster":
+        n_clusters = st.select_slider(
+            "Clusters (k-means on the embeddings)",
+            ["auto", *range(2, 13)],
+            value="auto",
+            key=Keys.EXPLORE_CLUSTERS,
+            persist_state="session",
+            help="auto picks the number with the best silhouette score.",
+        )
+    search = st.text_input(
+        "Search categories",
+        key=widget_key(Keys.EXPLORE_SEARCH, info.run_id),
+        placeholder="part of a category name",
+        persist_state="session",
+    )
+    min_count = st.select_slider(
+        "Hide categories seen fewer times than",
+        COUNT_STEPS,
+        value=0,
+        key=widget_key(Keys.EXPLORE_MIN_COUNT, info.run_id),
+        persist_state="session",
+    )
+    return {
+        "field": field_name,
+        "method": METHODS[label],
+        "method_label": label,
+        "params": params,
+        "dims": 3 if three_d else 2,
+        "colour_by": colour_by,
+        "n_clusters": None if n_clusters == "auto" else int(n_clusters),
+        "search": search or "",
+        "min_count": int(min_count),
+    }
+
+
+def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
+    field_name = str(choice["field"])
+    method = str(choice["method"])
+    try:
+        table = field_table(info.run_id, field_name, info.run)
+        points, note = projection_points(info.run_id, field_name, method, table)
+    except EmbeddingCoreError as exc:
+        show_error(exc)
+        return
+    if len(points) < 2:
+        st.info(
+            f"Field {md(field_name)} has fewer than two learned categories, so there is "
+            "nothing to map. Pick another field, or lower the rare-category threshold."
+        )
+        return
+    if note:
+        st.caption(note)
+    spinner = f"Computing the {choice['method_label']} projection..."
+    try:
+        with st.spinner(spinner):
+            coords = cached_projection(
+                info.run_id,
+                field_name,
+                method,
+                int(choice["dims"]),  # type: ignore[arg-type]
+                tuple(sorted(dict(choice["params"]).items())),  # type: ignore[arg-type]
+                points,
+            )
+        clusters = None
+        if choice["colour_by"] == "cluster":
+            clusters = cached_clusters(
+                info.run_id,
+                field_name,
+                method,
+                choice["n_clusters"],
+                points,  # type: ignore[arg-type]
+            )
+    except EmbeddingCoreError as exc:
+        show_error(exc, "Try PCA or other parameters.")
+        return
+
+    keep = points["count"].to_numpy() >= int(choice["min_count"])  # type: ignore[arg-type]
+    if not keep.any():
+        st.info("No category is that frequent: lower the count filter.")
+        return
+    hidden = int((~keep).sum())
+    shown = points[keep].reset_index(drop=True)
+    fig = scatter_figure(
+        np.asarray(coords)[keep],
+        shown,
+        colour_by=str(choice["colour_by"]),
+        target_label=target_label(info.run),
+        clusters=clusters[keep] if clusters is not None else None,
+        search=str(choice["search"]),
+    )
+    st.plotly_chart(fig)
+    notes = [f"{len(shown):,} categories of {md(field_name)}"]
+    if hidden:
+        notes.append(f"{hidden:,} hidden by the count filter")
+    if choice["search"]:
+        needle = str(choice["search"]).lower()
+        n_match = int(
+            shown["category"].astype(str).str.lower().str.contains(needle, regex=False).sum()
+        )
+        notes.append(f"{n_match} match the search")
+    notes.append("point size = count; the shared 'unknown' vector is left out")
+    st.caption("; ".join(notes) + ".")
+
+
+st.title("Explore")
+run_info = require_run()
+if run_info is not None:
+    st.caption("Each point is one category; categories the model treats alike sit close together.")
+    controls_col, chart_col = st.columns([1, 3])
+    with controls_col:
+        chosen = _controls(run_info)
+    with chart_col:
+        _plot(run_info, chosen)

@@ -1,0 +1,125 @@
+"""Export page: take the embeddings and the model out of the app."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from embedding_core.errors import EmbeddingCoreError
+from ui import state
+from ui.export_data import (
+    embedded_rows_csv,
+    parquet_bytes,
+    projector_files,
+    projector_zip_bytes,
+    saved_run_zip,
+    slug,
+)
+from ui.state import Keys, widget_key
+from ui.widgets import md, require_run, show_error
+
+
+def _projector(info: state.RunInfo) -> None:
+    st.subheader("Embedding Projector (TSV)")
+    st.caption(
+        "Load a field's two files at projector.tensorflow.org (Load -> vectors, then "
+        "metadata) to explore its vectors in 3D."
+    )
+    try:
+        st.download_button(
+            "All fields (zip of TSV files)",
+            projector_zip_bytes(info.run_id, info.run),
+            file_name="embedding_projector.zip",
+            mime="application/zip",
+            key=Keys.DL_PROJECTOR_ZIP,
+        )
+        for field_name in info.run.fields:
+            vectors, metadata = projector_files(info.run_id, field_name, info.run)
+            label, left, right, _ = st.columns([2, 1, 1, 3])
+            left.download_button(
+                "vectors.tsv",
+                vectors,
+                file_name=f"{slug(field_name)}_vectors.tsv",
+                mime="text/tab-separated-values",
+                key=widget_key(Keys.DL_VECTORS, field_name),
+            )
+            right.download_button(
+                "metadata.tsv",
+                metadata,
+                file_name=f"{slug(field_name)}_metadata.tsv",
+                mime="text/tab-separated-values",
+                key=widget_key(Keys.DL_METADATA, field_name),
+            )
+            label.write(md(field_name))
+    except EmbeddingCoreError as exc:
+        show_error(exc)
+
+
+def _tables_and_model(info: state.RunInfo) -> None:
+    left, right = st.columns(2)
+    with left:
+        st.subheader("All embedding tables (Parquet)")
+        st.caption("One row per category with a `field` column, counts, target rate, vectors.")
+        try:
+            st.download_button(
+                "embeddings.parquet",
+                parquet_bytes(info.run_id, info.run),
+                file_name="embeddings.parquet",
+                mime="application/octet-stream",
+                key=Keys.DL_PARQUET,
+            )
+        except EmbeddingCoreError as exc:
+            show_error(exc)
+    with right:
+        st.subheader("Saved run (zip)")
+        st.caption(
+            "The Keras model (.keras), the encoders and the metadata; load it back with "
+            "`TrainedRun.load(folder)` or the command line."
+        )
+        try:
+            st.download_button(
+                "trained_run.zip",
+                saved_run_zip(info.run_id, info.run),
+                file_name="trained_run.zip",
+                mime="application/zip",
+                key=Keys.DL_RUN,
+            )
+        except EmbeddingCoreError as exc:
+            show_error(exc, "The other downloads still work.")
+
+
+def _embedded_rows(info: state.RunInfo) -> None:
+    st.subheader("Rows with their embeddings (CSV)")
+    dataset = state.get_dataset()
+    if dataset is None:
+        st.info("Load data on the Data page to embed its rows.")
+        return
+    needed = [c for c in info.run.roles.features if c not in dataset.frame.columns]
+    if needed:
+        st.info(
+            f"The current data ({md(dataset.label)}) lacks columns the run needs: "
+            + ", ".join(md(c) for c in needed)
+        )
+        return
+    same = dataset.key == info.dataset_key
+    st.caption(
+        f"Each categorical column of {md(dataset.label)} replaced by its vector "
+        f"(`<column>_emb_0..k-1`); {len(dataset.frame):,} rows."
+        + ("" if same else " (Not the data the run was trained on, but it has the columns.)")
+    )
+    # built on click, in Streamlit's download thread: large files never block the page
+    st.download_button(
+        "embedded_rows.csv",
+        embedded_rows_csv(info.run, dataset.frame),
+        file_name=f"{slug(dataset.label)}_embedded.csv",
+        mime="text/csv",
+        key=Keys.DL_EMBEDDED,
+    )
+
+
+st.title("Export")
+run_info = require_run()
+if run_info is not None:
+    st.caption(f"Run trained on {md(run_info.dataset_label)}.")
+    _projector(run_info)
+    _tables_and_model(run_info)
+    _embedded_rows(run_info)

@@ -1,0 +1,34 @@
+"""Interactions page: how strongly the FM part links each pair of fields."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from embedding_core.errors import EmbeddingCoreError
+from ui.charts import interactions_figure
+from ui.explore_data import cached_interactions
+from ui.widgets import require_run, show_error
+
+st.title("Interactions")
+run_info = require_run()
+if run_info is not None:
+    if len(run_info.run.fields) < 2:
+        st.info("Interactions need at least two categorical fields; this run has one.")
+    else:
+        try:
+            matrix, sentences = cached_interactions(run_info.run_id, run_info.run)
+        except EmbeddingCoreError as exc:
+            show_error(exc)
+        else:
+            st.caption(
+                "Strength = frequency-weighted mean absolute inner product of the two "
+                "fields' category vectors: the size of the pairwise term the FM part adds "
+                "to a prediction. Bigger means the model relies more on that combination."
+            )
+            left, right = st.columns([3, 2])
+            with left:
+                st.plotly_chart(interactions_figure(matrix))
+            with right:
+                st.subheader("Reading")
+                # the library puts field names in code spans: safe for Markdown as is
+                st.markdown("\n".join(f"- {sentence}" for sentence in sentences))

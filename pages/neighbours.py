@@ -1,0 +1,161 @@
+"""Neighbours page: the categories whose vectors are closest to a chosen one."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from embedding_core.errors import EmbeddingCoreError
+from embedding_core.neighbours import RELIABLE_MIN_COUNT, nearest_neighbours
+from ui import state
+from ui.charts import neighbours_figure
+from ui.explore_data import field_table, target_label
+from ui.state import Keys, neighbour_category_key, widget_key
+from ui.widgets import md, require_run, show_error
+
+N_GOTO = 8
+
+
+def _go_to(field_name: str, goto_key: str) -> None:
+    """Pills callback: make the clicked neighbour the query (one click)."""
+    choice = st.session_state.get(goto_key)
+    if choice:
+        st.session_state[neighbour_category_key(field_name)] = choice
+        st.session_state[goto_key] = None
+
+
+def _untrained_reserved(table: pd.DataFrame) -> pd.Series:
+    """Rows of reserved vectors (unknown) that no training row used."""
+    if "is_unknown" not in table.columns:
+        return pd.Series(False, index=table.index)
+    return table["is_unknown"].astype(bool) & (table["count"] == 0)
+
+
+def _categories(table: pd.DataFrame) -> list[str]:
+    rows = table
+    if "is_unknown" in rows.columns:
+        rows = rows[~rows["is_unknown"].astype(bool)]
+    rows = rows.sort_values("count", ascending=False, kind="stable")
+    return rows["category"].astype(str).tolist()
+
+
+def _page(info: state.RunInfo) -> None:
+    run = info.run
+    top = st.columns([2, 3, 1, 2])
+    with top[0]:
+        field_name = st.selectbox(
+            "Field",
+            run.fields,
+            key=widget_key(Keys.NB_FIELD, info.run_id),
+            persist_state="session",
+        )
+    try:
+        table = field_table(info.run_id, field_name, run)
+    except EmbeddingCoreError as exc:
+        show_error(exc)
+        return
+    categories = _categories(table)
+    if len(categories) < 2:
+        st.info(f"Field {md(field_name)} has fewer than two learned categories.")
+        return
+    category_key = neighbour_category_key(field_name)
+    with top[1]:
+        category = st.selectbox(
+            "Category (type to search; most frequent first)",
+            categories,
+            key=category_key,
+            persist_state="session",
+        )
+    with top[2]:
+        k = st.number_input(
+            "k",
+            1,
+            max(1, min(50, len(categories) - 1)),
+            min(10, len(categories) - 1),
+            key=Keys.NB_K,
+            persist_state="session",
+        )
+    with top[3]:
+        metric = st.radio(
+            "Distance",
+            ["cosine", "euclidean"],
+            horizontal=True,
+            key=Keys.NB_METRIC,
+            persist_state="session",
+        )
+    reliable_count = st.slider(
+        "Call a category reliable when seen at least this many times",
+        1,
+        500,
+        RELIABLE_MIN_COUNT,
+        key=Keys.NB_MIN_COUNT,
+        persist_state="session",
+        help="Vectors of rare categories are learned from few rows and are noisy.",
+    )
+    try:
+        result = nearest_neighbours(
+            table,
+            category,
+            k=int(k) + 1,
+            metric=metric,
+            reliable_min_count=int(reliable_count),
+            field=field_name,
+        )
+    except EmbeddingCoreError as exc:
+        show_error(exc)
+        return
+    # an "<unknown>" vector no training row ever used is noise, not a neighbour
+    untrained = set(table.loc[_untrained_reserved(table), "category"].astype(str))
+    result = result[~result["category"].astype(str).isin(untrained)].head(int(k))
+
+    value_column = "similarity" if metric == "cosine" else "distance"
+    other = "distance" if value_column == "similarity" else "similarity"
+    result = result.drop(columns=[other], errors="ignore")
+    query_row = table.loc[table["category"].astype(str) == category].iloc[0]
+    query_count = int(query_row["count"])
+    rate = query_row.get("target_mean", float("nan"))
+    rate_text = "" if pd.isna(rate) else f", {target_label(run)} {float(rate):.3f}"
+    st.caption(f"{md(category)}: seen {query_count:,} times in training{rate_text}.")
+    if query_count < reliable_count:
+        st.warning(
+            f"{md(category)} was seen only {query_count} times in training: its neighbours "
+            "are a rough guess."
+        )
+    options = result["category"].astype(str).tolist()[:N_GOTO]
+    goto_key = widget_key(Keys.NB_GOTO, f"{info.run_id}/{field_name}")
+    if options:
+        st.pills(
+            "Show the neighbours of",
+            options,
+            key=goto_key,
+            on_change=_go_to,
+            args=(field_name, goto_key),
+            help="One click makes that category the query.",
+        )
+    left, right = st.columns([1, 1])
+    with left:
+        shown = result.rename(columns={"target_mean": target_label(run)})
+        st.dataframe(
+            shown,
+            hide_index=True,
+            column_config={
+                value_column: st.column_config.NumberColumn(format="%.3f"),
+                target_label(run): st.column_config.NumberColumn(format="%.3f"),
+                "reliable": st.column_config.CheckboxColumn(
+                    "reliable", help=f"seen at least {reliable_count} times"
+                ),
+            },
+        )
+        n_unreliable = int((~result["reliable"].astype(bool)).sum()) if len(result) else 0
+        if n_unreliable:
+            st.caption(f"{n_unreliable} of the neighbours are rare (unreliable, grey bars).")
+    with right:
+        st.plotly_chart(
+            neighbours_figure(result, value_column=value_column, query=category),
+        )
+
+
+st.title("Neighbours")
+run_info = require_run()
+if run_info is not None:
+    _page(run_info)

@@ -1,0 +1,309 @@
+"""Train page: settings, a Train button, live progress, a Stop button, a summary.
+
+Training runs in a background thread (``ui.training.TrainingJob``) started only by the
+button; the page polls it from a fragment. A rerun or a page switch never retrains, and
+the finished run stays in the session until the next training replaces it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from embedding_core.config import TrainConfig
+from ui import state
+from ui.state import Keys
+from ui.training import TrainingJob, warm_up_tensorflow
+from ui.widgets import DATA_PAGE, EXPLORE_PAGE, md
+
+POLL_SECONDS = 1.0
+BATCH_SIZES = [128, 256, 512, 1024, 2048, 4096]
+
+
+def _config_widgets() -> TrainConfig | None:
+    defaults = TrainConfig()
+    current = state.get_config()
+    with st.expander("Advanced settings", expanded=False):
+        st.caption(
+            "The defaults work for most data; early stopping ends training when the "
+            "validation loss stops improving."
+        )
+        c1, c2, c3, c4 = st.columns(4)
+        with c1:
+            dim = st.number_input(
+                "Embedding dimension",
+                1,
+                128,
+                current.embedding_dim,
+                key=Keys.CFG_DIM,
+                persist_state="session",
+                help=f"Length of each category vector (default {defaults.embedding_dim}).",
+            )
+            epochs = st.number_input(
+                "Max epochs",
+                1,
+                500,
+                current.epochs,
+                key=Keys.CFG_EPOCHS,
+                persist_state="session",
+                help=f"Upper bound; early stopping (patience {defaults.patience}) usually "
+                "ends sooner.",
+            )
+        with c2:
+            lr = st.number_input(
+                "Learning rate",
+                1e-5,
+                1.0,
+                float(current.learning_rate),
+                step=1e-4,
+                format="%.5f",
+                key=Keys.CFG_LR,
+                persist_state="session",
+            )
+            batch_options = sorted({*BATCH_SIZES, current.batch_size})
+            batch = st.selectbox(
+                "Batch size",
+                batch_options,
+                index=batch_options.index(current.batch_size),
+                key=Keys.CFG_BATCH,
+                persist_state="session",
+            )
+        with c3:
+            dropout = st.slider(
+                "Dropout",
+                0.0,
+                0.9,
+                float(current.dropout),
+                0.05,
+                key=Keys.CFG_DROPOUT,
+                persist_state="session",
+            )
+            l2 = st.number_input(
+                "L2 on embeddings",
+                0.0,
+                1.0,
+                float(current.l2_embedding),
+                step=1e-6,
+                format="%.1e",
+                key=Keys.CFG_L2,
+                persist_state="session",
+            )
+        with c4:
+            min_count = st.number_input(
+                "Rare-category threshold",
+                1,
+                10_000,
+                current.min_count,
+                key=Keys.CFG_MIN_COUNT,
+                persist_state="session",
+                help="Categories seen fewer times than this share one 'unknown' vector.",
+            )
+            seed = st.number_input(
+                "Seed", 0, 2**31 - 1, current.seed, key=Keys.CFG_SEED, persist_state="session"
+            )
+    try:
+        config = current.replace(
+            embedding_dim=int(dim),
+            epochs=int(epochs),
+            learning_rate=float(lr),
+            batch_size=int(batch),
+            dropout=float(dropout),
+            l2_embedding=float(l2),
+            min_count=int(min_count),
+            seed=int(seed),
+        )
+    except ValueError as exc:
+        st.error(f"{exc} Change that setting to train.", icon="⚠️")
+        return None
+    state.set_config(config)
+    return config
+
+
+def _history_frame(epochs: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(epochs)
+    if frame.empty:
+        return frame
+    return frame.set_index("epoch") if "epoch" in frame.columns else frame
+
+
+def _history_charts(epochs: list[dict[str, Any]]) -> None:
+    """Loss and validation metric per epoch (two small line charts)."""
+    frame = _history_frame(epochs)
+    if frame.empty:
+        st.caption("The loss chart appears after the first epoch.")
+        return
+    loss_cols = [c for c in ("loss", "val_loss") if c in frame.columns]
+    metric_cols = [c for c in frame.columns if c.startswith("val_") and c != "val_loss"]
+    left, right = st.columns(2)
+    if loss_cols:
+        with left:
+            st.caption("Loss per epoch")
+            st.line_chart(frame[loss_cols], x_label="epoch", height=220)
+    if metric_cols:
+        with right:
+            st.caption("Validation metric per epoch")
+            st.line_chart(frame[metric_cols], x_label="epoch", height=220)
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _live_progress() -> None:
+    job = state.get_job()
+    if job is None:
+        return
+    if job.done:
+        state.adopt_finished_job()
+        st.rerun()
+    st.progress(job.fraction_done(), text=job.status_text())
+    _history_charts(job.epochs)
+    st.button(
+        "Stop",
+        key=Keys.STOP_BUTTON,
+        on_click=job.request_stop,
+        disabled=job.stop_event.is_set(),
+        help="Stop after the current batch and keep the best weights so far.",
+    )
+
+
+HIGHER_IS_BETTER = {"auc", "r2", "accuracy"}
+METRIC_NAMES = {
+    "auc": "AUC",
+    "logloss": "log loss",
+    "rmse": "RMSE",
+    "mae": "MAE",
+    "r2": "R²",
+    "accuracy": "accuracy",
+}
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return None if math.isnan(float(value)) else float(value)
+
+
+def metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Validation figures of the model next to the trivial baseline's."""
+    rows = []
+    for key, value in metrics.items():
+        if not key.startswith("valid_") or _number(value) is None:
+            continue
+        name = key.removeprefix("valid_")
+        baseline = _number(metrics.get(f"baseline_{name}"))
+        rows.append(
+            {
+                "metric": METRIC_NAMES.get(name, name),
+                "model": float(value),
+                "trivial baseline": baseline,
+                "better": name in HIGHER_IS_BETTER,
+            }
+        )
+    return rows
+
+
+def _summary(info: state.RunInfo) -> None:
+    run = info.run
+    metrics = dict(run.metrics or {})
+    history = list(run.history or [])
+    st.subheader("Last run")
+    st.caption(
+        f"Data: {md(info.dataset_label)} - {info.n_rows:,} rows; target "
+        f"**{md(run.roles.target)}** ({run.roles.task}); fields: "
+        + ", ".join(md(f) for f in run.fields)
+    )
+    if metrics.get("stopped_by_user"):
+        st.info("Stopped by you: the best weights so far were kept.")
+    rows = metric_rows(metrics)
+    if rows:
+        cols = st.columns(len(rows))
+        for col, row in zip(cols, rows, strict=True):
+            baseline = row["trivial baseline"]
+            delta = None
+            if baseline is not None:
+                delta = f"{row['model'] - baseline:+.4f} vs trivial baseline {baseline:.4f}"
+            col.metric(
+                f"Validation {row['metric']}",
+                f"{row['model']:.4f}",
+                delta=delta,
+                delta_color="normal" if row["better"] else "inverse",
+                help="The trivial baseline predicts the training "
+                + ("mean" if run.roles.task == "regression" else "class shares")
+                + " for every row: the model should beat it.",
+            )
+    train_seconds = _number(metrics.get("train_seconds")) or info.seconds
+    rows_per_second = _number(metrics.get("rows_per_second"))
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Training time", f"{train_seconds:.1f} s", help="The fit loop, validation included.")
+    c2.metric(
+        "Epochs",
+        f"{metrics.get('epochs_run', len(history))}",
+        help=f"Best epoch {metrics.get('best_epoch', '?')}; max {run.config.epochs} "
+        "with early stopping.",
+    )
+    c3.metric("Rows / second", f"{rows_per_second:,.0f}" if rows_per_second else "n/a")
+    c4.metric(
+        "Click to finish",
+        f"{info.total_seconds:.1f} s",
+        help="Includes loading TensorFlow and preparing the data.",
+    )
+    if history:
+        with st.expander("Training history", expanded=False):
+            _history_charts(history)
+    for warning in getattr(run, "warnings", []) or []:
+        st.warning(warning)
+    st.page_link(EXPLORE_PAGE, label="Next: explore the embeddings", icon="➡️")
+
+
+def _start(dataset: state.Dataset, roles: Any, config: TrainConfig) -> None:
+    job = TrainingJob(
+        frame=dataset.frame,
+        roles=roles,
+        config=config,
+        dataset_label=dataset.label,
+        dataset_key=dataset.key,
+    )
+    state.set_job(job.start())
+
+
+st.title("Train")
+dataset = state.get_dataset()
+roles = state.get_roles()
+job = state.get_job()
+
+if dataset is None or roles is None:
+    reason = state.get_roles_error() if dataset is not None else "No data loaded."
+    st.warning(f"Choose the data and its column roles first. ({reason})")
+    st.page_link(DATA_PAGE, label="Go to Data", icon="📄")
+else:
+    st.write(
+        f"**{md(dataset.label)}**: {len(dataset.frame):,} rows; predict "
+        f"**{md(roles.target)}** ({roles.task}) from {len(roles.categorical)} categorical and "
+        f"{len(roles.numeric)} numeric columns."
+    )
+    config = _config_widgets()
+    warm_up_tensorflow()  # load TensorFlow while the user looks at this page
+    running = job is not None and job.running
+    clicked = st.button(
+        "Train",
+        type="primary",
+        key=Keys.TRAIN_BUTTON,
+        disabled=config is None or running,
+        help="Trains a DeepFM model; a new run replaces the current one when it finishes.",
+    )
+    # True only in the run the click triggered: a later rerun or page switch never
+    # retrains. The settings are this run's widget values, so an edit made just
+    # before the click is used.
+    if clicked and config is not None and not running:
+        _start(dataset, roles, config)
+        st.rerun()
+
+if job is not None and job.running:
+    _live_progress()
+elif job is not None and job.done and job.error:
+    st.error(job.error, icon="⚠️")
+
+info = state.get_run_info()
+if info is not None and not (job is not None and job.running):
+    _summary(info)

@@ -1,0 +1,242 @@
+"""What-if page: change a row's values and watch the prediction move.
+
+Start from a typical row (most common category, median number) or from a row of the
+data, edit any value, and compare the new prediction with the starting one. Keep
+scenarios side by side, and sweep one field over its most common categories.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from embedding_core.errors import EmbeddingCoreError
+from embedding_core.whatif import (
+    RELIABLE_COUNT,
+    baseline_row,
+    compare_scenarios,
+    describe_changes,
+    predict_rows,
+    row_at,
+    sweep,
+)
+from ui import state
+from ui.widgets import md, require_run, show_error
+
+MAX_OPTIONS = 2000  # categories offered in a selectbox (most frequent first); typing works too
+TYPICAL = "A typical row (most common values)"
+FROM_DATA = "A row of the data"
+
+
+def _categories(run: Any, field: str) -> list[str]:
+    table = run.embeddings(field)
+    real = table[~table["is_unknown"].astype(bool) & ~table["is_missing"].astype(bool)]
+    real = real.sort_values("count", ascending=False, kind="mergesort")
+    return [str(c) for c in real["category"].head(MAX_OPTIONS)]
+
+
+def _typical_from_run(run: Any) -> dict[str, Any]:
+    """A typical row when the current data does not hold the run's columns."""
+    row: dict[str, Any] = {c: None for c in run.roles.features}
+    for c in run.roles.categorical:
+        options = _categories(run, c)
+        row[c] = options[0] if options else None
+    return row
+
+
+def _label(run: Any) -> str:
+    target = run.roles.target
+    if run.roles.task == "regression":
+        return f"Predicted {target}"
+    positive = getattr(getattr(run, "features", None), "positive_label_", None)
+    if run.roles.task == "binary" and positive is not None:
+        return f"P({target} = {positive})"
+    return f"P({target})"
+
+
+def _scalar(run: Any, pred: np.ndarray, target_class: str | None) -> np.ndarray:
+    if pred.ndim == 1:
+        return pred
+    classes = [str(c) for c in getattr(run.features, "classes_", [])]
+    return pred[:, classes.index(target_class)] if target_class in classes else pred[:, 0]
+
+
+def _fmt(value: float, task: str) -> str:
+    return f"{value:.4g}" if task == "regression" else f"{value:.1%}"
+
+
+def _delta(value: float, task: str) -> str:
+    return f"{value:+.4g}" if task == "regression" else f"{100 * value:+.2f} points"
+
+
+def _row_id(row: dict[str, Any]) -> str:
+    return hashlib.sha1(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+def _edit_row(run: Any, base: dict[str, Any], scope: str) -> dict[str, Any]:
+    """One widget per feature, prefilled with the base row; returns the edited row."""
+    roles = run.roles
+    edited = dict(base)
+    columns = st.columns(3)
+    for i, col in enumerate(roles.features):
+        with columns[i % 3]:
+            key = state.widget_key(f"whatif_{col}", scope)
+            if col in roles.categorical:
+                options = _categories(run, col)
+                value = base.get(col)
+                if value is not None and value not in options:
+                    options = [value, *options]
+                edited[col] = st.selectbox(
+                    col,
+                    options,
+                    index=None if value is None else options.index(value),
+                    accept_new_options=True,
+                    placeholder="(missing)",
+                    key=key,
+                    help="Pick a category or type a new one (unseen ones use the "
+                    "model's 'unknown' vector).",
+                )
+            else:
+                value = base.get(col)
+                edited[col] = st.number_input(
+                    col, value=None if value is None else float(value), key=key, format="%g"
+                )
+    return edited
+
+
+def _sweep_figure(table: pd.DataFrame, label: str, current: float, task: str) -> go.Figure:
+    ordered = table.iloc[::-1]  # plotly draws the first bar at the bottom
+    names = [html.escape(str(c), quote=False) for c in ordered["category"]]
+    colours = np.where(ordered["reliable"], "#1f77b4", "#c7c7c7")
+    hover = [
+        f"{n}<br>{label}: {_fmt(p, task)}<br>seen {c:,} times" + ("" if r else " (barely seen)")
+        for n, p, c, r in zip(
+            names, ordered["prediction"], ordered["count"], ordered["reliable"], strict=True
+        )
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=ordered["prediction"],
+            y=names,
+            orientation="h",
+            marker_color=colours,
+            marker_pattern_shape=np.where(ordered["reliable"], "", "/"),
+            hovertext=hover,
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
+    fig.add_vline(x=current, line_dash="dash", line_color="grey")
+    fig.update_layout(
+        xaxis_title=label,
+        height=max(260, 24 * len(table) + 80),
+        margin={"t": 20, "b": 10},
+    )
+    return fig
+
+
+st.title("What-if")
+info = require_run()
+if info is not None:
+    run = info.run
+    roles = run.roles
+    task = str(roles.task)
+    dataset = state.get_dataset()
+    frame = dataset.frame if dataset is not None else None
+    if frame is not None and not set(roles.features) <= set(map(str, frame.columns)):
+        frame = None
+    try:
+        st.write(
+            "Start from a row, change any value, and see how the prediction of "
+            f"**{md(roles.target)}** moves."
+        )
+        options = [TYPICAL, FROM_DATA] if frame is not None else [TYPICAL]
+        start = st.radio("Start from", options, key="whatif_start", horizontal=True)
+        if start == FROM_DATA and frame is not None:
+            position = int(
+                st.number_input("Row number", 0, len(frame) - 1, 0, key="whatif_row_number")
+            )
+            base = row_at(frame, roles, position)
+        elif frame is not None:
+            base = baseline_row(frame, roles)
+        else:
+            base = _typical_from_run(run)
+            st.caption("The current data does not hold this model's columns; typical values "
+                       "come from the model's training counts.")  # fmt: skip
+
+        target_class: str | None = None
+        if task == "multiclass":
+            classes = [str(c) for c in getattr(run.features, "classes_", [])]
+            target_class = st.selectbox("Show the probability of", classes, key="whatif_class")
+
+        scope = f"{info.run_id}/{_row_id(base)}"
+        with st.expander("Values (edit any of them)", expanded=True):
+            edited = _edit_row(run, base, scope)
+        state.set_whatif_row(edited)
+
+        label = _label(run) if task != "multiclass" else f"P({roles.target} = {target_class})"
+        preds = _scalar(run, predict_rows(run, [base, edited]), target_class)
+        c1, c2, c3 = st.columns([1, 1, 2])
+        c1.metric(f"Starting row: {label}", _fmt(preds[0], task))
+        c2.metric(
+            f"With your changes: {label}",
+            _fmt(preds[1], task),
+            delta=_delta(preds[1] - preds[0], task),
+            delta_color="off",  # up is not necessarily good
+        )
+        c3.caption("Changes: " + md(describe_changes(base, edited, roles)))
+
+        # ---- scenarios
+        st.subheader("Scenarios")
+        kept = [s for s in state.get_scenarios() if s.get("run_id") == info.run_id]
+
+        def _keep(row: dict[str, Any], name: str) -> None:
+            scenarios = state.get_scenarios()
+            scenarios.append({"run_id": info.run_id, "name": name, "row": dict(row)})
+            state.set_scenarios(scenarios)
+
+        b1, b2 = st.columns([1, 4])
+        b1.button(
+            "Keep this scenario",
+            key="whatif_keep",
+            on_click=_keep,
+            args=(edited, f"Scenario {len(kept) + 1}"),
+        )
+        if kept:
+            b2.button("Clear scenarios", key="whatif_clear", on_click=state.set_scenarios,
+                      args=([],))  # fmt: skip
+            table = compare_scenarios(
+                run,
+                [base, *(s["row"] for s in kept)],
+                names=["Starting row", *(s["name"] for s in kept)],
+                target_class=target_class,
+            )
+            st.dataframe(table, hide_index=True)
+            st.caption("'change' is the difference from the starting row.")
+        else:
+            st.caption("Keep a few edited rows here to compare them side by side.")
+
+        # ---- sweep
+        st.subheader("Sweep one field")
+        s1, s2 = st.columns([2, 1])
+        field = s1.selectbox("Field", list(roles.categorical), key="whatif_sweep_field")
+        top_n = s2.slider("Categories", 5, 50, 20, key="whatif_sweep_n")
+        swept = sweep(run, edited, field, top_n=top_n, target_class=target_class)
+        st.plotly_chart(
+            _sweep_figure(swept, label, float(preds[1]), task), key="whatif_sweep_chart"
+        )
+        st.caption(
+            f"Prediction for each of the {len(swept)} most common categories of "
+            f"**{md(field)}**, the rest of the edited row fixed; the dashed line is the "
+            f"edited row. Grey hatched bars: seen fewer than {RELIABLE_COUNT} times in "
+            "training, so the model has barely seen them."
+        )
+    except EmbeddingCoreError as exc:
+        show_error(exc)

@@ -1,0 +1,70 @@
+"""Small helpers shared by the AppTest files (imported as ``app_helpers``)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "app.py"
+SMALL_CSV = ROOT / "tests" / "data" / "small_churn.csv"
+SMALL_ROLES = {
+    "categorical": ["customer_city", "device", "plan", "channel"],
+    "numeric": ["age"],
+    "target": "churned",
+    "task": "binary",
+}
+TIMEOUT = 120
+
+
+def assert_no_exception(at: AppTest) -> None:
+    """Fail with the script's own traceback text if the page raised."""
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def wait_for_training(at: AppTest, timeout: float = TIMEOUT) -> None:
+    """Rerun the app until the training job has finished (the worker is a real thread)."""
+    from ui.state import Keys
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = at.session_state[Keys.JOB] if Keys.JOB in at.session_state else None
+        if job is not None and job.done:
+            at.run()  # adopt the result and render the summary
+            return
+        if job is not None:
+            job.wait(0.5)
+        at.run()
+    raise AssertionError("training did not finish in time")
+
+
+def markdown_text(at: AppTest) -> str:
+    """All markdown, captions, successes, infos, warnings and errors of the page."""
+    parts: list[str] = []
+    for kind in ("markdown", "caption", "success", "info", "warning", "error"):
+        parts.extend(str(e.value) for e in getattr(at, kind))
+    return "\n".join(parts)
+
+
+def plotly_array(value: Any) -> list:
+    """A plotly JSON array as a list (plotly 7 writes numpy arrays as typed base64)."""
+    if isinstance(value, dict) and "bdata" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        if "shape" in value:
+            shape = [int(n) for n in str(value["shape"]).split(",")]
+            array = array.reshape(shape)
+        return array.tolist()
+    return list(value)
+
+
+def plotly_chart(at: AppTest, index: int = 0) -> dict:
+    """The JSON figure of the index-th plotly chart on the page."""
+    charts = at.get("plotly_chart")
+    assert charts, "no plotly chart on the page"
+    return json.loads(charts[index].proto.spec)

@@ -1,0 +1,75 @@
+"""The app's plotly figures: user text is escaped, odd inputs still draw."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ui.charts import interactions_figure, neighbours_figure, scatter_figure
+
+
+def _points(names: list[str], target: float | None = 0.5) -> pd.DataFrame:
+    n = len(names)
+    return pd.DataFrame(
+        {
+            "category": names,
+            "count": np.arange(1, n + 1) * 10,
+            "target_mean": np.full(n, np.nan if target is None else target),
+        }
+    )
+
+
+def test_category_names_are_escaped_in_hover_and_labels():
+    names = ["<b>bold</b>", "<a href='x'>link</a>", "plain"]
+    fig = scatter_figure(
+        np.random.default_rng(0).normal(size=(3, 2)),
+        _points(names),
+        colour_by="target rate",
+        target_label="positive rate",
+    )
+    trace = fig.data[0]
+    assert "<b>bold</b>" not in list(trace.text) and "&lt;b&gt;bold&lt;/b&gt;" in list(trace.text)
+    assert all("<a" not in str(row[0]) for row in trace.customdata)
+
+
+def test_multiclass_nan_target_falls_back_to_count_colour_and_3d_works():
+    coords = np.random.default_rng(1).normal(size=(5, 3))
+    fig = scatter_figure(
+        coords, _points(list("abcde"), None), colour_by="target rate", target_label="t"
+    )
+    trace = fig.data[0]
+    assert trace.type == "scatter3d"
+    assert trace.marker.colorbar.title.text == "log10 count"
+    assert [row[2] for row in trace.customdata] == ["n/a"] * 5
+
+
+def test_search_rings_matches_and_dims_the_rest():
+    fig = scatter_figure(
+        np.random.default_rng(2).normal(size=(4, 2)),
+        _points(["north", "south", "North-East", "west"]),
+        colour_by="cluster",
+        target_label="positive rate",
+        clusters=np.array([0, 1, 0, 1]),
+        search="NORTH",
+    )
+    assert len(fig.data) == 2
+    assert sorted(row[0] for row in fig.data[1].customdata) == ["North-East", "north"]
+    assert list(fig.data[0].marker.opacity) == [1.0, 0.15, 1.0, 0.15]
+
+
+def test_neighbours_and_interactions_figures():
+    table = pd.DataFrame(
+        {
+            "category": ["a", "<i>b</i>"],
+            "similarity": [0.9, 0.1],
+            "count": [100, 2],
+            "target_mean": [0.1, 0.2],
+            "reliable": [True, False],
+        }
+    )
+    bars = neighbours_figure(table, value_column="similarity", query="<q>")
+    assert list(bars.data[0].y) == ["a", "&lt;i&gt;b&lt;/i&gt;"]
+    assert "&lt;q&gt;" in bars.layout.title.text
+    matrix = pd.DataFrame([[np.nan, 0.2], [0.2, np.nan]], index=["f1", "f2"], columns=["f1", "f2"])
+    heat = interactions_figure(matrix)
+    assert heat.data[0].type == "heatmap" and list(heat.data[0].x) == ["f1", "f2"]

@@ -1,0 +1,127 @@
+"""AppTest: the Data page (default sample, upload, bad upload, role validation)."""
+
+from __future__ import annotations
+
+from app_helpers import assert_no_exception, markdown_text
+
+from embedding_core.samples import DEFAULT_SAMPLE
+from ui.state import Keys
+
+
+def _dataset(at):
+    return at.session_state[Keys.DATASET]
+
+
+def _roles_widget(at, label_start: str):
+    for widget in [*at.selectbox, *at.multiselect]:
+        if widget.label.startswith(label_start):
+            return widget
+    raise AssertionError(f"no widget labelled {label_start!r}")
+
+
+def test_opens_on_default_sample_ready_to_train(new_app):
+    at = new_app().run()
+    assert_no_exception(at)
+    dataset = _dataset(at)
+    assert dataset.key == f"sample:{DEFAULT_SAMPLE}"
+    assert dataset.suggested is not None
+    # the sample's roles are preselected and valid: a first-time user can go to Train
+    assert at.session_state[Keys.ROLES_ERROR] is None
+    roles = at.session_state[Keys.ROLES]
+    assert roles.categorical == dataset.suggested.categorical
+    assert roles.task in ("binary", "regression", "multiclass")
+    assert any("Ready to train" in s.value for s in at.success)
+    assert len(at.dataframe) >= 2  # preview + profile
+    assert not at.error
+
+
+def test_upload_then_choose_roles(new_app, small_csv_bytes):
+    at = new_app().run()
+    at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))
+    at.run()
+    assert_no_exception(at)
+    assert _dataset(at).label == "small_churn.csv"
+    assert len(_dataset(at).frame) == 600
+
+    _roles_widget(at, "Target").set_value("churned")
+    _roles_widget(at, "Categorical").set_value(["customer_city", "device", "plan"])
+    _roles_widget(at, "Numeric").set_value(["age"])
+    at.run()
+    assert_no_exception(at)
+    roles = at.session_state[Keys.ROLES]
+    assert roles.categorical == ("customer_city", "device", "plan")
+    assert roles.numeric == ("age",)
+    assert roles.target == "churned"
+    assert roles.task == "binary"
+    assert at.session_state[Keys.ROLES_ERROR] is None
+    assert "600 rows" in markdown_text(at)
+
+    # a rerun does not read the upload again nor reset the choice
+    at.run()
+    assert at.session_state[Keys.ROLES].categorical == ("customer_city", "device", "plan")
+
+
+def test_bad_upload_shows_error_and_keeps_data(new_app):
+    at = new_app().run()
+    before = _dataset(at).key
+    garbage = bytes(range(256)) * 40
+    at.file_uploader(key=Keys.UPLOAD).set_value(("photo.csv", garbage, "text/csv"))
+    at.run()
+    assert_no_exception(at)
+    assert at.error, "a bad upload must show an error"
+    assert "photo.csv" in at.error[0].value
+    assert _dataset(at).key == before
+
+
+def test_empty_upload_shows_error(new_app):
+    at = new_app().run()
+    at.file_uploader(key=Keys.UPLOAD).set_value(("empty.csv", b"", "text/csv"))
+    at.run()
+    assert_no_exception(at)
+    assert at.error
+
+
+def test_invalid_roles_show_specific_message(new_app, small_csv_bytes):
+    at = new_app().run()
+    at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))
+    at.run()
+    _roles_widget(at, "Target").set_value("churned")
+    _roles_widget(at, "Categorical").set_value(["churned", "device"])
+    _roles_widget(at, "Numeric").set_value([])
+    at.run()
+    assert_no_exception(at)
+    assert at.error
+    assert "churned" in at.error[0].value
+    assert at.session_state[Keys.ROLES_ERROR]
+    # and the Train page refuses politely, pointing back to Data
+    at.switch_page("pages/train.py").run()
+    assert_no_exception(at)
+    assert any("column roles" in w.value for w in at.warning)
+    assert [b for b in at.button if b.label == "Train"] == []
+
+
+def test_pick_another_sample(new_app):
+    at = new_app().run()
+    sample_box = [s for s in at.selectbox if s.label == "Bundled sample"][0]
+    assert len(sample_box.options) > 1, "there should be more than one bundled sample"
+    sample_box.select_index(1 if sample_box.index == 0 else 0)
+    at.run()
+    assert_no_exception(at)
+    assert _dataset(at).source == "sample"
+    assert _dataset(at).key != f"sample:{DEFAULT_SAMPLE}"
+
+
+def test_profile_warns_about_id_like_and_constant_columns(new_app):
+    rows = ["row_id,country,const,label"]
+    rows += [f"R{i:04d},{'ABC'[i % 3]},same,{i % 2}" for i in range(120)]
+    data = ("\n".join(rows) + "\n").encode()
+    at = new_app().run()
+    at.file_uploader(key=Keys.UPLOAD).set_value(("ids.csv", data, "text/csv"))
+    at.run()
+    assert_no_exception(at)
+    warnings = " ".join(w.value for w in at.warning)
+    assert "row\\_id" in warnings or "row_id" in warnings
+    assert "const" in warnings
+    profile = at.dataframe[1].value
+    flagged = set(profile.loc[profile["warning"].astype(str) != "", "column"])
+    assert {"row_id", "const"} <= flagged

@@ -1,0 +1,169 @@
+"""AppTest: Explore, Neighbours, Interactions (with a seeded run) and the no-run state."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from app_helpers import assert_no_exception, markdown_text, plotly_array, plotly_chart
+
+from ui.state import Keys
+
+RUN_PAGES = ["pages/explore.py", "pages/neighbours.py", "pages/interactions.py", "pages/export.py"]
+
+
+@pytest.mark.parametrize("page", RUN_PAGES)
+def test_pages_without_a_run_link_to_train(new_app, page):
+    at = new_app().run()
+    at.switch_page(page).run()
+    assert_no_exception(at)
+    assert any("No trained run yet" in i.value for i in at.info)
+    links = at.get("page_link")
+    assert any("train" in link.proto.page.lower() for link in links)
+    assert not at.get("plotly_chart")
+
+
+def test_explore_pca_map_has_one_point_per_category(app_with_run, small_run):
+    at = app_with_run
+    at.switch_page("pages/explore.py").run()
+    assert_no_exception(at)
+    field = [s for s in at.selectbox if s.label == "Field"][0].value
+    table = small_run.embeddings(field)
+    n_categories = int((~table["is_unknown"].astype(bool)).sum())
+    data = plotly_chart(at)["data"]
+    assert data[0]["type"] == "scatter"
+    assert len(plotly_array(data[0]["x"])) == n_categories
+    hover = data[0]["hovertemplate"]
+    assert "count" in hover and "positive rate" in hover
+    # point size grows with the count
+    sizes = plotly_array(data[0]["marker"]["size"])
+    assert len(set(sizes)) > 1
+
+
+def test_explore_search_count_filter_3d_and_clusters(app_with_run):
+    at = app_with_run
+    at.switch_page("pages/explore.py").run()
+    [s for s in at.selectbox if s.label == "Field"][0].set_value("customer_city")
+    at.run()
+    at.text_input[0].set_value("city_A")
+    at.run()
+    assert_no_exception(at)
+    data = plotly_chart(at)["data"]
+    assert len(data) == 2, "search matches are drawn as a second, ringed trace"
+    assert plotly_array(data[1]["customdata"])[0][0] == "city_A"
+    assert "1 match the search" in markdown_text(at)
+
+    at.text_input[0].set_value("")
+    at.select_slider[0].set_value(50)
+    at.run()
+    assert_no_exception(at)
+    counts = [int(c[1]) for c in plotly_array(plotly_chart(at)["data"][0]["customdata"])]
+    assert counts and min(counts) >= 50
+    assert "hidden by the count filter" in markdown_text(at)
+
+    at.toggle[0].set_value(True)
+    at.radio[0].set_value("cluster")
+    at.run()
+    assert_no_exception(at)
+    trace = plotly_chart(at)["data"][0]
+    assert trace["type"] == "scatter3d"
+    assert "cluster" in json.dumps(trace["marker"]["colorbar"])
+
+
+def test_explore_tsne_and_umap(app_with_run):
+    at = app_with_run
+    at.switch_page("pages/explore.py").run()
+    [s for s in at.selectbox if s.label == "Field"][0].set_value("customer_city")
+    for method in ("t-SNE", "UMAP"):
+        at.get("button_group")[0].set_value(method)
+        at.run()
+        assert_no_exception(at)
+        assert len(plotly_array(plotly_chart(at)["data"][0]["x"])) >= 10
+    assert any("first run" in c.value for c in at.caption)
+
+
+def test_neighbours_table_chart_and_click_through(app_with_run):
+    at = app_with_run
+    at.switch_page("pages/neighbours.py").run()
+    assert_no_exception(at)
+    [s for s in at.selectbox if s.label == "Field"][0].set_value("customer_city")
+    at.run()
+    category_box = [s for s in at.selectbox if s.label.startswith("Category")][0]
+    first = category_box.value
+    table = at.dataframe[0].value
+    assert list(table.columns)[:2] == ["category", "similarity"]
+    assert "reliable" in table.columns and "count" in table.columns
+    assert first not in table["category"].tolist()
+    assert len(table) == min(10, 11)
+    chart = plotly_chart(at)
+    assert chart["data"][0]["type"] == "bar"
+    assert len(plotly_array(chart["data"][0]["y"])) == len(table)
+
+    # one click on a neighbour makes it the query
+    goto = at.get("button_group")[0]
+    target = table["category"].iloc[0]
+    goto.set_value(target)
+    at.run()
+    assert_no_exception(at)
+    category_box = [s for s in at.selectbox if s.label.startswith("Category")][0]
+    assert category_box.value == target
+    assert target not in at.dataframe[0].value["category"].tolist()
+
+    # euclidean distances, rare categories flagged
+    at.radio[0].set_value("euclidean")
+    at.slider[0].set_value(500)
+    at.run()
+    assert_no_exception(at)
+    table = at.dataframe[0].value
+    assert "distance" in table.columns
+    assert not table["reliable"].any()
+
+
+def test_interactions_heatmap_and_reading(app_with_run, small_run):
+    at = app_with_run
+    at.switch_page("pages/interactions.py").run()
+    assert_no_exception(at)
+    heat = plotly_chart(at)["data"][0]
+    assert heat["type"] == "heatmap"
+    assert len(plotly_array(heat["x"])) == len(small_run.fields)
+    text = markdown_text(at)
+    assert "interact most strongly" in text
+
+
+def test_export_page_offers_every_download(app_with_run, small_run, small_csv_bytes, tmp_path):
+    import io
+    import zipfile
+
+    from embedding_core.export import read_parquet_tables
+    from embedding_core.run import TrainedRun
+    from ui.export_data import parquet_bytes, saved_run_zip
+
+    at = app_with_run
+    at.switch_page("pages/export.py").run()
+    assert_no_exception(at)
+    # the default sample lacks the run's columns: no embedded-rows download, a note instead
+    assert "embedded_rows.csv" not in [b.label for b in at.download_button]
+    assert any("lacks columns" in i.value for i in at.info)
+
+    at.switch_page("pages/data.py").run()
+    at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))
+    at.run()
+    at.switch_page("pages/export.py").run()
+    assert_no_exception(at)
+    labels = [b.label for b in at.download_button]
+    assert "All fields (zip of TSV files)" in labels
+    assert labels.count("vectors.tsv") == len(small_run.fields)
+    assert labels.count("metadata.tsv") == len(small_run.fields)
+    assert {"embeddings.parquet", "trained_run.zip", "embedded_rows.csv"} <= set(labels)
+    assert not at.error
+
+    # the saved run zip holds the .keras model and loads back
+    data = saved_run_zip("export-test", small_run)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        assert any(name.endswith(".keras") for name in names)
+        archive.extractall(tmp_path)
+    loaded = TrainedRun.load(tmp_path / "trained_run")
+    assert loaded.fields == small_run.fields
+    tables = read_parquet_tables(parquet_bytes("export-test", small_run))
+    assert list(tables) == small_run.fields

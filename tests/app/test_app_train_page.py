@@ -1,0 +1,192 @@
+"""AppTest: the Train page (training on tiny data, no retrain on rerun, stop, errors)."""
+
+from __future__ import annotations
+
+import pytest
+from app_helpers import SMALL_ROLES, assert_no_exception, markdown_text, wait_for_training
+
+from ui.state import Keys
+
+pytestmark = pytest.mark.usefixtures("keras_loaded")
+
+
+def _upload_small(at, small_csv_bytes):
+    at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))
+    at.run()
+    for widget in [*at.selectbox, *at.multiselect]:
+        if widget.label.startswith("Target"):
+            widget.set_value(SMALL_ROLES["target"])
+        elif widget.label.startswith("Categorical"):
+            widget.set_value(SMALL_ROLES["categorical"])
+        elif widget.label.startswith("Numeric"):
+            widget.set_value(SMALL_ROLES["numeric"])
+    at.run()
+    assert at.session_state[Keys.ROLES_ERROR] is None
+
+
+def _number_input(at, label: str):
+    return [n for n in at.number_input if n.label == label][0]
+
+
+def test_train_one_epoch_on_tiny_data(new_app, small_csv_bytes):
+    at = new_app().run()
+    _upload_small(at, small_csv_bytes)
+    at.switch_page("pages/train.py").run()
+    assert_no_exception(at)
+    _number_input(at, "Max epochs").set_value(1)
+    at.run()
+    assert at.session_state[Keys.CONFIG].epochs == 1
+
+    at.button(key=Keys.TRAIN_BUTTON).click().run()
+    assert_no_exception(at)
+    job = at.session_state[Keys.JOB]
+    assert job is not None
+    wait_for_training(at)
+    assert_no_exception(at)
+    assert job.error is None, job.error
+    info = at.session_state[Keys.RUN_INFO]
+    assert info.run is job.result
+    assert info.dataset_label == "small_churn.csv"
+    assert set(info.run.fields) == set(SMALL_ROLES["categorical"])
+    assert len(info.run.history) == 1
+    text = markdown_text(at)
+    assert "Last run" in text or any(h.value == "Last run" for h in at.subheader)
+    labels = [m.label for m in at.metric]
+    assert "Training time" in labels and "Rows / second" in labels
+    assert any(label.startswith("Validation") for label in labels)
+
+    # a rerun and a page switch never retrain: same job, same run
+    run_id = info.run_id
+    at.run()
+    at.switch_page("pages/explore.py").run()
+    at.switch_page("pages/train.py").run()
+    assert_no_exception(at)
+    assert at.session_state[Keys.JOB] is job
+    assert at.session_state[Keys.RUN_INFO].run_id == run_id
+
+
+def test_stop_before_first_epoch_keeps_no_run_and_says_so(new_app, small_csv_bytes):
+    from embedding_core.config import TrainConfig
+    from embedding_core.roles import Roles
+    from ui.training import TrainingJob
+
+    at = new_app().run()
+    _upload_small(at, small_csv_bytes)
+    dataset = at.session_state[Keys.DATASET]
+    job = TrainingJob(
+        frame=dataset.frame,
+        roles=Roles.from_dict(SMALL_ROLES),
+        config=TrainConfig(epochs=3, batch_size=64, hidden_units=(8,)),
+        dataset_label=dataset.label,
+    )
+    job.request_stop()  # pressed Stop before anything finished
+    at.session_state[Keys.JOB] = job.start()
+    assert job.wait(120)
+    at.switch_page("pages/train.py").run()
+    assert_no_exception(at)
+    assert job.cancelled and job.result is None
+    assert Keys.RUN_INFO not in at.session_state
+    assert any("stopped before the first epoch" in e.value for e in at.error)
+
+
+def test_stop_after_an_epoch_keeps_best_weights(new_app, small_csv_bytes):
+    from embedding_core.config import TrainConfig
+    from embedding_core.roles import Roles
+    from ui.training import TrainingJob
+
+    at = new_app().run()
+    _upload_small(at, small_csv_bytes)
+    dataset = at.session_state[Keys.DATASET]
+    job = TrainingJob(
+        frame=dataset.frame,
+        roles=Roles.from_dict(SMALL_ROLES),
+        config=TrainConfig(epochs=50, patience=50, batch_size=64, hidden_units=(8,)),
+    )
+    original = job._on_progress
+
+    def stop_after_first_epoch(progress):  # what the Stop button does, at a known moment
+        keep_going = original(progress)
+        if progress.kind == "epoch":
+            job.request_stop()
+        return keep_going
+
+    job._on_progress = stop_after_first_epoch  # type: ignore[method-assign]
+    at.session_state[Keys.JOB] = job.start()
+    assert job.wait(120)
+    at.switch_page("pages/train.py").run()
+    assert_no_exception(at)
+    assert job.error is None, job.error
+    info = at.session_state[Keys.RUN_INFO]
+    assert info.run.metrics.get("stopped_by_user") is True
+    assert len(info.run.history) < 50
+    assert "Stopped by you" in markdown_text(at)
+
+
+def test_training_error_is_a_message_not_a_traceback(new_app, small_csv_bytes):
+    from embedding_core.config import TrainConfig
+    from embedding_core.roles import Roles
+    from ui.training import TrainingJob
+
+    at = new_app().run()
+    _upload_small(at, small_csv_bytes)
+    dataset = at.session_state[Keys.DATASET]
+    bad = Roles(categorical=("no_such_column",), target="churned")
+    job = TrainingJob(frame=dataset.frame, roles=bad, config=TrainConfig(epochs=1)).start()
+    at.session_state[Keys.JOB] = job
+    assert job.wait(120)
+    at.switch_page("pages/train.py").run()
+    assert_no_exception(at)
+    assert job.error and "no_such_column" in job.error
+    assert any("no_such_column" in e.value for e in at.error)
+
+
+def test_train_page_without_valid_roles_points_to_data(new_app):
+    at = new_app().run()
+    at.session_state[Keys.ROLES_ERROR] = "No target chosen."
+    at.switch_page("pages/train.py").run()
+    assert_no_exception(at)
+    assert [b for b in at.button if b.label == "Train"] == []
+    assert any("column roles" in w.value for w in at.warning)
+
+
+def test_stop_button_in_the_page_stops_training(new_app, small_csv_bytes):
+    at = new_app().run()
+    _upload_small(at, small_csv_bytes)
+    at.switch_page("pages/train.py").run()
+    _number_input(at, "Max epochs").set_value(200)
+    at.run()
+    at.button(key=Keys.TRAIN_BUTTON).click().run()
+    job = at.session_state[Keys.JOB]
+    stop = at.button(key=Keys.STOP_BUTTON)
+    assert not stop.disabled
+    stop.click().run()
+    assert_no_exception(at)
+    assert job.stop_event.is_set()
+    wait_for_training(at)
+    assert_no_exception(at)
+    if job.cancelled:  # stopped before the first epoch ended: said so, nothing kept
+        assert Keys.RUN_INFO not in at.session_state
+        assert any("stopped before the first epoch" in e.value for e in at.error)
+    else:  # stopped after some epochs: best weights kept, far fewer than 200 epochs
+        info = at.session_state[Keys.RUN_INFO]
+        assert info.run.metrics["stopped_by_user"] is True
+        assert len(info.run.history) < 200
+
+
+def test_run_finished_while_on_another_page_is_adopted_there(new_app, small_csv_bytes):
+    at = new_app().run()
+    _upload_small(at, small_csv_bytes)
+    at.switch_page("pages/train.py").run()
+    _number_input(at, "Max epochs").set_value(2)
+    at.run()
+    at.button(key=Keys.TRAIN_BUTTON).click().run()
+    job = at.session_state[Keys.JOB]
+    at.switch_page("pages/explore.py").run()
+    assert_no_exception(at)
+    if not job.done:
+        assert any("Training is in progress" in i.value for i in at.info)
+    wait_for_training(at)
+    assert_no_exception(at)
+    assert job.error is None, job.error
+    assert at.session_state[Keys.RUN_INFO].run is job.result
+    assert at.get("plotly_chart"), "Explore fills in once the run is adopted"

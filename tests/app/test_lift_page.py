@@ -1,0 +1,107 @@
+"""AppTest: the Lift page (no data, a run in fast mode with results and downloads, stop)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from app_helpers import assert_no_exception, markdown_text
+
+from embedding_core.config import TrainConfig
+from embedding_core.csv_reader import read_csv
+from embedding_core.lift import LiftResult
+from embedding_core.roles import Roles
+from ui.state import Dataset, Keys
+
+SMALL_CSV = Path(__file__).resolve().parents[1] / "data" / "small_churn.csv"
+ROLES = Roles(("customer_city", "device", "plan", "channel"), "churned", ("age",), "binary")
+TINY = TrainConfig(epochs=1, batch_size=128, hidden_units=(16,), min_count=1, seed=0)
+
+
+def _lift_page(new_app):
+    at = new_app().run()
+    at.session_state[Keys.DATASET] = Dataset(
+        key="upload:test", label="small_churn.csv", frame=read_csv(SMALL_CSV),
+        suggested=ROLES, source="upload",
+    )  # fmt: skip
+    at.session_state[Keys.ROLES] = ROLES
+    at.session_state[Keys.ROLES_ERROR] = None
+    at.session_state[Keys.CONFIG] = TINY
+    at.switch_page("pages/lift.py").run()
+    assert_no_exception(at)
+    return at
+
+
+def _job(at):
+    return at.session_state[Keys.LIFT_RESULT]
+
+
+def test_without_valid_roles_the_page_points_to_data(new_app):
+    at = new_app().run()
+    at.session_state[Keys.ROLES_ERROR] = "Choose the columns."
+    at.switch_page("pages/lift.py").run()
+    assert_no_exception(at)
+    assert "Choose the data and its column roles first" in at.warning[0].value
+    assert not at.button or all(b.key != "lift_run" for b in at.button)
+
+
+def test_fast_mode_run_shows_table_chart_verdicts_and_downloads(new_app):
+    at = _lift_page(new_app)
+    at.multiselect(key="lift_models").set_value(["logistic", "knn"]).run()
+    at.button(key="lift_run").click().run()
+    assert_no_exception(at)
+    job = _job(at)
+    assert job.wait(120), "the lift run did not finish"
+    at.run()
+    assert_no_exception(at)
+    assert job.error is None, job.error
+    result = job.result
+    assert isinstance(result, LiftResult) and result.mode == "holdout" and result.complete
+    assert {r["model"] for r in result.results} == {"logistic", "knn"}
+
+    text = markdown_text(at).replace("\\", "")
+    assert "Fast holdout mode" in text  # says which mode produced the numbers
+    assert "For logistic regression, embeddings" in text
+    assert "For k-nearest neighbours, embeddings" in text
+    assert len(at.dataframe) == 2  # results + lift
+    assert len(at.dataframe[0].value) == 9  # 2 models x 4 encodings + DeepFM reference
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    bars = [t for t in spec["data"] if t["type"] == "bar"]
+    assert len(bars) == 4 and all(t["error_y"]["visible"] for t in bars)
+    downloads = at.get("download_button")
+    assert len(downloads) == 2
+
+    # a rerun (or a page switch and back) keeps the result and does not start again
+    at.switch_page("pages/train.py").run()
+    at.switch_page("pages/lift.py").run()
+    assert _job(at) is job and "Fast holdout mode" in markdown_text(at)
+
+
+def test_stop_ends_the_run_with_a_message(new_app):
+    at = _lift_page(new_app)
+    at.multiselect(key="lift_models").set_value(["logistic"]).run()
+    at.button(key="lift_run").click().run()
+    job = _job(at)
+    job.request_stop()
+    assert job.wait(120)
+    at.run()
+    assert_no_exception(at)
+    if job.result is None:  # stopped before anything finished
+        assert "Stopped before any result was ready" in at.error[0].value
+    else:  # stopped after a step: partial results, marked as such
+        assert not job.result.complete
+        assert any("Stopped early" in w.value for w in at.warning)
+
+
+def test_thorough_mode_runs_k_fold_and_says_so(new_app):
+    at = _lift_page(new_app)
+    at.radio(key="lift_mode").set_value("Thorough: k-fold cross-validation").run()
+    at.number_input(key="lift_folds").set_value(2).run()
+    at.multiselect(key="lift_models").set_value(["logistic"]).run()
+    at.button(key="lift_run").click().run()
+    job = _job(at)
+    assert job.wait(120)
+    at.run()
+    assert_no_exception(at)
+    assert job.result.mode == "cv" and job.result.folds == 2
+    assert "Thorough 2-fold cross-validation" in markdown_text(at)

@@ -1,0 +1,93 @@
+"""AppTest: the What-if page (no run, edits move the prediction, scenarios, sweep)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from app_helpers import assert_no_exception
+
+from embedding_core.csv_reader import read_csv
+from embedding_core.roles import Roles
+from embedding_core.whatif import baseline_row, predict_row, row_at, sweep
+from ui.state import Dataset, Keys
+
+SMALL_CSV = Path(__file__).resolve().parents[1] / "data" / "small_churn.csv"
+ROLES = Roles(("customer_city", "device", "plan", "channel"), "churned", ("age",), "binary")
+
+
+def _whatif(at):
+    at.session_state[Keys.DATASET] = Dataset(
+        key="upload:test", label="small_churn.csv", frame=read_csv(SMALL_CSV),
+        suggested=ROLES, source="upload",
+    )  # fmt: skip
+    at.switch_page("pages/whatif.py").run()
+    assert_no_exception(at)
+    return at
+
+
+def _selectbox(at, label):
+    return next(s for s in at.selectbox if s.label == label)
+
+
+def test_without_a_run_the_page_points_to_train(new_app):
+    at = new_app().run()
+    at.switch_page("pages/whatif.py").run()
+    assert_no_exception(at)
+    assert "No trained run yet" in at.info[0].value
+
+
+def test_editing_a_value_moves_the_prediction(app_with_run, small_run):
+    at = _whatif(app_with_run)
+    frame = read_csv(SMALL_CSV)
+    base = baseline_row(frame, small_run.roles)
+    start, changed = at.metric[0], at.metric[1]
+    expected = predict_row(small_run, base)
+    assert start.value == f"{expected:.1%}" and changed.value == start.value
+
+    swept = sweep(small_run, base, "customer_city", top_n=50)
+    gaps = (swept["prediction"] - expected).abs()
+    other = str(swept.loc[gaps.idxmax(), "category"])  # the change that moves it most
+    _selectbox(at, "customer_city").set_value(other).run()
+    assert_no_exception(at)
+    new = predict_row(small_run, {**base, "customer_city": other})
+    assert new != expected
+    assert at.metric[1].value == f"{new:.1%}"
+    assert at.metric[1].delta == f"{100 * (new - expected):+.2f} points"
+    assert f"customer_city: {base['customer_city']} -> {other}" in at.caption[0].value.replace(
+        "\\", ""
+    )
+    assert at.session_state[Keys.WHATIF_ROW]["customer_city"] == other
+
+    # keep it as a scenario: a comparison table appears
+    at.button(key="whatif_keep").click().run()
+    assert_no_exception(at)
+    scenarios = at.session_state[Keys.SCENARIOS]
+    assert len(scenarios) == 1 and scenarios[0]["row"]["customer_city"] == other
+    table = at.dataframe[0].value
+    assert list(table["scenario"]) == ["Starting row", "Scenario 1"]
+    assert (
+        table["change"].iloc[1] == new - expected
+        or abs(table["change"].iloc[1] - (new - expected)) < 1e-9
+    )
+
+
+def test_start_from_a_data_row_and_sweep_a_field(app_with_run, small_run):
+    at = _whatif(app_with_run)
+    at.radio(key="whatif_start").set_value("A row of the data").run()
+    at.number_input(key="whatif_row_number").set_value(7).run()
+    assert_no_exception(at)
+    row = row_at(read_csv(SMALL_CSV), small_run.roles, 7)
+    assert at.metric[0].value == f"{predict_row(small_run, row):.1%}"
+
+    at.selectbox(key="whatif_sweep_field").set_value("device").run()
+    assert_no_exception(at)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    (bars,) = [t for t in spec["data"] if t["type"] == "bar"]
+    n_devices = int((~small_run.embeddings("device")["is_unknown"]).sum()) - int(
+        small_run.embeddings("device")["is_missing"].sum()
+    )
+    assert len(bars["y"]) == min(20, n_devices)
+    xs = bars["x"] if isinstance(bars["x"], list) else None
+    if xs is not None:  # drawn bottom-up: highest prediction last
+        assert xs == sorted(xs)

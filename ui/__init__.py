@@ -1,0 +1,1 @@
+"""Streamlit helpers of the app: session state, cached data work, widgets, training jobs."""

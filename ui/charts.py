@@ -1,0 +1,237 @@
+"""Plotly figures for the pages. Pure functions: data in, figure out.
+
+Category names are user data: hover texts escape ``<`` and ``>`` so plotly's small HTML
+subset never interprets them.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+__all__ = [
+    "COLOUR_OPTIONS",
+    "MAX_LABELS",
+    "scatter_figure",
+    "neighbours_figure",
+    "interactions_figure",
+    "marker_sizes",
+]
+
+COLOUR_OPTIONS = ("target rate", "count", "cluster")
+MAX_LABELS = 40  # up to this many points, every point is labelled with its category
+
+
+def _safe(values: Sequence[object]) -> list[str]:
+    return [html.escape(str(v), quote=False) for v in values]
+
+
+def marker_sizes(counts: np.ndarray, *, smallest: float, largest: float) -> np.ndarray:
+    """Marker sizes growing with the square root of the count."""
+    root = np.sqrt(np.maximum(np.asarray(counts, dtype=float), 0.0))
+    top = root.max() if root.size else 0.0
+    if top <= 0:
+        return np.full(root.shape, smallest)
+    return smallest + (largest - smallest) * root / top
+
+
+def _discrete_scale(n: int) -> list[list[object]]:
+    colours = px.colors.qualitative.Plotly
+    scale: list[list[object]] = []
+    for i in range(n):
+        colour = colours[i % len(colours)]
+        scale.append([i / n, colour])
+        scale.append([(i + 1) / n, colour])
+    return scale
+
+
+def scatter_figure(
+    coords: np.ndarray,
+    points: pd.DataFrame,
+    *,
+    colour_by: str,
+    target_label: str,
+    clusters: np.ndarray | None = None,
+    search: str = "",
+    title: str = "",
+) -> go.Figure:
+    """A 2D or 3D scatter of category vectors.
+
+    Parameters
+    ----------
+    coords : ndarray of shape (n, 2) or (n, 3)
+    points : DataFrame
+        One row per point with ``category``, ``count`` and ``target_mean``.
+    colour_by : {"target rate", "count", "cluster"}
+    target_label : str
+        How the target mean reads ("positive rate", "mean target").
+    clusters : ndarray of int, optional
+        Cluster label per point (used when ``colour_by == "cluster"``).
+    search : str
+        Case-insensitive substring: matching points are ringed, the rest dimmed.
+
+    The first trace always holds every point (tests count ``data[0].x``); matches of a
+    search are drawn again as a ring overlay in a second trace.
+    """
+    n, dims = coords.shape
+    is_3d = dims == 3
+    categories = points["category"].astype(str).to_numpy()
+    counts = points["count"].to_numpy()
+    target = points["target_mean"].to_numpy(dtype=float)
+    safe_names = _safe(categories)
+    target_text = ["n/a" if math.isnan(t) else f"{t:.3f}" for t in target]
+    customdata = np.column_stack([safe_names, counts, target_text])
+    hover = (
+        "<b>%{customdata[0]}</b><br>count: %{customdata[1]}<br>"
+        + html.escape(target_label)
+        + ": %{customdata[2]}<extra></extra>"
+    )
+
+    marker: dict[str, object] = {
+        "size": marker_sizes(counts, smallest=3 if is_3d else 6, largest=16 if is_3d else 30),
+        "line": {"width": 0.5, "color": "rgba(40,40,40,0.6)"},
+        "sizemode": "diameter",
+    }
+    if colour_by == "cluster" and clusters is not None:
+        k = int(clusters.max()) + 1 if clusters.size else 1
+        marker.update(
+            color=clusters,
+            colorscale=_discrete_scale(k),
+            cmin=-0.5,
+            cmax=k - 0.5,
+            colorbar={"title": "cluster", "tickvals": list(range(k))},
+        )
+    elif colour_by == "target rate" and not np.all(np.isnan(target)):
+        marker.update(color=target, colorscale="RdYlBu_r", colorbar={"title": target_label})
+    else:
+        marker.update(
+            color=np.log10(counts + 1.0), colorscale="Viridis", colorbar={"title": "log10 count"}
+        )
+
+    needle = search.strip().lower()
+    matches = np.array([needle in c.lower() for c in categories]) if needle else None
+    if matches is not None:
+        if is_3d:
+            marker["opacity"] = 0.25
+        else:
+            marker["opacity"] = np.where(matches, 1.0, 0.15)
+    elif not is_3d:
+        marker["opacity"] = 0.85
+
+    axes = {"x": coords[:, 0], "y": coords[:, 1]}
+    if is_3d:
+        axes["z"] = coords[:, 2]
+    trace_cls = go.Scatter3d if is_3d else go.Scatter
+    labelled = n <= MAX_LABELS and matches is None
+    fig = go.Figure(
+        trace_cls(
+            **axes,
+            mode="markers+text" if labelled else "markers",
+            text=safe_names if labelled else None,
+            textposition="top center",
+            textfont={"size": 11, "color": "rgba(60,60,60,0.9)"},
+            marker=marker,
+            customdata=customdata,
+            hovertemplate=hover,
+            name="categories",
+            showlegend=False,
+        )
+    )
+    if matches is not None and matches.any():
+        idx = np.flatnonzero(matches)
+        ring_axes = {key: value[idx] for key, value in axes.items()}
+        ring_text = [safe_names[i] for i in idx] if len(idx) <= 30 else None
+        fig.add_trace(
+            trace_cls(
+                **ring_axes,
+                mode="markers+text" if ring_text else "markers",
+                text=ring_text,
+                textposition="top center",
+                marker={
+                    "size": (marker["size"][idx] + 6)  # type: ignore[index]
+                    if not is_3d
+                    else 10,
+                    "color": "rgba(0,0,0,0)",
+                    "line": {"width": 2.5, "color": "black"},
+                    **({"symbol": "circle-open"} if is_3d else {}),
+                },
+                customdata=customdata[idx],
+                hovertemplate=hover,
+                name="matches",
+                showlegend=False,
+            )
+        )
+    fig.update_layout(
+        title=title,
+        height=640,
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        hoverlabel={"namelength": 0},
+    )
+    if not is_3d:
+        fig.update_xaxes(showticklabels=False, title="")
+        fig.update_yaxes(showticklabels=False, title="", scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def neighbours_figure(table: pd.DataFrame, *, value_column: str, query: str) -> go.Figure:
+    """Horizontal bars of neighbour similarity (or distance); unreliable ones hatched."""
+    categories = table["category"].astype(str).tolist()
+    reliable = table["reliable"].astype(bool).to_numpy() if "reliable" in table else None
+    colours = np.where(reliable, "#1f77b4", "#c7c7c7") if reliable is not None else "#1f77b4"
+    fig = go.Figure(
+        go.Bar(
+            x=table[value_column].to_numpy(dtype=float),
+            y=_safe(categories),
+            orientation="h",
+            marker={"color": colours},
+            customdata=np.column_stack(
+                [
+                    table["count"].to_numpy(),
+                    np.where(reliable, "yes", "no (rare)") if reliable is not None else "",
+                ]
+            ),
+            hovertemplate=(
+                "<b>%{y}</b><br>" + value_column + ": %{x:.3f}<br>count: %{customdata[0]}"
+                "<br>reliable: %{customdata[1]}<extra></extra>"
+            ),
+        )
+    )
+    fig.update_layout(
+        title=f"Nearest to {html.escape(query, quote=False)}",
+        height=max(260, 28 * len(categories) + 80),
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        yaxis={"autorange": "reversed", "type": "category"},
+        xaxis={"title": value_column},
+    )
+    return fig
+
+
+def interactions_figure(matrix: pd.DataFrame) -> go.Figure:
+    """Field x field heatmap of interaction strength."""
+    labels = _safe(matrix.columns)
+    values = matrix.to_numpy(dtype=float)
+    fig = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=labels,
+            y=_safe(matrix.index),
+            colorscale="Blues",
+            colorbar={"title": "strength"},
+            text=np.vectorize(lambda v: "" if np.isnan(v) else f"{v:.3g}")(values),
+            texttemplate="%{text}",
+            hovertemplate="%{y} x %{x}: %{z:.4f}<extra></extra>",
+        )
+    )
+    side = max(380, 48 * len(labels) + 140)
+    fig.update_layout(
+        height=side,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        yaxis={"autorange": "reversed"},
+    )
+    return fig

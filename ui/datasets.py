@@ -1,0 +1,127 @@
+"""Cached data work for the pages: reading CSVs, samples, profiles, role checks.
+
+Only pure data work is cached (``st.cache_data``); every function is keyed by the
+dataset's identity (``Dataset.key``, which includes a hash of uploaded bytes), so the
+frames themselves are passed unhashed (leading underscore).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from embedding_core.roles import Roles
+from ui.state import Dataset
+
+__all__ = [
+    "sample_titles",
+    "sample_dataset",
+    "upload_dataset",
+    "profile_for",
+    "check_roles",
+]
+
+
+@st.cache_data(show_spinner=False)
+def sample_titles() -> dict[str, str]:
+    """Bundled sample name -> title, in the library's order."""
+    from embedding_core.samples import list_samples
+
+    return {info.name: info.title for info in list_samples()}
+
+
+@st.cache_data(show_spinner="Loading the sample...", max_entries=8)
+def _load_sample(name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    from embedding_core.samples import load_sample
+
+    frame, roles = load_sample(name)
+    return frame, roles.to_dict()
+
+
+def sample_dataset(name: str) -> Dataset:
+    """The bundled sample ``name`` as a Dataset with its default roles."""
+    frame, roles = _load_sample(name)
+    title = sample_titles().get(name, name)
+    return Dataset(
+        key=f"sample:{name}",
+        label=f"{title} (sample)",
+        frame=frame,
+        suggested=Roles.from_dict(roles),
+        source="sample",
+    )
+
+
+@st.cache_data(show_spinner="Reading the CSV...", max_entries=4)
+def _read_upload(digest: str, name: str, _data: bytes) -> pd.DataFrame:
+    from embedding_core.csv_reader import read_csv
+
+    return read_csv(_data, name=name)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _suggest(key: str, _frame: pd.DataFrame) -> dict[str, Any] | None:
+    from embedding_core.profile import suggest_roles
+
+    roles = suggest_roles(_frame)
+    return roles.to_dict() if roles is not None else None
+
+
+def upload_dataset(name: str, data: bytes) -> Dataset:
+    """Read uploaded CSV bytes into a Dataset (raises DataError with a message)."""
+    digest = hashlib.sha1(data).hexdigest()
+    frame = _read_upload(digest, name, data)
+    key = f"upload:{digest}"
+    suggested = _suggest(key, frame)
+    return Dataset(
+        key=key,
+        label=name,
+        frame=frame,
+        suggested=Roles.from_dict(suggested) if suggested else None,
+        source="upload",
+    )
+
+
+@st.cache_data(show_spinner="Profiling the columns...", max_entries=16)
+def profile_for(key: str, _frame: pd.DataFrame) -> pd.DataFrame:
+    """``profile_columns`` of the dataset with identity ``key``."""
+    from embedding_core.profile import profile_columns
+
+    return profile_columns(_frame)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def check_roles(key: str, roles: dict[str, Any], _frame: pd.DataFrame) -> dict[str, Any]:
+    """Validate a choice of roles; returns a small dict (never the validated frame).
+
+    Returns
+    -------
+    dict
+        ``ok`` (bool), ``error`` (str or None), ``warnings`` (list of str),
+        ``roles`` (resolved roles as a dict, task filled in, or None),
+        ``rows`` (usable rows), ``dropped_rows`` (int).
+    """
+    from embedding_core.errors import EmbeddingCoreError
+    from embedding_core.validation import validate_roles
+
+    try:
+        validated = validate_roles(_frame, Roles.from_dict(roles))
+    except EmbeddingCoreError as exc:
+        return {
+            "ok": False,
+            "error": str(exc),
+            "warnings": [],
+            "roles": None,
+            "rows": 0,
+            "dropped_rows": 0,
+        }
+    return {
+        "ok": True,
+        "error": None,
+        "warnings": list(validated.warnings),
+        "roles": validated.roles.to_dict(),
+        "rows": len(validated.frame),
+        "dropped_rows": int(validated.dropped_rows),
+    }

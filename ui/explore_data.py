@@ -1,0 +1,117 @@
+"""Cached computations on a trained run (embedding tables, projections, clusters, ...).
+
+Every cache is keyed by the run's unique id plus the parameters; the run and the
+tables themselves are passed unhashed (leading underscore).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+if TYPE_CHECKING:  # pragma: no cover
+    from embedding_core.run import TrainedRun
+
+__all__ = [
+    "MAX_POINTS",
+    "max_points",
+    "field_table",
+    "all_tables",
+    "projection_points",
+    "cached_projection",
+    "cached_clusters",
+    "cached_interactions",
+    "target_label",
+]
+
+MAX_POINTS = 5_000  # SVG scatter stays smooth in the browser up to a few thousand points
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def field_table(run_id: str, field_name: str, _run: TrainedRun) -> pd.DataFrame:
+    """``run.embeddings(field)``: one row per category with counts and vectors."""
+    return _run.embeddings(field_name)
+
+
+def all_tables(run_id: str, run: TrainedRun) -> dict[str, pd.DataFrame]:
+    """Embedding tables of every field of the run."""
+    return {name: field_table(run_id, name, run) for name in run.fields}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def projection_points(
+    run_id: str, field_name: str, method: str, _table: pd.DataFrame
+) -> tuple[pd.DataFrame, str]:
+    """The categories to map: the shared unknown row left out, capped per method.
+
+    Returns
+    -------
+    (points, note)
+        ``points`` holds at most ``max_points(method)`` rows, the most frequent
+        categories; ``note`` says what was left out ("" if nothing).
+    """
+    from embedding_core.projection import sample_for_projection
+
+    table = _table
+    if "is_unknown" in table.columns:
+        table = table[~table["is_unknown"].astype(bool)]
+    points, note = sample_for_projection(
+        table.reset_index(drop=True), max_points(method), method=method
+    )
+    return points.reset_index(drop=True), note
+
+
+def max_points(method: str) -> int:
+    """How many categories the map shows at most for ``method``."""
+    from embedding_core.projection import DEFAULT_MAX_POINTS
+
+    return min(DEFAULT_MAX_POINTS.get(method, MAX_POINTS), MAX_POINTS)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def cached_projection(
+    run_id: str,
+    field_name: str,
+    method: str,
+    dims: int,
+    params: tuple[tuple[str, Any], ...],
+    _points: pd.DataFrame,
+) -> np.ndarray:
+    """``project`` of the points' vectors, cached per (run, field, method, params)."""
+    from embedding_core.embeddings import vectors
+    from embedding_core.projection import project
+
+    return project(vectors(_points), method, n_components=dims, seed=0, **dict(params))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_clusters(
+    run_id: str, field_name: str, method: str, k: int | None, _points: pd.DataFrame
+) -> np.ndarray:
+    """k-means cluster label per point on the original vectors (``k=None``: automatic)."""
+    from embedding_core.clustering import cluster_labels
+    from embedding_core.embeddings import vectors
+
+    return np.asarray(cluster_labels(vectors(_points), n_clusters=k, seed=0))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_interactions(run_id: str, _run: TrainedRun) -> tuple[pd.DataFrame, list[str]]:
+    """Field x field interaction matrix and plain-language sentences on the top pairs."""
+    from embedding_core.interactions import describe_top_pairs, field_interactions
+
+    matrix = field_interactions(all_tables(run_id, _run))
+    return matrix, list(describe_top_pairs(matrix, n=3))
+
+
+def target_label(run: TrainedRun) -> str:
+    """How the per-category target mean reads for this task."""
+    task = run.roles.task
+    if task == "binary":
+        return "positive rate"
+    if task == "regression":
+        return "mean target"
+    return "target mean (n/a for multiclass)"

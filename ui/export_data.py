@@ -1,0 +1,90 @@
+"""Bytes for the Export page's downloads, cached per run id."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import tempfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import streamlit as st
+
+from ui.explore_data import all_tables
+
+if TYPE_CHECKING:  # pragma: no cover
+    from embedding_core.run import TrainedRun
+
+__all__ = [
+    "slug",
+    "projector_files",
+    "projector_zip_bytes",
+    "parquet_bytes",
+    "saved_run_zip",
+    "embedded_rows_csv",
+]
+
+_log = logging.getLogger(__name__)
+
+
+def slug(name: str) -> str:
+    """A file-name-safe version of a field or file name."""
+    stem = re.sub(r"\.(csv|tsv|txt)(\.gz)?$", "", str(name), flags=re.IGNORECASE)
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "data"
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def projector_files(run_id: str, field_name: str, _run: TrainedRun) -> tuple[str, str]:
+    """(vectors TSV, metadata TSV) of one field."""
+    from embedding_core.export import to_projector_tsv
+
+    return to_projector_tsv(all_tables(run_id, _run)[field_name])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def projector_zip_bytes(run_id: str, _run: TrainedRun) -> bytes:
+    """Every field's projector files in one zip."""
+    from embedding_core.export import projector_zip
+
+    return projector_zip(all_tables(run_id, _run))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def parquet_bytes(run_id: str, _run: TrainedRun) -> bytes:
+    """All embedding tables as one Parquet file."""
+    from embedding_core.export import tables_to_parquet_bytes
+
+    return tables_to_parquet_bytes(all_tables(run_id, _run))
+
+
+@st.cache_data(show_spinner="Saving the model...", max_entries=4)
+def saved_run_zip(run_id: str, _run: TrainedRun) -> bytes:
+    """``run.save`` into a temporary folder, zipped (the .keras model included)."""
+    with tempfile.TemporaryDirectory(prefix="embedding_run_") as tmp:
+        folder = Path(tmp) / "trained_run"
+        _run.save(folder)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    archive.write(path, arcname=str(Path("trained_run") / path.relative_to(folder)))
+        return buffer.getvalue()
+
+
+def embedded_rows_csv(run: TrainedRun, frame: pd.DataFrame) -> Callable[[], bytes]:
+    """A callable building the CSV of ``run.embed(frame)`` (for a deferred download)."""
+
+    def build() -> bytes:
+        from embedding_core.export import to_csv_bytes
+
+        try:
+            return to_csv_bytes(run.embed(frame))
+        except Exception:  # the download thread has no page to show it on: log it
+            _log.exception("embedding the rows for download failed")
+            raise
+
+    return build

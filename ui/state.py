@@ -1,0 +1,351 @@
+"""The one module that names session keys.
+
+Every per-user value the app keeps lives in ``st.session_state`` and is read and written
+through the typed getters and setters below, so a reader finds every key in one place
+and a typo in a key name is an ``AttributeError``, not a silent new key.
+
+Widget keys are named here too (``Keys`` and the small ``*_key`` helpers): pages pass
+them to ``key=`` so values survive reruns and, with ``persist_state="session"``, page
+switches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+import streamlit as st
+
+from embedding_core.config import TrainConfig
+from embedding_core.roles import Roles
+
+if TYPE_CHECKING:  # pragma: no cover - typing only; importing run would not load TF anyway
+    from embedding_core.run import TrainedRun
+    from ui.training import TrainingJob
+
+__all__ = [
+    "Keys",
+    "Dataset",
+    "RunInfo",
+    "widget_key",
+    "get_dataset",
+    "set_dataset",
+    "get_roles",
+    "set_roles",
+    "get_roles_choice",
+    "get_roles_error",
+    "get_config",
+    "set_config",
+    "get_run_info",
+    "get_run",
+    "set_run",
+    "clear_run",
+    "get_job",
+    "set_job",
+    "adopt_finished_job",
+    "get_last_upload",
+    "set_last_upload",
+    "get_lift_result",
+    "set_lift_result",
+    "get_scenarios",
+    "set_scenarios",
+    "get_whatif_row",
+    "set_whatif_row",
+    "neighbour_category_key",
+]
+
+
+class Keys:
+    """Names of every session-state entry (values and widgets)."""
+
+    # values
+    DATASET = "dataset"
+    ROLES = "roles"
+    ROLES_ERROR = "roles_error"
+    CONFIG = "train_config"
+    RUN_INFO = "run_info"
+    JOB = "training_job"
+    LAST_UPLOAD = "last_upload"
+    LIFT_RESULT = "lift_result"
+    SCENARIOS = "whatif_scenarios"
+    WHATIF_ROW = "whatif_row"
+    # widgets (pages pass these as ``key=``)
+    UPLOAD = "upload"
+    SAMPLE = "sample_choice"
+    ROLE_TARGET = "role_target"  # widget_key(..., dataset key)
+    ROLE_TASK = "role_task"
+    ROLE_CATEGORICAL = "role_categorical"
+    ROLE_NUMERIC = "role_numeric"
+    EXPLORE_FIELD = "explore_field"
+    EXPLORE_METHOD = "explore_method"
+    EXPLORE_3D = "explore_3d"
+    EXPLORE_COLOUR = "explore_colour"
+    EXPLORE_CLUSTERS = "explore_clusters"
+    EXPLORE_PERPLEXITY = "explore_perplexity"
+    EXPLORE_NEIGHBOURS = "explore_umap_neighbours"
+    EXPLORE_MIN_DIST = "explore_umap_min_dist"
+    EXPLORE_SEARCH = "explore_search"
+    EXPLORE_MIN_COUNT = "explore_min_count"
+    NB_FIELD = "nb_field"
+    NB_K = "nb_k"
+    NB_METRIC = "nb_metric"
+    NB_MIN_COUNT = "nb_reliable_count"
+    NB_GOTO = "nb_goto"
+    TRAIN_BUTTON = "train_button"
+    STOP_BUTTON = "stop_button"
+    CFG_DIM = "cfg_dim"
+    CFG_EPOCHS = "cfg_epochs"
+    CFG_LR = "cfg_lr"
+    CFG_BATCH = "cfg_batch"
+    CFG_DROPOUT = "cfg_dropout"
+    CFG_L2 = "cfg_l2"
+    CFG_MIN_COUNT = "cfg_min_count"
+    CFG_SEED = "cfg_seed"
+    DL_PROJECTOR_ZIP = "dl_projector_zip"
+    DL_VECTORS = "dl_vectors"  # + field name
+    DL_METADATA = "dl_metadata"  # + field name
+    DL_PARQUET = "dl_parquet"
+    DL_RUN = "dl_run"
+    DL_EMBEDDED = "dl_embedded"
+
+
+def widget_key(name: str, scope: str) -> str:
+    """A widget key tied to a scope (e.g. the dataset), so new data get fresh defaults."""
+    digest = hashlib.sha1(scope.encode("utf-8")).hexdigest()[:10]
+    return f"{name}::{digest}"
+
+
+def neighbour_category_key(field_name: str) -> str:
+    """Key of the Neighbours page's category picker for one field (set by click-through)."""
+    run_info = get_run_info()
+    run_id = run_info.run_id if run_info else "none"
+    return widget_key("nb_category", f"{run_id}/{field_name}")
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class Dataset:
+    """The table the user works on.
+
+    Attributes
+    ----------
+    key : str
+        Unique identity: ``"sample:<name>"`` or ``"upload:<sha1 of the bytes>"``.
+    label : str
+        What the user sees ("Bank marketing (sample)", "my_file.csv").
+    frame : pandas.DataFrame
+        Every column as read (strings; missing as NaN).
+    suggested : Roles or None
+        The roles to preselect (sample metadata or profile suggestion).
+    source : {"sample", "upload"}
+    """
+
+    key: str
+    label: str
+    frame: pd.DataFrame
+    suggested: Roles | None
+    source: Literal["sample", "upload"]
+
+
+def get_dataset() -> Dataset | None:
+    """The current dataset, or None before one is loaded."""
+    return st.session_state.get(Keys.DATASET)
+
+
+def set_dataset(dataset: Dataset) -> None:
+    """Replace the current dataset; the chosen roles are reset to its suggestion."""
+    st.session_state[Keys.DATASET] = dataset
+    st.session_state[Keys.ROLES] = dataset.suggested
+    st.session_state[Keys.ROLES_ERROR] = None if dataset.suggested else "Choose the columns."
+
+
+def get_roles() -> Roles | None:
+    """Roles chosen on the Data page that passed validation (None if not valid)."""
+    if st.session_state.get(Keys.ROLES_ERROR):
+        return None
+    return st.session_state.get(Keys.ROLES)
+
+
+def get_roles_choice() -> Roles | None:
+    """The user's latest choice of roles, valid or not (for preselecting widgets)."""
+    return st.session_state.get(Keys.ROLES)
+
+
+def get_roles_error() -> str | None:
+    """Why the current choice of roles cannot be used, or None."""
+    return st.session_state.get(Keys.ROLES_ERROR)
+
+
+def set_roles(roles: Roles | None, error: str | None = None) -> None:
+    """Store the user's choice; ``error`` says why it cannot be trained on (None if fine)."""
+    st.session_state[Keys.ROLES] = roles
+    st.session_state[Keys.ROLES_ERROR] = error
+
+
+def get_last_upload() -> tuple[str | None, str | None]:
+    """(file id, error message or None) of the last upload that was read."""
+    return st.session_state.get(Keys.LAST_UPLOAD, (None, None))
+
+
+def set_last_upload(file_id: str | None, error: str | None = None) -> None:
+    """Remember which upload has been read (and why it failed), so a rerun does not
+    read it again and its error stays visible while the file is in the uploader."""
+    st.session_state[Keys.LAST_UPLOAD] = (file_id, error)
+
+
+# --------------------------------------------------------------------------- training
+
+
+def get_config() -> TrainConfig:
+    """The training configuration (defaults until the user changes it)."""
+    config = st.session_state.get(Keys.CONFIG)
+    return config if isinstance(config, TrainConfig) else TrainConfig()
+
+
+def set_config(config: TrainConfig) -> None:
+    """Store the training configuration."""
+    st.session_state[Keys.CONFIG] = config
+
+
+@dataclass
+class RunInfo:
+    """A trained run and where it came from.
+
+    Attributes
+    ----------
+    run : TrainedRun
+    run_id : str
+        Unique per training; part of every cache key that depends on the run.
+    dataset_label : str
+    dataset_key : str
+        ``Dataset.key`` of the data it was trained on ("" if unknown).
+    n_rows : int
+        Rows in the frame handed to training.
+    seconds : float
+        Wall time of ``train`` (excluding the TensorFlow import).
+    total_seconds : float
+        Wall time from the click to the end, TensorFlow import included.
+    created : float
+        ``time.time()`` when the run was stored.
+    """
+
+    run: TrainedRun
+    run_id: str
+    dataset_label: str
+    n_rows: int
+    seconds: float
+    total_seconds: float
+    dataset_key: str = ""
+    created: float = field(default_factory=time.time)
+
+
+def get_run_info() -> RunInfo | None:
+    """The current trained run with its metadata, or None."""
+    return st.session_state.get(Keys.RUN_INFO)
+
+
+def get_run() -> TrainedRun | None:
+    """The current trained run, or None."""
+    info = get_run_info()
+    return info.run if info else None
+
+
+def set_run(
+    run: TrainedRun,
+    *,
+    dataset_label: str = "",
+    dataset_key: str = "",
+    n_rows: int = 0,
+    seconds: float = 0.0,
+    total_seconds: float | None = None,
+) -> RunInfo:
+    """Make ``run`` the current run (replacing any earlier one) and return its info."""
+    info = RunInfo(
+        run=run,
+        run_id=uuid.uuid4().hex,
+        dataset_label=dataset_label,
+        dataset_key=dataset_key,
+        n_rows=n_rows,
+        seconds=seconds,
+        total_seconds=seconds if total_seconds is None else total_seconds,
+    )
+    st.session_state[Keys.RUN_INFO] = info
+    return info
+
+
+def clear_run() -> None:
+    """Forget the current run."""
+    st.session_state.pop(Keys.RUN_INFO, None)
+
+
+def get_job() -> TrainingJob | None:
+    """The latest training job (running or finished), or None."""
+    return st.session_state.get(Keys.JOB)
+
+
+def set_job(job: TrainingJob | None) -> None:
+    """Store the training job started by the Train button."""
+    st.session_state[Keys.JOB] = job
+
+
+def adopt_finished_job() -> RunInfo | None:
+    """If the training job has finished with a run not stored yet, store it as the run.
+
+    Called at the top of every script run (app.py), so a run finished while the user was
+    on another page is never lost. Returns the new RunInfo when one was adopted.
+    """
+    job = get_job()
+    if job is None or not job.done or job.adopted or job.result is None:
+        return None
+    job.adopted = True
+    return set_run(
+        job.result,
+        dataset_label=job.dataset_label,
+        dataset_key=job.dataset_key,
+        n_rows=job.n_rows,
+        seconds=job.train_seconds,
+        total_seconds=job.total_seconds,
+    )
+
+
+# --------------------------------------------------------------------------- lift / what-if
+
+
+def get_lift_result() -> Any:
+    """The latest lift result (any object the Lift page stores), or None."""
+    return st.session_state.get(Keys.LIFT_RESULT)
+
+
+def set_lift_result(result: Any) -> None:
+    """Store the lift result."""
+    st.session_state[Keys.LIFT_RESULT] = result
+
+
+def get_scenarios() -> list[dict[str, Any]]:
+    """What-if scenarios kept for comparison (a new list if none)."""
+    scenarios = st.session_state.get(Keys.SCENARIOS)
+    if scenarios is None:
+        scenarios = []
+        st.session_state[Keys.SCENARIOS] = scenarios
+    return scenarios
+
+
+def set_scenarios(scenarios: list[dict[str, Any]]) -> None:
+    """Replace the list of what-if scenarios."""
+    st.session_state[Keys.SCENARIOS] = list(scenarios)
+
+
+def get_whatif_row() -> dict[str, Any] | None:
+    """The what-if base row (column -> value), or None."""
+    return st.session_state.get(Keys.WHATIF_ROW)
+
+
+def set_whatif_row(row: dict[str, Any] | None) -> None:
+    """Store the what-if base row."""
+    st.session_state[Keys.WHATIF_ROW] = None if row is None else dict(row)
