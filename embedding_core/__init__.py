@@ -38,9 +38,23 @@ _EXPORTS: dict[str, str] = {
     "TrainedRun": "run",
     "extract_embeddings": "embeddings",
     "project": "projection",
+    "sample_for_projection": "projection",
+    "cluster_labels": "clustering",
     "nearest_neighbours": "neighbours",
     "field_interactions": "interactions",
+    "describe_top_pairs": "interactions",
+    "write_projector_files": "export",
+    "tables_to_parquet": "export",
+    "read_parquet_tables": "export",
     "run_lift": "lift",
+    "LiftResult": "lift",
+    "LiftProgress": "lift",
+    "baseline_row": "whatif",
+    "predict_row": "whatif",
+    "compare_scenarios": "whatif",
+    "sweep": "whatif",
+    "DeepFMEmbeddingEncoder": "transformer",
+    "EmbeddingLookupEncoder": "transformer",
 }
 
 __all__ = ["__version__", *_EXPORTS]

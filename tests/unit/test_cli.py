@@ -192,3 +192,40 @@ def test_profile_suggests_roles(csv_path: Path, capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert "shop" in out and "amount" in out
     assert "--target bought" in out
+
+
+def test_lift_writes_the_json_contract(csv_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "lift.json"
+    code = main(
+        ["lift", "--data", str(csv_path), "--categorical", "shop,colour", "--numeric", "amount",
+         "--target", "bought", "--models", "logistic,hgb", "--epochs", "2", "--out", str(out),
+         "--quiet"]
+    )  # fmt: skip
+    assert code == 0
+    doc = json.loads(out.read_text())
+    assert doc["task"] == "binary" and doc["mode"] == "holdout" and doc["metric"] == "auc"
+    cells = {(r["model"], r["encoding"]) for r in doc["results"]}
+    assert cells == {(m, e) for m in ("logistic", "hgb")
+                     for e in ("onehot", "ordinal", "target", "embedding")}  # fmt: skip
+    for r in doc["results"]:
+        assert {"mean", "std", "fit_seconds"} <= set(r)
+        assert 0.0 <= r["mean"] <= 1.0
+    assert {x["model"] for x in doc["lift"]} == {"logistic", "hgb"}
+    for x in doc["lift"]:
+        assert x["best_baseline"] in ("onehot", "ordinal", "target")
+        best = max(
+            r["mean"] for r in doc["results"]
+            if r["model"] == x["model"] and r["encoding"] != "embedding"
+        )  # fmt: skip
+        emb = next(
+            r["mean"] for r in doc["results"]
+            if r["model"] == x["model"] and r["encoding"] == "embedding"
+        )  # fmt: skip
+        assert x["lift"] == pytest.approx(emb - best, abs=1e-9)
+
+
+def test_lift_rejects_one_fold(csv_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["lift", "--data", str(csv_path), "--categorical", "shop", "--target", "bought",
+            "--folds", "1", "--out", "x.json"]  # fmt: skip
+    assert main(argv) == 2
+    _assert_one_line_error(capsys, "--folds")
