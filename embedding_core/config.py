@@ -23,8 +23,11 @@ class TrainConfig:
     l2_embedding : float, default=1e-6
         L2 penalty on embedding rows (per row used in a batch).
     learning_rate : float, default=3e-3
-        Adam learning rate.
+        Adam learning rate (equal or better than 1e-3 on every shared dataset, and
+        fewer epochs; see README).
     batch_size : int, default=1024
+        Largest batch size. On small data the batch shrinks so an epoch has at least
+        20 optimiser steps (never below 16 rows); ``metrics["batch_size"]`` says what was used.
     epochs : int, default=20
         Maximum number of epochs; early stopping usually ends sooner.
     patience : int, default=2

@@ -48,8 +48,8 @@ __all__ = [
 EMBEDDING_LAYER = "embedding"
 LINEAR_LAYER = "linear"
 OUTPUT_LAYER = "prediction"
-#: Rows scored per call in ``predict_raw`` (bounded memory, few calls).
-PREDICT_CHUNK = 32768
+#: Rows scored per call in ``predict_raw`` (bounds the activations held at once).
+PREDICT_CHUNK = 8192
 
 
 @keras.saving.register_keras_serializable(package="embedding_core")

@@ -226,6 +226,9 @@ def train(
     x_train, x_valid = _subset(inputs, train_idx), _subset(inputs, valid_idx)
     y_train, y_valid = y_all[train_idx], y_all[valid_idx]
     y_train_user, y_valid_user = y_user[train_idx], y_user[valid_idx]
+    warnings = list(validated.warnings)
+    # Only the encoded arrays are needed from here: free the frames before fitting.
+    del inputs, y_all, y_user, train_frame, target_text, data, validated
     n_classes = features.n_outputs if task == "multiclass" else 1
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -323,7 +326,7 @@ def train(
         metrics=metrics,
         history=reporter.history,
         tables=tables,
-        warnings=list(validated.warnings),
+        warnings=warnings,
     )
     reporter.send(
         Progress(
