@@ -406,7 +406,8 @@ class DeepFMEmbeddingEncoder(TransformerMixin, BaseEstimator):
     categorical : sequence of str, optional
         Columns to embed. Default: every text, categorical or boolean column of ``X``.
     numeric : sequence of str or "auto", default="auto"
-        Numeric inputs of the DeepFM while fitting ("auto": every other column).
+        Numeric inputs of the DeepFM while fitting ("auto": every other column with a
+        numeric dtype; other text columns are left out of the DeepFM).
         They are passed through unchanged by ``transform`` either way.
     task : {"binary", "regression", "multiclass"} or None, default=None
         ``None`` infers it from ``y``.
@@ -506,7 +507,13 @@ class DeepFMEmbeddingEncoder(TransformerMixin, BaseEstimator):
         if isinstance(self.numeric, str):
             if self.numeric != "auto":
                 raise ValueError(f"Expected numeric 'auto' or a list. Received: {self.numeric!r}")
-            numeric = [c for c in names if c not in categorical]
+            numeric = [
+                c
+                for c in names
+                if c not in categorical
+                and pd.api.types.is_numeric_dtype(frame[c])
+                and not pd.api.types.is_bool_dtype(frame[c])
+            ]
         else:
             numeric = [str(c) for c in self.numeric]
         y_arr = np.asarray(y)

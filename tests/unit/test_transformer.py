@@ -195,3 +195,20 @@ def test_deepfm_encoder_needs_a_categorical_column():
     X = pd.DataFrame({"a": np.arange(60.0), "b": np.arange(60.0)})
     with pytest.raises(DataError, match="No categorical column"):
         DeepFMEmbeddingEncoder(epochs=1).fit(X, np.arange(60) % 2)
+
+
+def test_auto_numeric_leaves_out_text_columns_not_chosen_as_categorical() -> None:
+    rng = np.random.default_rng(3)
+    n = 300
+    X = pd.DataFrame(
+        {
+            "shop": rng.choice(["a", "b", "c"], n),
+            "note": rng.choice(["left out", "also text"], n),
+            "amount": rng.normal(size=n),
+        }
+    )
+    y = (X["shop"] == "a").astype(int).to_numpy()
+    enc = DeepFMEmbeddingEncoder(categorical=["shop"], epochs=1, embedding_dim=2).fit(X, y)
+    assert enc.run_.roles.numeric == ("amount",)
+    out = enc.set_output(transform="pandas").transform(X)
+    assert {"shop_emb_0", "shop_emb_1", "note", "amount"} <= set(out.columns)
