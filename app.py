@@ -16,7 +16,7 @@ st.set_page_config(page_title="Category embeddings", page_icon="🧭", layout="w
 
 
 def _session_defaults() -> None:
-    """Open on the default sample with its roles chosen; adopt a finished training."""
+    """Open on the default sample with its roles chosen; adopt finished background jobs."""
     if state.get_dataset() is None:
         from embedding_core.samples import DEFAULT_SAMPLE
         from ui.datasets import sample_dataset
@@ -26,6 +26,7 @@ def _session_defaults() -> None:
         except EmbeddingCoreError as exc:
             show_error(exc, "Upload a CSV on the Data page instead.")
     state.adopt_finished_job()
+    state.adopt_finished_lift_job()
     keras_guard.install()  # no-op until TensorFlow is loaded (see ui/keras_guard.py)
 
 

@@ -156,6 +156,10 @@ class LiftProgress:
         A short, human-readable description of the step.
     epoch, epochs : int or None
         DeepFM epoch progress during ``deepfm``.
+    metric, score, fit_seconds : str, float or None
+        For ``fit``: the cell's primary metric (``"auc"``, ``"rmse"``, ...), its value on
+        this split's held-out rows (no error bar yet) and the cell's fit time, so a caller
+        can show results as they come. Filled only when there is a callback to read them.
     """
 
     stage: Stage
@@ -168,6 +172,14 @@ class LiftProgress:
     encoding: str | None = None
     epoch: int | None = None
     epochs: int | None = None
+    metric: str | None = None
+    score: float | None = None
+    fit_seconds: float | None = None
+
+    @property
+    def metric_label(self) -> str | None:
+        """Human name of ``metric`` ("AUC", "RMSE", ...), or None."""
+        return None if self.metric is None else _METRIC_LABELS.get(self.metric, self.metric)
 
     @property
     def fraction(self) -> float:
@@ -956,12 +968,18 @@ def run_lift(
                         fit_secs.setdefault((m, enc), []).append(secs)
                         n_fit[(m, enc)] = len(y_fit)
                         state["step"] += 1
+                        cell_score = None
+                        if on_progress is not None:  # cheap: one metric on the held-out rows
+                            cell_score = float(score(primary, y[te_idx], fold_preds[(m, enc)])[0])
                         emit(
                             "fit",
                             f_i,
                             f"{MODEL_LABELS[m]} on {ENCODING_LABELS[enc]}{where}: done.",
                             model=m,
                             encoding=enc,
+                            metric=primary,
+                            score=cell_score,
+                            fit_seconds=secs,
                         )
                         if state["stopped"]:
                             raise _Stop

@@ -1,167 +1,77 @@
 """Lift page: do the embeddings help other models? Measured without leakage.
 
 The Run button starts ``embedding_core.lift.run_lift`` in a background thread (a
-``LiftJob``, stored in the session through ``state.set_lift_result``); a fragment polls
-it, so a rerun or a page switch never restarts the work, and Stop ends it at the next
-step. The job keeps the finished ``LiftResult``.
+``ui.training.LiftJob``, stored with ``state.set_lift_job``); a fragment polls it and
+shows the cells finished so far, so a rerun or a page switch never restarts the work,
+and Stop ends it at the next step. When the job ends, app.py stores its ``LiftResult``
+(``state.adopt_finished_lift_job``); a failed or empty run keeps the previous result.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import threading
-import time
 from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from embedding_core.errors import EmbeddingCoreError, TrainingCancelled
-from embedding_core.lift import ENCODING_LABELS, MODEL_LABELS, MODELS, LiftProgress, LiftResult
+from embedding_core.lift import ENCODING_LABELS, MODEL_LABELS, MODELS, LiftResult
 from ui import state
+from ui.state import Keys
+from ui.training import LiftJob
 from ui.widgets import DATA_PAGE, md
 
 POLL_SECONDS = 0.5
-_log = logging.getLogger(__name__)
-
-
-class LiftJob:
-    """One ``run_lift`` call in a worker thread; the page only reads its attributes."""
-
-    def __init__(
-        self,
-        frame: Any,
-        roles: Any,
-        config: Any,
-        *,
-        folds: int | None,
-        models: tuple[str, ...],
-        dataset_label: str,
-        previous: LiftResult | None,
-    ) -> None:
-        self.frame = frame
-        self.roles = roles
-        self.config = config
-        self.folds = folds
-        self.models = models
-        self.dataset_label = dataset_label
-        self.previous = previous
-        self.stop_event = threading.Event()
-        self.last: LiftProgress | None = None
-        self.result: LiftResult | None = None
-        self.error: str | None = None
-        self.started_at = time.perf_counter()
-        self.finished_at: float | None = None
-        self._thread = threading.Thread(target=self._work, name="lift", daemon=True)
-
-    def start(self) -> LiftJob:
-        self._thread.start()
-        return self
-
-    def request_stop(self) -> None:
-        self.stop_event.set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return self.done
-
-    @property
-    def done(self) -> bool:
-        return self.finished_at is not None
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive() and not self.done
-
-    @property
-    def shown(self) -> LiftResult | None:
-        """The result to show: this run's, else the previous one."""
-        return self.result if self.result is not None else self.previous
-
-    def status_text(self) -> str:
-        elapsed = time.perf_counter() - self.started_at
-        if self.stop_event.is_set():
-            return f"Stopping after the current step... ({elapsed:.0f} s)"
-        if self.last is None:
-            return f"Preparing the data... ({elapsed:.0f} s)"
-        if self.last.stage == "deepfm" and self.last.epoch is None:
-            return f"{self.last.message} Loading TensorFlow the first time... ({elapsed:.0f} s)"
-        return f"{self.last.message} ({elapsed:.0f} s)"
-
-    def _on_progress(self, progress: LiftProgress) -> bool:
-        self.last = progress
-        return not self.stop_event.is_set()
-
-    def _work(self) -> None:
-        try:
-            from embedding_core.lift import run_lift
-
-            self.result = run_lift(
-                self.frame,
-                self.roles,
-                folds=self.folds,
-                models=self.models,
-                config=self.config,
-                seed=self.config.seed,
-                on_progress=self._on_progress,
-            )
-        except TrainingCancelled:
-            self.error = "Stopped before any result was ready; the previous results are kept."
-        except EmbeddingCoreError as exc:
-            self.error = str(exc)
-        except MemoryError:
-            self.error = "The lift run ran out of memory: use fewer rows or fewer columns."
-        except Exception as exc:  # noqa: BLE001 - a worker error must reach the page as text
-            _log.exception("lift failed")
-            self.error = f"The lift run failed unexpectedly ({type(exc).__name__}: {exc})."
-        finally:
-            self.finished_at = time.perf_counter()
-
-
-def _current_job() -> LiftJob | None:
-    stored = state.get_lift_result()
-    return stored if hasattr(stored, "stop_event") else None
-
-
-def _current_result() -> LiftResult | None:
-    stored = state.get_lift_result()
-    if isinstance(stored, LiftResult):
-        return stored
-    job = _current_job()
-    return job.shown if job is not None else None
 
 
 def _start(dataset: state.Dataset, roles: Any, folds: int | None, models: list[str]) -> None:
-    previous = _current_result()
     job = LiftJob(
-        dataset.frame,
-        roles,
-        state.get_config(),
-        folds=folds,
+        frame=dataset.frame,
+        roles=roles,
+        config=state.get_config(),
         models=tuple(models),
+        folds=folds,
         dataset_label=dataset.label,
-        previous=previous,
     )
-    state.set_lift_result(job.start())
+    state.set_lift_job(job.start())
+
+
+def _partial_table(job: LiftJob) -> None:
+    """The cells finished so far (plain scores; error bars come with the full result)."""
+    table = job.partial_frame()
+    if table.empty:
+        return
+    metric = str(table["metric"].iloc[0])
+    where = "on the held-out rows" if job.folds is None else "mean over the folds done"
+    shown = table.assign(
+        model=table["model"].map(MODEL_LABELS), encoding=table["encoding"].map(ENCODING_LABELS)
+    ).rename(columns={"score": metric})
+    columns = ["model", "encoding", metric, "fit_seconds"]
+    if job.folds is not None:
+        columns.insert(3, "splits")
+    st.caption(
+        f"Finished so far: {metric} {where}. Error bars, lift and verdicts "
+        "appear when the run ends."
+    )
+    st.dataframe(shown[columns], hide_index=True)
 
 
 @st.fragment(run_every=POLL_SECONDS)
 def _live_progress() -> None:
-    job = _current_job()
+    job = state.get_lift_job()
     if job is None:
         return
     if job.done:
         st.rerun()
-    fraction = job.last.fraction if job.last is not None else 0.0
-    st.progress(fraction, text=job.status_text())
+    st.progress(job.fraction_done(), text=job.status_text())
     st.button(
         "Stop",
-        key="lift_stop",
+        key=Keys.LIFT_STOP,
         on_click=job.request_stop,
         disabled=job.stop_event.is_set(),
         help="Stop after the current step; finished results are kept.",
     )
+    _partial_table(job)
 
 
 def lift_figure(result: LiftResult) -> go.Figure:
@@ -217,7 +127,7 @@ def _show_result(result: LiftResult, label: str = "") -> None:
     if not result.lift:
         st.info("No lift to report: the embedding encoding did not finish.")
     better = "higher" if result.higher_is_better else "lower"
-    st.plotly_chart(lift_figure(result), key="lift_chart")
+    st.plotly_chart(lift_figure(result), key=Keys.LIFT_CHART)
     st.caption(
         f"{result.metric_label}: {better} is better. Error bars: ± one standard deviation. "
         "The axis does not start at zero, so small differences are visible."
@@ -240,14 +150,18 @@ def _show_result(result: LiftResult, label: str = "") -> None:
         st.caption(f"Note: {md(note)}")
     c1, c2 = st.columns(2)
     c1.download_button(
-        "Download CSV", result.to_csv(), file_name="lift.csv", mime="text/csv", key="lift_csv"
+        "Download CSV",
+        result.to_csv(),
+        file_name="lift.csv",
+        mime="text/csv",
+        key=Keys.LIFT_CSV,
     )
     c2.download_button(
         "Download JSON",
         json.dumps(result.to_json_dict(), indent=2),
         file_name="lift.json",
         mime="application/json",
-        key="lift_json",
+        key=Keys.LIFT_JSON,
     )
 
 
@@ -260,7 +174,7 @@ st.write(
 )
 dataset = state.get_dataset()
 roles = state.get_roles()
-job = _current_job()
+job = state.get_lift_job()
 running = job is not None and job.running
 
 if dataset is None or roles is None:
@@ -277,26 +191,26 @@ else:
         mode = st.radio(
             "Mode",
             ["Fast: one holdout split", "Thorough: k-fold cross-validation"],
-            key="lift_mode",
+            key=Keys.LIFT_MODE,
             help="Fast trains each model once and scores 20% held-out rows (error bars from "
             "a bootstrap of those rows). Thorough retrains everything, DeepFM included, "
             "in every fold.",
         )
         folds: int | None = None
         if mode.startswith("Thorough"):
-            folds = int(st.number_input("Folds (k)", 2, 10, 5, key="lift_folds"))
+            folds = int(st.number_input("Folds (k)", 2, 10, 5, key=Keys.LIFT_FOLDS))
     with c2:
         chosen = st.multiselect(
             "Models",
             list(MODELS),
             default=list(MODELS),
             format_func=lambda m: MODEL_LABELS[m],
-            key="lift_models",
+            key=Keys.LIFT_MODELS,
         )
     st.button(
         "Run lift",
         type="primary",
-        key="lift_run",
+        key=Keys.LIFT_RUN,
         disabled=running or not chosen,
         on_click=_start,
         args=(dataset, roles, folds, chosen),
@@ -309,7 +223,7 @@ if running:
 elif job is not None and job.error:
     st.error(job.error, icon="⚠️")
 
-result = _current_result()
+result = state.get_lift_result()
 if result is not None and not running:
     label = job.dataset_label if job is not None and job.result is result else ""
     _show_result(result, label)

@@ -28,6 +28,7 @@ from embedding_core.whatif import (
     sweep,
 )
 from ui import state
+from ui.state import Keys
 from ui.widgets import md, require_run, show_error
 
 MAX_OPTIONS = 2000  # categories offered in a selectbox (most frequent first); typing works too
@@ -87,7 +88,7 @@ def _edit_row(run: Any, base: dict[str, Any], scope: str) -> dict[str, Any]:
     columns = st.columns(3)
     for i, col in enumerate(roles.features):
         with columns[i % 3]:
-            key = state.widget_key(f"whatif_{col}", scope)
+            key = state.widget_key(f"{Keys.WHATIF_VALUE}_{col}", scope)
             if col in roles.categorical:
                 options = _categories(run, col)
                 value = base.get(col)
@@ -158,10 +159,10 @@ if info is not None:
             f"**{md(roles.target)}** moves."
         )
         options = [TYPICAL, FROM_DATA] if frame is not None else [TYPICAL]
-        start = st.radio("Start from", options, key="whatif_start", horizontal=True)
+        start = st.radio("Start from", options, key=Keys.WHATIF_START, horizontal=True)
         if start == FROM_DATA and frame is not None:
             position = int(
-                st.number_input("Row number", 0, len(frame) - 1, 0, key="whatif_row_number")
+                st.number_input("Row number", 0, len(frame) - 1, 0, key=Keys.WHATIF_ROW_NUMBER)
             )
             base = row_at(frame, roles, position)
         elif frame is not None:
@@ -174,7 +175,7 @@ if info is not None:
         target_class: str | None = None
         if task == "multiclass":
             classes = [str(c) for c in getattr(run.features, "classes_", [])]
-            target_class = st.selectbox("Show the probability of", classes, key="whatif_class")
+            target_class = st.selectbox("Show the probability of", classes, key=Keys.WHATIF_CLASS)
 
         scope = f"{info.run_id}/{_row_id(base)}"
         with st.expander("Values (edit any of them)", expanded=True):
@@ -205,12 +206,12 @@ if info is not None:
         b1, b2 = st.columns([1, 4])
         b1.button(
             "Keep this scenario",
-            key="whatif_keep",
+            key=Keys.WHATIF_KEEP,
             on_click=_keep,
             args=(edited, f"Scenario {len(kept) + 1}"),
         )
         if kept:
-            b2.button("Clear scenarios", key="whatif_clear", on_click=state.set_scenarios,
+            b2.button("Clear scenarios", key=Keys.WHATIF_CLEAR, on_click=state.set_scenarios,
                       args=([],))  # fmt: skip
             table = compare_scenarios(
                 run,
@@ -226,11 +227,11 @@ if info is not None:
         # ---- sweep
         st.subheader("Sweep one field")
         s1, s2 = st.columns([2, 1])
-        field = s1.selectbox("Field", list(roles.categorical), key="whatif_sweep_field")
-        top_n = s2.slider("Categories", 5, 50, 20, key="whatif_sweep_n")
+        field = s1.selectbox("Field", list(roles.categorical), key=Keys.WHATIF_SWEEP_FIELD)
+        top_n = s2.slider("Categories", 5, 50, 20, key=Keys.WHATIF_SWEEP_N)
         swept = sweep(run, edited, field, top_n=top_n, target_class=target_class)
         st.plotly_chart(
-            _sweep_figure(swept, label, float(preds[1]), task), key="whatif_sweep_chart"
+            _sweep_figure(swept, label, float(preds[1]), task), key=Keys.WHATIF_SWEEP_CHART
         )
         st.caption(
             f"Prediction for each of the {len(swept)} most common categories of "

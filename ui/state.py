@@ -24,8 +24,9 @@ from embedding_core.config import TrainConfig
 from embedding_core.roles import Roles
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; importing run would not load TF anyway
+    from embedding_core.lift import LiftResult
     from embedding_core.run import TrainedRun
-    from ui.training import TrainingJob
+    from ui.training import LiftJob, TrainingJob
 
 __all__ = [
     "Keys",
@@ -49,8 +50,11 @@ __all__ = [
     "adopt_finished_job",
     "get_last_upload",
     "set_last_upload",
+    "get_lift_job",
+    "set_lift_job",
     "get_lift_result",
     "set_lift_result",
+    "adopt_finished_lift_job",
     "get_scenarios",
     "set_scenarios",
     "get_whatif_row",
@@ -70,6 +74,7 @@ class Keys:
     RUN_INFO = "run_info"
     JOB = "training_job"
     LAST_UPLOAD = "last_upload"
+    LIFT_JOB = "lift_job"
     LIFT_RESULT = "lift_result"
     SCENARIOS = "whatif_scenarios"
     WHATIF_ROW = "whatif_row"
@@ -111,6 +116,23 @@ class Keys:
     DL_PARQUET = "dl_parquet"
     DL_RUN = "dl_run"
     DL_EMBEDDED = "dl_embedded"
+    LIFT_MODE = "lift_mode"
+    LIFT_FOLDS = "lift_folds"
+    LIFT_MODELS = "lift_models"
+    LIFT_RUN = "lift_run"
+    LIFT_STOP = "lift_stop"
+    LIFT_CHART = "lift_chart"
+    LIFT_CSV = "lift_csv"
+    LIFT_JSON = "lift_json"
+    WHATIF_START = "whatif_start"
+    WHATIF_ROW_NUMBER = "whatif_row_number"
+    WHATIF_CLASS = "whatif_class"
+    WHATIF_VALUE = "whatif"  # + "_<column>", then widget_key(..., run and base row)
+    WHATIF_KEEP = "whatif_keep"
+    WHATIF_CLEAR = "whatif_clear"
+    WHATIF_SWEEP_FIELD = "whatif_sweep_field"
+    WHATIF_SWEEP_N = "whatif_sweep_n"
+    WHATIF_SWEEP_CHART = "whatif_sweep_chart"
 
 
 def widget_key(name: str, scope: str) -> str:
@@ -317,14 +339,39 @@ def adopt_finished_job() -> RunInfo | None:
 # --------------------------------------------------------------------------- lift / what-if
 
 
-def get_lift_result() -> Any:
-    """The latest lift result (any object the Lift page stores), or None."""
+def get_lift_job() -> LiftJob | None:
+    """The latest lift job (running or finished), or None."""
+    return st.session_state.get(Keys.LIFT_JOB)
+
+
+def set_lift_job(job: LiftJob | None) -> None:
+    """Store the lift job started by the Lift page's Run button."""
+    st.session_state[Keys.LIFT_JOB] = job
+
+
+def get_lift_result() -> LiftResult | None:
+    """The latest finished lift result (complete or stopped early), or None."""
     return st.session_state.get(Keys.LIFT_RESULT)
 
 
-def set_lift_result(result: Any) -> None:
-    """Store the lift result."""
+def set_lift_result(result: LiftResult | None) -> None:
+    """Store a finished lift result."""
     st.session_state[Keys.LIFT_RESULT] = result
+
+
+def adopt_finished_lift_job() -> LiftResult | None:
+    """If the lift job has finished with a result not stored yet, store it as the result.
+
+    Called at the top of every script run (app.py), like ``adopt_finished_job``. A job
+    that ended without a result (an error, or stopped before the first cell) leaves the
+    previous result in place. Returns the newly stored result, if any.
+    """
+    job = get_lift_job()
+    if job is None or not job.done or job.adopted or job.result is None:
+        return None
+    job.adopted = True
+    set_lift_result(job.result)
+    return job.result
 
 
 def get_scenarios() -> list[dict[str, Any]]:

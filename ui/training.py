@@ -1,9 +1,17 @@
-"""Training in a background thread, so the page stays live and a rerun never retrains.
+"""Long work in a background thread, so the page stays live and a rerun never restarts it.
 
-The Train button creates a ``TrainingJob`` and stores it in the session; the job's thread
-imports TensorFlow (lazily: ``embedding_core.train`` is imported inside the thread) and
-calls ``embedding_core.train.train`` with a progress callback that only appends to plain
-Python lists. The worker never calls Streamlit; the page polls the job from a fragment.
+Two jobs share one small base (``_WorkerJob``: thread, stop flag, error text, timing):
+
+``TrainingJob``
+    The Train button's job: imports TensorFlow (lazily: ``embedding_core.train`` is
+    imported inside the thread) and calls ``embedding_core.train.train``.
+``LiftJob``
+    The Lift page's Run button's job: calls ``embedding_core.lift.run_lift`` and keeps
+    the cells finished so far, so the page can show them while the run goes on.
+
+Each page stores its job in the session (``state.set_job`` / ``state.set_lift_job``) and
+polls it from a fragment. Progress callbacks only assign plain Python objects; the
+worker never calls Streamlit.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import pandas as pd
 
@@ -23,10 +31,11 @@ from embedding_core.errors import EmbeddingCoreError, TrainingCancelled
 from embedding_core.roles import Roles
 
 if TYPE_CHECKING:  # pragma: no cover
+    from embedding_core.lift import LiftProgress, LiftResult
     from embedding_core.run import TrainedRun
     from embedding_core.train import Progress
 
-__all__ = ["TrainingJob", "warm_up_tensorflow"]
+__all__ = ["TrainingJob", "LiftJob", "warm_up_tensorflow"]
 
 _log = logging.getLogger(__name__)
 
@@ -64,44 +73,42 @@ def _import_tensorflow() -> None:
         _log.exception("warming up TensorFlow failed")
 
 
-@dataclass(eq=False)
-class TrainingJob:
-    """One training run in a worker thread.
+@dataclass(eq=False, kw_only=True)
+class _WorkerJob:
+    """What every background job shares: a worker thread, a stop flag, error text, timing.
 
-    Attributes are written by the worker and read by the page; each is a single
-    assignment or list append, which is safe under the GIL.
+    Subclasses implement ``_run`` (the work itself, in the worker thread) and set the
+    messages shown when it is cancelled, runs out of memory or fails. Attributes are
+    written by the worker and read by the page; each write is a single assignment, which
+    is safe under the GIL.
     """
 
-    frame: pd.DataFrame
-    roles: Roles
-    config: TrainConfig
-    dataset_label: str = ""
-    dataset_key: str = ""
     job_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     stop_event: threading.Event = field(default_factory=threading.Event)
-    epochs: list[dict[str, float]] = field(default_factory=list)
-    last: Progress | None = None
-    result: TrainedRun | None = None
     error: str | None = None
     cancelled: bool = False
     adopted: bool = False
     clicked_at: float = field(default_factory=time.perf_counter)
-    train_started_at: float | None = None
     finished_at: float | None = None
     _thread: threading.Thread | None = field(default=None, repr=False)
 
+    _kind: ClassVar[str] = "job"  # thread name prefix and log text
+    _cancelled_message: ClassVar[str] = "Stopped before anything was ready."
+    _memory_message: ClassVar[str] = "The job ran out of memory."
+    _failed_message: ClassVar[str] = "The job failed unexpectedly ({error})."
+
     # ------------------------------------------------------------------ control
-    def start(self) -> TrainingJob:
+    def start(self) -> Self:
         """Start the worker thread (once) and return self."""
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._work, name=f"train-{self.job_id[:8]}", daemon=True
+                target=self._work, name=f"{self._kind}-{self.job_id[:8]}", daemon=True
             )
             self._thread.start()
         return self
 
     def request_stop(self) -> None:
-        """Ask training to stop after the current batch; best weights are kept."""
+        """Ask the work to stop at its next check."""
         self.stop_event.set()
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -122,6 +129,65 @@ class TrainingJob:
         return self._thread is not None and not self.done
 
     @property
+    def total_seconds(self) -> float:
+        """Seconds from the click to now or to the end."""
+        end = self.finished_at if self.finished_at is not None else time.perf_counter()
+        return end - self.clicked_at
+
+    # ------------------------------------------------------------------ worker
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def _work(self) -> None:
+        try:
+            self._run()
+        except TrainingCancelled:
+            self.cancelled = True
+            self.error = self._cancelled_message
+        except EmbeddingCoreError as exc:
+            self.error = str(exc)
+        except MemoryError:
+            self.error = self._memory_message
+        except Exception as exc:  # noqa: BLE001 - a worker error must reach the page as text
+            _log.exception("%s failed", self._kind)
+            self.error = self._failed_message.format(error=f"{type(exc).__name__}: {exc}")
+        finally:
+            self.finished_at = time.perf_counter()
+
+
+@dataclass(eq=False)
+class TrainingJob(_WorkerJob):
+    """One training run in a worker thread (the Train page's Train button).
+
+    ``request_stop`` stops training after the current batch; the best weights are kept.
+    """
+
+    frame: pd.DataFrame
+    roles: Roles
+    config: TrainConfig
+    dataset_label: str = ""
+    dataset_key: str = ""
+    epochs: list[dict[str, float]] = field(default_factory=list)
+    last: Progress | None = None
+    result: TrainedRun | None = None
+    train_started_at: float | None = None
+
+    _kind: ClassVar[str] = "training"
+    _cancelled_message: ClassVar[str] = (
+        "Training was stopped before the first epoch finished, so there is no "
+        "model to keep. Press Train again and let at least one epoch finish."
+    )
+    _memory_message: ClassVar[str] = (
+        "Training ran out of memory. Use fewer rows, fewer or smaller categorical "
+        "columns, a smaller embedding dimension or a smaller batch size."
+    )
+    _failed_message: ClassVar[str] = (
+        "Training failed unexpectedly ({error}). "
+        "Try other settings or columns; the previous run, if any, is kept."
+    )
+
+    # ------------------------------------------------------------------ status
+    @property
     def n_rows(self) -> int:
         """Rows handed to training."""
         return len(self.frame)
@@ -133,12 +199,6 @@ class TrainingJob:
             return 0.0
         end = self.finished_at if self.finished_at is not None else time.perf_counter()
         return end - self.train_started_at
-
-    @property
-    def total_seconds(self) -> float:
-        """Seconds from the click to now or to the end."""
-        end = self.finished_at if self.finished_at is not None else time.perf_counter()
-        return end - self.clicked_at
 
     def fraction_done(self) -> float:
         """Progress in [0, 1] from the latest epoch/batch report."""
@@ -177,35 +237,106 @@ class TrainingJob:
         self.last = progress
         return not self.stop_event.is_set()
 
-    def _work(self) -> None:
-        try:
-            import keras  # noqa: F401  - lazy: imports TensorFlow (seconds, in this thread)
+    def _run(self) -> None:
+        import keras  # noqa: F401  - lazy: imports TensorFlow (seconds, in this thread)
 
-            from embedding_core.train import train
-            from ui import keras_guard
+        from embedding_core.train import train
+        from ui import keras_guard
 
-            keras_guard.install()
-            if self.train_started_at is None:
-                self.train_started_at = time.perf_counter()
-            self.result = train(self.frame, self.roles, self.config, on_progress=self._on_progress)
-        except TrainingCancelled:
-            self.cancelled = True
-            self.error = (
-                "Training was stopped before the first epoch finished, so there is no "
-                "model to keep. Press Train again and let at least one epoch finish."
+        keras_guard.install()
+        if self.train_started_at is None:
+            self.train_started_at = time.perf_counter()
+        self.result = train(self.frame, self.roles, self.config, on_progress=self._on_progress)
+
+
+@dataclass(eq=False)
+class LiftJob(_WorkerJob):
+    """One ``run_lift`` call in a worker thread (the Lift page's Run lift button).
+
+    ``request_stop`` stops the run at its next step; the finished cells are kept as a
+    partial ``LiftResult``. ``cells`` lists the (model, encoding) scores finished so far
+    (one entry per split), for a live table.
+    """
+
+    frame: pd.DataFrame
+    roles: Roles
+    config: TrainConfig
+    models: tuple[str, ...]
+    folds: int | None = None
+    dataset_label: str = ""
+    last: LiftProgress | None = None
+    cells: list[dict[str, Any]] = field(default_factory=list)
+    result: LiftResult | None = None
+
+    _kind: ClassVar[str] = "lift"
+    _cancelled_message: ClassVar[str] = (
+        "Stopped before any result was ready; the previous results are kept."
+    )
+    _memory_message: ClassVar[str] = (
+        "The lift run ran out of memory: use fewer rows or fewer columns."
+    )
+    _failed_message: ClassVar[str] = "The lift run failed unexpectedly ({error})."
+
+    # ------------------------------------------------------------------ status
+    def fraction_done(self) -> float:
+        """Progress in [0, 1] from the latest step report."""
+        return self.last.fraction if self.last is not None else 0.0
+
+    def status_text(self) -> str:
+        """One line for the progress bar."""
+        elapsed = time.perf_counter() - self.clicked_at
+        if self.stop_event.is_set():
+            return f"Stopping after the current step... ({elapsed:.0f} s)"
+        if self.last is None:
+            return f"Preparing the data... ({elapsed:.0f} s)"
+        if self.last.stage == "deepfm" and self.last.epoch is None:
+            return f"{self.last.message} Loading TensorFlow the first time... ({elapsed:.0f} s)"
+        return f"{self.last.message} ({elapsed:.0f} s)"
+
+    def partial_frame(self) -> pd.DataFrame:
+        """The cells finished so far: one row per (model, encoding), in finishing order.
+
+        Columns: model, encoding, metric (its label), score (mean over the splits done),
+        splits (how many are done), fit_seconds (mean). Empty before the first cell.
+        """
+        columns = ["model", "encoding", "metric", "score", "splits", "fit_seconds"]
+        cells = self.cells
+        if not cells:
+            return pd.DataFrame(columns=columns)
+        return (
+            pd.DataFrame(cells)
+            .groupby(["model", "encoding", "metric"], sort=False)
+            .agg(
+                score=("score", "mean"),
+                splits=("score", "size"),
+                fit_seconds=("fit_seconds", "mean"),
             )
-        except EmbeddingCoreError as exc:
-            self.error = str(exc)
-        except MemoryError:
-            self.error = (
-                "Training ran out of memory. Use fewer rows, fewer or smaller categorical "
-                "columns, a smaller embedding dimension or a smaller batch size."
-            )
-        except Exception as exc:  # noqa: BLE001 - a worker error must reach the page as text
-            _log.exception("training failed")
-            self.error = (
-                f"Training failed unexpectedly ({type(exc).__name__}: {exc}). "
-                "Try other settings or columns; the previous run, if any, is kept."
-            )
-        finally:
-            self.finished_at = time.perf_counter()
+            .reset_index()[columns]
+        )
+
+    # ------------------------------------------------------------------ worker
+    def _on_progress(self, progress: LiftProgress) -> bool:
+        if progress.stage == "fit" and progress.score is not None:
+            cell = {
+                "model": progress.model,
+                "encoding": progress.encoding,
+                "metric": progress.metric_label,
+                "score": progress.score,
+                "fit_seconds": progress.fit_seconds,
+            }
+            self.cells = [*self.cells, cell]
+        self.last = progress
+        return not self.stop_event.is_set()
+
+    def _run(self) -> None:
+        from embedding_core.lift import run_lift
+
+        self.result = run_lift(
+            self.frame,
+            self.roles,
+            folds=self.folds,
+            models=self.models,
+            config=self.config,
+            seed=self.config.seed,
+            on_progress=self._on_progress,
+        )

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 from app_helpers import assert_no_exception, markdown_text
 
 from embedding_core.config import TrainConfig
 from embedding_core.csv_reader import read_csv
-from embedding_core.lift import LiftResult
+from embedding_core.lift import LiftProgress, LiftResult
 from embedding_core.roles import Roles
 from ui.state import Dataset, Keys
+from ui.training import LiftJob
 
 SMALL_CSV = Path(__file__).resolve().parents[1] / "data" / "small_churn.csv"
 ROLES = Roles(("customer_city", "device", "plan", "channel"), "churned", ("age",), "binary")
@@ -33,7 +35,7 @@ def _lift_page(new_app):
 
 
 def _job(at):
-    return at.session_state[Keys.LIFT_RESULT]
+    return at.session_state[Keys.LIFT_JOB]
 
 
 def test_without_valid_roles_the_page_points_to_data(new_app):
@@ -42,13 +44,13 @@ def test_without_valid_roles_the_page_points_to_data(new_app):
     at.switch_page("pages/lift.py").run()
     assert_no_exception(at)
     assert "Choose the data and its column roles first" in at.warning[0].value
-    assert not at.button or all(b.key != "lift_run" for b in at.button)
+    assert not at.button or all(b.key != Keys.LIFT_RUN for b in at.button)
 
 
 def test_fast_mode_run_shows_table_chart_verdicts_and_downloads(new_app):
     at = _lift_page(new_app)
-    at.multiselect(key="lift_models").set_value(["logistic", "knn"]).run()
-    at.button(key="lift_run").click().run()
+    at.multiselect(key=Keys.LIFT_MODELS).set_value(["logistic", "knn"]).run()
+    at.button(key=Keys.LIFT_RUN).click().run()
     assert_no_exception(at)
     job = _job(at)
     assert job.wait(120), "the lift run did not finish"
@@ -58,6 +60,13 @@ def test_fast_mode_run_shows_table_chart_verdicts_and_downloads(new_app):
     result = job.result
     assert isinstance(result, LiftResult) and result.mode == "holdout" and result.complete
     assert {r["model"] for r in result.results} == {"logistic", "knn"}
+    assert at.session_state[Keys.LIFT_RESULT] is result  # adopted by app.py
+    # the live table's cells are the final holdout scores (without the error bars)
+    partial = job.partial_frame()
+    assert len(partial) == 8 and set(partial["metric"]) == {"AUC"}
+    means = {(r["model"], r["encoding"]): r["mean"] for r in result.results}
+    for row in partial.itertuples():
+        assert abs(row.score - means[(row.model, row.encoding)]) < 1e-12
 
     text = markdown_text(at).replace("\\", "")
     assert "Fast holdout mode" in text  # says which mode produced the numbers
@@ -77,10 +86,32 @@ def test_fast_mode_run_shows_table_chart_verdicts_and_downloads(new_app):
     assert _job(at) is job and "Fast holdout mode" in markdown_text(at)
 
 
+def test_running_job_shows_the_cells_finished_so_far(new_app):
+    at = _lift_page(new_app)
+    job = LiftJob(frame=read_csv(SMALL_CSV), roles=ROLES, config=TINY, models=("logistic",))
+    job._thread = threading.Thread(target=lambda: None)  # looks running; never started
+    for step, (enc, value) in enumerate([("onehot", 0.61), ("ordinal", 0.58)], start=2):
+        job._on_progress(
+            LiftProgress(
+                stage="fit", step=step, steps=5, fold=1, folds=1, message=f"{enc}: done.",
+                model="logistic", encoding=enc, metric="auc", score=value, fit_seconds=0.1,
+            )
+        )  # fmt: skip
+    at.session_state[Keys.LIFT_JOB] = job
+    at.run()
+    assert_no_exception(at)
+    assert "Finished so far: AUC on the held-out rows" in markdown_text(at)
+    (table,) = at.dataframe
+    assert list(table.value["encoding"]) == ["one-hot encoding", "ordinal encoding"]
+    assert list(table.value["AUC"]) == [0.61, 0.58]
+    assert at.button(key=Keys.LIFT_STOP).label == "Stop"
+    assert at.button(key=Keys.LIFT_RUN).disabled
+
+
 def test_stop_ends_the_run_with_a_message(new_app):
     at = _lift_page(new_app)
-    at.multiselect(key="lift_models").set_value(["logistic"]).run()
-    at.button(key="lift_run").click().run()
+    at.multiselect(key=Keys.LIFT_MODELS).set_value(["logistic"]).run()
+    at.button(key=Keys.LIFT_RUN).click().run()
     job = _job(at)
     job.request_stop()
     assert job.wait(120)
@@ -95,10 +126,10 @@ def test_stop_ends_the_run_with_a_message(new_app):
 
 def test_thorough_mode_runs_k_fold_and_says_so(new_app):
     at = _lift_page(new_app)
-    at.radio(key="lift_mode").set_value("Thorough: k-fold cross-validation").run()
-    at.number_input(key="lift_folds").set_value(2).run()
-    at.multiselect(key="lift_models").set_value(["logistic"]).run()
-    at.button(key="lift_run").click().run()
+    at.radio(key=Keys.LIFT_MODE).set_value("Thorough: k-fold cross-validation").run()
+    at.number_input(key=Keys.LIFT_FOLDS).set_value(2).run()
+    at.multiselect(key=Keys.LIFT_MODELS).set_value(["logistic"]).run()
+    at.button(key=Keys.LIFT_RUN).click().run()
     job = _job(at)
     assert job.wait(120)
     at.run()

@@ -60,7 +60,7 @@ def test_editing_a_value_moves_the_prediction(app_with_run, small_run):
     assert at.session_state[Keys.WHATIF_ROW]["customer_city"] == other
 
     # keep it as a scenario: a comparison table appears
-    at.button(key="whatif_keep").click().run()
+    at.button(key=Keys.WHATIF_KEEP).click().run()
     assert_no_exception(at)
     scenarios = at.session_state[Keys.SCENARIOS]
     assert len(scenarios) == 1 and scenarios[0]["row"]["customer_city"] == other
@@ -74,13 +74,13 @@ def test_editing_a_value_moves_the_prediction(app_with_run, small_run):
 
 def test_start_from_a_data_row_and_sweep_a_field(app_with_run, small_run):
     at = _whatif(app_with_run)
-    at.radio(key="whatif_start").set_value("A row of the data").run()
-    at.number_input(key="whatif_row_number").set_value(7).run()
+    at.radio(key=Keys.WHATIF_START).set_value("A row of the data").run()
+    at.number_input(key=Keys.WHATIF_ROW_NUMBER).set_value(7).run()
     assert_no_exception(at)
     row = row_at(read_csv(SMALL_CSV), small_run.roles, 7)
     assert at.metric[0].value == f"{predict_row(small_run, row):.1%}"
 
-    at.selectbox(key="whatif_sweep_field").set_value("device").run()
+    at.selectbox(key=Keys.WHATIF_SWEEP_FIELD).set_value("device").run()
     assert_no_exception(at)
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     (bars,) = [t for t in spec["data"] if t["type"] == "bar"]

@@ -1,8 +1,10 @@
 """End-to-end: a real Chromium drives `streamlit run app.py` like a user would.
 
 Upload a CSV, choose its columns, train for two epochs, look at the projection (with the
-right number of points) and at a neighbours table; a screenshot of each page is saved
-under the pytest temporary directory and checked not to be blank.
+right number of points), a neighbours table and the interaction heatmap; then run Lift in
+fast (holdout) mode with two models and see its table and its chart with error bars, and
+change a value on What-if and see the prediction move. A screenshot of each page is
+saved under the pytest temporary directory and checked not to be blank.
 
 Skipped when Chromium is missing, except in CI (``CI=true``), where that is a failure.
 """
@@ -37,6 +39,7 @@ pytestmark = pytest.mark.e2e
 
 SMALL_CSV = ROOT / "tests" / "data" / "small_churn.csv"
 CATEGORICAL = ["customer_city", "device", "plan"]
+LIFT_MODELS = ["logistic regression", "gradient boosting"]  # the two fastest
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +76,7 @@ def _screenshot(page: Any, path: Path) -> Path:
     return path
 
 
-def test_upload_train_explore_neighbours(page: Any, tmp_path: Path) -> None:
+def test_upload_train_explore_lift_whatif(page: Any, tmp_path: Path) -> None:
     # Data: the default sample is ready; upload our own CSV and choose its columns
     page.get_by_text("Ready to train").first.wait_for()
     upload_csv(page, SMALL_CSV)
@@ -83,11 +86,13 @@ def test_upload_train_explore_neighbours(page: Any, tmp_path: Path) -> None:
     page.get_by_text("Ready to train: 600 rows, 3 categorical and 1 numeric").wait_for()
     _screenshot(page, tmp_path / "data.png")
 
-    # Train: two epochs at most, then wait for the summary
+    # Train: two epochs at most, then wait for the summary. A high learning rate makes
+    # the few steps (one batch per epoch) move the vectors enough for What-if to show it.
     open_page(page, "Train")
     page.get_by_text("small_churn.csv").first.wait_for()
     page.get_by_text("Advanced settings").click()
     set_number(page, "Max epochs", 2)
+    set_number(page, "Learning rate", 0.05)
     page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_role("heading", name="Last run").wait_for(timeout=180_000)
     page.get_by_text("Rows / second").first.wait_for()
@@ -114,3 +119,65 @@ def test_upload_train_explore_neighbours(page: Any, tmp_path: Path) -> None:
     assert sorted(heat_x) == sorted(CATEGORICAL)
     _screenshot(page, tmp_path / "interactions.png")
     assert not page.locator('[data-testid="stException"]').count()
+
+    _lift_fast_mode(page, tmp_path)
+    _whatif_moves_the_prediction(page, tmp_path)
+    assert not page.locator('[data-testid="stException"]').count()
+
+
+def _lift_fast_mode(page: Any, tmp_path: Path) -> None:
+    """Lift, fast mode, two models: a results table, a lift table, bars with error bars."""
+    open_page(page, "Lift")
+    set_multiselect(page, "Models", LIFT_MODELS)
+    page.get_by_role("button", name="Run lift").click()
+    page.get_by_text("Fast holdout mode").first.wait_for(timeout=180_000)
+    wait_idle(page)
+    for model in LIFT_MODELS:
+        page.get_by_text(f"For {model}, embeddings").first.wait_for()
+    tables = page.locator('[data-testid="stDataFrame"]')
+    assert tables.count() == 2  # results, lift per model
+    page.wait_for_selector(".js-plotly-plot .barlayer .trace")
+    bars = page.evaluate(
+        """() => document.querySelector('.js-plotly-plot')._fullData
+            .filter(t => t.type === 'bar')
+            .map(t => ({n: t.x.length, errors: !!(t.error_y && t.error_y.visible)}))"""
+    )
+    assert len(bars) == 4  # one-hot, ordinal, target, embeddings
+    assert all(b["n"] == len(LIFT_MODELS) and b["errors"] for b in bars), bars
+    drawn = page.locator(".js-plotly-plot g.errorbar path.yerror").count()
+    assert drawn == 4 * len(LIFT_MODELS), f"{drawn} error bars drawn"
+    _screenshot(page, tmp_path / "lift.png")
+
+
+def _whatif_moves_the_prediction(page: Any, tmp_path: Path) -> None:
+    """What-if: pick the city the sweep says moves the prediction most; it moves."""
+    open_page(page, "What-if")
+    values = page.locator('[data-testid="stMetricValue"]')
+    values.nth(1).wait_for()
+    before = values.nth(1).inner_text()
+    assert before == values.nth(0).inner_text()  # nothing edited yet
+    page.wait_for_selector(".js-plotly-plot .barlayer .trace")
+    names, predictions = page.evaluate(
+        """() => { const t = document.querySelector('.js-plotly-plot')._fullData[0];
+                   return [Array.from(t.y), Array.from(t.x)]; }"""
+    )
+    start = float(before.rstrip("%")) / 100  # binary task: shown as a percentage
+    gaps = {name: abs(p - start) for name, p in zip(names, predictions, strict=True)}
+    other = max(gaps, key=gaps.__getitem__)
+    assert gaps[other] > 0.002, f"no city moves the prediction: {gaps}"
+    choose_option(page, "customer_city", other)
+    page.wait_for_function(
+        """([before]) => {
+            const v = document.querySelectorAll('[data-testid="stMetricValue"]');
+            return v.length > 1 && v[1].innerText !== before;
+        }""",
+        arg=[before],
+        timeout=30_000,
+    )
+    after = values.nth(1).inner_text()
+    assert after != before and values.nth(0).inner_text() == before
+    delta = page.locator('[data-testid="stMetricDelta"]').first.inner_text()
+    assert "points" in delta and "0.00 points" not in delta, delta
+    changes = page.locator('[data-testid="stCaptionContainer"]', has_text="Changes:").first
+    assert other in changes.inner_text(), changes.inner_text()
+    _screenshot(page, tmp_path / "whatif.png")
