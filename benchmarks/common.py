@@ -48,6 +48,7 @@ __all__ = [
     "read_split",
     "binary_metrics",
     "peak_rss_mb",
+    "reset_peak_rss",
     "run_contender",
     "neighbour_precision",
     "machine_info",
@@ -194,6 +195,21 @@ def peak_rss_mb() -> float:
     """Peak resident set size of *this* process so far, in MiB (Linux: ru_maxrss is KiB)."""
     kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return kib / 1024.0
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's peak RSS to its current RSS (Linux >= 4.0); False if not possible.
+
+    Called right before training so that transient memory of *loading* the benchmark data
+    (which differs between the two venvs: ours has pyarrow-backed pandas strings) does not
+    count as the contender's training peak. TensorFlow and the loaded data still count.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
 
 
 class EpochClock:

@@ -31,6 +31,7 @@ from common import (  # noqa: E402
     emit,
     peak_rss_mb,
     read_split,
+    reset_peak_rss,
 )
 
 if str(REPO_DIR) not in sys.path:
@@ -100,6 +101,8 @@ def main() -> None:
     )
     config = TrainConfig().replace(**overrides) if overrides else TrainConfig()
     rss_before_train = _rss_now_mb()
+    peak_before_train = peak_rss_mb()  # includes transient memory of loading the data
+    peak_was_reset = reset_peak_rss()
 
     clock = EpochClock()
 
@@ -116,6 +119,7 @@ def main() -> None:
     fit_only_seconds = time.perf_counter() - (clock.t_start or t_train0)
     tables = extract_embeddings(run)
     ttfe = time.perf_counter() - t_train0
+    peak_after_train = peak_rss_mb()
     # ---- embeddings extracted
 
     t_pred0 = time.perf_counter()
@@ -150,7 +154,10 @@ def main() -> None:
         "predict_seconds": predict_seconds,
         "rss_after_import_mb": rss_after_import,
         "rss_before_train_mb": rss_before_train,
+        "peak_rss_before_train_mb": peak_before_train,
+        "peak_rss_after_train_mb": peak_after_train,
         "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_reset_before_train": peak_was_reset,
         "script_seconds": time.perf_counter() - T_PROCESS0,
         "engine_metrics": {
             k: v for k, v in metrics.items() if isinstance(v, int | float | str | bool)

@@ -32,9 +32,18 @@ import pstats
 import sys
 import time
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
-from common import REPO_DIR, EpochClock, emit, fixed_split, load_dataset, peak_rss_mb
+from common import (
+    REPO_DIR,
+    EpochClock,
+    emit,
+    fixed_split,
+    load_dataset,
+    peak_rss_mb,
+    read_split,
+)
 from train_speed import OURS_SETTINGS, make_synthetic
 
 if str(REPO_DIR) not in sys.path:
@@ -42,17 +51,20 @@ if str(REPO_DIR) not in sys.path:
 
 PHASES: dict[str, float] = defaultdict(float)
 CALLS: dict[str, int] = defaultdict(int)
+PEAK_GROWTH_MB: dict[str, float] = defaultdict(float)
 
 
 def _timed(name: str, fn: Any) -> Any:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         t0 = time.perf_counter()
+        peak0 = peak_rss_mb()
         try:
             return fn(*args, **kwargs)
         finally:
             PHASES[name] += time.perf_counter() - t0
             CALLS[name] += 1
+            PEAK_GROWTH_MB[name] += peak_rss_mb() - peak0
 
     return wrapper
 
@@ -112,6 +124,9 @@ def main() -> None:
     )
     parser.add_argument("--dataset", default="synthetic", help="'synthetic' or a shared dataset")
     parser.add_argument("--rows", type=int, default=200_000, help="synthetic training rows")
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="read a split written by write_split instead"
+    )
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--cprofile", type=int, default=0, help="print the top N functions")
     parser.add_argument("--out", default=None)
@@ -126,11 +141,17 @@ def main() -> None:
     from embedding_core.train import train
 
     _patch(args.variant)
-    ds = make_synthetic(args.rows) if args.dataset == "synthetic" else load_dataset(args.dataset)
-    train_idx, _ = fixed_split(ds.frame[ds.target].to_numpy())
-    frame = ds.frame.iloc[train_idx].reset_index(drop=True)
+    if args.workdir is not None:  # a split written by common.write_split (peak RSS is clean)
+        spec, frame, _ = read_split(args.workdir)
+        cat_cols, num_cols, target = spec["cat_cols"], spec["num_cols"], spec["target"]
+    else:
+        synthetic = args.dataset == "synthetic"
+        ds = make_synthetic(args.rows) if synthetic else load_dataset(args.dataset)
+        train_idx, _ = fixed_split(ds.frame[ds.target].to_numpy())
+        frame = ds.frame.iloc[train_idx].reset_index(drop=True)
+        cat_cols, num_cols, target = ds.cat_cols, ds.num_cols, ds.target
     roles = Roles(
-        categorical=tuple(ds.cat_cols), numeric=tuple(ds.num_cols), target=ds.target, task="binary"
+        categorical=tuple(cat_cols), numeric=tuple(num_cols), target=target, task="binary"
     )
     config = TrainConfig().replace(**{**OURS_SETTINGS, "epochs": args.epochs})
 
@@ -144,6 +165,7 @@ def main() -> None:
 
     callback = None if args.variant == "no-progress" else on_progress
     profiler = cProfile.Profile() if args.cprofile else None
+    peak_before = peak_rss_mb()
     t0 = time.perf_counter()
     if profiler:
         profiler.enable()
@@ -161,6 +183,8 @@ def main() -> None:
         "train_call_seconds": total,
         "phases_seconds": {k: round(v, 3) for k, v in PHASES.items()},
         "calls": dict(CALLS),
+        "peak_rss_growth_mb": {k: round(v, 1) for k, v in PEAK_GROWTH_MB.items()},
+        "peak_rss_before_train_mb": peak_before,
         "engine_metrics": {
             k: v for k, v in run.metrics.items() if "second" in k or k.startswith("valid_auc")
         },
@@ -178,7 +202,8 @@ def main() -> None:
         pstats.Stats(profiler, stream=buf).sort_stats("cumulative").print_stats(args.cprofile)
         print(buf.getvalue(), file=sys.stderr)
     for k, v in sorted(PHASES.items(), key=lambda kv: -kv[1]):
-        print(f"{v:8.2f}s  {CALLS[k]:3d}x  {k}", file=sys.stderr)
+        growth = PEAK_GROWTH_MB[k]
+        print(f"{v:8.2f}s  {CALLS[k]:3d}x  peak RSS +{growth:6.1f} MB  {k}", file=sys.stderr)
     emit(result, args.out)
 
 

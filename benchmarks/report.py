@@ -80,6 +80,21 @@ def planted_section(d: dict[str, Any]) -> str:
     return format_table(fields, cols) + "\n\n" + summary
 
 
+def _engines(obj: Any) -> set[str]:
+    """Every engine fingerprint found anywhere in a results document."""
+    found: set[str] = set()
+    if isinstance(obj, dict):
+        engine = obj.get("engine")
+        if isinstance(engine, dict) and "sha256_12" in engine:
+            found.add(f"{engine['sha256_12']} ({engine.get('newest_file_mtime')})")
+        for value in obj.values():
+            found |= _engines(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            found |= _engines(value)
+    return found
+
+
 def _diff(a: Any, b: Any) -> float | None:
     return a - b if isinstance(a, int | float) and isinstance(b, int | float) else None
 
@@ -95,7 +110,8 @@ def main() -> None:
     ):
         d = _load(args.results / f"{name}.json")
         if d is not None:
-            print(f"### {name}\n\n{render(d)}\n")
+            engines = ", ".join(sorted(_engines(d))) or "unknown"
+            print(f"### {name}\n\n{render(d)}\n\nEngine source fingerprint: {engines}\n")
 
 
 if __name__ == "__main__":
