@@ -16,6 +16,7 @@ Usage::
 
     .venv/bin/python benchmarks/quality.py --out benchmarks/results/quality.json
     .venv/bin/python benchmarks/quality.py --datasets adult,bank_marketing --quick
+    .venv/bin/python benchmarks/quality.py --seeds 3   # mean +- std over seeds 0, 1, 2
     .venv/bin/python benchmarks/quality.py --ours-config '{}' --ours-config '{"l2_embedding": 1e-5}'
 """
 
@@ -111,6 +112,7 @@ def bench_dataset(
     ours_configs: list[dict[str, Any]],
     peer_settings: dict[str, Any],
     log_dir: Path | None,
+    seeds: int = 1,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "dataset": ds.name,
@@ -129,16 +131,36 @@ def bench_dataset(
         ]
         jobs.append(("deepctr", PEER_PYTHON, "peer_deepctr.py", peer_settings, True))
         for name, python, script, settings, legacy in jobs:
-            print(f"[quality] {ds.name}: {name}", file=sys.stderr)
-            log = log_dir / f"quality_{ds.name}_{name}.log" if log_dir else None
-            args = ["--workdir", str(workdir), "--settings", json.dumps(settings)]
-            res = run_contender(python, script, args, legacy_keras=legacy, log_path=log)
-            if "error" in res:
-                print(f"[quality]   FAILED: {res['error']}", file=sys.stderr)
-            out["contenders"][name] = res
+            runs = []
+            for seed in range(seeds) if seeds > 1 else [None]:
+                print(f"[quality] {ds.name}: {name} seed {seed}", file=sys.stderr)
+                log = log_dir / f"quality_{ds.name}_{name}_{seed}.log" if log_dir else None
+                seeded = settings if seed is None else {**settings, "seed": seed}
+                args = ["--workdir", str(workdir), "--settings", json.dumps(seeded)]
+                res = run_contender(python, script, args, legacy_keras=legacy, log_path=log)
+                if "error" in res:
+                    print(f"[quality]   FAILED: {res['error']}", file=sys.stderr)
+                runs.append(res)
+            out["contenders"][name] = runs[0] if seed is None else _over_seeds(runs)
         print(f"[quality] {ds.name}: te_hgb", file=sys.stderr)
         out["contenders"]["te_hgb"] = te_hgb_baseline(train, test, ds)
     return out
+
+
+def _over_seeds(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several seeded runs -> the first run's record with mean (and std) test figures."""
+    ok = [r for r in runs if "error" not in r]
+    if not ok:
+        return runs[0]
+    merged = dict(ok[0])
+    for key in ("test_auc", "test_logloss", "train_seconds", "epochs_run"):
+        values = [float(r[key]) for r in ok if r.get(key) is not None]
+        if values:
+            merged[key] = float(np.mean(values))
+            merged[f"{key}_std"] = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+            merged[f"{key}_runs"] = values
+    merged["seeds"] = len(ok)
+    return merged
 
 
 def _ours_name(i: int) -> str:
@@ -157,6 +179,8 @@ def table(results: list[dict[str, Any]]) -> str:
         row: dict[str, Any] = {"dataset": r["dataset"], "rows": r["n_rows"]}
         for name in names:
             row[f"{name} AUC"] = c.get(name, {}).get("test_auc")
+            if "test_auc_std" in c.get(name, {}):
+                row[f"{name} sd"] = c[name]["test_auc_std"]
         ours_auc = c.get("ours", {}).get("test_auc")
         for other in ("deepctr", "te_hgb"):
             a, b = ours_auc, c.get(other, {}).get("test_auc")
@@ -189,6 +213,13 @@ def main() -> None:
     parser.add_argument(
         "--peer-settings", default="{}", help="JSON overrides of DeepCTR's reference settings"
     )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="run each DeepFM with seeds 0..N-1 and report mean and std (default 1: "
+        "ours seed 0, DeepCTR its reference seed)",
+    )
     parser.add_argument("--log-dir", type=Path, default=None, help="keep contender logs here")
     parser.add_argument("--out", default=None, help="write the JSON result here")
     args = parser.parse_args()
@@ -201,7 +232,7 @@ def main() -> None:
         ds = load_dataset(name)
         if args.quick:
             ds = _subsample(ds, QUICK_ROWS)
-        results.append(bench_dataset(ds, ours_configs, peer_settings, args.log_dir))
+        results.append(bench_dataset(ds, ours_configs, peer_settings, args.log_dir, args.seeds))
         print(table(results[-1:]), file=sys.stderr)
     report = {
         "benchmark": "quality",
@@ -210,6 +241,7 @@ def main() -> None:
         "split": "fixed 80/20, stratified, seed 0 (common.fixed_split)",
         "ours_configs": ours_configs,
         "deepctr_settings_overrides": peer_settings,
+        "seeds": args.seeds,
         "results": results,
     }
     print("\n" + table(results), file=sys.stderr)

@@ -56,6 +56,12 @@ def _add_config(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-count", type=int, default=None, help="rarer categories -> unknown")
     p.add_argument("--patience", type=int, default=None, help="early-stopping patience")
     p.add_argument("--hidden-units", type=str, default=None, help="e.g. 256,128,64")
+    p.add_argument(
+        "--no-refit",
+        dest="refit",
+        action="store_false",
+        help="keep the early-stopped model instead of a final fit on all rows (faster)",
+    )
     p.add_argument("--seed", type=int, default=0)
 
 
@@ -125,7 +131,7 @@ def _roles(args: argparse.Namespace) -> Any:
 def _config(args: argparse.Namespace) -> Any:
     from embedding_core.config import TrainConfig
 
-    changes: dict[str, Any] = {"seed": args.seed}
+    changes: dict[str, Any] = {"seed": args.seed, "refit": getattr(args, "refit", True)}
     for arg, name in [
         ("embedding_dim", "embedding_dim"),
         ("epochs", "epochs"),
@@ -160,10 +166,15 @@ class _ProgressPrinter:
         if self.quiet:
             return
         logs = " ".join(f"{k} {v:.4f}" for k, v in sorted(p.logs.items()) if _is_number(v))
-        if p.kind == "batch" and self.tty and p.batches:
-            done = (p.epoch - 1 + p.batch / p.batches) / max(p.epochs, 1)
-            bar = "#" * int(30 * done)
-            self.stream.write(f"\repoch {p.epoch}/{p.epochs} [{bar:<30}] {done:4.0%} {logs}")
+        name = "final fit on all rows, epoch" if p.kind == "refit" else "epoch"
+        if p.kind in ("batch", "refit") and self.tty and p.batches:
+            bar = "#" * int(30 * p.fraction)
+            self.stream.write(f"\r{name} {p.epoch}/{p.epochs} [{bar:<30}] {p.fraction:4.0%} {logs}")
+            self.stream.flush()
+        if p.kind == "refit" and p.batch == p.batches:
+            elapsed = time.perf_counter() - self.started
+            prefix = "\r" if self.tty else ""
+            self.stream.write(f"{prefix}{name} {p.epoch}/{p.epochs} {elapsed:6.1f}s {logs}\n")
             self.stream.flush()
         elif p.kind == "epoch":
             elapsed = time.perf_counter() - self.started

@@ -36,6 +36,12 @@ class TrainConfig:
         Share of the training rows held out for validation and early stopping.
     min_count : int, default=2
         Categories seen fewer times in training share the unknown vector.
+    refit : bool, default=True
+        After early stopping, train a fresh model (same seed and vocabulary) on all rows,
+        the validation rows included, for the best epoch count, and keep that one. The
+        reported ``valid_*`` figures are those of the early-stopped model. Costs about
+        as much again as the first fit; worth +0.01 test AUC on high-cardinality data
+        (see README, Benchmarks). ``False`` keeps the early-stopped model.
     seed : int, default=0
         Seeds the split, the weight initialisation and the batch order.
     """
@@ -50,6 +56,7 @@ class TrainConfig:
     patience: int = 2
     valid_fraction: float = 0.2
     min_count: int = 2
+    refit: bool = True
     seed: int = 0
 
     def __post_init__(self) -> None:

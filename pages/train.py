@@ -104,6 +104,15 @@ def _config_widgets() -> TrainConfig | None:
             seed = st.number_input(
                 "Seed", 0, 2**31 - 1, current.seed, key=Keys.CFG_SEED, persist_state="session"
             )
+        refit = st.checkbox(
+            "Final fit on all rows",
+            current.refit,
+            key=Keys.CFG_REFIT,
+            persist_state="session",
+            help="After early stopping, train once more on all rows (validation rows "
+            "included) for the best number of epochs. Better models on high-cardinality "
+            "data; training takes about twice as long.",
+        )
     try:
         config = current.replace(
             embedding_dim=int(dim),
@@ -114,6 +123,7 @@ def _config_widgets() -> TrainConfig | None:
             l2_embedding=float(l2),
             min_count=int(min_count),
             seed=int(seed),
+            refit=bool(refit),
         )
     except ValueError as exc:
         st.error(f"{exc} Change that setting to train.", icon="⚠️")
@@ -235,12 +245,24 @@ def _summary(info: state.RunInfo) -> None:
     train_seconds = _number(metrics.get("train_seconds")) or info.seconds
     rows_per_second = _number(metrics.get("rows_per_second"))
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Training time", f"{train_seconds:.1f} s", help="The fit loop, validation included.")
+    c1.metric(
+        "Training time",
+        f"{train_seconds:.1f} s",
+        help="The fit loops, validation and the final fit on all rows included.",
+    )
+    refit_epochs = int(metrics.get("refit_epochs") or 0) if metrics.get("refit") else 0
     c2.metric(
         "Epochs",
-        f"{metrics.get('epochs_run', len(history))}",
+        f"{metrics.get('epochs_run', len(history))}"
+        + (f" + {refit_epochs}" if refit_epochs else ""),
         help=f"Best epoch {metrics.get('best_epoch', '?')}; max {run.config.epochs} "
-        "with early stopping.",
+        "with early stopping."
+        + (
+            f" Then a final fit on all rows for {refit_epochs} epochs; the validation "
+            "figures above are those of the early-stopped model."
+            if refit_epochs
+            else ""
+        ),
     )
     c3.metric("Rows / second", f"{rows_per_second:,.0f}" if rows_per_second else "n/a")
     c4.metric(

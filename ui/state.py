@@ -110,6 +110,7 @@ class Keys:
     CFG_L2 = "cfg_l2"
     CFG_MIN_COUNT = "cfg_min_count"
     CFG_SEED = "cfg_seed"
+    CFG_REFIT = "cfg_refit"
     DL_PROJECTOR_ZIP = "dl_projector_zip"
     DL_VECTORS = "dl_vectors"  # + field name
     DL_METADATA = "dl_metadata"  # + field name

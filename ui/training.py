@@ -222,6 +222,11 @@ class TrainingJob(_WorkerJob):
             return "Loading TensorFlow and preparing the data (a few seconds the first time)..."
         if p.kind == "start":
             return "Building the model (the first epoch includes a few seconds of set-up)..."
+        if p.kind == "refit":
+            return (
+                f"Final fit on all rows (best epoch count) - epoch {p.epoch}/{p.epochs}"
+                f" - batch {p.batch}/{p.batches}"
+            )
         text = f"Epoch {p.epoch}/{p.epochs}"
         if p.kind == "batch" and p.batches:
             text += f" - batch {p.batch}/{p.batches}"

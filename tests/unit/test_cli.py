@@ -54,6 +54,7 @@ def test_train_writes_run_directory_with_metrics(model_dir: Path) -> None:
     assert metrics["n_train"] + metrics["n_valid"] == N_ROWS
     assert 1 <= metrics["epochs_run"] <= 2
     assert 0.0 <= metrics["valid_auc"] <= 1.0
+    assert metrics["refit"] is True and metrics["refit_rows"] == N_ROWS
     assert (model_dir / "model.keras").is_file()
 
 
@@ -112,6 +113,19 @@ def test_regression_end_to_end(csv_path: Path, tmp_path: Path) -> None:
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["task"] == "regression"
     assert "valid_rmse" in metrics and "valid_r2" in metrics
+    assert metrics["refit"] is True
+
+
+def test_train_no_refit_keeps_the_early_stopped_model(csv_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "early"
+    code = main(
+        ["train", "--data", str(csv_path), "--categorical", "shop", "--target", "bought",
+         "--epochs", "1", "--no-refit", "--out", str(out), "--quiet"]
+    )  # fmt: skip
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["refit"] is False and metrics["refit_epochs"] == 0
+    assert json.loads((out / "config.json").read_text())["refit"] is False
 
 
 def _assert_one_line_error(capsys: pytest.CaptureFixture[str], *words: str) -> None:

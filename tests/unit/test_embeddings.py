@@ -1,4 +1,4 @@
-"""Embedding tables: columns, counts and target means on the training split, flags."""
+"""Embedding tables: columns, counts and target means on the fitted rows, flags."""
 
 from __future__ import annotations
 
@@ -46,24 +46,39 @@ def test_tables_have_the_documented_columns_and_types(tiny_binary_run) -> None:
         assert np.isfinite(table["first_order"]).all()
 
 
-def test_counts_and_target_means_come_from_the_training_split(
-    tiny_binary_run, binary_frame: pd.DataFrame
-) -> None:
-    train_rows = _training_rows(binary_frame, "y")
-    assert len(train_rows) == tiny_binary_run.metrics["n_train"]
-    table = tiny_binary_run.embeddings("colour").set_index("category")
-    for colour, rows in train_rows.groupby("colour"):
-        assert table.loc[colour, "count"] == len(rows)
-        assert table.loc[colour, "target_mean"] == pytest.approx((rows["y"] == "yes").mean())
-    shop = tiny_binary_run.embeddings("shop")
-    assert shop["count"].sum() == len(train_rows)
+def _check_counts(run, rows: pd.DataFrame) -> None:
+    table = run.embeddings("colour").set_index("category")
+    for colour, part in rows.groupby("colour"):
+        assert table.loc[colour, "count"] == len(part)
+        assert table.loc[colour, "target_mean"] == pytest.approx((part["y"] == "yes").mean())
+    shop = run.embeddings("shop")
+    assert shop["count"].sum() == len(rows)
     missing = shop[shop["is_missing"]]
     assert len(missing) == 1 and missing["category"].iloc[0] == "<missing>"
-    assert missing["count"].iloc[0] == train_rows["shop"].isna().sum()
+    assert missing["count"].iloc[0] == rows["shop"].isna().sum()
+
+
+def test_counts_and_target_means_come_from_all_rows_after_the_refit(
+    tiny_binary_run, binary_frame: pd.DataFrame
+) -> None:
+    assert tiny_binary_run.metrics["refit"] is True
+    assert tiny_binary_run.metrics["refit_rows"] == len(binary_frame)
+    _check_counts(tiny_binary_run, binary_frame)
+
+
+def test_without_refit_counts_come_from_the_training_split(binary_frame: pd.DataFrame) -> None:
+    from synthetic import BINARY_ROLES
+
+    from embedding_core.train import train
+
+    run = train(binary_frame, BINARY_ROLES, TINY_CONFIG.replace(refit=False, epochs=1))
+    train_rows = _training_rows(binary_frame, "y")
+    assert run.metrics["refit"] is False and len(train_rows) == run.metrics["n_train"]
+    _check_counts(run, train_rows)
 
 
 def test_regression_target_mean_is_in_user_scale(tiny_regression_run, regression_frame) -> None:
-    train_rows = _training_rows(regression_frame, "price", stratify=False)
+    train_rows = regression_frame  # the refit fits all rows
     table = tiny_regression_run.embeddings("region").set_index("category")
     expected = train_rows.assign(p=train_rows["price"].astype(float)).groupby("region")["p"].mean()
     for region, mean in expected.items():

@@ -167,3 +167,39 @@ def test_vectors_of_planted_groups_are_closer_within_than_across() -> None:
     # The nearest neighbour of at least half of the items is in their own group.
     np.fill_diagonal(cosine, -np.inf)
     assert np.mean(group[cosine.argmax(axis=1)] == group) >= 0.5
+
+
+def test_refit_trains_a_fresh_model_on_all_rows_for_the_best_epoch_count(
+    tiny_binary_run, binary_frame: pd.DataFrame
+) -> None:
+    m = tiny_binary_run.metrics
+    assert m["refit"] is True and m["refit_rows"] == len(binary_frame)
+    assert m["refit_epochs"] == m["best_epoch"] and m["refit_seconds"] > 0
+    assert m["train_seconds"] >= m["refit_seconds"]
+    kept_early_stopped = train(binary_frame, BINARY_ROLES, TINY_CONFIG.replace(refit=False))
+    assert kept_early_stopped.metrics["refit"] is False
+    assert kept_early_stopped.metrics["refit_epochs"] == 0
+    # Same validation figures (measured before the refit), different final weights.
+    assert kept_early_stopped.metrics["valid_auc"] == m["valid_auc"]
+    assert not np.allclose(
+        kept_early_stopped.predict(binary_frame), tiny_binary_run.predict(binary_frame)
+    )
+
+
+def test_refit_reports_progress_and_a_cancelled_refit_keeps_the_early_stopped_model(
+    binary_frame: pd.DataFrame,
+) -> None:
+    seen: list[Progress] = []
+
+    def stop_in_refit(p: Progress) -> bool:
+        seen.append(p)
+        return p.kind != "refit"
+
+    config = TINY_CONFIG.replace(epochs=1)
+    run = train(binary_frame, BINARY_ROLES, config, on_progress=stop_in_refit)
+    refits = [p for p in seen if p.kind == "refit"]
+    assert len(refits) == 1 and refits[0].epochs == 1 and 0 < refits[0].fraction <= 1
+    assert refits[0].batches >= refits[0].batch > 0 and "loss" in refits[0].logs
+    assert run.metrics["refit"] is False and run.metrics["stopped_by_user"] is True
+    early_stopped = train(binary_frame, BINARY_ROLES, config.replace(refit=False))
+    np.testing.assert_array_equal(run.predict(binary_frame), early_stopped.predict(binary_frame))
