@@ -12,7 +12,7 @@ from embedding_core.errors import EmbeddingCoreError
 from ui import keras_guard, state
 from ui.widgets import show_error, training_banner
 
-st.set_page_config(page_title="Category embeddings", page_icon="🧭", layout="wide")
+st.set_page_config(page_title="Category embeddings", page_icon=":material/explore:", layout="wide")
 
 
 def _session_defaults() -> None:
@@ -35,20 +35,20 @@ training_banner()
 
 pages = {
     "Prepare": [
-        st.Page("pages/data.py", title="Data", icon="📄", default=True),
-        st.Page("pages/train.py", title="Train", icon="🏋️"),
+        st.Page("pages/data.py", title="Data", icon=":material/table_view:", default=True),
+        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     ],
     "Explore": [
-        st.Page("pages/explore.py", title="Explore", icon="🗺️"),
-        st.Page("pages/neighbours.py", title="Neighbours", icon="🧲"),
-        st.Page("pages/interactions.py", title="Interactions", icon="🔗"),
+        st.Page("pages/explore.py", title="Explore", icon=":material/scatter_plot:"),
+        st.Page("pages/neighbours.py", title="Neighbours", icon=":material/hub:"),
+        st.Page("pages/interactions.py", title="Interactions", icon=":material/join_inner:"),
     ],
     "Evaluate": [
-        st.Page("pages/lift.py", title="Lift", icon="📈"),
-        st.Page("pages/whatif.py", title="What-if", icon="🎛️"),
+        st.Page("pages/lift.py", title="Lift", icon=":material/trending_up:"),
+        st.Page("pages/whatif.py", title="What-if", icon=":material/tune:"),
     ],
     "Share": [
-        st.Page("pages/export.py", title="Export", icon="💾"),
+        st.Page("pages/export.py", title="Export", icon=":material/download:"),
     ],
 }
 st.navigation(pages).run()

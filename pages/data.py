@@ -72,7 +72,7 @@ def _source_section() -> None:
         if error:
             st.error(
                 f"Could not use {md(uploaded.name)}: {error} The dataset below is unchanged.",
-                icon="⚠️",
+                icon=":material/error:",
             )
 
 
@@ -168,7 +168,7 @@ def _roles_section(dataset: state.Dataset) -> None:
     )
     check = check_roles(dataset.key, roles.to_dict(), frame)
     if not check["ok"]:
-        st.error(check["error"], icon="⚠️")
+        st.error(check["error"], icon=":material/error:")
         state.set_roles(roles, check["error"])
         return
     resolved = Roles.from_dict(check["roles"])
@@ -179,7 +179,7 @@ def _roles_section(dataset: state.Dataset) -> None:
         f"Ready to train: {check['rows']:,} rows, {len(resolved.categorical)} categorical and "
         f"{len(resolved.numeric)} numeric columns, task **{resolved.task}**."
     )
-    st.page_link(TRAIN_PAGE, label="Next: Train", icon="➡️")
+    st.page_link(TRAIN_PAGE, label="Next: Train", icon=":material/arrow_forward:")
 
 
 st.title("Data")

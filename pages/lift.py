@@ -120,7 +120,10 @@ def lift_figure(result: LiftResult) -> go.Figure:
 
 def _show_result(result: LiftResult, label: str = "") -> None:
     if not result.complete:
-        st.warning("Stopped early: these numbers cover only the finished steps.", icon="⏹️")
+        st.warning(
+            "Stopped early: these numbers cover only the finished steps.",
+            icon=":material/stop_circle:",
+        )
     st.caption(result.mode_description + (f" Data: {md(label)}." if label else ""))
     for verdict in result.verdicts:
         st.markdown(f"- {md(verdict)}")
@@ -180,7 +183,7 @@ running = job is not None and job.running
 if dataset is None or roles is None:
     reason = state.get_roles_error() if dataset is not None else "No data loaded."
     st.warning(f"Choose the data and its column roles first. ({md(reason)})")
-    st.page_link(DATA_PAGE, label="Go to Data", icon="📄")
+    st.page_link(DATA_PAGE, label="Go to Data", icon=":material/table_view:")
 else:
     st.caption(
         f"**{md(dataset.label)}**: {len(dataset.frame):,} rows; target **{md(roles.target)}**. "
@@ -221,7 +224,7 @@ else:
 if running:
     _live_progress()
 elif job is not None and job.error:
-    st.error(job.error, icon="⚠️")
+    st.error(job.error, icon=":material/error:")
 
 result = state.get_lift_result()
 if result is not None and not running:

@@ -126,7 +126,7 @@ def _config_widgets() -> TrainConfig | None:
             refit=bool(refit),
         )
     except ValueError as exc:
-        st.error(f"{exc} Change that setting to train.", icon="⚠️")
+        st.error(f"{exc} Change that setting to train.", icon=":material/error:")
         return None
     state.set_config(config)
     return config
@@ -275,7 +275,9 @@ def _summary(info: state.RunInfo) -> None:
             _history_charts(history)
     for warning in getattr(run, "warnings", []) or []:
         st.warning(warning)
-    st.page_link(EXPLORE_PAGE, label="Next: explore the embeddings", icon="➡️")
+    st.page_link(
+        EXPLORE_PAGE, label="Next: explore the embeddings", icon=":material/arrow_forward:"
+    )
 
 
 def _start(dataset: state.Dataset, roles: Any, config: TrainConfig) -> None:
@@ -297,7 +299,7 @@ job = state.get_job()
 if dataset is None or roles is None:
     reason = state.get_roles_error() if dataset is not None else "No data loaded."
     st.warning(f"Choose the data and its column roles first. ({reason})")
-    st.page_link(DATA_PAGE, label="Go to Data", icon="📄")
+    st.page_link(DATA_PAGE, label="Go to Data", icon=":material/table_view:")
 else:
     st.write(
         f"**{md(dataset.label)}**: {len(dataset.frame):,} rows; predict "
@@ -324,7 +326,7 @@ else:
 if job is not None and job.running:
     _live_progress()
 elif job is not None and job.done and job.error:
-    st.error(job.error, icon="⚠️")
+    st.error(job.error, icon=":material/error:")
 
 info = state.get_run_info()
 if info is not None and not (job is not None and job.running):

@@ -45,7 +45,7 @@ def require_run() -> state.RunInfo | None:
         st.info("Training is in progress: this page fills in as soon as it finishes.")
     else:
         st.info("No trained run yet. Train a model first: it takes a few seconds on the sample.")
-    st.page_link(TRAIN_PAGE, label="Go to Train", icon="🏋️")
+    st.page_link(TRAIN_PAGE, label="Go to Train", icon=":material/model_training:")
     return None
 
 
@@ -54,7 +54,7 @@ def show_error(error: BaseException, what_to_do: str = "") -> None:
     message = str(error).strip() or type(error).__name__
     if what_to_do:
         message = f"{message} {what_to_do}"
-    st.error(message, icon="⚠️")
+    st.error(message, icon=":material/error:")
 
 
 def training_banner() -> None:
