@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint format chromium bench-venv clean
+.PHONY: run test lint format chromium bench-venv bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -43,12 +43,23 @@ test: $(VENV)/.dev chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-# DeepCTR peer for benchmarks/, in its own venv (its Keras 2 stack must not touch ours).
+# Benchmarks (not part of `make test`). The DeepCTR peer lives in its own venv: its Keras 2
+# stack must not touch ours. Versions pinned to what produced benchmarks/results/.
+DEEPCTR_VENV ?= /work/deepctr-venv
+
 bench-venv:
-	test -x /work/deepctr-venv/bin/python || python3 -m venv /work/deepctr-venv
-	/work/deepctr-venv/bin/pip install --quiet tensorflow-cpu==2.21.0 deepctr==0.9.4 \
-		pandas scikit-learn numpy psutil pyarrow
-	/work/deepctr-venv/bin/pip install --quiet --no-deps tf-keras==2.21.0
+	test -x $(DEEPCTR_VENV)/bin/python || python3 -m venv $(DEEPCTR_VENV)
+	$(DEEPCTR_VENV)/bin/pip install --quiet tensorflow-cpu==2.21.0 deepctr==0.9.4 \
+		pandas==3.1.1 numpy==2.4.6 scikit-learn==1.9.1 psutil==7.2.2
+	$(DEEPCTR_VENV)/bin/pip install --quiet --no-deps tf-keras==2.21.0
+
+bench: $(VENV)/.dev  ## about 40 min on 2 cores; run `make bench-venv` once first
+	export BENCH_PEER_PYTHON=$(DEEPCTR_VENV)/bin/python; \
+	$(BIN)/python benchmarks/train_speed.py --repeats 3 --out benchmarks/results/train_speed.json && \
+	$(BIN)/python benchmarks/quality.py --seeds 3 --out benchmarks/results/quality.json && \
+	$(BIN)/python benchmarks/planted.py --out benchmarks/results/planted.json && \
+	$(BIN)/python benchmarks/app_latency.py --out benchmarks/results/app_latency.json && \
+	$(BIN)/python benchmarks/report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
