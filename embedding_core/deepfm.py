@@ -65,6 +65,17 @@ class LazyAdam(keras.optimizers.Adam):
     training time on a 63,000-row table (200k rows x 10 fields, batch 1024).
     """
 
+    def reset(self) -> None:
+        """Forget the step count and the moments, as a new optimiser would.
+
+        Lets a compiled model train again from fresh weights without re-tracing its
+        training function (which a new optimiser or ``compile`` would force).
+        """
+        self.iterations.assign(0)
+        slots = [*self._momentums, *self._velocities, *getattr(self, "_velocity_hats", [])]
+        for slot in slots:
+            slot.assign(keras.ops.zeros_like(slot))
+
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         import tensorflow as tf
 

@@ -176,6 +176,9 @@ def test_refit_trains_a_fresh_model_on_all_rows_for_the_best_epoch_count(
     assert m["refit"] is True and m["refit_rows"] == len(binary_frame)
     assert m["refit_epochs"] == m["best_epoch"] and m["refit_seconds"] > 0
     assert m["train_seconds"] >= m["refit_seconds"]
+    # The optimiser started again: its step count covers the final fit only.
+    steps = m["refit_epochs"] * int(np.ceil(len(binary_frame) / m["batch_size"]))
+    assert int(tiny_binary_run.model.optimizer.iterations) == steps
     kept_early_stopped = train(binary_frame, BINARY_ROLES, TINY_CONFIG.replace(refit=False))
     assert kept_early_stopped.metrics["refit"] is False
     assert kept_early_stopped.metrics["refit_epochs"] == 0
