@@ -40,7 +40,7 @@ class TrainConfig:
         After early stopping, train again from the initial weights (same vocabulary) on all rows,
         the validation rows included, for the best epoch count, and keep that one. The
         reported ``valid_*`` figures are those of the early-stopped model. Costs about
-        as much again as the first fit; worth +0.01 test AUC on high-cardinality data
+        a third to two thirds of the first fit; worth +0.01 test AUC on high-cardinality data
         (see README, Benchmarks). ``False`` keeps the early-stopped model.
     seed : int, default=0
         Seeds the split, the weight initialisation and the batch order.

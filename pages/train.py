@@ -111,7 +111,7 @@ def _config_widgets() -> TrainConfig | None:
             persist_state="session",
             help="After early stopping, train once more on all rows (validation rows "
             "included) for the best number of epochs. Better models on high-cardinality "
-            "data; training takes about twice as long.",
+            "data; training takes a third to two thirds longer.",
         )
     try:
         config = current.replace(
