@@ -224,10 +224,11 @@ class TrainingJob(_WorkerJob):
             return "Building the model (the first epoch includes a few seconds of set-up)..."
         if p.kind == "refit":
             return (
-                f"Final fit on all rows (best epoch count) - epoch {p.epoch}/{p.epochs}"
-                f" - batch {p.batch}/{p.batches}"
+                f"Step 2 of 2, final fit on all rows for the best epoch count: epoch "
+                f"{p.epoch}/{p.epochs} - batch {p.batch}/{p.batches}"
             )
-        text = f"Epoch {p.epoch}/{p.epochs}"
+        text = "Step 1 of 2, early stopping: " if self.config.refit else ""
+        text += f"epoch {p.epoch}/{p.epochs}" if text else f"Epoch {p.epoch}/{p.epochs}"
         if p.kind == "batch" and p.batches:
             text += f" - batch {p.batch}/{p.batches}"
         return text

@@ -190,3 +190,41 @@ def test_run_finished_while_on_another_page_is_adopted_there(new_app, small_csv_
     assert job.error is None, job.error
     assert at.session_state[Keys.RUN_INFO].run is job.result
     assert at.get("plotly_chart"), "Explore fills in once the run is adopted"
+
+
+def test_status_names_both_steps_and_stop_in_the_final_fit_keeps_the_model(
+    new_app, small_csv_bytes
+):
+    from embedding_core.config import TrainConfig
+    from embedding_core.roles import Roles
+    from ui.training import TrainingJob
+
+    at = new_app().run()
+    _upload_small(at, small_csv_bytes)
+    dataset = at.session_state[Keys.DATASET]
+    job = TrainingJob(
+        frame=dataset.frame,
+        roles=Roles.from_dict(SMALL_ROLES),
+        config=TrainConfig(epochs=2, batch_size=64, hidden_units=(8,)),
+    )
+    original = job._on_progress
+    texts: list[str] = []
+
+    def record_and_stop_in_final_fit(progress):  # Stop pressed during step 2
+        keep_going = original(progress)
+        texts.append(job.status_text())
+        if progress.kind == "refit":
+            job.request_stop()
+        return keep_going
+
+    job._on_progress = record_and_stop_in_final_fit  # type: ignore[method-assign]
+    at.session_state[Keys.JOB] = job.start()
+    assert job.wait(120)
+    assert job.error is None, job.error
+    assert any(t.startswith("Step 1 of 2, early stopping: epoch 1/2") for t in texts)
+    assert any(t.startswith("Step 2 of 2, final fit on all rows") for t in texts)
+    metrics = job.result.metrics
+    assert metrics["refit"] is False and metrics["stopped_by_user"] is True
+    at.switch_page("pages/train.py").run()
+    assert_no_exception(at)
+    assert "Stopped by you" in markdown_text(at)
