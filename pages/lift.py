@@ -97,14 +97,11 @@ def lift_figure(result: LiftResult) -> go.Figure:
     if not ref.empty:
         value = float(ref["mean"].iloc[0])
         low, high = min(low, value), max(high, value)
-        models = [MODEL_LABELS[m] for m in dict.fromkeys(cells["model"])]
-        fig.add_scatter(
-            x=models,
-            y=[value] * len(models),
-            mode="lines",
+        fig.add_hline(
+            y=value,
             line={"dash": "dash", "color": "grey"},
-            name=f"DeepFM itself ({value:.4f})",
-            hovertemplate=f"DeepFM's own predictions: {value:.4f}<extra></extra>",
+            annotation_text=f"DeepFM itself {value:.4f}",
+            annotation_position="top right",
         )
     pad = max((high - low) * 0.15, 1e-3)
     fig.update_layout(
@@ -116,6 +113,22 @@ def lift_figure(result: LiftResult) -> go.Figure:
         height=420,
     )
     return fig
+
+
+def _cell_columns(metric: str) -> dict[str, Any]:
+    """Readable headers and number formats for the per-cell table."""
+    number = st.column_config.NumberColumn
+    config: dict[str, Any] = {
+        "mean": number(metric, format="%.4f"),
+        "std": number("±", format="%.4f", help="Standard deviation over folds or bootstraps."),
+        "fit_seconds": number("fit s", format="%.2f"),
+        "n_train": number("training rows", format="%d"),
+        "n_folds": number("folds", format="%d"),
+    }
+    for column in ("logloss", "rmse", "r2", "mae", "accuracy"):
+        config[f"{column}_mean"] = number(column.replace("logloss", "log loss"), format="%.4f")
+        config[f"{column}_std"] = number("±", format="%.4f")
+    return config
 
 
 def _show_result(result: LiftResult, label: str = "") -> None:
@@ -142,13 +155,28 @@ def _show_result(result: LiftResult, label: str = "") -> None:
     shown = table.drop(columns=hidden).rename(
         columns={"model_label": "model", "encoding_label": "encoding"}
     )
-    st.dataframe(shown, hide_index=True)
+    config = _cell_columns(result.metric_label)
+    st.dataframe(
+        shown, hide_index=True, column_config={k: v for k, v in config.items() if k in shown}
+    )
     if result.lift:
         st.caption("Lift of embeddings over the best other encoding, per model")
         lift = result.lift_frame().drop(columns=["verdict"])
         lift["model"] = lift["model"].map(MODEL_LABELS)
         lift["best_baseline"] = lift["best_baseline"].map(ENCODING_LABELS)
-        st.dataframe(lift, hide_index=True)
+        st.dataframe(
+            lift,
+            hide_index=True,
+            column_config={
+                "best_baseline": "best other encoding",
+                "lift": st.column_config.NumberColumn(
+                    "lift",
+                    format="%+.4f",
+                    help="Embeddings minus the best other encoding; positive = embeddings better.",
+                ),
+                "std": st.column_config.NumberColumn("±", format="%.4f"),
+            },
+        )
     for note in result.notes:
         st.caption(f"Note: {md(note)}")
     c1, c2 = st.columns(2)
