@@ -132,7 +132,7 @@ def bench_dataset(
         jobs.append(("deepctr", PEER_PYTHON, "peer_deepctr.py", peer_settings, True))
         for name, python, script, settings, legacy in jobs:
             runs = []
-            for seed in range(seeds) if seeds > 1 else [None]:
+            for seed in range(seeds) if seeds > 1 else [None]:  # None: the script's own
                 print(f"[quality] {ds.name}: {name} seed {seed}", file=sys.stderr)
                 log = log_dir / f"quality_{ds.name}_{name}_{seed}.log" if log_dir else None
                 seeded = settings if seed is None else {**settings, "seed": seed}
@@ -141,7 +141,7 @@ def bench_dataset(
                 if "error" in res:
                     print(f"[quality]   FAILED: {res['error']}", file=sys.stderr)
                 runs.append(res)
-            out["contenders"][name] = runs[0] if seed is None else _over_seeds(runs)
+            out["contenders"][name] = _over_seeds(runs) if seeds > 1 else runs[0]
         print(f"[quality] {ds.name}: te_hgb", file=sys.stderr)
         out["contenders"]["te_hgb"] = te_hgb_baseline(train, test, ds)
     return out

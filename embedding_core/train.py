@@ -5,9 +5,9 @@ train/validation split of the rows (stratified for classification), encoders fit
 on the training split only, a DeepFM fitted on numpy arrays with ``LazyAdam`` (Adam
 that moves only the embedding rows a batch used; see ``deepfm.LazyAdam``), early
 stopping on the validation loss with the best epoch's weights restored, then (with
-``config.refit``, the default) a fresh model trained on all rows, validation rows
-included, for the best epoch count: on high-cardinality data the 20% of rows held out
-for early stopping are worth having in the final model.
+``config.refit``, the default) the model trained again from its initial weights on all
+rows, validation rows included, for the best epoch count: on high-cardinality data the
+20% of rows held out for early stopping are worth having in the final model.
 
 On small data the batch size shrinks so that an epoch has at least
 ``MIN_STEPS_PER_EPOCH`` steps (``effective_batch_size``; the size used is
@@ -100,7 +100,8 @@ class Progress:
 
     @property
     def fraction(self) -> float:
-        """Share of the maximum training work done, in [0, 1] (for a progress bar)."""
+        """Share of the maximum training work done, in [0, 1] (for a progress bar);
+        for ``"refit"`` events, the share of the final fit."""
         if self.kind == "end":
             return 1.0
         if self.kind in ("batch", "refit") and self.batches:
@@ -399,21 +400,20 @@ def _refit(
     model.set_weights(initial_weights)
     model.optimizer.reset()
     batches = max(1, math.ceil(len(y_all) / batch_size))
-    every = max(1, math.ceil(batches / MAX_BATCH_EVENTS))
+    throttle = _BatchThrottle(batches)
 
     class RefitReporter(keras.callbacks.Callback):
         cancelled = False
         epoch = 0
-        next_batch = every
 
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-            self.epoch, self.next_batch = epoch, every
+            self.epoch = epoch
+            throttle.start_epoch()
 
         def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            done = batch + 1  # batches run so far in this epoch
-            if done < self.next_batch and done != batches:
+            done = batch + 1  # Keras passes the 0-based index of the last batch run
+            if not throttle.due(done):
                 return
-            self.next_batch = done + every
             floats = {k: float(v) for k, v in (logs or {}).items()}
             epoch = self.epoch + 1
             if not send(Progress("refit", epoch, epochs, done, batches, floats)):
@@ -433,6 +433,29 @@ def _refit(
     if reporter.cancelled:
         model.set_weights(early_stopped)
     return not reporter.cancelled
+
+
+class _BatchThrottle:
+    """Which batch ends report progress: about ``MAX_BATCH_EVENTS`` per epoch, and the last.
+
+    With ``steps_per_execution`` > 1 Keras calls batch hooks only every few batches, so
+    the test is "at or past the next due batch", not a fixed stride.
+    """
+
+    def __init__(self, batches: int) -> None:
+        self.batches = batches
+        self.every = max(1, math.ceil(batches / MAX_BATCH_EVENTS))
+        self.next = self.every
+
+    def start_epoch(self) -> None:
+        self.next = self.every
+
+    def due(self, done: int) -> bool:
+        """``done`` batches have run in this epoch: report now?"""
+        if done < self.next and done != self.batches:
+            return False
+        self.next = done + self.every
+        return True
 
 
 def _loss(task: str) -> str:
@@ -471,13 +494,12 @@ def _make_reporter(
     class Reporter(keras.callbacks.Callback):
         def __init__(self) -> None:
             super().__init__()
-            self.every = max(1, math.ceil(batches / MAX_BATCH_EVENTS))
+            self.throttle = _BatchThrottle(batches)
             self.history: list[dict[str, float]] = []
             self.epoch_seconds: list[float] = []
             self.first_epoch_at = float("nan")
             self.stopped_by_user = False
             self._stop_in_epoch = False
-            self._next_batch = self.every
             self._t_epoch = 0.0
 
         def send(self, progress: Progress) -> bool:
@@ -489,13 +511,12 @@ def _make_reporter(
 
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
             self._t_epoch = time.perf_counter()
-            self._next_batch = self.every
+            self.throttle.start_epoch()
 
         def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
             done = batch + 1  # Keras passes the 0-based index of the last batch run
-            if done < self._next_batch and done != batches:
+            if not self.throttle.due(done):
                 return
-            self._next_batch = done + self.every
             floats = {k: float(v) for k, v in (logs or {}).items()}
             progress = Progress("batch", len(self.history) + 1, epochs, done, batches, floats)
             if not self.send(progress):

@@ -24,6 +24,24 @@ def _upload_small(at, small_csv_bytes):
     assert at.session_state[Keys.ROLES_ERROR] is None
 
 
+def _small_job(new_app, small_csv_bytes, **config):
+    """The app with the small CSV loaded, and a TrainingJob on it (not started)."""
+    from embedding_core.config import TrainConfig
+    from embedding_core.roles import Roles
+    from ui.training import TrainingJob
+
+    at = new_app().run()
+    _upload_small(at, small_csv_bytes)
+    dataset = at.session_state[Keys.DATASET]
+    job = TrainingJob(
+        frame=dataset.frame,
+        roles=Roles.from_dict(SMALL_ROLES),
+        config=TrainConfig(batch_size=64, hidden_units=(8,), **config),
+        dataset_label=dataset.label,
+    )
+    return at, job
+
+
 def _number_input(at, label: str):
     return [n for n in at.number_input if n.label == label][0]
 
@@ -66,19 +84,7 @@ def test_train_one_epoch_on_tiny_data(new_app, small_csv_bytes):
 
 
 def test_stop_before_first_epoch_keeps_no_run_and_says_so(new_app, small_csv_bytes):
-    from embedding_core.config import TrainConfig
-    from embedding_core.roles import Roles
-    from ui.training import TrainingJob
-
-    at = new_app().run()
-    _upload_small(at, small_csv_bytes)
-    dataset = at.session_state[Keys.DATASET]
-    job = TrainingJob(
-        frame=dataset.frame,
-        roles=Roles.from_dict(SMALL_ROLES),
-        config=TrainConfig(epochs=3, batch_size=64, hidden_units=(8,)),
-        dataset_label=dataset.label,
-    )
+    at, job = _small_job(new_app, small_csv_bytes, epochs=3)
     job.request_stop()  # pressed Stop before anything finished
     at.session_state[Keys.JOB] = job.start()
     assert job.wait(120)
@@ -90,18 +96,7 @@ def test_stop_before_first_epoch_keeps_no_run_and_says_so(new_app, small_csv_byt
 
 
 def test_stop_after_an_epoch_keeps_best_weights(new_app, small_csv_bytes):
-    from embedding_core.config import TrainConfig
-    from embedding_core.roles import Roles
-    from ui.training import TrainingJob
-
-    at = new_app().run()
-    _upload_small(at, small_csv_bytes)
-    dataset = at.session_state[Keys.DATASET]
-    job = TrainingJob(
-        frame=dataset.frame,
-        roles=Roles.from_dict(SMALL_ROLES),
-        config=TrainConfig(epochs=50, patience=50, batch_size=64, hidden_units=(8,)),
-    )
+    at, job = _small_job(new_app, small_csv_bytes, epochs=50, patience=50)
     original = job._on_progress
 
     def stop_after_first_epoch(progress):  # what the Stop button does, at a known moment
@@ -195,18 +190,7 @@ def test_run_finished_while_on_another_page_is_adopted_there(new_app, small_csv_
 def test_status_names_both_steps_and_stop_in_the_final_fit_keeps_the_model(
     new_app, small_csv_bytes
 ):
-    from embedding_core.config import TrainConfig
-    from embedding_core.roles import Roles
-    from ui.training import TrainingJob
-
-    at = new_app().run()
-    _upload_small(at, small_csv_bytes)
-    dataset = at.session_state[Keys.DATASET]
-    job = TrainingJob(
-        frame=dataset.frame,
-        roles=Roles.from_dict(SMALL_ROLES),
-        config=TrainConfig(epochs=2, batch_size=64, hidden_units=(8,)),
-    )
+    at, job = _small_job(new_app, small_csv_bytes, epochs=2)
     original = job._on_progress
     texts: list[str] = []
 
