@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint format chromium bench-venv bench clean
+.PHONY: run test test-fast lint format chromium bench-venv bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -14,7 +14,7 @@ $(BIN)/python:
 
 $(VENV)/.runtime: requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .  # `embedding_core` importable anywhere
+	$(BIN)/python -m pip install --quiet --no-deps -e . --config-settings editable_mode=compat  # `embedding_core` importable anywhere
 	touch $@
 
 $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
@@ -43,6 +43,10 @@ format: $(VENV)/.dev
 test: $(VENV)/.dev chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.dev  ## the inner loop: no browser, no training-heavy AppTests
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -m "not slow and not e2e"
 
 # Benchmarks (not part of `make test`). The DeepCTR peer lives in its own venv: its Keras 2
 # stack must not touch ours. Versions pinned to what produced benchmarks/results/.

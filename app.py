@@ -18,7 +18,7 @@ st.set_page_config(page_title="Category embeddings", page_icon=":material/explor
 def _session_defaults() -> None:
     """Open on the default sample with its roles chosen; adopt finished background jobs."""
     if state.get_dataset() is None:
-        from embedding_core.samples import DEFAULT_SAMPLE
+        from embedding_core.data.samples import DEFAULT_SAMPLE
         from ui.datasets import sample_dataset
 
         try:

@@ -1,6 +1,6 @@
 """How long the Lift page's run takes: ``run_lift`` timed per shared dataset.
 
-For each dataset this runs ``embedding_core.lift.run_lift`` (fast holdout mode by default,
+For each dataset this runs ``embedding_core.analysis.lift.run_lift`` (fast holdout mode by default,
 ``--folds K`` for k-fold) in this process, with the app's defaults: all four models, all
 four encodings, ``TrainConfig()`` for DeepFM, seed 0. TensorFlow is imported once before
 the first dataset and its import time reported on its own, as it is off the click path in
@@ -67,8 +67,8 @@ def bench_dataset(
     quiet: bool,
 ) -> dict[str, Any]:
     """One ``run_lift`` call on one dataset, timed step by step."""
-    from embedding_core.lift import run_lift
-    from embedding_core.roles import Roles
+    from embedding_core.analysis.lift import run_lift
+    from embedding_core.data.roles import Roles
 
     t0 = time.perf_counter()
     ds = load_dataset(name, data_dir)
@@ -188,7 +188,7 @@ def main() -> None:
     import keras  # noqa: F401  - TensorFlow, timed on its own (the app warms it up)
 
     import_seconds = time.perf_counter() - t0
-    from embedding_core.config import TrainConfig
+    from embedding_core.model.config import TrainConfig
 
     _log(f"TensorFlow/Keras import: {import_seconds:.1f} s", args.quiet)
 

@@ -1,4 +1,4 @@
-"""Contender: our engine (``embedding_core.train.train``), run with the project venv.
+"""Contender: our engine (``embedding_core.model.train.train``), run with the project venv.
 
 Run by the parent scripts as::
 
@@ -84,10 +84,10 @@ def main() -> None:
     import keras  # noqa: F401
     import tensorflow as tf
 
-    from embedding_core.config import TrainConfig
-    from embedding_core.embeddings import extract_embeddings
-    from embedding_core.roles import Roles
-    from embedding_core.train import train
+    from embedding_core.data.roles import Roles
+    from embedding_core.model.config import TrainConfig
+    from embedding_core.model.embeddings import extract_embeddings
+    from embedding_core.model.train import train
 
     import_seconds = time.perf_counter() - t_import0
     rss_after_import = _rss_now_mb()

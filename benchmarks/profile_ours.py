@@ -1,6 +1,6 @@
 """Where does our engine's training time go? Phase timings, optional cProfile, what-ifs.
 
-Runs ``embedding_core.train.train`` on the synthetic speed data (``train_speed.py``:
+Runs ``embedding_core.model.train.train`` on the synthetic speed data (``train_speed.py``:
 200k training rows x 10 fields) or a shared dataset's fixed training split, with the
 same-architecture settings of ``train_speed.py`` (k=8, batch 1024, 3 epochs)
 and times each phase by wrapping the engine's functions (nothing in ``embedding_core`` is
@@ -72,12 +72,12 @@ def _timed(name: str, fn: Any) -> Any:
 def _patch(variant: str) -> None:
     import keras
 
-    import embedding_core.deepfm as deepfm
-    import embedding_core.embeddings as embeddings
-    import embedding_core.features as features
-    import embedding_core.split as split
-    import embedding_core.train as train_mod
-    import embedding_core.validation as validation
+    import embedding_core.data.split as split
+    import embedding_core.data.validation as validation
+    import embedding_core.model.deepfm as deepfm
+    import embedding_core.model.embeddings as embeddings
+    import embedding_core.model.features as features
+    import embedding_core.model.train as train_mod
 
     validation.validate_roles = _timed("validate_roles", validation.validate_roles)
     split.train_valid_split = _timed("train_valid_split", split.train_valid_split)
@@ -135,10 +135,10 @@ def main() -> None:
     import keras  # noqa: F401
     import tensorflow as tf  # noqa: F401
 
-    from embedding_core.config import TrainConfig
-    from embedding_core.embeddings import extract_embeddings
-    from embedding_core.roles import Roles
-    from embedding_core.train import train
+    from embedding_core.data.roles import Roles
+    from embedding_core.model.config import TrainConfig
+    from embedding_core.model.embeddings import extract_embeddings
+    from embedding_core.model.train import train
 
     _patch(args.variant)
     if args.workdir is not None:  # a split written by common.write_split (peak RSS is clean)

@@ -2,7 +2,7 @@
 
 Contenders, all on exactly the same rows:
 
-ours      ``embedding_core.train.train`` with ``TrainConfig()`` defaults (early stopping on
+ours      ``embedding_core.model.train.train`` with ``TrainConfig()`` defaults (early stopping on
           an internal validation split of the training rows, best weights restored).
 deepctr   DeepCTR 0.9.4 DeepFM with its reference settings (3 epochs, batch 1024, k=8,
           DNN 256-128-64, no regularisation), trained on all training rows.

@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _read(path: str, max_rows: int | None = None) -> Any:
-    from embedding_core.csv_reader import read_csv
+    from embedding_core.data.csv_reader import read_csv
 
     if not Path(path).is_file():
         raise DataError(f"Cannot read {path}: no such file.")
@@ -122,14 +122,14 @@ def _read(path: str, max_rows: int | None = None) -> Any:
 
 
 def _roles(args: argparse.Namespace) -> Any:
-    from embedding_core.roles import Roles
+    from embedding_core.data.roles import Roles
 
     task = None if args.task == "auto" else args.task
     return Roles(categorical=args.categorical, numeric=args.numeric, target=args.target, task=task)
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from embedding_core.config import TrainConfig
+    from embedding_core.model.config import TrainConfig
 
     changes: dict[str, Any] = {"seed": args.seed, "refit": getattr(args, "refit", True)}
     for arg, name in [
@@ -190,7 +190,7 @@ def _is_number(v: Any) -> bool:
 def _cmd_train(args: argparse.Namespace) -> int:
     frame = _read(args.data, args.max_rows)
     roles, config = _roles(args), _config(args)
-    from embedding_core.train import train
+    from embedding_core.model.train import train
 
     run = train(frame, roles, config, on_progress=_ProgressPrinter(sys.stderr, args.quiet))
     run.save(args.out)
@@ -200,7 +200,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _load_run(path: str) -> Any:
-    from embedding_core.run import TrainedRun
+    from embedding_core.model.run import TrainedRun
 
     return TrainedRun.load(path)
 
@@ -256,8 +256,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 def _cmd_lift(args: argparse.Namespace) -> int:
     frame = _read(args.data, args.max_rows)
-    from embedding_core.config import TrainConfig
-    from embedding_core.lift import run_lift
+    from embedding_core.analysis.lift import run_lift
+    from embedding_core.model.config import TrainConfig
 
     if args.folds is not None and args.folds < 2:
         raise DataError(f"--folds must be at least 2 (got {args.folds}); omit it for holdout.")
@@ -285,7 +285,7 @@ def _cmd_lift(args: argparse.Namespace) -> int:
 
 
 def _cmd_profile(args: argparse.Namespace) -> int:
-    from embedding_core.profile import profile_columns, suggest_roles
+    from embedding_core.data.profile import profile_columns, suggest_roles
 
     frame = _read(args.data, args.max_rows)
     profile = profile_columns(frame)
@@ -300,7 +300,7 @@ def _cmd_profile(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from embedding_core import export
+    from embedding_core.reuse import export
 
     run = _load_run(args.model)
     tables = {f: run.embeddings(f) for f in run.fields}

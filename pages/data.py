@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from embedding_core.data.roles import TASKS, Roles
 from embedding_core.errors import EmbeddingCoreError
-from embedding_core.roles import TASKS, Roles
 from ui import state
 from ui.datasets import check_roles, profile_for, sample_dataset, sample_titles, upload_dataset
 from ui.state import Keys, widget_key

@@ -1,6 +1,6 @@
 """Lift page: do the embeddings help other models? Measured without leakage.
 
-The Run button starts ``embedding_core.lift.run_lift`` in a background thread (a
+The Run button starts ``embedding_core.analysis.lift.run_lift`` in a background thread (a
 ``ui.training.LiftJob``, stored with ``state.set_lift_job``); a fragment polls it and
 shows the cells finished so far, so a rerun or a page switch never restarts the work,
 and Stop ends it at the next step. When the job ends, app.py stores its ``LiftResult``
@@ -15,7 +15,7 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from embedding_core.lift import ENCODING_LABELS, MODEL_LABELS, MODELS, LiftResult
+from embedding_core.analysis.lift import ENCODING_LABELS, MODEL_LABELS, MODELS, LiftResult
 from ui import state
 from ui.state import Keys
 from ui.training import LiftJob

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from embedding_core.analysis.neighbours import RELIABLE_MIN_COUNT, nearest_neighbours
 from embedding_core.errors import EmbeddingCoreError
-from embedding_core.neighbours import RELIABLE_MIN_COUNT, nearest_neighbours
 from ui import state
 from ui.charts import neighbours_figure
 from ui.explore_data import field_table, target_label

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from embedding_core.config import TrainConfig
+from embedding_core.model.config import TrainConfig
 from ui import state
 from ui.state import Keys
 from ui.training import TrainingJob, warm_up_tensorflow

@@ -17,8 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from embedding_core.errors import EmbeddingCoreError
-from embedding_core.whatif import (
+from embedding_core.analysis.whatif import (
     RELIABLE_COUNT,
     baseline_row,
     compare_scenarios,
@@ -27,6 +26,7 @@ from embedding_core.whatif import (
     row_at,
     sweep,
 )
+from embedding_core.errors import EmbeddingCoreError
 from ui import state
 from ui.state import Keys
 from ui.widgets import md, require_run, show_error

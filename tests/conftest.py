@@ -42,7 +42,7 @@ def multiclass_frame() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def tiny_binary_run(binary_frame: pd.DataFrame):
     """A binary run (2 epochs, k=4) on ``make_binary_frame()`` with ``BINARY_ROLES``."""
-    from embedding_core.train import train
+    from embedding_core.model.train import train
 
     return train(binary_frame, BINARY_ROLES, TINY_CONFIG)
 
@@ -50,7 +50,7 @@ def tiny_binary_run(binary_frame: pd.DataFrame):
 @pytest.fixture(scope="session")
 def tiny_regression_run(regression_frame: pd.DataFrame):
     """A regression run (2 epochs, k=4) on ``make_regression_frame()``."""
-    from embedding_core.train import train
+    from embedding_core.model.train import train
 
     return train(regression_frame, REGRESSION_ROLES, TINY_CONFIG)
 
@@ -58,7 +58,7 @@ def tiny_regression_run(regression_frame: pd.DataFrame):
 @pytest.fixture(scope="session")
 def tiny_multiclass_run(multiclass_frame: pd.DataFrame):
     """A multiclass run (2 epochs, k=4) on ``make_multiclass_frame()``."""
-    from embedding_core.train import train
+    from embedding_core.model.train import train
 
     return train(multiclass_frame, MULTICLASS_ROLES, TINY_CONFIG)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from embedding_core.config import TrainConfig
-from embedding_core.roles import Roles
+from embedding_core.data.roles import Roles
+from embedding_core.model.config import TrainConfig
 
 __all__ = [
     "TINY_CONFIG",

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from embedding_core.roles import Roles
+from embedding_core.data.roles import Roles
 from ui.state import Dataset
 
 __all__ = [
@@ -28,14 +28,14 @@ __all__ = [
 @st.cache_data(show_spinner=False)
 def sample_titles() -> dict[str, str]:
     """Bundled sample name -> title, in the library's order."""
-    from embedding_core.samples import list_samples
+    from embedding_core.data.samples import list_samples
 
     return {info.name: info.title for info in list_samples()}
 
 
 @st.cache_data(show_spinner="Loading the sample...", max_entries=8)
 def _load_sample(name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
-    from embedding_core.samples import load_sample
+    from embedding_core.data.samples import load_sample
 
     frame, roles = load_sample(name)
     return frame, roles.to_dict()
@@ -56,14 +56,14 @@ def sample_dataset(name: str) -> Dataset:
 
 @st.cache_data(show_spinner="Reading the CSV...", max_entries=4)
 def _read_upload(digest: str, name: str, _data: bytes) -> pd.DataFrame:
-    from embedding_core.csv_reader import read_csv
+    from embedding_core.data.csv_reader import read_csv
 
     return read_csv(_data, name=name)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _suggest(key: str, _frame: pd.DataFrame) -> dict[str, Any] | None:
-    from embedding_core.profile import suggest_roles
+    from embedding_core.data.profile import suggest_roles
 
     roles = suggest_roles(_frame)
     return roles.to_dict() if roles is not None else None
@@ -87,7 +87,7 @@ def upload_dataset(name: str, data: bytes) -> Dataset:
 @st.cache_data(show_spinner="Profiling the columns...", max_entries=16)
 def profile_for(key: str, _frame: pd.DataFrame) -> pd.DataFrame:
     """``profile_columns`` of the dataset with identity ``key``."""
-    from embedding_core.profile import profile_columns
+    from embedding_core.data.profile import profile_columns
 
     return profile_columns(_frame)
 
@@ -103,8 +103,8 @@ def check_roles(key: str, roles: dict[str, Any], _frame: pd.DataFrame) -> dict[s
         ``roles`` (resolved roles as a dict, task filled in, or None),
         ``rows`` (usable rows), ``dropped_rows`` (int).
     """
+    from embedding_core.data.validation import validate_roles
     from embedding_core.errors import EmbeddingCoreError
-    from embedding_core.validation import validate_roles
 
     try:
         validated = validate_roles(_frame, Roles.from_dict(roles))

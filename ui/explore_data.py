@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 if TYPE_CHECKING:  # pragma: no cover
-    from embedding_core.run import TrainedRun
+    from embedding_core.model.run import TrainedRun
 
 __all__ = [
     "MAX_POINTS",
@@ -53,7 +53,7 @@ def projection_points(
         ``points`` holds at most ``max_points(method)`` rows, the most frequent
         categories; ``note`` says what was left out ("" if nothing).
     """
-    from embedding_core.projection import sample_for_projection
+    from embedding_core.analysis.projection import sample_for_projection
 
     table = _table
     if "is_unknown" in table.columns:
@@ -66,7 +66,7 @@ def projection_points(
 
 def max_points(method: str) -> int:
     """How many categories the map shows at most for ``method``."""
-    from embedding_core.projection import DEFAULT_MAX_POINTS
+    from embedding_core.analysis.projection import DEFAULT_MAX_POINTS
 
     return min(DEFAULT_MAX_POINTS.get(method, MAX_POINTS), MAX_POINTS)
 
@@ -81,8 +81,8 @@ def cached_projection(
     _points: pd.DataFrame,
 ) -> np.ndarray:
     """``project`` of the points' vectors, cached per (run, field, method, params)."""
-    from embedding_core.embeddings import vectors
-    from embedding_core.projection import project
+    from embedding_core.analysis.projection import project
+    from embedding_core.model.embeddings import vectors
 
     return project(vectors(_points), method, n_components=dims, seed=0, **dict(params))
 
@@ -92,8 +92,8 @@ def cached_clusters(
     run_id: str, field_name: str, method: str, k: int | None, _points: pd.DataFrame
 ) -> np.ndarray:
     """k-means cluster label per point on the original vectors (``k=None``: automatic)."""
-    from embedding_core.clustering import cluster_labels
-    from embedding_core.embeddings import vectors
+    from embedding_core.analysis.clustering import cluster_labels
+    from embedding_core.model.embeddings import vectors
 
     return np.asarray(cluster_labels(vectors(_points), n_clusters=k, seed=0))
 
@@ -101,7 +101,7 @@ def cached_clusters(
 @st.cache_data(show_spinner=False, max_entries=16)
 def cached_interactions(run_id: str, _run: TrainedRun) -> tuple[pd.DataFrame, list[str]]:
     """Field x field interaction matrix and plain-language sentences on the top pairs."""
-    from embedding_core.interactions import describe_top_pairs, field_interactions
+    from embedding_core.analysis.interactions import describe_top_pairs, field_interactions
 
     matrix = field_interactions(all_tables(run_id, _run))
     return matrix, list(describe_top_pairs(matrix, n=3))

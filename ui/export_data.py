@@ -17,7 +17,7 @@ import streamlit as st
 from ui.explore_data import all_tables
 
 if TYPE_CHECKING:  # pragma: no cover
-    from embedding_core.run import TrainedRun
+    from embedding_core.model.run import TrainedRun
 
 __all__ = [
     "slug",
@@ -40,7 +40,7 @@ def slug(name: str) -> str:
 @st.cache_data(show_spinner=False, max_entries=64)
 def projector_files(run_id: str, field_name: str, _run: TrainedRun) -> tuple[str, str]:
     """(vectors TSV, metadata TSV) of one field."""
-    from embedding_core.export import to_projector_tsv
+    from embedding_core.reuse.export import to_projector_tsv
 
     return to_projector_tsv(all_tables(run_id, _run)[field_name])
 
@@ -48,7 +48,7 @@ def projector_files(run_id: str, field_name: str, _run: TrainedRun) -> tuple[str
 @st.cache_data(show_spinner=False, max_entries=8)
 def projector_zip_bytes(run_id: str, _run: TrainedRun) -> bytes:
     """Every field's projector files in one zip."""
-    from embedding_core.export import projector_zip
+    from embedding_core.reuse.export import projector_zip
 
     return projector_zip(all_tables(run_id, _run))
 
@@ -56,7 +56,7 @@ def projector_zip_bytes(run_id: str, _run: TrainedRun) -> bytes:
 @st.cache_data(show_spinner=False, max_entries=8)
 def parquet_bytes(run_id: str, _run: TrainedRun) -> bytes:
     """All embedding tables as one Parquet file."""
-    from embedding_core.export import tables_to_parquet_bytes
+    from embedding_core.reuse.export import tables_to_parquet_bytes
 
     return tables_to_parquet_bytes(all_tables(run_id, _run))
 
@@ -79,7 +79,7 @@ def embedded_rows_csv(run: TrainedRun, frame: pd.DataFrame) -> Callable[[], byte
     """A callable building the CSV of ``run.embed(frame)`` (for a deferred download)."""
 
     def build() -> bytes:
-        from embedding_core.export import to_csv_bytes
+        from embedding_core.reuse.export import to_csv_bytes
 
         try:
             return to_csv_bytes(run.embed(frame))

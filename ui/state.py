@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 import streamlit as st
 
-from embedding_core.config import TrainConfig
-from embedding_core.roles import Roles
+from embedding_core.data.roles import Roles
+from embedding_core.model.config import TrainConfig
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; importing run would not load TF anyway
-    from embedding_core.lift import LiftResult
-    from embedding_core.run import TrainedRun
+    from embedding_core.analysis.lift import LiftResult
+    from embedding_core.model.run import TrainedRun
     from ui.training import LiftJob, TrainingJob
 
 __all__ = [

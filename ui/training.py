@@ -3,10 +3,10 @@
 Two jobs share one small base (``_WorkerJob``: thread, stop flag, error text, timing):
 
 ``TrainingJob``
-    The Train button's job: imports TensorFlow (lazily: ``embedding_core.train`` is
-    imported inside the thread) and calls ``embedding_core.train.train``.
+    The Train button's job: imports TensorFlow (lazily: ``embedding_core.model.train`` is
+    imported inside the thread) and calls ``embedding_core.model.train.train``.
 ``LiftJob``
-    The Lift page's Run button's job: calls ``embedding_core.lift.run_lift`` and keeps
+    The Lift page's Run button's job: calls ``embedding_core.analysis.lift.run_lift`` and keeps
     the cells finished so far, so the page can show them while the run goes on.
 
 Each page stores its job in the session (``state.set_job`` / ``state.set_lift_job``) and
@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import pandas as pd
 
-from embedding_core.config import TrainConfig
+from embedding_core.data.roles import Roles
 from embedding_core.errors import EmbeddingCoreError, TrainingCancelled
-from embedding_core.roles import Roles
+from embedding_core.model.config import TrainConfig
 
 if TYPE_CHECKING:  # pragma: no cover
-    from embedding_core.lift import LiftProgress, LiftResult
-    from embedding_core.run import TrainedRun
-    from embedding_core.train import Progress
+    from embedding_core.analysis.lift import LiftProgress, LiftResult
+    from embedding_core.model.run import TrainedRun
+    from embedding_core.model.train import Progress
 
 __all__ = ["TrainingJob", "LiftJob", "warm_up_tensorflow"]
 
@@ -65,7 +65,7 @@ def warm_up_tensorflow() -> bool:
 
 def _import_tensorflow() -> None:
     try:
-        import embedding_core.deepfm  # noqa: F401  - imports keras and the FM layer
+        import embedding_core.model.deepfm  # noqa: F401  - imports keras and the FM layer
         from ui import keras_guard
 
         keras_guard.install()
@@ -246,7 +246,7 @@ class TrainingJob(_WorkerJob):
     def _run(self) -> None:
         import keras  # noqa: F401  - lazy: imports TensorFlow (seconds, in this thread)
 
-        from embedding_core.train import train
+        from embedding_core.model.train import train
         from ui import keras_guard
 
         keras_guard.install()
@@ -335,7 +335,7 @@ class LiftJob(_WorkerJob):
         return not self.stop_event.is_set()
 
     def _run(self) -> None:
-        from embedding_core.lift import run_lift
+        from embedding_core.analysis.lift import run_lift
 
         self.result = run_lift(
             self.frame,

@@ -61,10 +61,10 @@ def small_run(keras_loaded: None) -> Any:
     Small but not degenerate: a high learning rate and a few epochs, so the vectors and
     predictions react to the categories (the What-if tests rely on that).
     """
-    from embedding_core.config import TrainConfig
-    from embedding_core.csv_reader import read_csv
-    from embedding_core.roles import Roles
-    from embedding_core.train import train
+    from embedding_core.data.csv_reader import read_csv
+    from embedding_core.data.roles import Roles
+    from embedding_core.model.config import TrainConfig
+    from embedding_core.model.train import train
 
     frame = read_csv(SMALL_CSV)
     config = TrainConfig(

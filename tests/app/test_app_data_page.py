@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app_helpers import assert_no_exception, markdown_text
 
-from embedding_core.samples import DEFAULT_SAMPLE
+from embedding_core.data.samples import DEFAULT_SAMPLE
 from ui.state import Keys
 
 

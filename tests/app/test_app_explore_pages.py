@@ -134,8 +134,8 @@ def test_export_page_offers_every_download(app_with_run, small_run, small_csv_by
     import io
     import zipfile
 
-    from embedding_core.export import read_parquet_tables
-    from embedding_core.run import TrainedRun
+    from embedding_core.model.run import TrainedRun
+    from embedding_core.reuse.export import read_parquet_tables
     from ui.export_data import parquet_bytes, saved_run_zip
 
     at = app_with_run

@@ -26,8 +26,8 @@ def _upload_small(at, small_csv_bytes):
 
 def _small_job(new_app, small_csv_bytes, **config):
     """The app with the small CSV loaded, and a TrainingJob on it (not started)."""
-    from embedding_core.config import TrainConfig
-    from embedding_core.roles import Roles
+    from embedding_core.data.roles import Roles
+    from embedding_core.model.config import TrainConfig
     from ui.training import TrainingJob
 
     at = new_app().run()
@@ -118,8 +118,8 @@ def test_stop_after_an_epoch_keeps_best_weights(new_app, small_csv_bytes):
 
 
 def test_training_error_is_a_message_not_a_traceback(new_app, small_csv_bytes):
-    from embedding_core.config import TrainConfig
-    from embedding_core.roles import Roles
+    from embedding_core.data.roles import Roles
+    from embedding_core.model.config import TrainConfig
     from ui.training import TrainingJob
 
     at = new_app().run()

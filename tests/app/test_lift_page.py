@@ -8,10 +8,10 @@ from pathlib import Path
 
 from app_helpers import assert_no_exception, markdown_text
 
-from embedding_core.config import TrainConfig
-from embedding_core.csv_reader import read_csv
-from embedding_core.lift import LiftProgress, LiftResult
-from embedding_core.roles import Roles
+from embedding_core.analysis.lift import LiftProgress, LiftResult
+from embedding_core.data.csv_reader import read_csv
+from embedding_core.data.roles import Roles
+from embedding_core.model.config import TrainConfig
 from ui.state import Dataset, Keys
 from ui.training import LiftJob
 

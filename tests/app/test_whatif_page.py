@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from app_helpers import assert_no_exception
 
-from embedding_core.csv_reader import read_csv
-from embedding_core.roles import Roles
-from embedding_core.whatif import baseline_row, predict_row, row_at, sweep
+from embedding_core.analysis.whatif import baseline_row, predict_row, row_at, sweep
+from embedding_core.data.csv_reader import read_csv
+from embedding_core.data.roles import Roles
 from ui.state import Dataset, Keys
 
 SMALL_CSV = Path(__file__).resolve().parents[1] / "data" / "small_churn.csv"

@@ -188,7 +188,7 @@ def test_module_entry_point_usage_error_is_one_line() -> None:
 
 
 def test_export_projector_and_parquet(model_dir: Path, tmp_path: Path) -> None:
-    from embedding_core.export import read_parquet_tables
+    from embedding_core.reuse.export import read_parquet_tables
 
     assert main(["export", "--model", str(model_dir), "--out", str(tmp_path / "p")]) == 0
     files = sorted(p.name for p in (tmp_path / "p").iterdir())

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from embedding_core.csv_reader import read_csv
+from embedding_core.data.csv_reader import read_csv
 from embedding_core.errors import DataError
 
 SIMPLE = b"id,city,amount\n007,Nancy,1.5\n042,Oslo,2\n"

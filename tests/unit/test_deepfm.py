@@ -15,9 +15,9 @@ from synthetic import (
 
 keras = pytest.importorskip("keras")
 
-from embedding_core.config import TrainConfig  # noqa: E402
-from embedding_core.deepfm import build_deepfm, field_tables  # noqa: E402
-from embedding_core.features import FeatureEncoder  # noqa: E402
+from embedding_core.model.config import TrainConfig  # noqa: E402
+from embedding_core.model.deepfm import build_deepfm, field_tables  # noqa: E402
+from embedding_core.model.features import FeatureEncoder  # noqa: E402
 
 CONFIG = TrainConfig(embedding_dim=3, hidden_units=(8, 4), dropout=0.2)
 

@@ -7,16 +7,16 @@ import pandas as pd
 import pytest
 from synthetic import TINY_CONFIG
 
-from embedding_core.embeddings import (
+from embedding_core.data.split import train_valid_split
+from embedding_core.errors import DataError
+from embedding_core.model.embeddings import (
     EMB_PREFIX,
     TABLE_COLUMNS,
     embedding_columns,
     extract_embeddings,
     vectors,
 )
-from embedding_core.errors import DataError
-from embedding_core.features import _label_text
-from embedding_core.split import train_valid_split
+from embedding_core.model.features import _label_text
 
 
 def _training_rows(frame: pd.DataFrame, target: str, stratify: bool = True) -> pd.DataFrame:
@@ -69,7 +69,7 @@ def test_counts_and_target_means_come_from_all_rows_after_the_refit(
 def test_without_refit_counts_come_from_the_training_split(binary_frame: pd.DataFrame) -> None:
     from synthetic import BINARY_ROLES
 
-    from embedding_core.train import train
+    from embedding_core.model.train import train
 
     run = train(binary_frame, BINARY_ROLES, TINY_CONFIG.replace(refit=False, epochs=1))
     train_rows = _training_rows(binary_frame, "y")

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from embedding_core.encoding import MISSING_LABEL, UNKNOWN_LABEL, CategoryEncoder
+from embedding_core.data.encoding import MISSING_LABEL, UNKNOWN_LABEL, CategoryEncoder
 
 
 def test_vocabulary_sorted_by_frequency_then_label():

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from embedding_core.errors import DataError
-from embedding_core.export import (
+from embedding_core.reuse.export import (
     projector_zip,
     read_parquet_tables,
     tables_to_parquet,

@@ -9,15 +9,15 @@ import pandas as pd
 import pytest
 from synthetic import BINARY_ROLES, make_binary_frame
 
-from embedding_core.encoding import CategoryEncoder
+from embedding_core.data.encoding import CategoryEncoder
+from embedding_core.data.roles import Roles
 from embedding_core.errors import DataError
-from embedding_core.features import (
+from embedding_core.model.features import (
     FeatureEncoder,
     encode_categories,
     fit_category_encoder,
     sanitise_name,
 )
-from embedding_core.roles import Roles
 
 
 def test_sanitised_input_names_are_keras_safe_and_unique() -> None:
@@ -99,7 +99,7 @@ def test_binary_positive_label(labels: list, positive: str) -> None:
 
 
 def fe_labels(frame: pd.DataFrame) -> list[str]:
-    from embedding_core.features import _label_text
+    from embedding_core.model.features import _label_text
 
     return _label_text(frame["t"]).tolist()
 

@@ -9,7 +9,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from embedding_core.fm_layer import FieldEmbedding, FMInteraction, SumFields  # noqa: E402
+from embedding_core.model.fm_layer import FieldEmbedding, FMInteraction, SumFields  # noqa: E402
 
 
 def brute_force_fm(v: np.ndarray) -> np.ndarray:

@@ -12,8 +12,8 @@ ROOT = pathlib.Path(embedding_core.__file__).parent
 # The only modules allowed to import TensorFlow/Keras at import time.
 HEAVY = {"fm_layer", "deepfm", "train"}
 LIGHT_MODULES = ["embedding_core"] + [
-    f"embedding_core.{p.stem}"
-    for p in sorted(ROOT.glob("*.py"))
+    "embedding_core." + ".".join(p.relative_to(ROOT).with_suffix("").parts)
+    for p in sorted(ROOT.rglob("*.py"))
     if p.stem not in HEAVY and not p.stem.startswith("__")
 ]
 
@@ -35,7 +35,7 @@ def test_no_module_of_the_library_imports_streamlit() -> None:
     root = ROOT
     offenders = [
         p.name
-        for p in root.glob("*.py")
+        for p in root.rglob("*.py")
         if "import streamlit" in p.read_text() or "from streamlit" in p.read_text()
     ]
     assert offenders == []

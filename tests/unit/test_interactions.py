@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embedding_core.errors import DataError
-from embedding_core.interactions import (
+from embedding_core.analysis.interactions import (
     describe_top_pairs,
     field_interactions,
     interaction_shares,
 )
+from embedding_core.errors import DataError
 
 
 def make_table(vectors: np.ndarray, counts: np.ndarray | None = None) -> pd.DataFrame:
@@ -70,7 +70,7 @@ def test_matches_double_loop_over_categories(signed: bool) -> None:
 
 
 def test_block_wise_product_matches_double_loop(monkeypatch: pytest.MonkeyPatch) -> None:
-    from embedding_core import interactions
+    from embedding_core.analysis import interactions
 
     monkeypatch.setattr(interactions, "_BLOCK", 10)  # a few rows of the product at a time
     tables = random_tables([9, 13, 4], seed=3)

@@ -17,12 +17,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 from threadpoolctl import threadpool_limits
 
-from embedding_core import lift
-from embedding_core.config import TrainConfig
+from embedding_core.analysis import lift
+from embedding_core.analysis.lift import LiftResult, run_lift, score
+from embedding_core.data.roles import Roles
+from embedding_core.data.split import train_valid_split
 from embedding_core.errors import DataError, TrainingCancelled
-from embedding_core.lift import LiftResult, run_lift, score
-from embedding_core.roles import Roles
-from embedding_core.split import train_valid_split
+from embedding_core.model.config import TrainConfig
 
 TINY = TrainConfig(epochs=1, batch_size=256, hidden_units=(16,), min_count=1, seed=0)
 

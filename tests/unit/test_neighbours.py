@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from embedding_core.analysis.neighbours import nearest_neighbours, similarity_matrix
 from embedding_core.errors import DataError
-from embedding_core.neighbours import nearest_neighbours, similarity_matrix
 
 COLUMNS = ["category", "similarity", "distance", "count", "target_mean", "reliable"]
 

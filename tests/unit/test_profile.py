@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embedding_core.csv_reader import read_csv
-from embedding_core.profile import PROFILE_COLUMNS, profile_columns, suggest_roles
-from embedding_core.roles import Roles
+from embedding_core.data.csv_reader import read_csv
+from embedding_core.data.profile import PROFILE_COLUMNS, profile_columns, suggest_roles
+from embedding_core.data.roles import Roles
 
 N = 200
 

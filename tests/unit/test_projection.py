@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embedding_core.clustering import cluster_labels
+from embedding_core.analysis.clustering import cluster_labels
+from embedding_core.analysis.projection import project, sample_for_projection
 from embedding_core.errors import DataError
-from embedding_core.projection import project, sample_for_projection
 
 
 def planted_clusters(

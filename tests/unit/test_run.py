@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embedding_core.embeddings import vectors
 from embedding_core.errors import DataError, ModelFormatError
-from embedding_core.run import FORMAT_VERSION, RUN_FILES, TrainedRun
+from embedding_core.model.embeddings import vectors
+from embedding_core.model.run import FORMAT_VERSION, RUN_FILES, TrainedRun
 
 
 def test_predict_handles_unseen_and_missing_values(tiny_binary_run) -> None:

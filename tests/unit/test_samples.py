@@ -9,9 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from embedding_core.errors import DataError
-from embedding_core.roles import Roles
-from embedding_core.samples import (
+from embedding_core.data.roles import Roles
+from embedding_core.data.samples import (
     DEFAULT_SAMPLE,
     SAMPLE_DIR_ENV,
     SampleInfo,
@@ -19,7 +18,8 @@ from embedding_core.samples import (
     load_sample,
     sample_dir,
 )
-from embedding_core.validation import validate_roles
+from embedding_core.data.validation import validate_roles
+from embedding_core.errors import DataError
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 EXPECTED = {"bank_marketing", "german_credit", "diabetes_readmission"}

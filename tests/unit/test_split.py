@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from embedding_core.split import train_valid_split
+from embedding_core.data.split import train_valid_split
 
 
 def _check_partition(train: np.ndarray, valid: np.ndarray, n_rows: int) -> None:

@@ -12,10 +12,10 @@ from synthetic import (
     make_planted_frame,
 )
 
-from embedding_core.embeddings import vectors
+from embedding_core.data.roles import Roles
 from embedding_core.errors import DataError, TrainingCancelled
-from embedding_core.roles import Roles
-from embedding_core.train import MAX_BATCH_EVENTS, Progress, train
+from embedding_core.model.embeddings import vectors
+from embedding_core.model.train import MAX_BATCH_EVENTS, Progress, train
 
 COMMON_METRICS = {
     "task",

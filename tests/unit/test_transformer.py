@@ -13,9 +13,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from embedding_core.config import TrainConfig
 from embedding_core.errors import DataError, ModelFormatError
-from embedding_core.transformer import (
+from embedding_core.model.config import TrainConfig
+from embedding_core.reuse.transformer import (
     DeepFMEmbeddingEncoder,
     EmbeddingLookupEncoder,
     load_embedding_tables,

@@ -6,16 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embedding_core.csv_reader import read_csv
-from embedding_core.errors import DataError
-from embedding_core.roles import Roles
-from embedding_core.validation import (
+from embedding_core.data.csv_reader import read_csv
+from embedding_core.data.roles import Roles
+from embedding_core.data.validation import (
     ValidatedData,
     as_category_text,
     infer_task,
     parse_numeric,
     validate_roles,
 )
+from embedding_core.errors import DataError
 
 N = 120
 

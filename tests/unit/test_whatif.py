@@ -6,10 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embedding_core.config import TrainConfig
-from embedding_core.errors import DataError
-from embedding_core.roles import Roles
-from embedding_core.whatif import (
+from embedding_core.analysis.whatif import (
     baseline_row,
     compare_scenarios,
     describe_changes,
@@ -18,6 +15,9 @@ from embedding_core.whatif import (
     row_at,
     sweep,
 )
+from embedding_core.data.roles import Roles
+from embedding_core.errors import DataError
+from embedding_core.model.config import TrainConfig
 
 ROLES = Roles(categorical=("city", "plan"), target="y", numeric=("age",), task="binary")
 
@@ -153,7 +153,7 @@ def test_sweep_sorts_by_prediction_and_flags_barely_seen_categories():
 
 
 def test_with_a_real_trained_run():
-    from embedding_core.train import train
+    from embedding_core.model.train import train
 
     rng = np.random.default_rng(0)
     n = 400

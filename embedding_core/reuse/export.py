@@ -28,8 +28,8 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
-from embedding_core.embeddings import EMB_PREFIX, embedding_columns
 from embedding_core.errors import DataError
+from embedding_core.model.embeddings import EMB_PREFIX, embedding_columns
 
 __all__ = [
     "to_projector_tsv",

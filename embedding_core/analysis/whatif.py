@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from embedding_core.data.roles import Roles
 from embedding_core.errors import DataError
-from embedding_core.roles import Roles
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from embedding_core.run import TrainedRun
+    from embedding_core.model.run import TrainedRun
 
 __all__ = [
     "RELIABLE_COUNT",

@@ -36,12 +36,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from embedding_core.config import TrainConfig
+from embedding_core.data.roles import Roles
 from embedding_core.errors import TrainingCancelled
-from embedding_core.roles import Roles
+from embedding_core.model.config import TrainConfig
 
 if TYPE_CHECKING:
-    from embedding_core.run import TrainedRun
+    from embedding_core.model.run import TrainedRun
 
 __all__ = [
     "Progress",
@@ -207,12 +207,12 @@ def train(
     """
     t_call = time.perf_counter()
     config = config or TrainConfig()
-    from embedding_core.embeddings import build_tables, field_statistics
-    from embedding_core.features import FeatureEncoder
-    from embedding_core.metrics import baseline_metrics, task_metrics
-    from embedding_core.run import TrainedRun
-    from embedding_core.split import train_valid_split
-    from embedding_core.validation import validate_roles
+    from embedding_core.data.split import train_valid_split
+    from embedding_core.data.validation import validate_roles
+    from embedding_core.model.embeddings import build_tables, field_statistics
+    from embedding_core.model.features import FeatureEncoder
+    from embedding_core.model.metrics import baseline_metrics, task_metrics
+    from embedding_core.model.run import TrainedRun
 
     validated = validate_roles(frame, roles)
     data, roles = validated.frame, validated.roles
@@ -221,7 +221,7 @@ def train(
 
     target_text = None
     if task != "regression":
-        from embedding_core.features import _label_text
+        from embedding_core.model.features import _label_text
 
         target_text = _label_text(data[roles.target])
     train_idx, valid_idx = train_valid_split(
@@ -247,7 +247,7 @@ def train(
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    from embedding_core.deepfm import LazyAdam, build_deepfm, field_tables, predict_raw
+    from embedding_core.model.deepfm import LazyAdam, build_deepfm, field_tables, predict_raw
 
     _set_seed(config.seed)
     model = build_deepfm(

@@ -28,8 +28,8 @@ from contextlib import AbstractContextManager, nullcontext
 import numpy as np
 import pandas as pd
 
-from embedding_core.embeddings import embedding_columns
 from embedding_core.errors import DataError
+from embedding_core.model.embeddings import embedding_columns
 
 __all__ = ["field_interactions", "interaction_shares", "describe_top_pairs"]
 

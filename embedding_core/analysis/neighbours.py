@@ -22,8 +22,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from embedding_core.embeddings import embedding_columns
 from embedding_core.errors import DataError
+from embedding_core.model.embeddings import embedding_columns
 
 __all__ = [
     "Metric",

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from embedding_core.config import TrainConfig
+from embedding_core.data.roles import Roles
 from embedding_core.errors import DataError, ModelFormatError
-from embedding_core.features import FeatureEncoder
-from embedding_core.roles import Roles
+from embedding_core.model.config import TrainConfig
+from embedding_core.model.features import FeatureEncoder
 
 if TYPE_CHECKING:
     import keras
@@ -130,7 +130,7 @@ class TrainedRun:
         return int(self.config.embedding_dim)
 
     def embeddings(self, field: str) -> pd.DataFrame:
-        """The embedding table of one field (a copy; see ``embedding_core.embeddings``).
+        """The embedding table of one field (a copy; see ``embedding_core.model.embeddings``).
 
         Raises
         ------
@@ -162,7 +162,7 @@ class TrainedRun:
         DataError
             A feature column is absent or a numeric column holds text.
         """
-        from embedding_core.deepfm import predict_raw
+        from embedding_core.model.deepfm import predict_raw
 
         raw = predict_raw(self.model, self.features.transform(frame))
         if self.task == "multiclass":
@@ -187,8 +187,8 @@ class TrainedRun:
                 f"The data has no column {', '.join(repr(c) for c in missing)}; embedding "
                 f"needs every categorical column of the model ({', '.join(self.fields)})."
             )
-        from embedding_core.embeddings import vectors
-        from embedding_core.features import _category_text, encode_categories
+        from embedding_core.model.embeddings import vectors
+        from embedding_core.model.features import _category_text, encode_categories
 
         pieces: list[pd.DataFrame] = []
         for col in frame.columns:
@@ -324,7 +324,7 @@ def _load_model(path: Path) -> keras.Model:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    import embedding_core.deepfm  # noqa: F401  (registers the custom layers)
+    import embedding_core.model.deepfm  # noqa: F401  (registers the custom layers)
 
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)

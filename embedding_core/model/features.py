@@ -24,9 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from embedding_core.encoding import MISSING_LABEL, UNKNOWN_INDEX, UNKNOWN_LABEL, CategoryEncoder
+from embedding_core.data.encoding import (
+    MISSING_LABEL,
+    UNKNOWN_INDEX,
+    UNKNOWN_LABEL,
+    CategoryEncoder,
+)
+from embedding_core.data.roles import Roles, Task
 from embedding_core.errors import DataError
-from embedding_core.roles import Roles, Task
 
 __all__ = [
     "FeatureEncoder",
@@ -63,7 +68,7 @@ def sanitise_name(name: str) -> str:
 
 
 def _category_text(values: pd.Series) -> pd.Series:
-    from embedding_core.validation import as_category_text
+    from embedding_core.data.validation import as_category_text
 
     return as_category_text(values)
 
@@ -206,7 +211,7 @@ class FeatureEncoder:
         self._check_columns(frame, (*roles.features, roles.target))
         task: Task
         if roles.task is None:
-            from embedding_core.validation import infer_task
+            from embedding_core.data.validation import infer_task
 
             task = infer_task(frame[roles.target])
         else:
@@ -286,7 +291,7 @@ class FeatureEncoder:
 
     @staticmethod
     def _numbers(values: pd.Series, col: str) -> np.ndarray:
-        from embedding_core.validation import parse_numeric
+        from embedding_core.data.validation import parse_numeric
 
         numbers, bad = parse_numeric(values)
         if bad:

@@ -12,8 +12,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from embedding_core.roles import Roles
-from embedding_core.validation import parse_distinct_numbers
+from embedding_core.data.roles import Roles
+from embedding_core.data.validation import parse_distinct_numbers
 
 __all__ = [
     "profile_columns",

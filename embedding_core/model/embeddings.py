@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from embedding_core.encoding import UNKNOWN_INDEX
+from embedding_core.data.encoding import UNKNOWN_INDEX
 from embedding_core.errors import DataError
 
 if TYPE_CHECKING:
-    from embedding_core.features import FeatureEncoder
-    from embedding_core.run import TrainedRun
+    from embedding_core.model.features import FeatureEncoder
+    from embedding_core.model.run import TrainedRun
 
 __all__ = [
     "EMB_PREFIX",

@@ -71,10 +71,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from embedding_core.config import TrainConfig
+from embedding_core.data.roles import Roles
+from embedding_core.data.split import train_valid_split
 from embedding_core.errors import DataError, TrainingCancelled
-from embedding_core.roles import Roles
-from embedding_core.split import train_valid_split
+from embedding_core.model.config import TrainConfig
 
 __all__ = [
     "MODELS",
@@ -778,7 +778,7 @@ class _Stop(Exception):
 
 
 def _validate(frame: pd.DataFrame, roles: Roles) -> tuple[pd.DataFrame, Roles, list[str]]:
-    from embedding_core.validation import validate_roles
+    from embedding_core.data.validation import validate_roles
 
     validated = validate_roles(frame, roles)
     return validated.frame.reset_index(drop=True), validated.roles, list(validated.warnings)
@@ -1069,7 +1069,7 @@ def _train_deepfm(
     where: str,
 ) -> Any:
     """Train DeepFM on the training rows only, forwarding progress and stop requests."""
-    from embedding_core.train import train as train_deepfm
+    from embedding_core.model.train import train as train_deepfm
 
     def forward(p: Any) -> bool:
         # batches only check for a stop request; starts and epochs are reported

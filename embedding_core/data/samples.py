@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from embedding_core.csv_reader import read_csv
+from embedding_core.data.csv_reader import read_csv
+from embedding_core.data.roles import Roles
 from embedding_core.errors import DataError
-from embedding_core.roles import Roles
 
 __all__ = [
     "DEFAULT_SAMPLE",
@@ -80,7 +80,7 @@ def sample_dir() -> Path:
     override = os.environ.get(SAMPLE_DIR_ENV)
     if override:
         return Path(override)
-    return Path(__file__).resolve().parent.parent / "sample_data"
+    return Path(__file__).resolve().parents[2] / "sample_data"
 
 
 def _info(meta_path: Path) -> SampleInfo:

@@ -30,10 +30,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
-from embedding_core.config import TrainConfig  # noqa: E402
-from embedding_core.features import CATEGORICAL_INPUT, NUMERIC_INPUT, FeatureEncoder  # noqa: E402
-from embedding_core.fm_layer import FieldEmbedding, FMInteraction, SumFields  # noqa: E402
-from embedding_core.roles import Task  # noqa: E402
+from embedding_core.data.roles import Task  # noqa: E402
+from embedding_core.model.config import TrainConfig  # noqa: E402
+from embedding_core.model.features import CATEGORICAL_INPUT, NUMERIC_INPUT, FeatureEncoder  # noqa: E402
+from embedding_core.model.fm_layer import FieldEmbedding, FMInteraction, SumFields  # noqa: E402
 
 __all__ = [
     "build_deepfm",

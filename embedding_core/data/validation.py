@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from embedding_core.data.roles import TASKS, Roles, Task
 from embedding_core.errors import DataError
-from embedding_core.roles import TASKS, Roles, Task
 
 __all__ = [
     "ValidatedData",

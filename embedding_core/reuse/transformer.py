@@ -49,11 +49,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from embedding_core.config import TrainConfig
 from embedding_core.errors import DataError, ModelFormatError
+from embedding_core.model.config import TrainConfig
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from embedding_core.run import TrainedRun
+    from embedding_core.model.run import TrainedRun
 
 __all__ = ["EmbeddingLookupEncoder", "DeepFMEmbeddingEncoder", "load_embedding_tables"]
 
@@ -86,7 +86,7 @@ def _as_frame(X: Any, feature_names: Sequence[str] | None = None) -> pd.DataFram
 
 def _text(values: pd.Series) -> pd.Series:
     """Values as the encoders compare them: text (whole floats without .0), None if missing."""
-    from embedding_core.validation import as_category_text
+    from embedding_core.data.validation import as_category_text
 
     return as_category_text(values).astype(object).where(lambda s: s.notna(), None)
 
@@ -486,8 +486,8 @@ class DeepFMEmbeddingEncoder(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        from embedding_core.roles import Roles
-        from embedding_core.train import train
+        from embedding_core.data.roles import Roles
+        from embedding_core.model.train import train
 
         frame = _as_frame(X).reset_index(drop=True)
         frame.columns = [str(c) for c in frame.columns]

@@ -1,0 +1,1 @@
+"""Analyses of a trained run: projection, clustering, neighbours, interactions, what-if, lift."""

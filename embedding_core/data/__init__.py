@@ -1,0 +1,1 @@
+"""Reading and checking data: CSV, profile, roles, validation, samples, split, encoding."""

@@ -1,0 +1,1 @@
+"""The model and its training: FM layer, DeepFM, features, training, the run and its tables."""

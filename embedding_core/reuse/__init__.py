@@ -1,0 +1,1 @@
+"""Ways out of a trained run: scikit-learn transformers and exports."""
