@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -292,11 +293,18 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     print(profile.to_string(index=False))
     roles = suggest_roles(frame, profile)
     if roles is not None:
-        print(f"\nsuggested: --categorical {','.join(roles.categorical)}", end="")
-        if roles.numeric:
-            print(f" --numeric {','.join(roles.numeric)}", end="")
-        print(f" --target {roles.target}")
+        print(f"\nsuggested (check the target):\n{_train_command(args.data, roles)}")
     return 0
+
+
+def _train_command(data: str, roles: Any) -> str:
+    """A ``train`` command line for ``roles`` that a POSIX shell takes as it is."""
+    parts = ["python -m embedding_core train", "--data", shlex.quote(data)]
+    parts += ["--categorical", shlex.quote(",".join(roles.categorical))]
+    if roles.numeric:
+        parts += ["--numeric", shlex.quote(",".join(roles.numeric))]
+    parts += ["--target", shlex.quote(roles.target), "--out", "run"]
+    return " ".join(parts)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
