@@ -13,8 +13,6 @@ import numpy as np
 import pandas as pd
 
 from embedding_core.data.role_guess import (
-    MAX_TARGET_CLASSES,
-    SMALL_CODE_CARDINALITY,
     ColumnFacts,
     best_target,
     input_role,

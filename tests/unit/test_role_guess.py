@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from data.role_tables import ROLE_TABLES, SHARED_TABLES
+
 from embedding_core.data.csv_reader import read_csv
 from embedding_core.data.profile import profile_columns
 
