@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from embedding_core.atomic import atomic_directory, atomic_file, is_temporary
+from embedding_core.atomic import atomic_directory, atomic_file
 from embedding_core.errors import DataError, ModelFormatError
 
 if TYPE_CHECKING:
@@ -70,6 +70,8 @@ HEADLINE_METRICS = {
     "regression": "valid_rmse",
     "multiclass": "valid_accuracy",
 }
+#: Names ``embedding_core.atomic`` gives its temporary folders and files.
+_TEMPORARY = re.compile(r"^\..*\.(tmp|old)-[0-9a-f]+$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 #: Limits for an uploaded run zip (an untrusted file).
 MAX_ZIP_ENTRIES = 32
@@ -153,8 +155,8 @@ def _read_json(path: Path) -> Any:
 def _write_json_atomic(path: Path, value: Any) -> None:
     from embedding_core.model.run import _json_ready
 
-    with atomic_file(path) as tmp:
-        tmp.write_text(json.dumps(_json_ready(value), indent=2, allow_nan=False) + "\n")
+    with atomic_file(path, encoding="utf-8") as fh:
+        fh.write(json.dumps(_json_ready(value), indent=2, allow_nan=False) + "\n")
 
 
 def _size(root: Path) -> int:
@@ -306,7 +308,7 @@ class RunStore:
         ModelFormatError
             ``run_id`` is not a valid id or no such run exists.
         """
-        if not isinstance(run_id, str) or not _ID.match(run_id) or is_temporary(run_id):
+        if not isinstance(run_id, str) or not _ID.match(run_id):
             raise ModelFormatError(
                 f"There is no run '{str(run_id)[:80]}' in the run store: it may have been "
                 "deleted, or the link is wrong. Pick a run on the Runs page."
@@ -429,7 +431,7 @@ class RunStore:
     def delete(self, run_id: str) -> None:
         """Remove a run: first renamed out of the list (atomic), then deleted."""
         folder = self.path(run_id)
-        trash = self.root / f".{run_id}.deleted.{secrets.token_hex(4)}.tmp"
+        trash = self.root / f".{run_id}.old-{secrets.token_hex(6)}"
         os.replace(folder, trash)
         shutil.rmtree(trash, ignore_errors=True)
 
@@ -439,7 +441,7 @@ class RunStore:
             return 0
         removed = 0
         for p in self.root.iterdir():
-            if is_temporary(p) and time.time() - p.stat().st_mtime > older_than:
+            if _TEMPORARY.match(p.name) and time.time() - p.stat().st_mtime > older_than:
                 shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
                 removed += 1
         return removed
@@ -457,8 +459,8 @@ class RunStore:
         folder = self.root / UPLOADS_DIR
         folder.mkdir(parents=True, exist_ok=True)
         if not (folder / digest).is_file():
-            with atomic_file(folder / digest) as tmp:
-                tmp.write_bytes(data)
+            with atomic_file(folder / digest, "wb") as fh:
+                fh.write(data)
         _write_json_atomic(folder / f"{digest}.json", {"name": str(name)[:255]})
         return digest
 

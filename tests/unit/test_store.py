@@ -15,7 +15,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from embedding_core.atomic import atomic_directory, atomic_file
 from embedding_core.errors import DataError, ModelFormatError
 from embedding_core.model.store import RunStore, default_store_path
 
@@ -149,22 +148,6 @@ def test_a_save_killed_halfway_never_shows_in_the_list(tmp_path) -> None:
     leftovers = list(tmp_path.iterdir())
     assert len(leftovers) == 1 and leftovers[0].name.startswith(".")
     assert store.clean_temporary(older_than=0) == 1 and list(tmp_path.iterdir()) == []
-
-
-def test_atomic_directory_refuses_to_replace_a_full_one_unless_asked(tmp_path) -> None:
-    target = tmp_path / "out"
-    with atomic_directory(target) as tmp:
-        (tmp / "a").write_text("1")
-    with pytest.raises(FileExistsError, match="not empty"), atomic_directory(target) as tmp:
-        (tmp / "b").write_text("2")
-    assert sorted(p.name for p in target.iterdir()) == ["a"]
-    with atomic_directory(target, overwrite=True) as tmp:
-        (tmp / "b").write_text("2")
-    assert sorted(p.name for p in target.iterdir()) == ["b"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
-    with atomic_file(tmp_path / "f.txt") as tmp:
-        tmp.write_text("x")
-    assert (tmp_path / "f.txt").read_text() == "x"
 
 
 # ------------------------------------------------------------------ zips
