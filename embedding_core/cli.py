@@ -244,6 +244,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         _write_run_json(run, out, args.data, len(frame), outs)
         runs.append(run)
     run = runs[0]
+    for warning in run.warnings:  # data notes (an inferred task, dropped rows...) on stderr
+        print(f"note: {warning}", file=sys.stderr)
     summary = {k: v for k, v in run.metrics.items() if k.startswith("valid_")}
     extra: dict[str, Any] = {}
     if len(runs) > 1:
