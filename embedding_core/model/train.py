@@ -38,7 +38,7 @@ import pandas as pd
 
 from embedding_core.data.roles import Roles
 from embedding_core.errors import TrainingCancelled
-from embedding_core.model.config import TrainConfig
+from embedding_core.model.config import TrainConfig, check_model_size
 
 if TYPE_CHECKING:
     from embedding_core.model.run import TrainedRun
@@ -232,6 +232,12 @@ def train(
     )
     train_frame = data.iloc[train_idx]
     features = FeatureEncoder().fit(train_frame, roles, min_count=config.min_count)
+    check_model_size(
+        features.field_sizes,
+        features.n_numeric_inputs,
+        features.n_outputs if task == "multiclass" else 1,
+        config,
+    )
 
     inputs = features.transform(data)
     y_all = features.encode_target(data[roles.target] if target_text is None else target_text)
