@@ -86,7 +86,6 @@ def main() -> None:
 
     from embedding_core.data.roles import Roles
     from embedding_core.model.config import TrainConfig
-    from embedding_core.model.embeddings import extract_embeddings
     from embedding_core.model.train import train
 
     import_seconds = time.perf_counter() - t_import0
@@ -117,7 +116,7 @@ def main() -> None:
     run = train(train_frame, roles, config, on_progress=on_progress)
     train_seconds = time.perf_counter() - t_train0
     fit_only_seconds = time.perf_counter() - (clock.t_start or t_train0)
-    tables = extract_embeddings(run)
+    tables = run.tables()
     ttfe = time.perf_counter() - t_train0
     peak_after_train = peak_rss_mb()
     # ---- embeddings extracted

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from embedding_core.model.config import TrainConfig
+from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_label
 from ui import state
 from ui.state import Keys
 from ui.training import TrainingJob, warm_up_tensorflow
@@ -177,17 +178,6 @@ def _live_progress() -> None:
     )
 
 
-HIGHER_IS_BETTER = {"auc", "r2", "accuracy"}
-METRIC_NAMES = {
-    "auc": "AUC",
-    "logloss": "log loss",
-    "rmse": "RMSE",
-    "mae": "MAE",
-    "r2": "R²",
-    "accuracy": "accuracy",
-}
-
-
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -204,10 +194,10 @@ def metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
         baseline = _number(metrics.get(f"baseline_{name}"))
         rows.append(
             {
-                "metric": METRIC_NAMES.get(name, name),
+                "metric": metric_label(name),
                 "model": float(value),
                 "trivial baseline": baseline,
-                "better": name in HIGHER_IS_BETTER,
+                "better": HIGHER_IS_BETTER.get(name, False),
             }
         )
     return rows
@@ -273,7 +263,7 @@ def _summary(info: state.RunInfo) -> None:
     if history:
         with st.expander("Training history", expanded=False):
             _history_charts(history)
-    for warning in getattr(run, "warnings", []) or []:
+    for warning in run.warnings:
         st.warning(warning)
     st.page_link(
         EXPLORE_PAGE, label="Next: explore the embeddings", icon=":material/arrow_forward:"

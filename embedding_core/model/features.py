@@ -24,12 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from embedding_core.data.encoding import (
-    MISSING_LABEL,
-    UNKNOWN_INDEX,
-    UNKNOWN_LABEL,
-    CategoryEncoder,
-)
+from embedding_core.data.encoding import CategoryEncoder, as_category_text
 from embedding_core.data.roles import Roles, Task
 from embedding_core.errors import DataError
 
@@ -39,8 +34,8 @@ __all__ = [
     "NUMERIC_INPUT",
     "POSITIVE_LABELS",
     "sanitise_name",
-    "encode_categories",
-    "fit_category_encoder",
+    "target_text",
+    "target_classes",
 ]
 
 CATEGORICAL_INPUT = "categorical"
@@ -67,73 +62,25 @@ def sanitise_name(name: str) -> str:
     return clean
 
 
-def _category_text(values: pd.Series) -> pd.Series:
-    from embedding_core.data.validation import as_category_text
-
-    return as_category_text(values)
-
-
-def fit_category_encoder(
-    values: pd.Series, *, min_count: int = 1, missing_as_category: bool = True
-) -> CategoryEncoder:
-    """``CategoryEncoder(min_count, missing_as_category).fit(values)`` for a text column.
-
-    Same vocabulary, order and counts (checked by the tests), but vectorised:
-    ``values`` must already be text with ``NaN`` for missing (``as_category_text``),
-    which makes it several times faster on large columns.
-    """
-    if min_count < 1:
-        raise ValueError(f"Expected min_count >= 1. Received: min_count={min_count}")
-    n_missing = int(values.isna().sum())
-    counts = values.value_counts(dropna=True, sort=False)
-    frame = pd.DataFrame(
-        {"label": counts.index.astype(str).to_numpy(dtype=object), "count": counts.to_numpy()}
-    )
-    frame = frame.sort_values(["count", "label"], ascending=[False, True], kind="mergesort")
-    kept = frame[frame["count"] >= min_count]
-    labels = [UNKNOWN_LABEL]
-    counts_out = [int(frame.loc[frame["count"] < min_count, "count"].sum())]
-    missing_index = None
-    if missing_as_category and n_missing >= min_count and n_missing > 0:
-        missing_index = 1
-        labels.append(MISSING_LABEL)
-        counts_out.append(n_missing)
-    else:
-        counts_out[UNKNOWN_INDEX] += n_missing
-    n_reserved = len(labels)
-    labels.extend(str(v) for v in kept["label"])
-    counts_out.extend(int(c) for c in kept["count"])
-    return CategoryEncoder.from_dict(
-        {
-            "min_count": min_count,
-            "missing_as_category": missing_as_category,
-            "labels": labels,
-            "counts": counts_out,
-            "missing_index": missing_index,
-            "n_reserved": n_reserved,
-        }
-    )
-
-
-def encode_categories(encoder: CategoryEncoder, values: pd.Series) -> np.ndarray:
-    """``encoder.transform`` for a text column, vectorised; a writable int32 array.
-
-    Same mapping as ``CategoryEncoder.transform`` (unseen/rare -> 0, missing -> the
-    missing index or 0); ``values`` must already be text with ``NaN`` for missing.
-    """
-    known = pd.Index(encoder.labels_[encoder.n_reserved_ :], dtype="str")
-    pos = known.get_indexer(values.astype("str"))
-    idx = np.where(pos >= 0, pos + encoder.n_reserved_, UNKNOWN_INDEX).astype(np.int32)
-    missing = values.isna().to_numpy()
-    idx[missing] = UNKNOWN_INDEX if encoder.missing_index_ is None else encoder.missing_index_
-    return idx
-
-
-def _label_text(values: pd.Series) -> pd.Series:
+def target_text(values: pd.Series) -> pd.Series:
     """Target labels as text, missing as NaN (``1.0`` -> ``"1"``, ``True`` -> ``"True"``)."""
     if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_integer_dtype(values.dtype):
         return values.astype("str")
-    return _category_text(values)
+    return as_category_text(values)
+
+
+def target_classes(values: pd.Series, task: Task) -> list[str]:
+    """Classes of a classification target in model order (the coding of ``FeatureEncoder``).
+
+    Binary: ``[negative, positive]`` (see ``FeatureEncoder`` for the positive class);
+    multiclass: the labels sorted, numerically when they are numbers.
+    """
+    labels = target_text(values).dropna()
+    if task == "binary":
+        positive = _positive_label(labels)
+        negative = [str(v) for v in labels.unique() if str(v) != positive]
+        return [negative[0], positive]
+    return _sort_labels([str(v) for v in labels.unique()])
 
 
 def _sort_labels(labels: list[str]) -> list[str]:
@@ -230,11 +177,7 @@ class FeatureEncoder:
 
         self.encoders_: dict[str, CategoryEncoder] = {}
         for col in roles.categorical:
-            self.encoders_[col] = fit_category_encoder(
-                _category_text(frame[col]),
-                min_count=min_count,
-                missing_as_category=missing_as_category,
-            )
+            self.encoders_[col] = CategoryEncoder(min_count, missing_as_category).fit(frame[col])
 
         self.numeric_mean_: dict[str, float] = {}
         self.numeric_std_: dict[str, float] = {}
@@ -258,7 +201,7 @@ class FeatureEncoder:
             std = float(y.std())
             self.target_std_ = std if std > 0 and np.isfinite(std) else 1.0
         else:
-            labels = _label_text(target).dropna()
+            labels = target_text(target).dropna()
             n_labels = int(labels.nunique())
             if n_labels < 2 or (task == "binary" and n_labels != 2):
                 raise DataError(
@@ -266,12 +209,9 @@ class FeatureEncoder:
                     f"training rows, which does not fit a {task} task: choose another target "
                     "or task."
                 )
+            self.classes_ = target_classes(target, task)
             if task == "binary":
-                self.positive_label_ = _positive_label(labels)
-                negative = [str(v) for v in labels.unique() if str(v) != self.positive_label_]
-                self.classes_ = [negative[0], self.positive_label_]
-            else:
-                self.classes_ = _sort_labels([str(v) for v in labels.unique()])
+                self.positive_label_ = self.classes_[1]
         return self
 
     # ------------------------------------------------------------------ helpers
@@ -346,7 +286,7 @@ class FeatureEncoder:
         self._check_columns(frame, tuple(self.fields))
         out = np.empty((len(frame), len(self.fields)), dtype=np.int32)
         for j, col in enumerate(self.fields):
-            out[:, j] = encode_categories(self.encoders_[col], _category_text(frame[col]))
+            out[:, j] = self.encoders_[col].transform(frame[col])
         return out
 
     def transform_numeric(self, frame: pd.DataFrame) -> np.ndarray:
@@ -401,7 +341,7 @@ class FeatureEncoder:
             if np.isnan(y).any():
                 raise DataError(f"The target '{name}' has missing values: drop those rows first.")
             return ((y - self.target_mean_) / self.target_std_).astype(np.float32)
-        labels = _label_text(values)
+        labels = target_text(values)
         lookup = {label: i for i, label in enumerate(self.classes_)}
         codes = labels.map(lookup)
         if codes.isna().any():
