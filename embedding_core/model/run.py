@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from embedding_core.atomic import atomic_directory
 from embedding_core.data.encoding import CategoryEncoder
 from embedding_core.data.roles import Roles
 from embedding_core.errors import DataError, ModelFormatError
@@ -137,7 +138,9 @@ class TrainedRun:
         if self._model is None:
             if self._model_file is None:
                 raise ModelFormatError("This run has no model: train one or load a saved run.")
-            self._model = _load_model(self._model_file)
+            model = _load_model(self._model_file)
+            _check_model_matches(model, self.features, self.config, self._model_file.parent)
+            self._model = model
         return self._model
 
     # ------------------------------------------------------------------ views
@@ -263,8 +266,16 @@ class TrainedRun:
         return pd.concat(pieces, axis=1)
 
     # ------------------------------------------------------------ persistence
-    def save(self, path: str | Path) -> Path:
-        """Write the run to directory ``path`` (created if needed; files overwritten).
+    def save(self, path: str | Path, *, overwrite: bool = True) -> Path:
+        """Write the run to directory ``path``, atomically (a temporary folder, then a rename).
+
+        Parameters
+        ----------
+        path : str or Path
+            The run directory (its parent is created if needed).
+        overwrite : bool, default=True
+            Replace an existing non-empty directory; if false, such a directory is
+            refused with a ``DataError``. A half-written run is never left at ``path``.
 
         Returns
         -------
@@ -272,10 +283,13 @@ class TrainedRun:
             The directory.
         """
         out = Path(path)
-        out.mkdir(parents=True, exist_ok=True)
+        with atomic_directory(out, overwrite=overwrite) as tmp:
+            self._write(tmp)
+        return out
+
+    def _write(self, out: Path) -> None:
         if self._model is None and self._model_file is not None:  # never loaded: copy it
-            if self._model_file.resolve() != (out / MODEL_FILE).resolve():
-                shutil.copyfile(self._model_file, out / MODEL_FILE)
+            shutil.copyfile(self._model_file, out / MODEL_FILE)
             keras_version = self._keras_version
         else:
             import keras
@@ -300,7 +314,6 @@ class TrainedRun:
                 "files": list(RUN_FILES),
             },
         )
-        return out
 
     @classmethod
     def load(cls, path: str | Path) -> TrainedRun:
@@ -367,6 +380,10 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFormatError(f"{path} is not valid JSON ({exc}): save the run again.") from exc
+    except RecursionError:
+        raise ModelFormatError(
+            f"{path} is nested too deeply to be a saved run's file: save the run again."
+        ) from None
 
 
 def _read_tables(path: Path, features: FeatureEncoder) -> dict[str, pd.DataFrame]:
@@ -408,3 +425,22 @@ def extract_embeddings(run: TrainedRun) -> dict[str, pd.DataFrame]:
     >>> tables["purpose"].sort_values("count").tail(3)   # doctest: +SKIP
     """
     return run.tables()
+
+
+def _check_model_matches(
+    model: keras.Model, features: FeatureEncoder, config: TrainConfig, root: Path
+) -> None:
+    """Refuse a ``model.keras`` that does not belong to the run's vocabularies and config."""
+    from embedding_core.model.deepfm import EMBEDDING_LAYER
+
+    try:
+        layer = model.get_layer(EMBEDDING_LAYER)
+        sizes = list(layer.field_sizes)
+        dim = int(layer.embeddings.shape[1])
+    except Exception:  # noqa: BLE001 - any other model is a mismatch
+        sizes, dim = [], -1
+    if sizes != list(features.field_sizes) or dim != config.embedding_dim:
+        raise ModelFormatError(
+            f"The model file in '{root}' does not belong to this run (its embedding tables do "
+            "not match the saved vocabularies): save the run again."
+        )
