@@ -38,6 +38,7 @@ __all__ = [
     "as_category_text",
     "lookup_rows",
     "reserved_label",
+    "category_encoder_from_counts",
 ]
 
 UNKNOWN_LABEL = "<unknown>"
@@ -154,33 +155,25 @@ class CategoryEncoder:
 
     def fit(self, values: pd.Series | np.ndarray | list[Any]) -> CategoryEncoder:
         """Learn the vocabulary from training values; returns ``self``."""
-        if self.min_count < 1:
-            raise ValueError(f"Expected min_count >= 1. Received: min_count={self.min_count}")
         text = as_category_text(values)
-        n_missing = int(text.isna().sum())
-        counts = text.value_counts(dropna=True, sort=False)
-        frame = pd.DataFrame(
-            {"label": counts.index.astype(str).to_numpy(dtype=object), "count": counts.to_numpy()}
+        self._set_state(
+            _vocabulary(
+                text.value_counts(dropna=True, sort=False),
+                int(text.isna().sum()),
+                min_count=self.min_count,
+                missing_as_category=self.missing_as_category,
+            )
         )
-        frame = frame.sort_values(["count", "label"], ascending=[False, True], kind="mergesort")
-        kept = frame[frame["count"] >= self.min_count]
-        real = [str(v) for v in kept["label"]]
-        taken = set(real)
-
-        self.labels_: list[str] = [reserved_label(UNKNOWN_LABEL, taken)]
-        self.counts_: list[int] = [int(frame.loc[frame["count"] < self.min_count, "count"].sum())]
-        self.missing_index_: int | None = None
-        if self.missing_as_category and n_missing >= self.min_count and n_missing > 0:
-            self.missing_index_ = 1
-            self.labels_.append(reserved_label(MISSING_LABEL, taken))
-            self.counts_.append(n_missing)
-        else:
-            self.counts_[UNKNOWN_INDEX] += n_missing
-        self.n_reserved_ = len(self.labels_)
-        self.labels_.extend(real)
-        self.counts_.extend(int(c) for c in kept["count"])
-        self._build_index()
         return self
+
+    def _set_state(self, d: dict[str, Any]) -> None:
+        self.labels_: list[str] = [str(x) for x in d["labels"]]
+        self.counts_: list[int] = [int(x) for x in d["counts"]]
+        self.missing_index_: int | None = (
+            None if d["missing_index"] is None else int(d["missing_index"])
+        )
+        self.n_reserved_ = int(d["n_reserved"])
+        self._build_index()
 
     def _build_index(self) -> None:
         self._known = pd.Index(self.labels_[self.n_reserved_ :], dtype="str")
@@ -230,11 +223,7 @@ class CategoryEncoder:
     def from_dict(cls, d: dict[str, Any]) -> CategoryEncoder:
         """Rebuild a fitted encoder from ``to_dict`` output."""
         enc = cls(min_count=int(d["min_count"]), missing_as_category=bool(d["missing_as_category"]))
-        enc.labels_ = [str(x) for x in d["labels"]]
-        enc.counts_ = [int(x) for x in d["counts"]]
-        enc.missing_index_ = None if d["missing_index"] is None else int(d["missing_index"])
-        enc.n_reserved_ = int(d["n_reserved"])
-        enc._build_index()
+        enc._set_state(d)
         return enc
 
     def __eq__(self, other: object) -> bool:
@@ -243,3 +232,83 @@ class CategoryEncoder:
     def __repr__(self) -> str:
         fitted = f", size={self.size}" if hasattr(self, "labels_") else ""
         return f"CategoryEncoder(min_count={self.min_count}{fitted})"
+
+
+def _vocabulary(
+    counts: pd.Series,
+    n_missing: int,
+    *,
+    min_count: int,
+    missing_as_category: bool,
+    max_vocabulary: int | None = None,
+) -> dict[str, Any]:
+    """The vocabulary rule (``CategoryEncoder.to_dict`` state) from category counts."""
+    if min_count < 1:
+        raise ValueError(f"Expected min_count >= 1. Received: min_count={min_count}")
+    if max_vocabulary is not None and max_vocabulary < 1:
+        raise ValueError(f"Expected max_vocabulary >= 1. Received: max_vocabulary={max_vocabulary}")
+    frame = pd.DataFrame(
+        {"label": counts.index.astype(str).to_numpy(dtype=object), "count": counts.to_numpy()}
+    )
+    frame = frame.sort_values(["count", "label"], ascending=[False, True], kind="mergesort")
+    keep = (frame["count"] >= min_count).to_numpy(copy=True)
+    if max_vocabulary is not None:
+        keep &= np.arange(len(frame)) < max_vocabulary
+    real = [str(v) for v in frame.loc[keep, "label"]]
+    taken = set(real)
+    labels = [reserved_label(UNKNOWN_LABEL, taken)]
+    counts_out = [int(frame.loc[~keep, "count"].sum())]
+    missing_index = None
+    if missing_as_category and n_missing >= min_count and n_missing > 0:
+        missing_index = 1
+        labels.append(reserved_label(MISSING_LABEL, taken))
+        counts_out.append(n_missing)
+    else:
+        counts_out[UNKNOWN_INDEX] += n_missing
+    return {
+        "min_count": min_count,
+        "missing_as_category": missing_as_category,
+        "labels": labels + real,
+        "counts": counts_out + [int(c) for c in frame.loc[keep, "count"]],
+        "missing_index": missing_index,
+        "n_reserved": len(labels),
+    }
+
+
+def category_encoder_from_counts(
+    counts: pd.Series,
+    n_missing: int,
+    *,
+    min_count: int = 1,
+    missing_as_category: bool = True,
+    max_vocabulary: int | None = None,
+) -> CategoryEncoder:
+    """The vocabulary of a field from its category counts (the one place it is decided).
+
+    ``CategoryEncoder.fit`` and training call it with the counts of a column; streaming
+    training with counts gathered chunk by chunk.
+
+    Parameters
+    ----------
+    counts : pandas.Series
+        Count of every category text (``as_category_text``; index), missing values
+        excluded; in any order.
+    n_missing : int
+        Number of missing values.
+    min_count : int, default=1
+        Categories seen fewer times share the unknown index 0.
+    missing_as_category : bool, default=True
+        Give missing values their own index when seen at least ``min_count`` times.
+    max_vocabulary : int, optional
+        Keep at most this many categories (the most frequent, ties by label); the others
+        share the unknown index as rare ones do. ``None``: no cap.
+    """
+    return CategoryEncoder.from_dict(
+        _vocabulary(
+            counts,
+            n_missing,
+            min_count=min_count,
+            missing_as_category=missing_as_category,
+            max_vocabulary=max_vocabulary,
+        )
+    )

@@ -24,7 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from embedding_core.data.encoding import CategoryEncoder, as_category_text
+from embedding_core.data.encoding import (
+    CategoryEncoder,
+    as_category_text,
+    category_encoder_from_counts,
+)
 from embedding_core.data.roles import Roles, Task
 from embedding_core.errors import DataError
 
@@ -34,6 +38,8 @@ __all__ = [
     "NUMERIC_INPUT",
     "POSITIVE_LABELS",
     "sanitise_name",
+    "input_names",
+    "positive_label",
     "target_text",
     "target_classes",
 ]
@@ -62,6 +68,20 @@ def sanitise_name(name: str) -> str:
     return clean
 
 
+def input_names(columns: tuple[str, ...]) -> dict[str, str]:
+    """Keras-safe, unique input names of feature columns (``sanitise_name`` + a suffix)."""
+    names: dict[str, str] = {}
+    taken: set[str] = {CATEGORICAL_INPUT, NUMERIC_INPUT}
+    for col in columns:
+        base = sanitise_name(col)
+        name, i = base, 2
+        while name in taken:
+            name, i = f"{base}_{i}", i + 1
+        taken.add(name)
+        names[col] = name
+    return names
+
+
 def target_text(values: pd.Series) -> pd.Series:
     """Target labels as text, missing as NaN (``1.0`` -> ``"1"``, ``True`` -> ``"True"``)."""
     if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_integer_dtype(values.dtype):
@@ -69,18 +89,26 @@ def target_text(values: pd.Series) -> pd.Series:
     return as_category_text(values)
 
 
-def target_classes(values: pd.Series, task: Task) -> list[str]:
+def target_classes(counts: pd.Series, task: Task) -> list[str]:
     """Classes of a classification target in model order (the coding of ``FeatureEncoder``).
 
-    Binary: ``[negative, positive]`` (see ``FeatureEncoder`` for the positive class);
-    multiclass: the labels sorted, numerically when they are numbers.
+    Parameters
+    ----------
+    counts : pandas.Series
+        Count of every target label (``target_text`` output), missing values excluded.
+    task : {"binary", "multiclass"}
+
+    Returns
+    -------
+    list of str
+        Binary: ``[negative, positive]`` (see ``positive_label``); multiclass: the labels
+        sorted, numerically when they are numbers.
     """
-    labels = target_text(values).dropna()
+    labels = [str(v) for v in counts.index]
     if task == "binary":
-        positive = _positive_label(labels)
-        negative = [str(v) for v in labels.unique() if str(v) != positive]
-        return [negative[0], positive]
-    return _sort_labels([str(v) for v in labels.unique()])
+        positive = positive_label(counts)
+        return [next(v for v in labels if v != positive), positive]
+    return _sort_labels(labels)
 
 
 def _sort_labels(labels: list[str]) -> list[str]:
@@ -91,9 +119,8 @@ def _sort_labels(labels: list[str]) -> list[str]:
         return sorted(labels)
 
 
-def _positive_label(labels: pd.Series) -> str:
-    """Pick the positive class of a binary target (see ``FeatureEncoder``)."""
-    counts = labels.value_counts()
+def positive_label(counts: pd.Series) -> str:
+    """Pick the positive class of a binary target from its label counts (see ``FeatureEncoder``)."""
     distinct = _sort_labels([str(v) for v in counts.index])
     try:
         numbers = [float(v) for v in distinct]
@@ -136,6 +163,7 @@ class FeatureEncoder:
         *,
         min_count: int = 2,
         missing_as_category: bool = True,
+        max_vocabulary: int | None = None,
     ) -> FeatureEncoder:
         """Learn vocabularies, numeric scaling and the target coding from training rows.
 
@@ -149,6 +177,8 @@ class FeatureEncoder:
             Categories seen fewer times share the unknown index 0.
         missing_as_category : bool, default=True
             Give missing categorical values their own index.
+        max_vocabulary : int, optional
+            Keep at most this many categories per field (the most frequent).
 
         Returns
         -------
@@ -165,19 +195,18 @@ class FeatureEncoder:
             task = roles.task
         self.roles_ = Roles(roles.categorical, roles.target, roles.numeric, task)
         self.task_: Task = task
-        self.input_names_: dict[str, str] = {}
-        taken: set[str] = {CATEGORICAL_INPUT, NUMERIC_INPUT}
-        for col in roles.features:
-            base = sanitise_name(col)
-            name, i = base, 2
-            while name in taken:
-                name, i = f"{base}_{i}", i + 1
-            taken.add(name)
-            self.input_names_[col] = name
+        self.input_names_ = input_names(roles.features)
 
         self.encoders_: dict[str, CategoryEncoder] = {}
         for col in roles.categorical:
-            self.encoders_[col] = CategoryEncoder(min_count, missing_as_category).fit(frame[col])
+            text = as_category_text(frame[col])
+            self.encoders_[col] = category_encoder_from_counts(
+                text.value_counts(dropna=True, sort=False),
+                int(text.isna().sum()),
+                min_count=min_count,
+                missing_as_category=missing_as_category,
+                max_vocabulary=max_vocabulary,
+            )
 
         self.numeric_mean_: dict[str, float] = {}
         self.numeric_std_: dict[str, float] = {}
@@ -209,7 +238,7 @@ class FeatureEncoder:
                     f"training rows, which does not fit a {task} task: choose another target "
                     "or task."
                 )
-            self.classes_ = target_classes(target, task)
+            self.classes_ = target_classes(labels.value_counts(), task)
             if task == "binary":
                 self.positive_label_ = self.classes_[1]
         return self
