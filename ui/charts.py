@@ -196,10 +196,16 @@ def scatter_figure(
 
 
 def neighbours_figure(table: pd.DataFrame, *, value_column: str, query: str) -> go.Figure:
-    """Horizontal bars of neighbour similarity (or distance); unreliable ones hatched."""
-    categories = table["category"].astype(str).tolist()
+    """Horizontal bars of neighbour similarity (or distance).
+
+    Rare (unreliable) neighbours are grey; so are neighbours with a negative cosine
+    similarity, whose vectors point the other way (pale grey).
+    """
+    categories = [fmt.category(c) for c in table["category"]]
     reliable = table["reliable"].astype(bool).to_numpy() if "reliable" in table else None
-    colours = np.where(reliable, "#1f77b4", "#c7c7c7") if reliable is not None else "#1f77b4"
+    colours = np.where(reliable, "#1f77b4", "#9e9e9e") if reliable is not None else "#1f77b4"
+    if value_column == "similarity":
+        colours = np.where(table[value_column].to_numpy(dtype=float) < 0, "#d9d9d9", colours)
     fig = go.Figure(
         go.Bar(
             x=table[value_column].to_numpy(dtype=float),
@@ -224,7 +230,7 @@ def neighbours_figure(table: pd.DataFrame, *, value_column: str, query: str) -> 
         title=f"Nearest to {chart_text(query)}",
         height=max(260, 28 * len(categories) + 80),
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        yaxis={"autorange": "reversed", "type": "category"},
+        yaxis={"autorange": "reversed", "type": "category", "automargin": True},
         xaxis={"title": chart_text(value_column)},
     )
     return fig
