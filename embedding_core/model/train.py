@@ -231,7 +231,13 @@ def train(
         stratify=None if target_text is None else target_text.to_numpy(dtype=str),
     )
     train_frame = data.iloc[train_idx]
-    features = FeatureEncoder().fit(train_frame, roles, min_count=config.min_count)
+    features = FeatureEncoder().fit(
+        train_frame,
+        roles,
+        min_count=config.min_count,
+        numeric_encoding=config.numeric_encoding,
+        numeric_bins=config.numeric_bins,
+    )
 
     inputs = features.transform(data)
     y_all = features.encode_target(data[roles.target] if target_text is None else target_text)
