@@ -75,7 +75,7 @@ class NumericEncoder:
                 else:
                     quantiles = np.linspace(0.0, 1.0, int(self.n_bins) + 1)
                     edges = np.unique(np.quantile(present, quantiles))
-                if len(edges) < 2:
+                if len(edges) < 2 or edges[-1] <= edges[0]:  # a single value: one bin
                     edges = np.array([edges[0], edges[0] + 1.0])
             self.edges_[col] = edges
         return self
