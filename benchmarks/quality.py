@@ -144,6 +144,16 @@ def bench_dataset(
         if deepctr:
             jobs.append(("deepctr", PEER_PYTHON, "peer_deepctr.py", peer_settings, True))
         for name, python, script, settings, legacy in jobs:
+            if script == "ours_deepfm.py" and seeds > 1:  # all seeds in one process
+                print(f"[quality] {ds.name}: {name} seeds 0-{seeds - 1}", file=sys.stderr)
+                log = log_dir / f"quality_{ds.name}_{name}.log" if log_dir else None
+                args = ["--workdir", str(workdir), "--settings", json.dumps(settings)]
+                args += ["--seeds-in-process", str(seeds)]
+                res = run_contender(python, script, args, legacy_keras=legacy, log_path=log)
+                if "error" in res:
+                    print(f"[quality]   FAILED: {res['error']}", file=sys.stderr)
+                out["contenders"][name] = _over_seeds(res.get("per_seed", [res]))
+                continue
             runs = []
             for seed in range(seeds) if seeds > 1 else [None]:  # None: the script's own
                 print(f"[quality] {ds.name}: {name} seed {seed}", file=sys.stderr)
