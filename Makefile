@@ -21,8 +21,8 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-run: $(VENV)/.runtime
-	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) \
+run: $(VENV)/.runtime  ## RUNS=/path puts the run store there (default ./runs)
+	$(if $(RUNS),EMBEDDING_CORE_RUNS=$(RUNS) )$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) \
 		--browser.gatherUsageStats false
 
 chromium:

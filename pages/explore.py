@@ -15,6 +15,7 @@ from ui.explore_data import (
     projection_points,
     target_label,
 )
+from ui.runs import show_view_link
 from ui.state import Keys, widget_key
 from ui.widgets import md, require_run, show_error
 
@@ -192,5 +193,6 @@ if run_info is not None:
     controls_col, chart_col = st.columns([1, 3])
     with controls_col:
         chosen = _controls(run_info)
+        show_view_link("explore", field=str(chosen["field"]))
     with chart_col:
         _plot(run_info, chosen)

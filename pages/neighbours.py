@@ -10,6 +10,7 @@ from embedding_core.errors import EmbeddingCoreError
 from ui import state
 from ui.charts import neighbours_figure
 from ui.explore_data import field_table, target_label
+from ui.runs import show_view_link
 from ui.state import Keys, neighbour_category_key, widget_key
 from ui.widgets import md, require_run, show_error
 
@@ -83,6 +84,7 @@ def _page(info: state.RunInfo) -> None:
             key=Keys.NB_METRIC,
             persist_state="session",
         )
+    show_view_link("neighbours", field=field_name, category=str(category))
     reliable_count = st.slider(
         "Call a category reliable when seen at least this many times",
         1,

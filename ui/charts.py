@@ -22,6 +22,7 @@ __all__ = [
     "neighbours_figure",
     "interactions_figure",
     "marker_sizes",
+    "movement_figure",
 ]
 
 COLOUR_OPTIONS = ("target rate", "count", "cluster")
@@ -233,5 +234,65 @@ def interactions_figure(matrix: pd.DataFrame) -> go.Figure:
         height=side,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         yaxis={"autorange": "reversed"},
+    )
+    return fig
+
+
+def movement_figure(
+    categories: Sequence[object],
+    before: np.ndarray,
+    after: np.ndarray,
+    counts: np.ndarray,
+    *,
+    labels: tuple[str, str] = ("run A", "run B"),
+) -> go.Figure:
+    """Categories of two aligned runs on one 2D projection, a line from each category's
+    place in run A to its place in run B (open markers: A; filled: B)."""
+    names = _safe(categories)
+    sizes = marker_sizes(np.asarray(counts, dtype=float), smallest=5, largest=22)
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for (x0, y0), (x1, y1) in zip(before, after, strict=True):
+        xs += [float(x0), float(x1), None]
+        ys += [float(y0), float(y1), None]
+    hover = "<b>%{text}</b><br>%{meta}<extra></extra>"
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=after[:, 0],
+                y=after[:, 1],
+                mode="markers",
+                name=html.escape(labels[1]),
+                text=names,
+                meta=html.escape(labels[1]),
+                marker={"size": sizes, "color": "#1f77b4"},
+                hovertemplate=hover,
+            ),
+            go.Scatter(
+                x=before[:, 0],
+                y=before[:, 1],
+                mode="markers",
+                name=html.escape(labels[0]),
+                text=names,
+                meta=html.escape(labels[0]),
+                marker={"size": sizes, "color": "rgba(0,0,0,0)", "line": {"width": 1.5}},
+                hovertemplate=hover,
+            ),
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name="moved",
+                line={"width": 1, "color": "rgba(120,120,120,0.6)"},
+                hoverinfo="skip",
+            ),
+        ]
+    )
+    fig.update_layout(
+        height=560,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        legend={"orientation": "h"},
+        xaxis={"title": "PC 1"},
+        yaxis={"title": "PC 2", "scaleanchor": "x"},
     )
     return fig
