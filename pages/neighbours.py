@@ -11,6 +11,7 @@ from ui import state
 from ui.charts import neighbours_figure
 from ui.explore_data import field_table, target_label
 from ui.runs import show_view_link
+from ui.stability import stability_panel
 from ui.state import Keys, neighbour_category_key, widget_key
 from ui.widgets import md, require_run, show_error
 
@@ -133,6 +134,12 @@ def _page(info: state.RunInfo) -> None:
             on_change=_go_to,
             args=(field_name, goto_key),
             help="One click makes that category the query.",
+        )
+    agreement = stability_panel(info, field_name, category, int(k), metric, int(reliable_count))
+    if agreement is not None:
+        votes, n_runs = agreement
+        result = result.assign(
+            **{"in runs": [f"{votes.get(c, 0)} of {n_runs}" for c in result["category"]]}
         )
     left, right = st.columns([1, 1])
     with left:

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 
 __all__ = [
     "COLOUR_OPTIONS",
+    "STABILITY_ORDER",
     "MAX_LABELS",
     "scatter_figure",
     "neighbours_figure",
@@ -26,6 +27,10 @@ __all__ = [
 ]
 
 COLOUR_OPTIONS = ("target rate", "count", "cluster")
+#: Stability badges (``embedding_core.analysis.stability``) and a last level for
+#: categories that not every seed learned; colours in the same order.
+STABILITY_ORDER = ("stable", "unstable", "too rare", "not in every seed")
+STABILITY_COLOURS = ("#2ca02c", "#ff7f0e", "#9e9e9e", "#dddddd")
 MAX_LABELS = 40  # up to this many points, every point is labelled with its category
 
 
@@ -61,6 +66,7 @@ def scatter_figure(
     clusters: np.ndarray | None = None,
     search: str = "",
     title: str = "",
+    stability: Sequence[str] | None = None,
 ) -> go.Figure:
     """A 2D or 3D scatter of category vectors.
 
@@ -76,6 +82,8 @@ def scatter_figure(
         Cluster label per point (used when ``colour_by == "cluster"``).
     search : str
         Case-insensitive substring: matching points are ringed, the rest dimmed.
+    stability : sequence of str, optional
+        Badge per point (``STABILITY_ORDER``), used when ``colour_by == "stability"``.
 
     The first trace always holds every point (tests count ``data[0].x``); matches of a
     search are drawn again as a ring overlay in a second trace.
@@ -107,6 +115,25 @@ def scatter_figure(
             cmin=-0.5,
             cmax=k - 0.5,
             colorbar={"title": "cluster", "tickvals": list(range(k))},
+        )
+    elif colour_by == "stability" and stability is not None:
+        codes = [STABILITY_ORDER.index(b) if b in STABILITY_ORDER else 3 for b in stability]
+        n_levels = len(STABILITY_ORDER)
+        scale = [
+            [edge, colour]
+            for i, colour in enumerate(STABILITY_COLOURS)
+            for edge in (i / n_levels, (i + 1) / n_levels)
+        ]
+        marker.update(
+            color=codes,
+            colorscale=scale,
+            cmin=-0.5,
+            cmax=n_levels - 0.5,
+            colorbar={
+                "title": "stability",
+                "tickvals": list(range(n_levels)),
+                "ticktext": list(STABILITY_ORDER),
+            },
         )
     elif colour_by == "target rate" and not np.all(np.isnan(target)):
         marker.update(color=target, colorscale="RdYlBu_r", colorbar={"title": target_label})

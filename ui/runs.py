@@ -38,6 +38,9 @@ __all__ = [
     "PAGE_PARAM",
     "stored_note",
     "records_frame",
+    "seed_group",
+    "group_runs",
+    "stability_table",
 ]
 
 _log = logging.getLogger(__name__)
@@ -276,6 +279,41 @@ def stored_note(info: state.RunInfo) -> None:
         if not record.has_data:
             text += " Its data was not kept: reopened later, What-if and Lift need the data again."
         st.caption(text)
+
+
+def seed_group(info: state.RunInfo) -> list[str]:
+    """Ids of the run and of its seed siblings that can still be opened ([] outside the
+    store). Siblings come from "check stability" or ``train --seeds``."""
+    if not info.stored:
+        return []
+    try:
+        record = store().record(info.run_id)
+    except ModelFormatError:
+        return []
+    group = [info.run_id]
+    for sibling in record.siblings:
+        try:
+            cached_run(sibling)
+        except ModelFormatError:
+            continue  # deleted meanwhile: fewer runs to compare
+        group.append(sibling)
+    return group
+
+
+def group_runs(group: list[str]) -> list[TrainedRun]:
+    """The loaded runs of a seed group (see ``seed_group``)."""
+    return [cached_run(run_id)[1] for run_id in group]
+
+
+@st.cache_data(show_spinner="Comparing the seeds...", max_entries=32)
+def stability_table(
+    group: tuple[str, ...], field_name: str, k: int, metric: str, rare: int
+) -> pd.DataFrame:
+    """``embedding_core.analysis.stability.stability`` of a stored seed group."""
+    from embedding_core.analysis.stability import stability
+
+    runs = group_runs(list(group))
+    return stability(runs, field_name, k, metric=metric, reliable_min_count=rare)
 
 
 def records_frame(records: list[RunRecord]) -> pd.DataFrame:

@@ -120,3 +120,53 @@ def test_compare_page_shows_overlap_projection_and_most_moved(new_app, store):
     assert [t["name"] for t in figure["data"]][2] == "moved"
     assert len(at.dataframe[0].value) == 12
     assert store.record(_ids(store)["second"]).compared_with == _ids(store)["first"]
+
+
+@pytest.fixture
+def seed_group(store: RunStore, small_run) -> str:
+    """The "first" run with two stored seed siblings (copies: every neighbour agrees)."""
+    primary = _ids(store)["first"]
+    siblings = [
+        store.save(small_run, name=f"seed {i}", extra={"sibling_of": primary}).id for i in (1, 2)
+    ]
+    store.update(primary, siblings=siblings)
+    return primary
+
+
+def test_neighbours_show_agreement_across_seeds_and_explore_colours_by_it(new_app, seed_group):
+    at = new_app()
+    at.query_params.update(run=seed_group, page="neighbours", field="customer_city")
+    at.run()
+    assert_no_exception(at)
+    table = at.dataframe[0].value
+    assert (table["in runs"] == "3 of 3").all()
+    assert ":green-badge[stable]" in markdown_text(at)
+    assert "Across 3 seeds, 100%" in markdown_text(at)
+    at.switch_page("pages/explore.py").run()
+    at.radio(key=Keys.EXPLORE_COLOUR).set_value("stability").run()
+    assert_no_exception(at)
+    marker = plotly_chart(at)["data"][0]["marker"]
+    assert marker["colorbar"]["ticktext"][:3] == ["stable", "unstable", "too rare"]
+
+
+@pytest.mark.slow
+def test_check_stability_trains_two_seeds_in_the_background(new_app, store, small_csv_bytes):
+    import pandas as pd
+    from app_helpers import SMALL_CSV
+
+    run_id = _ids(store)["second"]
+    # store the data with the run, as the Train page does by default
+    frame = pd.read_csv(SMALL_CSV, dtype=str)
+    record = store.save(store.open(run_id), name="with data", data=frame)
+    at = new_app()
+    at.query_params.update(run=record.id, page="neighbours")
+    at.run()
+    at.button(key=Keys.STABILITY_BUTTON).click().run()
+    job = at.session_state[Keys.STABILITY_JOB]
+    assert job.wait(240) and job.error is None, job.error
+    at.run()
+    assert_no_exception(at)
+    siblings = store.record(record.id).siblings
+    assert len(siblings) == 2 and {store.record(s).seed for s in siblings} == {1, 2}
+    assert all(store.record(s).sibling_of == record.id for s in siblings)
+    assert at.dataframe[0].value["in runs"].str.endswith("of 3").all()
