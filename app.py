@@ -8,14 +8,19 @@ wait for the import.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from embedding_core.errors import EmbeddingCoreError
 from ui import keras_guard, runs, state
+from ui.literal import literal
 from ui.training import warm_up_tensorflow
 from ui.widgets import show_error, training_banner
 
-st.set_page_config(page_title="Category embeddings", page_icon=":material/explore:", layout="wide")
+# A local file, not a ":material/..." icon: those are fetched from a public font host.
+ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
+st.set_page_config(page_title="Category embeddings", page_icon=str(ICON), layout="wide")
 
 
 def _session_defaults() -> str | None:
@@ -43,7 +48,7 @@ def _session_defaults() -> str | None:
 target_page = _session_defaults()
 training_banner()
 if link_error := state.get_link_error():
-    st.warning(link_error, icon=":material/link_off:")
+    st.warning(literal(link_error), icon=":material/link_off:")
 
 pages = {
     "Prepare": [

@@ -8,9 +8,10 @@ import streamlit as st
 
 from embedding_core.errors import EmbeddingCoreError
 from ui.charts import movement_figure
+from ui.literal import literal
 from ui.runs import cached_run, store
 from ui.state import Keys
-from ui.widgets import md, show_error
+from ui.widgets import show_error
 
 MAX_DRAWN = 300  # most frequent shared categories drawn on the projection
 
@@ -103,7 +104,7 @@ else:
     )
     st.caption(
         f"The {len(points['categories']):,} most frequent shared categories of "
-        f"{md(field_name)} on one PCA projection; lines join each category's place in A "
+        f"{literal(field_name)} on one PCA projection; lines join each category's place in A "
         "to its place in B."
     )
     st.subheader("Moved most (weighted by how often they occur)")

@@ -16,9 +16,10 @@ from ui.explore_data import (
     projection_points,
     target_label,
 )
+from ui.literal import literal
 from ui.runs import seed_group, show_view_link, stability_table
 from ui.state import Keys, widget_key
-from ui.widgets import md, require_run, show_error
+from ui.widgets import require_run, show_error
 
 METHODS = {"PCA": "pca", "t-SNE": "tsne", "UMAP": "umap"}
 COUNT_STEPS = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 50_000]
@@ -129,12 +130,12 @@ def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
         return
     if len(points) < 2:
         st.info(
-            f"Field {md(field_name)} has fewer than two learned categories, so there is "
+            f"Field {literal(field_name)} has fewer than two learned categories, so there is "
             "nothing to map. Pick another field, or lower the rare-category threshold."
         )
         return
     if note:
-        st.caption(note)
+        st.caption(literal(note))
     spinner = f"Computing the {choice['method_label']} projection..."
     try:
         with st.spinner(spinner):
@@ -185,7 +186,7 @@ def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
         stability=stability.tolist() if stability is not None else None,
     )
     st.plotly_chart(fig)
-    notes = [f"{len(shown):,} categories of {md(field_name)}"]
+    notes = [f"{len(shown):,} categories of {literal(field_name)}"]
     if hidden:
         notes.append(f"{hidden:,} hidden by the count filter")
     if choice["search"]:
@@ -199,7 +200,7 @@ def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
 
 
 st.title("Explore")
-run_info = require_run()
+run_info = require_run(weak_signal_note=True)
 if run_info is not None:
     st.caption("Each point is one category; categories the model treats alike sit close together.")
     controls_col, chart_col = st.columns([1, 3])

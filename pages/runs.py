@@ -7,9 +7,10 @@ import streamlit as st
 from embedding_core.errors import EmbeddingCoreError
 from embedding_core.model.store import RunRecord
 from ui import state
+from ui.literal import literal
 from ui.runs import open_run, records_frame, store
 from ui.state import Keys
-from ui.widgets import EXPLORE_PAGE, md, show_error
+from ui.widgets import EXPLORE_PAGE, show_error
 
 
 def _label(record: RunRecord) -> str:
@@ -69,11 +70,11 @@ def _actions(record: RunRecord) -> None:
                 st.rerun()
     details = [f"id `{record.id}`"]
     if record.sibling_of:
-        details.append(f"seed {record.seed}, sibling of `{record.sibling_of}`")
+        details.append(f"seed {record.seed}, sibling of {literal(record.sibling_of)}")
     if record.siblings:
         details.append(f"{len(record.siblings)} seed siblings (stability checked)")
     if record.initialised_from:
-        details.append(f"initialised from {md(record.initialised_from)}")
+        details.append(f"initialised from {literal(record.initialised_from)}")
     if not record.has_data:
         details.append("stored without its data (What-if and Lift need the data again)")
     st.caption("; ".join(details) + ".")  # ids are hex; names are shown in widgets only
@@ -96,7 +97,7 @@ def _upload() -> None:
     except EmbeddingCoreError as exc:
         show_error(exc, "Nothing was added.")
         return
-    st.session_state[marker] = f"Added the run '{record.name}' ({record.id})."
+    st.session_state[marker] = f"Added the run '{literal(record.name)}' ({record.id})."
     st.rerun()
 
 
@@ -106,7 +107,7 @@ records = runs_store.list()
 readable = [r for r in records if r.ok]
 st.caption(
     f"Every run trained in this app, and every run the CLI writes into the run store "
-    f"(`{runs_store.root.resolve()}`), newest first. Opening one needs no retraining."
+    f"({literal(runs_store.root.resolve())}), newest first. Opening one needs no retraining."
 )
 if not readable:
     st.info("No saved runs yet: train one on the Train page, or add a saved-run zip below.")

@@ -13,12 +13,15 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from embedding_core import formatting as fmt
+from embedding_core.analysis.signal import weak_signal
 from embedding_core.model.config import TrainConfig
 from ui import state
+from ui.literal import literal
 from ui.runs import store, stored_note
 from ui.state import Keys
 from ui.training import TrainingJob, warm_up_tensorflow
-from ui.widgets import DATA_PAGE, EXPLORE_PAGE, md
+from ui.widgets import DATA_PAGE, EXPLORE_PAGE
 
 POLL_SECONDS = 1.0
 BATCH_SIZES = [128, 256, 512, 1024, 2048, 4096]
@@ -127,7 +130,7 @@ def _config_widgets() -> TrainConfig | None:
             refit=bool(refit),
         )
     except ValueError as exc:
-        st.error(f"{exc} Change that setting to train.", icon=":material/error:")
+        st.error(literal(f"{exc} Change that setting to train."), icon=":material/error:")
         return None
     state.set_config(config)
     return config
@@ -205,6 +208,7 @@ def metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
         baseline = _number(metrics.get(f"baseline_{name}"))
         rows.append(
             {
+                "key": name,
                 "metric": METRIC_NAMES.get(name, name),
                 "model": float(value),
                 "trivial baseline": baseline,
@@ -220,9 +224,9 @@ def _summary(info: state.RunInfo) -> None:
     history = list(run.history or [])
     st.subheader("Last run")
     st.caption(
-        f"Data: {md(info.dataset_label)} - {info.n_rows:,} rows; target "
-        f"**{md(run.roles.target)}** ({run.roles.task}); fields: "
-        + ", ".join(md(f) for f in run.fields)
+        f"Data: {literal(info.dataset_label)} - {info.n_rows:,} rows; target "
+        f"**{literal(run.roles.target)}** ({run.roles.task}); fields: "
+        + ", ".join(literal(f) for f in run.fields)
     )
     if metrics.get("stopped_by_user"):
         st.info("Stopped by you: the best weights so far were kept.")
@@ -232,13 +236,17 @@ def _summary(info: state.RunInfo) -> None:
         for col, row in zip(cols, rows, strict=True):
             baseline = row["trivial baseline"]
             delta = None
+            flat = True
             if baseline is not None:
-                delta = f"{row['model'] - baseline:+.4f} vs trivial baseline {baseline:.4f}"
+                gap = row["model"] - baseline
+                flat = fmt.is_zero(gap)
+                delta = f"{fmt.signed(gap)} vs trivial baseline {fmt.metric(row['key'], baseline)}"
             col.metric(
                 f"Validation {row['metric']}",
-                f"{row['model']:.4f}",
+                fmt.metric(row["key"], row["model"]),
                 delta=delta,
-                delta_color="normal" if row["better"] else "inverse",
+                delta_color="off" if flat else "normal" if row["better"] else "inverse",
+                delta_arrow="off" if flat else "auto",
                 help="The trivial baseline predicts the training "
                 + ("mean" if run.roles.task == "regression" else "class shares")
                 + " for every row: the model should beat it.",
@@ -248,7 +256,7 @@ def _summary(info: state.RunInfo) -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(
         "Training time",
-        f"{train_seconds:.1f} s",
+        fmt.seconds(train_seconds),
         help="The fit loops, validation and the final fit on all rows included.",
     )
     refit_epochs = int(metrics.get("refit_epochs") or 0) if metrics.get("refit") else 0
@@ -265,17 +273,20 @@ def _summary(info: state.RunInfo) -> None:
             else ""
         ),
     )
-    c3.metric("Rows / second", f"{rows_per_second:,.0f}" if rows_per_second else "n/a")
+    c3.metric("Rows / second", fmt.count(rows_per_second) if rows_per_second else "n/a")
     c4.metric(
         "Click to finish",
-        f"{info.total_seconds:.1f} s",
+        fmt.seconds(info.total_seconds),
         help="Includes loading TensorFlow and preparing the data.",
     )
+    note = weak_signal(metrics, run.roles.task)
+    if note:
+        st.warning(note, icon=":material/warning:")
     if history:
         with st.expander("Training history", expanded=False):
             _history_charts(history)
     for warning in getattr(run, "warnings", []) or []:
-        st.warning(warning)
+        st.warning(literal(warning))
     st.page_link(
         EXPLORE_PAGE, label="Next: explore the embeddings", icon=":material/arrow_forward:"
     )
@@ -301,12 +312,12 @@ job = state.get_job()
 
 if dataset is None or roles is None:
     reason = state.get_roles_error() if dataset is not None else "No data loaded."
-    st.warning(f"Choose the data and its column roles first. ({reason})")
+    st.warning(f"Choose the data and its column roles first. ({literal(reason)})")
     st.page_link(DATA_PAGE, label="Go to Data", icon=":material/table_view:")
 else:
     st.write(
-        f"**{md(dataset.label)}**: {len(dataset.frame):,} rows; predict "
-        f"**{md(roles.target)}** ({roles.task}) from {len(roles.categorical)} categorical and "
+        f"**{literal(dataset.label)}**: {len(dataset.frame):,} rows; predict "
+        f"**{literal(roles.target)}** ({roles.task}) from {len(roles.categorical)} categorical and "
         f"{len(roles.numeric)} numeric columns."
     )
     config = _config_widgets()
@@ -337,7 +348,7 @@ else:
 if job is not None and job.running:
     _live_progress()
 elif job is not None and job.done and job.error:
-    st.error(job.error, icon=":material/error:")
+    st.error(literal(job.error), icon=":material/error:")
 
 info = state.get_run_info()
 if info is not None and not (job is not None and job.running):

@@ -1,12 +1,11 @@
 """Plotly figures for the pages. Pure functions: data in, figure out.
 
-Category names are user data: hover texts escape ``<`` and ``>`` so plotly's small HTML
-subset never interprets them.
+Category and column names are user data: every label, title and hover text goes
+through ``ui.literal.chart_text`` so plotly's small HTML subset never interprets them.
 """
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 
@@ -14,6 +13,8 @@ import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+
+from ui.literal import chart_text
 
 __all__ = [
     "COLOUR_OPTIONS",
@@ -35,7 +36,7 @@ MAX_LABELS = 40  # up to this many points, every point is labelled with its cate
 
 
 def _safe(values: Sequence[object]) -> list[str]:
-    return [html.escape(str(v), quote=False) for v in values]
+    return [chart_text(v) for v in values]
 
 
 def marker_sizes(counts: np.ndarray, *, smallest: float, largest: float) -> np.ndarray:
@@ -98,7 +99,7 @@ def scatter_figure(
     customdata = np.column_stack([safe_names, counts, target_text])
     hover = (
         "<b>%{customdata[0]}</b><br>count: %{customdata[1]}<br>"
-        + html.escape(target_label)
+        + chart_text(target_label)
         + ": %{customdata[2]}<extra></extra>"
     )
 
@@ -136,7 +137,9 @@ def scatter_figure(
             },
         )
     elif colour_by == "target rate" and not np.all(np.isnan(target)):
-        marker.update(color=target, colorscale="RdYlBu_r", colorbar={"title": target_label})
+        marker.update(
+            color=target, colorscale="RdYlBu_r", colorbar={"title": chart_text(target_label)}
+        )
     else:
         marker.update(
             color=np.log10(counts + 1.0), colorscale="Viridis", colorbar={"title": "log10 count"}
@@ -196,7 +199,7 @@ def scatter_figure(
             )
         )
     fig.update_layout(
-        title=title,
+        title=chart_text(title),
         height=640,
         margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
         hoverlabel={"namelength": 0},
@@ -225,17 +228,19 @@ def neighbours_figure(table: pd.DataFrame, *, value_column: str, query: str) -> 
                 ]
             ),
             hovertemplate=(
-                "<b>%{y}</b><br>" + value_column + ": %{x:.3f}<br>count: %{customdata[0]}"
+                "<b>%{y}</b><br>"
+                + chart_text(value_column)
+                + ": %{x:.3f}<br>count: %{customdata[0]}"
                 "<br>reliable: %{customdata[1]}<extra></extra>"
             ),
         )
     )
     fig.update_layout(
-        title=f"Nearest to {html.escape(query, quote=False)}",
+        title=f"Nearest to {chart_text(query)}",
         height=max(260, 28 * len(categories) + 80),
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         yaxis={"autorange": "reversed", "type": "category"},
-        xaxis={"title": value_column},
+        xaxis={"title": chart_text(value_column)},
     )
     return fig
 
@@ -289,9 +294,9 @@ def movement_figure(
                 x=after[:, 0],
                 y=after[:, 1],
                 mode="markers",
-                name=html.escape(labels[1]),
+                name=chart_text(labels[1]),
                 text=names,
-                meta=html.escape(labels[1]),
+                meta=chart_text(labels[1]),
                 marker={"size": sizes, "color": "#1f77b4"},
                 hovertemplate=hover,
             ),
@@ -299,9 +304,9 @@ def movement_figure(
                 x=before[:, 0],
                 y=before[:, 1],
                 mode="markers",
-                name=html.escape(labels[0]),
+                name=chart_text(labels[0]),
                 text=names,
-                meta=html.escape(labels[0]),
+                meta=chart_text(labels[0]),
                 marker={"size": sizes, "color": "rgba(0,0,0,0)", "line": {"width": 1.5}},
                 hovertemplate=hover,
             ),

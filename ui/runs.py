@@ -25,6 +25,7 @@ from embedding_core.errors import EmbeddingCoreError, ModelFormatError
 from embedding_core.model.run import TrainedRun
 from embedding_core.model.store import RunRecord, RunStore
 from ui import state
+from ui.literal import literal
 from ui.state import Keys, neighbour_category_key, widget_key
 
 __all__ = [
@@ -262,7 +263,7 @@ def show_view_link(page: str, **view: str) -> None:
         if info is None or not info.stored:
             st.caption(
                 "This run is not in the run store, so a link could not reopen it. "
-                + (info.save_error if info is not None and info.save_error else "")
+                + literal(info.save_error if info is not None else "")
             )
             return
         st.caption("Anyone who can reach this server opens exactly this view with it.")
@@ -272,10 +273,10 @@ def show_view_link(page: str, **view: str) -> None:
 def stored_note(info: state.RunInfo) -> None:
     """One line under a run's summary: where it was saved, or why it was not."""
     if info.save_error:
-        st.warning(f"{info.save_error} The run stays open in this session only.")
+        st.warning(literal(f"{info.save_error} The run stays open in this session only."))
     elif info.stored:
         record = store().record(info.run_id)
-        text = f"Saved in the run store as '{info.name}' (Runs page)."
+        text = f"Saved in the run store as '{literal(info.name)}' (Runs page)."
         if not record.has_data:
             text += " Its data was not kept: reopened later, What-if and Lift need the data again."
         st.caption(text)

@@ -13,6 +13,7 @@ import streamlit as st
 
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
+from ui.literal import literal
 from ui.runs import group_runs, seed_group, stability_table, store
 from ui.state import Keys
 from ui.training import StabilityJob
@@ -103,7 +104,7 @@ def _show(
         table = stability_table(tuple(group), field_name, k, metric, rare)
         votes = neighbour_votes(group_runs(group), field_name, category, k, metric=metric)
     except EmbeddingCoreError as exc:
-        st.caption(f"Stability cannot be shown for this field: {exc}")
+        st.caption(literal(f"Stability cannot be shown for this field: {exc}"))
         return None
     row = table.loc[table["category"] == category]
     if row.empty:

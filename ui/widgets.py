@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import re
+import time
 
 import streamlit as st
 
+from embedding_core import formatting as fmt
 from ui import state
+from ui.literal import literal
 
 __all__ = [
     "TRAIN_PAGE",
@@ -14,8 +16,8 @@ __all__ = [
     "EXPLORE_PAGE",
     "NEIGHBOURS_PAGE",
     "require_run",
+    "run_header",
     "show_error",
-    "md",
     "training_banner",
 ]
 
@@ -24,21 +26,17 @@ TRAIN_PAGE = "pages/train.py"
 EXPLORE_PAGE = "pages/explore.py"
 NEIGHBOURS_PAGE = "pages/neighbours.py"
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 
-
-def md(text: object) -> str:
-    """Escape user text (a column or category name) for use inside Markdown."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
-
-
-def require_run() -> state.RunInfo | None:
-    """Return the current run, or say there is none (with a link to Train) and return None.
+def require_run(*, weak_signal_note: bool = False) -> state.RunInfo | None:
+    """Return the current run under a header naming it, or say there is none and return None.
 
     Pages call ``info = require_run()`` and ``st.stop()``-free ``return`` when it is None.
+    ``weak_signal_note`` adds the warning of ``run_header`` when the model barely beats
+    the trivial baseline.
     """
     info = state.get_run_info()
     if info is not None:
+        run_header(info, weak_signal_note=weak_signal_note)
         return info
     job = state.get_job()
     if job is not None and job.running:
@@ -49,12 +47,45 @@ def require_run() -> state.RunInfo | None:
     return None
 
 
+def run_header(info: state.RunInfo, *, weak_signal_note: bool = False) -> None:
+    """Which run the page shows (data, target, when trained), and whether it is stale.
+
+    A run is stale when the data loaded now is not the data it was trained on.
+    """
+    from embedding_core.analysis.signal import weak_signal
+
+    run = info.run
+    metrics = dict(run.metrics or {})
+    headline = next((k for k in metrics if k.startswith("valid_")), None)
+    score = (
+        f"; validation {headline.removeprefix('valid_').replace('logloss', 'log loss')} "
+        f"{fmt.metric(headline, metrics[headline])}"
+        if headline
+        else ""
+    )
+    st.caption(
+        f"Run trained on **{literal(info.dataset_label or 'unknown data')}** "
+        f"({fmt.count(info.n_rows)} rows) {fmt.age(time.time() - info.created)}: target "
+        f"**{literal(run.roles.target)}** ({run.roles.task}){score}."
+    )
+    dataset = state.get_dataset()
+    if dataset is not None and info.dataset_key and dataset.key != info.dataset_key:
+        st.warning(
+            f"This run was trained on {literal(info.dataset_label)}; the data loaded now is "
+            f"{literal(dataset.label)}. Train again to see {literal(dataset.label)}.",
+            icon=":material/history:",
+        )
+    note = weak_signal(metrics, run.roles.task) if weak_signal_note else None
+    if note:
+        st.warning(note, icon=":material/warning:")
+
+
 def show_error(error: BaseException, what_to_do: str = "") -> None:
     """Show a library error as one readable message (never a traceback)."""
     message = str(error).strip() or type(error).__name__
     if what_to_do:
         message = f"{message} {what_to_do}"
-    st.error(message, icon=":material/error:")
+    st.error(literal(message), icon=":material/error:")
 
 
 def training_banner() -> None:

@@ -12,12 +12,21 @@ import re
 import numpy as np
 import pandas as pd
 
+from embedding_core.data.role_guess import (
+    ColumnFacts,
+    best_target,
+    input_role,
+    is_clear,
+    quantity_name,
+    target_scores,
+)
 from embedding_core.data.roles import Roles
 from embedding_core.data.validation import parse_distinct_numbers
 
 __all__ = [
     "profile_columns",
     "suggest_roles",
+    "target_guess",
     "PROFILE_COLUMNS",
     "KINDS",
     "SUGGESTED_ROLES",
@@ -34,6 +43,10 @@ PROFILE_COLUMNS: tuple[str, ...] = (
     "warning",
     "id_like",
     "constant",
+    "role_reason",
+    "input_role",
+    "target_score",
+    "target_reason",
 )
 KINDS: tuple[str, ...] = ("numeric", "text", "boolean", "empty")
 SUGGESTED_ROLES: tuple[str, ...] = ("categorical", "numeric", "target", "ignore")
@@ -43,8 +56,6 @@ ID_LIKE_INTEGER_RATIO = 0.99  # whole numbers: nearly all different (amounts may
 ID_LIKE_MIN_ROWS = 20  # below this, every column would look ID-like
 MOSTLY_MISSING = 0.5  # warn at or above this missing share
 IGNORE_MISSING = 0.95  # suggest ignoring at or above this missing share
-SMALL_CODE_CARDINALITY = 5  # whole-number columns with this few values are taken as codes
-MAX_TARGET_CLASSES = 20
 _N_EXAMPLES = 3
 _EXAMPLE_CHARS = 30
 _PROBE = 64
@@ -56,110 +67,7 @@ _BOOLEAN_PAIRS = [
     {"y", "n"},
     {"t", "f"},
 ]
-# Name parts that suggest a numeric column holds codes, not quantities.
-_CODE_WORDS = frozenset(
-    {
-        "id",
-        "ids",
-        "code",
-        "codes",
-        "cd",
-        "type",
-        "zip",
-        "zipcode",
-        "postcode",
-        "postal",
-        "category",
-        "cat",
-        "group",
-        "segment",
-        "region",
-        "area",
-        "store",
-        "shop",
-        "branch",
-        "sku",
-        "product",
-        "item",
-        "dept",
-        "department",
-        "naics",
-        "sic",
-        "icd",
-        "fips",
-        "class",
-        "status",
-        "source",
-        "channel",
-        "brand",
-        "model",
-        "role",
-        "title",
-        "resource",
-        "mgr",
-        "manager",
-        "user",
-        "customer",
-        "client",
-        "account",
-        "employee",
-        "vendor",
-        "supplier",
-        "merchant",
-        "agent",
-        "company",
-        "country",
-        "city",
-        "state",
-        "county",
-        "family",
-    }
-)
-# Name parts that suggest a column is what people want to predict.
-_TARGET_WORDS = frozenset(
-    {
-        "target",
-        "label",
-        "y",
-        "class",
-        "outcome",
-        "response",
-        "responded",
-        "churn",
-        "churned",
-        "default",
-        "defaulted",
-        "fraud",
-        "fraudulent",
-        "converted",
-        "conversion",
-        "subscribed",
-        "readmitted",
-        "readmission",
-        "canceled",
-        "cancelled",
-        "bad",
-        "approved",
-        "clicked",
-        "click",
-        "purchased",
-        "survived",
-        "success",
-        "won",
-        "action",
-        "result",
-        "attrition",
-        "left",
-    }
-)
-_STRONG_TARGET_NAMES = frozenset({"target", "label", "y", "class", "outcome", "response"})
 _LEADING_ZERO = re.compile(r"^\s*[+-]?0\d")
-_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
-
-
-def _name_words(name: str) -> set[str]:
-    """``"isFraud_flag2"`` -> ``{"is", "fraud", "flag", "2"}``."""
-    return {w.lower() for w in _WORD.findall(str(name))}
 
 
 def _examples(values: list[object]) -> str:
@@ -180,6 +88,7 @@ def _profile_one(name: str, s: pd.Series, n_rows: int) -> dict[str, object]:
     uniques = counts.index.to_numpy(dtype=object)
     kind = "text"
     whole = False
+    numbers = np.empty(0)
     if n_distinct == 0:
         kind = "empty"
     elif pd.api.types.is_bool_dtype(s.dtype):
@@ -206,6 +115,7 @@ def _profile_one(name: str, s: pd.Series, n_rows: int) -> dict[str, object]:
                         n_filled = n_rows - n_missing
                         uniques = uniques[~tokens]
                         counts = counts[~tokens]
+                        numbers = numbers[~tokens]
                         n_distinct = len(uniques)
     if n_distinct == 2 and kind != "boolean":
         pair = {str(v).strip().lower() for v in uniques}
@@ -220,7 +130,7 @@ def _profile_one(name: str, s: pd.Series, n_rows: int) -> dict[str, object]:
     if n_filled >= ID_LIKE_MIN_ROWS and n_distinct > 2:
         if kind == "text":
             id_like = ratio >= ID_LIKE_TEXT_RATIO
-        elif kind == "numeric" and whole:
+        elif kind == "numeric" and whole and not quantity_name(name):  # prices stay
             id_like = ratio >= ID_LIKE_INTEGER_RATIO
     missing_share = n_missing / n_rows if n_rows else 0.0
     frequent = counts.nlargest(_N_EXAMPLES, keep="first").index.tolist()
@@ -236,17 +146,15 @@ def _profile_one(name: str, s: pd.Series, n_rows: int) -> dict[str, object]:
         warnings.append(f"missing in {missing_share:.0%} of rows")
 
     ignore = kind == "empty" or constant or id_like or missing_share >= IGNORE_MISSING
+    count_like = False
     if ignore:
-        role = "ignore"
-    elif kind in ("text", "boolean"):
-        role = "categorical"
-    elif whole and (
-        n_distinct <= SMALL_CODE_CARDINALITY
-        or (bool(_name_words(name) & _CODE_WORDS) and ratio <= 0.5)
-    ):
-        role = "categorical"
+        role, reason = "ignore", warnings[0] if warnings else "almost always missing"
     else:
-        role = "numeric"
+        values, freq = np.empty(0), np.empty(0)
+        if kind == "numeric":
+            keep = np.isfinite(numbers)
+            values, freq = numbers[keep], counts.to_numpy()[keep]
+        role, reason, count_like = input_role(name, kind, n_distinct, ratio, values, freq)
     return {
         "column": name,
         "kind": kind,
@@ -258,21 +166,10 @@ def _profile_one(name: str, s: pd.Series, n_rows: int) -> dict[str, object]:
         "warning": "; ".join(warnings),
         "id_like": id_like,
         "constant": constant,
+        "role_reason": reason,
+        "input_role": role,
+        "_count_like": count_like,
     }
-
-
-def _target_score(row: dict[str, object]) -> int:
-    """How likely a column is the target: 0 (not a candidate) to 3."""
-    if row["suggested_role"] == "ignore" or float(row["missing_share"]) >= MOSTLY_MISSING:
-        return 0
-    words = _name_words(str(row["column"]))
-    n_distinct = int(row["n_distinct"])
-    if n_distinct == 2:
-        return 3 if words & _TARGET_WORDS else 1
-    strong = str(row["column"]).strip().lower() in _STRONG_TARGET_NAMES
-    if strong and (row["kind"] == "numeric" or n_distinct <= MAX_TARGET_CLASSES):
-        return 2
-    return 0
 
 
 def profile_columns(df: pd.DataFrame) -> pd.DataFrame:
@@ -290,8 +187,11 @@ def profile_columns(df: pd.DataFrame) -> pd.DataFrame:
         ``dtype``, ``n_distinct`` (missing excluded), ``missing_share`` (0 to 1),
         ``examples`` (the most frequent values joined by ", "), ``suggested_role``
         ("categorical", "numeric", "target" or "ignore"), ``warning`` ("" if none),
-        ``id_like`` and ``constant`` (bool). At most one column is suggested as the
-        target.
+        ``id_like`` and ``constant`` (bool), ``role_reason`` (why that role),
+        ``input_role`` (the role if the column is not the target),
+        ``target_score`` (evidence that it is the target; 0 when it cannot be) and
+        ``target_reason`` (that evidence in words). At most one column is suggested
+        as the target.
 
     Examples
     --------
@@ -301,10 +201,26 @@ def profile_columns(df: pd.DataFrame) -> pd.DataFrame:
     """
     n_rows = len(df)
     rows = [_profile_one(str(c), df.iloc[:, i], n_rows) for i, c in enumerate(df.columns)]
-    scores = [_target_score(r) for r in rows]
-    if rows and max(scores) > 0:
-        best = max(range(len(rows)), key=lambda i: (scores[i], i))  # ties: rightmost
+    facts = [
+        ColumnFacts(
+            name=str(r["column"]),
+            kind=str(r["kind"]),
+            n_distinct=int(r["n_distinct"]),
+            ignored=r["suggested_role"] == "ignore" or r["missing_share"] >= MOSTLY_MISSING,
+            role=str(r["suggested_role"]),
+            count_like=bool(r.pop("_count_like")),
+        )
+        for r in rows
+    ]
+    guesses = target_scores(facts)
+    for row, guess in zip(rows, guesses, strict=True):
+        row["target_score"] = guess.score
+        row["target_reason"] = guess.reason
+    best = best_target(guesses)
+    if best is not None:
         rows[best]["suggested_role"] = "target"
+        if not is_clear(guesses, best):
+            rows[best]["target_reason"] += " (a close call: check it)"
     profile = pd.DataFrame(rows, columns=list(PROFILE_COLUMNS))
     return profile.astype(
         {
@@ -312,11 +228,23 @@ def profile_columns(df: pd.DataFrame) -> pd.DataFrame:
             "missing_share": np.float64,
             "id_like": bool,
             "constant": bool,
+            "target_score": np.float64,
         }
     )
 
 
-def suggest_roles(df: pd.DataFrame, profile: pd.DataFrame | None = None) -> Roles | None:
+def target_guess(profile: pd.DataFrame) -> tuple[str, str] | None:
+    """The suggested target of a ``profile_columns`` table and why, e.g.
+    ``("churned", "last column, 2 values")``; None when no column is suggested."""
+    rows = profile[profile["suggested_role"] == "target"]
+    if rows.empty:
+        return None
+    return str(rows["column"].iloc[0]), str(rows["target_reason"].iloc[0])
+
+
+def suggest_roles(
+    df: pd.DataFrame, profile: pd.DataFrame | None = None, target: str | None = None
+) -> Roles | None:
     """A default choice of roles from the column profile.
 
     Parameters
@@ -324,23 +252,31 @@ def suggest_roles(df: pd.DataFrame, profile: pd.DataFrame | None = None) -> Role
     df : pandas.DataFrame
     profile : pandas.DataFrame or None
         Output of ``profile_columns(df)``; computed when not given.
+    target : str or None
+        The target the user chose; ``None`` takes the suggested one. Every other
+        column keeps its suggested input role (``input_role``).
 
     Returns
     -------
     Roles or None
-        The suggested target, the columns suggested as categorical and numeric, and
+        The target, the columns suggested as categorical and numeric, and
         ``task=None`` (inferred at validation). ``None`` when no column looks like a
-        target or no column can be categorical.
+        target (and none is given) or no column can be categorical.
     """
     if profile is None:
         profile = profile_columns(df)
-    by_role = profile.groupby("suggested_role", sort=False)["column"].agg(list).to_dict()
-    targets = by_role.get("target", [])
+    if target is None:
+        targets = profile.loc[profile["suggested_role"] == "target", "column"].tolist()
+        if not targets:
+            return None
+        target = targets[0]
+    inputs = profile[profile["column"] != target]
+    by_role = inputs.groupby("input_role", sort=False)["column"].agg(list).to_dict()
     categorical = by_role.get("categorical", [])
-    if not targets or not categorical:
+    if not categorical:
         return None
     return Roles(
         categorical=tuple(categorical),
-        target=targets[0],
+        target=target,
         numeric=tuple(by_role.get("numeric", [])),
     )
