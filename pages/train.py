@@ -19,6 +19,7 @@ from embedding_core.model.config import TrainConfig
 from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_label
 from ui import state
 from ui.literal import literal
+from ui.runs import store, stored_note
 from ui.state import Keys
 from ui.training import TrainingJob, warm_up_tensorflow
 from ui.widgets import DATA_PAGE, EXPLORE_PAGE
@@ -288,6 +289,8 @@ def _start(dataset: state.Dataset, roles: Any, config: TrainConfig) -> None:
         config=config,
         dataset_label=dataset.label,
         dataset_key=dataset.key,
+        store_root=str(store().root),
+        store_data=state.get_store_data(),
     )
     state.set_job(job.start())
 
@@ -308,6 +311,14 @@ else:
         f"{len(roles.numeric)} numeric columns."
     )
     config = _config_widgets()
+    st.checkbox(
+        "Store the data with the run",
+        True,
+        key=Keys.STORE_DATA,
+        help="Every run is saved to the run store (the Runs page). With its training rows, "
+        "What-if and Lift also work when the run is reopened; untick for data that must "
+        "not be kept on this server.",
+    )
     warm_up_tensorflow()  # load TensorFlow while the user looks at this page
     running = job is not None and job.running
     clicked = st.button(
@@ -332,3 +343,4 @@ elif job is not None and job.done and job.error:
 info = state.get_run_info()
 if info is not None and not (job is not None and job.running):
     _summary(info)
+    stored_note(info)
