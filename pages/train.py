@@ -13,9 +13,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from embedding_core import formatting as fmt
+from embedding_core.analysis.signal import weak_signal
 from embedding_core.model.config import TrainConfig
+from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_label
 from ui import state
 from ui.literal import literal
+from ui.runs import store, stored_note
 from ui.state import Keys
 from ui.training import TrainingJob, warm_up_tensorflow
 from ui.widgets import DATA_PAGE, EXPLORE_PAGE
@@ -178,17 +182,6 @@ def _live_progress() -> None:
     )
 
 
-HIGHER_IS_BETTER = {"auc", "r2", "accuracy"}
-METRIC_NAMES = {
-    "auc": "AUC",
-    "logloss": "log loss",
-    "rmse": "RMSE",
-    "mae": "MAE",
-    "r2": "R²",
-    "accuracy": "accuracy",
-}
-
-
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -205,10 +198,11 @@ def metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
         baseline = _number(metrics.get(f"baseline_{name}"))
         rows.append(
             {
-                "metric": METRIC_NAMES.get(name, name),
+                "key": name,
+                "metric": metric_label(name),
                 "model": float(value),
                 "trivial baseline": baseline,
-                "better": name in HIGHER_IS_BETTER,
+                "better": HIGHER_IS_BETTER.get(name, False),
             }
         )
     return rows
@@ -232,13 +226,17 @@ def _summary(info: state.RunInfo) -> None:
         for col, row in zip(cols, rows, strict=True):
             baseline = row["trivial baseline"]
             delta = None
+            flat = True
             if baseline is not None:
-                delta = f"{row['model'] - baseline:+.4f} vs trivial baseline {baseline:.4f}"
+                gap = row["model"] - baseline
+                flat = fmt.is_zero(gap)
+                delta = f"{fmt.signed(gap)} vs trivial baseline {fmt.metric(row['key'], baseline)}"
             col.metric(
                 f"Validation {row['metric']}",
-                f"{row['model']:.4f}",
+                fmt.metric(row["key"], row["model"]),
                 delta=delta,
-                delta_color="normal" if row["better"] else "inverse",
+                delta_color="off" if flat else "normal" if row["better"] else "inverse",
+                delta_arrow="off" if flat else "auto",
                 help="The trivial baseline predicts the training "
                 + ("mean" if run.roles.task == "regression" else "class shares")
                 + " for every row: the model should beat it.",
@@ -248,7 +246,7 @@ def _summary(info: state.RunInfo) -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(
         "Training time",
-        f"{train_seconds:.1f} s",
+        fmt.seconds(train_seconds),
         help="The fit loops, validation and the final fit on all rows included.",
     )
     refit_epochs = int(metrics.get("refit_epochs") or 0) if metrics.get("refit") else 0
@@ -265,16 +263,19 @@ def _summary(info: state.RunInfo) -> None:
             else ""
         ),
     )
-    c3.metric("Rows / second", f"{rows_per_second:,.0f}" if rows_per_second else "n/a")
+    c3.metric("Rows / second", fmt.count(rows_per_second) if rows_per_second else "n/a")
     c4.metric(
         "Click to finish",
-        f"{info.total_seconds:.1f} s",
+        fmt.seconds(info.total_seconds),
         help="Includes loading TensorFlow and preparing the data.",
     )
+    note = weak_signal(metrics, run.roles.task)
+    if note:
+        st.warning(note, icon=":material/warning:")
     if history:
         with st.expander("Training history", expanded=False):
             _history_charts(history)
-    for warning in getattr(run, "warnings", []) or []:
+    for warning in run.warnings:
         st.warning(literal(warning))
     st.page_link(
         EXPLORE_PAGE, label="Next: explore the embeddings", icon=":material/arrow_forward:"
@@ -288,6 +289,8 @@ def _start(dataset: state.Dataset, roles: Any, config: TrainConfig) -> None:
         config=config,
         dataset_label=dataset.label,
         dataset_key=dataset.key,
+        store_root=str(store().root),
+        store_data=state.get_store_data(),
     )
     state.set_job(job.start())
 
@@ -308,6 +311,14 @@ else:
         f"{len(roles.numeric)} numeric columns."
     )
     config = _config_widgets()
+    st.checkbox(
+        "Store the data with the run",
+        True,
+        key=Keys.STORE_DATA,
+        help="Every run is saved to the run store (the Runs page). With its training rows, "
+        "What-if and Lift also work when the run is reopened; untick for data that must "
+        "not be kept on this server.",
+    )
     warm_up_tensorflow()  # load TensorFlow while the user looks at this page
     running = job is not None and job.running
     clicked = st.button(
@@ -332,3 +343,4 @@ elif job is not None and job.done and job.error:
 info = state.get_run_info()
 if info is not None and not (job is not None and job.running):
     _summary(info)
+    stored_note(info)

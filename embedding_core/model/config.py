@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from embedding_core.model.numeric import NUMERIC_ENCODINGS
+
 __all__ = ["TrainConfig", "MAX_PARAMETERS", "parameter_count", "check_model_size"]
 
 #: Largest model (trainable weights) ``train`` builds: 50M float32 weights are 200 MB,
@@ -51,6 +53,9 @@ class TrainConfig:
         Share of the training rows held out for validation and early stopping.
     min_count : int, default=2
         Categories seen fewer times in training share the unknown vector.
+    max_vocabulary : int, default=1_000_000
+        Most categories kept per field (the most frequent); the others share the
+        unknown vector too. Bounds the model's size on fields with millions of values.
     refit : bool, default=True
         After early stopping, train again from the initial weights (same vocabulary) on all rows,
         the validation rows included, for the best epoch count, and keep that one. The
@@ -59,6 +64,14 @@ class TrainConfig:
         (see README, Benchmarks). ``False`` keeps the early-stopped model.
     seed : int, default=0
         Seeds the split, the weight initialisation and the batch order.
+    numeric_encoding : {"scaled", "bins", "ple"}, default="scaled"
+        How numeric columns enter the model. ``"scaled"``: standardised values in the
+        linear term and the MLP only. ``"bins"`` (quantile bins, a vector each) and
+        ``"ple"`` (piecewise-linear encoding, Gorishniy et al. 2022) add a k-dimensional
+        vector per numeric column, which the FM term pairs with the categories; see
+        ``model.numeric`` and the README's benchmarks for the measured choice.
+    numeric_bins : int, default=16
+        Most quantile bins per numeric column for ``"bins"`` and ``"ple"``.
     """
 
     embedding_dim: int = 8
@@ -71,8 +84,11 @@ class TrainConfig:
     patience: int = 2
     valid_fraction: float = 0.2
     min_count: int = 2
+    max_vocabulary: int = 1_000_000
     refit: bool = True
     seed: int = 0
+    numeric_encoding: str = "scaled"
+    numeric_bins: int = 16
 
     def __post_init__(self) -> None:
         try:
@@ -105,11 +121,18 @@ class TrainConfig:
             ("epochs", 1 <= self.epochs <= MAX_EPOCHS, f"in [1, {MAX_EPOCHS}]"),
             ("patience", self.patience >= 0, ">= 0"),
             ("min_count", self.min_count >= 1, ">= 1"),
+            ("max_vocabulary", self.max_vocabulary >= 1, ">= 1"),
             ("learning_rate", 0 < self.learning_rate <= 10, "in (0, 10]"),
             ("l2_embedding", self.l2_embedding >= 0, ">= 0"),
             ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
             ("valid_fraction", 0 < self.valid_fraction < 1, "in (0, 1)"),
             ("seed", 0 <= self.seed <= MAX_SEED, f"in [0, {MAX_SEED}]"),
+            (
+                "numeric_encoding",
+                self.numeric_encoding in NUMERIC_ENCODINGS,
+                f"in {NUMERIC_ENCODINGS}",
+            ),
+            ("numeric_bins", self.numeric_bins >= 1, ">= 1"),
         ]
         for name, ok, rule in checks:
             if not ok:

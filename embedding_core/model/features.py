@@ -9,7 +9,9 @@ The model takes two inputs (see ``deepfm.build_deepfm``):
   categorical field holding that field's vocabulary index (0 = unknown);
 - ``"numeric"`` (only when numeric columns are used): float32 array of shape
   ``(n, 2 * n_numeric)``: the standardised values (missing cells imputed with the
-  training mean, i.e. 0 after scaling) followed by one 0/1 missing flag per column.
+  training mean, i.e. 0 after scaling) followed by one 0/1 missing flag per column;
+- ``"numeric_encoded"`` (only with ``numeric_encoding`` "bins" or "ple"): float32
+  ``(n, n_numeric, n_slots)``, the bins/PLE encoding of ``model.numeric``.
 
 Fusing the fields into one input (rather than one input per column) halves the
 graph-building time of the first epoch and speeds up every step; per-field tables
@@ -25,26 +27,30 @@ import numpy as np
 import pandas as pd
 
 from embedding_core.data.encoding import (
-    MISSING_LABEL,
-    UNKNOWN_INDEX,
-    UNKNOWN_LABEL,
     CategoryEncoder,
+    as_category_text,
+    category_encoder_from_counts,
 )
 from embedding_core.data.roles import Roles, Task
 from embedding_core.errors import DataError
+from embedding_core.model.numeric import NumericEncoder
 
 __all__ = [
     "FeatureEncoder",
     "CATEGORICAL_INPUT",
     "NUMERIC_INPUT",
+    "NUMERIC_ENCODED_INPUT",
     "POSITIVE_LABELS",
     "sanitise_name",
-    "encode_categories",
-    "fit_category_encoder",
+    "input_names",
+    "positive_label",
+    "target_text",
+    "target_classes",
 ]
 
 CATEGORICAL_INPUT = "categorical"
 NUMERIC_INPUT = "numeric"
+NUMERIC_ENCODED_INPUT = "numeric_encoded"
 # Labels read as "the positive class" of a binary target (compared lower-cased).
 POSITIVE_LABELS: frozenset[str] = frozenset(
     {"1", "yes", "y", "true", "t", "positive", "pos", "success"}
@@ -67,73 +73,47 @@ def sanitise_name(name: str) -> str:
     return clean
 
 
-def _category_text(values: pd.Series) -> pd.Series:
-    from embedding_core.data.validation import as_category_text
-
-    return as_category_text(values)
-
-
-def fit_category_encoder(
-    values: pd.Series, *, min_count: int = 1, missing_as_category: bool = True
-) -> CategoryEncoder:
-    """``CategoryEncoder(min_count, missing_as_category).fit(values)`` for a text column.
-
-    Same vocabulary, order and counts (checked by the tests), but vectorised:
-    ``values`` must already be text with ``NaN`` for missing (``as_category_text``),
-    which makes it several times faster on large columns.
-    """
-    if min_count < 1:
-        raise ValueError(f"Expected min_count >= 1. Received: min_count={min_count}")
-    n_missing = int(values.isna().sum())
-    counts = values.value_counts(dropna=True, sort=False)
-    frame = pd.DataFrame(
-        {"label": counts.index.astype(str).to_numpy(dtype=object), "count": counts.to_numpy()}
-    )
-    frame = frame.sort_values(["count", "label"], ascending=[False, True], kind="mergesort")
-    kept = frame[frame["count"] >= min_count]
-    labels = [UNKNOWN_LABEL]
-    counts_out = [int(frame.loc[frame["count"] < min_count, "count"].sum())]
-    missing_index = None
-    if missing_as_category and n_missing >= min_count and n_missing > 0:
-        missing_index = 1
-        labels.append(MISSING_LABEL)
-        counts_out.append(n_missing)
-    else:
-        counts_out[UNKNOWN_INDEX] += n_missing
-    n_reserved = len(labels)
-    labels.extend(str(v) for v in kept["label"])
-    counts_out.extend(int(c) for c in kept["count"])
-    return CategoryEncoder.from_dict(
-        {
-            "min_count": min_count,
-            "missing_as_category": missing_as_category,
-            "labels": labels,
-            "counts": counts_out,
-            "missing_index": missing_index,
-            "n_reserved": n_reserved,
-        }
-    )
+def input_names(columns: tuple[str, ...]) -> dict[str, str]:
+    """Keras-safe, unique input names of feature columns (``sanitise_name`` + a suffix)."""
+    names: dict[str, str] = {}
+    taken: set[str] = {CATEGORICAL_INPUT, NUMERIC_INPUT}
+    for col in columns:
+        base = sanitise_name(col)
+        name, i = base, 2
+        while name in taken:
+            name, i = f"{base}_{i}", i + 1
+        taken.add(name)
+        names[col] = name
+    return names
 
 
-def encode_categories(encoder: CategoryEncoder, values: pd.Series) -> np.ndarray:
-    """``encoder.transform`` for a text column, vectorised; a writable int32 array.
-
-    Same mapping as ``CategoryEncoder.transform`` (unseen/rare -> 0, missing -> the
-    missing index or 0); ``values`` must already be text with ``NaN`` for missing.
-    """
-    known = pd.Index(encoder.labels_[encoder.n_reserved_ :], dtype="str")
-    pos = known.get_indexer(values.astype("str"))
-    idx = np.where(pos >= 0, pos + encoder.n_reserved_, UNKNOWN_INDEX).astype(np.int32)
-    missing = values.isna().to_numpy()
-    idx[missing] = UNKNOWN_INDEX if encoder.missing_index_ is None else encoder.missing_index_
-    return idx
-
-
-def _label_text(values: pd.Series) -> pd.Series:
+def target_text(values: pd.Series) -> pd.Series:
     """Target labels as text, missing as NaN (``1.0`` -> ``"1"``, ``True`` -> ``"True"``)."""
     if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_integer_dtype(values.dtype):
         return values.astype("str")
-    return _category_text(values)
+    return as_category_text(values)
+
+
+def target_classes(counts: pd.Series, task: Task) -> list[str]:
+    """Classes of a classification target in model order (the coding of ``FeatureEncoder``).
+
+    Parameters
+    ----------
+    counts : pandas.Series
+        Count of every target label (``target_text`` output), missing values excluded.
+    task : {"binary", "multiclass"}
+
+    Returns
+    -------
+    list of str
+        Binary: ``[negative, positive]`` (see ``positive_label``); multiclass: the labels
+        sorted, numerically when they are numbers.
+    """
+    labels = [str(v) for v in counts.index]
+    if task == "binary":
+        positive = positive_label(counts)
+        return [next(v for v in labels if v != positive), positive]
+    return _sort_labels(labels)
 
 
 def _sort_labels(labels: list[str]) -> list[str]:
@@ -144,9 +124,8 @@ def _sort_labels(labels: list[str]) -> list[str]:
         return sorted(labels)
 
 
-def _positive_label(labels: pd.Series) -> str:
-    """Pick the positive class of a binary target (see ``FeatureEncoder``)."""
-    counts = labels.value_counts()
+def positive_label(counts: pd.Series) -> str:
+    """Pick the positive class of a binary target from its label counts (see ``FeatureEncoder``)."""
     distinct = _sort_labels([str(v) for v in counts.index])
     try:
         numbers = [float(v) for v in distinct]
@@ -189,6 +168,9 @@ class FeatureEncoder:
         *,
         min_count: int = 2,
         missing_as_category: bool = True,
+        numeric_encoding: str = "scaled",
+        numeric_bins: int = 16,
+        max_vocabulary: int | None = None,
     ) -> FeatureEncoder:
         """Learn vocabularies, numeric scaling and the target coding from training rows.
 
@@ -202,6 +184,13 @@ class FeatureEncoder:
             Categories seen fewer times share the unknown index 0.
         missing_as_category : bool, default=True
             Give missing categorical values their own index.
+        numeric_encoding : {"scaled", "bins", "ple"}, default="scaled"
+            ``"bins"``/``"ple"`` also learn bin edges for numeric columns
+            (``numeric_encoder_``; see ``TrainConfig.numeric_encoding``).
+        numeric_bins : int, default=16
+            Most bins per numeric column.
+        max_vocabulary : int, optional
+            Keep at most this many categories per field (the most frequent).
 
         Returns
         -------
@@ -218,33 +207,32 @@ class FeatureEncoder:
             task = roles.task
         self.roles_ = Roles(roles.categorical, roles.target, roles.numeric, task)
         self.task_: Task = task
-        self.input_names_: dict[str, str] = {}
-        taken: set[str] = {CATEGORICAL_INPUT, NUMERIC_INPUT}
-        for col in roles.features:
-            base = sanitise_name(col)
-            name, i = base, 2
-            while name in taken:
-                name, i = f"{base}_{i}", i + 1
-            taken.add(name)
-            self.input_names_[col] = name
+        self.input_names_ = input_names(roles.features)
 
         self.encoders_: dict[str, CategoryEncoder] = {}
         for col in roles.categorical:
-            self.encoders_[col] = fit_category_encoder(
-                _category_text(frame[col]),
+            text = as_category_text(frame[col])
+            self.encoders_[col] = category_encoder_from_counts(
+                text.value_counts(dropna=True, sort=False),
+                int(text.isna().sum()),
                 min_count=min_count,
                 missing_as_category=missing_as_category,
+                max_vocabulary=max_vocabulary,
             )
 
         self.numeric_mean_: dict[str, float] = {}
         self.numeric_std_: dict[str, float] = {}
+        numbers: dict[str, np.ndarray] = {}
         for col in roles.numeric:
-            x = self._numbers(frame[col], col)
+            x = numbers[col] = self._numbers(frame[col], col)
             present = x[~np.isnan(x)]
             mean = float(present.mean()) if present.size else 0.0
             std = float(present.std()) if present.size else 1.0
             self.numeric_mean_[col] = mean
             self.numeric_std_[col] = std if std > 0 and np.isfinite(std) else 1.0
+        self.numeric_encoder_: NumericEncoder | None = None
+        if numeric_encoding != "scaled" and numbers:
+            self.numeric_encoder_ = NumericEncoder(numeric_encoding, numeric_bins).fit(numbers)
 
         target = frame[roles.target]
         self.classes_: list[str] = []
@@ -258,7 +246,7 @@ class FeatureEncoder:
             std = float(y.std())
             self.target_std_ = std if std > 0 and np.isfinite(std) else 1.0
         else:
-            labels = _label_text(target).dropna()
+            labels = target_text(target).dropna()
             n_labels = int(labels.nunique())
             if n_labels < 2 or (task == "binary" and n_labels != 2):
                 raise DataError(
@@ -266,12 +254,9 @@ class FeatureEncoder:
                     f"training rows, which does not fit a {task} task: choose another target "
                     "or task."
                 )
+            self.classes_ = target_classes(labels.value_counts(), task)
             if task == "binary":
-                self.positive_label_ = _positive_label(labels)
-                negative = [str(v) for v in labels.unique() if str(v) != self.positive_label_]
-                self.classes_ = [negative[0], self.positive_label_]
-            else:
-                self.classes_ = _sort_labels([str(v) for v in labels.unique()])
+                self.positive_label_ = self.classes_[1]
         return self
 
     # ------------------------------------------------------------------ helpers
@@ -346,7 +331,7 @@ class FeatureEncoder:
         self._check_columns(frame, tuple(self.fields))
         out = np.empty((len(frame), len(self.fields)), dtype=np.int32)
         for j, col in enumerate(self.fields):
-            out[:, j] = encode_categories(self.encoders_[col], _category_text(frame[col]))
+            out[:, j] = self.encoders_[col].transform(frame[col])
         return out
 
     def transform_numeric(self, frame: pd.DataFrame) -> np.ndarray:
@@ -381,6 +366,9 @@ class FeatureEncoder:
         inputs = {CATEGORICAL_INPUT: self.transform_categorical(frame)}
         if self.roles_.numeric:
             inputs[NUMERIC_INPUT] = self.transform_numeric(frame)
+        if self.numeric_encoder_ is not None:
+            columns = {c: self._numbers(frame[c], c) for c in self.numeric_encoder_.columns}
+            inputs[NUMERIC_ENCODED_INPUT] = self.numeric_encoder_.transform(columns)
         return inputs
 
     def encode_target(self, values: pd.Series) -> np.ndarray:
@@ -401,7 +389,7 @@ class FeatureEncoder:
             if np.isnan(y).any():
                 raise DataError(f"The target '{name}' has missing values: drop those rows first.")
             return ((y - self.target_mean_) / self.target_std_).astype(np.float32)
-        labels = _label_text(values)
+        labels = target_text(values)
         lookup = {label: i for i, label in enumerate(self.classes_)}
         codes = labels.map(lookup)
         if codes.isna().any():
@@ -452,6 +440,9 @@ class FeatureEncoder:
             "positive_label": self.positive_label_,
             "target_mean": self.target_mean_,
             "target_std": self.target_std_,
+            "numeric_encoder": (
+                None if self.numeric_encoder_ is None else self.numeric_encoder_.to_dict()
+            ),
         }
 
     @classmethod
@@ -472,6 +463,8 @@ class FeatureEncoder:
         fe.positive_label_ = d["positive_label"]
         fe.target_mean_ = float(d["target_mean"])
         fe.target_std_ = float(d["target_std"])
+        encoder = d.get("numeric_encoder")  # absent in runs saved before numeric encodings
+        fe.numeric_encoder_ = None if encoder is None else NumericEncoder.from_dict(encoder)
         return fe
 
     def __repr__(self) -> str:
