@@ -438,8 +438,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     roles, config = _roles(args), _config(args)
     seeds = args.seeds or (config.seed,)
+    check_output_dir(args.out, overwrite=args.overwrite)
     outs = [Path(args.out), *(Path(f"{args.out}-seed{s}") for s in seeds[1:])]
-    for out in outs:
+    for out in outs[1:]:
         check_output_dir(out, overwrite=args.overwrite)
     runs = []
     if _streams(args):

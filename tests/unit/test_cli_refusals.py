@@ -108,7 +108,7 @@ def test_output_paths_are_checked_up_front(tmp_path, capsys) -> None:
 
 
 def test_model_directory_tampering_is_refused(
-    tiny_binary_run_dir: Path, tiny_multiclass_run, tmp_path: Path, capsys
+    tiny_binary_run_dir: Path, tiny_multiclass_run, binary_frame, tmp_path: Path, capsys
 ) -> None:
     nested = tmp_path / "nested"
     shutil.copytree(tiny_binary_run_dir, nested)
@@ -120,7 +120,9 @@ def test_model_directory_tampering_is_refused(
     shutil.copytree(tiny_binary_run_dir, swapped)
     other = tiny_multiclass_run.save(tmp_path / "other")
     shutil.copy(other / "model.keras", swapped / "model.keras")
-    assert _run(["info", "--model", str(swapped)]) == 2
+    data = _write(binary_frame.head(10), tmp_path / "d.csv")
+    argv = ["predict", "--model", str(swapped), "--data", str(data), "--out", str(tmp_path / "p")]
+    assert _run(argv) == 2
     _one_line(capsys, "does not belong to this run")
 
 
