@@ -16,6 +16,7 @@ import streamlit as st
 from embedding_core import formatting as fmt
 from embedding_core.analysis.signal import weak_signal
 from embedding_core.model.config import TrainConfig
+from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_label
 from ui import state
 from ui.literal import literal
 from ui.runs import store, stored_note
@@ -181,17 +182,6 @@ def _live_progress() -> None:
     )
 
 
-HIGHER_IS_BETTER = {"auc", "r2", "accuracy"}
-METRIC_NAMES = {
-    "auc": "AUC",
-    "logloss": "log loss",
-    "rmse": "RMSE",
-    "mae": "MAE",
-    "r2": "R²",
-    "accuracy": "accuracy",
-}
-
-
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -209,10 +199,10 @@ def metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "key": name,
-                "metric": METRIC_NAMES.get(name, name),
+                "metric": metric_label(name),
                 "model": float(value),
                 "trivial baseline": baseline,
-                "better": name in HIGHER_IS_BETTER,
+                "better": HIGHER_IS_BETTER.get(name, False),
             }
         )
     return rows
@@ -285,7 +275,7 @@ def _summary(info: state.RunInfo) -> None:
     if history:
         with st.expander("Training history", expanded=False):
             _history_charts(history)
-    for warning in getattr(run, "warnings", []) or []:
+    for warning in run.warnings:
         st.warning(literal(warning))
     st.page_link(
         EXPLORE_PAGE, label="Next: explore the embeddings", icon=":material/arrow_forward:"
