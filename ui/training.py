@@ -168,6 +168,7 @@ class TrainingJob(_WorkerJob):
     config: TrainConfig
     dataset_label: str = ""
     dataset_key: str = ""
+    path: str | None = None  # a table on the server: stream every row from it
     epochs: list[dict[str, float]] = field(default_factory=list)
     last: Progress | None = None
     result: TrainedRun | None = None
@@ -190,7 +191,9 @@ class TrainingJob(_WorkerJob):
     # ------------------------------------------------------------------ status
     @property
     def n_rows(self) -> int:
-        """Rows handed to training."""
+        """Rows handed to training (every row of a streamed table, once counted)."""
+        if self.path is not None and self.result is not None:
+            return int(self.result.metrics["n_train"] + self.result.metrics["n_valid"])
         return len(self.frame)
 
     @property
@@ -253,6 +256,13 @@ class TrainingJob(_WorkerJob):
         keras_guard.install()
         if self.train_started_at is None:
             self.train_started_at = time.perf_counter()
+        if self.path is not None:
+            from embedding_core.model.streaming import train_streaming
+
+            self.result = train_streaming(
+                self.path, self.roles, self.config, on_progress=self._on_progress
+            )
+            return
         self.result = train(self.frame, self.roles, self.config, on_progress=self._on_progress)
 
 
