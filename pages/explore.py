@@ -187,7 +187,7 @@ def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
 
 
 st.title("Explore")
-run_info = require_run()
+run_info = require_run(weak_signal_note=True)
 if run_info is not None:
     st.caption("Each point is one category; categories the model treats alike sit close together.")
     controls_col, chart_col = st.columns([1, 3])

@@ -167,3 +167,18 @@ def test_export_page_offers_every_download(app_with_run, small_run, small_csv_by
     assert loaded.fields == small_run.fields
     tables = read_parquet_tables(parquet_bytes("export-test", small_run))
     assert list(tables) == small_run.fields
+
+
+@pytest.mark.parametrize("page", [*RUN_PAGES, "pages/whatif.py"])
+def test_every_analysis_page_names_its_run_and_flags_a_stale_one(app_with_run, page):
+    at = app_with_run
+    info = at.session_state[Keys.RUN_INFO]
+    info.dataset_key = "upload:0123456789"  # not the data loaded now (the default sample)
+    at.session_state[Keys.RUN_INFO] = info
+    at.switch_page(page).run()
+    assert_no_exception(at)
+    text = markdown_text(at)
+    header = "Run trained on **small_churn.csv** (600 rows) just now: target **churned** (binary)"
+    assert header in text
+    stale = [w.value for w in at.warning if "This run was trained on" in w.value]
+    assert stale and "Train again to see" in stale[0]
