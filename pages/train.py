@@ -322,8 +322,8 @@ else:
         True,
         key=Keys.STORE_DATA,
         help="Every run is saved to the run store (the Runs page). With its training rows, "
-        "What-if and Lift also work when the run is reopened; untick for data that must "
-        "not be kept on this server.",
+        "What-if and Lift also work when the run is reopened later; unticked, the run is "
+        "smaller and its rows are not copied into it.",
     )
     warm_up_tensorflow()  # load TensorFlow while the user looks at this page
     running = job is not None and job.running
