@@ -170,6 +170,7 @@ class TrainingJob(_WorkerJob):
     dataset_label: str = ""
     dataset_key: str = ""
     path: str | None = None  # a table on the server: stream every row from it
+    data_status: str = ""  # the latest line about a streamed table's data passes
     epochs: list[dict[str, float]] = field(default_factory=list)
     last: Progress | None = None
     result: TrainedRun | None = None
@@ -227,6 +228,8 @@ class TrainingJob(_WorkerJob):
         p = self.last
         if self.stop_event.is_set() and not self.done:
             return "Stopping after the current batch..."
+        if p is None and self.data_status:
+            return f"Reading every row of the table: {self.data_status}"
         if p is None:
             return "Loading TensorFlow and preparing the data (a few seconds the first time)..."
         if p.kind == "start":
@@ -252,6 +255,9 @@ class TrainingJob(_WorkerJob):
         self.last = progress
         return not self.stop_event.is_set()
 
+    def _on_data_status(self, line: str) -> None:
+        self.data_status = line
+
     def _run(self) -> None:
         import keras  # noqa: F401  - lazy: imports TensorFlow (seconds, in this thread)
 
@@ -264,7 +270,13 @@ class TrainingJob(_WorkerJob):
         if self.path is not None:  # a table on the server: stream every row from disk
             from embedding_core.model.streaming import train_streaming
 
-            run = train_streaming(self.path, self.roles, self.config, on_progress=self._on_progress)
+            run = train_streaming(
+                self.path,
+                self.roles,
+                self.config,
+                on_progress=self._on_progress,
+                on_status=self._on_data_status,
+            )
         else:
             run = train(self.frame, self.roles, self.config, on_progress=self._on_progress)
         if self.store_root is not None:
