@@ -86,6 +86,8 @@ class TrainingJob(WorkerJob):
     config: TrainConfig
     dataset_label: str = ""
     dataset_key: str = ""
+    path: str | None = None  # a table on the server: stream every row from it
+    data_status: str = ""  # the latest line about a streamed table's data passes
     epochs: list[dict[str, float]] = field(default_factory=list)
     last: Progress | None = None
     result: TrainedRun | None = None
@@ -112,7 +114,9 @@ class TrainingJob(WorkerJob):
     # ------------------------------------------------------------------ status
     @property
     def n_rows(self) -> int:
-        """Rows handed to training."""
+        """Rows handed to training (every row of a streamed table, once counted)."""
+        if self.path is not None and self.result is not None:
+            return int(self.result.metrics["n_train"] + self.result.metrics["n_valid"])
         return len(self.frame)
 
     @property
@@ -141,6 +145,8 @@ class TrainingJob(WorkerJob):
         p = self.last
         if self.stop_event.is_set() and not self.done:
             return "Stopping after the current batch..."
+        if p is None and self.data_status:
+            return f"Reading every row of the table: {self.data_status}"
         if p is None:
             return "Loading TensorFlow and preparing the data (a few seconds the first time)..."
         if p.kind == "start":
@@ -166,6 +172,9 @@ class TrainingJob(WorkerJob):
         self.last = progress
         return not self.stop_event.is_set()
 
+    def _on_data_status(self, line: str) -> None:
+        self.data_status = line
+
     def _run(self) -> None:
         import keras  # noqa: F401  - lazy: imports TensorFlow (seconds, in this thread)
 
@@ -175,12 +184,24 @@ class TrainingJob(WorkerJob):
         keras_guard.install()
         if self.train_started_at is None:
             self.train_started_at = time.perf_counter()
-        run = train(self.frame, self.roles, self.config, on_progress=self._on_progress)
+        if self.path is not None:  # a table on the server: stream every row from disk
+            from embedding_core.model.streaming import train_streaming
+
+            run = train_streaming(
+                self.path,
+                self.roles,
+                self.config,
+                on_progress=self._on_progress,
+                on_status=self._on_data_status,
+            )
+        else:
+            run = train(self.frame, self.roles, self.config, on_progress=self._on_progress)
         if self.store_root is not None:
             self.record, self.save_error = save_to_store(
                 run,
                 self.store_root,
-                frame=self.frame if self.store_data else None,
+                # a streamed table's frame is only a sample of it: not the run's data
+                frame=self.frame if self.store_data and self.path is None else None,
                 dataset=self.dataset_label,
                 dataset_key=self.dataset_key,
             )

@@ -77,6 +77,14 @@ def test_train_one_epoch_on_tiny_data(new_app, small_csv_bytes):
     assert "Training time" in labels and "Rows / second" in labels
     assert any(label.startswith("Validation") for label in labels)
 
+    # saved to the run store with its data, and named in the URL (F5 reopens it)
+    from embedding_core.model.store import RunStore
+
+    record = RunStore().record(info.run_id)
+    assert info.stored and record.ok and record.has_data and record.dataset == "small_churn.csv"
+    assert at.query_params["run"] == info.run_id
+    assert "Saved in the run store" in markdown_text(at)
+
     # a rerun and a page switch never retrain: same job, same run
     run_id = info.run_id
     at.run()
