@@ -1,17 +1,14 @@
-"""Long work in a background thread, so the page stays live and a rerun never restarts it.
-
-Two jobs share one small base (``WorkerJob``: thread, stop flag, error text, timing):
+"""Training jobs (``ui.jobs.WorkerJob``) and the TensorFlow warm-up.
 
 ``TrainingJob``
     The Train button's job: imports TensorFlow (lazily: ``embedding_core.model.train`` is
     imported inside the thread) and calls ``embedding_core.model.train.train``.
-``LiftJob``
-    The Lift page's Run button's job: calls ``embedding_core.analysis.lift.run_lift`` and keeps
-    the cells finished so far, so the page can show them while the run goes on.
+``StabilityJob``
+    Trains the same data with several seeds and saves each run in the run store.
 
-Each page stores its job in the session (``state.set_job`` / ``state.set_lift_job``) and
-polls it from a fragment. Progress callbacks only assign plain Python objects; the
-worker never calls Streamlit.
+Each page stores its job in the session (``state.set_job``) and polls it with
+``ui.job_progress.live_progress``. Progress callbacks only assign plain Python objects;
+the worker never calls Streamlit. The Lift page's job is ``ui.lift_job.LiftJob``.
 """
 
 from __future__ import annotations
