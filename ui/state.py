@@ -26,7 +26,8 @@ from embedding_core.model.config import TrainConfig
 if TYPE_CHECKING:  # pragma: no cover - typing only; importing run would not load TF anyway
     from embedding_core.analysis.lift import LiftResult
     from embedding_core.model.run import TrainedRun
-    from ui.training import LiftJob, TrainingJob
+    from ui.lift_job import LiftJob
+    from ui.training import TrainingJob
 
 __all__ = [
     "Keys",
