@@ -34,6 +34,7 @@ __all__ = [
     "seconds",
     "count",
     "age",
+    "category",
     "plotly_format",
     "PERCENT_METRICS",
 ]
@@ -146,6 +147,22 @@ def age(s: float) -> str:
     if s < 86400:
         return f"{int(s // 3600)} h ago"
     return f"{int(s // 86400)} days ago"
+
+
+def category(label: object) -> str:
+    """A category label for people: the reserved missing and unknown rows in words.
+
+    Only the library's own reserved labels are renamed; a real category that happens
+    to be called ``unknown`` is shown as it is.
+    """
+    from embedding_core.data.encoding import MISSING_LABEL, UNKNOWN_LABEL
+
+    text = str(label)
+    if text == MISSING_LABEL:
+        return "(missing)"
+    if text == UNKNOWN_LABEL:
+        return "(rare or unseen)"
+    return text
 
 
 def plotly_format(kind: str) -> str:

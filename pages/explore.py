@@ -5,22 +5,25 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from embedding_core.analysis.neighbours import RELIABLE_MIN_COUNT
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
-from ui.charts import COLOUR_OPTIONS, scatter_figure
+from ui.charts import COLOUR_OPTIONS, STABILITY_ORDER, scatter_figure
 from ui.explore_data import (
     cached_clusters,
     cached_projection,
+    count_steps,
     field_table,
     projection_points,
+    rare_note,
     target_label,
 )
 from ui.literal import literal
+from ui.runs import seed_group, show_view_link, stability_table
 from ui.state import Keys, widget_key
 from ui.widgets import require_run, show_error
 
 METHODS = {"PCA": "pca", "t-SNE": "tsne", "UMAP": "umap"}
-COUNT_STEPS = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 50_000]
 
 
 def _controls(info: state.RunInfo) -> dict[str, object]:
@@ -76,7 +79,7 @@ def _controls(info: state.RunInfo) -> dict[str, object]:
     three_d = st.toggle("3D", key=Keys.EXPLORE_3D, persist_state="session")
     colour_by = st.radio(
         "Colour by",
-        COLOUR_OPTIONS,
+        [*COLOUR_OPTIONS, "stability"] if len(seed_group(info)) > 1 else COLOUR_OPTIONS,
         horizontal=True,
         key=Keys.EXPLORE_COLOUR,
         persist_state="session",
@@ -97,9 +100,11 @@ def _controls(info: state.RunInfo) -> dict[str, object]:
         placeholder="part of a category name",
         persist_state="session",
     )
+    table = field_table(info.run_id, field_name, run)
+    steps = count_steps(int(table["count"].max()) if len(table) else 0)
     min_count = st.select_slider(
         "Hide categories seen fewer times than",
-        COUNT_STEPS,
+        steps,
         value=0,
         key=widget_key(Keys.EXPLORE_MIN_COUNT, info.run_id),
         persist_state="session",
@@ -164,6 +169,16 @@ def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
         return
     hidden = int((~keep).sum())
     shown = points[keep].reset_index(drop=True)
+    stability = None
+    if choice["colour_by"] == "stability":
+        try:
+            badges = stability_table(
+                tuple(seed_group(info)), field_name, 10, "cosine", RELIABLE_MIN_COUNT
+            ).set_index("category")["reliability"]
+        except EmbeddingCoreError as exc:
+            show_error(exc)
+            return
+        stability = shown["category"].astype(str).map(badges).fillna(STABILITY_ORDER[-1])
     fig = scatter_figure(
         np.asarray(coords)[keep],
         shown,
@@ -171,9 +186,15 @@ def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
         target_label=target_label(info.run),
         clusters=clusters[keep] if clusters is not None else None,
         search=str(choice["search"]),
+        stability=stability.tolist() if stability is not None else None,
+        dark=st.context.theme.type == "dark",
+        target_is_share=info.run.roles.task == "binary",
     )
     st.plotly_chart(fig)
-    notes = [f"{len(shown):,} categories of {literal(field_name)}"]
+    learned = (
+        int((~table["is_unknown"].astype(bool)).sum()) if "is_unknown" in table else len(table)
+    )
+    notes = [f"{len(shown):,} of {learned:,} categories of {literal(field_name)} shown"]
     if hidden:
         notes.append(f"{hidden:,} hidden by the count filter")
     if choice["search"]:
@@ -182,8 +203,15 @@ def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
             shown["category"].astype(str).str.lower().str.contains(needle, regex=False).sum()
         )
         notes.append(f"{n_match} match the search")
-    notes.append("point size = count; the shared 'unknown' vector is left out")
+    notes.append("point size = count; the most frequent carry their name")
     st.caption("; ".join(notes) + ".")
+    dataset = state.get_dataset()
+    values = None
+    if dataset is not None and dataset.key == info.dataset_key and field_name in dataset.frame:
+        values = dataset.frame[field_name]
+    rare = rare_note(table, info.run.config.min_count, values)
+    if rare:
+        st.caption(rare)
 
 
 st.title("Explore")
@@ -193,5 +221,6 @@ if run_info is not None:
     controls_col, chart_col = st.columns([1, 3])
     with controls_col:
         chosen = _controls(run_info)
+        show_view_link("explore", field=str(chosen["field"]))
     with chart_col:
         _plot(run_info, chosen)

@@ -16,14 +16,16 @@ import streamlit as st
 from embedding_core import formatting as fmt
 from embedding_core.analysis.signal import weak_signal
 from embedding_core.model.config import TrainConfig
+from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_label
 from embedding_core.model.numeric import NUMERIC_ENCODING_LABELS, NUMERIC_ENCODINGS
 from ui import state
+from ui.job_progress import live_progress
 from ui.literal import literal
+from ui.runs import store, stored_note
 from ui.state import Keys
 from ui.training import TrainingJob, warm_up_tensorflow
 from ui.widgets import DATA_PAGE, EXPLORE_PAGE
 
-POLL_SECONDS = 1.0
 BATCH_SIZES = [128, 256, 512, 1024, 2048, 4096]
 
 
@@ -175,36 +177,6 @@ def _history_charts(epochs: list[dict[str, Any]]) -> None:
             st.line_chart(frame[metric_cols], x_label="epoch", height=220)
 
 
-@st.fragment(run_every=POLL_SECONDS)
-def _live_progress() -> None:
-    job = state.get_job()
-    if job is None:
-        return
-    if job.done:
-        state.adopt_finished_job()
-        st.rerun()
-    st.progress(job.fraction_done(), text=job.status_text())
-    _history_charts(job.epochs)
-    st.button(
-        "Stop",
-        key=Keys.STOP_BUTTON,
-        on_click=job.request_stop,
-        disabled=job.stop_event.is_set(),
-        help="Stop after the current batch and keep the best weights so far.",
-    )
-
-
-HIGHER_IS_BETTER = {"auc", "r2", "accuracy"}
-METRIC_NAMES = {
-    "auc": "AUC",
-    "logloss": "log loss",
-    "rmse": "RMSE",
-    "mae": "MAE",
-    "r2": "R²",
-    "accuracy": "accuracy",
-}
-
-
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -222,10 +194,10 @@ def metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "key": name,
-                "metric": METRIC_NAMES.get(name, name),
+                "metric": metric_label(name),
                 "model": float(value),
                 "trivial baseline": baseline,
-                "better": name in HIGHER_IS_BETTER,
+                "better": HIGHER_IS_BETTER.get(name, False),
             }
         )
     return rows
@@ -298,7 +270,7 @@ def _summary(info: state.RunInfo) -> None:
     if history:
         with st.expander("Training history", expanded=False):
             _history_charts(history)
-    for warning in getattr(run, "warnings", []) or []:
+    for warning in run.warnings:
         st.warning(literal(warning))
     st.page_link(
         EXPLORE_PAGE, label="Next: explore the embeddings", icon=":material/arrow_forward:"
@@ -312,6 +284,9 @@ def _start(dataset: state.Dataset, roles: Any, config: TrainConfig) -> None:
         config=config,
         dataset_label=dataset.label,
         dataset_key=dataset.key,
+        path=dataset.path,
+        store_root=str(store().root),
+        store_data=state.get_store_data(),
     )
     state.set_job(job.start())
 
@@ -326,12 +301,25 @@ if dataset is None or roles is None:
     st.warning(f"Choose the data and its column roles first. ({literal(reason)})")
     st.page_link(DATA_PAGE, label="Go to Data", icon=":material/table_view:")
 else:
+    rows = f"{len(dataset.frame):,} rows"
+    if dataset.path is not None:
+        rows = "every row, streamed from the server" + (
+            f" ({dataset.total_rows:,})" if dataset.total_rows else ""
+        )
     st.write(
-        f"**{literal(dataset.label)}**: {len(dataset.frame):,} rows; predict "
+        f"**{literal(dataset.label)}**: {rows}; predict "
         f"**{literal(roles.target)}** ({roles.task}) from {len(roles.categorical)} categorical and "
         f"{len(roles.numeric)} numeric columns."
     )
     config = _config_widgets()
+    st.checkbox(
+        "Store the data with the run",
+        True,
+        key=Keys.STORE_DATA,
+        help="Every run is saved to the run store (the Runs page). With its training rows, "
+        "What-if and Lift also work when the run is reopened later; unticked, the run is "
+        "smaller and its rows are not copied into it.",
+    )
     warm_up_tensorflow()  # load TensorFlow while the user looks at this page
     running = job is not None and job.running
     clicked = st.button(
@@ -349,10 +337,17 @@ else:
         st.rerun()
 
 if job is not None and job.running:
-    _live_progress()
+    live_progress(
+        state.get_job,
+        stop_key=Keys.STOP_BUTTON,
+        stop_help="Stop after the current batch and keep the best weights so far.",
+        on_done=state.adopt_finished_job,
+        details=lambda job: _history_charts(job.epochs),
+    )
 elif job is not None and job.done and job.error:
     st.error(literal(job.error), icon=":material/error:")
 
 info = state.get_run_info()
 if info is not None and not (job is not None and job.running):
     _summary(info)
+    stored_note(info)

@@ -11,9 +11,6 @@ import hashlib
 import json
 from typing import Any
 
-import numpy as np
-import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from embedding_core.analysis.whatif import (
@@ -23,11 +20,14 @@ from embedding_core.analysis.whatif import (
     describe_changes,
     predict_rows,
     row_at,
+    scalar_prediction,
     sweep,
 )
 from embedding_core.errors import EmbeddingCoreError
+from embedding_core.model.run import TrainedRun
 from ui import state
-from ui.literal import chart_text, literal
+from ui.charts import prediction_text, sweep_figure
+from ui.literal import literal
 from ui.state import Keys
 from ui.widgets import require_run, show_error
 
@@ -36,14 +36,14 @@ TYPICAL = "A typical row (most common values)"
 FROM_DATA = "A row of the data"
 
 
-def _categories(run: Any, field: str) -> list[str]:
+def _categories(run: TrainedRun, field: str) -> list[str]:
     table = run.embeddings(field)
     real = table[~table["is_unknown"].astype(bool) & ~table["is_missing"].astype(bool)]
     real = real.sort_values("count", ascending=False, kind="mergesort")
     return [str(c) for c in real["category"].head(MAX_OPTIONS)]
 
 
-def _typical_from_run(run: Any) -> dict[str, Any]:
+def _typical_from_run(run: TrainedRun) -> dict[str, Any]:
     """A typical row when the current data does not hold the run's columns."""
     row: dict[str, Any] = {c: None for c in run.roles.features}
     for c in run.roles.categorical:
@@ -52,25 +52,14 @@ def _typical_from_run(run: Any) -> dict[str, Any]:
     return row
 
 
-def _label(run: Any) -> str:
+def _label(run: TrainedRun) -> str:
     target = run.roles.target
     if run.roles.task == "regression":
         return f"Predicted {target}"
-    positive = getattr(getattr(run, "features", None), "positive_label_", None)
+    positive = run.positive_label
     if run.roles.task == "binary" and positive is not None:
         return f"P({target} = {positive})"
     return f"P({target})"
-
-
-def _scalar(run: Any, pred: np.ndarray, target_class: str | None) -> np.ndarray:
-    if pred.ndim == 1:
-        return pred
-    classes = [str(c) for c in getattr(run.features, "classes_", [])]
-    return pred[:, classes.index(target_class)] if target_class in classes else pred[:, 0]
-
-
-def _fmt(value: float, task: str) -> str:
-    return f"{value:.4g}" if task == "regression" else f"{value:.1%}"
 
 
 def _delta(value: float, task: str) -> str:
@@ -81,7 +70,7 @@ def _row_id(row: dict[str, Any]) -> str:
     return hashlib.sha1(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
-def _edit_row(run: Any, base: dict[str, Any], scope: str) -> dict[str, Any]:
+def _edit_row(run: TrainedRun, base: dict[str, Any], scope: str) -> dict[str, Any]:
     """One widget per feature, prefilled with the base row; returns the edited row."""
     roles = run.roles
     edited = dict(base)
@@ -115,38 +104,6 @@ def _edit_row(run: Any, base: dict[str, Any], scope: str) -> dict[str, Any]:
     return edited
 
 
-def _sweep_figure(table: pd.DataFrame, label: str, current: float, task: str) -> go.Figure:
-    ordered = table.iloc[::-1]  # plotly draws the first bar at the bottom
-    names = [chart_text(c) for c in ordered["category"]]
-    label = chart_text(label)
-    colours = np.where(ordered["reliable"], "#1f77b4", "#c7c7c7")
-    hover = [
-        f"{n}<br>{label}: {_fmt(p, task)}<br>seen {c:,} times" + ("" if r else " (barely seen)")
-        for n, p, c, r in zip(
-            names, ordered["prediction"], ordered["count"], ordered["reliable"], strict=True
-        )
-    ]
-    fig = go.Figure(
-        go.Bar(
-            x=ordered["prediction"],
-            y=names,
-            orientation="h",
-            marker_color=colours,
-            marker_pattern_shape=np.where(ordered["reliable"], "", "/"),
-            hovertext=hover,
-            hoverinfo="text",
-            showlegend=False,
-        )
-    )
-    fig.add_vline(x=current, line_dash="dash", line_color="grey")
-    fig.update_layout(
-        xaxis_title=label,
-        height=max(260, 24 * len(table) + 80),
-        margin={"t": 20, "b": 10},
-    )
-    return fig
-
-
 st.title("What-if")
 info = require_run()
 if info is not None:
@@ -178,8 +135,9 @@ if info is not None:
 
         target_class: str | None = None
         if task == "multiclass":
-            classes = [str(c) for c in getattr(run.features, "classes_", [])]
-            target_class = st.selectbox("Show the probability of", classes, key=Keys.WHATIF_CLASS)
+            target_class = st.selectbox(
+                "Show the probability of", run.classes, key=Keys.WHATIF_CLASS
+            )
 
         scope = f"{info.run_id}/{_row_id(base)}"
         with st.expander("Values (edit any of them)", expanded=True):
@@ -187,12 +145,12 @@ if info is not None:
         state.set_whatif_row(edited)
 
         label = _label(run) if task != "multiclass" else f"P({roles.target} = {target_class})"
-        preds = _scalar(run, predict_rows(run, [base, edited]), target_class)
+        preds, _ = scalar_prediction(predict_rows(run, [base, edited]), run, target_class)
         c1, c2, c3 = st.columns([1, 1, 2])
-        c1.metric(f"Starting row: {literal(label)}", _fmt(preds[0], task))
+        c1.metric(f"Starting row: {literal(label)}", prediction_text(preds[0], task))
         c2.metric(
             f"With your changes: {literal(label)}",
-            _fmt(preds[1], task),
+            prediction_text(preds[1], task),
             delta=_delta(preds[1] - preds[0], task),
             delta_color="off",  # up is not necessarily good
         )
@@ -235,7 +193,7 @@ if info is not None:
         top_n = s2.slider("Categories", 5, 50, 20, key=Keys.WHATIF_SWEEP_N)
         swept = sweep(run, edited, field, top_n=top_n, target_class=target_class)
         st.plotly_chart(
-            _sweep_figure(swept, label, float(preds[1]), task), key=Keys.WHATIF_SWEEP_CHART
+            sweep_figure(swept, label, float(preds[1]), task), key=Keys.WHATIF_SWEEP_CHART
         )
         st.caption(
             f"Prediction for each of the {len(swept)} most common categories of "

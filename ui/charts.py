@@ -6,27 +6,40 @@ through ``ui.literal.chart_text`` so plotly's small HTML subset never interprets
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from embedding_core import formatting as fmt
 from ui.literal import chart_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from embedding_core.analysis.lift import LiftResult
 
 __all__ = [
     "COLOUR_OPTIONS",
+    "STABILITY_ORDER",
     "MAX_LABELS",
     "scatter_figure",
     "neighbours_figure",
     "interactions_figure",
     "marker_sizes",
+    "movement_figure",
+    "prediction_text",
+    "sweep_figure",
+    "lift_figure",
 ]
 
 COLOUR_OPTIONS = ("target rate", "count", "cluster")
-MAX_LABELS = 40  # up to this many points, every point is labelled with its category
+#: Stability badges (``embedding_core.analysis.stability``) and a last level for
+#: categories that not every seed learned; colours in the same order.
+STABILITY_ORDER = ("stable", "unstable", "too rare", "not in every seed")
+STABILITY_COLOURS = ("#2ca02c", "#ff7f0e", "#9e9e9e", "#dddddd")
+MAX_LABELS = 25  # the most frequent categories carry their name on the map
 
 
 def _safe(values: Sequence[object]) -> list[str]:
@@ -61,6 +74,9 @@ def scatter_figure(
     clusters: np.ndarray | None = None,
     search: str = "",
     title: str = "",
+    stability: Sequence[str] | None = None,
+    dark: bool = False,
+    target_is_share: bool = False,
 ) -> go.Figure:
     """A 2D or 3D scatter of category vectors.
 
@@ -76,17 +92,27 @@ def scatter_figure(
         Cluster label per point (used when ``colour_by == "cluster"``).
     search : str
         Case-insensitive substring: matching points are ringed, the rest dimmed.
+    dark : bool
+        The app shows the dark theme (the search ring is drawn light then). Text
+        takes its colour from the theme.
+    target_is_share : bool
+        The target mean is a share (binary, or one class of several): shown as a percentage.
+    stability : sequence of str, optional
+        Badge per point (``STABILITY_ORDER``), used when ``colour_by == "stability"``.
+
+    The ``MAX_LABELS`` most frequent categories are labelled unless a search is active.
 
     The first trace always holds every point (tests count ``data[0].x``); matches of a
     search are drawn again as a ring overlay in a second trace.
     """
     n, dims = coords.shape
     is_3d = dims == 3
-    categories = points["category"].astype(str).to_numpy()
+    categories = np.array([fmt.category(c) for c in points["category"]], dtype=object)
     counts = points["count"].to_numpy()
     target = points["target_mean"].to_numpy(dtype=float)
     safe_names = _safe(categories)
-    target_text = ["n/a" if math.isnan(t) else f"{t:.3f}" for t in target]
+    show = fmt.percent if target_is_share else fmt.number
+    target_text = [show(t) for t in target]
     customdata = np.column_stack([safe_names, counts, target_text])
     hover = (
         "<b>%{customdata[0]}</b><br>count: %{customdata[1]}<br>"
@@ -96,7 +122,7 @@ def scatter_figure(
 
     marker: dict[str, object] = {
         "size": marker_sizes(counts, smallest=3 if is_3d else 6, largest=16 if is_3d else 30),
-        "line": {"width": 0.5, "color": "rgba(40,40,40,0.6)"},
+        "line": {"width": 0.5, "color": "rgba(128,128,128,0.6)"},  # reads on both themes
         "sizemode": "diameter",
     }
     if colour_by == "cluster" and clusters is not None:
@@ -107,6 +133,25 @@ def scatter_figure(
             cmin=-0.5,
             cmax=k - 0.5,
             colorbar={"title": "cluster", "tickvals": list(range(k))},
+        )
+    elif colour_by == "stability" and stability is not None:
+        codes = [STABILITY_ORDER.index(b) if b in STABILITY_ORDER else 3 for b in stability]
+        n_levels = len(STABILITY_ORDER)
+        scale = [
+            [edge, colour]
+            for i, colour in enumerate(STABILITY_COLOURS)
+            for edge in (i / n_levels, (i + 1) / n_levels)
+        ]
+        marker.update(
+            color=codes,
+            colorscale=scale,
+            cmin=-0.5,
+            cmax=n_levels - 0.5,
+            colorbar={
+                "title": "stability",
+                "tickvals": list(range(n_levels)),
+                "ticktext": list(STABILITY_ORDER),
+            },
         )
     elif colour_by == "target rate" and not np.all(np.isnan(target)):
         marker.update(
@@ -131,14 +176,17 @@ def scatter_figure(
     if is_3d:
         axes["z"] = coords[:, 2]
     trace_cls = go.Scatter3d if is_3d else go.Scatter
-    labelled = n <= MAX_LABELS and matches is None
+    labels = None
+    if matches is None:  # the biggest points carry their name, so a screenshot reads alone
+        top = set(np.argsort(-counts, kind="stable")[: min(n, MAX_LABELS)].tolist())
+        labels = [name if i in top else "" for i, name in enumerate(safe_names)]
     fig = go.Figure(
         trace_cls(
             **axes,
-            mode="markers+text" if labelled else "markers",
-            text=safe_names if labelled else None,
+            mode="markers+text" if labels else "markers",
+            text=labels,
             textposition="top center",
-            textfont={"size": 11, "color": "rgba(60,60,60,0.9)"},
+            textfont={"size": 11},  # colour from the active theme
             marker=marker,
             customdata=customdata,
             hovertemplate=hover,
@@ -161,7 +209,7 @@ def scatter_figure(
                     if not is_3d
                     else 10,
                     "color": "rgba(0,0,0,0)",
-                    "line": {"width": 2.5, "color": "black"},
+                    "line": {"width": 2.5, "color": "#fafafa" if dark else "#262730"},
                     **({"symbol": "circle-open"} if is_3d else {}),
                 },
                 customdata=customdata[idx],
@@ -183,10 +231,16 @@ def scatter_figure(
 
 
 def neighbours_figure(table: pd.DataFrame, *, value_column: str, query: str) -> go.Figure:
-    """Horizontal bars of neighbour similarity (or distance); unreliable ones hatched."""
-    categories = table["category"].astype(str).tolist()
+    """Horizontal bars of neighbour similarity (or distance).
+
+    Rare (unreliable) neighbours are grey; so are neighbours with a negative cosine
+    similarity, whose vectors point the other way (pale grey).
+    """
+    categories = [fmt.category(c) for c in table["category"]]
     reliable = table["reliable"].astype(bool).to_numpy() if "reliable" in table else None
-    colours = np.where(reliable, "#1f77b4", "#c7c7c7") if reliable is not None else "#1f77b4"
+    colours = np.where(reliable, "#1f77b4", "#9e9e9e") if reliable is not None else "#1f77b4"
+    if value_column == "similarity":
+        colours = np.where(table[value_column].to_numpy(dtype=float) < 0, "#d9d9d9", colours)
     fig = go.Figure(
         go.Bar(
             x=table[value_column].to_numpy(dtype=float),
@@ -211,7 +265,7 @@ def neighbours_figure(table: pd.DataFrame, *, value_column: str, query: str) -> 
         title=f"Nearest to {chart_text(query)}",
         height=max(260, 28 * len(categories) + 80),
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        yaxis={"autorange": "reversed", "type": "category"},
+        yaxis={"autorange": "reversed", "type": "category", "automargin": True},
         xaxis={"title": chart_text(value_column)},
     )
     return fig
@@ -238,5 +292,147 @@ def interactions_figure(matrix: pd.DataFrame) -> go.Figure:
         height=side,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         yaxis={"autorange": "reversed"},
+    )
+    return fig
+
+
+def movement_figure(
+    categories: Sequence[object],
+    before: np.ndarray,
+    after: np.ndarray,
+    counts: np.ndarray,
+    *,
+    labels: tuple[str, str] = ("run A", "run B"),
+) -> go.Figure:
+    """Categories of two aligned runs on one 2D projection, a line from each category's
+    place in run A to its place in run B (open markers: A; filled: B)."""
+    names = _safe(categories)
+    sizes = marker_sizes(np.asarray(counts, dtype=float), smallest=5, largest=22)
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for (x0, y0), (x1, y1) in zip(before, after, strict=True):
+        xs += [float(x0), float(x1), None]
+        ys += [float(y0), float(y1), None]
+    hover = "<b>%{text}</b><br>%{meta}<extra></extra>"
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=after[:, 0],
+                y=after[:, 1],
+                mode="markers",
+                name=chart_text(labels[1]),
+                text=names,
+                meta=chart_text(labels[1]),
+                marker={"size": sizes, "color": "#1f77b4"},
+                hovertemplate=hover,
+            ),
+            go.Scatter(
+                x=before[:, 0],
+                y=before[:, 1],
+                mode="markers",
+                name=chart_text(labels[0]),
+                text=names,
+                meta=chart_text(labels[0]),
+                marker={"size": sizes, "color": "rgba(0,0,0,0)", "line": {"width": 1.5}},
+                hovertemplate=hover,
+            ),
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name="moved",
+                line={"width": 1, "color": "rgba(120,120,120,0.6)"},
+                hoverinfo="skip",
+            ),
+        ]
+    )
+    fig.update_layout(
+        height=560,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        legend={"orientation": "h"},
+        xaxis={"title": "PC 1"},
+        yaxis={"title": "PC 2", "scaleanchor": "x"},
+    )
+    return fig
+
+
+def prediction_text(value: float, task: str) -> str:
+    """A prediction as shown on the pages: a number (regression) or a percentage."""
+    return fmt.number(value) if task == "regression" else fmt.percent(value)
+
+
+def sweep_figure(table: pd.DataFrame, label: str, current: float, task: str) -> go.Figure:
+    """What-if sweep: one horizontal bar per category (hatched grey: barely seen)."""
+    ordered = table.iloc[::-1]  # plotly draws the first bar at the bottom
+    names = [chart_text(c) for c in ordered["category"]]
+    label = chart_text(label)
+    colours = np.where(ordered["reliable"], "#1f77b4", "#c7c7c7")
+    hover = [
+        f"{n}<br>{label}: {prediction_text(p, task)}<br>seen {c:,} times"
+        + ("" if r else " (barely seen)")
+        for n, p, c, r in zip(
+            names, ordered["prediction"], ordered["count"], ordered["reliable"], strict=True
+        )
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=ordered["prediction"],
+            y=names,
+            orientation="h",
+            marker_color=colours,
+            marker_pattern_shape=np.where(ordered["reliable"], "", "/"),
+            hovertext=hover,
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
+    fig.add_vline(x=current, line_dash="dash", line_color="grey")
+    fig.update_layout(
+        xaxis_title=label,
+        height=max(260, 24 * len(table) + 80),
+        margin={"t": 20, "b": 10},
+    )
+    return fig
+
+
+def lift_figure(result: LiftResult) -> go.Figure:
+    """Grouped bars (model x encoding) with error bars; DeepFM's own score as a line."""
+    from embedding_core.analysis.lift import ENCODING_LABELS, MODEL_LABELS
+
+    frame = result.to_frame()
+    cells = frame[~frame["is_reference"]]
+    fig = go.Figure()
+    for enc in [e for e in ENCODING_LABELS if e in set(cells["encoding"])]:
+        part = cells[cells["encoding"] == enc]
+        fig.add_bar(
+            name=ENCODING_LABELS[enc],
+            x=[MODEL_LABELS[m] for m in part["model"]],
+            y=part["mean"],
+            error_y={"type": "data", "array": part["std"].fillna(0.0), "visible": True},
+            customdata=part[["std", "fit_seconds"]].to_numpy(),
+            hovertemplate="%{x}<br>%{fullData.name}<br>"
+            + result.metric_label
+            + " %{y:.4f} ± %{customdata[0]:.4f}<br>fit %{customdata[1]:.1f} s<extra></extra>",
+        )
+    low = (cells["mean"] - cells["std"].fillna(0)).min()
+    high = (cells["mean"] + cells["std"].fillna(0)).max()
+    ref = frame[frame["is_reference"]]
+    if not ref.empty:
+        value = float(ref["mean"].iloc[0])
+        low, high = min(low, value), max(high, value)
+        fig.add_hline(
+            y=value,
+            line={"dash": "dash", "color": "grey"},
+            annotation_text=f"DeepFM itself {value:.4f}",
+            annotation_position="top right",
+        )
+    pad = max((high - low) * 0.15, 1e-3)
+    fig.update_layout(
+        barmode="group",
+        yaxis_title=result.metric_label,
+        yaxis_range=[low - pad, high + pad],
+        legend_title_text="Encoding",
+        margin={"t": 30, "b": 10},
+        height=420,
     )
     return fig

@@ -168,7 +168,7 @@ def _encode(
     """Second pass: encode rows to disk (training rows of ``train_files``; validation rows
     of every file when ``keep_valid``) and count the table statistics of all files."""
     from embedding_core.data.validation import _target_missing
-    from embedding_core.model.features import _label_text
+    from embedding_core.model.features import target_text
 
     features = vocab.features
     roles = features.roles_
@@ -198,7 +198,7 @@ def _encode(
         frame, valid = frame[keep], valid[keep]
         x = features.transform(frame)
         target = frame[roles.target]
-        y = features.encode_target(target if features.task == "regression" else _label_text(target))
+        y = features.encode_target(target if features.task == "regression" else target_text(target))
         y_stats = y if features.task == "multiclass" else features.user_target(y)
         for part, stat, rows in ((parts[0], stats[0], ~valid), (parts[1], stats[1], valid)):
             stat.add(x[CATEGORICAL_INPUT][rows], y_stats[rows])
@@ -438,6 +438,12 @@ def train_streaming(
         raise DataError(f"Unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}.")
     t_call = time.perf_counter()
     config = config or TrainConfig()
+    if config.numeric_encoding != "scaled" and roles.numeric:
+        raise DataError(
+            f"Streamed training takes numeric columns as scaled values only, not "
+            f"numeric_encoding={config.numeric_encoding!r}: use 'scaled' (the default), or "
+            "train in memory."
+        )
     source = data if isinstance(data, TableSource) else open_table(data)
     index, workers = _cluster() if strategy == "multiworker" else (0, 1)
     if workers > 1:

@@ -3,7 +3,9 @@
 Upload a CSV, choose its columns, train for two epochs, look at the projection (with the
 right number of points), a neighbours table and the interaction heatmap; then run Lift in
 fast (holdout) mode with two models and see its table and its chart with error bars, and
-change a value on What-if and see the prediction move. A screenshot of each page is
+change a value on What-if and see the prediction move. Last, a second server process
+(nothing in memory) opens the neighbours view's "copy link" in a fresh browser and shows
+the same neighbours: runs live in the run store, not in the session. A screenshot of each page is
 saved under the pytest temporary directory and checked not to be blank.
 
 Skipped when Chromium is missing, except in CI (``CI=true``), where that is a failure.
@@ -21,6 +23,7 @@ import pytest
 
 from tests.e2e.harness import (
     ROOT,
+    VIEWPORT,
     choose_option,
     chromium_page,
     distinct_colours,
@@ -35,7 +38,7 @@ from tests.e2e.harness import (
     wait_idle,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SMALL_CSV = ROOT / "tests" / "data" / "small_churn.csv"
 CATEGORICAL = ["customer_city", "device", "plan"]
@@ -111,6 +114,7 @@ def test_upload_train_explore_lift_whatif(page: Any, tmp_path: Path) -> None:
     assert page.locator('[data-testid="stDataFrame"]').first.is_visible()
     assert trace_length(page, "y") == min(10, n_cities - 1)
     _screenshot(page, tmp_path / "neighbours.png")
+    link, before = _neighbours_link(page)
 
     # Interactions: a heatmap of the three fields
     open_page(page, "Interactions")
@@ -124,6 +128,49 @@ def test_upload_train_explore_lift_whatif(page: Any, tmp_path: Path) -> None:
     _lift_fast_mode(page, tmp_path)
     _whatif_moves_the_prediction(page, tmp_path)
     assert not page.locator('[data-testid="stException"]').count()
+    _link_after_restart(page, link, before, tmp_path)
+
+
+def _neighbours_table(page: Any) -> list[list[Any]]:
+    """(names, similarities) of the neighbours bar chart, as drawn."""
+    page.wait_for_selector(".js-plotly-plot .barlayer .trace")
+    return page.evaluate(
+        """() => { const t = document.querySelector('.js-plotly-plot')._fullData[0];
+                   return [Array.from(t.y), Array.from(t.x)]; }"""
+    )
+
+
+def _neighbours_link(page: Any) -> tuple[str, list[list[Any]]]:
+    """Pick a city that is not the default, then read "copy link to this view"."""
+    choose_option(page, "Category", "city_C")
+    table = _neighbours_table(page)
+    page.get_by_role("button", name="Copy link to this view").click()
+    code = page.locator('[data-testid="stCode"] code').first
+    code.wait_for()
+    link = code.inner_text().strip()
+    assert "run=" in link and "page=neighbours" in link and "category=city_C" in link, link
+    page.keyboard.press("Escape")
+    return link, table
+
+
+def _link_after_restart(page: Any, link: str, before: list[list[Any]], tmp: Path) -> None:
+    """A new server process (nothing in memory) and a fresh browser context (no cookies,
+    no storage) open the copied link and show the same neighbours."""
+    with streamlit_server(tmp / "server2.log") as url:
+        context = page.context.browser.new_context(viewport=VIEWPORT)
+        try:
+            fresh = context.new_page()
+            fresh.set_default_timeout(60_000)
+            fresh.goto(url + link[link.index("/?") :])
+            fresh.get_by_role("heading", name="Neighbours", exact=True).wait_for()
+            wait_idle(fresh)
+            after = _neighbours_table(fresh)
+            assert after[0] == before[0]
+            assert after[1] == pytest.approx(before[1], abs=1e-6)
+            assert not fresh.locator('[data-testid="stException"]').count()
+            _screenshot(fresh, tmp / "neighbours_from_link.png")
+        finally:
+            context.close()
 
 
 def _lift_fast_mode(page: Any, tmp_path: Path) -> None:
