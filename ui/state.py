@@ -26,7 +26,8 @@ from embedding_core.model.config import TrainConfig
 if TYPE_CHECKING:  # pragma: no cover - typing only; importing run would not load TF anyway
     from embedding_core.analysis.lift import LiftResult
     from embedding_core.model.run import TrainedRun
-    from ui.training import LiftJob, TrainingJob
+    from ui.lift_job import LiftJob
+    from ui.training import TrainingJob
 
 __all__ = [
     "Keys",
@@ -122,6 +123,7 @@ class Keys:
     CFG_MIN_COUNT = "cfg_min_count"
     CFG_SEED = "cfg_seed"
     CFG_REFIT = "cfg_refit"
+    CFG_NUMERIC_ENCODING = "cfg_numeric_encoding"
     DL_PROJECTOR_ZIP = "dl_projector_zip"
     DL_VECTORS = "dl_vectors"  # + field name
     DL_METADATA = "dl_metadata"  # + field name
