@@ -217,7 +217,7 @@ def check_roles(key: str, roles: dict[str, Any], _frame: pd.DataFrame) -> dict[s
 def with_normalised_target(dataset: Dataset, roles: Roles) -> Dataset:
     """``dataset`` with the target's classes that differ only in spelling merged.
 
-    The new dataset keeps ``roles`` as its suggestion (the user's choice is kept) and
+    The new dataset keeps ``roles`` (task inferred again) as its suggestion and
     gets its own key, so cached profiles and checks are not mixed up.
     """
     from embedding_core.data.validation import normalise_labels
@@ -228,6 +228,9 @@ def with_normalised_target(dataset: Dataset, roles: Roles) -> Dataset:
         key=f"{dataset.key}+labels:{roles.target}",
         label=dataset.label,
         frame=frame,
-        suggested=roles,
+        # fewer classes now: the task is inferred again
+        suggested=Roles(
+            categorical=roles.categorical, numeric=roles.numeric, target=roles.target, task=None
+        ),
         source=dataset.source,
     )
