@@ -14,6 +14,7 @@ import streamlit as st
 
 from embedding_core.errors import EmbeddingCoreError
 from ui import keras_guard, state
+from ui.explore_data import warm_up_umap
 from ui.training import warm_up_tensorflow
 from ui.widgets import show_error, training_banner
 
@@ -61,3 +62,4 @@ pages = {
 st.navigation(pages).run()
 # After the page is drawn, so the first page never waits for (or competes with) the import.
 warm_up_tensorflow()
+warm_up_umap()  # after TensorFlow: compiles UMAP's kernels (cached on disk) in the background

@@ -117,3 +117,16 @@ def test_count_slider_follows_the_data_and_the_rare_note_counts_merged_categorie
     note = rare_note(table, 2, values)
     assert note.startswith("Not shown: 7 categories seen fewer than 2 times (7 training rows)")
     assert rare_note(table.iloc[1:], 2) == ""
+
+
+def test_umap_is_warmed_up_once_per_process_in_the_background():
+    import time
+
+    from ui import explore_data
+
+    first = explore_data.warm_up_umap()
+    assert explore_data.warm_up_umap() is False  # never twice
+    deadline = time.monotonic() + 180
+    while not explore_data.umap_ready() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert explore_data.umap_ready(), f"UMAP not warmed up (this call started it: {first})"
