@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from embedding_core import formatting as fmt
 from embedding_core.analysis.signal import weak_signal
 from embedding_core.model.config import TrainConfig
 from ui import state
+from ui.charts import history_frame
 from ui.literal import literal
 from ui.state import Keys
 from ui.training import TrainingJob, warm_up_tensorflow
@@ -135,16 +135,9 @@ def _config_widgets() -> TrainConfig | None:
     return config
 
 
-def _history_frame(epochs: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame(epochs)
-    if frame.empty:
-        return frame
-    return frame.set_index("epoch") if "epoch" in frame.columns else frame
-
-
 def _history_charts(epochs: list[dict[str, Any]]) -> None:
     """Loss and validation metric per epoch (two small line charts)."""
-    frame = _history_frame(epochs)
+    frame = history_frame(epochs)
     if frame.empty:
         st.caption("The loss chart appears after the first epoch.")
         return
@@ -154,11 +147,11 @@ def _history_charts(epochs: list[dict[str, Any]]) -> None:
     if loss_cols:
         with left:
             st.caption("Loss per epoch")
-            st.line_chart(frame[loss_cols], x_label="epoch", height=220)
+            st.line_chart(frame[loss_cols].dropna(how="all"), x_label="epoch", height=220)
     if metric_cols:
         with right:
             st.caption("Validation metric per epoch")
-            st.line_chart(frame[metric_cols], x_label="epoch", height=220)
+            st.line_chart(frame[metric_cols].dropna(how="all"), x_label="epoch", height=220)
 
 
 @st.fragment(run_every=POLL_SECONDS)

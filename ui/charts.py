@@ -7,6 +7,7 @@ through ``ui.literal.chart_text`` so plotly's small HTML subset never interprets
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ __all__ = [
     "neighbours_figure",
     "interactions_figure",
     "marker_sizes",
+    "history_frame",
 ]
 
 COLOUR_OPTIONS = ("target rate", "count", "cluster")
@@ -259,3 +261,17 @@ def interactions_figure(matrix: pd.DataFrame) -> go.Figure:
         yaxis={"autorange": "reversed"},
     )
     return fig
+
+
+def history_frame(epochs: list[dict[str, Any]]) -> pd.DataFrame:
+    """Finite figures per epoch; columns with nothing to draw are left out.
+
+    An empty, all-NaN or infinite series makes the browser's chart library log
+    "Infinite extent" warnings for every redraw, so none is ever handed to a chart.
+    """
+    frame = pd.DataFrame(epochs)
+    if frame.empty:
+        return frame
+    frame = frame.set_index("epoch") if "epoch" in frame.columns else frame
+    frame = frame.apply(pd.to_numeric, errors="coerce").replace([np.inf, -np.inf], np.nan)
+    return frame.dropna(axis=1, how="all")

@@ -130,3 +130,17 @@ def test_umap_is_warmed_up_once_per_process_in_the_background():
     while not explore_data.umap_ready() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert explore_data.umap_ready(), f"UMAP not warmed up (this call started it: {first})"
+
+
+def test_history_frame_never_hands_a_chart_an_empty_or_infinite_series():
+    from ui.charts import history_frame
+
+    frame = history_frame(
+        [
+            {"epoch": 1, "loss": 0.7, "val_loss": float("inf"), "val_auc": float("nan")},
+            {"epoch": 2, "loss": 0.6, "val_loss": 0.65, "val_auc": float("nan")},
+        ]
+    )
+    assert list(frame.columns) == ["loss", "val_loss"]  # val_auc had nothing to draw
+    assert np.isfinite(frame["loss"]).all() and np.isnan(frame.loc[1, "val_loss"])
+    assert history_frame([]).empty
