@@ -137,6 +137,7 @@ class Keys:
     WHATIF_CLEAR = "whatif_clear"
     WHATIF_SWEEP_FIELD = "whatif_sweep_field"
     WHATIF_SWEEP_N = "whatif_sweep_n"
+    WHATIF_SWEEP_OVER = "whatif_sweep_over"
     WHATIF_SWEEP_CHART = "whatif_sweep_chart"
 
 
