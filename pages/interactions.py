@@ -8,11 +8,13 @@ from embedding_core.errors import EmbeddingCoreError
 from ui.charts import interactions_figure
 from ui.explore_data import cached_interactions
 from ui.literal import literal
+from ui.runs import show_view_link
 from ui.widgets import require_run, show_error
 
 st.title("Interactions")
 run_info = require_run()
 if run_info is not None:
+    show_view_link("interactions")
     if len(run_info.run.fields) < 2:
         st.info("Interactions need at least two categorical fields; this run has one.")
     else:

@@ -19,26 +19,13 @@ import numpy as np
 import pandas as pd
 
 from embedding_core.analysis.neighbours import nearest_neighbours
-from embedding_core.analysis.whatif import RELIABLE_COUNT, predict_rows
+from embedding_core.analysis.whatif import RELIABLE_COUNT, predict_rows, scalar_prediction
 from embedding_core.errors import DataError
 
 if TYPE_CHECKING:  # pragma: no cover
     from embedding_core.model.run import TrainedRun
 
-__all__ = ["contributions", "neighbour_sweep", "default_class", "class_column"]
-
-
-def class_column(run: TrainedRun, pred: np.ndarray, target_class: str | None) -> np.ndarray:
-    """One number per row: the prediction, or for multiclass P(``target_class``)."""
-    if pred.ndim == 1:
-        return pred
-    classes = [str(c) for c in getattr(run.features, "classes_", [])]
-    if target_class is None or str(target_class) not in classes:
-        raise DataError(
-            f"Class {target_class!r} is not one the model predicts; choose one of "
-            f"{', '.join(classes)}."
-        )
-    return pred[:, classes.index(str(target_class))]
+__all__ = ["contributions", "neighbour_sweep", "default_class"]
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -64,7 +51,8 @@ def contributions(
     base, edited : mapping
         The starting row and the edited row (feature column -> value).
     target_class : str, optional
-        Multiclass: the class whose probability is explained (required then).
+        Multiclass: the class whose probability is explained (default: the most
+        likely class of ``base``).
 
     Returns
     -------
@@ -82,7 +70,7 @@ def contributions(
     rows = [dict(base), dict(edited)]
     rows += [{**edited, c: base.get(c)} for c in columns]
     rows += [{**base, c: edited.get(c)} for c in columns]
-    pred = class_column(run, predict_rows(run, rows), target_class)
+    pred, _ = scalar_prediction(predict_rows(run, rows), run, target_class)
     n = len(columns)
     start, end = pred[0], pred[1]
     out = pd.DataFrame(
@@ -119,7 +107,8 @@ def neighbour_sweep(
     k : int, default=8
         How many neighbours (cosine similarity of the embeddings).
     target_class : str, optional
-        Multiclass: the class whose probability is shown (required then).
+        Multiclass: the class whose probability is shown (default: the most likely
+        class of ``row``).
     min_count : int, default=30
         Neighbours seen fewer times in training are marked unreliable.
 
@@ -155,7 +144,7 @@ def neighbour_sweep(
     )
     categories = [str(c) for c in near["category"]]
     rows: Sequence[Mapping[str, Any]] = [dict(row), *({**row, field: c} for c in categories)]
-    pred = class_column(run, predict_rows(run, rows), target_class)
+    pred, _ = scalar_prediction(predict_rows(run, rows), run, target_class)
     counts = near["count"].astype(int).to_numpy()
     return pd.DataFrame(
         {
@@ -186,7 +175,7 @@ def default_class(run: TrainedRun, target: pd.Series | None = None) -> str | Non
     """
     if run.roles.task != "multiclass" or target is None:
         return None
-    classes = [str(c) for c in getattr(run.features, "classes_", [])]
+    classes = run.classes
     counts = target.dropna().astype(str).value_counts()
     counts = counts[counts.index.isin(classes)]
     return str(counts.index[0]) if len(counts) else None

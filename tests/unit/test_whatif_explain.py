@@ -38,12 +38,7 @@ class Run:
             return p / p.sum(axis=1, keepdims=True)
         return 1 / (1 + np.exp(-z))
 
-    @property
-    def features(self):
-        class F:
-            classes_ = ["a", "b", "c"]
-
-        return F()
+    classes = ["a", "b", "c"]
 
     def embeddings(self, field: str) -> pd.DataFrame:
         names = list(VECTORS)
@@ -96,13 +91,14 @@ def test_neighbour_sweep_tries_the_nearest_categories_first():
         neighbour_sweep(run, row, "age")
 
 
-def test_multiclass_needs_a_class_and_defaults_to_the_most_frequent():
+def test_multiclass_explains_one_class_and_defaults_to_the_most_frequent():
     run = Run("multiclass")
     base = {"city": "oslo", "plan": "a", "age": 40.0}
     edited = {**base, "city": "paris"}
     with pytest.raises(DataError, match="choose one of a, b, c"):
-        contributions(run, base, edited)
-    assert len(contributions(run, base, edited, target_class="b")) == 1
+        contributions(run, base, edited, target_class="zebra")
+    assert contributions(run, base, edited, target_class="b")["in context"].iloc[0] > 0
+    assert contributions(run, base, edited, target_class="c")["in context"].iloc[0] < 0
     target = pd.Series(["c", "a", "c", "b", None, "c"])
     assert default_class(run, target) == "c"
     assert default_class(run, None) is None
