@@ -155,11 +155,14 @@ def _dark_theme_is_readable(page: Any, tmp_path: Path) -> None:
     page.wait_for_selector(".js-plotly-plot .textpoint text")
     page.wait_for_timeout(500)
     assert _luminance(page, '[data-testid="stApp"]', "backgroundColor") < 0.2
-    assert _luminance(page, ".js-plotly-plot .textpoint text", "fill") > 0.6  # light on dark
+    on_dark = _luminance(page, ".js-plotly-plot .textpoint text", "fill")
+    assert on_dark > 0.6  # light labels on the dark background
     _screenshot(page, tmp_path / "explore-dark.png")
     page.emulate_media(color_scheme="light")
+    page.wait_for_timeout(1500)
     wait_idle(page)
-    assert _luminance(page, ".js-plotly-plot .textpoint text", "fill") < 0.4  # dark on light
+    assert _luminance(page, '[data-testid="stApp"]', "backgroundColor") > 0.8
+    assert _luminance(page, ".js-plotly-plot .textpoint text", "fill") < on_dark - 0.3
 
 
 def _phone_width(page: Any, tmp_path: Path) -> None:
