@@ -407,7 +407,7 @@ def _cmd_vocab(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_run_json(run: Any, out: Path, data: str, rows: int, group: list[Path]) -> None:
+def _write_run_json(run: TrainedRun, out: Path, data: str, rows: int, group: list[Path]) -> None:
     """``run.json`` next to the run, so the run store lists it with its dataset."""
     from embedding_core.model.store import run_metadata, write_run_json
 

@@ -18,13 +18,13 @@ from embedding_core.model.config import TrainConfig
 from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_label
 from ui import state
 from ui.charts import history_frame
+from ui.job_progress import live_progress
 from ui.literal import literal
 from ui.runs import store, stored_note
 from ui.state import Keys
 from ui.training import TrainingJob, warm_up_tensorflow
 from ui.widgets import DATA_PAGE, EXPLORE_PAGE
 
-POLL_SECONDS = 1.0
 BATCH_SIZES = [128, 256, 512, 1024, 2048, 4096]
 
 
@@ -156,25 +156,6 @@ def _history_charts(epochs: list[dict[str, Any]]) -> None:
             st.line_chart(frame[metric_cols].dropna(how="all"), x_label="epoch", height=220)
 
 
-@st.fragment(run_every=POLL_SECONDS)
-def _live_progress() -> None:
-    job = state.get_job()
-    if job is None:
-        return
-    if job.done:
-        state.adopt_finished_job()
-        st.rerun()
-    st.progress(job.fraction_done(), text=job.status_text())
-    _history_charts(job.epochs)
-    st.button(
-        "Stop",
-        key=Keys.STOP_BUTTON,
-        on_click=job.request_stop,
-        disabled=job.stop_event.is_set(),
-        help="Stop after the current batch and keep the best weights so far.",
-    )
-
-
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -282,6 +263,7 @@ def _start(dataset: state.Dataset, roles: Any, config: TrainConfig) -> None:
         config=config,
         dataset_label=dataset.label,
         dataset_key=dataset.key,
+        path=dataset.path,
         store_root=str(store().root),
         store_data=state.get_store_data(),
     )
@@ -298,8 +280,13 @@ if dataset is None or roles is None:
     st.warning(f"Choose the data and its column roles first. ({literal(reason)})")
     st.page_link(DATA_PAGE, label="Go to Data", icon=":material/table_view:")
 else:
+    rows = f"{len(dataset.frame):,} rows"
+    if dataset.path is not None:
+        rows = "every row, streamed from the server" + (
+            f" ({dataset.total_rows:,})" if dataset.total_rows else ""
+        )
     st.write(
-        f"**{literal(dataset.label)}**: {len(dataset.frame):,} rows; predict "
+        f"**{literal(dataset.label)}**: {rows}; predict "
         f"**{literal(roles.target)}** ({roles.task}) from {len(roles.categorical)} categorical and "
         f"{len(roles.numeric)} numeric columns."
     )
@@ -309,8 +296,8 @@ else:
         True,
         key=Keys.STORE_DATA,
         help="Every run is saved to the run store (the Runs page). With its training rows, "
-        "What-if and Lift also work when the run is reopened; untick for data that must "
-        "not be kept on this server.",
+        "What-if and Lift also work when the run is reopened later; unticked, the run is "
+        "smaller and its rows are not copied into it.",
     )
     warm_up_tensorflow()  # load TensorFlow while the user looks at this page
     running = job is not None and job.running
@@ -329,7 +316,13 @@ else:
         st.rerun()
 
 if job is not None and job.running:
-    _live_progress()
+    live_progress(
+        state.get_job,
+        stop_key=Keys.STOP_BUTTON,
+        stop_help="Stop after the current batch and keep the best weights so far.",
+        on_done=state.adopt_finished_job,
+        details=lambda job: _history_charts(job.epochs),
+    )
 elif job is not None and job.done and job.error:
     st.error(literal(job.error), icon=":material/error:")
 

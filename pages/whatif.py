@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from embedding_core import formatting as fmt
@@ -31,7 +30,8 @@ from embedding_core.analysis.whatif_explain import contributions, default_class,
 from embedding_core.errors import EmbeddingCoreError
 from embedding_core.model.run import TrainedRun
 from ui import state
-from ui.literal import chart_text, literal
+from ui.charts import prediction_text, sweep_figure
+from ui.literal import literal
 from ui.state import Keys
 from ui.widgets import require_run, show_error
 
@@ -66,10 +66,6 @@ def _label(run: TrainedRun) -> str:
     if run.roles.task == "binary" and positive is not None:
         return f"P({target} = {positive})"
     return f"P({target})"
-
-
-def _fmt(value: float, task: str) -> str:
-    return fmt.number(value) if task == "regression" else fmt.percent(value)
 
 
 def _delta(value: float, task: str) -> str:
@@ -164,40 +160,6 @@ def _edit_row(run: TrainedRun, base: dict[str, Any], scope: str) -> dict[str, An
     return edited
 
 
-def _sweep_figure(table: pd.DataFrame, label: str, current: float, task: str) -> go.Figure:
-    ordered = table.iloc[::-1]  # plotly draws the first bar at the bottom
-    names = [chart_text(fmt.category(c)) for c in ordered["category"]]
-    label = chart_text(label)
-    colours = np.where(ordered["reliable"], "#1f77b4", "#c7c7c7")
-    hover = [
-        f"{n}<br>{label}: {_fmt(p, task)}<br>seen {c:,} times" + ("" if r else " (barely seen)")
-        for n, p, c, r in zip(
-            names, ordered["prediction"], ordered["count"], ordered["reliable"], strict=True
-        )
-    ]
-    fig = go.Figure(
-        go.Bar(
-            x=ordered["prediction"],
-            y=names,
-            orientation="h",
-            marker_color=colours,
-            marker_pattern_shape=np.where(ordered["reliable"], "", "/"),
-            hovertext=hover,
-            hoverinfo="text",
-            showlegend=False,
-        )
-    )
-    fig.add_vline(x=current, line_dash="dash", line_color="grey")
-    fig.update_layout(
-        xaxis_title=chart_text(label),
-        xaxis_tickformat=fmt.plotly_format("probability" if task != "regression" else "number"),
-        yaxis={"automargin": True, "type": "category"},
-        height=max(260, 24 * len(table) + 80),
-        margin={"t": 20, "b": 10},
-    )
-    return fig
-
-
 st.title("What-if")
 info = require_run()
 if info is not None:
@@ -239,10 +201,10 @@ if info is not None:
         label = _label(run) if task != "multiclass" else f"P({roles.target} = {target_class})"
         preds, _ = scalar_prediction(predict_rows(run, [base, edited]), run, target_class)
         c1, c2, c3 = st.columns([1, 1, 2])
-        c1.metric(f"Starting row: {literal(label)}", _fmt(preds[0], task))
+        c1.metric(f"Starting row: {literal(label)}", prediction_text(preds[0], task))
         c2.metric(
             f"With your changes: {literal(label)}",
-            _fmt(preds[1], task),
+            prediction_text(preds[1], task),
             delta=_delta(preds[1] - preds[0], task),
             delta_color="off",  # up is not necessarily good
             delta_arrow="off" if _is_flat(preds[1] - preds[0], task) else "auto",
@@ -278,7 +240,7 @@ if info is not None:
             outcome = [c for c in table.columns if c not in roles.features]
             table = table[[*outcome, *roles.features]]  # the outcome first, then the inputs
             prediction = outcome[1]
-            table[prediction] = [_fmt(v, task) for v in table[prediction]]
+            table[prediction] = [prediction_text(v, task) for v in table[prediction]]
             table["change"] = [_delta(v, task) for v in table["change"]]
             st.dataframe(table, hide_index=True)
             st.caption("'change' is the difference from the starting row.")
@@ -307,8 +269,7 @@ if info is not None:
             swept = sweep(run, edited, field, top_n=top_n, target_class=target_class)
             what = f"each of the {len(swept)} most common categories of **{literal(field)}**"
         st.plotly_chart(
-            _sweep_figure(swept, label, float(preds[1]), task),
-            key=Keys.WHATIF_SWEEP_CHART,
+            sweep_figure(swept, label, float(preds[1]), task), key=Keys.WHATIF_SWEEP_CHART
         )
         st.caption(
             f"Prediction for {what}, the rest of the edited row fixed; the dashed line is the "
