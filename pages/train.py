@@ -16,6 +16,7 @@ from embedding_core import formatting as fmt
 from embedding_core.analysis.signal import weak_signal
 from embedding_core.model.config import TrainConfig
 from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_label
+from embedding_core.model.numeric import NUMERIC_ENCODING_LABELS, NUMERIC_ENCODINGS
 from ui import state
 from ui.charts import history_frame
 from ui.job_progress import live_progress
@@ -118,6 +119,18 @@ def _config_widgets() -> TrainConfig | None:
             "included) for the best number of epochs. Better models on high-cardinality "
             "data; training takes a third to two thirds longer.",
         )
+        encodings = list(NUMERIC_ENCODINGS)
+        numeric_encoding = st.selectbox(
+            "Numeric columns",
+            encodings,
+            index=encodings.index(current.numeric_encoding),
+            format_func=NUMERIC_ENCODING_LABELS.get,
+            key=Keys.CFG_NUMERIC_ENCODING,
+            persist_state="session",
+            help="Scaled: each number enters the model as one standardised value. Bins and "
+            "piecewise-linear also give it a vector, which the model pairs with the "
+            "categories like another field.",
+        )
     try:
         config = current.replace(
             embedding_dim=int(dim),
@@ -129,6 +142,7 @@ def _config_widgets() -> TrainConfig | None:
             min_count=int(min_count),
             seed=int(seed),
             refit=bool(refit),
+            numeric_encoding=str(numeric_encoding),
         )
     except ValueError as exc:
         st.error(literal(f"{exc} Change that setting to train."), icon=":material/error:")

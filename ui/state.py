@@ -123,6 +123,7 @@ class Keys:
     CFG_MIN_COUNT = "cfg_min_count"
     CFG_SEED = "cfg_seed"
     CFG_REFIT = "cfg_refit"
+    CFG_NUMERIC_ENCODING = "cfg_numeric_encoding"
     DL_PROJECTOR_ZIP = "dl_projector_zip"
     DL_VECTORS = "dl_vectors"  # + field name
     DL_METADATA = "dl_metadata"  # + field name
