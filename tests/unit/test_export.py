@@ -20,6 +20,7 @@ from embedding_core.reuse.export import (
     to_projector_tsv,
     write_projector_files,
 )
+from embedding_core.reuse.formula_guard import guard_cell, guard_frame
 
 ODD_NAMES = [
     "<unknown>",
@@ -95,7 +96,9 @@ def test_projector_tsv_parses_back_to_the_input() -> None:
     table = make_table()
     vectors, metadata = to_projector_tsv(table)
     back = parse_projector(vectors, metadata)
-    assert back["category"].tolist() == table["category"].tolist()
+    # formula-like names come back with the guard's leading quote, the rest unchanged
+    assert back["category"].tolist() == [guard_cell(c) for c in table["category"]]
+    assert "'=SUM(A1)" in back["category"].tolist()
     assert back["count"].tolist() == table["count"].tolist()
     assert np.allclose(back["target_mean"], table["target_mean"], rtol=1e-5)
     emb = [f"emb_{j}" for j in range(5)]
@@ -209,3 +212,16 @@ def test_csv_bytes_round_trip_and_formula_guard() -> None:
     assert not raw.startswith(b"\xef\xbb\xbf")
     assert pd.read_csv(io.BytesIO(raw))["category"][1] == "=cmd|' /C calc'!A0"
     assert table["category"][1] == "=cmd|' /C calc'!A0"  # input not modified
+
+
+def test_formula_guard_covers_cells_and_column_names_but_not_numbers() -> None:
+    frame = pd.DataFrame(
+        {"=cmd|' /C calc'!A0": ["=1+1", "-2", "+x", "@SUM(1)", "ok"], "n": range(5)}
+    )
+    out = guard_frame(frame)
+    assert list(out.columns) == ["'=cmd|' /C calc'!A0", "n"]
+    assert out.iloc[:, 0].tolist() == ["'=1+1", "-2", "'+x", "'@SUM(1)", "ok"]
+    assert out["n"].tolist() == list(range(5))
+    assert frame.iloc[0, 0] == "=1+1"  # the input is not changed
+    text = to_csv_bytes(frame).decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("'=cmd")
