@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from embedding_core import formatting as fmt
@@ -19,6 +18,7 @@ from embedding_core.model.config import TrainConfig
 from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_label
 from embedding_core.model.numeric import NUMERIC_ENCODING_LABELS, NUMERIC_ENCODINGS
 from ui import state
+from ui.charts import history_frame
 from ui.job_progress import live_progress
 from ui.literal import literal
 from ui.runs import store, stored_note
@@ -151,16 +151,9 @@ def _config_widgets() -> TrainConfig | None:
     return config
 
 
-def _history_frame(epochs: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame(epochs)
-    if frame.empty:
-        return frame
-    return frame.set_index("epoch") if "epoch" in frame.columns else frame
-
-
 def _history_charts(epochs: list[dict[str, Any]]) -> None:
     """Loss and validation metric per epoch (two small line charts)."""
-    frame = _history_frame(epochs)
+    frame = history_frame(epochs)
     if frame.empty:
         st.caption("The loss chart appears after the first epoch.")
         return
@@ -170,11 +163,11 @@ def _history_charts(epochs: list[dict[str, Any]]) -> None:
     if loss_cols:
         with left:
             st.caption("Loss per epoch")
-            st.line_chart(frame[loss_cols], x_label="epoch", height=220)
+            st.line_chart(frame[loss_cols].dropna(how="all"), x_label="epoch", height=220)
     if metric_cols:
         with right:
             st.caption("Validation metric per epoch")
-            st.line_chart(frame[metric_cols], x_label="epoch", height=220)
+            st.line_chart(frame[metric_cols].dropna(how="all"), x_label="epoch", height=220)
 
 
 def _number(value: Any) -> float | None:
