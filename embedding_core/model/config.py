@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+import dataclasses
+from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
-__all__ = ["TrainConfig"]
+__all__ = ["TrainConfig", "MODELS"]
+
+#: Model types ``train`` can build: DeepFM (the default) and an entity-embedding network.
+MODELS = ("deepfm", "entity")
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,20 @@ class TrainConfig:
         (see README, Benchmarks). ``False`` keeps the early-stopped model.
     seed : int, default=0
         Seeds the split, the weight initialisation and the batch order.
+    model : {"deepfm", "entity"}, default="deepfm"
+        ``"entity"``: an entity-embedding network (Guo & Berkhahn 2016), one table per
+        field with its own size, concatenated into the MLP; no FM term, so fields need
+        not share a size (see ``embedding_core.model.entity``).
+    embedding_dims : dict of str to int, optional
+        Entity networks only: vector size per field, overriding the default
+        ``min(50, ceil(categories / 2))`` for the fields named.
+    init_embeddings : str, Path or TrainedRun, optional
+        Start every field the earlier run knows from its vectors, rows matched by
+        category name (categories it does not know start from its unknown vector).
+        A saved run directory or a ``TrainedRun``. See ``embedding_core.model.init``.
+    freeze_embeddings : bool, default=False
+        With ``init_embeddings``: keep the loaded tables fixed (they do not change at
+        all) instead of fine-tuning them with the rest of the model.
     """
 
     embedding_dim: int = 8
@@ -58,9 +77,34 @@ class TrainConfig:
     min_count: int = 2
     refit: bool = True
     seed: int = 0
+    model: str = "deepfm"
+    embedding_dims: dict[str, int] | None = None
+    init_embeddings: Any = None
+    freeze_embeddings: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden_units", tuple(int(u) for u in self.hidden_units))
+        if self.model not in MODELS:
+            raise ValueError(f"Expected model in {MODELS}. Received: model={self.model!r}")
+        if self.embedding_dims is not None:
+            dims = {str(k): int(v) for k, v in dict(self.embedding_dims).items()}
+            if any(v < 1 for v in dims.values()):
+                raise ValueError(
+                    f"Expected embedding_dims all > 0. Received: embedding_dims={dims}"
+                )
+            object.__setattr__(self, "embedding_dims", dims or None)
+            if dims and self.model != "entity":
+                raise ValueError(
+                    "Expected embedding_dims only with model='entity' (DeepFM uses one "
+                    f"embedding_dim for every field). Received: model={self.model!r}"
+                )
+        if isinstance(self.init_embeddings, Path):
+            object.__setattr__(self, "init_embeddings", str(self.init_embeddings))
+        if self.freeze_embeddings and self.init_embeddings is None:
+            raise ValueError(
+                "Expected init_embeddings with freeze_embeddings=True: there is nothing "
+                "to freeze without a run to start from."
+            )
         checks = [
             ("embedding_dim", self.embedding_dim >= 1, "> 0"),
             ("batch_size", self.batch_size >= 1, "> 0"),
@@ -81,9 +125,15 @@ class TrainConfig:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready representation."""
-        d = asdict(self)
+        """JSON-ready representation (a ``TrainedRun`` in ``init_embeddings`` is
+        written as its label, see ``init.source_label``)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["hidden_units"] = list(self.hidden_units)
+        d["embedding_dims"] = dict(self.embedding_dims) if self.embedding_dims else None
+        if self.init_embeddings is not None and not isinstance(self.init_embeddings, str):
+            from embedding_core.model.init import source_label
+
+            d["init_embeddings"] = source_label(self.init_embeddings)
         return d
 
     @classmethod
@@ -94,4 +144,4 @@ class TrainConfig:
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (validated again)."""
-        return TrainConfig.from_dict({**self.to_dict(), **changes})
+        return dataclasses.replace(self, **changes)

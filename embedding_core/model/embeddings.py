@@ -14,7 +14,7 @@ Row 0 is ``"<unknown>"`` (``is_unknown``): categories unseen in training or rare
 ``min_count``; its count is the number of training rows that fell into it. Row 1 is
 ``"<missing>"`` (``is_missing``) when missing values were frequent enough to get their
 own vector. ``first_order`` is the category's FM first-order weight (NaN for
-multiclass, where each class has its own weight).
+multiclass, where each class has its own weight, and for entity networks, which have none).
 
 This module does not import TensorFlow; ``extract_embeddings`` reads weights through
 the run's model.
@@ -116,8 +116,10 @@ def build_tables(
     for col in features.fields:
         enc = features.encoders_[col]
         emb = np.asarray(weights[col]["embedding"], dtype=np.float32)
-        lin = np.asarray(weights[col]["linear"], dtype=np.float32)
-        first = lin[:, 0].astype(np.float64) if lin.shape[1] == 1 else np.full(enc.size, np.nan)
+        lin = weights[col]["linear"]  # None for networks without first-order weights
+        first = np.full(enc.size, np.nan)
+        if lin is not None and np.shape(lin)[1] == 1:
+            first = np.asarray(lin, dtype=np.float64)[:, 0]
         index = np.arange(enc.size, dtype=np.int64)
         data: dict[str, Any] = {
             "index": index,

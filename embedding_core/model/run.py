@@ -129,6 +129,14 @@ class TrainedRun:
         """Size k of the category vectors."""
         return int(self.config.embedding_dim)
 
+    @property
+    def embedding_dims(self) -> dict[str, int]:
+        """Vector size of each field: ``embedding_dim`` for all of a DeepFM; each
+        field's own for an entity network (``config.model == "entity"``)."""
+        from embedding_core.model.embeddings import embedding_columns
+
+        return {f: len(embedding_columns(t)) for f, t in self._tables.items()}
+
     def embeddings(self, field: str) -> pd.DataFrame:
         """The embedding table of one field (a copy; see ``embedding_core.model.embeddings``).
 
@@ -309,6 +317,9 @@ def _read_tables(path: Path, features: FeatureEncoder) -> dict[str, pd.DataFrame
     tables: dict[str, pd.DataFrame] = {}
     for col in features.fields:
         table = combined[combined["field"] == col].drop(columns="field").reset_index(drop=True)
+        # Fields narrower than the widest (entity networks) leave their extra emb_i empty.
+        empty = [c for c in table.columns if c.startswith("emb_") and table[c].isna().all()]
+        table = table.drop(columns=empty)
         if len(table) != features.encoders_[col].size:
             raise ModelFormatError(
                 f"{path} does not match the saved vocabularies (field '{col}'): save the run again."
@@ -325,6 +336,7 @@ def _load_model(path: Path) -> keras.Model:
     import keras
 
     import embedding_core.model.deepfm  # noqa: F401  (registers the custom layers)
+    import embedding_core.model.entity  # noqa: F401
 
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)

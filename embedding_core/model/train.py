@@ -247,11 +247,22 @@ def train(
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    from embedding_core.model.deepfm import LazyAdam, build_deepfm, field_tables, predict_raw
+    from embedding_core.model.deepfm import LazyAdam, predict_raw
+    from embedding_core.model.networks import build_network, network_field_tables
 
+    plan = None
+    if config.init_embeddings is not None:
+        from embedding_core.model.init import plan_init
+
+        plan = plan_init(features, config.init_embeddings, freeze=config.freeze_embeddings)
     _set_seed(config.seed)
-    model = build_deepfm(
-        features, config, task, n_classes, output_bias=_prior_bias(task, y_train, n_classes)
+    model = build_network(
+        features,
+        config,
+        task,
+        n_classes,
+        output_bias=_prior_bias(task, y_train, n_classes),
+        plan=plan,
     )
     loss = _loss(task)
     batch_size = effective_batch_size(config.batch_size, len(train_idx))
@@ -318,6 +329,11 @@ def train(
         "refit_epochs": 0,
         "refit_rows": 0,
         "refit_seconds": 0.0,
+        "model": config.model,
+        "init_embeddings": plan.source if plan else None,
+        "init_fields": list(plan.tables) if plan else [],
+        "init_matched": dict(plan.matched) if plan else {},
+        "frozen_fields": list(plan.frozen) if plan else [],
     }
     later = reporter.epoch_seconds[1:]
     if later:
@@ -354,7 +370,7 @@ def train(
     stats = field_statistics(
         features, x_train["categorical"], y_train_user if task != "multiclass" else y_train
     )
-    tables = build_tables(features, field_tables(model, features), stats)
+    tables = build_tables(features, network_field_tables(model, features), stats)
     run = TrainedRun(
         model=model,
         features=features,
