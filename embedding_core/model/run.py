@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from embedding_core.atomic import atomic_directory
 from embedding_core.data.roles import Roles
 from embedding_core.errors import DataError, ModelFormatError
 from embedding_core.model.config import TrainConfig
@@ -211,8 +212,16 @@ class TrainedRun:
         return pd.concat(pieces, axis=1)
 
     # ------------------------------------------------------------ persistence
-    def save(self, path: str | Path) -> Path:
-        """Write the run to directory ``path`` (created if needed; files overwritten).
+    def save(self, path: str | Path, *, overwrite: bool = True) -> Path:
+        """Write the run to directory ``path``, atomically (a temporary folder, then a rename).
+
+        Parameters
+        ----------
+        path : str or Path
+            The run directory (its parent is created if needed).
+        overwrite : bool, default=True
+            Replace an existing non-empty directory; if false, such a directory is
+            refused with a ``DataError``. A half-written run is never left at ``path``.
 
         Returns
         -------
@@ -222,7 +231,11 @@ class TrainedRun:
         import keras
 
         out = Path(path)
-        out.mkdir(parents=True, exist_ok=True)
+        with atomic_directory(out, overwrite=overwrite) as tmp:
+            self._write(tmp, keras.__version__)
+        return out
+
+    def _write(self, out: Path, keras_version: str) -> None:
         self.model.save(out / MODEL_FILE)
         _write_json(out / "features.json", self.features.to_dict())
         _write_json(out / "config.json", self.config.to_dict())
@@ -240,12 +253,11 @@ class TrainedRun:
                 "format_version": FORMAT_VERSION,
                 "library": "embedding_core",
                 "library_version": _library_version(),
-                "keras_version": keras.__version__,
+                "keras_version": keras_version,
                 "task": self.task,
                 "files": list(RUN_FILES),
             },
         )
-        return out
 
     @classmethod
     def load(cls, path: str | Path) -> TrainedRun:
@@ -292,6 +304,7 @@ class TrainedRun:
                 f"'{root}' could not be read ({type(exc).__name__}: {exc}): save the run again."
             ) from exc
         model = _load_model(root / MODEL_FILE)
+        _check_model_matches(model, features, config, root)
         return cls(model, features, roles, config, metrics, history, tables, warnings)
 
     def __repr__(self) -> str:
@@ -310,6 +323,10 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFormatError(f"{path} is not valid JSON ({exc}): save the run again.") from exc
+    except RecursionError:
+        raise ModelFormatError(
+            f"{path} is nested too deeply to be a saved run's file: save the run again."
+        ) from None
 
 
 def _read_tables(path: Path, features: FeatureEncoder) -> dict[str, pd.DataFrame]:
@@ -344,3 +361,22 @@ def _load_model(path: Path) -> keras.Model:
         raise ModelFormatError(
             f"The model file {path} could not be loaded ({type(exc).__name__}): save the run again."
         ) from exc
+
+
+def _check_model_matches(
+    model: keras.Model, features: FeatureEncoder, config: TrainConfig, root: Path
+) -> None:
+    """Refuse a ``model.keras`` that does not belong to the run's vocabularies and config."""
+    from embedding_core.model.deepfm import EMBEDDING_LAYER
+
+    try:
+        layer = model.get_layer(EMBEDDING_LAYER)
+        sizes = list(layer.field_sizes)
+        dim = int(layer.embeddings.shape[1])
+    except Exception:  # noqa: BLE001 - any other model is a mismatch
+        sizes, dim = [], -1
+    if sizes != list(features.field_sizes) or dim != config.embedding_dim:
+        raise ModelFormatError(
+            f"The model file in '{root}' does not belong to this run (its embedding tables do "
+            "not match the saved vocabularies): save the run again."
+        )
