@@ -63,6 +63,28 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         help="keep the early-stopped model instead of a final fit on all rows (faster)",
     )
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--model",
+        choices=("deepfm", "entity"),
+        default=None,
+        help="deepfm (default; one shared vector size) or entity (a size per field)",
+    )
+    p.add_argument(
+        "--embedding-dims",
+        default=None,
+        help="entity model: per-field sizes, e.g. job=12,month=4 (default min(50, ceil(n/2)))",
+    )
+    p.add_argument(
+        "--init-embeddings",
+        default=None,
+        metavar="DIR",
+        help="start from the vectors of a saved run (directory or zip), matched by category",
+    )
+    p.add_argument(
+        "--freeze-embeddings",
+        action="store_true",
+        help="with --init-embeddings: keep the loaded vectors fixed instead of fine-tuning",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,10 +128,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True)
     p.add_argument("--max-rows", type=int, default=None)
 
-    p = sub.add_parser("export", help="export embeddings (Projector TSV, Parquet)")
+    p = sub.add_parser("export", help="export embeddings (Projector TSV, Parquet, CSV, report)")
     p.add_argument("--model", required=True)
     p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--format", choices=("projector", "parquet"), default="projector")
+    p.add_argument(
+        "--format",
+        choices=("projector", "parquet", "csv", "report"),
+        default="projector",
+        help="projector: TSV + projector_config.pbtxt (tensorboard --logdir OUT); "
+        "csv: one CSV per field; report: one self-contained report.html",
+    )
+    p.add_argument("--lift", default=None, help="report: include this `lift` JSON file")
     return parser
 
 
@@ -147,6 +176,23 @@ def _config(args: argparse.Namespace) -> Any:
             changes[name] = value
     if getattr(args, "hidden_units", None):
         changes["hidden_units"] = tuple(int(u) for u in args.hidden_units.split(","))
+    if getattr(args, "model", None):
+        changes["model"] = args.model
+    if getattr(args, "embedding_dims", None):
+        from embedding_core.model.sizes import parse_embedding_dims
+
+        changes["embedding_dims"] = parse_embedding_dims(args.embedding_dims)
+    if getattr(args, "init_embeddings", None):
+        if not Path(args.init_embeddings).exists():
+            raise DataError(
+                f"--init-embeddings {args.init_embeddings}: no such directory; give the "
+                "--out directory of an earlier `train` (or a zip of it)."
+            )
+        changes["init_embeddings"] = args.init_embeddings
+    if getattr(args, "freeze_embeddings", False):
+        if not getattr(args, "init_embeddings", None):
+            raise DataError("--freeze-embeddings needs --init-embeddings DIR (what to freeze).")
+        changes["freeze_embeddings"] = True
     try:
         return TrainConfig().replace(**changes)
     except ValueError as e:
@@ -230,22 +276,28 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 def _cmd_info(args: argparse.Namespace) -> int:
     run = _load_run(args.model)
     fields = {f: run.features.encoders_[f].size for f in run.roles.categorical}
+    dims = run.embedding_dims
     info = {
         "task": run.roles.task,
         "target": run.roles.target,
         "categorical": fields,
         "numeric": list(run.roles.numeric),
         "embedding_dim": run.config.embedding_dim,
+        "model": run.config.model,
+        "embedding_dims": dims,
         "metrics": run.metrics,
     }
     if args.json:
         print(json.dumps(info, indent=2, default=str))
         return 0
     print(f"task:          {info['task']} (target: {info['target']})")
-    print(f"embedding dim: {info['embedding_dim']}")
-    print("fields (vocabulary size incl. reserved rows):")
+    if run.config.model == "entity":
+        print("model:         entity embeddings (a vector size per field)")
+    else:
+        print(f"embedding dim: {info['embedding_dim']}")
+    print("fields (vocabulary size incl. reserved rows, vector size):")
     for f, n in fields.items():
-        print(f"  {f}: {n}")
+        print(f"  {f}: {n}, {dims[f]}")
     if info["numeric"]:
         print(f"numeric:       {', '.join(info['numeric'])}")
     print("metrics:")
@@ -308,6 +360,20 @@ def _cmd_export(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if args.format == "projector":
         export.write_projector_files(tables, out)
+    elif args.format == "csv":
+        export.write_csv_files(tables, out)
+    elif args.format == "report":
+        from embedding_core.reuse.report import build_report
+
+        lift = None
+        if args.lift:
+            try:
+                lift = json.loads(Path(args.lift).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as e:
+                raise DataError(f"--lift {args.lift}: not a readable lift JSON ({e}).") from None
+            if not isinstance(lift, dict):
+                raise DataError(f"--lift {args.lift}: expected the JSON object `lift` writes.")
+        (out / "report.html").write_text(build_report(run, lift=lift), encoding="utf-8")
     else:
         export.tables_to_parquet(tables, out / "embeddings.parquet")
     print(str(out))

@@ -203,7 +203,10 @@ def train(
     ``valid_accuracy``/``valid_logloss``; measured before the final fit, which has
     seen the validation rows) and the same figures of a trivial predictor
     (``baseline_*``: training prior or mean). ``count`` and target statistics in the
-    embedding tables are over the rows the kept model was fitted on.
+    embedding tables are over the rows the kept model was fitted on. Also ``model``
+    (``config.model``) and, with ``config.init_embeddings``, ``init_embeddings`` (the
+    source), ``init_fields`` (fields started from it), ``init_matched`` (field -> share
+    of its categories found there by name) and ``frozen_fields``.
     """
     t_call = time.perf_counter()
     config = config or TrainConfig()
@@ -330,11 +333,14 @@ def train(
         "refit_rows": 0,
         "refit_seconds": 0.0,
         "model": config.model,
-        "init_embeddings": plan.source if plan else None,
-        "init_fields": list(plan.tables) if plan else [],
-        "init_matched": dict(plan.matched) if plan else {},
-        "frozen_fields": list(plan.frozen) if plan else [],
     }
+    if plan:
+        metrics.update(
+            init_embeddings=plan.source,
+            init_fields=list(plan.tables),
+            init_matched=dict(plan.matched),
+            frozen_fields=list(plan.frozen),
+        )
     later = reporter.epoch_seconds[1:]
     if later:
         metrics["steady_rows_per_second"] = round(len(train_idx) / float(np.mean(later)), 1)
