@@ -1,7 +1,9 @@
 """Streamlit entry point: page config, session defaults, navigation. Nothing else.
 
-Run with ``streamlit run app.py``. TensorFlow is not imported here: the Train page's
-worker thread imports it when the user presses Train.
+Run with ``streamlit run app.py``. TensorFlow is never imported on the page's path: once
+the first page of a session has been drawn, a daemon thread starts importing it
+(``ui.training.warm_up_tensorflow``), so a Train click soon after opening the app does not
+wait for the import.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import streamlit as st
 
 from embedding_core.errors import EmbeddingCoreError
 from ui import keras_guard, state
+from ui.training import warm_up_tensorflow
 from ui.widgets import show_error, training_banner
 
 st.set_page_config(page_title="Category embeddings", page_icon=":material/explore:", layout="wide")
@@ -52,3 +55,5 @@ pages = {
     ],
 }
 st.navigation(pages).run()
+# After the page is drawn, so the first page never waits for (or competes with) the import.
+warm_up_tensorflow()

@@ -240,6 +240,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     run = train(frame, roles, config, on_progress=_ProgressPrinter(sys.stderr, args.quiet))
     run.save(args.out)
+    for warning in run.warnings:  # data notes (an inferred task, dropped rows...) on stderr
+        print(f"note: {warning}", file=sys.stderr)
     summary = {k: v for k, v in run.metrics.items() if k.startswith("valid_")}
     print(json.dumps({"out": str(args.out), "task": run.roles.task, **summary}))
     return 0

@@ -48,9 +48,10 @@ _warmup_started = False
 def warm_up_tensorflow() -> bool:
     """Start importing TensorFlow/Keras in a daemon thread, once per process.
 
-    Called when the Train page shows its Train button: loading TensorFlow takes 6-10 s,
-    and doing it while the user looks at the page takes it off the click-to-result path.
-    The app never imports TensorFlow at start-up. Returns True if a thread was started.
+    Called by ``app.py`` after a session's first page has been drawn (and again by the
+    Train page, a no-op by then): loading TensorFlow takes 6-10 s, and doing it while the
+    user looks at the data takes it off the click-to-result path. No page waits for it.
+    Returns True if a thread was started.
     """
     global _warmup_started
     if "keras" in sys.modules:

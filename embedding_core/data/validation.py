@@ -18,6 +18,7 @@ from embedding_core.errors import DataError
 __all__ = [
     "ValidatedData",
     "infer_task",
+    "task_note",
     "validate_roles",
     "parse_numeric",
     "parse_distinct_numbers",
@@ -191,6 +192,38 @@ def infer_task(target: pd.Series) -> Task:
     )
 
 
+def task_note(target: pd.Series, task: Task) -> str | None:
+    """What a user should know about an inferred task, or ``None``.
+
+    Whole numbers with at most ``MAX_AUTO_CLASSES`` distinct values (a 1-5 rating, a
+    0/1/2 code) are inferred as ``"multiclass"``: such columns are more often class codes
+    than quantities, and treating codes as ordered numbers would be silently wrong, while
+    treating a rating as classes only forgoes its order. The note says so, and how to get
+    a numeric prediction instead.
+
+    Examples
+    --------
+    >>> note = task_note(pd.Series([1, 2, 3, 4, 5], name="stars"), "multiclass")
+    >>> note.split(": ")[0]
+    "The target 'stars' has 5 numeric values (1, 2, 3, 4, 5)"
+    """
+    if task != "multiclass":
+        return None
+    present = target[~_target_missing(target)]
+    numbers, bad = parse_numeric(present)
+    if bad:
+        return None
+    distinct = [f"{v:g}" for v in np.unique(numbers.dropna().to_numpy())]
+    shown = ", ".join(distinct[:_SHOW_VALUES])
+    if len(distinct) > _SHOW_VALUES:
+        shown += f" and {len(distinct) - _SHOW_VALUES} more"
+    return (
+        f"The target '{target.name}' has {len(distinct)} numeric values ({shown}): treated as "
+        "classes (multiclass), since a few whole numbers are usually codes; choose "
+        "regression to predict the value."
+    )
+
+
 @dataclass
 class ValidatedData:
     """Training data that passed ``validate_roles``.
@@ -324,6 +357,9 @@ def validate_roles(df: pd.DataFrame, roles: Roles, *, min_rows: int = MIN_ROWS) 
     frame = df.loc[keep, list(dict.fromkeys(used))].reset_index(drop=True)
     target = frame[roles.target]
     task = _resolve_task(target, roles.task)
+    note = task_note(target, task) if roles.task is None else None
+    if note:
+        warnings.append(note)
 
     for c in roles.numeric:
         numbers, bad = parse_numeric(frame[c])

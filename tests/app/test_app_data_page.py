@@ -125,3 +125,20 @@ def test_profile_warns_about_id_like_and_constant_columns(new_app):
     profile = at.dataframe[1].value
     flagged = set(profile.loc[profile["warning"].astype(str) != "", "column"])
     assert {"row_id", "const"} <= flagged
+
+
+def test_a_few_whole_number_targets_are_classes_and_the_page_says_so(new_app):
+    rows = [f"s{i % 7},{1 + i % 5}" for i in range(120)]
+    data = "\n".join(["shop,stars", *rows]).encode()
+    at = new_app().run()
+    at.file_uploader(key=Keys.UPLOAD).set_value(("ratings.csv", data, "text/csv"))
+    at.run()
+    _roles_widget(at, "Target").set_value("stars")
+    _roles_widget(at, "Categorical").set_value(["shop"])
+    _roles_widget(at, "Numeric").set_value([])
+    at.run()
+    assert_no_exception(at)
+    assert at.session_state[Keys.ROLES].task == "multiclass"
+    text = markdown_text(at)
+    assert "5 numeric values (1, 2, 3, 4, 5): treated as classes" in text
+    assert "choose regression to predict the value" in text

@@ -349,3 +349,20 @@ def test_as_category_text_keeps_text_exactly():
     mixed = pd.Series([1, "b", None, 2.5], dtype=object)
     assert as_category_text(mixed).tolist()[:2] == ["1", "b"]
     assert as_category_text(pd.Series([1.5, 2.0])).tolist() == ["1.5", "2.0"]
+
+
+def test_an_inferred_multiclass_on_whole_numbers_says_so_and_how_to_change_it():
+    frame = pd.DataFrame({"c": list("abcde") * 20, "stars": [1, 2, 3, 4, 5] * 20})
+    validated = validate_roles(frame, Roles(categorical=("c",), target="stars"))
+    assert validated.roles.task == "multiclass"
+    assert any(
+        "5 numeric values (1, 2, 3, 4, 5): treated as classes" in w
+        and "choose regression to predict the value" in w
+        for w in validated.warnings
+    ), validated.warnings
+    chosen = validate_roles(frame, Roles(categorical=("c",), target="stars", task="multiclass"))
+    assert not any("treated as classes" in w for w in chosen.warnings)
+    text = frame.assign(stars=frame["stars"].map({1: "a", 2: "b", 3: "c", 4: "d", 5: "e"}))
+    assert not any(
+        "treated as classes" in w for w in validate_roles(text, Roles(("c",), "stars")).warnings
+    )
