@@ -304,7 +304,7 @@ class TrainedRun:
                 f"'{root}' could not be read ({type(exc).__name__}: {exc}): save the run again."
             ) from exc
         model = _load_model(root / MODEL_FILE)
-        _check_model_matches(model, features, config, root)
+        _check_model_matches(model, features, config, root, tables)
         return cls(model, features, roles, config, metrics, history, tables, warnings)
 
     def __repr__(self) -> str:
@@ -364,18 +364,30 @@ def _load_model(path: Path) -> keras.Model:
 
 
 def _check_model_matches(
-    model: keras.Model, features: FeatureEncoder, config: TrainConfig, root: Path
+    model: keras.Model,
+    features: FeatureEncoder,
+    config: TrainConfig,
+    root: Path,
+    tables: dict[str, pd.DataFrame],
 ) -> None:
-    """Refuse a ``model.keras`` that does not belong to the run's vocabularies and config."""
+    """Refuse a ``model.keras`` that does not belong to the run's vocabularies and tables."""
     from embedding_core.model.deepfm import EMBEDDING_LAYER
+    from embedding_core.model.embeddings import embedding_columns
+    from embedding_core.model.entity import ENTITY_LAYER
 
+    widths = [len(embedding_columns(tables[f])) for f in features.fields]
     try:
-        layer = model.get_layer(EMBEDDING_LAYER)
+        if config.model == "entity":
+            layer = model.get_layer(ENTITY_LAYER)
+            dims = list(layer.output_dims)
+        else:
+            layer = model.get_layer(EMBEDDING_LAYER)
+            dims = [int(layer.embeddings.shape[1])] * len(widths)
+            widths = [config.embedding_dim] * len(widths) if widths else widths
         sizes = list(layer.field_sizes)
-        dim = int(layer.embeddings.shape[1])
     except Exception:  # noqa: BLE001 - any other model is a mismatch
-        sizes, dim = [], -1
-    if sizes != list(features.field_sizes) or dim != config.embedding_dim:
+        sizes, dims = [], []
+    if sizes != list(features.field_sizes) or dims != widths:
         raise ModelFormatError(
             f"The model file in '{root}' does not belong to this run (its embedding tables do "
             "not match the saved vocabularies): save the run again."
