@@ -53,6 +53,10 @@ _EXPORTS: dict[str, str] = {
     "predict_row": "analysis.whatif",
     "compare_scenarios": "analysis.whatif",
     "sweep": "analysis.whatif",
+    "RunStore": "model.store",
+    "RunRecord": "model.store",
+    "compare_runs": "analysis.compare",
+    "stability": "analysis.stability",
     "DeepFMEmbeddingEncoder": "reuse.transformer",
     "EmbeddingLookupEncoder": "reuse.transformer",
 }

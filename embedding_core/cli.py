@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -35,6 +36,16 @@ def _columns(text: str) -> tuple[str, ...]:
     if not cols:
         raise argparse.ArgumentTypeError("expected a comma-separated list of column names")
     return cols
+
+
+def _seeds(text: str) -> tuple[int, ...]:
+    try:
+        seeds = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected comma-separated integers, e.g. 0,1,2") from None
+    if len(seeds) < 2 or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise argparse.ArgumentTypeError("expected at least two different seeds >= 0, e.g. 0,1,2")
+    return seeds
 
 
 def _add_roles(p: argparse.ArgumentParser) -> None:
@@ -100,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(p)
     p.add_argument("--out", required=True, help="output directory (created)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument(
+        "--seeds",
+        type=_seeds,
+        default=None,
+        help="e.g. 0,1,2: train once per seed (first at --out, the others at OUT-seed<N>) "
+        "and write stability.parquet into --out (replaces --seed)",
+    )
 
     p = sub.add_parser("predict", help="predict with a saved run")
     p.add_argument("--model", required=True, help="directory written by `train`")
@@ -139,6 +157,27 @@ def build_parser() -> argparse.ArgumentParser:
         "csv: one CSV per field; report: one self-contained report.html",
     )
     p.add_argument("--lift", default=None, help="report: include this `lift` JSON file")
+
+    p = sub.add_parser("runs", help="list or delete the runs of the run store")
+    runs = p.add_subparsers(dest="runs_command", required=True, parser_class=_Parser)
+    for name, text in [("list", "list the runs, newest first"), ("delete", "delete one run")]:
+        q = runs.add_parser(name, help=text)
+        q.add_argument(
+            "--store",
+            default=None,
+            help="run store folder (default: $EMBEDDING_CORE_RUNS or ./runs)",
+        )
+        if name == "list":
+            q.add_argument("--json", action="store_true", help="machine-readable output")
+        else:
+            q.add_argument("id", help="the run's id (its folder name)")
+
+    p = sub.add_parser("compare", help="compare the embeddings of two runs, field by field")
+    p.add_argument("--a", required=True, help="run directory A (rotated onto B)")
+    p.add_argument("--b", required=True, help="run directory B")
+    p.add_argument("--field", default=None, help="one field (default: every shared field)")
+    p.add_argument("--k", type=int, default=10, help="neighbours compared per category")
+    p.add_argument("--out", required=True, help="CSV: one row per field and category")
     return parser
 
 
@@ -238,13 +277,48 @@ def _cmd_train(args: argparse.Namespace) -> int:
     roles, config = _roles(args), _config(args)
     from embedding_core.model.train import train
 
-    run = train(frame, roles, config, on_progress=_ProgressPrinter(sys.stderr, args.quiet))
-    run.save(args.out)
+    seeds = args.seeds or (config.seed,)
+    outs = [Path(args.out), *(Path(f"{args.out}-seed{s}") for s in seeds[1:])]
+    runs = []
+    for seed, out in zip(seeds, outs, strict=True):
+        run = train(
+            frame,
+            roles,
+            config.replace(seed=seed),
+            on_progress=_ProgressPrinter(sys.stderr, args.quiet),
+        )
+        run.save(out)
+        _write_run_json(run, out, args.data, len(frame), outs)
+        runs.append(run)
+    run = runs[0]
     for warning in run.warnings:  # data notes (an inferred task, dropped rows...) on stderr
         print(f"note: {warning}", file=sys.stderr)
     summary = {k: v for k, v in run.metrics.items() if k.startswith("valid_")}
-    print(json.dumps({"out": str(args.out), "task": run.roles.task, **summary}))
+    extra: dict[str, Any] = {}
+    if len(runs) > 1:
+        from embedding_core.analysis.stability import stability_all_fields
+        from embedding_core.model.store import STABILITY_FILE
+
+        stability_all_fields(runs).to_parquet(outs[0] / STABILITY_FILE, index=False)
+        extra = {"siblings": [str(o) for o in outs[1:]], "stability": str(outs[0] / STABILITY_FILE)}
+    print(json.dumps({"out": str(args.out), "task": run.roles.task, **summary, **extra}))
     return 0
+
+
+def _write_run_json(run: Any, out: Path, data: str, rows: int, group: list[Path]) -> None:
+    """``run.json`` next to the run, so the run store lists it with its dataset."""
+    from embedding_core.model.store import run_metadata, write_run_json
+
+    extra: dict[str, Any] = {}
+    if len(group) > 1:
+        primary = group[0].name
+        extra = (
+            {"siblings": [g.name for g in group[1:]]}
+            if out == group[0]
+            else {"sibling_of": primary}
+        )
+    meta = run_metadata(run, run_id=out.name, dataset=Path(data).name, rows=rows, extra=extra)
+    write_run_json(out, meta)
 
 
 def _load_run(path: str) -> Any:
@@ -346,11 +420,18 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     print(profile.to_string(index=False))
     roles = suggest_roles(frame, profile)
     if roles is not None:
-        print(f"\nsuggested: --categorical {','.join(roles.categorical)}", end="")
-        if roles.numeric:
-            print(f" --numeric {','.join(roles.numeric)}", end="")
-        print(f" --target {roles.target}")
+        print(f"\nsuggested (check the target):\n{_train_command(args.data, roles)}")
     return 0
+
+
+def _train_command(data: str, roles: Any) -> str:
+    """A ``train`` command line for ``roles`` that a POSIX shell takes as it is."""
+    parts = ["python -m embedding_core train", "--data", shlex.quote(data)]
+    parts += ["--categorical", shlex.quote(",".join(roles.categorical))]
+    if roles.numeric:
+        parts += ["--numeric", shlex.quote(",".join(roles.numeric))]
+    parts += ["--target", shlex.quote(roles.target), "--out", "run"]
+    return " ".join(parts)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -382,6 +463,64 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_runs(args: argparse.Namespace) -> int:
+    from embedding_core.model.store import RunStore
+
+    store = RunStore(args.store)
+    if args.runs_command == "delete":
+        store.delete(args.id)
+        print(f"deleted {args.id}")
+        return 0
+    records = store.list()
+    if args.json:
+        print(json.dumps([r.to_dict() for r in records], indent=2, default=str))
+        return 0
+    if not records:
+        print(f"no runs in {store.root}")
+        return 0
+    for r in records:
+        if not r.ok:
+            print(f"{r.id}  UNREADABLE: {r.error}")
+            continue
+        value = f"{r.metric} {r.metric_value:.4f}" if r.metric_value is not None else ""
+        rows = f"{r.rows:,} rows" if r.rows else ""
+        line = [r.id, r.created, repr(r.name), r.dataset, rows, r.task, value]
+        print("  ".join(x for x in line if x))
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from embedding_core.analysis.compare import compare_runs
+
+    a, b = _load_run(args.a), _load_run(args.b)
+    shared = [f for f in a.fields if f in b.fields]
+    if args.field is not None:
+        if args.field not in shared:
+            raise DataError(
+                f"--field {args.field!r} is not a categorical field of both runs; shared: "
+                f"{', '.join(shared) or 'none'}."
+            )
+        shared = [args.field]
+    if not shared:
+        raise DataError("The two runs share no categorical field: nothing to compare.")
+    parts = []
+    for field in shared:
+        table = compare_runs(a, b, field, k=args.k)
+        both = table.dropna(subset=["overlap"])
+        top = ", ".join(both["category"].head(3))
+        print(
+            f"{field}: {table.attrs['shared']} shared categories, overlap@{table.attrs['k']} "
+            f"{both['overlap'].mean():.2f}, moved most: {top}"
+        )
+        parts.append(table.assign(field=field, k=table.attrs["k"]))
+    out = pd.concat(parts, ignore_index=True)
+    out = out[["field", *[c for c in out.columns if c != "field"]]]
+    out.to_csv(args.out, index=False)
+    return 0
+
+
 _COMMANDS = {
     "train": _cmd_train,
     "predict": _cmd_predict,
@@ -390,6 +529,8 @@ _COMMANDS = {
     "lift": _cmd_lift,
     "profile": _cmd_profile,
     "export": _cmd_export,
+    "runs": _cmd_runs,
+    "compare": _cmd_compare,
 }
 
 

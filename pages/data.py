@@ -8,8 +8,9 @@ from embedding_core.data.roles import TASKS, Roles
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
 from ui.datasets import check_roles, profile_for, sample_dataset, sample_titles, upload_dataset
+from ui.literal import literal
 from ui.state import Keys, widget_key
-from ui.widgets import TRAIN_PAGE, md, show_error
+from ui.widgets import TRAIN_PAGE, show_error
 
 AUTO_TASK = "auto"
 PREVIEW_ROWS = 200
@@ -71,14 +72,14 @@ def _source_section() -> None:
         _, error = state.get_last_upload()
         if error:
             st.error(
-                f"Could not use {md(uploaded.name)}: {error} The dataset below is unchanged.",
+                f"Could not use {literal(uploaded.name)}: {error} The dataset below is unchanged.",
                 icon=":material/error:",
             )
 
 
 def _profile_section(dataset: state.Dataset) -> None:
     frame = dataset.frame
-    st.subheader(md(dataset.label))
+    st.subheader(literal(dataset.label))
     st.caption(f"{len(frame):,} rows x {frame.shape[1]:,} columns")
     with st.expander(f"Preview (first {min(PREVIEW_ROWS, len(frame))} rows)", expanded=False):
         st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True)
@@ -106,7 +107,7 @@ def _profile_section(dataset: state.Dataset) -> None:
     )
     warned = profile[profile["warning"].astype(str).str.len() > 0]
     for column, warning in zip(warned["column"], warned["warning"], strict=True):
-        st.warning(f"**{md(column)}**: {md(warning)}")
+        st.warning(f"**{literal(column)}**: {literal(warning)}")
 
 
 def _roles_section(dataset: state.Dataset) -> None:
@@ -168,13 +169,13 @@ def _roles_section(dataset: state.Dataset) -> None:
     )
     check = check_roles(dataset.key, roles.to_dict(), frame)
     if not check["ok"]:
-        st.error(check["error"], icon=":material/error:")
+        st.error(literal(check["error"]), icon=":material/error:")
         state.set_roles(roles, check["error"])
         return
     resolved = Roles.from_dict(check["roles"])
     state.set_roles(resolved, None)
     for warning in check["warnings"]:
-        st.warning(warning)
+        st.warning(literal(warning))
     st.success(
         f"Ready to train: {check['rows']:,} rows, {len(resolved.categorical)} categorical and "
         f"{len(resolved.numeric)} numeric columns, task **{resolved.task}**."

@@ -15,8 +15,9 @@ from ui.explore_data import (
     projection_points,
     target_label,
 )
+from ui.literal import literal
 from ui.state import Keys, widget_key
-from ui.widgets import md, require_run, show_error
+from ui.widgets import require_run, show_error
 
 METHODS = {"PCA": "pca", "t-SNE": "tsne", "UMAP": "umap"}
 COUNT_STEPS = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 50_000]
@@ -127,12 +128,12 @@ def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
         return
     if len(points) < 2:
         st.info(
-            f"Field {md(field_name)} has fewer than two learned categories, so there is "
+            f"Field {literal(field_name)} has fewer than two learned categories, so there is "
             "nothing to map. Pick another field, or lower the rare-category threshold."
         )
         return
     if note:
-        st.caption(note)
+        st.caption(literal(note))
     spinner = f"Computing the {choice['method_label']} projection..."
     try:
         with st.spinner(spinner):
@@ -172,7 +173,7 @@ def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
         search=str(choice["search"]),
     )
     st.plotly_chart(fig)
-    notes = [f"{len(shown):,} categories of {md(field_name)}"]
+    notes = [f"{len(shown):,} categories of {literal(field_name)}"]
     if hidden:
         notes.append(f"{hidden:,} hidden by the count filter")
     if choice["search"]:

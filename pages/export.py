@@ -14,8 +14,9 @@ from ui.export_data import (
     saved_run_zip,
     slug,
 )
+from ui.literal import literal
 from ui.state import Keys, widget_key
-from ui.widgets import md, require_run, show_error
+from ui.widgets import require_run, show_error
 
 
 def _projector(info: state.RunInfo) -> None:
@@ -49,7 +50,7 @@ def _projector(info: state.RunInfo) -> None:
                 mime="text/tab-separated-values",
                 key=widget_key(Keys.DL_METADATA, field_name),
             )
-            label.write(md(field_name))
+            label.write(literal(field_name))
     except EmbeddingCoreError as exc:
         show_error(exc)
 
@@ -96,13 +97,13 @@ def _embedded_rows(info: state.RunInfo) -> None:
     needed = [c for c in info.run.roles.features if c not in dataset.frame.columns]
     if needed:
         st.info(
-            f"The current data ({md(dataset.label)}) lacks columns the run needs: "
-            + ", ".join(md(c) for c in needed)
+            f"The current data ({literal(dataset.label)}) lacks columns the run needs: "
+            + ", ".join(literal(c) for c in needed)
         )
         return
     same = dataset.key == info.dataset_key
     st.caption(
-        f"Each categorical column of {md(dataset.label)} replaced by its vector "
+        f"Each categorical column of {literal(dataset.label)} replaced by its vector "
         f"(`<column>_emb_0..k-1`); {len(dataset.frame):,} rows."
         + ("" if same else " (Not the data the run was trained on, but it has the columns.)")
     )
@@ -119,7 +120,7 @@ def _embedded_rows(info: state.RunInfo) -> None:
 st.title("Export")
 run_info = require_run()
 if run_info is not None:
-    st.caption(f"Run trained on {md(run_info.dataset_label)}.")
+    st.caption(f"Run trained on {literal(run_info.dataset_label)}.")
     _projector(run_info)
     _tables_and_model(run_info)
     _embedded_rows(run_info)

@@ -7,6 +7,7 @@ import streamlit as st
 from embedding_core.errors import EmbeddingCoreError
 from ui.charts import interactions_figure
 from ui.explore_data import cached_interactions
+from ui.literal import literal
 from ui.widgets import require_run, show_error
 
 st.title("Interactions")
@@ -30,5 +31,4 @@ if run_info is not None:
                 st.plotly_chart(interactions_figure(matrix))
             with right:
                 st.subheader("Reading")
-                # the library puts field names in code spans: safe for Markdown as is
-                st.markdown("\n".join(f"- {sentence}" for sentence in sentences))
+                st.markdown("\n".join(f"- {literal(sentence)}" for sentence in sentences))

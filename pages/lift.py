@@ -17,9 +17,10 @@ import streamlit as st
 
 from embedding_core.analysis.lift import ENCODING_LABELS, MODEL_LABELS, MODELS, LiftResult
 from ui import state
+from ui.literal import literal
 from ui.state import Keys
 from ui.training import LiftJob
-from ui.widgets import DATA_PAGE, md
+from ui.widgets import DATA_PAGE
 
 POLL_SECONDS = 0.5
 
@@ -137,9 +138,9 @@ def _show_result(result: LiftResult, label: str = "") -> None:
             "Stopped early: these numbers cover only the finished steps.",
             icon=":material/stop_circle:",
         )
-    st.caption(result.mode_description + (f" Data: {md(label)}." if label else ""))
+    st.caption(result.mode_description + (f" Data: {literal(label)}." if label else ""))
     for verdict in result.verdicts:
-        st.markdown(f"- {md(verdict)}")
+        st.markdown(f"- {literal(verdict)}")
     if not result.lift:
         st.info("No lift to report: the embedding encoding did not finish.")
     better = "higher" if result.higher_is_better else "lower"
@@ -178,7 +179,7 @@ def _show_result(result: LiftResult, label: str = "") -> None:
             },
         )
     for note in result.notes:
-        st.caption(f"Note: {md(note)}")
+        st.caption(f"Note: {literal(note)}")
     c1, c2 = st.columns(2)
     c1.download_button(
         "Download CSV",
@@ -210,11 +211,12 @@ running = job is not None and job.running
 
 if dataset is None or roles is None:
     reason = state.get_roles_error() if dataset is not None else "No data loaded."
-    st.warning(f"Choose the data and its column roles first. ({md(reason)})")
+    st.warning(f"Choose the data and its column roles first. ({literal(reason)})")
     st.page_link(DATA_PAGE, label="Go to Data", icon=":material/table_view:")
 else:
     st.caption(
-        f"**{md(dataset.label)}**: {len(dataset.frame):,} rows; target **{md(roles.target)}**. "
+        f"**{literal(dataset.label)}**: {len(dataset.frame):,} rows; "
+        f"target **{literal(roles.target)}**. "
         "DeepFM uses the settings of the Train page."
     )
     c1, c2 = st.columns([2, 3])
@@ -252,7 +254,7 @@ else:
 if running:
     _live_progress()
 elif job is not None and job.error:
-    st.error(job.error, icon=":material/error:")
+    st.error(literal(job.error), icon=":material/error:")
 
 result = state.get_lift_result()
 if result is not None and not running:

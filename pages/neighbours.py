@@ -10,8 +10,9 @@ from embedding_core.errors import EmbeddingCoreError
 from ui import state
 from ui.charts import neighbours_figure
 from ui.explore_data import field_table, target_label
+from ui.literal import literal
 from ui.state import Keys, neighbour_category_key, widget_key
-from ui.widgets import md, require_run, show_error
+from ui.widgets import require_run, show_error
 
 N_GOTO = 8
 
@@ -56,7 +57,7 @@ def _page(info: state.RunInfo) -> None:
         return
     categories = _categories(table)
     if len(categories) < 2:
-        st.info(f"Field {md(field_name)} has fewer than two learned categories.")
+        st.info(f"Field {literal(field_name)} has fewer than two learned categories.")
         return
     category_key = neighbour_category_key(field_name)
     with top[1]:
@@ -115,10 +116,10 @@ def _page(info: state.RunInfo) -> None:
     query_count = int(query_row["count"])
     rate = query_row.get("target_mean", float("nan"))
     rate_text = "" if pd.isna(rate) else f", {target_label(run)} {float(rate):.3f}"
-    st.caption(f"{md(category)}: seen {query_count:,} times in training{rate_text}.")
+    st.caption(f"{literal(category)}: seen {query_count:,} times in training{rate_text}.")
     if query_count < reliable_count:
         st.warning(
-            f"{md(category)} was seen only {query_count} times in training: its neighbours "
+            f"{literal(category)} was seen only {query_count} times in training: its neighbours "
             "are a rough guess."
         )
     options = result["category"].astype(str).tolist()[:N_GOTO]
@@ -127,6 +128,7 @@ def _page(info: state.RunInfo) -> None:
         st.pills(
             "Show the neighbours of",
             options,
+            format_func=literal,
             key=goto_key,
             on_change=_go_to,
             args=(field_name, goto_key),

@@ -15,9 +15,10 @@ import streamlit as st
 
 from embedding_core.model.config import TrainConfig
 from ui import state
+from ui.literal import literal
 from ui.state import Keys
 from ui.training import TrainingJob, warm_up_tensorflow
-from ui.widgets import DATA_PAGE, EXPLORE_PAGE, md
+from ui.widgets import DATA_PAGE, EXPLORE_PAGE
 
 POLL_SECONDS = 1.0
 BATCH_SIZES = [128, 256, 512, 1024, 2048, 4096]
@@ -126,7 +127,7 @@ def _config_widgets() -> TrainConfig | None:
             refit=bool(refit),
         )
     except ValueError as exc:
-        st.error(f"{exc} Change that setting to train.", icon=":material/error:")
+        st.error(literal(f"{exc} Change that setting to train."), icon=":material/error:")
         return None
     state.set_config(config)
     return config
@@ -219,9 +220,9 @@ def _summary(info: state.RunInfo) -> None:
     history = list(run.history or [])
     st.subheader("Last run")
     st.caption(
-        f"Data: {md(info.dataset_label)} - {info.n_rows:,} rows; target "
-        f"**{md(run.roles.target)}** ({run.roles.task}); fields: "
-        + ", ".join(md(f) for f in run.fields)
+        f"Data: {literal(info.dataset_label)} - {info.n_rows:,} rows; target "
+        f"**{literal(run.roles.target)}** ({run.roles.task}); fields: "
+        + ", ".join(literal(f) for f in run.fields)
     )
     if metrics.get("stopped_by_user"):
         st.info("Stopped by you: the best weights so far were kept.")
@@ -274,7 +275,7 @@ def _summary(info: state.RunInfo) -> None:
         with st.expander("Training history", expanded=False):
             _history_charts(history)
     for warning in getattr(run, "warnings", []) or []:
-        st.warning(warning)
+        st.warning(literal(warning))
     st.page_link(
         EXPLORE_PAGE, label="Next: explore the embeddings", icon=":material/arrow_forward:"
     )
@@ -298,12 +299,12 @@ job = state.get_job()
 
 if dataset is None or roles is None:
     reason = state.get_roles_error() if dataset is not None else "No data loaded."
-    st.warning(f"Choose the data and its column roles first. ({reason})")
+    st.warning(f"Choose the data and its column roles first. ({literal(reason)})")
     st.page_link(DATA_PAGE, label="Go to Data", icon=":material/table_view:")
 else:
     st.write(
-        f"**{md(dataset.label)}**: {len(dataset.frame):,} rows; predict "
-        f"**{md(roles.target)}** ({roles.task}) from {len(roles.categorical)} categorical and "
+        f"**{literal(dataset.label)}**: {len(dataset.frame):,} rows; predict "
+        f"**{literal(roles.target)}** ({roles.task}) from {len(roles.categorical)} categorical and "
         f"{len(roles.numeric)} numeric columns."
     )
     config = _config_widgets()
@@ -326,7 +327,7 @@ else:
 if job is not None and job.running:
     _live_progress()
 elif job is not None and job.done and job.error:
-    st.error(job.error, icon=":material/error:")
+    st.error(literal(job.error), icon=":material/error:")
 
 info = state.get_run_info()
 if info is not None and not (job is not None and job.running):

@@ -8,7 +8,6 @@ scenarios side by side, and sweep one field over its most common categories.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 from typing import Any
 
@@ -28,8 +27,9 @@ from embedding_core.analysis.whatif import (
 )
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
+from ui.literal import chart_text, literal
 from ui.state import Keys
-from ui.widgets import md, require_run, show_error
+from ui.widgets import require_run, show_error
 
 MAX_OPTIONS = 2000  # categories offered in a selectbox (most frequent first); typing works too
 TYPICAL = "A typical row (most common values)"
@@ -95,7 +95,7 @@ def _edit_row(run: Any, base: dict[str, Any], scope: str) -> dict[str, Any]:
                 if value is not None and value not in options:
                     options = [value, *options]
                 edited[col] = st.selectbox(
-                    col,
+                    literal(col),
                     options,
                     index=None if value is None else options.index(value),
                     accept_new_options=True,
@@ -107,14 +107,18 @@ def _edit_row(run: Any, base: dict[str, Any], scope: str) -> dict[str, Any]:
             else:
                 value = base.get(col)
                 edited[col] = st.number_input(
-                    col, value=None if value is None else float(value), key=key, format="%g"
+                    literal(col),
+                    value=None if value is None else float(value),
+                    key=key,
+                    format="%g",
                 )
     return edited
 
 
 def _sweep_figure(table: pd.DataFrame, label: str, current: float, task: str) -> go.Figure:
     ordered = table.iloc[::-1]  # plotly draws the first bar at the bottom
-    names = [html.escape(str(c), quote=False) for c in ordered["category"]]
+    names = [chart_text(c) for c in ordered["category"]]
+    label = chart_text(label)
     colours = np.where(ordered["reliable"], "#1f77b4", "#c7c7c7")
     hover = [
         f"{n}<br>{label}: {_fmt(p, task)}<br>seen {c:,} times" + ("" if r else " (barely seen)")
@@ -156,7 +160,7 @@ if info is not None:
     try:
         st.write(
             "Start from a row, change any value, and see how the prediction of "
-            f"**{md(roles.target)}** moves."
+            f"**{literal(roles.target)}** moves."
         )
         options = [TYPICAL, FROM_DATA] if frame is not None else [TYPICAL]
         start = st.radio("Start from", options, key=Keys.WHATIF_START, horizontal=True)
@@ -185,14 +189,14 @@ if info is not None:
         label = _label(run) if task != "multiclass" else f"P({roles.target} = {target_class})"
         preds = _scalar(run, predict_rows(run, [base, edited]), target_class)
         c1, c2, c3 = st.columns([1, 1, 2])
-        c1.metric(f"Starting row: {label}", _fmt(preds[0], task))
+        c1.metric(f"Starting row: {literal(label)}", _fmt(preds[0], task))
         c2.metric(
-            f"With your changes: {label}",
+            f"With your changes: {literal(label)}",
             _fmt(preds[1], task),
             delta=_delta(preds[1] - preds[0], task),
             delta_color="off",  # up is not necessarily good
         )
-        c3.caption("Changes: " + md(describe_changes(base, edited, roles)))
+        c3.caption("Changes: " + literal(describe_changes(base, edited, roles)))
 
         # ---- scenarios
         st.subheader("Scenarios")
@@ -235,7 +239,7 @@ if info is not None:
         )
         st.caption(
             f"Prediction for each of the {len(swept)} most common categories of "
-            f"**{md(field)}**, the rest of the edited row fixed; the dashed line is the "
+            f"**{literal(field)}**, the rest of the edited row fixed; the dashed line is the "
             f"edited row. Grey hatched bars: seen fewer than {RELIABLE_COUNT} times in "
             "training, so the model has barely seen them."
         )

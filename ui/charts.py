@@ -1,12 +1,11 @@
 """Plotly figures for the pages. Pure functions: data in, figure out.
 
-Category names are user data: hover texts escape ``<`` and ``>`` so plotly's small HTML
-subset never interprets them.
+Category and column names are user data: every label, title and hover text goes
+through ``ui.literal.chart_text`` so plotly's small HTML subset never interprets them.
 """
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 
@@ -14,6 +13,8 @@ import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+
+from ui.literal import chart_text
 
 __all__ = [
     "COLOUR_OPTIONS",
@@ -29,7 +30,7 @@ MAX_LABELS = 40  # up to this many points, every point is labelled with its cate
 
 
 def _safe(values: Sequence[object]) -> list[str]:
-    return [html.escape(str(v), quote=False) for v in values]
+    return [chart_text(v) for v in values]
 
 
 def marker_sizes(counts: np.ndarray, *, smallest: float, largest: float) -> np.ndarray:
@@ -89,7 +90,7 @@ def scatter_figure(
     customdata = np.column_stack([safe_names, counts, target_text])
     hover = (
         "<b>%{customdata[0]}</b><br>count: %{customdata[1]}<br>"
-        + html.escape(target_label)
+        + chart_text(target_label)
         + ": %{customdata[2]}<extra></extra>"
     )
 
@@ -108,7 +109,9 @@ def scatter_figure(
             colorbar={"title": "cluster", "tickvals": list(range(k))},
         )
     elif colour_by == "target rate" and not np.all(np.isnan(target)):
-        marker.update(color=target, colorscale="RdYlBu_r", colorbar={"title": target_label})
+        marker.update(
+            color=target, colorscale="RdYlBu_r", colorbar={"title": chart_text(target_label)}
+        )
     else:
         marker.update(
             color=np.log10(counts + 1.0), colorscale="Viridis", colorbar={"title": "log10 count"}
@@ -168,7 +171,7 @@ def scatter_figure(
             )
         )
     fig.update_layout(
-        title=title,
+        title=chart_text(title),
         height=640,
         margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
         hoverlabel={"namelength": 0},
@@ -197,17 +200,19 @@ def neighbours_figure(table: pd.DataFrame, *, value_column: str, query: str) -> 
                 ]
             ),
             hovertemplate=(
-                "<b>%{y}</b><br>" + value_column + ": %{x:.3f}<br>count: %{customdata[0]}"
+                "<b>%{y}</b><br>"
+                + chart_text(value_column)
+                + ": %{x:.3f}<br>count: %{customdata[0]}"
                 "<br>reliable: %{customdata[1]}<extra></extra>"
             ),
         )
     )
     fig.update_layout(
-        title=f"Nearest to {html.escape(query, quote=False)}",
+        title=f"Nearest to {chart_text(query)}",
         height=max(260, 28 * len(categories) + 80),
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         yaxis={"autorange": "reversed", "type": "category"},
-        xaxis={"title": value_column},
+        xaxis={"title": chart_text(value_column)},
     )
     return fig
 

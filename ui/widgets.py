@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from ui import state
+from ui.literal import literal
 
 __all__ = [
     "TRAIN_PAGE",
@@ -15,7 +14,6 @@ __all__ = [
     "NEIGHBOURS_PAGE",
     "require_run",
     "show_error",
-    "md",
     "training_banner",
 ]
 
@@ -23,13 +21,6 @@ DATA_PAGE = "pages/data.py"
 TRAIN_PAGE = "pages/train.py"
 EXPLORE_PAGE = "pages/explore.py"
 NEIGHBOURS_PAGE = "pages/neighbours.py"
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
-
-
-def md(text: object) -> str:
-    """Escape user text (a column or category name) for use inside Markdown."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def require_run() -> state.RunInfo | None:
@@ -54,7 +45,7 @@ def show_error(error: BaseException, what_to_do: str = "") -> None:
     message = str(error).strip() or type(error).__name__
     if what_to_do:
         message = f"{message} {what_to_do}"
-    st.error(message, icon=":material/error:")
+    st.error(literal(message), icon=":material/error:")
 
 
 def training_banner() -> None:

@@ -12,6 +12,14 @@ import re
 import numpy as np
 import pandas as pd
 
+from embedding_core.data.role_guess import (
+    ColumnFacts,
+    best_target,
+    input_role,
+    is_clear,
+    quantity_name,
+    target_scores,
+)
 from embedding_core.data.roles import Roles
 from embedding_core.data.validation import parse_distinct_numbers
 
@@ -34,6 +42,9 @@ PROFILE_COLUMNS: tuple[str, ...] = (
     "warning",
     "id_like",
     "constant",
+    "role_reason",
+    "target_score",
+    "target_reason",
 )
 KINDS: tuple[str, ...] = ("numeric", "text", "boolean", "empty")
 SUGGESTED_ROLES: tuple[str, ...] = ("categorical", "numeric", "target", "ignore")
@@ -43,8 +54,6 @@ ID_LIKE_INTEGER_RATIO = 0.99  # whole numbers: nearly all different (amounts may
 ID_LIKE_MIN_ROWS = 20  # below this, every column would look ID-like
 MOSTLY_MISSING = 0.5  # warn at or above this missing share
 IGNORE_MISSING = 0.95  # suggest ignoring at or above this missing share
-SMALL_CODE_CARDINALITY = 5  # whole-number columns with this few values are taken as codes
-MAX_TARGET_CLASSES = 20
 _N_EXAMPLES = 3
 _EXAMPLE_CHARS = 30
 _PROBE = 64
@@ -56,110 +65,7 @@ _BOOLEAN_PAIRS = [
     {"y", "n"},
     {"t", "f"},
 ]
-# Name parts that suggest a numeric column holds codes, not quantities.
-_CODE_WORDS = frozenset(
-    {
-        "id",
-        "ids",
-        "code",
-        "codes",
-        "cd",
-        "type",
-        "zip",
-        "zipcode",
-        "postcode",
-        "postal",
-        "category",
-        "cat",
-        "group",
-        "segment",
-        "region",
-        "area",
-        "store",
-        "shop",
-        "branch",
-        "sku",
-        "product",
-        "item",
-        "dept",
-        "department",
-        "naics",
-        "sic",
-        "icd",
-        "fips",
-        "class",
-        "status",
-        "source",
-        "channel",
-        "brand",
-        "model",
-        "role",
-        "title",
-        "resource",
-        "mgr",
-        "manager",
-        "user",
-        "customer",
-        "client",
-        "account",
-        "employee",
-        "vendor",
-        "supplier",
-        "merchant",
-        "agent",
-        "company",
-        "country",
-        "city",
-        "state",
-        "county",
-        "family",
-    }
-)
-# Name parts that suggest a column is what people want to predict.
-_TARGET_WORDS = frozenset(
-    {
-        "target",
-        "label",
-        "y",
-        "class",
-        "outcome",
-        "response",
-        "responded",
-        "churn",
-        "churned",
-        "default",
-        "defaulted",
-        "fraud",
-        "fraudulent",
-        "converted",
-        "conversion",
-        "subscribed",
-        "readmitted",
-        "readmission",
-        "canceled",
-        "cancelled",
-        "bad",
-        "approved",
-        "clicked",
-        "click",
-        "purchased",
-        "survived",
-        "success",
-        "won",
-        "action",
-        "result",
-        "attrition",
-        "left",
-    }
-)
-_STRONG_TARGET_NAMES = frozenset({"target", "label", "y", "class", "outcome", "response"})
 _LEADING_ZERO = re.compile(r"^\s*[+-]?0\d")
-_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
-
-
-def _name_words(name: str) -> set[str]:
-    """``"isFraud_flag2"`` -> ``{"is", "fraud", "flag", "2"}``."""
-    return {w.lower() for w in _WORD.findall(str(name))}
 
 
 def _examples(values: list[object]) -> str:
@@ -180,6 +86,7 @@ def _profile_one(name: str, s: pd.Series, n_rows: int) -> dict[str, object]:
     uniques = counts.index.to_numpy(dtype=object)
     kind = "text"
     whole = False
+    numbers = np.empty(0)
     if n_distinct == 0:
         kind = "empty"
     elif pd.api.types.is_bool_dtype(s.dtype):
@@ -206,6 +113,7 @@ def _profile_one(name: str, s: pd.Series, n_rows: int) -> dict[str, object]:
                         n_filled = n_rows - n_missing
                         uniques = uniques[~tokens]
                         counts = counts[~tokens]
+                        numbers = numbers[~tokens]
                         n_distinct = len(uniques)
     if n_distinct == 2 and kind != "boolean":
         pair = {str(v).strip().lower() for v in uniques}
@@ -220,7 +128,7 @@ def _profile_one(name: str, s: pd.Series, n_rows: int) -> dict[str, object]:
     if n_filled >= ID_LIKE_MIN_ROWS and n_distinct > 2:
         if kind == "text":
             id_like = ratio >= ID_LIKE_TEXT_RATIO
-        elif kind == "numeric" and whole:
+        elif kind == "numeric" and whole and not quantity_name(name):  # prices stay
             id_like = ratio >= ID_LIKE_INTEGER_RATIO
     missing_share = n_missing / n_rows if n_rows else 0.0
     frequent = counts.nlargest(_N_EXAMPLES, keep="first").index.tolist()
@@ -236,17 +144,15 @@ def _profile_one(name: str, s: pd.Series, n_rows: int) -> dict[str, object]:
         warnings.append(f"missing in {missing_share:.0%} of rows")
 
     ignore = kind == "empty" or constant or id_like or missing_share >= IGNORE_MISSING
+    count_like = False
     if ignore:
-        role = "ignore"
-    elif kind in ("text", "boolean"):
-        role = "categorical"
-    elif whole and (
-        n_distinct <= SMALL_CODE_CARDINALITY
-        or (bool(_name_words(name) & _CODE_WORDS) and ratio <= 0.5)
-    ):
-        role = "categorical"
+        role, reason = "ignore", warnings[0] if warnings else "almost always missing"
     else:
-        role = "numeric"
+        values, freq = np.empty(0), np.empty(0)
+        if kind == "numeric":
+            keep = np.isfinite(numbers)
+            values, freq = numbers[keep], counts.to_numpy()[keep]
+        role, reason, count_like = input_role(name, kind, n_distinct, ratio, values, freq)
     return {
         "column": name,
         "kind": kind,
@@ -258,21 +164,9 @@ def _profile_one(name: str, s: pd.Series, n_rows: int) -> dict[str, object]:
         "warning": "; ".join(warnings),
         "id_like": id_like,
         "constant": constant,
+        "role_reason": reason,
+        "_count_like": count_like,
     }
-
-
-def _target_score(row: dict[str, object]) -> int:
-    """How likely a column is the target: 0 (not a candidate) to 3."""
-    if row["suggested_role"] == "ignore" or float(row["missing_share"]) >= MOSTLY_MISSING:
-        return 0
-    words = _name_words(str(row["column"]))
-    n_distinct = int(row["n_distinct"])
-    if n_distinct == 2:
-        return 3 if words & _TARGET_WORDS else 1
-    strong = str(row["column"]).strip().lower() in _STRONG_TARGET_NAMES
-    if strong and (row["kind"] == "numeric" or n_distinct <= MAX_TARGET_CLASSES):
-        return 2
-    return 0
 
 
 def profile_columns(df: pd.DataFrame) -> pd.DataFrame:
@@ -301,10 +195,26 @@ def profile_columns(df: pd.DataFrame) -> pd.DataFrame:
     """
     n_rows = len(df)
     rows = [_profile_one(str(c), df.iloc[:, i], n_rows) for i, c in enumerate(df.columns)]
-    scores = [_target_score(r) for r in rows]
-    if rows and max(scores) > 0:
-        best = max(range(len(rows)), key=lambda i: (scores[i], i))  # ties: rightmost
+    facts = [
+        ColumnFacts(
+            name=str(r["column"]),
+            kind=str(r["kind"]),
+            n_distinct=int(r["n_distinct"]),
+            ignored=r["suggested_role"] == "ignore" or r["missing_share"] >= MOSTLY_MISSING,
+            role=str(r["suggested_role"]),
+            count_like=bool(r.pop("_count_like")),
+        )
+        for r in rows
+    ]
+    guesses = target_scores(facts)
+    for row, guess in zip(rows, guesses, strict=True):
+        row["target_score"] = guess.score
+        row["target_reason"] = guess.reason
+    best = best_target(guesses)
+    if best is not None:
         rows[best]["suggested_role"] = "target"
+        if not is_clear(guesses, best):
+            rows[best]["target_reason"] += " (a close call: check it)"
     profile = pd.DataFrame(rows, columns=list(PROFILE_COLUMNS))
     return profile.astype(
         {
@@ -312,6 +222,7 @@ def profile_columns(df: pd.DataFrame) -> pd.DataFrame:
             "missing_share": np.float64,
             "id_like": bool,
             "constant": bool,
+            "target_score": np.float64,
         }
     )
 

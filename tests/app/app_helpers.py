@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,11 @@ SMALL_ROLES = {
     "task": "binary",
 }
 TIMEOUT = 120
+
+
+def plain(markdown: str) -> str:
+    """The text a reader sees for Markdown source written by ``ui.literal.literal``."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
 
 
 def assert_no_exception(at: AppTest) -> None:
@@ -48,7 +54,7 @@ def markdown_text(at: AppTest) -> str:
     """All markdown, captions, successes, infos, warnings and errors of the page."""
     parts: list[str] = []
     for kind in ("markdown", "caption", "success", "info", "warning", "error"):
-        parts.extend(str(e.value) for e in getattr(at, kind))
+        parts.extend(plain(str(e.value)) for e in getattr(at, kind))
     return "\n".join(parts)
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from app_helpers import assert_no_exception
+from app_helpers import assert_no_exception, plain
 
 from embedding_core.analysis.whatif import baseline_row, predict_row, row_at, sweep
 from embedding_core.data.csv_reader import read_csv
@@ -28,7 +28,7 @@ def _whatif(at):
 
 
 def _selectbox(at, label):
-    return next(s for s in at.selectbox if s.label == label)
+    return next(s for s in at.selectbox if plain(s.label) == label)
 
 
 def test_without_a_run_the_page_points_to_train(new_app):

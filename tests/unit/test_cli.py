@@ -243,3 +243,23 @@ def test_lift_rejects_one_fold(csv_path: Path, capsys: pytest.CaptureFixture[str
             "--folds", "1", "--out", "x.json"]  # fmt: skip
     assert main(argv) == 2
     _assert_one_line_error(capsys, "--folds")
+
+
+def test_profile_prints_a_train_command_a_shell_takes_as_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shlex
+
+    from embedding_core.cli import build_parser
+
+    frame = _frame().rename(columns={"shop": "shop name", "colour": "it's colour"})
+    path = tmp_path / "my data.csv"
+    frame.to_csv(path, index=False)
+    assert main(["profile", "--data", str(path)]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    argv = shlex.split(line)
+    assert argv[:4] == ["python", "-m", "embedding_core", "train"]
+    args = build_parser().parse_args(argv[3:])
+    assert args.data == str(path)
+    assert set(args.categorical) == {"shop name", "it's colour"}
+    assert args.target == "bought"

@@ -239,7 +239,9 @@ def test_target_prefers_a_telling_name_over_position():
     "name", ["target", "label", "y", "is_fraud", "defaultPayment", "readmitted_lt30", "bad_credit"]
 )
 def test_target_names(name):
-    df = pd.DataFrame({"other_flag": ["a", "b"] * 20, name: ["0", "1"] * 20, "z": ["p", "q"] * 20})
+    df = pd.DataFrame(
+        {"other_flag": ["a", "b"] * 20, name: ["0", "1"] * 20, "plan": ["p", "q", "r", "s"] * 10}
+    )
     assert _row(profile_columns(df.astype("str")), name)["suggested_role"] == "target"
 
 

@@ -1,0 +1,50 @@
+"""Show user-provided text literally, in every Streamlit and Plotly element.
+
+Streamlit renders Markdown (links, images, ``:red[...]`` directives, ``$...$`` maths)
+in ``st.markdown``/``st.write`` and also in warnings, errors, captions, widget labels,
+radio and pills options, tabs, expanders and metric labels; Plotly renders a subset of
+HTML (``<a href>``, ``<b>``) in titles, axis labels, legends and hover text. A column
+name or category is user data: an image in Markdown syntax would make every viewer's
+browser fetch an outside URL. Pass every string that contains user data through
+``literal`` (Streamlit) or ``chart_text`` (Plotly); library messages embed names, so
+they go through ``literal`` as a whole.
+
+Examples
+--------
+>>> literal("![x](http://evil)")
+'\\\\!\\\\[x\\\\]\\\\(http\\\\:\\\\/\\\\/evil\\\\)'
+>>> chart_text("<a href='x'>y</a>")
+'&lt;a href=&#x27;x&#x27;&gt;y&lt;/a&gt;'
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from embedding_core.text import printable
+
+__all__ = ["literal", "chart_text"]
+
+# Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping all
+# of them also defuses Streamlit's extensions (directives, maths, emoji shortcodes) and
+# GFM autolinks (``www.x.com``, ``a@b.org``), which need unescaped ``.``, ``:`` or ``@``.
+_MD_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def literal(text: object, limit: int | None = None) -> str:
+    """Markdown source that Streamlit shows as exactly ``text`` (control characters escaped).
+
+    Parameters
+    ----------
+    text : object
+        A name, a value or a whole message that contains some.
+    limit : int or None, default=None
+        Cut long text to this many characters (see ``embedding_core.text.printable``).
+    """
+    return _MD_PUNCTUATION.sub(r"\\\1", printable(text, limit))
+
+
+def chart_text(text: object, limit: int | None = None) -> str:
+    """Text that Plotly shows as exactly ``text`` in titles, labels, legends and hover."""
+    return html.escape(printable(text, limit))
