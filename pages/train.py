@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from embedding_core.model.config import TrainConfig
-from ui import state
+from ui import reuse_widgets, state
 from ui.literal import literal
 from ui.state import Keys
 from ui.training import TrainingJob, warm_up_tensorflow
@@ -224,6 +224,10 @@ def _summary(info: state.RunInfo) -> None:
         f"**{literal(run.roles.target)}** ({run.roles.task}); fields: "
         + ", ".join(literal(f) for f in run.fields)
     )
+    started = reuse_widgets.init_caption(metrics)
+    if run.config.model == "entity" or started:
+        sizes = ", ".join(f"{f} {d}" for f, d in run.embedding_dims.items())
+        st.caption(literal(f"Vector sizes: {sizes}.") + (f" {started}" if started else ""))
     if metrics.get("stopped_by_user"):
         st.info("Stopped by you: the best weights so far were kept.")
     rows = metric_rows(metrics)
@@ -274,11 +278,29 @@ def _summary(info: state.RunInfo) -> None:
     if history:
         with st.expander("Training history", expanded=False):
             _history_charts(history)
+    reuse_widgets.scratch_comparison(info)
     for warning in getattr(run, "warnings", []) or []:
         st.warning(literal(warning))
     st.page_link(
         EXPLORE_PAGE, label="Next: explore the embeddings", icon=":material/arrow_forward:"
     )
+
+
+def _reuse_settings(
+    dataset: state.Dataset, categorical: tuple[str, ...], config: TrainConfig
+) -> TrainConfig | None:
+    """Model type and sizes, and where the tables start (``ui.reuse_widgets``)."""
+    model = reuse_widgets.model_settings(dataset, categorical, config)
+    start = reuse_widgets.init_settings(categorical)
+    if model is None or start is None:
+        return None
+    try:
+        config = config.replace(**model, **start)
+    except ValueError as exc:
+        st.error(f"{literal(exc)} Change that setting to train.", icon=":material/error:")
+        return None
+    state.set_config(config)
+    return config
 
 
 def _start(dataset: state.Dataset, roles: Any, config: TrainConfig) -> None:
@@ -308,6 +330,8 @@ else:
         f"{len(roles.numeric)} numeric columns."
     )
     config = _config_widgets()
+    if config is not None:
+        config = _reuse_settings(dataset, roles.categorical, config)
     warm_up_tensorflow()  # load TensorFlow while the user looks at this page
     running = job is not None and job.running
     clicked = st.button(
@@ -315,7 +339,7 @@ else:
         type="primary",
         key=Keys.TRAIN_BUTTON,
         disabled=config is None or running,
-        help="Trains a DeepFM model; a new run replaces the current one when it finishes.",
+        help="Trains the chosen model; a new run replaces the current one when it finishes.",
     )
     # True only in the run the click triggered: a later rerun or page switch never
     # retrains. The settings are this run's widget values, so an edit made just
