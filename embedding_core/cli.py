@@ -22,6 +22,8 @@ from embedding_core.errors import DataError, EmbeddingCoreError
 __all__ = ["main", "build_parser"]
 
 EXIT_USAGE = 2
+#: A single CSV larger than this on disk is streamed rather than read into memory.
+STREAM_CSV_ABOVE_BYTES = 100_000_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,6 +59,16 @@ def _add_roles(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-rows", type=int, default=None, help="read at most this many rows")
 
 
+def _add_vocabulary(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--min-count", type=int, default=None, help="rarer categories -> unknown")
+    p.add_argument(
+        "--max-vocabulary",
+        type=int,
+        default=None,
+        help="most categories kept per field (default 1000000); the rest -> unknown",
+    )
+
+
 def _add_config(p: argparse.ArgumentParser) -> None:
     p.add_argument("--embedding-dim", type=int, default=None, help="vector size k (default 8)")
     p.add_argument("--epochs", type=int, default=None, help="max epochs (early stopping)")
@@ -64,7 +76,7 @@ def _add_config(p: argparse.ArgumentParser) -> None:
     p.add_argument("--learning-rate", type=float, default=None)
     p.add_argument("--dropout", type=float, default=None)
     p.add_argument("--l2", type=float, default=None, help="L2 penalty on embeddings")
-    p.add_argument("--min-count", type=int, default=None, help="rarer categories -> unknown")
+    _add_vocabulary(p)
     p.add_argument("--patience", type=int, default=None, help="early-stopping patience")
     p.add_argument("--hidden-units", type=str, default=None, help="e.g. 256,128,64")
     p.add_argument(
@@ -118,6 +130,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="e.g. 0,1,2: train once per seed (first at --out, the others at OUT-seed<N>) "
         "and write stability.parquet into --out (replaces --seed)",
     )
+    p.add_argument(
+        "--stream",
+        action="store_true",
+        help="stream rows from disk even for a small CSV (Parquet, folders, globs and "
+        f"CSV files over {STREAM_CSV_ABOVE_BYTES // 1_000_000} MB always stream)",
+    )
+    p.add_argument("--vocabulary", default=None, help="file written by `vocab` (implies streaming)")
+    p.add_argument(
+        "--strategy",
+        choices=("none", "mirrored", "multiworker"),
+        default="none",
+        help="tf.distribute strategy (implies streaming); multiworker reads TF_CONFIG",
+    )
+    p.add_argument("--work-dir", default=None, help="folder for the encoded rows (streaming)")
+
+    p = sub.add_parser("vocab", help="one pass over the data: the vocabulary file workers read")
+    _add_roles(p)
+    _add_vocabulary(p)
+    p.add_argument("--seed", type=int, default=0, help="seed of the validation split")
+    p.add_argument("--out", required=True, help="vocabulary file to write (JSON)")
+    p.add_argument("--quiet", action="store_true")
 
     p = sub.add_parser("predict", help="predict with a saved run")
     p.add_argument("--model", required=True, help="directory written by `train`")
@@ -208,6 +241,7 @@ def _config(args: argparse.Namespace) -> Any:
         ("dropout", "dropout"),
         ("l2", "l2_embedding"),
         ("min_count", "min_count"),
+        ("max_vocabulary", "max_vocabulary"),
         ("patience", "patience"),
     ]:
         value = getattr(args, arg, None)
@@ -246,15 +280,45 @@ class _ProgressPrinter:
         self.quiet = quiet
         self.tty = stream.isatty()
         self.started = time.perf_counter()
+        self._phase: tuple[str, int] | None = None
+        self._phase_start = (0.0, 0)  # (time, rows) at the first event of an epoch
+        self._fit_start: dict[str, float] = {}
+
+    def status(self, line: str) -> None:
+        """A line about the data passes of streaming training."""
+        if not self.quiet:
+            self.stream.write(f"{line}\n")
+            self.stream.flush()
+
+    def _speed(self, p: Any) -> str:
+        """Rows per second in the current epoch and the time left (an upper bound while
+        early stopping may still end training sooner)."""
+        now = time.perf_counter()
+        kind = "refit" if p.kind == "refit" else "fit"
+        start = self._fit_start.setdefault(kind, now)
+        if self._phase != (kind, p.epoch):
+            self._phase, self._phase_start = (kind, p.epoch), (now, p.rows)
+        t0, rows0 = self._phase_start
+        parts = []
+        if now > t0 and p.rows > rows0:
+            parts.append(f"{(p.rows - rows0) / (now - t0):,.0f} rows/s")
+        if p.fraction > 0 and now > start:
+            left = (now - start) * (1 - p.fraction) / p.fraction
+            bound = "<= " if kind == "fit" else ""
+            parts.append(f"ETA {bound}{int(left // 60)}:{int(left % 60):02d}")
+        return " ".join(parts)
 
     def __call__(self, p: Any) -> None:
         if self.quiet:
             return
         logs = " ".join(f"{k} {v:.4f}" for k, v in sorted(p.logs.items()) if _is_number(v))
         name = "final fit on all rows, epoch" if p.kind == "refit" else "epoch"
+        if p.kind in ("batch", "refit") and p.batches:
+            speed = self._speed(p)
         if p.kind in ("batch", "refit") and self.tty and p.batches:
             bar = "#" * int(30 * p.fraction)
-            self.stream.write(f"\r{name} {p.epoch}/{p.epochs} [{bar:<30}] {p.fraction:4.0%} {logs}")
+            line = f"{name} {p.epoch}/{p.epochs} [{bar:<30}] {p.fraction:4.0%} {speed} {logs}"
+            self.stream.write(f"\r{line}\033[K")
             self.stream.flush()
         if p.kind == "refit" and p.batch == p.batches:
             elapsed = time.perf_counter() - self.started
@@ -272,24 +336,63 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, int | float)
 
 
-def _cmd_train(args: argparse.Namespace) -> int:
-    frame = _read(args.data, args.max_rows)
-    roles, config = _roles(args), _config(args)
-    from embedding_core.model.train import train
+def _streams(args: argparse.Namespace) -> bool:
+    from embedding_core.data.stream import is_streaming_source
 
+    if args.stream or args.vocabulary or args.strategy != "none":
+        return True
+    return is_streaming_source(args.data, csv_above_bytes=STREAM_CSV_ABOVE_BYTES)
+
+
+def _train_streamed(args: argparse.Namespace, roles: Any, config: Any, printer: Any) -> Any:
+    """``train_streaming`` for ``train``; ``None`` on workers other than worker 0."""
+    from embedding_core.model.streaming import train_streaming
+    from embedding_core.model.vocabulary import StreamVocabulary
+
+    if args.seeds and len(args.seeds) > 1:
+        raise DataError("--seeds trains in memory only: with streamed data, train once per --seed.")
+    vocabulary = StreamVocabulary.load(args.vocabulary) if args.vocabulary else None
+    return train_streaming(
+        args.data,
+        roles,
+        config,
+        vocabulary=vocabulary,
+        strategy=args.strategy,
+        max_rows=args.max_rows,
+        on_progress=printer,
+        on_status=printer.status,
+        work_dir=args.work_dir,
+    )
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    roles, config = _roles(args), _config(args)
     seeds = args.seeds or (config.seed,)
     outs = [Path(args.out), *(Path(f"{args.out}-seed{s}") for s in seeds[1:])]
     runs = []
-    for seed, out in zip(seeds, outs, strict=True):
-        run = train(
-            frame,
-            roles,
-            config.replace(seed=seed),
-            on_progress=_ProgressPrinter(sys.stderr, args.quiet),
-        )
-        run.save(out)
-        _write_run_json(run, out, args.data, len(frame), outs)
+    if _streams(args):
+        run = _train_streamed(args, roles, config, _ProgressPrinter(sys.stderr, args.quiet))
+        if run is None:  # a worker other than worker 0: the chief writes the run
+            print(json.dumps({"out": None, "worker": "done"}))
+            return 0
+        run.save(outs[0])
+        rows = int(run.metrics["n_train"] + run.metrics["n_valid"])
+        _write_run_json(run, outs[0], args.data, rows, outs)
         runs.append(run)
+    else:
+        from embedding_core.model.train import train
+
+        frame = _read(args.data, args.max_rows)
+        for seed, out in zip(seeds, outs, strict=True):
+            run = train(
+                frame,
+                roles,
+                config.replace(seed=seed),
+                on_progress=_ProgressPrinter(sys.stderr, args.quiet),
+            )
+            run.save(out)
+            _write_run_json(run, out, args.data, len(frame), outs)
+            runs.append(run)
     run = runs[0]
     for warning in run.warnings:  # data notes (an inferred task, dropped rows...) on stderr
         print(f"note: {warning}", file=sys.stderr)
@@ -302,6 +405,40 @@ def _cmd_train(args: argparse.Namespace) -> int:
         stability_all_fields(runs).to_parquet(outs[0] / STABILITY_FILE, index=False)
         extra = {"siblings": [str(o) for o in outs[1:]], "stability": str(outs[0] / STABILITY_FILE)}
     print(json.dumps({"out": str(args.out), "task": run.roles.task, **summary, **extra}))
+    return 0
+
+
+def _cmd_vocab(args: argparse.Namespace) -> int:
+    from embedding_core.data.stream import open_table
+    from embedding_core.model.vocabulary import scan_vocabulary
+
+    config = _config(args)
+    printer = _ProgressPrinter(sys.stderr, args.quiet)
+    vocabulary = scan_vocabulary(
+        open_table(args.data),
+        _roles(args),
+        min_count=config.min_count,
+        max_vocabulary=config.max_vocabulary,
+        valid_fraction=config.valid_fraction,
+        seed=config.seed,
+        max_rows=args.max_rows,
+        on_status=printer.status,
+    )
+    vocabulary.save(args.out)
+    features = vocabulary.features
+    sizes = {f: features.encoders_[f].size for f in features.fields}
+    print(
+        json.dumps(
+            {
+                "out": str(args.out),
+                "task": features.task,
+                "train_rows": vocabulary.train_rows,
+                "valid_rows": vocabulary.valid_rows,
+                "files": len(vocabulary.files),
+                "vocabulary_sizes": sizes,
+            }
+        )
+    )
     return 0
 
 
@@ -523,6 +660,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 _COMMANDS = {
     "train": _cmd_train,
+    "vocab": _cmd_vocab,
     "predict": _cmd_predict,
     "embed": _cmd_embed,
     "info": _cmd_info,

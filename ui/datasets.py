@@ -1,6 +1,8 @@
 """Cached data work for the pages: reading CSVs, samples, profiles, role checks.
 
-Only pure data work is cached (``st.cache_data``); every function is keyed by the
+Uploads are parsed once per file for all sessions, in the read cache
+(``ui/read_cache.py``: a memory budget and an expiry) and within the limits of
+``ui/limits.py``. Other pure data work is cached with ``st.cache_data``, keyed by the
 dataset's identity (``Dataset.key``, which includes a hash of uploaded bytes), so the
 frames themselves are passed unhashed (leading underscore).
 """
@@ -14,6 +16,8 @@ import pandas as pd
 import streamlit as st
 
 from embedding_core.data.roles import Roles
+from ui.limits import limits
+from ui.read_cache import FrameCache
 from ui.state import Dataset
 
 __all__ = [
@@ -54,11 +58,29 @@ def sample_dataset(name: str) -> Dataset:
     )
 
 
-@st.cache_data(show_spinner="Reading the CSV...", max_entries=4)
-def _read_upload(digest: str, name: str, _data: bytes) -> pd.DataFrame:
+@st.cache_resource(show_spinner=False)
+def _read_cache() -> FrameCache:
+    """The process-wide read cache (one object shared by every session)."""
+    config = limits()
+    return FrameCache(config.cache_mb * 1_000_000, config.cache_ttl_seconds)
+
+
+def _read_upload(digest: str, name: str, data: bytes) -> pd.DataFrame:
     from embedding_core.data.csv_reader import read_csv
 
-    return read_csv(_data, name=name)
+    config = limits()
+
+    def read() -> pd.DataFrame:
+        return read_csv(
+            data,
+            name=name,
+            max_bytes=config.max_bytes,
+            max_rows=config.max_rows,
+            max_columns=config.max_columns,
+        )
+
+    with st.spinner("Reading the CSV..."):
+        return _read_cache().get_or_compute(digest, read)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

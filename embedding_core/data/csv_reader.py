@@ -19,15 +19,24 @@ from typing import BinaryIO
 import pandas as pd
 
 from embedding_core.errors import DataError
+from embedding_core.text import NAME_LIMIT, printable
 
-__all__ = ["read_csv", "DELIMITERS", "DEFAULT_MAX_BYTES"]
+__all__ = ["read_csv", "DELIMITERS", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_COLUMNS"]
 
+#: Largest accepted size, measured after decompression.
 DEFAULT_MAX_BYTES = 200_000_000
+#: Most columns accepted; checked on the header line before anything is parsed.
+DEFAULT_MAX_COLUMNS = 5_000
 DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _GZIP_MAGIC = b"\x1f\x8b"
 _SNIFF_CHARS = 64_000
 _SNIFF_ROWS = 50
+_CHUNK_CELLS = 2_000_000  # parse this many cells at a time: bounds the parser's Python objects
+_DECODE_CHUNK = 1 << 20
+# Excel writes "sep=;" as the first line of CSVs meant for another locale.
+_SEP_LINE = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*sep=(.)[ \t]*\r?\n", re.IGNORECASE)
+_QUOTED = re.compile(rb'"(?:[^"]|"")*"?')
 # Signatures of files people upload by mistake, with a hint of what they are.
 _KNOWN_BINARY = (
     (b"PK\x03\x04", "a ZIP archive or an Excel workbook (.xlsx); save the sheet as CSV first"),
@@ -49,6 +58,7 @@ def read_csv(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_rows: int | None = None,
+    max_columns: int = DEFAULT_MAX_COLUMNS,
     name: str | None = None,
 ) -> pd.DataFrame:
     """Read a CSV file into a frame whose columns are all strings.
@@ -61,7 +71,11 @@ def read_csv(
     max_bytes : int, default=200_000_000
         Largest accepted size in bytes, measured after decompression.
     max_rows : int or None, default=None
-        Largest accepted number of data rows; ``None`` means no limit.
+        Largest accepted number of data rows; ``None`` means no limit. Parsing stops
+        as soon as the limit is passed.
+    max_columns : int, default=5_000
+        Largest accepted number of columns, checked on the header line before any
+        parsing (a line of a million empty fields is refused in milliseconds).
     name : str or None, default=None
         File name used in messages; taken from the path or the file object if not given.
 
@@ -77,7 +91,7 @@ def read_csv(
     DataError
         The file is empty, has a header but no rows, is not text (an image, a workbook,
         random bytes), has duplicate column names, has a row with more fields than the
-        header, or is above the size or row limit.
+        header, or is above the size, row or column limit.
 
     Examples
     --------
@@ -92,21 +106,28 @@ def read_csv(
     if not raw.removeprefix(codecs.BOM_UTF8).strip(b" \t\r\n"):
         raise _empty_error(label)
     _reject_binary(raw, label)
-    text = _decode(raw, label)
-    if not text.strip():
+    raw, encoding = _encoded_bytes(raw, label)
+    delimiter = None
+    sep_line = _SEP_LINE.match(raw)
+    if sep_line and sep_line.group(1).decode("latin-1") in DELIMITERS:
+        delimiter = sep_line.group(1).decode("latin-1")
+        raw = raw[sep_line.end() :]
+    sample = raw[: _SNIFF_CHARS * 4].decode(encoding, errors="ignore")[:_SNIFF_CHARS]
+    if not sample.strip():
         raise _empty_error(label)
-    delimiter = _sniff_delimiter(text)
-    return _parse(text, delimiter, max_rows, label)
+    delimiter = delimiter or _sniff_delimiter(sample, complete=len(raw) <= _SNIFF_CHARS)
+    n_columns = _count_header_fields(raw, delimiter, max_columns, label)
+    return _parse(raw, encoding, delimiter, n_columns, max_rows, label)
 
 
 def _display_name(source: object, name: str | None) -> str:
     if name:
-        return f"'{name}'"
+        return f"'{printable(name, NAME_LIMIT)}'"
     if isinstance(source, (str, Path)):
-        return f"'{Path(source).name}'"
+        return f"'{printable(Path(source).name, NAME_LIMIT)}'"
     file_name = getattr(source, "name", None)
     if isinstance(file_name, str) and file_name:
-        return f"'{Path(file_name).name}'"
+        return f"'{printable(Path(file_name).name, NAME_LIMIT)}'"
     return "the file"
 
 
@@ -216,27 +237,59 @@ def _reject_binary(raw: bytes, label: str) -> None:
         raise _binary_error(label)
 
 
-def _decode(raw: bytes, label: str) -> str:
+def _encoded_bytes(raw: bytes, label: str) -> tuple[bytes, str]:
+    """The bytes to parse and their encoding, found without decoding the file into memory.
+
+    UTF-16 (Excel's "Unicode text") is re-encoded as UTF-8; otherwise the first of
+    UTF-8, cp1252 and latin-1 that decodes every byte is chosen.
+    """
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return raw.decode("utf-16")
+            return raw.decode("utf-16").encode("utf-8"), "utf-8"
         except UnicodeDecodeError as exc:
             raise DataError(
                 f"{_cap(label)} starts like UTF-16 text but cannot be decoded: "
                 "save it as UTF-8 CSV."
             ) from exc
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise AssertionError("latin-1 decodes any byte string")  # pragma: no cover
+    for encoding in ("utf-8-sig", "cp1252"):
+        if _decodes(raw, encoding):
+            return raw, encoding
+    return raw, "latin-1"  # decodes any byte string
 
 
-def _sniff_delimiter(text: str) -> str:
+def _decodes(raw: bytes, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        for i in range(0, len(raw), _DECODE_CHUNK):
+            decoder.decode(raw[i : i + _DECODE_CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _count_header_fields(raw: bytes, delimiter: str, max_columns: int, label: str) -> int:
+    """Fields of the header line, counted on the bytes; refuses more than ``max_columns``."""
+    start = len(raw) - len(raw.lstrip(b"\r\n \t"))
+    ends = [i for i in (raw.find(b"\n", start), raw.find(b"\r", start)) if i >= 0]
+    line = raw[start : min(ends)] if ends else raw[start:]
+    sep = delimiter.encode("ascii")
+    count = line.count(sep) + 1
+    if count > max_columns and b'"' in line:
+        count = _QUOTED.sub(b"", line).count(sep) + 1  # delimiters inside quotes do not count
+    if count > max_columns:
+        raise DataError(
+            f"{_cap(label)} has {count:,} columns (read as {_DELIMITER_NAMES[delimiter]}-"
+            f"separated), more than the limit of {max_columns:,}: keep the columns you need "
+            "and upload again."
+        )
+    return count
+
+
+def _sniff_delimiter(text: str, complete: bool = False) -> str:
     """Pick the candidate delimiter that splits the first rows most consistently."""
     sample = text[:_SNIFF_CHARS]
-    if len(text) > _SNIFF_CHARS and "\n" in sample:
+    if not complete and "\n" in sample:
         sample = sample[: sample.rindex("\n")]  # do not judge a row cut in half
     sample = sample.replace("\r\n", "\n").replace("\r", "\n")  # old Mac files end lines in \r
     best, best_score = ",", (0.0, 0)
@@ -264,40 +317,77 @@ _FIELDS_ERROR = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _QUOTE_ERROR = re.compile(r"EOF inside string starting at row (\d+)")
 
 
-def _parse(text: str, delimiter: str, max_rows: int | None, label: str) -> pd.DataFrame:
+def _parse(
+    raw: bytes, encoding: str, delimiter: str, n_columns: int, max_rows: int | None, label: str
+) -> pd.DataFrame:
+    chunk_rows = max(1_000, _CHUNK_CELLS // max(n_columns, 1))
+    header: list[str] | None = None
+    parts: list[pd.DataFrame] = []
+    n_rows = 0
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
+        reader = pd.read_csv(
+            io.BytesIO(raw),
             sep=delimiter,
             header=None,
             dtype=str,
             keep_default_na=False,
             na_values=[""],
             skip_blank_lines=True,
-            nrows=None if max_rows is None else max_rows + 2,
+            encoding=encoding,
+            chunksize=chunk_rows,
             engine="c",
         )
+        with reader:
+            for chunk in reader:
+                if header is None:
+                    header = _header(chunk.iloc[0], label)
+                    chunk = chunk.iloc[1:]
+                chunk = chunk.dropna(how="all")
+                n_rows += len(chunk)
+                if max_rows is not None and n_rows > max_rows:
+                    raise DataError(
+                        f"{_cap(label)} has more than {max_rows:,} rows, the limit: "
+                        "upload a sample of the rows or raise the row limit."
+                    )
+                parts.append(chunk.astype("str"))
     except pd.errors.EmptyDataError as exc:
         raise _empty_error(label) from exc
     except pd.errors.ParserError as exc:
-        match = _FIELDS_ERROR.search(str(exc))
-        if match:
-            expected, line, seen = match.groups()
-            raise DataError(
-                f"Line {line} of {label} has {seen} fields but the header has {expected} "
-                f"(read as {_DELIMITER_NAMES[delimiter]}-separated): check the delimiter "
-                "and that text containing the delimiter is in double quotes."
-            ) from exc
-        match = _QUOTE_ERROR.search(str(exc))
-        if match:
-            line = int(match.group(1)) + 1
-            raise DataError(
-                f'A double quote (") opened on line {line} of {label} is never closed: '
-                "check the quoting of that line."
-            ) from exc
-        raise DataError(f"{_cap(label)} could not be read as CSV ({exc}).") from exc
+        raise _parser_error(exc, delimiter, label) from exc
+    if header is None:
+        raise _empty_error(label)
+    if n_rows == 0:
+        shown = ", ".join(header[:5]) + (", ..." if len(header) > 5 else "")
+        raise DataError(
+            f"{_cap(label)} has a header row ({printable(shown, NAME_LIMIT)}) but no data rows: "
+            "choose a file with at least one row of data."
+        )
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    frame.columns = pd.Index(header)
+    return frame.reset_index(drop=True)
 
-    header = [("" if pd.isna(v) else str(v)).lstrip("\ufeff").strip() for v in frame.iloc[0]]
+
+def _parser_error(exc: Exception, delimiter: str, label: str) -> DataError:
+    match = _FIELDS_ERROR.search(str(exc))
+    if match:
+        expected, line, seen = match.groups()
+        return DataError(
+            f"Line {line} of {label} has {seen} fields but the header has {expected} "
+            f"(read as {_DELIMITER_NAMES[delimiter]}-separated): check the delimiter "
+            "and that text containing the delimiter is in double quotes."
+        )
+    match = _QUOTE_ERROR.search(str(exc))
+    if match:
+        line = int(match.group(1)) + 1
+        return DataError(
+            f'A double quote (") opened on line {line} of {label} is never closed: '
+            "check the quoting of that line."
+        )
+    return DataError(f"{_cap(label)} could not be read as CSV ({printable(exc, 200)}).")
+
+
+def _header(row: pd.Series, label: str) -> list[str]:
+    header = [("" if pd.isna(v) else str(v)).lstrip("\ufeff").strip() for v in row]
     header = [h or f"column_{i + 1}" for i, h in enumerate(header)]
     seen: dict[str, int] = {}
     duplicates = []
@@ -306,25 +396,11 @@ def _parse(text: str, delimiter: str, max_rows: int | None, label: str) -> pd.Da
         if seen[h] == 2:
             duplicates.append(h)
     if duplicates:
-        names = ", ".join(f"'{d}'" for d in duplicates)
+        names = ", ".join(repr(printable(d, NAME_LIMIT)) for d in duplicates[:5])
+        more = f" and {len(duplicates) - 5:,} more" if len(duplicates) > 5 else ""
         verb = "appear" if len(duplicates) > 1 else "appears"
         raise DataError(
-            f"{_cap(label)} has duplicate column names: {names} {verb} more than once; "
+            f"{_cap(label)} has duplicate column names: {names}{more} {verb} more than once; "
             "rename the columns so that each name is unique."
         )
-
-    frame = frame.iloc[1:]
-    frame.columns = pd.Index(header)
-    frame = frame.dropna(how="all").reset_index(drop=True)
-    if len(frame) == 0:
-        shown = ", ".join(header[:5]) + (", ..." if len(header) > 5 else "")
-        raise DataError(
-            f"{_cap(label)} has a header row ({shown}) but no data rows: "
-            "choose a file with at least one row of data."
-        )
-    if max_rows is not None and len(frame) > max_rows:
-        raise DataError(
-            f"{_cap(label)} has more than {max_rows:,} rows, the limit: "
-            "upload a sample of the rows or raise the row limit."
-        )
-    return frame.astype("str")
+    return header

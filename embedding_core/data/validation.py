@@ -20,6 +20,7 @@ __all__ = [
     "infer_task",
     "task_note",
     "validate_roles",
+    "check_roles",
     "parse_numeric",
     "parse_distinct_numbers",
     "is_missing_token",
@@ -272,43 +273,28 @@ def as_category_text(values: pd.Series) -> pd.Series:
     return pd.Series(text, index=values.index, name=values.name, dtype="str")
 
 
-def validate_roles(df: pd.DataFrame, roles: Roles, *, min_rows: int = MIN_ROWS) -> ValidatedData:
-    """Check a choice of column roles and return the clean training frame.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        The data, typically from ``read_csv`` (all text).
-    roles : Roles
-        Chosen categorical columns, numeric columns, target and optional task.
-    min_rows : int, default=50
-        Fewest rows with a target value needed to train.
-
-    Returns
-    -------
-    ValidatedData
+def check_roles(columns: pd.Index, roles: Roles) -> None:
+    """The checks of ``validate_roles`` that need only the column names.
 
     Raises
     ------
     DataError
-        With one sentence for the first problem found: unknown columns, a column
-        chosen twice, the target also chosen as a feature, no categorical column, an
-        empty or single-valued target, a numeric column with text in it, a task that
-        does not fit the target, or too few rows.
+        Unknown or duplicated columns, the target chosen as a feature, a column chosen
+        twice, no categorical column, or an unknown task.
     """
-    columns = set(df.columns)
+    known_columns = set(columns)
     used = [*roles.categorical, *roles.numeric, roles.target]
-    unknown = list(dict.fromkeys(c for c in used if c not in columns))
+    unknown = list(dict.fromkeys(c for c in used if c not in known_columns))
     if unknown:
-        known = ", ".join(f"'{c}'" for c in list(df.columns)[:8])
-        more = ", ..." if len(df.columns) > 8 else ""
+        known = ", ".join(f"'{c}'" for c in list(columns)[:8])
+        more = ", ..." if len(columns) > 8 else ""
         noun = "Columns" if len(unknown) > 1 else "Column"
         verb = "are" if len(unknown) > 1 else "is"
         raise DataError(
             f"{noun} {', '.join(repr(c) for c in unknown)} {verb} not in the data; "
             f"choose among {known}{more}."
         )
-    repeated = sorted({str(c) for c in df.columns[df.columns.duplicated()]} & set(used))
+    repeated = sorted({str(c) for c in columns[columns.duplicated()]} & set(used))
     if repeated:
         raise DataError(
             f"The data has several columns named {', '.join(map(repr, repeated))}: "
@@ -337,6 +323,34 @@ def validate_roles(df: pd.DataFrame, roles: Roles, *, min_rows: int = MIN_ROWS) 
         raise DataError(
             f"Unknown task {roles.task!r}: choose one of {', '.join(TASKS)} or leave it automatic."
         )
+
+
+def validate_roles(df: pd.DataFrame, roles: Roles, *, min_rows: int = MIN_ROWS) -> ValidatedData:
+    """Check a choice of column roles and return the clean training frame.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The data, typically from ``read_csv`` (all text).
+    roles : Roles
+        Chosen categorical columns, numeric columns, target and optional task.
+    min_rows : int, default=50
+        Fewest rows with a target value needed to train.
+
+    Returns
+    -------
+    ValidatedData
+
+    Raises
+    ------
+    DataError
+        With one sentence for the first problem found: unknown columns, a column
+        chosen twice, the target also chosen as a feature, no categorical column, an
+        empty or single-valued target, a numeric column with text in it, a task that
+        does not fit the target, or too few rows.
+    """
+    check_roles(df.columns, roles)
+    used = [*roles.categorical, *roles.numeric, roles.target]
 
     warnings: list[str] = []
     target = df[roles.target]

@@ -41,6 +41,9 @@ class TrainConfig:
         Share of the training rows held out for validation and early stopping.
     min_count : int, default=2
         Categories seen fewer times in training share the unknown vector.
+    max_vocabulary : int, default=1_000_000
+        Most categories kept per field (the most frequent); the others share the
+        unknown vector too. Bounds the model's size on fields with millions of values.
     refit : bool, default=True
         After early stopping, train again from the initial weights (same vocabulary) on all rows,
         the validation rows included, for the best epoch count, and keep that one. The
@@ -75,6 +78,7 @@ class TrainConfig:
     patience: int = 2
     valid_fraction: float = 0.2
     min_count: int = 2
+    max_vocabulary: int = 1_000_000
     refit: bool = True
     seed: int = 0
     model: str = "deepfm"
@@ -111,6 +115,7 @@ class TrainConfig:
             ("epochs", self.epochs >= 1, ">= 1"),
             ("patience", self.patience >= 0, ">= 0"),
             ("min_count", self.min_count >= 1, ">= 1"),
+            ("max_vocabulary", self.max_vocabulary >= 1, ">= 1"),
             ("learning_rate", self.learning_rate > 0, "> 0"),
             ("l2_embedding", self.l2_embedding >= 0, ">= 0"),
             ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),

@@ -41,6 +41,9 @@ __all__ = [
     "sanitise_name",
     "encode_categories",
     "fit_category_encoder",
+    "category_encoder_from_counts",
+    "input_names",
+    "positive_label",
 ]
 
 CATEGORICAL_INPUT = "categorical"
@@ -67,6 +70,20 @@ def sanitise_name(name: str) -> str:
     return clean
 
 
+def input_names(columns: tuple[str, ...]) -> dict[str, str]:
+    """Keras-safe, unique input names of feature columns (``sanitise_name`` + a suffix)."""
+    names: dict[str, str] = {}
+    taken: set[str] = {CATEGORICAL_INPUT, NUMERIC_INPUT}
+    for col in columns:
+        base = sanitise_name(col)
+        name, i = base, 2
+        while name in taken:
+            name, i = f"{base}_{i}", i + 1
+        taken.add(name)
+        names[col] = name
+    return names
+
+
 def _category_text(values: pd.Series) -> pd.Series:
     from embedding_core.data.validation import as_category_text
 
@@ -74,25 +91,67 @@ def _category_text(values: pd.Series) -> pd.Series:
 
 
 def fit_category_encoder(
-    values: pd.Series, *, min_count: int = 1, missing_as_category: bool = True
+    values: pd.Series,
+    *,
+    min_count: int = 1,
+    missing_as_category: bool = True,
+    max_vocabulary: int | None = None,
 ) -> CategoryEncoder:
     """``CategoryEncoder(min_count, missing_as_category).fit(values)`` for a text column.
 
     Same vocabulary, order and counts (checked by the tests), but vectorised:
     ``values`` must already be text with ``NaN`` for missing (``as_category_text``),
-    which makes it several times faster on large columns.
+    which makes it several times faster on large columns. ``max_vocabulary`` keeps only
+    the most frequent categories (see ``category_encoder_from_counts``).
+    """
+    counts = values.value_counts(dropna=True, sort=False)
+    return category_encoder_from_counts(
+        counts,
+        int(values.isna().sum()),
+        min_count=min_count,
+        missing_as_category=missing_as_category,
+        max_vocabulary=max_vocabulary,
+    )
+
+
+def category_encoder_from_counts(
+    counts: pd.Series,
+    n_missing: int,
+    *,
+    min_count: int = 1,
+    missing_as_category: bool = True,
+    max_vocabulary: int | None = None,
+) -> CategoryEncoder:
+    """The vocabulary of a field from its category counts (the one place it is decided).
+
+    Parameters
+    ----------
+    counts : pandas.Series
+        Count of every category text (index), missing values excluded; in any order.
+    n_missing : int
+        Number of missing values.
+    min_count : int, default=1
+        Categories seen fewer times share the unknown index 0.
+    missing_as_category : bool, default=True
+        Give missing values their own index when seen at least ``min_count`` times.
+    max_vocabulary : int, optional
+        Keep at most this many categories (the most frequent, ties by label); the others
+        share the unknown index as rare ones do. ``None``: no cap.
     """
     if min_count < 1:
         raise ValueError(f"Expected min_count >= 1. Received: min_count={min_count}")
-    n_missing = int(values.isna().sum())
-    counts = values.value_counts(dropna=True, sort=False)
+    if max_vocabulary is not None and max_vocabulary < 1:
+        raise ValueError(f"Expected max_vocabulary >= 1. Received: max_vocabulary={max_vocabulary}")
     frame = pd.DataFrame(
         {"label": counts.index.astype(str).to_numpy(dtype=object), "count": counts.to_numpy()}
     )
     frame = frame.sort_values(["count", "label"], ascending=[False, True], kind="mergesort")
-    kept = frame[frame["count"] >= min_count]
+    keep = (frame["count"] >= min_count).to_numpy(copy=True)
+    if max_vocabulary is not None:
+        keep &= np.arange(len(frame)) < max_vocabulary
+    kept = frame[keep]
     labels = [UNKNOWN_LABEL]
-    counts_out = [int(frame.loc[frame["count"] < min_count, "count"].sum())]
+    counts_out = [int(frame.loc[~keep, "count"].sum())]
     missing_index = None
     if missing_as_category and n_missing >= min_count and n_missing > 0:
         missing_index = 1
@@ -144,9 +203,8 @@ def _sort_labels(labels: list[str]) -> list[str]:
         return sorted(labels)
 
 
-def _positive_label(labels: pd.Series) -> str:
-    """Pick the positive class of a binary target (see ``FeatureEncoder``)."""
-    counts = labels.value_counts()
+def positive_label(counts: pd.Series) -> str:
+    """Pick the positive class of a binary target from its label counts (see ``FeatureEncoder``)."""
     distinct = _sort_labels([str(v) for v in counts.index])
     try:
         numbers = [float(v) for v in distinct]
@@ -189,6 +247,7 @@ class FeatureEncoder:
         *,
         min_count: int = 2,
         missing_as_category: bool = True,
+        max_vocabulary: int | None = None,
     ) -> FeatureEncoder:
         """Learn vocabularies, numeric scaling and the target coding from training rows.
 
@@ -202,6 +261,8 @@ class FeatureEncoder:
             Categories seen fewer times share the unknown index 0.
         missing_as_category : bool, default=True
             Give missing categorical values their own index.
+        max_vocabulary : int, optional
+            Keep at most this many categories per field (the most frequent).
 
         Returns
         -------
@@ -218,15 +279,7 @@ class FeatureEncoder:
             task = roles.task
         self.roles_ = Roles(roles.categorical, roles.target, roles.numeric, task)
         self.task_: Task = task
-        self.input_names_: dict[str, str] = {}
-        taken: set[str] = {CATEGORICAL_INPUT, NUMERIC_INPUT}
-        for col in roles.features:
-            base = sanitise_name(col)
-            name, i = base, 2
-            while name in taken:
-                name, i = f"{base}_{i}", i + 1
-            taken.add(name)
-            self.input_names_[col] = name
+        self.input_names_ = input_names(roles.features)
 
         self.encoders_: dict[str, CategoryEncoder] = {}
         for col in roles.categorical:
@@ -234,6 +287,7 @@ class FeatureEncoder:
                 _category_text(frame[col]),
                 min_count=min_count,
                 missing_as_category=missing_as_category,
+                max_vocabulary=max_vocabulary,
             )
 
         self.numeric_mean_: dict[str, float] = {}
@@ -267,7 +321,7 @@ class FeatureEncoder:
                     "or task."
                 )
             if task == "binary":
-                self.positive_label_ = _positive_label(labels)
+                self.positive_label_ = positive_label(labels.value_counts())
                 negative = [str(v) for v in labels.unique() if str(v) != self.positive_label_]
                 self.classes_ = [negative[0], self.positive_label_]
             else:

@@ -89,6 +89,8 @@ class Progress:
         ``val_loss`` and the task's validation figures (``val_auc``, ``val_logloss``;
         ``val_rmse``, ``val_mae``, ``val_r2``; ``val_accuracy``). At ``"end"``, the
         final metrics (``valid_*``...).
+    rows : int
+        Rows done so far in the epoch (``"batch"`` and ``"refit"`` events), else 0.
     """
 
     kind: Literal["start", "batch", "epoch", "refit", "end"]
@@ -97,6 +99,7 @@ class Progress:
     batch: int = 0
     batches: int = 0
     logs: dict[str, float] = field(default_factory=dict)
+    rows: int = 0
 
     @property
     def fraction(self) -> float:
@@ -234,7 +237,9 @@ def train(
         stratify=None if target_text is None else target_text.to_numpy(dtype=str),
     )
     train_frame = data.iloc[train_idx]
-    features = FeatureEncoder().fit(train_frame, roles, min_count=config.min_count)
+    features = FeatureEncoder().fit(
+        train_frame, roles, min_count=config.min_count, max_vocabulary=config.max_vocabulary
+    )
 
     inputs = features.transform(data)
     y_all = features.encode_target(data[roles.target] if target_text is None else target_text)
@@ -290,7 +295,9 @@ def train(
             val_loss = figures["logloss"]
         return {"val_loss": val_loss, **{f"val_{k}": v for k, v in figures.items()}}
 
-    reporter = _make_reporter(on_progress, config.epochs, batches, validation_logs, t_call)
+    reporter = _make_reporter(
+        on_progress, config.epochs, batches, validation_logs, t_call, batch_size=batch_size
+    )
     stopper = keras.callbacks.EarlyStopping(
         monitor="val_loss", mode="min", patience=config.patience, restore_best_weights=True
     )
@@ -354,8 +361,15 @@ def train(
         x_all = {k: np.concatenate([x_train[k], x_valid[k]]) for k in x_train}
         y_all = np.concatenate([y_train, y_valid])
         t_refit = time.perf_counter()
+        fit_data = {"x": x_all, "y": y_all, "batch_size": batch_size, "shuffle": True}
         refitted = _refit(
-            model, initial_weights, x_all, y_all, batch_size, metrics["best_epoch"], reporter.send
+            model,
+            initial_weights,
+            fit_data,
+            math.ceil(len(y_all) / batch_size),
+            metrics["best_epoch"],
+            reporter.send,
+            batch_size=batch_size,
         )
         refit_seconds = time.perf_counter() - t_refit
         if not refitted:
@@ -403,14 +417,18 @@ def train(
 def _refit(
     model: Any,
     initial_weights: list[np.ndarray],
-    x_all: dict[str, np.ndarray],
-    y_all: np.ndarray,
-    batch_size: int,
+    fit_data: dict[str, Any],
+    batches: int,
     epochs: int,
     send: Callable[[Progress], bool],
+    *,
+    batch_size: int,
 ) -> bool:
     """Train ``model`` again from its initial weights on all rows for the best epoch
     count; ``False`` (with the early-stopped weights put back) if cancelled.
+
+    ``fit_data`` is what ``model.fit`` gets for the data (``x``/``y``/``batch_size``
+    arrays, or ``x`` a ``tf.data`` pipeline of ``batches`` batches per epoch).
 
     Same initial weights, vocabulary, batch size and a reset optimiser: the final fit
     repeats the early-stopped recipe with the validation rows added. Reusing the
@@ -421,7 +439,6 @@ def _refit(
     early_stopped = model.get_weights()
     model.set_weights(initial_weights)
     model.optimizer.reset()
-    batches = max(1, math.ceil(len(y_all) / batch_size))
     throttle = _BatchThrottle(batches)
 
     class RefitReporter(keras.callbacks.Callback):
@@ -438,20 +455,13 @@ def _refit(
                 return
             floats = {k: float(v) for k, v in (logs or {}).items()}
             epoch = self.epoch + 1
-            if not send(Progress("refit", epoch, epochs, done, batches, floats)):
+            rows = done * batch_size
+            if not send(Progress("refit", epoch, epochs, done, batches, floats, rows)):
                 self.cancelled = True
                 self.model.stop_training = True
 
     reporter = RefitReporter()
-    model.fit(
-        x_all,
-        y_all,
-        batch_size=batch_size,
-        epochs=epochs,
-        shuffle=True,
-        verbose=0,
-        callbacks=[reporter],
-    )
+    model.fit(**fit_data, epochs=epochs, verbose=0, callbacks=[reporter])
     if reporter.cancelled:
         model.set_weights(early_stopped)
     return not reporter.cancelled
@@ -506,6 +516,8 @@ def _make_reporter(
     batches: int,
     validation_logs: Callable[[], dict[str, float]],
     t_call: float,
+    *,
+    batch_size: int = 0,
 ) -> Any:
     """Keras callback: validation figures, history, timing, progress and cancellation.
 
@@ -540,7 +552,8 @@ def _make_reporter(
             if not self.throttle.due(done):
                 return
             floats = {k: float(v) for k, v in (logs or {}).items()}
-            progress = Progress("batch", len(self.history) + 1, epochs, done, batches, floats)
+            epoch = len(self.history) + 1
+            progress = Progress("batch", epoch, epochs, done, batches, floats, done * batch_size)
             if not self.send(progress):
                 self._stop_in_epoch = True
                 self._user_stop()

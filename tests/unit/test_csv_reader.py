@@ -359,3 +359,55 @@ def test_large_generated_file_is_read_quickly():
     df = read_csv(raw)
     assert df.shape == (n, 3)
     assert df["id"].iloc[-1] == f"C{n - 1:07d}"
+
+
+# --- hostile input: bounded work, only DataError ---------------------------------------
+
+
+def test_a_million_empty_header_fields_are_refused_fast_with_the_count():
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(DataError, match=r"1,000,001 columns .* limit of 5,000"):
+        read_csv(b"," * 1_000_000 + b"\n")
+    assert time.perf_counter() - started < 5  # generous: milliseconds when idle
+
+
+def test_column_limit_counts_fields_not_quoted_delimiters():
+    header = ",".join(f'"c{i},x"' for i in range(10)) + "\n"
+    frame = read_csv((header + ",".join("1" * 10) + "\n").encode(), max_columns=10)
+    assert frame.shape == (1, 10) and frame.columns[0] == "c0,x"
+    with pytest.raises(DataError, match="11 columns"):
+        read_csv(("a," * 10 + "b\n" + "1," * 10 + "2\n").encode(), max_columns=10)
+
+
+def test_row_limit_stops_a_gzip_bomb_early():
+    bomb = gzip.compress(b"a,b\n" + b"x,1\n" * 3_000_000)  # ~12 MB unpacked from ~12 kB
+    with pytest.raises(DataError, match="more than 1,000 rows"):
+        read_csv(bomb, max_rows=1_000)
+
+
+def test_excel_sep_line_sets_the_delimiter():
+    frame = read_csv(b"sep=;\r\na;b\r\n1,5;x\r\n")
+    assert list(frame.columns) == ["a", "b"] and frame["a"].tolist() == ["1,5"]
+    frame = read_csv(b"\xef\xbb\xbfSEP=|\nx|y\n1|2\n")
+    assert list(frame.columns) == ["x", "y"]
+
+
+def test_control_characters_in_names_are_escaped_in_messages():
+    with pytest.raises(DataError) as info:
+        read_csv(b"a\x1b[31m,a\x1b[31m\n1,2\n")
+    assert "\x1b" not in str(info.value) and "\\x1b" in str(info.value)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=400) | st.text(max_size=300).map(lambda t: t.encode("utf-8")))
+def test_any_bytes_give_a_text_frame_or_a_data_error(raw):
+    try:
+        frame = read_csv(raw, max_columns=50, max_rows=100)
+    except DataError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    assert 1 <= frame.shape[1] <= 50 and 1 <= len(frame) <= 100
+    assert frame.columns.is_unique
+    assert all(pd.api.types.is_string_dtype(frame[c]) for c in frame.columns)

@@ -1,0 +1,364 @@
+"""Tables bigger than memory: CSV and Parquet files, folders and globs of shards, in batches.
+
+``open_table`` resolves what a user points at (one file, a folder, or a glob such as
+``data/part-*.parquet``) into a ``TableSource``; ``TableSource.batches`` then yields
+pandas frames of a bounded number of rows, one file after the other, so the whole
+table is never in memory. Scanning is done by ``pyarrow.dataset`` (its fragments are
+the files), which reads Parquet column by column and parses CSV in C++ threads.
+
+CSV files are read the way ``read_csv`` reads them, so that a streamed run and an
+in-memory run see the same values: every column is text, only empty cells are
+missing, the delimiter is sniffed from the first rows (``,`` ``;`` tab ``|``) and
+header names are stripped. Gzip-compressed CSV (``.gz``) is unpacked on the fly.
+
+``split_mask`` is the deterministic validation split used for streams: a row goes to
+validation when a hash of (file name, row number in the file, seed) falls below the
+validation fraction, so no shuffle of the whole table is needed and every worker of
+a distributed run agrees on it without talking to the others.
+"""
+
+from __future__ import annotations
+
+import codecs
+import glob as globlib
+import hashlib
+import os
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from embedding_core.errors import DataError
+
+__all__ = [
+    "TableSource",
+    "open_table",
+    "is_streaming_source",
+    "split_mask",
+    "PARQUET_SUFFIXES",
+    "CSV_SUFFIXES",
+    "MAX_COLUMNS",
+    "BATCH_ROWS",
+]
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
+#: Tables with more columns than this are refused before any per-column work.
+MAX_COLUMNS = 5_000
+#: Rows per batch handed to callers (bounds the memory of one step of a scan).
+BATCH_ROWS = 131_072
+_PARQUET_MAGIC = b"PAR1"
+_GZIP_MAGIC = b"\x1f\x8b"
+_SNIFF_BYTES = 64_000
+_SPLIT_BUCKETS = 1 << 20
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """One table stored as one or more files of the same format.
+
+    Attributes
+    ----------
+    files : tuple of pathlib.Path
+        The shards, sorted by path.
+    format : {"csv", "parquet"}
+    columns : tuple of str
+        Column names (the first file's; every file must have the used ones).
+    delimiter : str
+        CSV only: the field separator.
+    encoding : str
+        CSV only: the text encoding (``utf8`` or ``cp1252``).
+    """
+
+    files: tuple[Path, ...]
+    format: Literal["csv", "parquet"]
+    columns: tuple[str, ...]
+    delimiter: str = ","
+    encoding: str = "utf8"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The files' paths relative to their common folder (their identity in splits
+        and vocabulary files: the same on every host that mounts the data elsewhere)."""
+        if len(self.files) == 1:
+            return (self.files[0].name,)
+        root = Path(os.path.commonpath([str(f.resolve()) for f in self.files]))
+        return tuple(f.resolve().relative_to(root).as_posix() for f in self.files)
+
+    @property
+    def label(self) -> str:
+        """How the source is named in messages."""
+        if len(self.files) == 1:
+            return f"'{self.files[0].name}'"
+        return f"{len(self.files)} {self.format} files"
+
+    def shard(self, index: int, count: int) -> TableSource:
+        """The files worker ``index`` of ``count`` reads (every ``count``-th file).
+
+        Raises
+        ------
+        DataError
+            Fewer files than workers: some worker would have nothing to read.
+        """
+        if count < 1 or not 0 <= index < count:
+            raise ValueError(f"Expected 0 <= index < count. Received: index={index}, count={count}")
+        if len(self.files) < count:
+            raise DataError(
+                f"{self.label} cannot be shared by {count} workers: split the data into at "
+                f"least {count} files (one or more per worker)."
+            )
+        return replace(self, files=self.files[index::count])
+
+    def check_columns(self, columns: Sequence[str]) -> None:
+        """Raise ``DataError`` naming the columns the table does not have."""
+        unknown = [c for c in dict.fromkeys(columns) if c not in self.columns]
+        if unknown:
+            known = ", ".join(f"'{c}'" for c in self.columns[:8])
+            more = ", ..." if len(self.columns) > 8 else ""
+            raise DataError(
+                f"{', '.join(repr(c) for c in unknown)} not in {self.label}; "
+                f"choose among {known}{more}."
+            )
+
+    def batches(
+        self,
+        columns: Sequence[str],
+        *,
+        batch_rows: int = BATCH_ROWS,
+        only: Collection[int] | None = None,
+    ) -> Iterator[tuple[int, int, pd.DataFrame]]:
+        """Yield ``(file_number, first_row, frame)`` for every batch, file by file.
+
+        ``frame`` holds ``columns`` only (CSV: all text, empty cells ``NaN``; Parquet:
+        the stored types); ``first_row`` is the position of its first row in its file.
+        ``only``: read just these file numbers (positions in ``files``).
+        """
+        import pyarrow as pa
+        import pyarrow.dataset as ds
+
+        self.check_columns(columns)
+        cols = list(dict.fromkeys(columns))
+        dataset = ds.dataset([str(f) for f in self.files], format=self._file_format())
+        for number, fragment in enumerate(dataset.get_fragments()):
+            if only is not None and number not in only:
+                continue
+            missing = [c for c in cols if c not in fragment.physical_schema.names]
+            if missing:
+                raise DataError(
+                    f"'{Path(fragment.path).name}' has no column "
+                    f"{', '.join(repr(c) for c in missing)}: every file must have the same columns."
+                )
+            first = 0
+            try:
+                batches = fragment.to_batches(
+                    columns=cols, batch_size=batch_rows, batch_readahead=1, use_threads=True
+                )
+                for batch in batches:
+                    if batch.num_rows == 0:
+                        continue
+                    frame = pa.Table.from_batches([batch]).to_pandas()
+                    yield number, first, frame
+                    first += batch.num_rows
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise DataError(
+                    f"'{Path(fragment.path).name}' could not be read as {self.format} "
+                    f"({str(exc).splitlines()[0]}): check the file."
+                ) from exc
+
+    def _file_format(self) -> object:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+        import pyarrow.dataset as ds
+
+        if self.format == "parquet":
+            return ds.ParquetFileFormat()
+        return ds.CsvFileFormat(
+            parse_options=pacsv.ParseOptions(delimiter=self.delimiter),
+            read_options=pacsv.ReadOptions(
+                column_names=list(self.columns),
+                skip_rows=1,
+                encoding=self.encoding,
+                block_size=1 << 22,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in self.columns},
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+
+
+def is_streaming_source(spec: str | Path, *, csv_above_bytes: int) -> bool:
+    """Whether ``spec`` should be streamed rather than read into memory.
+
+    Folders, globs and Parquet files always stream; a single CSV streams when it is
+    larger than ``csv_above_bytes`` on disk.
+    """
+    text = str(spec)
+    if globlib.has_magic(text):
+        return True
+    path = Path(text)
+    if path.is_dir():
+        return True
+    if not path.is_file():
+        return False
+    return _file_kind(path) == "parquet" or path.stat().st_size > csv_above_bytes
+
+
+def open_table(spec: str | Path) -> TableSource:
+    """Resolve a file, a folder or a glob of CSV or Parquet shards into a ``TableSource``.
+
+    Parameters
+    ----------
+    spec : str or Path
+        A CSV (optionally gzip) or Parquet file; a folder (every ``.parquet``/``.pq``
+        or ``.csv``/``.tsv``/``.txt`` file below it, recursively); or a glob pattern.
+
+    Raises
+    ------
+    DataError
+        Nothing matches, files of both formats are mixed, a file is unreadable, or the
+        table has more than ``MAX_COLUMNS`` columns.
+    """
+    files = _resolve_files(spec)
+    kinds = {_file_kind(f) for f in files}
+    if len(kinds) > 1:
+        raise DataError(
+            f"'{spec}' mixes CSV and Parquet files: point at one format (for example "
+            "a glob such as data/*.parquet)."
+        )
+    kind = kinds.pop()
+    if kind == "parquet":
+        source = TableSource(tuple(files), "parquet", _parquet_columns(files[0]))
+    else:
+        source = _csv_source(files)
+    if len(source.columns) > MAX_COLUMNS:
+        raise DataError(
+            f"{source.label} has {len(source.columns):,} columns, more than the "
+            f"{MAX_COLUMNS:,} supported: keep the columns you need."
+        )
+    return source
+
+
+def split_mask(
+    file_name: str, first_row: int, n_rows: int, *, valid_fraction: float, seed: int
+) -> np.ndarray:
+    """Which rows of a batch go to validation (``True``), from a hash of their position.
+
+    ``file_name`` is the file's entry in ``TableSource.names``. The hash of (file name,
+    row number in the file, seed) is uniform, so about
+    ``valid_fraction`` of the rows of every file are chosen, the same ones on every run
+    and on every worker, whatever the batch boundaries.
+    """
+    key = int.from_bytes(
+        hashlib.blake2b(f"{file_name}\0{seed}".encode(), digest_size=8).digest(),
+        "little",
+    )
+    rows = np.arange(first_row, first_row + n_rows, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        z = rows * np.uint64(0x9E3779B97F4A7C15) + np.uint64(key)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    bucket = (z % np.uint64(_SPLIT_BUCKETS)).astype(np.int64)
+    return bucket < int(round(valid_fraction * _SPLIT_BUCKETS))
+
+
+# ----------------------------------------------------------------- resolving files
+def _is_table_file(path: Path) -> bool:
+    name = path.name.lower()
+    return path.is_file() and name.endswith(PARQUET_SUFFIXES + CSV_SUFFIXES)
+
+
+def _resolve_files(spec: str | Path) -> list[Path]:
+    text = str(spec)
+    if not text.strip():
+        raise DataError("No data given: point --data at a CSV or Parquet file, folder or glob.")
+    if globlib.has_magic(text):
+        files = sorted(Path(p) for p in globlib.glob(text, recursive=True) if Path(p).is_file())
+        what = f"the pattern '{text}'"
+    else:
+        path = Path(text)
+        if path.is_file():
+            return [path]
+        if not path.exists():
+            raise DataError(f"Cannot read {text}: no such file or folder.")
+        files = sorted(p for p in path.rglob("*") if _is_table_file(p))
+        what = f"the folder '{text}'"
+    files = [f for f in files if not f.name.startswith((".", "_"))]
+    if not files:
+        raise DataError(
+            f"No CSV or Parquet file matches {what}: check the path "
+            "(files must end in .csv, .csv.gz, .tsv, .txt, .parquet or .pq)."
+        )
+    return files
+
+
+def _file_kind(path: Path) -> Literal["csv", "parquet"]:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4)
+    except OSError as exc:
+        raise DataError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    return "parquet" if head == _PARQUET_MAGIC else "csv"
+
+
+def _parquet_columns(path: Path) -> tuple[str, ...]:
+    import pyarrow.parquet as pq
+
+    try:
+        return tuple(pq.read_schema(path).names)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
+        raise DataError(
+            f"'{path.name}' looks like Parquet but cannot be read ({type(exc).__name__}): "
+            "check that the file is complete."
+        ) from exc
+
+
+def _csv_source(files: list[Path]) -> TableSource:
+    """Sniff the delimiter, encoding and header of the first CSV file."""
+    import csv
+    import io
+
+    from embedding_core.data.csv_reader import _sniff_delimiter
+
+    head = _read_head(files[0])
+    if not head.strip(b" \t\r\n"):
+        raise DataError(f"'{files[0].name}' is empty: choose a CSV file with a header row.")
+    try:
+        text = head.decode("utf-8-sig")
+        encoding = "utf8"
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # a real error, not a character cut at the end
+            text, encoding = head.decode("cp1252", errors="replace"), "cp1252"
+        else:
+            text, encoding = head[: exc.start].decode("utf-8-sig"), "utf8"
+    delimiter = _sniff_delimiter(text)
+    first_line = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    header = [h.lstrip("\ufeff").strip() or f"column_{i + 1}" for i, h in enumerate(first_line)]
+    if not header:
+        raise DataError(f"'{files[0].name}' has no header row: add one naming the columns.")
+    if len(set(header)) != len(header):
+        raise DataError(
+            f"'{files[0].name}' has duplicate column names: rename the columns so that "
+            "each name is unique."
+        )
+    return TableSource(tuple(files), "csv", tuple(header), delimiter, encoding)
+
+
+def _read_head(path: Path) -> bytes:
+    import gzip
+
+    with path.open("rb") as fh:
+        magic = fh.read(2)
+    opener = gzip.open if magic == _GZIP_MAGIC else open
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise DataError(f"Cannot read '{path.name}' ({exc}): check the file.") from exc
+    return head.removeprefix(codecs.BOM_UTF8)

@@ -1,0 +1,147 @@
+"""Streaming training end to end: the CLI on Parquet shards, and two workers on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from embedding_core.cli import main
+
+ROLES = ["--categorical", "shop,colour", "--numeric", "amount", "--target", "bought"]
+
+
+def _frame(n: int, seed: int) -> pd.DataFrame:
+    """Two categorical fields with a planted effect and a numeric one."""
+    rng = np.random.default_rng(seed)
+    shop = rng.integers(0, 40, n)
+    colour = rng.integers(0, 5, n)
+    amount = rng.normal(50, 10, n)
+    logit = np.where(shop % 2 == 0, 1.5, -1.5) + 0.5 * (colour == 1) + (amount - 50) / 20
+    bought = rng.random(n) < 1 / (1 + np.exp(-logit))
+    return pd.DataFrame(
+        {
+            "shop": [f"s{v:02d}" for v in shop],
+            "colour": [f"c{v}" for v in colour],
+            "amount": amount.round(2),
+            "bought": np.where(bought, "yes", "no"),
+        }
+    )
+
+
+def _write_shards(frame: pd.DataFrame, folder: Path, n: int = 2) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), n)):
+        frame.iloc[rows].to_parquet(folder / f"part-{i}.parquet", index=False)
+    return folder
+
+
+def _test_auc(run_dir: Path, test: pd.DataFrame) -> float:
+    from embedding_core.model.metrics import auc
+    from embedding_core.model.run import TrainedRun
+
+    run = TrainedRun.load(run_dir)
+    return auc((test["bought"] == "yes").to_numpy(), run.predict(test))
+
+
+def test_cli_vocab_then_streamed_train_is_a_normal_run(tmp_path: Path, capsys) -> None:
+    shards = _write_shards(_frame(1200, seed=0), tmp_path / "shards")
+    vocab = tmp_path / "features.json"
+    assert main(["vocab", "--data", str(shards), *ROLES, "--out", str(vocab), "--quiet"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["files"] == 2 and summary["train_rows"] + summary["valid_rows"] == 1200
+    out = tmp_path / "run"
+    code = main(
+        ["train", "--data", str(shards / "*.parquet"), "--vocabulary", str(vocab), *ROLES,
+         "--epochs", "2", "--batch-size", "64", "--out", str(out), "--quiet"]
+    )  # fmt: skip
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["streamed"] is True and metrics["refit"] is True
+    assert metrics["n_train"] + metrics["n_valid"] == 1200 == metrics["refit_rows"]
+    saved = json.loads((out / "features.json").read_text())
+    assert saved == json.loads(vocab.read_text())["features"]
+    assert _test_auc(out, _frame(600, seed=1)) > 0.75
+    capsys.readouterr()
+    assert main(["info", "--model", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["categorical"]["colour"] == 5 + 1
+
+
+def test_cli_refuses_bad_streaming_input(tmp_path: Path, capsys) -> None:
+    shards = _write_shards(_frame(300, seed=0), tmp_path / "one", n=1)
+    code = main(
+        ["train", "--data", str(shards), *ROLES, "--strategy", "multiworker",
+         "--out", str(tmp_path / "run")]
+    )  # fmt: skip
+    assert code == 2
+    assert "TF_CONFIG" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text("[]")
+    code = main(
+        ["train", "--data", str(shards), *ROLES, "--vocabulary", str(tmp_path / "bad.json"),
+         "--out", str(tmp_path / "run")]
+    )  # fmt: skip
+    assert code == 2
+    assert "not a vocabulary file" in capsys.readouterr().err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_two_workers_train_one_run_as_good_as_one_process(tmp_path: Path) -> None:
+    shards = _write_shards(_frame(6000, seed=0), tmp_path / "shards")
+    test = _frame(3000, seed=1)
+    vocab = tmp_path / "features.json"
+    assert main(["vocab", "--data", str(shards), *ROLES, "--out", str(vocab), "--quiet"]) == 0
+    args = [*ROLES, "--data", str(shards), "--vocabulary", str(vocab), "--epochs", "2",
+            "--batch-size", "128", "--no-refit", "--quiet"]  # fmt: skip
+
+    workers = [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]
+    procs = []
+    for index in range(2):
+        env = {
+            **os.environ,
+            "TF_CONFIG": json.dumps(
+                {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+            ),
+        }
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "embedding_core",
+                    "train",
+                    *args,
+                    "--strategy",
+                    "multiworker",
+                    "--out",
+                    str(tmp_path / "distributed"),
+                ],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )  # fmt: skip
+        )
+    results = [p.communicate(timeout=300) for p in procs]
+    for p, (_, err) in zip(procs, results, strict=True):
+        assert p.returncode == 0, err[-2000:]
+    assert json.loads(results[1][0])["out"] is None  # only worker 0 writes the run
+    metrics = json.loads((tmp_path / "distributed" / "metrics.json").read_text())
+    assert metrics["workers"] == 2 and metrics["epochs_run"] == 2
+
+    assert main(["train", *args, "--out", str(tmp_path / "single")]) == 0
+    distributed, single = (_test_auc(tmp_path / d, test) for d in ("distributed", "single"))
+    assert single > 0.75
+    assert abs(distributed - single) <= 0.01, (distributed, single)
