@@ -41,6 +41,7 @@ from embedding_core.errors import TrainingCancelled
 from embedding_core.model.config import TrainConfig
 
 if TYPE_CHECKING:
+    from embedding_core.model.init import InitPlan
     from embedding_core.model.run import TrainedRun
 
 __all__ = [
@@ -339,15 +340,8 @@ def train(
         "refit_epochs": 0,
         "refit_rows": 0,
         "refit_seconds": 0.0,
-        "model": config.model,
+        **_model_metrics(config, plan),
     }
-    if plan:
-        metrics.update(
-            init_embeddings=plan.source,
-            init_fields=list(plan.tables),
-            init_matched=dict(plan.matched),
-            frozen_fields=list(plan.frozen),
-        )
     later = reporter.epoch_seconds[1:]
     if later:
         metrics["steady_rows_per_second"] = round(len(train_idx) / float(np.mean(later)), 1)
@@ -412,6 +406,19 @@ def train(
         )
     )
     return run
+
+
+def _model_metrics(config: TrainConfig, plan: InitPlan | None) -> dict[str, Any]:
+    """``model`` and, when the tables started from an earlier run, where from."""
+    metrics: dict[str, Any] = {"model": config.model}
+    if plan:
+        metrics.update(
+            init_embeddings=plan.source,
+            init_fields=list(plan.tables),
+            init_matched=dict(plan.matched),
+            frozen_fields=list(plan.frozen),
+        )
+    return metrics
 
 
 def _refit(

@@ -102,3 +102,23 @@ def test_exports_projector_csv_report(step1: Path, tmp_path: Path) -> None:
     assert not re.search(r"(src|href)=['\"]?(https?:)?//", page)  # nothing fetched
     assert page.count("<svg") == len(run.fields)
     assert "no FM term" in page
+
+
+def test_streamed_step2_starts_from_step1(step1: Path, tmp_path: Path) -> None:
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    frame = pd.read_csv(DATA)
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), 2)):
+        frame.iloc[rows].to_parquet(shards / f"part-{i}.parquet", index=False)
+    out = tmp_path / "streamed"
+    code = main(["train", *COMMON[2:], "--data", str(shards), "--categorical", "device,plan",
+                 "--numeric", "age", "--model", "entity", "--init-embeddings", str(step1),
+                 "--freeze-embeddings", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["streamed"] is True and metrics["frozen_fields"] == ["device", "plan"]
+    old = pd.read_parquet(step1 / "embeddings.parquet")
+    new = pd.read_parquet(out / "embeddings.parquet")
+    a = old[old["field"] == "plan"].set_index("category").filter(like="emb_").dropna(axis=1)
+    b = new[new["field"] == "plan"].set_index("category").filter(like="emb_").dropna(axis=1)
+    np.testing.assert_array_equal(b.loc[a.index].to_numpy(), a.to_numpy())

@@ -10,7 +10,7 @@ import embedding_core
 
 ROOT = pathlib.Path(embedding_core.__file__).parent
 # The only modules allowed to import TensorFlow/Keras at import time.
-HEAVY = {"fm_layer", "deepfm", "train"}
+HEAVY = {"fm_layer", "deepfm", "entity", "train"}
 LIGHT_MODULES = ["embedding_core"] + [
     "embedding_core." + ".".join(p.relative_to(ROOT).with_suffix("").parts)
     for p in sorted(ROOT.rglob("*.py"))
