@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test test-fast lint format chromium bench-venv bench clean
+.PHONY: run dev test test-fast lint format chromium bench-venv bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -21,9 +21,15 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# `make run` serves the app with the file watcher off (on a busy machine it printed
+# thousands of "Inotify queue overflowed" lines); `make dev` keeps it on to reload edits.
 run: $(VENV)/.runtime
 	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) \
-		--browser.gatherUsageStats false
+		--browser.gatherUsageStats false --server.fileWatcherType none
+
+dev: $(VENV)/.dev
+	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) \
+		--browser.gatherUsageStats false --server.fileWatcherType auto --server.runOnSave true
 
 chromium:
 	@if [ -x /usr/bin/chromium ]; then :; \

@@ -8,6 +8,8 @@ wait for the import.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from embedding_core.errors import EmbeddingCoreError
@@ -15,7 +17,9 @@ from ui import keras_guard, state
 from ui.training import warm_up_tensorflow
 from ui.widgets import show_error, training_banner
 
-st.set_page_config(page_title="Category embeddings", page_icon=":material/explore:", layout="wide")
+# A local file, not a ":material/..." icon: those are fetched from a public font host.
+ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
+st.set_page_config(page_title="Category embeddings", page_icon=str(ICON), layout="wide")
 
 
 def _session_defaults() -> None:

@@ -156,6 +156,7 @@ def main() -> None:
                 open_page(page, "Data")
                 t = time.perf_counter()
                 upload_csv(page, csv)
+                page.get_by_role("button", name="Predict").click(timeout=300_000)  # confirm
                 page.get_by_text("Ready to train").first.wait_for(timeout=300_000)
                 ready = time.perf_counter() - t
                 open_page(page, "Train")

@@ -332,13 +332,14 @@ def neighbour_precision(
     -------
     dict
         ``precision`` (mean over rows), ``chance`` (expected precision of k random other
-        rows: mean over rows of (same-group rows - 1) / (n - 1)), ``n`` (rows scored).
+        rows: mean over rows of (same-group rows - 1) / (n - 1)), ``n`` (rows scored),
+        ``per_row`` (each row's precision, an array, for breakdowns; drop it before JSON).
     """
     vectors = np.asarray(vectors, dtype="float64")
     groups = np.asarray(groups)
     n = len(vectors)
     if n <= k:
-        return {"precision": float("nan"), "chance": float("nan"), "n": n}
+        return {"precision": float("nan"), "chance": float("nan"), "n": n, "per_row": np.array([])}
     unit = _l2_normalise(vectors)
     sim = unit @ unit.T
     np.fill_diagonal(sim, -np.inf)
@@ -347,7 +348,12 @@ def neighbour_precision(
     same = groups[top] == groups[:, None]
     _, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
     chance = (counts[inverse] - 1) / (n - 1)
-    return {"precision": float(same.mean()), "chance": float(chance.mean()), "n": int(n)}
+    return {
+        "precision": float(same.mean()),
+        "chance": float(chance.mean()),
+        "n": int(n),
+        "per_row": same.mean(axis=1),
+    }
 
 
 def machine_info() -> dict[str, Any]:

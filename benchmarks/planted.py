@@ -11,6 +11,14 @@ group, averaged over categories seen >= 30 times in the training rows; neighbour
 searched among those same categories. ``chance`` is what random neighbours would score and
 ``ceiling`` the best possible score (small groups cannot fill 5 neighbours).
 
+``reference`` is an oracle-free statistic of the training rows, not a model: each
+category's profile is its target rate within each group of every *other* field (and
+overall), shrunk toward the field-wide rate by its count (``(sum y + m * prior) / (n + m)``,
+``m = REFERENCE_SHRINK``), on the logit scale; neighbours by cosine of the centred profiles.
+It never sees the scored field's own groups (it does use the other fields' groups, which a
+model has to learn), so it shows how much neighbour precision the data's own counts allow
+at each category frequency. ``--reference-only`` skips the models.
+
 Contenders: ours with default settings (or the variants given with ``--ours-config``) and
 DeepCTR's DeepFM with its reference settings, on the same rows. Test AUC is reported next
 to the oracle AUC (the true logit).
@@ -59,6 +67,9 @@ INTERACTIONS: tuple[tuple[str, str], ...] = (("A", "B"), ("C", "D"), ("A", "E"),
 ZIPF_S = 1.1
 MIN_COUNT = 30
 K_NEIGHBOURS = 5
+REFERENCE_SHRINK = 10.0  # best mean p@5 of m in {2, 5, 10, 20, 50, 100}: 0.86-0.87, flat
+# training-count bands for the per-frequency breakdown of the reference
+COUNT_BANDS: tuple[tuple[int, int], ...] = ((30, 100), (100, 1000), (1000, 10**9))
 
 
 @dataclass
@@ -123,7 +134,68 @@ def score_embeddings(
                 if lab in group_map and counts.get(lab, 0) >= MIN_COUNT
             ]
             g = np.array([group_map[labels[j]] for j in keep])
-            out[field] = neighbour_precision(vectors[keep], g, k=K_NEIGHBOURS)
+            n = np.array([counts[labels[j]] for j in keep])
+            out[field] = by_count(neighbour_precision(vectors[keep], g, k=K_NEIGHBOURS), n)
+    return out
+
+
+def by_count(result: dict[str, Any], counts: np.ndarray) -> dict[str, Any]:
+    """``neighbour_precision``'s result with its per-row hits summarised per count band."""
+    hits = result.pop("per_row")
+    bands = {}
+    for lo, hi in COUNT_BANDS:
+        inside = (counts >= lo) & (counts < hi)
+        if inside.any():
+            name = f"{lo}-{hi}" if hi < 10**9 else f">={lo}"
+            bands[name] = {"precision": float(hits[inside].mean()), "n": int(inside.sum())}
+    return {**result, "by_count": bands}
+
+
+def reference_profiles(
+    train: pd.DataFrame, planted: Planted, field: str, shrink: float = REFERENCE_SHRINK
+) -> tuple[list[str], np.ndarray]:
+    """Oracle-free profiles of ``field``'s categories (see module docstring).
+
+    Returns the category labels and a ``(n_categories, 1 + sum of other fields' groups)``
+    matrix: per column, the shrunk target rate on the logit scale, centred over categories.
+    """
+    y = train["y"].to_numpy(dtype="float64")
+    labels = train[field].to_numpy()
+    cats, inverse = np.unique(labels, return_inverse=True)
+    n_cat = len(cats)
+
+    def shrunk_logit(index: np.ndarray, n_cols: int) -> np.ndarray:
+        cells = inverse * n_cols + index
+        total = np.bincount(cells, weights=y, minlength=n_cat * n_cols).reshape(n_cat, n_cols)
+        count = np.bincount(cells, minlength=n_cat * n_cols).reshape(n_cat, n_cols)
+        prior = total.sum(axis=0) / np.maximum(count.sum(axis=0), 1)  # the column's rate
+        rate = (total + shrink * prior) / (count + shrink)
+        rate = np.clip(rate, 1e-4, 1 - 1e-4)
+        logit = np.log(rate / (1 - rate))
+        return logit - logit.mean(axis=0)
+
+    blocks = [shrunk_logit(np.zeros(len(train), dtype=np.int64), 1)]
+    for other, _, n_groups in FIELDS:
+        if other == field:
+            continue
+        groups = planted.groups[other]
+        index = np.array([groups[v] for v in train[other].to_numpy()], dtype=np.int64)
+        blocks.append(shrunk_logit(index, n_groups))
+    return [str(c) for c in cats], np.hstack(blocks)
+
+
+def reference_precision(
+    train: pd.DataFrame, planted: Planted, train_counts: dict[str, pd.Series]
+) -> dict[str, dict[str, Any]]:
+    """Neighbour precision@5 of the reference per field, overall and per count band."""
+    out: dict[str, dict[str, Any]] = {}
+    for field, _, _ in FIELDS:
+        labels, profiles = reference_profiles(train, planted, field)
+        counts = train_counts[field]
+        keep = [j for j, lab in enumerate(labels) if counts.get(lab, 0) >= MIN_COUNT]
+        g = np.array([planted.groups[field][labels[j]] for j in keep])
+        n = np.array([counts[labels[j]] for j in keep])
+        out[field] = by_count(neighbour_precision(profiles[keep], g, k=K_NEIGHBOURS), n)
     return out
 
 
@@ -152,6 +224,10 @@ def main() -> None:
     parser.add_argument(
         "--peer-settings", default="{}", help="JSON overrides of DeepCTR's reference settings"
     )
+    parser.add_argument(
+        "--reference-only", action="store_true", help="only the oracle-free reference"
+    )
+    parser.add_argument("--no-deepctr", action="store_true", help="skip DeepCTR")
     parser.add_argument("--log-dir", type=Path, default=None, help="keep contender logs here")
     parser.add_argument("--out", default=None, help="write the JSON result here")
     args = parser.parse_args()
@@ -165,7 +241,11 @@ def main() -> None:
         ("ours" if i == 0 else f"ours[{i}]", OURS_PYTHON, "ours_deepfm.py", cfg, False)
         for i, cfg in enumerate(ours_configs)
     ]
-    jobs.append(("deepctr", PEER_PYTHON, "peer_deepctr.py", json.loads(args.peer_settings), True))
+    if not args.no_deepctr:
+        peer = json.loads(args.peer_settings)
+        jobs.append(("deepctr", PEER_PYTHON, "peer_deepctr.py", peer, True))
+    if args.reference_only:
+        jobs = []
 
     _, test_idx = fixed_split(ds.frame["y"].to_numpy())
     oracle_auc = float(
@@ -177,6 +257,7 @@ def main() -> None:
         workdir = Path(tmp)
         train, _ = write_split(ds, workdir)
         train_counts = {f: train[f].value_counts() for f in ds.cat_cols}
+        precision["reference"] = reference_precision(train, planted, train_counts)
         for name, python, script, settings, legacy in jobs:
             print(f"[planted] {name}", file=sys.stderr)
             dump = workdir / f"emb_{len(contenders)}.npz"
@@ -211,6 +292,8 @@ def main() -> None:
         }
         for contender, per_field in precision.items():
             row[f"{contender} p@5"] = per_field[name]["precision"]
+        for contender, per_field in precision.items():
+            row[f"{contender} p@5 by count"] = per_field[name]["by_count"]
         fields_out.append(row)
     summary_rows = [
         {
@@ -224,6 +307,12 @@ def main() -> None:
         }
         for name, res in contenders.items()
     ]
+    summary_rows.append(
+        {
+            "contender": "reference (oracle-free)",
+            "mean p@5": float(np.mean([v["precision"] for v in precision["reference"].values()])),
+        }
+    )
     summary_rows.append({"contender": "oracle (true logit)", "test AUC": oracle_auc})
 
     report = {

@@ -18,6 +18,17 @@ Usage::
     .venv/bin/python benchmarks/quality.py --datasets adult,bank_marketing --quick
     .venv/bin/python benchmarks/quality.py --seeds 3   # mean +- std over seeds 0, 1, 2
     .venv/bin/python benchmarks/quality.py --ours-config '{}' --ours-config '{"l2_embedding": 1e-5}'
+    # numeric encodings, no DeepCTR, big sets subsampled to 20,000 rows, 3 seeds:
+    .venv/bin/python benchmarks/quality.py --max-rows 20000 --seeds 3 --no-deepctr \
+        --datasets bank_marketing,hotel_bookings,diabetes_readmission,adult,german_credit \
+        --ours-config '{}' --ours-config '{"numeric_encoding": "bins"}' \
+        --ours-config '{"numeric_encoding": "ple"}'
+
+With ``--seeds N`` TE+HGB also runs with ``random_state`` 0..N-1 (its early-stopping split),
+so every contender gets a mean and sd. The closing summary gives each contender's mean
+test AUC over the datasets and, for every variant of ours, its worst per-dataset loss
+against the first configuration in sd units (the rule for adopting a change: a better
+mean across datasets and no loss larger than one sd on any of them).
 """
 
 from __future__ import annotations
@@ -113,6 +124,7 @@ def bench_dataset(
     peer_settings: dict[str, Any],
     log_dir: Path | None,
     seeds: int = 1,
+    deepctr: bool = True,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "dataset": ds.name,
@@ -129,8 +141,19 @@ def bench_dataset(
             (_ours_name(i), OURS_PYTHON, "ours_deepfm.py", cfg, False)
             for i, cfg in enumerate(ours_configs)
         ]
-        jobs.append(("deepctr", PEER_PYTHON, "peer_deepctr.py", peer_settings, True))
+        if deepctr:
+            jobs.append(("deepctr", PEER_PYTHON, "peer_deepctr.py", peer_settings, True))
         for name, python, script, settings, legacy in jobs:
+            if script == "ours_deepfm.py" and seeds > 1:  # all seeds in one process
+                print(f"[quality] {ds.name}: {name} seeds 0-{seeds - 1}", file=sys.stderr)
+                log = log_dir / f"quality_{ds.name}_{name}.log" if log_dir else None
+                args = ["--workdir", str(workdir), "--settings", json.dumps(settings)]
+                args += ["--seeds-in-process", str(seeds)]
+                res = run_contender(python, script, args, legacy_keras=legacy, log_path=log)
+                if "error" in res:
+                    print(f"[quality]   FAILED: {res['error']}", file=sys.stderr)
+                out["contenders"][name] = _over_seeds(res.get("per_seed", [res]))
+                continue
             runs = []
             for seed in range(seeds) if seeds > 1 else [None]:  # None: the script's own
                 print(f"[quality] {ds.name}: {name} seed {seed}", file=sys.stderr)
@@ -143,8 +166,37 @@ def bench_dataset(
                 runs.append(res)
             out["contenders"][name] = _over_seeds(runs) if seeds > 1 else runs[0]
         print(f"[quality] {ds.name}: te_hgb", file=sys.stderr)
-        out["contenders"]["te_hgb"] = te_hgb_baseline(train, test, ds)
+        baselines = [te_hgb_baseline(train, test, ds, seed) for seed in range(max(seeds, 1))]
+        out["contenders"]["te_hgb"] = _over_seeds(baselines) if seeds > 1 else baselines[0]
     return out
+
+
+def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean test AUC per contender over the datasets, and each variant of ours against
+    ``ours`` (the first configuration): mean difference and worst loss in sd units."""
+    names = [n for n in results[0]["contenders"]] if results else []
+    means = {}
+    for name in names:
+        aucs = [r["contenders"].get(name, {}).get("test_auc") for r in results]
+        if all(a is not None for a in aucs):
+            means[name] = float(np.mean(aucs))
+    versus: dict[str, Any] = {}
+    for name in names:
+        if not name.startswith("ours[") or name not in means or "ours" not in means:
+            continue
+        diffs, worst = [], 0.0
+        for r in results:
+            a, b = r["contenders"][name], r["contenders"]["ours"]
+            diff = a["test_auc"] - b["test_auc"]
+            sd = max(a.get("test_auc_std", 0.0), b.get("test_auc_std", 0.0), 1e-9)
+            diffs.append(diff)
+            worst = min(worst, diff / sd)
+        versus[name] = {
+            "mean_diff": float(np.mean(diffs)),
+            "worst_loss_in_sd": float(worst),
+            "adopt": bool(np.mean(diffs) > 0 and worst >= -1.0),
+        }
+    return {"mean_test_auc": means, "variants_vs_ours": versus}
 
 
 def _over_seeds(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -220,6 +272,16 @@ def main() -> None:
         help="run each DeepFM with seeds 0..N-1 and report mean and std (default 1: "
         "ours seed 0, DeepCTR its reference seed)",
     )
+    parser.add_argument(
+        "--max-rows",
+        type=int,
+        default=None,
+        help="stratified, seeded subsample of at most this many rows per dataset "
+        "(so the benchmark finishes on a loaded machine; say so next to the figures)",
+    )
+    parser.add_argument(
+        "--no-deepctr", action="store_true", help="skip DeepCTR (e.g. no bench venv)"
+    )
     parser.add_argument("--log-dir", type=Path, default=None, help="keep contender logs here")
     parser.add_argument("--out", default=None, help="write the JSON result here")
     args = parser.parse_args()
@@ -230,9 +292,13 @@ def main() -> None:
     results = []
     for name in [d.strip() for d in args.datasets.split(",") if d.strip()]:
         ds = load_dataset(name)
-        if args.quick:
-            ds = _subsample(ds, QUICK_ROWS)
-        results.append(bench_dataset(ds, ours_configs, peer_settings, args.log_dir, args.seeds))
+        if args.quick or args.max_rows:
+            ds = _subsample(ds, args.max_rows or QUICK_ROWS)
+        results.append(
+            bench_dataset(
+                ds, ours_configs, peer_settings, args.log_dir, args.seeds, not args.no_deepctr
+            )
+        )
         print(table(results[-1:]), file=sys.stderr)
     report = {
         "benchmark": "quality",
@@ -242,9 +308,12 @@ def main() -> None:
         "ours_configs": ours_configs,
         "deepctr_settings_overrides": peer_settings,
         "seeds": args.seeds,
+        "max_rows": args.max_rows,
         "results": results,
+        "summary": summary(results),
     }
     print("\n" + table(results), file=sys.stderr)
+    print(json.dumps(report["summary"], indent=2), file=sys.stderr)
     emit(report, args.out)
 
 

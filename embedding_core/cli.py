@@ -80,6 +80,13 @@ def _add_config(p: argparse.ArgumentParser) -> None:
     p.add_argument("--patience", type=int, default=None, help="early-stopping patience")
     p.add_argument("--hidden-units", type=str, default=None, help="e.g. 256,128,64")
     p.add_argument(
+        "--numeric-encoding",
+        choices=("scaled", "bins", "ple"),
+        default=None,
+        help="numeric columns as scaled values, or also as vectors (quantile bins or "
+        "piecewise-linear encoding) that the FM part pairs with the categories",
+    )
+    p.add_argument(
         "--no-refit",
         dest="refit",
         action="store_false",
@@ -243,6 +250,7 @@ def _config(args: argparse.Namespace) -> Any:
         ("min_count", "min_count"),
         ("max_vocabulary", "max_vocabulary"),
         ("patience", "patience"),
+        ("numeric_encoding", "numeric_encoding"),
     ]:
         value = getattr(args, arg, None)
         if value is not None:

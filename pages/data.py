@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from embedding_core.data.profile import suggest_roles, target_guess
 from embedding_core.data.roles import TASKS, Roles
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
@@ -21,6 +22,7 @@ PROFILE_COLUMNS = [
     "missing_share",
     "examples",
     "suggested_role",
+    "role_reason",
     "warning",
 ]
 
@@ -102,6 +104,7 @@ def _profile_section(dataset: state.Dataset) -> None:
             ),
             "examples": "Examples",
             "suggested_role": "Suggested role",
+            "role_reason": "Why",
             "warning": "Warning",
         },
     )
@@ -110,16 +113,51 @@ def _profile_section(dataset: state.Dataset) -> None:
         st.warning(f"**{literal(column)}**: {literal(warning)}")
 
 
+def _on_target_change(dataset: state.Dataset, keys: dict[str, str]) -> None:
+    """A new target: it counts as seen, and the other columns get their suggested roles."""
+    state.confirm_target(dataset)
+    target = st.session_state.get(keys["target"])
+    if target is None:
+        return
+    roles = suggest_roles(dataset.frame, profile_for(dataset.key, dataset.frame), target)
+    st.session_state[keys["categorical"]] = list(roles.categorical) if roles else []
+    st.session_state[keys["numeric"]] = list(roles.numeric) if roles else []
+
+
+def _target_note(dataset: state.Dataset, target: str | None) -> bool:
+    """Why the target was suggested and, for an upload, the confirm step.
+
+    Returns whether the user has seen and kept the target (always True for samples).
+    """
+    if dataset.source != "upload":
+        return True
+    profile = profile_for(dataset.key, dataset.frame)
+    guess = target_guess(profile)
+    if guess is None:
+        st.caption("No column looks clearly like a target: choose the one to predict.")
+    else:
+        st.caption(f"Suggested: **{literal(guess[0])}** ({literal(guess[1])}).")
+    if state.target_confirmed(dataset):
+        return True
+    if target is not None and st.button(
+        f"Predict {literal(target)}", type="primary", key=widget_key(Keys.ROLE_CONFIRM, dataset.key)
+    ):
+        state.confirm_target(dataset)
+        return True
+    return False
+
+
 def _roles_section(dataset: state.Dataset) -> None:
     frame = dataset.frame
     columns = [str(c) for c in frame.columns]
     chosen = state.get_roles_choice() or dataset.suggested
     scope = dataset.key
-    st.subheader("Column roles")
-    st.caption(
-        "Each categorical column gets its own table of learned vectors (embeddings). "
-        "Numeric columns are optional extra inputs."
-    )
+    keys = {
+        "target": widget_key(Keys.ROLE_TARGET, scope),
+        "categorical": widget_key(Keys.ROLE_CATEGORICAL, scope),
+        "numeric": widget_key(Keys.ROLE_NUMERIC, scope),
+    }
+    st.subheader("What do you want to predict?")
     left, right = st.columns(2)
     with left:
         target = st.selectbox(
@@ -127,9 +165,13 @@ def _roles_section(dataset: state.Dataset) -> None:
             columns,
             index=columns.index(chosen.target) if chosen and chosen.target in columns else None,
             placeholder="Choose the target column",
-            key=widget_key(Keys.ROLE_TARGET, scope),
+            key=keys["target"],
             persist_state="session",
+            on_change=_on_target_change,
+            args=(dataset, keys),
         )
+        confirmed = _target_note(dataset, target)
+    with right:
         task_options = [AUTO_TASK, *TASKS]
         default_task = chosen.task if chosen and chosen.task in TASKS else AUTO_TASK
         task = st.selectbox(
@@ -141,19 +183,26 @@ def _roles_section(dataset: state.Dataset) -> None:
             persist_state="session",
             help="binary: two classes; regression: a number; multiclass: a few labels.",
         )
-    with right:
+    st.subheader("Inputs")
+    st.caption(
+        "Each categorical column gets its own table of learned vectors (embeddings). "
+        "Numeric columns are optional extra inputs."
+    )
+    left, right = st.columns(2)
+    with left:
         categorical = st.multiselect(
             "Categorical columns (learn an embedding for each)",
             columns,
             default=[c for c in (chosen.categorical if chosen else ()) if c in columns],
-            key=widget_key(Keys.ROLE_CATEGORICAL, scope),
+            key=keys["categorical"],
             persist_state="session",
         )
+    with right:
         numeric = st.multiselect(
             "Numeric columns (optional)",
             columns,
             default=[c for c in (chosen.numeric if chosen else ()) if c in columns],
-            key=widget_key(Keys.ROLE_NUMERIC, scope),
+            key=keys["numeric"],
             persist_state="session",
         )
 
@@ -171,6 +220,10 @@ def _roles_section(dataset: state.Dataset) -> None:
     if not check["ok"]:
         st.error(literal(check["error"]), icon=":material/error:")
         state.set_roles(roles, check["error"])
+        return
+    if not confirmed:
+        st.info("Check the target above and confirm it: then the model can be trained.")
+        state.set_roles(roles, "Confirm the target on the Data page.")
         return
     resolved = Roles.from_dict(check["roles"])
     state.set_roles(resolved, None)

@@ -11,8 +11,10 @@ from ui.charts import COLOUR_OPTIONS, scatter_figure
 from ui.explore_data import (
     cached_clusters,
     cached_projection,
+    count_steps,
     field_table,
     projection_points,
+    rare_note,
     target_label,
 )
 from ui.literal import literal
@@ -20,7 +22,6 @@ from ui.state import Keys, widget_key
 from ui.widgets import require_run, show_error
 
 METHODS = {"PCA": "pca", "t-SNE": "tsne", "UMAP": "umap"}
-COUNT_STEPS = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 50_000]
 
 
 def _controls(info: state.RunInfo) -> dict[str, object]:
@@ -97,9 +98,11 @@ def _controls(info: state.RunInfo) -> dict[str, object]:
         placeholder="part of a category name",
         persist_state="session",
     )
+    table = field_table(info.run_id, field_name, run)
+    steps = count_steps(int(table["count"].max()) if len(table) else 0)
     min_count = st.select_slider(
         "Hide categories seen fewer times than",
-        COUNT_STEPS,
+        steps,
         value=0,
         key=widget_key(Keys.EXPLORE_MIN_COUNT, info.run_id),
         persist_state="session",
@@ -171,9 +174,14 @@ def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
         target_label=target_label(info.run),
         clusters=clusters[keep] if clusters is not None else None,
         search=str(choice["search"]),
+        dark=st.context.theme.type == "dark",
+        target_is_share=info.run.roles.task == "binary",
     )
     st.plotly_chart(fig)
-    notes = [f"{len(shown):,} categories of {literal(field_name)}"]
+    learned = (
+        int((~table["is_unknown"].astype(bool)).sum()) if "is_unknown" in table else len(table)
+    )
+    notes = [f"{len(shown):,} of {learned:,} categories of {literal(field_name)} shown"]
     if hidden:
         notes.append(f"{hidden:,} hidden by the count filter")
     if choice["search"]:
@@ -182,12 +190,19 @@ def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
             shown["category"].astype(str).str.lower().str.contains(needle, regex=False).sum()
         )
         notes.append(f"{n_match} match the search")
-    notes.append("point size = count; the shared 'unknown' vector is left out")
+    notes.append("point size = count; the most frequent carry their name")
     st.caption("; ".join(notes) + ".")
+    dataset = state.get_dataset()
+    values = None
+    if dataset is not None and dataset.key == info.dataset_key and field_name in dataset.frame:
+        values = dataset.frame[field_name]
+    rare = rare_note(table, info.run.config.min_count, values)
+    if rare:
+        st.caption(rare)
 
 
 st.title("Explore")
-run_info = require_run()
+run_info = require_run(weak_signal_note=True)
 if run_info is not None:
     st.caption("Each point is one category; categories the model treats alike sit close together.")
     controls_col, chart_col = st.columns([1, 3])

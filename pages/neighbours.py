@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from embedding_core import formatting as fmt
 from embedding_core.analysis.neighbours import RELIABLE_MIN_COUNT, nearest_neighbours
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
@@ -64,6 +65,7 @@ def _page(info: state.RunInfo) -> None:
         category = st.selectbox(
             "Category (type to search; most frequent first)",
             categories,
+            format_func=fmt.category,
             key=category_key,
             persist_state="session",
         )
@@ -73,8 +75,9 @@ def _page(info: state.RunInfo) -> None:
             1,
             max(1, min(50, len(categories) - 1)),
             min(10, len(categories) - 1),
-            key=Keys.NB_K,
+            key=widget_key(Keys.NB_K, f"{info.run_id}/{field_name}"),  # per field
             persist_state="session",
+            help="How many neighbours to list.",
         )
     with top[3]:
         metric = st.radio(
@@ -115,8 +118,19 @@ def _page(info: state.RunInfo) -> None:
     query_row = table.loc[table["category"].astype(str) == category].iloc[0]
     query_count = int(query_row["count"])
     rate = query_row.get("target_mean", float("nan"))
-    rate_text = "" if pd.isna(rate) else f", {target_label(run)} {float(rate):.3f}"
-    st.caption(f"{literal(category)}: seen {query_count:,} times in training{rate_text}.")
+    show = fmt.percent if run.roles.task == "binary" else fmt.number
+    rate_text = "" if pd.isna(rate) else f", {target_label(run)} {show(float(rate))}"
+    st.caption(
+        f"{literal(fmt.category(category))}: seen {query_count:,} times in training{rate_text}."
+    )
+    if metric == "cosine":
+        st.caption(
+            "Similarity is the cosine of the angle between two vectors: 1 means the model "
+            "treats the two categories alike, 0 unrelated, below 0 opposite. Neighbours below "
+            "0 are not alike at all and are drawn pale."
+        )
+    else:
+        st.caption("Distance between the vectors: smaller means the model treats them more alike.")
     if query_count < reliable_count:
         st.warning(
             f"{literal(category)} was seen only {query_count} times in training: its neighbours "
@@ -128,7 +142,7 @@ def _page(info: state.RunInfo) -> None:
         st.pills(
             "Show the neighbours of",
             options,
-            format_func=literal,
+            format_func=lambda c: literal(fmt.category(c)),
             key=goto_key,
             on_change=_go_to,
             args=(field_name, goto_key),
@@ -137,12 +151,17 @@ def _page(info: state.RunInfo) -> None:
     left, right = st.columns([1, 1])
     with left:
         shown = result.rename(columns={"target_mean": target_label(run)})
+        shown["category"] = [fmt.category(c) for c in shown["category"]]
+        n_opposite = int((shown[value_column] < 0).sum()) if value_column == "similarity" else 0
         st.dataframe(
             shown,
             hide_index=True,
             column_config={
+                "category": st.column_config.TextColumn("category", width="large"),
                 value_column: st.column_config.NumberColumn(format="%.3f"),
-                target_label(run): st.column_config.NumberColumn(format="%.3f"),
+                target_label(run): st.column_config.NumberColumn(
+                    format="percent" if run.roles.task == "binary" else "%.3g"
+                ),
                 "reliable": st.column_config.CheckboxColumn(
                     "reliable", help=f"seen at least {reliable_count} times"
                 ),
@@ -151,6 +170,11 @@ def _page(info: state.RunInfo) -> None:
         n_unreliable = int((~result["reliable"].astype(bool)).sum()) if len(result) else 0
         if n_unreliable:
             st.caption(f"{n_unreliable} of the neighbours are rare (unreliable, grey bars).")
+        if n_opposite:
+            st.caption(
+                f"{n_opposite} of the neighbours have a negative similarity (pale bars): "
+                f"fewer than {int(k)} categories point the same way as this one."
+            )
     with right:
         st.plotly_chart(
             neighbours_figure(result, value_column=value_column, query=category),

@@ -13,6 +13,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from embedding_core import formatting as fmt
+from embedding_core.analysis.signal import weak_signal
 from embedding_core.model.config import TrainConfig
 from ui import reuse_widgets, state
 from ui.literal import literal
@@ -205,6 +207,7 @@ def metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
         baseline = _number(metrics.get(f"baseline_{name}"))
         rows.append(
             {
+                "key": name,
                 "metric": METRIC_NAMES.get(name, name),
                 "model": float(value),
                 "trivial baseline": baseline,
@@ -236,13 +239,17 @@ def _summary(info: state.RunInfo) -> None:
         for col, row in zip(cols, rows, strict=True):
             baseline = row["trivial baseline"]
             delta = None
+            flat = True
             if baseline is not None:
-                delta = f"{row['model'] - baseline:+.4f} vs trivial baseline {baseline:.4f}"
+                gap = row["model"] - baseline
+                flat = fmt.is_zero(gap)
+                delta = f"{fmt.signed(gap)} vs trivial baseline {fmt.metric(row['key'], baseline)}"
             col.metric(
                 f"Validation {row['metric']}",
-                f"{row['model']:.4f}",
+                fmt.metric(row["key"], row["model"]),
                 delta=delta,
-                delta_color="normal" if row["better"] else "inverse",
+                delta_color="off" if flat else "normal" if row["better"] else "inverse",
+                delta_arrow="off" if flat else "auto",
                 help="The trivial baseline predicts the training "
                 + ("mean" if run.roles.task == "regression" else "class shares")
                 + " for every row: the model should beat it.",
@@ -252,7 +259,7 @@ def _summary(info: state.RunInfo) -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(
         "Training time",
-        f"{train_seconds:.1f} s",
+        fmt.seconds(train_seconds),
         help="The fit loops, validation and the final fit on all rows included.",
     )
     refit_epochs = int(metrics.get("refit_epochs") or 0) if metrics.get("refit") else 0
@@ -269,12 +276,15 @@ def _summary(info: state.RunInfo) -> None:
             else ""
         ),
     )
-    c3.metric("Rows / second", f"{rows_per_second:,.0f}" if rows_per_second else "n/a")
+    c3.metric("Rows / second", fmt.count(rows_per_second) if rows_per_second else "n/a")
     c4.metric(
         "Click to finish",
-        f"{info.total_seconds:.1f} s",
+        fmt.seconds(info.total_seconds),
         help="Includes loading TensorFlow and preparing the data.",
     )
+    note = weak_signal(metrics, run.roles.task)
+    if note:
+        st.warning(note, icon=":material/warning:")
     if history:
         with st.expander("Training history", expanded=False):
             _history_charts(history)

@@ -6,7 +6,6 @@ through ``ui.literal.chart_text`` so plotly's small HTML subset never interprets
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,6 +13,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from embedding_core import formatting as fmt
 from ui.literal import chart_text
 
 __all__ = [
@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 COLOUR_OPTIONS = ("target rate", "count", "cluster")
-MAX_LABELS = 40  # up to this many points, every point is labelled with its category
+MAX_LABELS = 25  # the most frequent categories carry their name on the map
 
 
 def _safe(values: Sequence[object]) -> list[str]:
@@ -61,6 +61,8 @@ def scatter_figure(
     clusters: np.ndarray | None = None,
     search: str = "",
     title: str = "",
+    dark: bool = False,
+    target_is_share: bool = False,
 ) -> go.Figure:
     """A 2D or 3D scatter of category vectors.
 
@@ -76,17 +78,25 @@ def scatter_figure(
         Cluster label per point (used when ``colour_by == "cluster"``).
     search : str
         Case-insensitive substring: matching points are ringed, the rest dimmed.
+    dark : bool
+        The app shows the dark theme (the search ring is drawn light then). Text
+        takes its colour from the theme.
+    target_is_share : bool
+        The target mean is a share (binary, or one class of several): shown as a percentage.
+
+    The ``MAX_LABELS`` most frequent categories are labelled unless a search is active.
 
     The first trace always holds every point (tests count ``data[0].x``); matches of a
     search are drawn again as a ring overlay in a second trace.
     """
     n, dims = coords.shape
     is_3d = dims == 3
-    categories = points["category"].astype(str).to_numpy()
+    categories = np.array([fmt.category(c) for c in points["category"]], dtype=object)
     counts = points["count"].to_numpy()
     target = points["target_mean"].to_numpy(dtype=float)
     safe_names = _safe(categories)
-    target_text = ["n/a" if math.isnan(t) else f"{t:.3f}" for t in target]
+    show = fmt.percent if target_is_share else fmt.number
+    target_text = [show(t) for t in target]
     customdata = np.column_stack([safe_names, counts, target_text])
     hover = (
         "<b>%{customdata[0]}</b><br>count: %{customdata[1]}<br>"
@@ -96,7 +106,7 @@ def scatter_figure(
 
     marker: dict[str, object] = {
         "size": marker_sizes(counts, smallest=3 if is_3d else 6, largest=16 if is_3d else 30),
-        "line": {"width": 0.5, "color": "rgba(40,40,40,0.6)"},
+        "line": {"width": 0.5, "color": "rgba(128,128,128,0.6)"},  # reads on both themes
         "sizemode": "diameter",
     }
     if colour_by == "cluster" and clusters is not None:
@@ -131,14 +141,17 @@ def scatter_figure(
     if is_3d:
         axes["z"] = coords[:, 2]
     trace_cls = go.Scatter3d if is_3d else go.Scatter
-    labelled = n <= MAX_LABELS and matches is None
+    labels = None
+    if matches is None:  # the biggest points carry their name, so a screenshot reads alone
+        top = set(np.argsort(-counts, kind="stable")[: min(n, MAX_LABELS)].tolist())
+        labels = [name if i in top else "" for i, name in enumerate(safe_names)]
     fig = go.Figure(
         trace_cls(
             **axes,
-            mode="markers+text" if labelled else "markers",
-            text=safe_names if labelled else None,
+            mode="markers+text" if labels else "markers",
+            text=labels,
             textposition="top center",
-            textfont={"size": 11, "color": "rgba(60,60,60,0.9)"},
+            textfont={"size": 11},  # colour from the active theme
             marker=marker,
             customdata=customdata,
             hovertemplate=hover,
@@ -161,7 +174,7 @@ def scatter_figure(
                     if not is_3d
                     else 10,
                     "color": "rgba(0,0,0,0)",
-                    "line": {"width": 2.5, "color": "black"},
+                    "line": {"width": 2.5, "color": "#fafafa" if dark else "#262730"},
                     **({"symbol": "circle-open"} if is_3d else {}),
                 },
                 customdata=customdata[idx],
@@ -183,10 +196,16 @@ def scatter_figure(
 
 
 def neighbours_figure(table: pd.DataFrame, *, value_column: str, query: str) -> go.Figure:
-    """Horizontal bars of neighbour similarity (or distance); unreliable ones hatched."""
-    categories = table["category"].astype(str).tolist()
+    """Horizontal bars of neighbour similarity (or distance).
+
+    Rare (unreliable) neighbours are grey; so are neighbours with a negative cosine
+    similarity, whose vectors point the other way (pale grey).
+    """
+    categories = [fmt.category(c) for c in table["category"]]
     reliable = table["reliable"].astype(bool).to_numpy() if "reliable" in table else None
-    colours = np.where(reliable, "#1f77b4", "#c7c7c7") if reliable is not None else "#1f77b4"
+    colours = np.where(reliable, "#1f77b4", "#9e9e9e") if reliable is not None else "#1f77b4"
+    if value_column == "similarity":
+        colours = np.where(table[value_column].to_numpy(dtype=float) < 0, "#d9d9d9", colours)
     fig = go.Figure(
         go.Bar(
             x=table[value_column].to_numpy(dtype=float),
@@ -211,7 +230,7 @@ def neighbours_figure(table: pd.DataFrame, *, value_column: str, query: str) -> 
         title=f"Nearest to {chart_text(query)}",
         height=max(260, 28 * len(categories) + 80),
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        yaxis={"autorange": "reversed", "type": "category"},
+        yaxis={"autorange": "reversed", "type": "category", "automargin": True},
         xaxis={"title": chart_text(value_column)},
     )
     return fig

@@ -25,7 +25,11 @@ __all__ = [
     "cached_clusters",
     "cached_interactions",
     "target_label",
+    "count_steps",
+    "rare_note",
 ]
+
+_STEPS = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000)
 
 MAX_POINTS = 5_000  # SVG scatter stays smooth in the browser up to a few thousand points
 
@@ -115,3 +119,33 @@ def target_label(run: TrainedRun) -> str:
     if task == "regression":
         return "mean target"
     return "target mean (n/a for multiclass)"
+
+
+def count_steps(largest: int) -> list[int]:
+    """Steps of the minimum-count slider, up to the field's largest count (at least two)."""
+    steps = [s for s in _STEPS if s <= largest]
+    return steps if len(steps) >= 2 else [0, max(1, largest)]
+
+
+def rare_note(table: pd.DataFrame, min_count: int, values: pd.Series | None = None) -> str:
+    """What the map leaves out: the one vector shared by rare and unseen categories.
+
+    ``values`` (the field's column in the training data, when at hand) lets the note
+    count the distinct categories that were merged, not only their rows.
+    """
+    if "is_unknown" not in table.columns:
+        return ""
+    unknown = table["is_unknown"].astype(bool)
+    rows = int(table.loc[unknown, "count"].sum())
+    if rows == 0:
+        return ""
+    learned = int((~unknown).sum())
+    merged = ""
+    if values is not None:
+        n_rare = int(values.nunique(dropna=False)) - learned
+        if n_rare > 0:
+            merged = f"{n_rare:,} categories "
+    return (
+        f"Not shown: {merged}seen fewer than {min_count} times ({rows:,} training rows) "
+        "share one vector for rare or unseen values."
+    )

@@ -40,6 +40,8 @@ __all__ = [
     "set_roles",
     "get_roles_choice",
     "get_roles_error",
+    "target_confirmed",
+    "confirm_target",
     "get_config",
     "set_config",
     "get_run_info",
@@ -76,6 +78,7 @@ class Keys:
     DATASET = "dataset"
     ROLES = "roles"
     ROLES_ERROR = "roles_error"
+    TARGET_CONFIRMED = "target_confirmed"  # set of Dataset.key whose target the user saw
     CONFIG = "train_config"
     RUN_INFO = "run_info"
     JOB = "training_job"
@@ -94,6 +97,7 @@ class Keys:
     ROLE_TASK = "role_task"
     ROLE_CATEGORICAL = "role_categorical"
     ROLE_NUMERIC = "role_numeric"
+    ROLE_CONFIRM = "role_confirm"
     EXPLORE_FIELD = "explore_field"
     EXPLORE_METHOD = "explore_method"
     EXPLORE_3D = "explore_3d"
@@ -204,7 +208,23 @@ def set_dataset(dataset: Dataset) -> None:
     """Replace the current dataset; the chosen roles are reset to its suggestion."""
     st.session_state[Keys.DATASET] = dataset
     st.session_state[Keys.ROLES] = dataset.suggested
-    st.session_state[Keys.ROLES_ERROR] = None if dataset.suggested else "Choose the columns."
+    error = None if dataset.suggested else "Choose the columns."
+    if not target_confirmed(dataset):
+        error = "Confirm the target on the Data page."
+    st.session_state[Keys.ROLES_ERROR] = error
+
+
+def target_confirmed(dataset: Dataset) -> bool:
+    """Whether the user has seen and kept the target of ``dataset`` (samples: always)."""
+    return dataset.source != "upload" or dataset.key in st.session_state.get(
+        Keys.TARGET_CONFIRMED, set()
+    )
+
+
+def confirm_target(dataset: Dataset) -> None:
+    """Record that the user has seen the target of ``dataset``."""
+    confirmed = set(st.session_state.get(Keys.TARGET_CONFIRMED, set()))
+    st.session_state[Keys.TARGET_CONFIRMED] = confirmed | {dataset.key}
 
 
 def get_roles() -> Roles | None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
+from embedding_core import formatting as fmt
 from ui import state
 from ui.literal import literal
 
@@ -13,6 +16,7 @@ __all__ = [
     "EXPLORE_PAGE",
     "NEIGHBOURS_PAGE",
     "require_run",
+    "run_header",
     "show_error",
     "training_banner",
 ]
@@ -23,13 +27,16 @@ EXPLORE_PAGE = "pages/explore.py"
 NEIGHBOURS_PAGE = "pages/neighbours.py"
 
 
-def require_run() -> state.RunInfo | None:
-    """Return the current run, or say there is none (with a link to Train) and return None.
+def require_run(*, weak_signal_note: bool = False) -> state.RunInfo | None:
+    """Return the current run under a header naming it, or say there is none and return None.
 
     Pages call ``info = require_run()`` and ``st.stop()``-free ``return`` when it is None.
+    ``weak_signal_note`` adds the warning of ``run_header`` when the model barely beats
+    the trivial baseline.
     """
     info = state.get_run_info()
     if info is not None:
+        run_header(info, weak_signal_note=weak_signal_note)
         return info
     job = state.get_job()
     if job is not None and job.running:
@@ -38,6 +45,39 @@ def require_run() -> state.RunInfo | None:
         st.info("No trained run yet. Train a model first: it takes a few seconds on the sample.")
     st.page_link(TRAIN_PAGE, label="Go to Train", icon=":material/model_training:")
     return None
+
+
+def run_header(info: state.RunInfo, *, weak_signal_note: bool = False) -> None:
+    """Which run the page shows (data, target, when trained), and whether it is stale.
+
+    A run is stale when the data loaded now is not the data it was trained on.
+    """
+    from embedding_core.analysis.signal import weak_signal
+
+    run = info.run
+    metrics = dict(run.metrics or {})
+    headline = next((k for k in metrics if k.startswith("valid_")), None)
+    score = (
+        f"; validation {headline.removeprefix('valid_').replace('logloss', 'log loss')} "
+        f"{fmt.metric(headline, metrics[headline])}"
+        if headline
+        else ""
+    )
+    st.caption(
+        f"Run trained on **{literal(info.dataset_label or 'unknown data')}** "
+        f"({fmt.count(info.n_rows)} rows) {fmt.age(time.time() - info.created)}: target "
+        f"**{literal(run.roles.target)}** ({run.roles.task}){score}."
+    )
+    dataset = state.get_dataset()
+    if dataset is not None and info.dataset_key and dataset.key != info.dataset_key:
+        st.warning(
+            f"This run was trained on {literal(info.dataset_label)}; the data loaded now is "
+            f"{literal(dataset.label)}. Train again to see {literal(dataset.label)}.",
+            icon=":material/history:",
+        )
+    note = weak_signal(metrics, run.roles.task) if weak_signal_note else None
+    if note:
+        st.warning(note, icon=":material/warning:")
 
 
 def show_error(error: BaseException, what_to_do: str = "") -> None:

@@ -26,6 +26,7 @@ from embedding_core.data.validation import parse_distinct_numbers
 __all__ = [
     "profile_columns",
     "suggest_roles",
+    "target_guess",
     "PROFILE_COLUMNS",
     "KINDS",
     "SUGGESTED_ROLES",
@@ -43,6 +44,7 @@ PROFILE_COLUMNS: tuple[str, ...] = (
     "id_like",
     "constant",
     "role_reason",
+    "input_role",
     "target_score",
     "target_reason",
 )
@@ -165,6 +167,7 @@ def _profile_one(name: str, s: pd.Series, n_rows: int) -> dict[str, object]:
         "id_like": id_like,
         "constant": constant,
         "role_reason": reason,
+        "input_role": role,
         "_count_like": count_like,
     }
 
@@ -184,8 +187,11 @@ def profile_columns(df: pd.DataFrame) -> pd.DataFrame:
         ``dtype``, ``n_distinct`` (missing excluded), ``missing_share`` (0 to 1),
         ``examples`` (the most frequent values joined by ", "), ``suggested_role``
         ("categorical", "numeric", "target" or "ignore"), ``warning`` ("" if none),
-        ``id_like`` and ``constant`` (bool). At most one column is suggested as the
-        target.
+        ``id_like`` and ``constant`` (bool), ``role_reason`` (why that role),
+        ``input_role`` (the role if the column is not the target),
+        ``target_score`` (evidence that it is the target; 0 when it cannot be) and
+        ``target_reason`` (that evidence in words). At most one column is suggested
+        as the target.
 
     Examples
     --------
@@ -227,7 +233,18 @@ def profile_columns(df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def suggest_roles(df: pd.DataFrame, profile: pd.DataFrame | None = None) -> Roles | None:
+def target_guess(profile: pd.DataFrame) -> tuple[str, str] | None:
+    """The suggested target of a ``profile_columns`` table and why, e.g.
+    ``("churned", "last column, 2 values")``; None when no column is suggested."""
+    rows = profile[profile["suggested_role"] == "target"]
+    if rows.empty:
+        return None
+    return str(rows["column"].iloc[0]), str(rows["target_reason"].iloc[0])
+
+
+def suggest_roles(
+    df: pd.DataFrame, profile: pd.DataFrame | None = None, target: str | None = None
+) -> Roles | None:
     """A default choice of roles from the column profile.
 
     Parameters
@@ -235,23 +252,31 @@ def suggest_roles(df: pd.DataFrame, profile: pd.DataFrame | None = None) -> Role
     df : pandas.DataFrame
     profile : pandas.DataFrame or None
         Output of ``profile_columns(df)``; computed when not given.
+    target : str or None
+        The target the user chose; ``None`` takes the suggested one. Every other
+        column keeps its suggested input role (``input_role``).
 
     Returns
     -------
     Roles or None
-        The suggested target, the columns suggested as categorical and numeric, and
+        The target, the columns suggested as categorical and numeric, and
         ``task=None`` (inferred at validation). ``None`` when no column looks like a
-        target or no column can be categorical.
+        target (and none is given) or no column can be categorical.
     """
     if profile is None:
         profile = profile_columns(df)
-    by_role = profile.groupby("suggested_role", sort=False)["column"].agg(list).to_dict()
-    targets = by_role.get("target", [])
+    if target is None:
+        targets = profile.loc[profile["suggested_role"] == "target", "column"].tolist()
+        if not targets:
+            return None
+        target = targets[0]
+    inputs = profile[profile["column"] != target]
+    by_role = inputs.groupby("input_role", sort=False)["column"].agg(list).to_dict()
     categorical = by_role.get("categorical", [])
-    if not targets or not categorical:
+    if not categorical:
         return None
     return Roles(
         categorical=tuple(categorical),
-        target=targets[0],
+        target=target,
         numeric=tuple(by_role.get("numeric", [])),
     )

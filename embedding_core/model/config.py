@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from embedding_core.model.numeric import NUMERIC_ENCODINGS
+
 __all__ = ["TrainConfig", "MODELS"]
 
 #: Model types ``train`` can build: DeepFM (the default) and an entity-embedding network.
@@ -52,6 +54,14 @@ class TrainConfig:
         (see README, Benchmarks). ``False`` keeps the early-stopped model.
     seed : int, default=0
         Seeds the split, the weight initialisation and the batch order.
+    numeric_encoding : {"scaled", "bins", "ple"}, default="scaled"
+        How numeric columns enter the model. ``"scaled"``: standardised values in the
+        linear term and the MLP only. ``"bins"`` (quantile bins, a vector each) and
+        ``"ple"`` (piecewise-linear encoding, Gorishniy et al. 2022) add a k-dimensional
+        vector per numeric column, which the FM term pairs with the categories; see
+        ``model.numeric`` and the README's benchmarks for the measured choice.
+    numeric_bins : int, default=16
+        Most quantile bins per numeric column for ``"bins"`` and ``"ple"``.
     model : {"deepfm", "entity"}, default="deepfm"
         ``"entity"``: an entity-embedding network (Guo & Berkhahn 2016), one table per
         field with its own size, concatenated into the MLP; no FM term, so fields need
@@ -81,6 +91,8 @@ class TrainConfig:
     max_vocabulary: int = 1_000_000
     refit: bool = True
     seed: int = 0
+    numeric_encoding: str = "scaled"
+    numeric_bins: int = 16
     model: str = "deepfm"
     embedding_dims: dict[str, int] | None = None
     init_embeddings: Any = None
@@ -120,6 +132,12 @@ class TrainConfig:
             ("l2_embedding", self.l2_embedding >= 0, ">= 0"),
             ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
             ("valid_fraction", 0 < self.valid_fraction < 1, "in (0, 1)"),
+            (
+                "numeric_encoding",
+                self.numeric_encoding in NUMERIC_ENCODINGS,
+                f"in {NUMERIC_ENCODINGS}",
+            ),
+            ("numeric_bins", self.numeric_bins >= 1, ">= 1"),
         ]
         for name, ok, rule in checks:
             if not ok:

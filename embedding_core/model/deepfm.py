@@ -9,6 +9,10 @@ Three logits are summed, all built on the same field embeddings:
 - deep: an MLP over the concatenated field embeddings and the numeric block
   (``"deep_0"``, ``"deep_1"``... then ``"deep_out"``).
 
+With ``numeric_encoding`` "bins" or "ple", each numeric column also gets a vector
+(``NumericEmbedding`` ``"numeric_embedding"``) that joins the field embeddings in the FM
+term and the MLP, and first-order weights (``"numeric_linear"``).
+
 Multiclass (C classes) is done without special cases in the maths: the first-order
 table has C columns (one weight per category and class), the FM part keeps its
 per-dimension interaction vector ``0.5 * ((sum v)^2 - sum v^2)`` (shape k) and maps
@@ -33,8 +37,18 @@ from keras import layers  # noqa: E402
 
 from embedding_core.data.roles import Task  # noqa: E402
 from embedding_core.model.config import TrainConfig  # noqa: E402
-from embedding_core.model.features import CATEGORICAL_INPUT, NUMERIC_INPUT, FeatureEncoder  # noqa: E402
-from embedding_core.model.fm_layer import FieldEmbedding, FMInteraction, SumFields  # noqa: E402
+from embedding_core.model.features import (  # noqa: E402
+    CATEGORICAL_INPUT,
+    NUMERIC_ENCODED_INPUT,
+    NUMERIC_INPUT,
+    FeatureEncoder,
+)
+from embedding_core.model.fm_layer import (  # noqa: E402
+    FieldEmbedding,
+    FMInteraction,
+    NumericEmbedding,
+    SumFields,
+)
 
 __all__ = [
     "build_deepfm",
@@ -163,6 +177,12 @@ def build_deepfm(
     if features.n_numeric_inputs:
         num_in = keras.Input(shape=(features.n_numeric_inputs,), name=NUMERIC_INPUT)
         inputs[NUMERIC_INPUT] = num_in
+    numeric_encoder = features.numeric_encoder_
+    enc_in = None
+    if numeric_encoder is not None:
+        enc_shape = (len(numeric_encoder.columns), numeric_encoder.n_slots)
+        enc_in = keras.Input(shape=enc_shape, name=NUMERIC_ENCODED_INPUT)
+        inputs[NUMERIC_ENCODED_INPUT] = enc_in
 
     activity = keras.regularizers.L2(config.l2_embedding) if config.l2_embedding > 0 else None
     emb = FieldEmbedding(
@@ -172,6 +192,9 @@ def build_deepfm(
         activity_regularizer=activity,
         name=EMBEDDING_LAYER,
     )(cat_in)
+    if enc_in is not None:
+        numeric_emb = NumericEmbedding(config.embedding_dim, name="numeric_embedding")(enc_in)
+        emb = layers.Concatenate(axis=1, name="all_embeddings")([emb, numeric_emb])
 
     # First order.
     linear = FieldEmbedding(sizes, n_out, embeddings_initializer="zeros", name=LINEAR_LAYER)(cat_in)
@@ -182,6 +205,11 @@ def build_deepfm(
                 num_in
             )
         )
+    if enc_in is not None:
+        numeric_linear = NumericEmbedding(n_out, kernel_initializer="zeros", name="numeric_linear")(
+            enc_in
+        )
+        logits.append(SumFields(name="numeric_linear_sum")(numeric_linear))
 
     # Second order.
     if n_out == 1:

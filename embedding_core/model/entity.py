@@ -1,7 +1,8 @@
 """The entity-embedding network (Guo & Berkhahn, 2016) as a Keras 3 functional model.
 
 One embedding table per categorical field, each with its own size (see ``sizes``);
-the field vectors are concatenated with the numeric block and fed to an MLP
+the field vectors are concatenated with the numeric block (and the bins/PLE encoding
+of ``numeric_encoding``, when set) and fed to an MLP
 (``"deep_0"``, ``"deep_1"``... then ``"deep_out"``). Unlike DeepFM there is no FM term
 and no first-order weights, so fields need not share a size. Inputs and outputs are
 those of ``deepfm.build_deepfm``, so training, prediction and saving are the same.
@@ -22,7 +23,12 @@ from keras import layers, ops  # noqa: E402
 
 from embedding_core.data.roles import Task  # noqa: E402
 from embedding_core.model.config import TrainConfig  # noqa: E402
-from embedding_core.model.features import CATEGORICAL_INPUT, NUMERIC_INPUT, FeatureEncoder  # noqa: E402
+from embedding_core.model.features import (  # noqa: E402
+    CATEGORICAL_INPUT,
+    NUMERIC_ENCODED_INPUT,
+    NUMERIC_INPUT,
+    FeatureEncoder,
+)
 
 __all__ = ["EntityEmbedding", "build_entity", "ENTITY_LAYER"]
 
@@ -177,10 +183,19 @@ def build_entity(
         activity_regularizer=activity,
         name=ENTITY_LAYER,
     )(cat_in)
+    parts = [h]
     if features.n_numeric_inputs:
         num_in = keras.Input(shape=(features.n_numeric_inputs,), name=NUMERIC_INPUT)
         inputs[NUMERIC_INPUT] = num_in
-        h = layers.Concatenate(name="deep_concat")([h, num_in])
+        parts.append(num_in)
+    numeric_encoder = features.numeric_encoder_
+    if numeric_encoder is not None:  # bins / PLE (numeric_encoding): straight into the MLP
+        shape = (len(numeric_encoder.columns), numeric_encoder.n_slots)
+        enc_in = keras.Input(shape=shape, name=NUMERIC_ENCODED_INPUT)
+        inputs[NUMERIC_ENCODED_INPUT] = enc_in
+        parts.append(layers.Flatten(name="numeric_encoded_flat")(enc_in))
+    if len(parts) > 1:
+        h = layers.Concatenate(name="deep_concat")(parts)
     for i, units in enumerate(config.hidden_units):
         h = layers.Dense(units, activation="relu", name=f"deep_{i}")(h)
         if config.dropout > 0:

@@ -9,7 +9,9 @@ The model takes two inputs (see ``deepfm.build_deepfm``):
   categorical field holding that field's vocabulary index (0 = unknown);
 - ``"numeric"`` (only when numeric columns are used): float32 array of shape
   ``(n, 2 * n_numeric)``: the standardised values (missing cells imputed with the
-  training mean, i.e. 0 after scaling) followed by one 0/1 missing flag per column.
+  training mean, i.e. 0 after scaling) followed by one 0/1 missing flag per column;
+- ``"numeric_encoded"`` (only with ``numeric_encoding`` "bins" or "ple"): float32
+  ``(n, n_numeric, n_slots)``, the bins/PLE encoding of ``model.numeric``.
 
 Fusing the fields into one input (rather than one input per column) halves the
 graph-building time of the first epoch and speeds up every step; per-field tables
@@ -32,11 +34,13 @@ from embedding_core.data.encoding import (
 )
 from embedding_core.data.roles import Roles, Task
 from embedding_core.errors import DataError
+from embedding_core.model.numeric import NumericEncoder
 
 __all__ = [
     "FeatureEncoder",
     "CATEGORICAL_INPUT",
     "NUMERIC_INPUT",
+    "NUMERIC_ENCODED_INPUT",
     "POSITIVE_LABELS",
     "sanitise_name",
     "encode_categories",
@@ -48,6 +52,7 @@ __all__ = [
 
 CATEGORICAL_INPUT = "categorical"
 NUMERIC_INPUT = "numeric"
+NUMERIC_ENCODED_INPUT = "numeric_encoded"
 # Labels read as "the positive class" of a binary target (compared lower-cased).
 POSITIVE_LABELS: frozenset[str] = frozenset(
     {"1", "yes", "y", "true", "t", "positive", "pos", "success"}
@@ -247,6 +252,8 @@ class FeatureEncoder:
         *,
         min_count: int = 2,
         missing_as_category: bool = True,
+        numeric_encoding: str = "scaled",
+        numeric_bins: int = 16,
         max_vocabulary: int | None = None,
     ) -> FeatureEncoder:
         """Learn vocabularies, numeric scaling and the target coding from training rows.
@@ -261,6 +268,11 @@ class FeatureEncoder:
             Categories seen fewer times share the unknown index 0.
         missing_as_category : bool, default=True
             Give missing categorical values their own index.
+        numeric_encoding : {"scaled", "bins", "ple"}, default="scaled"
+            ``"bins"``/``"ple"`` also learn bin edges for numeric columns
+            (``numeric_encoder_``; see ``TrainConfig.numeric_encoding``).
+        numeric_bins : int, default=16
+            Most bins per numeric column.
         max_vocabulary : int, optional
             Keep at most this many categories per field (the most frequent).
 
@@ -292,13 +304,17 @@ class FeatureEncoder:
 
         self.numeric_mean_: dict[str, float] = {}
         self.numeric_std_: dict[str, float] = {}
+        numbers: dict[str, np.ndarray] = {}
         for col in roles.numeric:
-            x = self._numbers(frame[col], col)
+            x = numbers[col] = self._numbers(frame[col], col)
             present = x[~np.isnan(x)]
             mean = float(present.mean()) if present.size else 0.0
             std = float(present.std()) if present.size else 1.0
             self.numeric_mean_[col] = mean
             self.numeric_std_[col] = std if std > 0 and np.isfinite(std) else 1.0
+        self.numeric_encoder_: NumericEncoder | None = None
+        if numeric_encoding != "scaled" and numbers:
+            self.numeric_encoder_ = NumericEncoder(numeric_encoding, numeric_bins).fit(numbers)
 
         target = frame[roles.target]
         self.classes_: list[str] = []
@@ -435,6 +451,9 @@ class FeatureEncoder:
         inputs = {CATEGORICAL_INPUT: self.transform_categorical(frame)}
         if self.roles_.numeric:
             inputs[NUMERIC_INPUT] = self.transform_numeric(frame)
+        if self.numeric_encoder_ is not None:
+            columns = {c: self._numbers(frame[c], c) for c in self.numeric_encoder_.columns}
+            inputs[NUMERIC_ENCODED_INPUT] = self.numeric_encoder_.transform(columns)
         return inputs
 
     def encode_target(self, values: pd.Series) -> np.ndarray:
@@ -506,6 +525,9 @@ class FeatureEncoder:
             "positive_label": self.positive_label_,
             "target_mean": self.target_mean_,
             "target_std": self.target_std_,
+            "numeric_encoder": (
+                None if self.numeric_encoder_ is None else self.numeric_encoder_.to_dict()
+            ),
         }
 
     @classmethod
@@ -526,6 +548,8 @@ class FeatureEncoder:
         fe.positive_label_ = d["positive_label"]
         fe.target_mean_ = float(d["target_mean"])
         fe.target_std_ = float(d["target_std"])
+        encoder = d.get("numeric_encoder")  # absent in runs saved before numeric encodings
+        fe.numeric_encoder_ = None if encoder is None else NumericEncoder.from_dict(encoder)
         return fe
 
     def __repr__(self) -> str:

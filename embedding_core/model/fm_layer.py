@@ -18,7 +18,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import ops  # noqa: E402
 
-__all__ = ["FMInteraction", "FieldEmbedding", "SumFields"]
+__all__ = ["FMInteraction", "FieldEmbedding", "NumericEmbedding", "SumFields"]
 
 
 @keras.saving.register_keras_serializable(package="embedding_core")
@@ -197,3 +197,59 @@ class SumFields(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return (input_shape[0], input_shape[2])
+
+
+@keras.saving.register_keras_serializable(package="embedding_core")
+class NumericEmbedding(keras.layers.Layer):
+    """A vector per numeric column from its bins/PLE encoding (``model.numeric``).
+
+    Input: ``(batch, n_columns, n_slots)`` encodings; output ``(batch, n_columns,
+    output_dim)``: column j's vector is ``sum_s x[j, s] * kernel[j, s] + bias[j]``. With
+    one-hot bins that is a lookup in a per-column table of bin vectors; with piecewise-
+    linear encoding it moves continuously through them.
+
+    Parameters
+    ----------
+    output_dim : int
+        Size of each vector (k, or 1 / n_classes for first-order weights).
+    kernel_initializer : str or keras.initializers.Initializer, default="uniform"
+    **kwargs
+        Standard layer arguments (``name``...).
+    """
+
+    def __init__(self, output_dim: int, kernel_initializer: Any = "uniform", **kwargs: Any) -> None:
+        if int(output_dim) < 1:
+            raise ValueError(f"Expected output_dim > 0. Received: output_dim={output_dim}")
+        super().__init__(**kwargs)
+        self.output_dim = int(output_dim)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        if len(input_shape) != 3 or input_shape[1] is None or input_shape[2] is None:
+            raise ValueError(
+                "Expected input of shape (batch, n_columns, n_slots). "
+                f"Received: input_shape={tuple(input_shape)}"
+            )
+        n_columns, n_slots = int(input_shape[1]), int(input_shape[2])
+        self.kernel = self.add_weight(
+            shape=(n_columns, n_slots, self.output_dim),
+            initializer=self.kernel_initializer,
+            name="kernel",
+        )
+        self.bias = self.add_weight(
+            shape=(n_columns, self.output_dim), initializer="zeros", name="bias"
+        )
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        return ops.einsum("bcs,csd->bcd", inputs, self.kernel) + self.bias
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (input_shape[0], input_shape[1], self.output_dim)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "output_dim": self.output_dim,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+        }

@@ -239,7 +239,12 @@ def train(
     )
     train_frame = data.iloc[train_idx]
     features = FeatureEncoder().fit(
-        train_frame, roles, min_count=config.min_count, max_vocabulary=config.max_vocabulary
+        train_frame,
+        roles,
+        min_count=config.min_count,
+        max_vocabulary=config.max_vocabulary,
+        numeric_encoding=config.numeric_encoding,
+        numeric_bins=config.numeric_bins,
     )
 
     inputs = features.transform(data)

@@ -73,3 +73,47 @@ def test_neighbours_and_interactions_figures():
     matrix = pd.DataFrame([[np.nan, 0.2], [0.2, np.nan]], index=["f1", "f2"], columns=["f1", "f2"])
     heat = interactions_figure(matrix)
     assert heat.data[0].type == "heatmap" and list(heat.data[0].x) == ["f1", "f2"]
+
+
+def test_the_biggest_points_are_labelled_and_text_takes_the_theme_colour():
+    from ui.charts import MAX_LABELS
+
+    n = MAX_LABELS + 30
+    names = [f"c{i}" for i in range(n)]
+    fig = scatter_figure(
+        np.random.default_rng(3).normal(size=(n, 2)),
+        _points(names),  # counts grow with the index: the last ones are the biggest
+        colour_by="count",
+        target_label="positive rate",
+    )
+    text = list(fig.data[0].text)
+    assert [t for t in text if t] == names[-MAX_LABELS:]
+    assert fig.data[0].textfont.color is None  # Streamlit's theme decides (light or dark)
+
+
+def test_reserved_rows_read_as_words_but_a_real_unknown_category_stays():
+    from embedding_core.data.encoding import MISSING_LABEL
+
+    fig = scatter_figure(
+        np.random.default_rng(4).normal(size=(3, 2)),
+        _points([MISSING_LABEL, "unknown", "a"]),
+        colour_by="target rate",
+        target_label="positive rate",
+        target_is_share=True,
+    )
+    assert [row[0] for row in fig.data[0].customdata] == ["(missing)", "unknown", "a"]
+    assert fig.data[0].customdata[0][2] == "50.0%"
+
+
+def test_count_slider_follows_the_data_and_the_rare_note_counts_merged_categories():
+    from ui.explore_data import count_steps, rare_note
+
+    assert count_steps(37) == [0, 1, 2, 5, 10, 20]
+    assert count_steps(0) == [0, 1]
+    table = pd.DataFrame(
+        {"category": ["<unknown>", "a", "b"], "count": [7, 50, 40], "is_unknown": [1, 0, 0]}
+    )
+    values = pd.Series(["a"] * 50 + ["b"] * 40 + [f"r{i}" for i in range(7)])
+    note = rare_note(table, 2, values)
+    assert note.startswith("Not shown: 7 categories seen fewer than 2 times (7 training rows)")
+    assert rare_note(table.iloc[1:], 2) == ""

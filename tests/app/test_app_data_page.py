@@ -19,6 +19,13 @@ def _roles_widget(at, label_start: str):
     raise AssertionError(f"no widget labelled {label_start!r}")
 
 
+def _confirm(at) -> None:
+    """Press the upload's confirm button ("Predict <target>")."""
+    [button] = [b for b in at.button if b.label.startswith("Predict ")]
+    button.click()
+    at.run()
+
+
 def test_opens_on_default_sample_ready_to_train(new_app):
     at = new_app().run()
     assert_no_exception(at)
@@ -43,7 +50,8 @@ def test_upload_then_choose_roles(new_app, small_csv_bytes):
     assert _dataset(at).label == "small_churn.csv"
     assert len(_dataset(at).frame) == 600
 
-    _roles_widget(at, "Target").set_value("churned")
+    _roles_widget(at, "Target").set_value("churned")  # already the guess: confirm it
+    _confirm(at)
     _roles_widget(at, "Categorical").set_value(["customer_city", "device", "plan"])
     _roles_widget(at, "Numeric").set_value(["age"])
     at.run()
@@ -85,7 +93,7 @@ def test_invalid_roles_show_specific_message(new_app, small_csv_bytes):
     at = new_app().run()
     at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))
     at.run()
-    _roles_widget(at, "Target").set_value("churned")
+    _confirm(at)
     _roles_widget(at, "Categorical").set_value(["churned", "device"])
     _roles_widget(at, "Numeric").set_value([])
     at.run()
@@ -133,7 +141,8 @@ def test_a_few_whole_number_targets_are_classes_and_the_page_says_so(new_app):
     at = new_app().run()
     at.file_uploader(key=Keys.UPLOAD).set_value(("ratings.csv", data, "text/csv"))
     at.run()
-    _roles_widget(at, "Target").set_value("stars")
+    assert _roles_widget(at, "Target").value == "stars"
+    _confirm(at)
     _roles_widget(at, "Categorical").set_value(["shop"])
     _roles_widget(at, "Numeric").set_value([])
     at.run()
@@ -142,3 +151,36 @@ def test_a_few_whole_number_targets_are_classes_and_the_page_says_so(new_app):
     text = markdown_text(at)
     assert "5 numeric values (1, 2, 3, 4, 5): treated as classes" in text
     assert "choose regression to predict the value" in text
+
+
+def test_an_upload_asks_to_confirm_the_guessed_target(new_app, small_csv_bytes):
+    at = new_app().run()
+    at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))
+    at.run()
+    assert_no_exception(at)
+    assert any(s.value == "What do you want to predict?" for s in at.subheader)
+    assert _roles_widget(at, "Target").value == "churned"  # the guess, preselected
+    text = markdown_text(at)
+    assert "Suggested: **churned** (2 values" in text and "last column" in text
+    assert "Ready to train" not in text  # not before the user has seen the target
+    assert at.session_state[Keys.ROLES_ERROR]
+    at.switch_page("pages/train.py").run()
+    assert [b for b in at.button if b.label == "Train"] == []
+    at.switch_page("pages/data.py").run()
+    _confirm(at)
+    assert_no_exception(at)
+    assert any("Ready to train" in s.value for s in at.success)
+    assert at.session_state[Keys.ROLES_ERROR] is None
+
+
+def test_choosing_another_target_confirms_it_and_reassigns_the_inputs(new_app, small_csv_bytes):
+    at = new_app().run()
+    at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))
+    at.run()
+    _roles_widget(at, "Target").set_value("plan")
+    at.run()
+    assert_no_exception(at)
+    categorical = _roles_widget(at, "Categorical").value
+    assert "plan" not in categorical and "churned" in categorical
+    assert at.session_state[Keys.ROLES].target == "plan"
+    assert any("Ready to train" in s.value for s in at.success)

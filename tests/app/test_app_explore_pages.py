@@ -119,6 +119,27 @@ def test_neighbours_table_chart_and_click_through(app_with_run):
     assert not table["reliable"].any()
 
 
+def test_neighbours_k_is_kept_per_field_and_similarity_is_explained(app_with_run, small_run):
+    at = app_with_run
+    at.switch_page("pages/neighbours.py").run()
+    field_box = [s for s in at.selectbox if s.label == "Field"][0]
+    field_box.set_value("plan")
+    at.run()
+    n_plans = int((~small_run.embeddings("plan")["is_unknown"].astype(bool)).sum())
+    at.number_input[0].set_value(1)
+    at.run()
+    assert len(at.dataframe[0].value) == 1
+    [s for s in at.selectbox if s.label == "Field"][0].set_value("customer_city")
+    at.run()
+    assert_no_exception(at)
+    assert at.number_input[0].value == 10  # not the 1 chosen for plan
+    assert len(at.dataframe[0].value) == 10
+    assert "below 0 opposite" in markdown_text(at)
+    [s for s in at.selectbox if s.label == "Field"][0].set_value("plan")
+    at.run()
+    assert at.number_input[0].value == 1 and n_plans >= 2
+
+
 def test_interactions_heatmap_and_reading(app_with_run, small_run):
     at = app_with_run
     at.switch_page("pages/interactions.py").run()
@@ -167,3 +188,18 @@ def test_export_page_offers_every_download(app_with_run, small_run, small_csv_by
     assert loaded.fields == small_run.fields
     tables = read_parquet_tables(parquet_bytes("export-test", small_run))
     assert list(tables) == small_run.fields
+
+
+@pytest.mark.parametrize("page", [*RUN_PAGES, "pages/whatif.py"])
+def test_every_analysis_page_names_its_run_and_flags_a_stale_one(app_with_run, page):
+    at = app_with_run
+    info = at.session_state[Keys.RUN_INFO]
+    info.dataset_key = "upload:0123456789"  # not the data loaded now (the default sample)
+    at.session_state[Keys.RUN_INFO] = info
+    at.switch_page(page).run()
+    assert_no_exception(at)
+    text = markdown_text(at)
+    header = "Run trained on **small_churn.csv** (600 rows) just now: target **churned** (binary)"
+    assert header in text
+    stale = [w.value for w in at.warning if "This run was trained on" in w.value]
+    assert stale and "Train again to see" in stale[0]

@@ -80,7 +80,8 @@ def test_upload_train_explore_lift_whatif(page: Any, tmp_path: Path) -> None:
     # Data: the default sample is ready; upload our own CSV and choose its columns
     page.get_by_text("Ready to train").first.wait_for()
     upload_csv(page, SMALL_CSV)
-    choose_option(page, "Target", "churned")
+    page.get_by_text("Suggested: churned").first.wait_for()
+    page.get_by_role("button", name="Predict churned").click()
     set_multiselect(page, "Categorical columns", CATEGORICAL)
     set_multiselect(page, "Numeric columns", ["age"])
     page.get_by_text("Ready to train: 600 rows, 3 categorical and 1 numeric").wait_for()

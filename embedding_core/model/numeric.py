@@ -1,0 +1,139 @@
+"""Numeric columns as embeddings: quantile bins or piecewise-linear encoding.
+
+With ``TrainConfig.numeric_encoding="scaled"`` a numeric column enters DeepFM only as a
+standardised value (linear term and MLP), so the FM part cannot pair it with the
+categories. ``"bins"`` and ``"ple"`` also give every numeric column a k-dimensional
+vector per row, which joins the category vectors in the FM term and the MLP:
+
+``"bins"``
+    Quantile bins learned on the training rows; each bin has its own vector (a
+    one-hot encoding times a learned table), like a category.
+``"ple"``
+    Piecewise-linear encoding (Gorishniy, Rubachev and Babenko, "On Embeddings for
+    Numerical Features in Tabular Deep Learning", NeurIPS 2022): for bin edges
+    ``b_0 < ... < b_T``, slot ``t`` holds ``clip((x - b_{t-1}) / (b_t - b_{t-1}), 0, 1)``,
+    so the vector moves continuously with ``x`` through the bins' vectors.
+
+Both encode a column as ``n_slots`` numbers: one per bin, then one missing flag (a
+missing cell has only that slot set). ``NumericEncoder`` is pure numpy (no TensorFlow);
+the model side is ``fm_layer.NumericEmbedding``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+__all__ = ["NumericEncoder", "NUMERIC_ENCODINGS", "NumericEncoding"]
+
+NumericEncoding = Literal["scaled", "bins", "ple"]
+#: Accepted values of ``TrainConfig.numeric_encoding``.
+NUMERIC_ENCODINGS: tuple[str, ...] = ("scaled", "bins", "ple")
+
+
+class NumericEncoder:
+    """Bin edges learned on training rows, and the bins/PLE encoding of new rows.
+
+    Parameters
+    ----------
+    encoding : {"bins", "ple"}
+    n_bins : int
+        Most bins per column (quantiles; fewer when the column has fewer distinct values).
+
+    Examples
+    --------
+    >>> enc = NumericEncoder("ple", n_bins=2).fit({"age": np.array([0.0, 10.0, 20.0])})
+    >>> enc.edges_["age"].tolist()
+    [0.0, 10.0, 20.0]
+    >>> enc.transform({"age": np.array([5.0, 20.0, np.nan])})[:, 0, :].tolist()
+    [[0.5, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+
+    def __init__(self, encoding: NumericEncoding = "ple", n_bins: int = 16) -> None:
+        self.encoding = encoding
+        self.n_bins = n_bins
+
+    def fit(self, columns: dict[str, np.ndarray]) -> NumericEncoder:
+        """Learn each column's bin edges from its present (finite) training values."""
+        if self.encoding not in ("bins", "ple"):
+            raise ValueError(f"Expected encoding 'bins' or 'ple'. Received: {self.encoding!r}")
+        if int(self.n_bins) < 1:
+            raise ValueError(f"Expected n_bins >= 1. Received: n_bins={self.n_bins}")
+        self.edges_: dict[str, np.ndarray] = {}
+        for col, x in columns.items():
+            present = np.asarray(x, dtype=np.float64)
+            present = present[np.isfinite(present)]
+            if present.size == 0:
+                edges = np.array([0.0, 1.0])
+            else:
+                distinct = np.unique(present)
+                if len(distinct) <= self.n_bins:
+                    # few values: one bin per value (edges between them)
+                    inner = (distinct[1:] + distinct[:-1]) / 2
+                    edges = np.concatenate([[distinct[0]], inner, [distinct[-1]]])
+                else:
+                    quantiles = np.linspace(0.0, 1.0, int(self.n_bins) + 1)
+                    edges = np.unique(np.quantile(present, quantiles))
+                if len(edges) < 2 or edges[-1] <= edges[0]:  # a single value: one bin
+                    edges = np.array([edges[0], edges[0] + 1.0])
+            self.edges_[col] = edges
+        return self
+
+    @property
+    def columns(self) -> list[str]:
+        """The encoded columns, in model order."""
+        return list(self.edges_)
+
+    @property
+    def n_slots(self) -> int:
+        """Numbers per column: the most bins of any column, plus the missing flag."""
+        return max(len(e) - 1 for e in self.edges_.values()) + 1
+
+    def transform(self, columns: dict[str, np.ndarray]) -> np.ndarray:
+        """Encode raw values (``NaN`` = missing): float32 of shape ``(n, n_columns, n_slots)``.
+
+        Slots past a column's own bins stay 0; the last slot is the missing flag.
+        """
+        names = self.columns
+        n = len(np.asarray(columns[names[0]])) if names else 0
+        out = np.zeros((n, len(names), self.n_slots), dtype=np.float32)
+        for j, col in enumerate(names):
+            x = np.asarray(columns[col], dtype=np.float64)
+            edges = self.edges_[col]
+            n_bins = len(edges) - 1
+            missing = ~np.isfinite(x)
+            if self.encoding == "bins":
+                index = np.clip(np.searchsorted(edges[1:-1], x, side="right"), 0, n_bins - 1)
+                out[np.flatnonzero(~missing), j, index[~missing]] = 1.0
+            else:
+                lower, width = edges[:-1], np.diff(edges)
+                ple = np.clip((x[:, None] - lower[None, :]) / width[None, :], 0.0, 1.0)
+                out[:, j, :n_bins] = np.where(missing[:, None], 0.0, ple)
+            out[missing, j, :] = 0.0
+            out[missing, j, -1] = 1.0
+        return out
+
+    def bin_labels(self, col: str) -> list[str]:
+        """Readable names of a column's bins (``"[18, 25)"``...), for tables and charts."""
+        edges = self.edges_[col]
+        last = len(edges) - 2
+        return [
+            f"[{edges[t]:.4g}, {edges[t + 1]:.4g}{']' if t == last else ')'}"
+            for t in range(len(edges) - 1)
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready state; ``from_dict(to_dict())`` round-trips exactly."""
+        return {
+            "encoding": self.encoding,
+            "n_bins": int(self.n_bins),
+            "edges": {c: [float(v) for v in e] for c, e in self.edges_.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> NumericEncoder:
+        """Rebuild a fitted encoder from ``to_dict`` output."""
+        enc = cls(d["encoding"], int(d["n_bins"]))
+        enc.edges_ = {str(c): np.asarray(e, dtype=np.float64) for c, e in d["edges"].items()}
+        return enc

@@ -1,0 +1,118 @@
+"""Numeric columns as embeddings: the bins/PLE encoding, its layer, training and saving."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from synthetic import BINARY_ROLES, TINY_CONFIG, make_binary_frame
+
+from embedding_core.model.config import TrainConfig
+from embedding_core.model.numeric import NumericEncoder
+
+
+def _ple_reference(x: float, edges: list[float]) -> list[float]:
+    """Piecewise-linear encoding of one value, slot by slot, as the paper defines it."""
+    out = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=False):
+        if x < lo:
+            out.append(0.0)
+        elif x >= hi:
+            out.append(1.0)
+        else:
+            out.append((x - lo) / (hi - lo))
+    return out
+
+
+def test_ple_matches_the_definition_and_flags_missing() -> None:
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=500)
+    enc = NumericEncoder("ple", n_bins=6).fit({"x": train})
+    edges = enc.edges_["x"].tolist()
+    assert len(edges) == 7 and edges == sorted(edges)
+    values = np.array([edges[0] - 1.0, edges[2], (edges[3] + edges[4]) / 2, edges[-1] + 5, np.nan])
+    encoded = enc.transform({"x": values})
+    assert encoded.shape == (5, 1, 7)
+    for row, x in zip(encoded[:4, 0], values[:4], strict=True):
+        np.testing.assert_allclose(row[:-1], _ple_reference(float(x), edges), atol=1e-6)
+        assert row[-1] == 0.0
+    assert encoded[4, 0].tolist() == [0.0] * 6 + [1.0]
+
+
+def test_bins_are_one_hot_quantiles_and_few_values_get_one_bin_each() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 100, 1000)
+    flag = rng.integers(0, 2, 1000).astype(float)
+    enc = NumericEncoder("bins", n_bins=4).fit({"x": x, "flag": flag})
+    out = enc.transform({"x": x, "flag": flag})
+    assert out.shape == (1000, 2, 5)  # 4 bins + missing slot (flag has 2 bins, padded)
+    np.testing.assert_array_equal(out.sum(axis=2), 1.0)
+    shares = out[:, 0, :4].mean(axis=0)
+    np.testing.assert_allclose(shares, 0.25, atol=0.01)  # quantile bins hold a quarter each
+    assert out[flag == 0, 1, 0].all() and out[flag == 1, 1, 1].all()
+    assert enc.bin_labels("flag") == ["[0, 0.5)", "[0.5, 1]"]
+
+
+def test_numeric_encoder_round_trips_through_json() -> None:
+    enc = NumericEncoder("ple", n_bins=3).fit({"a": np.arange(10.0), "b": np.array([np.nan, 2.0])})
+    again = NumericEncoder.from_dict(json.loads(json.dumps(enc.to_dict())))
+    values = {"a": np.array([-1.0, 4.5, 20.0]), "b": np.array([2.0, np.nan, 3.0])}
+    encoded = enc.transform(values)
+    assert np.isfinite(encoded).all()  # "b" has a single value: one bin, no zero width
+    np.testing.assert_array_equal(again.transform(values), encoded)
+
+
+def test_numeric_embedding_layer_is_a_per_column_linear_map() -> None:
+    from embedding_core.model.fm_layer import NumericEmbedding
+
+    rng = np.random.default_rng(2)
+    x = rng.random((3, 2, 5)).astype("float32")
+    layer = NumericEmbedding(4)
+    out = np.asarray(layer(x))
+    kernel, bias = (np.asarray(w) for w in layer.get_weights())
+    expected = np.stack([x[:, j] @ kernel[j] + bias[j] for j in range(2)], axis=1)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="output_dim > 0"):
+        NumericEmbedding(0)
+
+
+def test_config_rejects_an_unknown_numeric_encoding() -> None:
+    with pytest.raises(ValueError, match="numeric_encoding"):
+        TrainConfig(numeric_encoding="splines")
+    assert TrainConfig().numeric_encoding == "scaled"
+
+
+def test_ple_run_pairs_numerics_in_the_fm_term_and_round_trips(tmp_path: Path) -> None:
+    from embedding_core.model.run import TrainedRun
+    from embedding_core.model.train import train
+
+    frame = make_binary_frame()
+    run = train(frame, BINARY_ROLES, TINY_CONFIG.replace(numeric_encoding="ple", epochs=1))
+    fm_input = run.model.get_layer("fm").input
+    assert fm_input.shape[1] == len(BINARY_ROLES.categorical) + len(BINARY_ROLES.numeric)
+    saved = run.save(tmp_path / "ple")
+    loaded = TrainedRun.load(saved)
+    assert loaded.config.numeric_encoding == "ple"
+    np.testing.assert_array_equal(loaded.predict(frame.head(30)), run.predict(frame.head(30)))
+
+
+def test_runs_saved_before_numeric_encodings_still_load(
+    tiny_binary_run_dir: Path, tmp_path: Path
+) -> None:
+    from embedding_core.model.run import TrainedRun
+
+    old = shutil.copytree(tiny_binary_run_dir, tmp_path / "old")
+    for name, key in (("features.json", "numeric_encoder"), ("config.json", "numeric_encoding")):
+        data = json.loads((old / name).read_text())
+        data.pop(key)  # as written before the option existed
+        data.pop("numeric_bins", None)
+        (old / name).write_text(json.dumps(data))
+    run = TrainedRun.load(old)
+    assert run.config.numeric_encoding == "scaled" and run.features.numeric_encoder_ is None
+    frame = make_binary_frame().head(20)
+    expected = TrainedRun.load(tiny_binary_run_dir).predict(frame)
+    np.testing.assert_array_equal(run.predict(pd.DataFrame(frame)), expected)
