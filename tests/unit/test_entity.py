@@ -94,3 +94,10 @@ def test_entity_save_load_round_trip(entity_run: TrainedRun, binary_frame, tmp_p
     for field in entity_run.fields:
         pd.testing.assert_frame_equal(loaded.embeddings(field), entity_run.embeddings(field))
     np.testing.assert_array_equal(loaded.predict(binary_frame), entity_run.predict(binary_frame))
+
+
+def test_entity_takes_binned_numerics(binary_frame: pd.DataFrame) -> None:
+    config = ENTITY.replace(numeric_encoding="ple", epochs=1, refit=False)
+    run = train(binary_frame, BINARY_ROLES, config)
+    assert run.model.get_layer("numeric_encoded_flat") is not None
+    assert np.isfinite(run.predict(binary_frame)).all()
