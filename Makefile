@@ -23,12 +23,12 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 
 # `make run` serves the app with the file watcher off (on a busy machine it printed
 # thousands of "Inotify queue overflowed" lines); `make dev` keeps it on to reload edits.
-run: $(VENV)/.runtime
-	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) \
-		--browser.gatherUsageStats false --server.fileWatcherType none
+run: $(VENV)/.runtime  ## RUNS=/path puts the run store there (default ./runs)
+	$(if $(RUNS),EMBEDDING_CORE_RUNS=$(RUNS) )$(BIN)/streamlit run app.py --server.headless true \
+		--server.port $(PORT) --browser.gatherUsageStats false --server.fileWatcherType none
 
 dev: $(VENV)/.dev
-	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) \
+	$(if $(RUNS),EMBEDDING_CORE_RUNS=$(RUNS) )$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) \
 		--browser.gatherUsageStats false --server.fileWatcherType auto --server.runOnSave true
 
 chromium:

@@ -13,7 +13,8 @@ from pathlib import Path
 import streamlit as st
 
 from embedding_core.errors import EmbeddingCoreError
-from ui import keras_guard, state
+from ui import keras_guard, runs, state
+from ui.literal import literal
 from ui.training import warm_up_tensorflow
 from ui.widgets import show_error, training_banner
 
@@ -22,8 +23,10 @@ ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
 st.set_page_config(page_title="Category embeddings", page_icon=str(ICON), layout="wide")
 
 
-def _session_defaults() -> None:
-    """Open on the default sample with its roles chosen; adopt finished background jobs."""
+def _session_defaults() -> str | None:
+    """Rebuild the session from its URL (a link or F5), else open on the default sample
+    with its roles chosen; adopt finished background jobs. Returns a page to switch to."""
+    target = runs.restore_from_url()
     if state.get_dataset() is None:
         from embedding_core.data.samples import DEFAULT_SAMPLE
         from ui.datasets import sample_dataset
@@ -33,17 +36,25 @@ def _session_defaults() -> None:
         except EmbeddingCoreError as exc:
             show_error(exc, "Upload a CSV on the Data page instead.")
     state.adopt_finished_job()
-    state.adopt_finished_lift_job()
+    if (lift := state.adopt_finished_lift_job()) is not None:
+        from ui.lift_store import keep
+
+        keep(lift)
     keras_guard.install()  # no-op until TensorFlow is loaded (see ui/keras_guard.py)
+    runs.sync_url()
+    return target
 
 
-_session_defaults()
+target_page = _session_defaults()
 training_banner()
+if link_error := state.get_link_error():
+    st.warning(literal(link_error), icon=":material/link_off:")
 
 pages = {
     "Prepare": [
         st.Page("pages/data.py", title="Data", icon=":material/table_view:", default=True),
         st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("pages/runs.py", title="Runs", icon=":material/folder_open:"),
     ],
     "Explore": [
         st.Page("pages/explore.py", title="Explore", icon=":material/scatter_plot:"),
@@ -53,11 +64,17 @@ pages = {
     "Evaluate": [
         st.Page("pages/lift.py", title="Lift", icon=":material/trending_up:"),
         st.Page("pages/whatif.py", title="What-if", icon=":material/tune:"),
+        st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     ],
     "Share": [
         st.Page("pages/export.py", title="Export", icon=":material/download:"),
     ],
 }
-st.navigation(pages).run()
+current = st.navigation(pages)
+by_path = {p.url_path or "data": p for group in pages.values() for p in group}
+wanted = by_path.get(target_page) if target_page else None
+if wanted is not None and wanted.url_path != current.url_path:
+    st.switch_page(wanted)  # a link's page=...; read once (sync_url drops it)
+current.run()
 # After the page is drawn, so the first page never waits for (or competes with) the import.
 warm_up_tensorflow()

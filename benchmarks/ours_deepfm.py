@@ -97,7 +97,6 @@ def _run(overrides: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
 
     from embedding_core.data.roles import Roles
     from embedding_core.model.config import TrainConfig
-    from embedding_core.model.embeddings import extract_embeddings
     from embedding_core.model.train import train
 
     import_seconds = time.perf_counter() - t_import0
@@ -128,7 +127,7 @@ def _run(overrides: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     run = train(train_frame, roles, config, on_progress=on_progress)
     train_seconds = time.perf_counter() - t_train0
     fit_only_seconds = time.perf_counter() - (clock.t_start or t_train0)
-    tables = extract_embeddings(run)
+    tables = run.tables()
     ttfe = time.perf_counter() - t_train0
     peak_after_train = peak_rss_mb()
     # ---- embeddings extracted

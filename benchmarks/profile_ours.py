@@ -137,7 +137,6 @@ def main() -> None:
 
     from embedding_core.data.roles import Roles
     from embedding_core.model.config import TrainConfig
-    from embedding_core.model.embeddings import extract_embeddings
     from embedding_core.model.train import train
 
     _patch(args.variant)
@@ -170,7 +169,7 @@ def main() -> None:
     if profiler:
         profiler.enable()
     run = train(frame, roles, config, on_progress=callback)
-    extract_embeddings(run)
+    run.tables()
     if profiler:
         profiler.disable()
     total = time.perf_counter() - t0

@@ -15,9 +15,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from embedding_core.errors import DataError, EmbeddingCoreError
+
+if TYPE_CHECKING:
+    from embedding_core.model.run import TrainedRun
 
 __all__ = ["main", "build_parser"]
 
@@ -466,7 +469,7 @@ def _write_run_json(run: Any, out: Path, data: str, rows: int, group: list[Path]
     write_run_json(out, meta)
 
 
-def _load_run(path: str) -> Any:
+def _load_run(path: str) -> TrainedRun:
     from embedding_core.model.run import TrainedRun
 
     return TrainedRun.load(path)
@@ -478,7 +481,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     out = frame.copy()
     pred = run.predict(frame)
     if pred.ndim == 2:
-        classes = run.features.classes_
+        classes = run.classes
         for j, label in enumerate(classes):
             out[f"proba_{label}"] = pred[:, j]
         out["prediction"] = [classes[i] for i in pred.argmax(axis=1)]
@@ -496,7 +499,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 
 def _cmd_info(args: argparse.Namespace) -> int:
     run = _load_run(args.model)
-    fields = {f: run.features.encoders_[f].size for f in run.roles.categorical}
+    fields = {f: len(run.vocabulary(f)) for f in run.fields}
     dims = run.embedding_dims
     info = {
         "task": run.roles.task,
@@ -583,7 +586,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from embedding_core.reuse import export
 
     run = _load_run(args.model)
-    tables = {f: run.embeddings(f) for f in run.fields}
+    tables = run.tables()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.format == "projector":

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from embedding_core.analysis.neighbours import RELIABLE_MIN_COUNT
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
-from ui.charts import COLOUR_OPTIONS, scatter_figure
+from ui.charts import COLOUR_OPTIONS, STABILITY_ORDER, scatter_figure
 from ui.explore_data import (
     cached_clusters,
     cached_projection,
@@ -18,6 +19,7 @@ from ui.explore_data import (
     target_label,
 )
 from ui.literal import literal
+from ui.runs import seed_group, show_view_link, stability_table
 from ui.state import Keys, widget_key
 from ui.widgets import require_run, show_error
 
@@ -77,7 +79,7 @@ def _controls(info: state.RunInfo) -> dict[str, object]:
     three_d = st.toggle("3D", key=Keys.EXPLORE_3D, persist_state="session")
     colour_by = st.radio(
         "Colour by",
-        COLOUR_OPTIONS,
+        [*COLOUR_OPTIONS, "stability"] if len(seed_group(info)) > 1 else COLOUR_OPTIONS,
         horizontal=True,
         key=Keys.EXPLORE_COLOUR,
         persist_state="session",
@@ -167,6 +169,16 @@ def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
         return
     hidden = int((~keep).sum())
     shown = points[keep].reset_index(drop=True)
+    stability = None
+    if choice["colour_by"] == "stability":
+        try:
+            badges = stability_table(
+                tuple(seed_group(info)), field_name, 10, "cosine", RELIABLE_MIN_COUNT
+            ).set_index("category")["reliability"]
+        except EmbeddingCoreError as exc:
+            show_error(exc)
+            return
+        stability = shown["category"].astype(str).map(badges).fillna(STABILITY_ORDER[-1])
     fig = scatter_figure(
         np.asarray(coords)[keep],
         shown,
@@ -174,6 +186,7 @@ def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
         target_label=target_label(info.run),
         clusters=clusters[keep] if clusters is not None else None,
         search=str(choice["search"]),
+        stability=stability.tolist() if stability is not None else None,
         dark=st.context.theme.type == "dark",
         target_is_share=info.run.roles.task == "binary",
     )
@@ -208,5 +221,6 @@ if run_info is not None:
     controls_col, chart_col = st.columns([1, 3])
     with controls_col:
         chosen = _controls(run_info)
+        show_view_link("explore", field=str(chosen["field"]))
     with chart_col:
         _plot(run_info, chosen)

@@ -8,11 +8,13 @@ from embedding_core.errors import EmbeddingCoreError
 from ui.charts import interactions_figure
 from ui.explore_data import cached_interactions
 from ui.literal import literal
+from ui.runs import show_view_link
 from ui.widgets import require_run, show_error
 
 st.title("Interactions")
 run_info = require_run()
 if run_info is not None:
+    show_view_link("interactions")
     if run_info.run.config.model == "entity":
         st.info(
             "This run is an entity-embedding network: it has no FM term, so there are no "

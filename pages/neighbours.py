@@ -12,6 +12,8 @@ from ui import state
 from ui.charts import neighbours_figure
 from ui.explore_data import field_table, target_label
 from ui.literal import literal
+from ui.runs import show_view_link
+from ui.stability import stability_panel
 from ui.state import Keys, neighbour_category_key, widget_key
 from ui.widgets import require_run, show_error
 
@@ -87,6 +89,7 @@ def _page(info: state.RunInfo) -> None:
             key=Keys.NB_METRIC,
             persist_state="session",
         )
+    show_view_link("neighbours", field=field_name, category=str(category))
     reliable_count = st.slider(
         "Call a category reliable when seen at least this many times",
         1,
@@ -147,6 +150,12 @@ def _page(info: state.RunInfo) -> None:
             on_change=_go_to,
             args=(field_name, goto_key),
             help="One click makes that category the query.",
+        )
+    agreement = stability_panel(info, field_name, category, int(k), metric, int(reliable_count))
+    if agreement is not None:
+        votes, n_runs = agreement
+        result = result.assign(
+            **{"in runs": [f"{votes.get(c, 0)} of {n_runs}" for c in result["category"]]}
         )
     left, right = st.columns([1, 1])
     with left:

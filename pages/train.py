@@ -16,8 +16,10 @@ import streamlit as st
 from embedding_core import formatting as fmt
 from embedding_core.analysis.signal import weak_signal
 from embedding_core.model.config import TrainConfig
+from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_label
 from ui import reuse_widgets, state
 from ui.literal import literal
+from ui.runs import store, stored_note
 from ui.state import Keys
 from ui.training import TrainingJob, warm_up_tensorflow
 from ui.widgets import DATA_PAGE, EXPLORE_PAGE
@@ -180,17 +182,6 @@ def _live_progress() -> None:
     )
 
 
-HIGHER_IS_BETTER = {"auc", "r2", "accuracy"}
-METRIC_NAMES = {
-    "auc": "AUC",
-    "logloss": "log loss",
-    "rmse": "RMSE",
-    "mae": "MAE",
-    "r2": "R²",
-    "accuracy": "accuracy",
-}
-
-
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -208,10 +199,10 @@ def metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "key": name,
-                "metric": METRIC_NAMES.get(name, name),
+                "metric": metric_label(name),
                 "model": float(value),
                 "trivial baseline": baseline,
-                "better": name in HIGHER_IS_BETTER,
+                "better": HIGHER_IS_BETTER.get(name, False),
             }
         )
     return rows
@@ -289,7 +280,7 @@ def _summary(info: state.RunInfo) -> None:
         with st.expander("Training history", expanded=False):
             _history_charts(history)
     reuse_widgets.scratch_comparison(info)
-    for warning in getattr(run, "warnings", []) or []:
+    for warning in run.warnings:
         st.warning(literal(warning))
     st.page_link(
         EXPLORE_PAGE, label="Next: explore the embeddings", icon=":material/arrow_forward:"
@@ -320,6 +311,8 @@ def _start(dataset: state.Dataset, roles: Any, config: TrainConfig) -> None:
         config=config,
         dataset_label=dataset.label,
         dataset_key=dataset.key,
+        store_root=str(store().root),
+        store_data=state.get_store_data(),
     )
     state.set_job(job.start())
 
@@ -342,6 +335,14 @@ else:
     config = _config_widgets()
     if config is not None:
         config = _reuse_settings(dataset, roles.categorical, config)
+    st.checkbox(
+        "Store the data with the run",
+        True,
+        key=Keys.STORE_DATA,
+        help="Every run is saved to the run store (the Runs page). With its training rows, "
+        "What-if and Lift also work when the run is reopened; untick for data that must "
+        "not be kept on this server.",
+    )
     warm_up_tensorflow()  # load TensorFlow while the user looks at this page
     running = job is not None and job.running
     clicked = st.button(
@@ -366,3 +367,4 @@ elif job is not None and job.done and job.error:
 info = state.get_run_info()
 if info is not None and not (job is not None and job.running):
     _summary(info)
+    stored_note(info)

@@ -23,9 +23,11 @@ from embedding_core.analysis.whatif import (
     describe_changes,
     predict_rows,
     row_at,
+    scalar_prediction,
     sweep,
 )
 from embedding_core.errors import EmbeddingCoreError
+from embedding_core.model.run import TrainedRun
 from ui import state
 from ui.literal import chart_text, literal
 from ui.state import Keys
@@ -36,14 +38,14 @@ TYPICAL = "A typical row (most common values)"
 FROM_DATA = "A row of the data"
 
 
-def _categories(run: Any, field: str) -> list[str]:
+def _categories(run: TrainedRun, field: str) -> list[str]:
     table = run.embeddings(field)
     real = table[~table["is_unknown"].astype(bool) & ~table["is_missing"].astype(bool)]
     real = real.sort_values("count", ascending=False, kind="mergesort")
     return [str(c) for c in real["category"].head(MAX_OPTIONS)]
 
 
-def _typical_from_run(run: Any) -> dict[str, Any]:
+def _typical_from_run(run: TrainedRun) -> dict[str, Any]:
     """A typical row when the current data does not hold the run's columns."""
     row: dict[str, Any] = {c: None for c in run.roles.features}
     for c in run.roles.categorical:
@@ -52,21 +54,14 @@ def _typical_from_run(run: Any) -> dict[str, Any]:
     return row
 
 
-def _label(run: Any) -> str:
+def _label(run: TrainedRun) -> str:
     target = run.roles.target
     if run.roles.task == "regression":
         return f"Predicted {target}"
-    positive = getattr(getattr(run, "features", None), "positive_label_", None)
+    positive = run.positive_label
     if run.roles.task == "binary" and positive is not None:
         return f"P({target} = {positive})"
     return f"P({target})"
-
-
-def _scalar(run: Any, pred: np.ndarray, target_class: str | None) -> np.ndarray:
-    if pred.ndim == 1:
-        return pred
-    classes = [str(c) for c in getattr(run.features, "classes_", [])]
-    return pred[:, classes.index(target_class)] if target_class in classes else pred[:, 0]
 
 
 def _fmt(value: float, task: str) -> str:
@@ -81,7 +76,7 @@ def _row_id(row: dict[str, Any]) -> str:
     return hashlib.sha1(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
-def _edit_row(run: Any, base: dict[str, Any], scope: str) -> dict[str, Any]:
+def _edit_row(run: TrainedRun, base: dict[str, Any], scope: str) -> dict[str, Any]:
     """One widget per feature, prefilled with the base row; returns the edited row."""
     roles = run.roles
     edited = dict(base)
@@ -178,8 +173,9 @@ if info is not None:
 
         target_class: str | None = None
         if task == "multiclass":
-            classes = [str(c) for c in getattr(run.features, "classes_", [])]
-            target_class = st.selectbox("Show the probability of", classes, key=Keys.WHATIF_CLASS)
+            target_class = st.selectbox(
+                "Show the probability of", run.classes, key=Keys.WHATIF_CLASS
+            )
 
         scope = f"{info.run_id}/{_row_id(base)}"
         with st.expander("Values (edit any of them)", expanded=True):
@@ -187,7 +183,7 @@ if info is not None:
         state.set_whatif_row(edited)
 
         label = _label(run) if task != "multiclass" else f"P({roles.target} = {target_class})"
-        preds = _scalar(run, predict_rows(run, [base, edited]), target_class)
+        preds, _ = scalar_prediction(predict_rows(run, [base, edited]), run, target_class)
         c1, c2, c3 = st.columns([1, 1, 2])
         c1.metric(f"Starting row: {literal(label)}", _fmt(preds[0], task))
         c2.metric(

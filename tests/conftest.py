@@ -24,6 +24,15 @@ from synthetic import (
 )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _run_store(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Runs the app or the CLI save go to a temporary run store, never to ./runs.
+
+    Set in ``os.environ`` so the servers the browser tests start inherit it.
+    """
+    os.environ["EMBEDDING_CORE_RUNS"] = str(tmp_path_factory.mktemp("run_store"))
+
+
 @pytest.fixture(scope="session")
 def binary_frame() -> pd.DataFrame:
     return make_binary_frame()

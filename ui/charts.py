@@ -18,14 +18,20 @@ from ui.literal import chart_text
 
 __all__ = [
     "COLOUR_OPTIONS",
+    "STABILITY_ORDER",
     "MAX_LABELS",
     "scatter_figure",
     "neighbours_figure",
     "interactions_figure",
     "marker_sizes",
+    "movement_figure",
 ]
 
 COLOUR_OPTIONS = ("target rate", "count", "cluster")
+#: Stability badges (``embedding_core.analysis.stability``) and a last level for
+#: categories that not every seed learned; colours in the same order.
+STABILITY_ORDER = ("stable", "unstable", "too rare", "not in every seed")
+STABILITY_COLOURS = ("#2ca02c", "#ff7f0e", "#9e9e9e", "#dddddd")
 MAX_LABELS = 25  # the most frequent categories carry their name on the map
 
 
@@ -61,6 +67,7 @@ def scatter_figure(
     clusters: np.ndarray | None = None,
     search: str = "",
     title: str = "",
+    stability: Sequence[str] | None = None,
     dark: bool = False,
     target_is_share: bool = False,
 ) -> go.Figure:
@@ -83,6 +90,8 @@ def scatter_figure(
         takes its colour from the theme.
     target_is_share : bool
         The target mean is a share (binary, or one class of several): shown as a percentage.
+    stability : sequence of str, optional
+        Badge per point (``STABILITY_ORDER``), used when ``colour_by == "stability"``.
 
     The ``MAX_LABELS`` most frequent categories are labelled unless a search is active.
 
@@ -117,6 +126,25 @@ def scatter_figure(
             cmin=-0.5,
             cmax=k - 0.5,
             colorbar={"title": "cluster", "tickvals": list(range(k))},
+        )
+    elif colour_by == "stability" and stability is not None:
+        codes = [STABILITY_ORDER.index(b) if b in STABILITY_ORDER else 3 for b in stability]
+        n_levels = len(STABILITY_ORDER)
+        scale = [
+            [edge, colour]
+            for i, colour in enumerate(STABILITY_COLOURS)
+            for edge in (i / n_levels, (i + 1) / n_levels)
+        ]
+        marker.update(
+            color=codes,
+            colorscale=scale,
+            cmin=-0.5,
+            cmax=n_levels - 0.5,
+            colorbar={
+                "title": "stability",
+                "tickvals": list(range(n_levels)),
+                "ticktext": list(STABILITY_ORDER),
+            },
         )
     elif colour_by == "target rate" and not np.all(np.isnan(target)):
         marker.update(
@@ -257,5 +285,65 @@ def interactions_figure(matrix: pd.DataFrame) -> go.Figure:
         height=side,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         yaxis={"autorange": "reversed"},
+    )
+    return fig
+
+
+def movement_figure(
+    categories: Sequence[object],
+    before: np.ndarray,
+    after: np.ndarray,
+    counts: np.ndarray,
+    *,
+    labels: tuple[str, str] = ("run A", "run B"),
+) -> go.Figure:
+    """Categories of two aligned runs on one 2D projection, a line from each category's
+    place in run A to its place in run B (open markers: A; filled: B)."""
+    names = _safe(categories)
+    sizes = marker_sizes(np.asarray(counts, dtype=float), smallest=5, largest=22)
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for (x0, y0), (x1, y1) in zip(before, after, strict=True):
+        xs += [float(x0), float(x1), None]
+        ys += [float(y0), float(y1), None]
+    hover = "<b>%{text}</b><br>%{meta}<extra></extra>"
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=after[:, 0],
+                y=after[:, 1],
+                mode="markers",
+                name=chart_text(labels[1]),
+                text=names,
+                meta=chart_text(labels[1]),
+                marker={"size": sizes, "color": "#1f77b4"},
+                hovertemplate=hover,
+            ),
+            go.Scatter(
+                x=before[:, 0],
+                y=before[:, 1],
+                mode="markers",
+                name=chart_text(labels[0]),
+                text=names,
+                meta=chart_text(labels[0]),
+                marker={"size": sizes, "color": "rgba(0,0,0,0)", "line": {"width": 1.5}},
+                hovertemplate=hover,
+            ),
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name="moved",
+                line={"width": 1, "color": "rgba(120,120,120,0.6)"},
+                hoverinfo="skip",
+            ),
+        ]
+    )
+    fig.update_layout(
+        height=560,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        legend={"orientation": "h"},
+        xaxis={"title": "PC 1"},
+        yaxis={"title": "PC 2", "scaleanchor": "x"},
     )
     return fig

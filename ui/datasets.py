@@ -10,6 +10,7 @@ frames themselves are passed unhashed (leading underscore).
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 import pandas as pd
@@ -19,6 +20,8 @@ from embedding_core.data.roles import Roles
 from ui.limits import limits
 from ui.read_cache import FrameCache
 from ui.state import Dataset
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "sample_titles",
@@ -93,8 +96,9 @@ def _suggest(key: str, _frame: pd.DataFrame) -> dict[str, Any] | None:
 
 def upload_dataset(name: str, data: bytes) -> Dataset:
     """Read uploaded CSV bytes into a Dataset (raises DataError with a message)."""
-    digest = hashlib.sha1(data).hexdigest()
+    digest = hashlib.sha256(data).hexdigest()
     frame = _read_upload(digest, name, data)
+    _keep_upload(name, data)
     key = f"upload:{digest}"
     suggested = _suggest(key, frame)
     return Dataset(
@@ -104,6 +108,17 @@ def upload_dataset(name: str, data: bytes) -> Dataset:
         suggested=Roles.from_dict(suggested) if suggested else None,
         source="upload",
     )
+
+
+def _keep_upload(name: str, data: bytes) -> None:
+    """Keep the bytes in the run store under their SHA-256, so a reload (``?data=``)
+    finds them again (see ui/runs.py). A failure only costs that convenience."""
+    from ui.runs import store
+
+    try:
+        store().save_upload(name, data)
+    except OSError as exc:
+        _log.warning("keeping the upload failed: %s", exc)
 
 
 @st.cache_data(show_spinner="Profiling the columns...", max_entries=16)

@@ -68,6 +68,12 @@ __all__ = [
     "set_init_upload_path",
     "get_scratch_job",
     "set_scratch_job",
+    "get_link_error",
+    "set_link_error",
+    "url_restored",
+    "get_store_data",
+    "get_stability_job",
+    "set_stability_job",
 ]
 
 
@@ -157,6 +163,27 @@ class Keys:
     WHATIF_SWEEP_FIELD = "whatif_sweep_field"
     WHATIF_SWEEP_N = "whatif_sweep_n"
     WHATIF_SWEEP_CHART = "whatif_sweep_chart"
+    # run store, links, compare, stability (ui/runs.py, pages/runs.py, pages/compare.py)
+    URL_RESTORED = "url_restored"
+    LINK_ERROR = "link_error"
+    LIFT_HANDLE = "lift_handle"  # ui/lift_store.py
+    STORE_DATA = "store_data"
+    STABILITY_JOB = "stability_job"
+    STABILITY_BUTTON = "stability_button"
+    RUNS_UPLOAD = "runs_upload"
+    RUNS_CHOICE = "runs_choice"
+    RUNS_OPEN = "runs_open"  # + run id (so are the next ones)
+    RUNS_ZIP = "runs_zip"
+    RUNS_RENAME = "runs_rename"
+    RUNS_DELETE = "runs_delete"
+    RUNS_IMPORTED = "runs_imported"  # + upload file id
+    RUNS_CONFIRM = "runs_confirm"  # + run id
+    RUNS_NAME = "runs_name"  # + run id
+    COMPARE_A = "compare_a"
+    COMPARE_B = "compare_b"
+    COMPARE_FIELD = "compare_field"
+    COMPARE_K = "compare_k"
+    COMPARE_CSV = "compare_csv"
 
 
 def widget_key(name: str, scope: str) -> str:
@@ -182,7 +209,7 @@ class Dataset:
     Attributes
     ----------
     key : str
-        Unique identity: ``"sample:<name>"`` or ``"upload:<sha1 of the bytes>"``.
+        Unique identity: ``"sample:<name>"`` or ``"upload:<sha256 of the bytes>"``.
     label : str
         What the user sees ("Bank marketing (sample)", "my_file.csv").
     frame : pandas.DataFrame
@@ -295,6 +322,12 @@ class RunInfo:
         Wall time from the click to the end, TensorFlow import included.
     created : float
         ``time.time()`` when the run was stored.
+    name : str
+        The run's name in the run store ("" if it was not saved there).
+    stored : bool
+        True when ``run_id`` is the run's id in the run store (links can name it).
+    save_error : str
+        Why saving to the run store failed ("" if it did not).
     """
 
     run: TrainedRun
@@ -305,6 +338,9 @@ class RunInfo:
     total_seconds: float
     dataset_key: str = ""
     created: float = field(default_factory=time.time)
+    name: str = ""
+    stored: bool = False
+    save_error: str = ""
 
 
 def get_run_info() -> RunInfo | None:
@@ -326,18 +362,26 @@ def set_run(
     n_rows: int = 0,
     seconds: float = 0.0,
     total_seconds: float | None = None,
+    run_id: str = "",
+    **store: Any,
 ) -> RunInfo:
-    """Make ``run`` the current run (replacing any earlier one) and return its info."""
+    """Make ``run`` the current run (replacing any earlier one) and return its info.
+
+    ``run_id`` is the run store's id when the run is stored (a fresh random id
+    otherwise); ``store`` passes ``name``, ``stored``, ``save_error`` and ``created``.
+    """
     info = RunInfo(
         run=run,
-        run_id=uuid.uuid4().hex,
+        run_id=run_id or uuid.uuid4().hex,
         dataset_label=dataset_label,
         dataset_key=dataset_key,
         n_rows=n_rows,
         seconds=seconds,
         total_seconds=seconds if total_seconds is None else total_seconds,
+        **store,
     )
     st.session_state[Keys.RUN_INFO] = info
+    st.session_state.pop(Keys.LINK_ERROR, None)
     earlier = [r for r in get_session_runs() if r.run is not run]
     st.session_state[Keys.SESSION_RUNS] = [info, *earlier][:MAX_SESSION_RUNS]
     return info
@@ -397,6 +441,7 @@ def adopt_finished_job() -> RunInfo | None:
     if job is None or not job.done or job.adopted or job.result is None:
         return None
     job.adopted = True
+    record = job.record
     return set_run(
         job.result,
         dataset_label=job.dataset_label,
@@ -404,6 +449,10 @@ def adopt_finished_job() -> RunInfo | None:
         n_rows=job.n_rows,
         seconds=job.train_seconds,
         total_seconds=job.total_seconds,
+        run_id=record.id if record is not None else "",
+        name=record.name if record is not None else "",
+        stored=record is not None,
+        save_error=job.save_error,
     )
 
 
@@ -457,6 +506,39 @@ def get_scenarios() -> list[dict[str, Any]]:
 def set_scenarios(scenarios: list[dict[str, Any]]) -> None:
     """Replace the list of what-if scenarios."""
     st.session_state[Keys.SCENARIOS] = list(scenarios)
+
+
+def get_link_error() -> str | None:
+    """Why the run named in the page's link could not be opened (None if it could)."""
+    return st.session_state.get(Keys.LINK_ERROR)
+
+
+def set_link_error(message: str | None) -> None:
+    """Remember (or forget) why the link's run could not be opened."""
+    st.session_state[Keys.LINK_ERROR] = message
+
+
+def url_restored() -> bool:
+    """True once this session has read its first URL (``ui.runs.restore_from_url``);
+    marks it read."""
+    done = bool(st.session_state.get(Keys.URL_RESTORED))
+    st.session_state[Keys.URL_RESTORED] = True
+    return done
+
+
+def get_store_data() -> bool:
+    """Whether new runs are saved with their training data (the Train page's checkbox)."""
+    return bool(st.session_state.get(Keys.STORE_DATA, True))
+
+
+def get_stability_job() -> Any:
+    """The latest "check stability" job (``ui.training.StabilityJob``), or None."""
+    return st.session_state.get(Keys.STABILITY_JOB)
+
+
+def set_stability_job(job: Any) -> None:
+    """Store the "check stability" job started on the Neighbours page."""
+    st.session_state[Keys.STABILITY_JOB] = job
 
 
 def get_whatif_row() -> dict[str, Any] | None:

@@ -33,9 +33,10 @@ from embedding_core.model.config import TrainConfig
 if TYPE_CHECKING:  # pragma: no cover
     from embedding_core.analysis.lift import LiftProgress, LiftResult
     from embedding_core.model.run import TrainedRun
+    from embedding_core.model.store import RunRecord
     from embedding_core.model.train import Progress
 
-__all__ = ["TrainingJob", "LiftJob", "warm_up_tensorflow"]
+__all__ = ["TrainingJob", "LiftJob", "StabilityJob", "save_to_store", "warm_up_tensorflow"]
 
 _log = logging.getLogger(__name__)
 
@@ -172,6 +173,10 @@ class TrainingJob(_WorkerJob):
     last: Progress | None = None
     result: TrainedRun | None = None
     train_started_at: float | None = None
+    store_root: str | None = None  # save the run there when training ends (None: don't)
+    store_data: bool = True  # ... with the training frame
+    record: RunRecord | None = None
+    save_error: str = ""
 
     _kind: ClassVar[str] = "training"
     _cancelled_message: ClassVar[str] = (
@@ -253,7 +258,122 @@ class TrainingJob(_WorkerJob):
         keras_guard.install()
         if self.train_started_at is None:
             self.train_started_at = time.perf_counter()
-        self.result = train(self.frame, self.roles, self.config, on_progress=self._on_progress)
+        run = train(self.frame, self.roles, self.config, on_progress=self._on_progress)
+        if self.store_root is not None:
+            self.record, self.save_error = save_to_store(
+                run,
+                self.store_root,
+                frame=self.frame if self.store_data else None,
+                dataset=self.dataset_label,
+                dataset_key=self.dataset_key,
+            )
+        self.result = run
+
+
+def save_to_store(
+    run: TrainedRun,
+    root: str,
+    *,
+    frame: pd.DataFrame | None,
+    dataset: str,
+    dataset_key: str,
+    extra: dict[str, Any] | None = None,
+) -> tuple[RunRecord | None, str]:
+    """Save a finished run in the run store: (record, "") or (None, why it failed).
+
+    A failed save (full disk, no permission) never loses the run: it stays the
+    session's current run and the page says it was not saved.
+    """
+    from embedding_core.model.store import RunStore
+
+    name = f"{dataset or 'run'}, {time.strftime('%Y-%m-%d %H:%M')}"
+    if extra and extra.get("sibling_of"):
+        name = f"{dataset or 'run'}, seed {run.config.seed}"
+    try:
+        record = RunStore(root).save(
+            run,
+            name=name,
+            data=frame,
+            dataset=dataset,
+            dataset_key=dataset_key,
+            rows=len(frame) if frame is not None else None,
+            extra=extra,
+        )
+    except (OSError, EmbeddingCoreError) as exc:
+        _log.warning("saving the run failed: %s", exc)
+        return None, f"The run could not be saved to the run store ({exc})."
+    return record, ""
+
+
+@dataclass(eq=False)
+class StabilityJob(_WorkerJob):
+    """Train the run's settings with more seeds and keep them as sibling runs.
+
+    The Neighbours page's "check stability" action. Each sibling is saved to the run
+    store as soon as it is trained (``sibling_of`` = the primary's id), and the
+    primary's ``run.json`` lists them, so a reopened run still has its siblings.
+    """
+
+    primary_id: str
+    store_root: str
+    frame: pd.DataFrame
+    roles: Roles
+    config: TrainConfig
+    seeds: tuple[int, ...]
+    dataset_label: str = ""
+    dataset_key: str = ""
+    done_seeds: list[int] = field(default_factory=list)
+    sibling_ids: list[str] = field(default_factory=list)
+    current: Progress | None = None
+
+    _kind: ClassVar[str] = "stability"
+    _cancelled_message: ClassVar[str] = "Stopped; the seeds trained so far are kept."
+    _memory_message: ClassVar[str] = "Training the other seeds ran out of memory."
+    _failed_message: ClassVar[str] = "Training the other seeds failed ({error})."
+
+    def status_text(self) -> str:
+        """One line for the progress bar."""
+        n = len(self.done_seeds) + 1
+        epoch = f", epoch {self.current.epoch}" if self.current and self.current.epoch else ""
+        return f"Training seed {n} of {len(self.seeds)} more{epoch}..."
+
+    def fraction_done(self) -> float:
+        """Share of the seeds finished."""
+        return len(self.done_seeds) / max(len(self.seeds), 1)
+
+    def _on_progress(self, progress: Progress) -> bool:
+        self.current = progress
+        return not self.stop_event.is_set()
+
+    def _run(self) -> None:
+        import keras  # noqa: F401  - lazy: imports TensorFlow (seconds, in this thread)
+
+        from embedding_core.model.store import RunStore
+        from embedding_core.model.train import train
+        from ui import keras_guard
+
+        keras_guard.install()
+        store = RunStore(self.store_root)
+        for seed in self.seeds:
+            run = train(
+                self.frame,
+                self.roles,
+                self.config.replace(seed=seed),
+                on_progress=self._on_progress,
+            )
+            record, error = save_to_store(
+                run,
+                self.store_root,
+                frame=None,
+                dataset=self.dataset_label,
+                dataset_key=self.dataset_key,
+                extra={"sibling_of": self.primary_id},
+            )
+            if record is None:
+                raise EmbeddingCoreError(error)
+            self.sibling_ids = [*self.sibling_ids, record.id]
+            store.update(self.primary_id, siblings=self.sibling_ids)
+            self.done_seeds = [*self.done_seeds, seed]
 
 
 @dataclass(eq=False)

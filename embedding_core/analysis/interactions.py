@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from embedding_core.errors import DataError
-from embedding_core.model.embeddings import embedding_columns
+from embedding_core.model.embeddings import vectors
 
 __all__ = ["field_interactions", "interaction_shares", "describe_top_pairs"]
 
@@ -42,7 +42,7 @@ def field_interactions(tables: dict[str, pd.DataFrame], *, signed: bool = False)
     Parameters
     ----------
     tables : dict of str to pd.DataFrame
-        Embedding table per categorical field, as from ``extract_embeddings(run)``:
+        Embedding table per categorical field, as from ``run.tables()``:
         ``count`` and ``emb_0 .. emb_{k-1}`` columns are used. A field whose counts
         are missing or all zero is weighted uniformly over its categories.
     signed : bool, default=False
@@ -67,7 +67,7 @@ def field_interactions(tables: dict[str, pd.DataFrame], *, signed: bool = False)
     vecs: list[np.ndarray] = []
     weights: list[np.ndarray] = []
     for field in fields:
-        x = _vectors(tables[field], field)
+        x = vectors(tables[field], dtype=np.float64, field=field)
         vecs.append(x)
         weights.append(_weights(tables[field]))
     dims = {v.shape[1] for v in vecs}
@@ -213,16 +213,6 @@ def _mean_abs_product(a: np.ndarray, wa: np.ndarray, b: np.ndarray, wb: np.ndarr
 
 def _code(name: str) -> str:
     return "`" + name.replace("`", "'").replace("\n", " ") + "`"
-
-
-def _vectors(table: pd.DataFrame, field: str) -> np.ndarray:
-    cols = embedding_columns(table)
-    if not cols:
-        raise DataError(f"The embedding table of field '{field}' has no emb_* columns.")
-    x = table[cols].to_numpy(dtype=np.float64)
-    if not np.isfinite(x).all():
-        raise DataError(f"The embedding table of field '{field}' has missing vector values.")
-    return x
 
 
 def _weights(table: pd.DataFrame) -> np.ndarray:

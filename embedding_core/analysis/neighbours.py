@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from embedding_core.errors import DataError
-from embedding_core.model.embeddings import embedding_columns
+from embedding_core.model.embeddings import vectors
 
 __all__ = [
     "Metric",
@@ -58,7 +58,7 @@ def nearest_neighbours(
     ----------
     table : pd.DataFrame
         Embedding table of one field (``category``, ``count``, ``target_mean`` and
-        ``emb_0 .. emb_{k-1}`` columns, as from ``extract_embeddings``).
+        ``emb_0 .. emb_{k-1}`` columns, as from ``run.embeddings(field)``).
     category : str
         The category to start from (exact name as in ``table["category"]``).
     k : int, default=10
@@ -100,10 +100,12 @@ def nearest_neighbours(
     if k < 1:
         raise DataError(f"The number of neighbours must be at least 1, not {k}.")
     if "category" not in table.columns:
-        raise DataError("The embedding table has no 'category' column; use extract_embeddings().")
+        raise DataError(
+            "The embedding table has no 'category' column: pass a table from run.tables()."
+        )
     names = table["category"].astype(str).to_numpy(dtype=object)
     query = _find(names, category, field)
-    x = _vectors(table)
+    x = vectors(table, dtype=np.float64, field=field)
 
     if metric == "cosine":
         sim = _cosine(x, x[query : query + 1])[:, 0]
@@ -167,17 +169,6 @@ def similarity_matrix(vectors: np.ndarray, metric: Metric = "cosine") -> np.ndar
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _vectors(table: pd.DataFrame) -> np.ndarray:
-    """The ``emb_*`` columns as an (n, k) float64 array, in numeric order."""
-    cols = embedding_columns(table)
-    if not cols:
-        raise DataError("The embedding table has no emb_* columns; use extract_embeddings().")
-    x = table[cols].to_numpy(dtype=np.float64)
-    if not np.isfinite(x).all():
-        raise DataError("The embedding table contains missing or infinite vector values.")
-    return x
 
 
 def _column(table: pd.DataFrame, name: str, default: float) -> np.ndarray:

@@ -155,7 +155,9 @@ def sample_for_projection(
     ['a', 'b']
     """
     if "count" not in table.columns:
-        raise DataError("The embedding table has no 'count' column; use extract_embeddings().")
+        raise DataError(
+            "The embedding table has no 'count' column: pass a table from run.tables()."
+        )
     n = len(table)
     if max_points is None or n <= max_points:
         return table, ""

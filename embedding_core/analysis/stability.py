@@ -127,10 +127,14 @@ def neighbour_votes(
 ) -> dict[str, int]:
     """In how many of ``runs`` each category is among ``category``'s ``k`` nearest.
 
-    Categories missing from a run (or rare there) simply get no vote from it.
+    Categories missing from a run (or rare there) simply get no vote from it; the
+    reserved unknown vector counts only if training rows used it (as on the page).
     """
     votes: dict[str, int] = {}
     for table in _tables(runs, field):
+        if "is_unknown" in table.columns and "count" in table.columns:
+            # a reserved vector no training row used is noise, not a neighbour
+            table = table[~(table["is_unknown"].astype(bool) & (table["count"] == 0))]
         if str(category) not in set(table["category"].astype(str)):
             continue
         top = nearest_neighbours(table, str(category), k=k, metric=metric)  # type: ignore[arg-type]

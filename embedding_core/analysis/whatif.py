@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from embedding_core.data.encoding import as_category_text
 from embedding_core.data.roles import Roles
 from embedding_core.errors import DataError
 
@@ -35,6 +36,7 @@ __all__ = [
     "row_at",
     "predict_row",
     "predict_rows",
+    "scalar_prediction",
     "compare_scenarios",
     "describe_changes",
     "sweep",
@@ -54,14 +56,9 @@ def _is_missing(value: Any) -> bool:
 
 
 def _category_value(value: Any) -> str | None:
-    """A categorical cell as the model compares it: text, or None when missing."""
-    if _is_missing(value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, np.generic):
-        return _category_value(value.item())
-    return str(value)
+    """A categorical cell as the model compares it (``as_category_text``), None if missing."""
+    text = as_category_text([value]).iloc[0]
+    return None if pd.isna(text) else str(text)
 
 
 def _numeric_value(value: Any, column: str) -> float | None:
@@ -108,7 +105,7 @@ def baseline_row(frame: pd.DataFrame, roles: Roles) -> dict[str, Any]:
     """
     row: dict[str, Any] = {}
     for c in roles.categorical:
-        values = frame[c].dropna().map(_category_value)
+        values = as_category_text(frame[c]).dropna()
         if values.empty:
             row[c] = None
             continue
@@ -148,11 +145,6 @@ def _rows_frame(rows: Sequence[Mapping[str, Any]], roles: Roles) -> pd.DataFrame
     return pd.DataFrame(data, columns=list(roles.features))
 
 
-def _classes(run: Any) -> list[str]:
-    features = getattr(run, "features", None)
-    return [str(c) for c in getattr(features, "classes_", [])]
-
-
 def predict_rows(run: TrainedRun, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
     """Predictions for several rows at once (one model call).
 
@@ -183,16 +175,36 @@ def predict_row(run: TrainedRun, row: Mapping[str, Any]) -> float | dict[str, fl
     """
     pred = predict_rows(run, [row])
     if pred.ndim == 2:
-        classes = _classes(run) or [str(i) for i in range(pred.shape[1])]
-        return {c: float(p) for c, p in zip(classes, pred[0], strict=False)}
+        return {c: float(p) for c, p in zip(run.classes, pred[0], strict=True)}
     return float(pred[0])
 
 
-def _scalar(pred: np.ndarray, run: Any, target_class: str | None) -> tuple[np.ndarray, str]:
-    """Reduce multiclass probabilities to one column: P(target_class)."""
+def scalar_prediction(
+    pred: np.ndarray, run: TrainedRun, target_class: str | None
+) -> tuple[np.ndarray, str]:
+    """One number per row: the prediction, or for multiclass P(target_class).
+
+    Parameters
+    ----------
+    pred : ndarray
+        ``predict_rows`` output: (n,) or (n, C) for multiclass.
+    run : TrainedRun
+    target_class : str, optional
+        Multiclass only; default: the most likely class of the first row.
+
+    Returns
+    -------
+    (ndarray of shape (n,), str)
+        The values and their label (``"prediction"`` or ``"P(<class>)"``).
+
+    Raises
+    ------
+    DataError
+        ``target_class`` is not a class of the model.
+    """
     if pred.ndim == 1:
         return pred, "prediction"
-    classes = _classes(run) or [str(i) for i in range(pred.shape[1])]
+    classes = run.classes
     if target_class is None:
         target_class = classes[int(np.argmax(pred[0]))]
     if str(target_class) not in classes:
@@ -255,7 +267,7 @@ def compare_scenarios(
     names = list(names) if names is not None else [f"Scenario {i + 1}" for i in range(len(rows))]
     if len(names) != len(rows):
         raise ValueError(f"Expected {len(rows)} names. Received: {len(names)}")
-    pred, label = _scalar(predict_rows(run, rows), run, target_class)
+    pred, label = scalar_prediction(predict_rows(run, rows), run, target_class)
     frame = _rows_frame(rows, roles)
     frame.insert(0, "scenario", names)
     frame[label] = pred
@@ -315,7 +327,7 @@ def sweep(
     counts = real["count"].astype(int).to_numpy()
     base = dict(row)
     rows = [base, *({**base, field: c} for c in categories)]
-    pred, label = _scalar(predict_rows(run, rows), run, target_class)
+    pred, label = scalar_prediction(predict_rows(run, rows), run, target_class)
     current = _category_value(base.get(field))
     out = pd.DataFrame(
         {

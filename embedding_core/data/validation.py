@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from embedding_core.data.encoding import as_category_text
 from embedding_core.data.roles import TASKS, Roles, Task
 from embedding_core.errors import DataError
 
@@ -247,30 +248,6 @@ class ValidatedData:
     roles: Roles
     warnings: list[str] = field(default_factory=list)
     dropped_rows: int = 0
-
-
-def as_category_text(values: pd.Series) -> pd.Series:
-    """A categorical column as text (pandas ``str`` dtype) with ``NaN`` for missing.
-
-    Text is kept exactly; whole floats (``3.0``, typical of integer codes that went
-    through a float column because of missing cells) are written without the ``.0``.
-    """
-    dtype = values.dtype
-    if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
-        return values
-    missing = values.isna().to_numpy()
-    if pd.api.types.is_float_dtype(dtype):
-        arr = values.to_numpy(dtype=np.float64)
-        finite = np.isfinite(arr)
-        whole = finite & (arr == np.round(arr)) & (np.abs(arr) < 2**53)
-        if whole[finite].all():
-            text = np.asarray(values.astype(object).map(str), dtype=object)
-            text[whole] = arr[whole].astype(np.int64).astype(str)
-            text[missing] = None
-            return pd.Series(text, index=values.index, name=values.name, dtype="str")
-    text = np.asarray(values.astype(object).map(str), dtype=object)
-    text[missing] = None
-    return pd.Series(text, index=values.index, name=values.name, dtype="str")
 
 
 def check_roles(columns: pd.Index, roles: Roles) -> None:

@@ -10,14 +10,16 @@ A table has the columns
 training split, i.e. the training rows *without* the validation rows held out for
 early stopping (the vocabulary was learned on the same rows). ``target_mean`` is the
 positive rate (binary), the mean target (regression) or NaN (multiclass).
-Row 0 is ``"<unknown>"`` (``is_unknown``): categories unseen in training or rarer than
-``min_count``; its count is the number of training rows that fell into it. Row 1 is
-``"<missing>"`` (``is_missing``) when missing values were frequent enough to get their
-own vector. ``first_order`` is the category's FM first-order weight (NaN for
-multiclass, where each class has its own weight, and for entity networks, which have none).
+Row 0 is the unknown row (``is_unknown``, labelled ``"<unknown>"``): categories unseen
+in training or rarer than ``min_count``; its count is the number of training rows that
+fell into it. Row 1 is the missing row (``is_missing``, ``"<missing>"``) when missing
+values were frequent enough to get their own vector. Reserved rows are told apart by
+these flags, not by their label (see ``data.encoding``). ``first_order`` is the
+category's FM first-order weight (NaN for multiclass, where each class has its own
+weight, and for entity networks, which have none).
 
-This module does not import TensorFlow; ``extract_embeddings`` reads weights through
-the run's model.
+This module does not import TensorFlow: ``build_tables`` takes the weights as arrays.
+``TrainedRun.tables()`` gives a run's tables; ``reuse.export`` writes and reads them.
 """
 
 from __future__ import annotations
@@ -32,12 +34,10 @@ from embedding_core.errors import DataError
 
 if TYPE_CHECKING:
     from embedding_core.model.features import FeatureEncoder
-    from embedding_core.model.run import TrainedRun
 
 __all__ = [
     "EMB_PREFIX",
     "TABLE_COLUMNS",
-    "extract_embeddings",
     "vectors",
     "embedding_columns",
     "field_statistics",
@@ -62,12 +62,36 @@ def embedding_columns(table: pd.DataFrame) -> list[str]:
     return sorted(cols, key=lambda c: int(str(c)[len(EMB_PREFIX) :]))
 
 
-def vectors(table: pd.DataFrame) -> np.ndarray:
-    """The vectors of a table as a float32 array of shape ``(n_categories, k)``."""
+def vectors(
+    table: pd.DataFrame, *, dtype: type = np.float32, field: str | None = None
+) -> np.ndarray:
+    """The vectors of a table as an array of shape ``(n_categories, k)``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        An embedding table (``emb_0 .. emb_{k-1}`` columns).
+    dtype : numpy dtype, default=numpy.float32
+        ``numpy.float64`` for analyses that accumulate (distances, sums).
+    field : str, optional
+        Name of the field, only used in error messages.
+
+    Raises
+    ------
+    DataError
+        The table has no ``emb_*`` columns, or missing/infinite vector values.
+    """
+    of = f" of field '{field}'" if field else ""
     cols = embedding_columns(table)
     if not cols:
-        raise DataError("This table has no emb_* columns: pass a table from extract_embeddings.")
-    return table[cols].to_numpy(dtype=np.float32)
+        raise DataError(
+            f"The embedding table{of} has no emb_* columns: pass a table from "
+            "run.embeddings(field) or run.tables()."
+        )
+    x = table[cols].to_numpy(dtype=dtype)
+    if not np.isfinite(x).all():
+        raise DataError(f"The embedding table{of} contains missing or infinite vector values.")
+    return x
 
 
 def field_statistics(
@@ -134,24 +158,3 @@ def build_tables(
             data[f"{EMB_PREFIX}{d}"] = emb[:, d]
         tables[col] = pd.DataFrame(data)
     return tables
-
-
-def extract_embeddings(run: TrainedRun) -> dict[str, pd.DataFrame]:
-    """Per-field embedding tables of a trained run (see the module docstring).
-
-    Parameters
-    ----------
-    run : TrainedRun
-
-    Returns
-    -------
-    dict of str to pandas.DataFrame
-        Field name -> table, in the order of ``run.fields``. Each call returns fresh
-        copies, so callers may modify them.
-
-    Examples
-    --------
-    >>> tables = extract_embeddings(run)                 # doctest: +SKIP
-    >>> tables["purpose"].sort_values("count").tail(3)   # doctest: +SKIP
-    """
-    return {field: run.embeddings(field) for field in run.fields}

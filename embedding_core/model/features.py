@@ -27,10 +27,9 @@ import numpy as np
 import pandas as pd
 
 from embedding_core.data.encoding import (
-    MISSING_LABEL,
-    UNKNOWN_INDEX,
-    UNKNOWN_LABEL,
     CategoryEncoder,
+    as_category_text,
+    category_encoder_from_counts,
 )
 from embedding_core.data.roles import Roles, Task
 from embedding_core.errors import DataError
@@ -43,11 +42,10 @@ __all__ = [
     "NUMERIC_ENCODED_INPUT",
     "POSITIVE_LABELS",
     "sanitise_name",
-    "encode_categories",
-    "fit_category_encoder",
-    "category_encoder_from_counts",
     "input_names",
     "positive_label",
+    "target_text",
+    "target_classes",
 ]
 
 CATEGORICAL_INPUT = "categorical"
@@ -89,115 +87,33 @@ def input_names(columns: tuple[str, ...]) -> dict[str, str]:
     return names
 
 
-def _category_text(values: pd.Series) -> pd.Series:
-    from embedding_core.data.validation import as_category_text
-
+def target_text(values: pd.Series) -> pd.Series:
+    """Target labels as text, missing as NaN (``1.0`` -> ``"1"``, ``True`` -> ``"True"``)."""
+    if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_integer_dtype(values.dtype):
+        return values.astype("str")
     return as_category_text(values)
 
 
-def fit_category_encoder(
-    values: pd.Series,
-    *,
-    min_count: int = 1,
-    missing_as_category: bool = True,
-    max_vocabulary: int | None = None,
-) -> CategoryEncoder:
-    """``CategoryEncoder(min_count, missing_as_category).fit(values)`` for a text column.
-
-    Same vocabulary, order and counts (checked by the tests), but vectorised:
-    ``values`` must already be text with ``NaN`` for missing (``as_category_text``),
-    which makes it several times faster on large columns. ``max_vocabulary`` keeps only
-    the most frequent categories (see ``category_encoder_from_counts``).
-    """
-    counts = values.value_counts(dropna=True, sort=False)
-    return category_encoder_from_counts(
-        counts,
-        int(values.isna().sum()),
-        min_count=min_count,
-        missing_as_category=missing_as_category,
-        max_vocabulary=max_vocabulary,
-    )
-
-
-def category_encoder_from_counts(
-    counts: pd.Series,
-    n_missing: int,
-    *,
-    min_count: int = 1,
-    missing_as_category: bool = True,
-    max_vocabulary: int | None = None,
-) -> CategoryEncoder:
-    """The vocabulary of a field from its category counts (the one place it is decided).
+def target_classes(counts: pd.Series, task: Task) -> list[str]:
+    """Classes of a classification target in model order (the coding of ``FeatureEncoder``).
 
     Parameters
     ----------
     counts : pandas.Series
-        Count of every category text (index), missing values excluded; in any order.
-    n_missing : int
-        Number of missing values.
-    min_count : int, default=1
-        Categories seen fewer times share the unknown index 0.
-    missing_as_category : bool, default=True
-        Give missing values their own index when seen at least ``min_count`` times.
-    max_vocabulary : int, optional
-        Keep at most this many categories (the most frequent, ties by label); the others
-        share the unknown index as rare ones do. ``None``: no cap.
+        Count of every target label (``target_text`` output), missing values excluded.
+    task : {"binary", "multiclass"}
+
+    Returns
+    -------
+    list of str
+        Binary: ``[negative, positive]`` (see ``positive_label``); multiclass: the labels
+        sorted, numerically when they are numbers.
     """
-    if min_count < 1:
-        raise ValueError(f"Expected min_count >= 1. Received: min_count={min_count}")
-    if max_vocabulary is not None and max_vocabulary < 1:
-        raise ValueError(f"Expected max_vocabulary >= 1. Received: max_vocabulary={max_vocabulary}")
-    frame = pd.DataFrame(
-        {"label": counts.index.astype(str).to_numpy(dtype=object), "count": counts.to_numpy()}
-    )
-    frame = frame.sort_values(["count", "label"], ascending=[False, True], kind="mergesort")
-    keep = (frame["count"] >= min_count).to_numpy(copy=True)
-    if max_vocabulary is not None:
-        keep &= np.arange(len(frame)) < max_vocabulary
-    kept = frame[keep]
-    labels = [UNKNOWN_LABEL]
-    counts_out = [int(frame.loc[~keep, "count"].sum())]
-    missing_index = None
-    if missing_as_category and n_missing >= min_count and n_missing > 0:
-        missing_index = 1
-        labels.append(MISSING_LABEL)
-        counts_out.append(n_missing)
-    else:
-        counts_out[UNKNOWN_INDEX] += n_missing
-    n_reserved = len(labels)
-    labels.extend(str(v) for v in kept["label"])
-    counts_out.extend(int(c) for c in kept["count"])
-    return CategoryEncoder.from_dict(
-        {
-            "min_count": min_count,
-            "missing_as_category": missing_as_category,
-            "labels": labels,
-            "counts": counts_out,
-            "missing_index": missing_index,
-            "n_reserved": n_reserved,
-        }
-    )
-
-
-def encode_categories(encoder: CategoryEncoder, values: pd.Series) -> np.ndarray:
-    """``encoder.transform`` for a text column, vectorised; a writable int32 array.
-
-    Same mapping as ``CategoryEncoder.transform`` (unseen/rare -> 0, missing -> the
-    missing index or 0); ``values`` must already be text with ``NaN`` for missing.
-    """
-    known = pd.Index(encoder.labels_[encoder.n_reserved_ :], dtype="str")
-    pos = known.get_indexer(values.astype("str"))
-    idx = np.where(pos >= 0, pos + encoder.n_reserved_, UNKNOWN_INDEX).astype(np.int32)
-    missing = values.isna().to_numpy()
-    idx[missing] = UNKNOWN_INDEX if encoder.missing_index_ is None else encoder.missing_index_
-    return idx
-
-
-def _label_text(values: pd.Series) -> pd.Series:
-    """Target labels as text, missing as NaN (``1.0`` -> ``"1"``, ``True`` -> ``"True"``)."""
-    if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_integer_dtype(values.dtype):
-        return values.astype("str")
-    return _category_text(values)
+    labels = [str(v) for v in counts.index]
+    if task == "binary":
+        positive = positive_label(counts)
+        return [next(v for v in labels if v != positive), positive]
+    return _sort_labels(labels)
 
 
 def _sort_labels(labels: list[str]) -> list[str]:
@@ -295,8 +211,10 @@ class FeatureEncoder:
 
         self.encoders_: dict[str, CategoryEncoder] = {}
         for col in roles.categorical:
-            self.encoders_[col] = fit_category_encoder(
-                _category_text(frame[col]),
+            text = as_category_text(frame[col])
+            self.encoders_[col] = category_encoder_from_counts(
+                text.value_counts(dropna=True, sort=False),
+                int(text.isna().sum()),
                 min_count=min_count,
                 missing_as_category=missing_as_category,
                 max_vocabulary=max_vocabulary,
@@ -328,7 +246,7 @@ class FeatureEncoder:
             std = float(y.std())
             self.target_std_ = std if std > 0 and np.isfinite(std) else 1.0
         else:
-            labels = _label_text(target).dropna()
+            labels = target_text(target).dropna()
             n_labels = int(labels.nunique())
             if n_labels < 2 or (task == "binary" and n_labels != 2):
                 raise DataError(
@@ -336,12 +254,9 @@ class FeatureEncoder:
                     f"training rows, which does not fit a {task} task: choose another target "
                     "or task."
                 )
+            self.classes_ = target_classes(labels.value_counts(), task)
             if task == "binary":
-                self.positive_label_ = positive_label(labels.value_counts())
-                negative = [str(v) for v in labels.unique() if str(v) != self.positive_label_]
-                self.classes_ = [negative[0], self.positive_label_]
-            else:
-                self.classes_ = _sort_labels([str(v) for v in labels.unique()])
+                self.positive_label_ = self.classes_[1]
         return self
 
     # ------------------------------------------------------------------ helpers
@@ -416,7 +331,7 @@ class FeatureEncoder:
         self._check_columns(frame, tuple(self.fields))
         out = np.empty((len(frame), len(self.fields)), dtype=np.int32)
         for j, col in enumerate(self.fields):
-            out[:, j] = encode_categories(self.encoders_[col], _category_text(frame[col]))
+            out[:, j] = self.encoders_[col].transform(frame[col])
         return out
 
     def transform_numeric(self, frame: pd.DataFrame) -> np.ndarray:
@@ -474,7 +389,7 @@ class FeatureEncoder:
             if np.isnan(y).any():
                 raise DataError(f"The target '{name}' has missing values: drop those rows first.")
             return ((y - self.target_mean_) / self.target_std_).astype(np.float32)
-        labels = _label_text(values)
+        labels = target_text(values)
         lookup = {label: i for i, label in enumerate(self.classes_)}
         codes = labels.map(lookup)
         if codes.isna().any():

@@ -12,9 +12,10 @@ earlier run's categories the new data lacks are dropped. ``<unknown>`` and
 Examples
 --------
 >>> import pandas as pd
+>>> from embedding_core.data.encoding import CategoryEncoder
 >>> old = pd.DataFrame({"category": ["<unknown>", "b", "a"], "is_unknown": [True, False, False],
 ...                     "is_missing": [False] * 3, "emb_0": [0.0, 2.0, 1.0]})
->>> matrix, matched = align_table("f", ["<unknown>", "a", "c"], old)
+>>> matrix, matched = align_table("f", CategoryEncoder().fit(["a", "c"]), old)
 >>> matrix[:, 0].tolist(), matched.tolist()
 ([0.0, 1.0, 0.0], [True, True, False])
 """
@@ -22,7 +23,7 @@ Examples
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ import pandas as pd
 from embedding_core.errors import DataError, ModelFormatError
 
 if TYPE_CHECKING:
+    from embedding_core.data.encoding import CategoryEncoder
     from embedding_core.model.features import FeatureEncoder
 
 __all__ = [
@@ -108,7 +110,7 @@ def load_source_tables(source: Any) -> dict[str, pd.DataFrame]:
                 f"got {type(source).__name__}."
             )
         return {f: source.embeddings(f) for f in source.fields}
-    from embedding_core.reuse.export import read_parquet_tables
+    from embedding_core.model.embeddings_file import read_parquet_tables
 
     path = Path(source)
     if path.is_dir():
@@ -153,41 +155,41 @@ def _zipped_tables(path: Path) -> bytes:
 
 
 def align_table(
-    field: str, labels: Sequence[str], table: pd.DataFrame
+    field: str, encoder: CategoryEncoder, table: pd.DataFrame
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of ``table`` for the categories ``labels``, matched by name.
+    """Rows of ``table`` for the vocabulary of ``encoder``, matched by category name.
 
     Parameters
     ----------
     field : str
         The field's name (for messages).
-    labels : sequence of str
-        The new vocabulary, in order (``CategoryEncoder.labels_``).
+    encoder : CategoryEncoder
+        The new model's vocabulary of that field.
     table : DataFrame
         The earlier run's table of that field.
 
     Returns
     -------
     (ndarray, ndarray)
-        ``(len(labels), width)`` float32 vectors, and a bool array saying which labels
-        were found by name (the others got the unknown vector).
+        ``(encoder.size, width)`` float32 vectors, and a bool array saying which rows
+        were found in ``table`` (the others got its unknown vector). The reserved rows
+        map to their namesakes, told apart by position and flags, not by label.
     """
-    from embedding_core.data.encoding import MISSING_LABEL, UNKNOWN_LABEL
+    from embedding_core.data.encoding import UNKNOWN_INDEX
     from embedding_core.reuse.transformer import _Lookup
 
     lookup = _Lookup(field, table)
-    special = {UNKNOWN_LABEL: lookup.unknown_row, MISSING_LABEL: lookup.missing_row}
-    rows = np.empty(len(labels), dtype=np.int64)
-    matched = np.zeros(len(labels), dtype=bool)
-    for i, label in enumerate(labels):
-        row = lookup.index.get(str(label))
-        if row is None:
-            row = special.get(str(label), lookup.unknown_row)
-        else:
-            matched[i] = True
-        rows[i] = row
-    if UNKNOWN_LABEL in labels:
-        matched[list(labels).index(UNKNOWN_LABEL)] = True
+    rows = np.full(encoder.size, lookup.unknown_row, dtype=np.int64)
+    matched = np.zeros(encoder.size, dtype=bool)
+    real = np.arange(encoder.n_reserved_, encoder.size)
+    pos = lookup.known.get_indexer(pd.Index(encoder.categories, dtype="str"))
+    found = pos >= 0
+    rows[real[found]] = lookup.known_rows[pos[found]]
+    matched[real[found]] = True
+    matched[UNKNOWN_INDEX] = True
+    if encoder.missing_index_ is not None:
+        rows[encoder.missing_index_] = lookup.missing_row
+        matched[encoder.missing_index_] = lookup.missing_row != lookup.unknown_row
     return lookup.vectors[rows].astype(np.float32), matched
 
 
@@ -213,7 +215,7 @@ def plan_init(features: FeatureEncoder, source: Any, *, freeze: bool) -> InitPla
     matched: dict[str, float] = {}
     for field in shared:
         enc = features.encoders_[field]
-        matrix, found = align_table(field, enc.labels_, old[field])
+        matrix, found = align_table(field, enc, old[field])
         tables[field] = matrix
         real = found[enc.n_reserved_ :]
         matched[field] = round(float(real.mean()), 4) if len(real) else 1.0

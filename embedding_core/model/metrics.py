@@ -3,6 +3,9 @@
 ``task_metrics`` gives the figures a run reports for its task; ``baseline_metrics``
 gives the same figures for a trivial predictor (the training prior or mean), so a
 number can always be shown next to what "knowing nothing" scores.
+
+This module is also the one home of metric names, directions and display labels
+(``METRIC_LABELS``, ``HIGHER_IS_BETTER``), used by training, lift and the app.
 """
 
 from __future__ import annotations
@@ -20,9 +23,38 @@ __all__ = [
     "r2",
     "task_metrics",
     "baseline_metrics",
+    "METRIC_LABELS",
+    "HIGHER_IS_BETTER",
+    "metric_label",
 ]
 
 _EPS = 1e-7
+
+#: Display label of every metric the library reports (run metrics and lift).
+METRIC_LABELS: dict[str, str] = {
+    "auc": "AUC",
+    "auc_ovr": "macro AUC",
+    "logloss": "log loss",
+    "accuracy": "accuracy",
+    "rmse": "RMSE",
+    "mae": "MAE",
+    "r2": "R²",
+}
+#: Direction of every metric: True when a higher value is better.
+HIGHER_IS_BETTER: dict[str, bool] = {
+    "auc": True,
+    "auc_ovr": True,
+    "logloss": False,
+    "accuracy": True,
+    "rmse": False,
+    "mae": False,
+    "r2": True,
+}
+
+
+def metric_label(name: str) -> str:
+    """Display label of a metric (``"auc"`` -> ``"AUC"``); unknown names pass through."""
+    return METRIC_LABELS.get(name, name)
 
 
 def auc(y_true: npt.ArrayLike, p: npt.ArrayLike) -> float:

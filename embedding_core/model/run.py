@@ -6,17 +6,19 @@ A saved run is a directory::
     model.keras         the Keras model (loaded with safe_mode=True)
     features.json       vocabularies, numeric scaling, target coding
     embeddings.parquet  every field's table (see ``embeddings``) with a ``field`` column
-    config.json  roles.json  metrics.json  history.json
+    config.json  roles.json  metrics.json  history.json  warnings.json
 
 Nothing in the directory is executed on load: JSON, Parquet and a ``.keras`` file read
-with Keras' safe mode (no lambdas, no pickle). Loading needs TensorFlow; ``embed`` and
-``embeddings`` do not (they use the tables).
+with Keras' safe mode (no lambdas, no pickle). ``load`` reads only the JSON and Parquet
+files and never imports TensorFlow; the Keras model is loaded on first use (``predict``
+or ``.model``), so tables, vocabularies, ``embed`` and exports stay light.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,15 +26,18 @@ import numpy as np
 import pandas as pd
 
 from embedding_core.atomic import atomic_directory
+from embedding_core.data.encoding import CategoryEncoder
 from embedding_core.data.roles import Roles
 from embedding_core.errors import DataError, ModelFormatError
 from embedding_core.model.config import TrainConfig
+from embedding_core.model.embeddings import vectors
+from embedding_core.model.embeddings_file import read_parquet_tables, tables_to_parquet
 from embedding_core.model.features import FeatureEncoder
 
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["TrainedRun", "FORMAT_VERSION", "RUN_FILES"]
+__all__ = ["TrainedRun", "FORMAT_VERSION", "RUN_FILES", "extract_embeddings"]
 
 #: Version of the saved-directory layout; ``load`` refuses any other.
 FORMAT_VERSION = 1
@@ -46,7 +51,10 @@ RUN_FILES = (
     "roles.json",
     "metrics.json",
     "history.json",
+    "warnings.json",
 )
+#: Files ``load`` needs; runs saved before ``warnings.json`` existed still load.
+REQUIRED_FILES = tuple(f for f in RUN_FILES if f != "warnings.json")
 
 
 def _library_version() -> str:
@@ -77,8 +85,9 @@ class TrainedRun:
 
     Parameters
     ----------
-    model : keras.Model
-        The DeepFM (see ``deepfm.build_deepfm``).
+    model : keras.Model or None
+        The DeepFM (see ``deepfm.build_deepfm``); ``None`` for a run read by ``load``,
+        whose model is read from disk on first use.
     features : FeatureEncoder
         Fitted encoders: turn frames into model inputs.
     roles : Roles
@@ -96,7 +105,7 @@ class TrainedRun:
 
     def __init__(
         self,
-        model: keras.Model,
+        model: keras.Model | None,
         features: FeatureEncoder,
         roles: Roles,
         config: TrainConfig,
@@ -105,7 +114,9 @@ class TrainedRun:
         tables: dict[str, pd.DataFrame],
         warnings: list[str] | None = None,
     ) -> None:
-        self.model = model
+        self._model = model
+        self._model_file: Path | None = None
+        self._keras_version: str | None = None
         self.features = features
         self.roles = roles
         self.config = config
@@ -113,6 +124,26 @@ class TrainedRun:
         self.history = history
         self._tables = tables
         self.warnings = list(warnings or [])
+
+    # ------------------------------------------------------------------ model
+    @property
+    def model(self) -> keras.Model:
+        """The Keras model; a loaded run reads ``model.keras`` here, once (imports TensorFlow).
+
+        Raises
+        ------
+        ModelFormatError
+            The saved model file cannot be loaded.
+        """
+        if self._model is None:
+            if self._model_file is None:
+                raise ModelFormatError("This run has no model: train one or load a saved run.")
+            model = _load_model(self._model_file)
+            _check_model_matches(
+                model, self.features, self.config, self._model_file.parent, self._tables
+            )
+            self._model = model
+        return self._model
 
     # ------------------------------------------------------------------ views
     @property
@@ -138,6 +169,25 @@ class TrainedRun:
 
         return {f: len(embedding_columns(t)) for f, t in self._tables.items()}
 
+    @property
+    def classes(self) -> list[str]:
+        """Target labels in model order: ``[negative, positive]`` (binary), every class
+        (multiclass, the column order of ``predict``), empty for regression."""
+        return list(self.features.classes_)
+
+    @property
+    def positive_label(self) -> str | None:
+        """The label whose probability ``predict`` gives (binary), else ``None``."""
+        return self.features.positive_label_
+
+    def _field(self, field: str) -> str:
+        if field not in self._tables:
+            raise DataError(
+                f"'{field}' is not a categorical field of this model; choose one of "
+                f"{', '.join(repr(f) for f in self.fields)}."
+            )
+        return field
+
     def embeddings(self, field: str) -> pd.DataFrame:
         """The embedding table of one field (a copy; see ``embedding_core.model.embeddings``).
 
@@ -146,12 +196,31 @@ class TrainedRun:
         DataError
             ``field`` is not a categorical field of this run.
         """
-        if field not in self._tables:
-            raise DataError(
-                f"'{field}' is not a categorical field of this model; choose one of "
-                f"{', '.join(repr(f) for f in self.fields)}."
-            )
-        return self._tables[field].copy()
+        return self._tables[self._field(field)].copy()
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every field's embedding table (fresh copies), in the order of ``fields``."""
+        return {field: self.embeddings(field) for field in self.fields}
+
+    def encoder(self, field: str) -> CategoryEncoder:
+        """The vocabulary of one field (category -> row of ``embedding_matrix``)."""
+        return self.features.encoders_[self._field(field)]
+
+    def vocabulary(self, field: str) -> list[str]:
+        """Row labels of ``embedding_matrix(field)``, reserved rows (unknown, missing) first.
+
+        Reserved rows are told apart by position (``encoder(field).is_reserved``), not
+        by their label.
+        """
+        return list(self.encoder(field).labels_)
+
+    def embedding_matrix(self, field: str) -> np.ndarray:
+        """The vectors of one field, float32 ``(len(vocabulary(field)), k)``, row-aligned."""
+        return vectors(self._tables[self._field(field)], field=field)
+
+    def category_rows(self, field: str, values: pd.Series | list[Any]) -> np.ndarray:
+        """Row of ``embedding_matrix(field)`` for each raw value (see ``data.encoding``)."""
+        return self.encoder(field).transform(values)
 
     # ------------------------------------------------------------ predictions
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
@@ -164,7 +233,7 @@ class TrainedRun:
         -------
         ndarray
             binary: P(positive class) of shape (n,); regression: values (n,) in the
-            target's scale; multiclass: probabilities (n, C) in ``features.classes_`` order.
+            target's scale; multiclass: probabilities (n, C) in ``classes`` order.
 
         Raises
         ------
@@ -196,15 +265,10 @@ class TrainedRun:
                 f"The data has no column {', '.join(repr(c) for c in missing)}; embedding "
                 f"needs every categorical column of the model ({', '.join(self.fields)})."
             )
-        from embedding_core.model.embeddings import vectors
-        from embedding_core.model.features import _category_text, encode_categories
-
         pieces: list[pd.DataFrame] = []
         for col in frame.columns:
             if col in self._tables:
-                enc = self.features.encoders_[col]
-                idx = encode_categories(enc, _category_text(frame[col]))
-                vec = vectors(self._tables[col])[idx]
+                vec = self.embedding_matrix(col)[self.category_rows(col, frame[col])]
                 names = [f"{col}_emb_{d}" for d in range(vec.shape[1])]
                 pieces.append(pd.DataFrame(vec, columns=names, index=frame.index))
             else:
@@ -228,25 +292,27 @@ class TrainedRun:
         pathlib.Path
             The directory.
         """
-        import keras
-
         out = Path(path)
         with atomic_directory(out, overwrite=overwrite) as tmp:
-            self._write(tmp, keras.__version__)
+            self._write(tmp)
         return out
 
-    def _write(self, out: Path, keras_version: str) -> None:
-        self.model.save(out / MODEL_FILE)
+    def _write(self, out: Path) -> None:
+        if self._model is None and self._model_file is not None:  # never loaded: copy it
+            shutil.copyfile(self._model_file, out / MODEL_FILE)
+            keras_version = self._keras_version
+        else:
+            import keras
+
+            self.model.save(out / MODEL_FILE)
+            keras_version = keras.__version__
         _write_json(out / "features.json", self.features.to_dict())
         _write_json(out / "config.json", self.config.to_dict())
         _write_json(out / "roles.json", self.roles.to_dict())
         _write_json(out / "metrics.json", self.metrics)
         _write_json(out / "history.json", self.history)
         _write_json(out / "warnings.json", self.warnings)
-        frames = [t.assign(field=f) for f, t in self._tables.items()]
-        combined = pd.concat(frames, ignore_index=True)
-        combined = combined[["field", *[c for c in combined.columns if c != "field"]]]
-        combined.to_parquet(out / "embeddings.parquet", index=False)
+        tables_to_parquet(self._tables, out / "embeddings.parquet")
         _write_json(
             out / "manifest.json",
             {
@@ -283,7 +349,7 @@ class TrainedRun:
                 f"but this version reads format {FORMAT_VERSION}: retrain the model with "
                 "this version."
             )
-        absent = [f for f in RUN_FILES if not (root / f).is_file()]
+        absent = [f for f in REQUIRED_FILES if not (root / f).is_file()]
         if absent:
             raise ModelFormatError(
                 f"'{root}' is incomplete (missing {', '.join(absent)}): save the run again."
@@ -303,9 +369,10 @@ class TrainedRun:
             raise ModelFormatError(
                 f"'{root}' could not be read ({type(exc).__name__}: {exc}): save the run again."
             ) from exc
-        model = _load_model(root / MODEL_FILE)
-        _check_model_matches(model, features, config, root, tables)
-        return cls(model, features, roles, config, metrics, history, tables, warnings)
+        run = cls(None, features, roles, config, metrics, history, tables, warnings)
+        run._model_file = root / MODEL_FILE
+        run._keras_version = manifest.get("keras_version")
+        return run
 
     def __repr__(self) -> str:
         return (
@@ -330,14 +397,11 @@ def _read_json(path: Path) -> Any:
 
 
 def _read_tables(path: Path, features: FeatureEncoder) -> dict[str, pd.DataFrame]:
-    combined = pd.read_parquet(path)
+    combined = read_parquet_tables(path)
     tables: dict[str, pd.DataFrame] = {}
     for col in features.fields:
-        table = combined[combined["field"] == col].drop(columns="field").reset_index(drop=True)
-        # Fields narrower than the widest (entity networks) leave their extra emb_i empty.
-        empty = [c for c in table.columns if c.startswith("emb_") and table[c].isna().all()]
-        table = table.drop(columns=empty)
-        if len(table) != features.encoders_[col].size:
+        table = combined.get(col)
+        if table is None or len(table) != features.encoders_[col].size:
             raise ModelFormatError(
                 f"{path} does not match the saved vocabularies (field '{col}'): save the run again."
             )
@@ -361,6 +425,17 @@ def _load_model(path: Path) -> keras.Model:
         raise ModelFormatError(
             f"The model file {path} could not be loaded ({type(exc).__name__}): save the run again."
         ) from exc
+
+
+def extract_embeddings(run: TrainedRun) -> dict[str, pd.DataFrame]:
+    """Per-field embedding tables of a trained run: ``run.tables()`` (kept for callers).
+
+    Examples
+    --------
+    >>> tables = extract_embeddings(run)                 # doctest: +SKIP
+    >>> tables["purpose"].sort_values("count").tail(3)   # doctest: +SKIP
+    """
+    return run.tables()
 
 
 def _check_model_matches(

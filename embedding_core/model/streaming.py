@@ -168,7 +168,7 @@ def _encode(
     """Second pass: encode rows to disk (training rows of ``train_files``; validation rows
     of every file when ``keep_valid``) and count the table statistics of all files."""
     from embedding_core.data.validation import _target_missing
-    from embedding_core.model.features import _label_text
+    from embedding_core.model.features import target_text
 
     features = vocab.features
     roles = features.roles_
@@ -198,7 +198,7 @@ def _encode(
         frame, valid = frame[keep], valid[keep]
         x = features.transform(frame)
         target = frame[roles.target]
-        y = features.encode_target(target if features.task == "regression" else _label_text(target))
+        y = features.encode_target(target if features.task == "regression" else target_text(target))
         y_stats = y if features.task == "multiclass" else features.user_target(y)
         for part, stat, rows in ((parts[0], stats[0], ~valid), (parts[1], stats[1], valid)):
             stat.add(x[CATEGORICAL_INPUT][rows], y_stats[rows])

@@ -226,16 +226,16 @@ def train(
     task = roles.task
     assert task is not None
 
-    target_text = None
+    labels = None
     if task != "regression":
-        from embedding_core.model.features import _label_text
+        from embedding_core.model.features import target_text
 
-        target_text = _label_text(data[roles.target])
+        labels = target_text(data[roles.target])
     train_idx, valid_idx = train_valid_split(
         len(data),
         valid_fraction=config.valid_fraction,
         seed=config.seed,
-        stratify=None if target_text is None else target_text.to_numpy(dtype=str),
+        stratify=None if labels is None else labels.to_numpy(dtype=str),
     )
     train_frame = data.iloc[train_idx]
     features = FeatureEncoder().fit(
@@ -248,14 +248,14 @@ def train(
     )
 
     inputs = features.transform(data)
-    y_all = features.encode_target(data[roles.target] if target_text is None else target_text)
+    y_all = features.encode_target(data[roles.target] if labels is None else labels)
     y_user = features.user_target(y_all)
     x_train, x_valid = _subset(inputs, train_idx), _subset(inputs, valid_idx)
     y_train, y_valid = y_all[train_idx], y_all[valid_idx]
     y_train_user, y_valid_user = y_user[train_idx], y_user[valid_idx]
     warnings = list(validated.warnings)
     # Only the encoded arrays are needed from here: free the frames before fitting.
-    del inputs, y_all, y_user, train_frame, target_text, data, validated
+    del inputs, y_all, y_user, train_frame, labels, data, validated
     n_classes = features.n_outputs if task == "multiclass" else 1
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

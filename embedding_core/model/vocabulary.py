@@ -252,19 +252,14 @@ def scan_vocabulary(
         As ``validate_roles`` would: bad roles, text in a numeric column, a target that
         does not fit the task, too few rows.
     """
+    from embedding_core.data.encoding import as_category_text, category_encoder_from_counts
     from embedding_core.data.validation import (
         MIN_ROWS,
         _target_missing,
-        as_category_text,
         check_roles,
         parse_numeric,
     )
-    from embedding_core.model.features import (
-        _label_text,
-        category_encoder_from_counts,
-        input_names,
-        positive_label,
-    )
+    from embedding_core.model.features import input_names, target_classes, target_text
 
     check_roles(pd.Index(source.columns), roles)
     counts = {c: _Counts() for c in roles.categorical}
@@ -307,7 +302,7 @@ def scan_vocabulary(
                 )
             numeric_missing[c] += int(numbers.isna().sum())
             numeric[c].add(numbers[~valid[keep]].to_numpy())
-        labels = _label_text(train_rows[roles.target])
+        labels = target_text(train_rows[roles.target])
         if not target_overflow:
             target_counts = pd.concat([target_counts, labels.value_counts()]).groupby(level=0).sum()
             target_overflow = len(target_counts) > _MAX_TARGET_LABELS
@@ -370,15 +365,9 @@ def scan_vocabulary(
         state["target_mean"] = target_moments.mean
         state["target_std"] = _usable_std(target_moments.std)
     else:
-        from embedding_core.model.features import _sort_labels
-
-        labels = [str(v) for v in target_counts.index]
+        state["classes"] = target_classes(target_counts, task)
         if task == "binary":
-            positive = positive_label(target_counts)
-            state["positive_label"] = positive
-            state["classes"] = [next(v for v in labels if v != positive), positive]
-        else:
-            state["classes"] = _sort_labels(labels)
+            state["positive_label"] = state["classes"][1]
     if on_status is not None:
         seconds = time.perf_counter() - t0
         on_status(

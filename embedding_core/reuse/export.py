@@ -21,17 +21,21 @@ Examples
 from __future__ import annotations
 
 import io
-import json
 import re
 import zipfile
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 
 from embedding_core.errors import DataError
-from embedding_core.model.embeddings import EMB_PREFIX, embedding_columns
+from embedding_core.model.embeddings import vectors
+from embedding_core.model.embeddings_file import (
+    FIELD_COLUMN,
+    read_parquet_tables,
+    tables_to_parquet,
+    tables_to_parquet_bytes,
+)
 
 __all__ = [
     "to_projector_tsv",
@@ -50,11 +54,6 @@ __all__ = [
 
 #: The file TensorBoard's Projector plugin reads in a log directory.
 PROJECTOR_CONFIG = "projector_config.pbtxt"
-
-#: Name of the column that says which field a row belongs to in the Parquet export.
-FIELD_COLUMN = "field"
-
-_FIELDS_KEY = b"embedding_core.fields"
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _ESCAPE_RE = re.compile(r"[\\\t\n\r]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -78,11 +77,13 @@ def to_projector_tsv(table: pd.DataFrame) -> tuple[str, str]:
         written as ``\\\\``, ``\\t``, ``\\n``, ``\\r`` so every category stays on one
         line. A missing ``target_mean`` (multiclass) is an empty field.
     """
-    x = _vectors(table)
+    x = vectors(table, dtype=np.float64)
     vec_lines = ["\t".join(f"{v:.9g}" for v in row) for row in x.astype(np.float32)]
 
     if "category" not in table.columns:
-        raise DataError("The embedding table has no 'category' column; use extract_embeddings().")
+        raise DataError(
+            "The embedding table has no 'category' column: pass a table from run.tables()."
+        )
     names = [_escape(str(c)) for c in table["category"]]
     counts = _numeric(table, "count")
     target = _numeric(table, "target_mean")
@@ -148,7 +149,7 @@ def projector_config(tables: dict[str, pd.DataFrame]) -> str:
     """
     blocks = []
     for field, stem in zip(tables, _file_stems(tables), strict=True):
-        rows, width = _vectors(tables[field]).shape
+        rows, width = vectors(tables[field]).shape
         blocks.append(
             "embeddings {\n"
             f"  tensor_name: {_pbtxt_string(str(field))}\n"
@@ -212,95 +213,6 @@ def projector_zip(tables: dict[str, pd.DataFrame]) -> bytes:
     return buffer.getvalue()
 
 
-def tables_to_parquet(tables: dict[str, pd.DataFrame], path: str | Path | BinaryIO) -> None:
-    """Write all embedding tables to one Parquet file, with a ``field`` column first.
-
-    The field order is stored in the file's metadata, so :func:`read_parquet_tables`
-    gives back the same fields in the same order, even fields with no rows.
-
-    Parameters
-    ----------
-    tables : dict of str to pd.DataFrame
-        Embedding table per field.
-    path : str, Path or binary file object
-        Where to write.
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    frames = []
-    for field, table in tables.items():
-        if FIELD_COLUMN in table.columns:
-            raise DataError(f"The table of field '{field}' already has a '{FIELD_COLUMN}' column.")
-        frame = table.reset_index(drop=True)
-        frame.insert(0, FIELD_COLUMN, pd.array([str(field)] * len(frame), dtype="str"))
-        frames.append(frame)
-    if frames:
-        combined = pd.concat(frames, ignore_index=True)
-    else:
-        combined = pd.DataFrame({FIELD_COLUMN: pd.array([], dtype="str")})
-    arrow = pa.Table.from_pandas(combined, preserve_index=False)
-    fields = json.dumps([str(f) for f in tables]).encode("utf-8")
-    arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), _FIELDS_KEY: fields})
-    pq.write_table(arrow, path)
-
-
-def tables_to_parquet_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
-    """:func:`tables_to_parquet` into memory, for a download button."""
-    buffer = io.BytesIO()
-    tables_to_parquet(tables, buffer)
-    return buffer.getvalue()
-
-
-def read_parquet_tables(source: str | Path | BinaryIO | bytes) -> dict[str, pd.DataFrame]:
-    """Read a file written by :func:`tables_to_parquet` back into tables per field.
-
-    Parameters
-    ----------
-    source : str, Path, binary file object or bytes
-        The Parquet file.
-
-    Returns
-    -------
-    dict of str to pd.DataFrame
-        Field -> table without the ``field`` column, index reset. Vector columns that
-        are all missing for a field (fields of different sizes) are dropped.
-
-    Raises
-    ------
-    DataError
-        If the file cannot be read as Parquet or has no ``field`` column.
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    if isinstance(source, bytes | bytearray):
-        source = io.BytesIO(source)
-    try:
-        arrow = pq.read_table(source)
-    except (pa.ArrowException, OSError) as exc:
-        raise DataError("That file could not be read as a Parquet export of embeddings.") from exc
-    if FIELD_COLUMN not in arrow.column_names:
-        raise DataError(f"The Parquet file has no '{FIELD_COLUMN}' column; is it an export?")
-    meta = arrow.schema.metadata or {}
-    frame = arrow.to_pandas()
-    field_values = frame[FIELD_COLUMN].astype(str)
-    if _FIELDS_KEY in meta:
-        fields = [str(f) for f in json.loads(meta[_FIELDS_KEY])]
-    else:
-        fields = list(dict.fromkeys(field_values))
-    out: dict[str, pd.DataFrame] = {}
-    for field in fields:
-        part = frame[field_values == field].drop(columns=FIELD_COLUMN).reset_index(drop=True)
-        empty_emb = [
-            c
-            for c in part.columns
-            if str(c).startswith(EMB_PREFIX) and len(part) and part[c].isna().all()
-        ]
-        out[field] = part.drop(columns=empty_emb)
-    return out
-
-
 def to_csv_bytes(
     frame: pd.DataFrame, *, encoding: str = "utf-8-sig", guard_formulas: bool = True
 ) -> bytes:
@@ -331,13 +243,6 @@ def to_csv_bytes(
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _vectors(table: pd.DataFrame) -> np.ndarray:
-    cols = embedding_columns(table)
-    if not cols:
-        raise DataError("The embedding table has no emb_* columns; use extract_embeddings().")
-    return table[cols].to_numpy(dtype=np.float64)
 
 
 def _numeric(table: pd.DataFrame, name: str) -> np.ndarray:

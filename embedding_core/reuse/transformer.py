@@ -49,15 +49,17 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from embedding_core.data.encoding import as_category_text, lookup_rows
 from embedding_core.errors import DataError, ModelFormatError
 from embedding_core.model.config import TrainConfig
+from embedding_core.model.embeddings import vectors
+from embedding_core.model.embeddings_file import read_parquet_tables
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from embedding_core.model.run import TrainedRun
 
 __all__ = ["EmbeddingLookupEncoder", "DeepFMEmbeddingEncoder", "load_embedding_tables"]
 
-_EMB_PREFIX = "emb_"
 _TARGET = "__target__"
 
 
@@ -84,25 +86,12 @@ def _as_frame(X: Any, feature_names: Sequence[str] | None = None) -> pd.DataFram
     return pd.DataFrame(arr, columns=names)
 
 
-def _text(values: pd.Series) -> pd.Series:
-    """Values as the encoders compare them: text (whole floats without .0), None if missing."""
-    from embedding_core.data.validation import as_category_text
-
-    return as_category_text(values).astype(object).where(lambda s: s.notna(), None)
-
-
-def _vector_columns(table: pd.DataFrame) -> list[str]:
-    cols = [c for c in table.columns if str(c).startswith(_EMB_PREFIX)]
-    return sorted(cols, key=lambda c: int(str(c)[len(_EMB_PREFIX) :]))
-
-
 class _Lookup:
     """Category -> vector for one field, with the unknown and missing fallbacks."""
 
     def __init__(self, field: str, table: pd.DataFrame) -> None:
-        cols = _vector_columns(table)
         needed = {"category", "is_unknown"}
-        if not cols or not needed <= set(table.columns):
+        if not needed <= set(table.columns):
             raise DataError(
                 f"The embedding table of '{field}' has no category/is_unknown/emb_* columns; "
                 "pass tables from a trained run (run.embeddings(field))."
@@ -118,24 +107,23 @@ class _Lookup:
             if "is_missing" in table.columns
             else np.zeros(len(table), dtype=bool)
         )
-        self.vectors = table[cols].to_numpy(dtype=np.float32)
-        self.dim = len(cols)
+        self.vectors = vectors(table, field=field)
+        self.dim = self.vectors.shape[1]
         self.unknown_row = int(np.flatnonzero(unknown)[0])
         self.missing_row = int(np.flatnonzero(missing)[0]) if missing.any() else self.unknown_row
-        real = ~(unknown | missing)
-        self.index = {
-            str(c): int(i)
-            for i, c in zip(np.flatnonzero(real), table["category"].to_numpy()[real], strict=True)
-        }
+        real = np.flatnonzero(~(unknown | missing))
+        labels = pd.Index(table["category"].to_numpy()[real], dtype="str")
+        last = ~labels.duplicated(keep="last")  # a repeated label means its last row
+        self.known, self.known_rows = labels[last], real[last]
 
     def rows(self, values: pd.Series) -> np.ndarray:
-        text = _text(values)
-        idx = text.map(self.index).to_numpy(dtype=object)
-        out = np.full(len(text), self.unknown_row, dtype=np.int64)
-        known = pd.notna(idx)
-        out[known] = idx[known].astype(np.int64)
-        out[text.isna().to_numpy()] = self.missing_row
-        return out
+        return lookup_rows(
+            as_category_text(values),
+            self.known,
+            self.known_rows,
+            unknown_row=self.unknown_row,
+            missing_row=self.missing_row,
+        )
 
     def transform(self, values: pd.Series) -> np.ndarray:
         return self.vectors[self.rows(values)]
@@ -155,7 +143,7 @@ def load_embedding_tables(path: str | Path) -> dict[str, pd.DataFrame]:
     -------
     dict
         Field -> table with ``category``, ``count``, ``is_unknown``, ``is_missing``,
-        ``emb_0..`` columns (as ``extract_embeddings`` gives).
+        ``emb_0..`` columns (as ``run.tables()`` gives).
 
     Raises
     ------
@@ -169,16 +157,9 @@ def load_embedding_tables(path: str | Path) -> dict[str, pd.DataFrame]:
             f"No embeddings file at {file}: point to a directory saved by a trained run."
         )
     try:
-        frame = pd.read_parquet(file)
-    except Exception as exc:  # noqa: BLE001 - any parquet failure is a format problem
-        raise ModelFormatError(f"Could not read {file} as Parquet ({exc}).") from None
-    if "field" not in frame.columns:
-        raise ModelFormatError(f"{file} has no 'field' column: it is not an embeddings file.")
-    tables = {}
-    for name, part in frame.groupby("field", sort=False):
-        table = part.drop(columns=["field"]).reset_index(drop=True)
-        tables[str(name)] = table.dropna(axis=1, how="all")
-    return tables
+        return read_parquet_tables(file)
+    except DataError as exc:
+        raise ModelFormatError(f"Could not read {file} as an embeddings file ({exc}).") from None
 
 
 # ------------------------------------------------------------------------ lookup encoder
@@ -192,7 +173,7 @@ class EmbeddingLookupEncoder(TransformerMixin, BaseEstimator):
     tables : mapping of str to DataFrame
         Field -> embedding table (``category``, ``is_unknown``, ``is_missing``,
         ``emb_0..emb_{k-1}``), e.g. from ``run.embeddings(field)``,
-        ``extract_embeddings(run)`` or ``load_embedding_tables(dir)``.
+        ``run.tables()`` or ``load_embedding_tables(dir)``.
     columns : sequence of str, optional
         Columns to replace. Default: every field of ``tables`` present in ``X``.
     remainder : {"passthrough", "drop"}, default="passthrough"
@@ -228,7 +209,7 @@ class EmbeddingLookupEncoder(TransformerMixin, BaseEstimator):
     @classmethod
     def from_run(cls, run: TrainedRun, **kwargs: Any) -> EmbeddingLookupEncoder:
         """An (unfitted) encoder holding the tables of a trained run."""
-        return cls(tables={f: run.embeddings(f) for f in run.fields}, **kwargs)
+        return cls(tables=run.tables(), **kwargs)
 
     @classmethod
     def from_saved(cls, path: str | Path, **kwargs: Any) -> EmbeddingLookupEncoder:

@@ -3,7 +3,9 @@
 Upload a CSV, choose its columns, train for two epochs, look at the projection (with the
 right number of points), a neighbours table and the interaction heatmap; then run Lift in
 fast (holdout) mode with two models and see its table and its chart with error bars, and
-change a value on What-if and see the prediction move. A screenshot of each page is
+change a value on What-if and see the prediction move. Last, a second server process
+(nothing in memory) opens the neighbours view's "copy link" in a fresh browser and shows
+the same neighbours: runs live in the run store, not in the session. A screenshot of each page is
 saved under the pytest temporary directory and checked not to be blank.
 
 Skipped when Chromium is missing, except in CI (``CI=true``), where that is a failure.
@@ -76,7 +78,7 @@ def _screenshot(page: Any, path: Path) -> Path:
     return path
 
 
-def test_upload_train_explore_lift_whatif(page: Any, tmp_path: Path) -> None:
+def test_upload_train_explore_lift_whatif(page: Any, chromium: str, tmp_path: Path) -> None:
     # Data: the default sample is ready; upload our own CSV and choose its columns
     page.get_by_text("Ready to train").first.wait_for()
     upload_csv(page, SMALL_CSV)
@@ -111,6 +113,7 @@ def test_upload_train_explore_lift_whatif(page: Any, tmp_path: Path) -> None:
     assert page.locator('[data-testid="stDataFrame"]').first.is_visible()
     assert trace_length(page, "y") == min(10, n_cities - 1)
     _screenshot(page, tmp_path / "neighbours.png")
+    link, before = _neighbours_link(page)
 
     # Interactions: a heatmap of the three fields
     open_page(page, "Interactions")
@@ -124,6 +127,42 @@ def test_upload_train_explore_lift_whatif(page: Any, tmp_path: Path) -> None:
     _lift_fast_mode(page, tmp_path)
     _whatif_moves_the_prediction(page, tmp_path)
     assert not page.locator('[data-testid="stException"]').count()
+    _link_after_restart(chromium, link, before, tmp_path)
+
+
+def _neighbours_table(page: Any) -> list[list[Any]]:
+    """(names, similarities) of the neighbours bar chart, as drawn."""
+    page.wait_for_selector(".js-plotly-plot .barlayer .trace")
+    return page.evaluate(
+        """() => { const t = document.querySelector('.js-plotly-plot')._fullData[0];
+                   return [Array.from(t.y), Array.from(t.x)]; }"""
+    )
+
+
+def _neighbours_link(page: Any) -> tuple[str, list[list[Any]]]:
+    """Pick a city that is not the default, then read "copy link to this view"."""
+    choose_option(page, "Category", "city_C")
+    table = _neighbours_table(page)
+    page.get_by_role("button", name="Copy link to this view").click()
+    code = page.locator('[data-testid="stCode"] code').first
+    code.wait_for()
+    link = code.inner_text().strip()
+    assert "run=" in link and "page=neighbours" in link and "category=city_C" in link, link
+    page.keyboard.press("Escape")
+    return link, table
+
+
+def _link_after_restart(chromium: str, link: str, before: list[list[Any]], tmp: Path) -> None:
+    """A new server process (nothing in memory) and a new browser open the same view."""
+    with streamlit_server(tmp / "server2.log") as url, chromium_page(chromium) as fresh:
+        fresh.goto(url + link[link.index("/?") :])
+        fresh.get_by_role("heading", name="Neighbours", exact=True).wait_for()
+        wait_idle(fresh)
+        after = _neighbours_table(fresh)
+        assert after[0] == before[0]
+        assert after[1] == pytest.approx(before[1], abs=1e-6)
+        assert not fresh.locator('[data-testid="stException"]').count()
+        _screenshot(fresh, tmp / "neighbours_from_link.png")
 
 
 def _lift_fast_mode(page: Any, tmp_path: Path) -> None:

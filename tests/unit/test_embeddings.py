@@ -13,14 +13,13 @@ from embedding_core.model.embeddings import (
     EMB_PREFIX,
     TABLE_COLUMNS,
     embedding_columns,
-    extract_embeddings,
     vectors,
 )
-from embedding_core.model.features import _label_text
+from embedding_core.model.features import target_text
 
 
 def _training_rows(frame: pd.DataFrame, target: str, stratify: bool = True) -> pd.DataFrame:
-    labels = _label_text(frame[target]).to_numpy(dtype=str) if stratify else None
+    labels = target_text(frame[target]).to_numpy(dtype=str) if stratify else None
     train_idx, _ = train_valid_split(
         len(frame),
         valid_fraction=TINY_CONFIG.valid_fraction,
@@ -31,7 +30,7 @@ def _training_rows(frame: pd.DataFrame, target: str, stratify: bool = True) -> p
 
 
 def test_tables_have_the_documented_columns_and_types(tiny_binary_run) -> None:
-    tables = extract_embeddings(tiny_binary_run)
+    tables = tiny_binary_run.tables()
     assert list(tables) == ["shop", "colour"]
     k = tiny_binary_run.embedding_dim
     for table in tables.values():

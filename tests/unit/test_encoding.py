@@ -10,7 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from embedding_core.data.encoding import MISSING_LABEL, UNKNOWN_LABEL, CategoryEncoder
+from embedding_core.data.encoding import (
+    MISSING_LABEL,
+    UNKNOWN_LABEL,
+    CategoryEncoder,
+    as_category_text,
+)
 
 
 def test_vocabulary_sorted_by_frequency_then_label():
@@ -82,9 +87,72 @@ def test_transform_ignores_the_series_index():
 
 
 def test_categories_named_like_the_reserved_labels_keep_their_own_index():
-    enc = CategoryEncoder().fit(["<unknown>", "<missing>", "<unknown>", None])
-    assert enc.transform(["<unknown>", "<missing>", None, "new"]).tolist() == [2, 3, 1, 0]
+    enc = CategoryEncoder().fit(["<unknown>", "<missing>", "<unknown>", None, "<<unknown>>"])
+    assert enc.transform(["<unknown>", "<missing>", None, "new"]).tolist() == [2, 4, 1, 0]
     assert not enc.is_reserved(2) and enc.is_reserved(1) and enc.is_reserved(0)
+    # every label of the field is unique, so a name picked from a list is one row
+    assert len(set(enc.labels_)) == enc.size
+    assert enc.labels_[:2] == ["<<<unknown>>>", "<<missing>>"]
+    assert enc.categories == ["<unknown>", "<<unknown>>", "<missing>"]
+
+
+def test_reserved_rows_never_collide_with_a_real_category_downstream():
+    """A category named "<unknown>" keeps its own vector in embed, transformers, neighbours."""
+    from embedding_core.analysis.neighbours import nearest_neighbours
+    from embedding_core.reuse.transformer import EmbeddingLookupEncoder
+
+    values = ["<unknown>"] * 3 + ["<missing>"] * 2 + ["a"] * 2 + [None] * 2
+    enc = CategoryEncoder().fit(values)
+    table = pd.DataFrame(
+        {
+            "category": enc.labels_,
+            "count": enc.counts_,
+            "is_unknown": [i == 0 for i in range(enc.size)],
+            "is_missing": [i == enc.missing_index_ for i in range(enc.size)],
+            "emb_0": np.arange(enc.size, dtype=np.float32),
+            "emb_1": np.arange(enc.size, dtype=np.float32) ** 2,
+        }
+    )
+    probe = ["<unknown>", "<missing>", None, "never seen"]
+    rows = enc.transform(probe)
+    assert [enc.labels_[r] for r in rows[:2]] == ["<unknown>", "<missing>"]
+    assert not any(enc.is_reserved(r) for r in rows[:2])
+    looked_up = EmbeddingLookupEncoder(tables={"f": table}).fit_transform(
+        pd.DataFrame({"f": probe})
+    )
+    np.testing.assert_array_equal(looked_up[:, 0], rows.astype(np.float32))
+    # by name, the real category is found, and it is not its own neighbour
+    real = enc.labels_.index("<unknown>")
+    got = nearest_neighbours(table, "<unknown>", k=enc.size, metric="euclidean")
+    assert len(got) == enc.size - 1 and table["category"][real] not in set(got["category"])
+
+
+@pytest.mark.parametrize(
+    "train",
+    [
+        pd.Series([3.0, 1.0, 3.0, np.nan]),  # integer codes in a float column
+        pd.Series(["3", "1", "3", None], dtype="str"),  # as read from a CSV
+        [3, 1, 3, None],  # Python ints
+        pd.Series([3.0, "1", 3, None], dtype=object),  # mixed
+    ],
+)
+def test_three_point_zero_and_three_are_one_category(train):
+    enc = CategoryEncoder().fit(train)
+    assert enc.categories == ["3", "1"]
+    three = enc.labels_.index("3")
+    probe = pd.Series([3.0, "3", 3, np.int64(3), np.float64(3.0), "3.0", " 3"], dtype=object)
+    assert enc.transform(probe).tolist() == [three] * 5 + [0, 0]  # text is kept exactly
+    assert enc.transform(pd.Series([3.0, np.nan])).tolist() == [three, 1]
+    assert enc.transform([3.0]).tolist() == [three]
+
+
+def test_floats_keep_their_fraction_when_a_column_has_one():
+    assert as_category_text(pd.Series([1.5, 2.0])).tolist() == ["1.5", "2.0"]
+    assert as_category_text(pd.Series([1.5, 2.0, "x"], dtype=object)).tolist() == [
+        "1.5",
+        "2.0",
+        "x",
+    ]
 
 
 def test_fit_transform_equals_fit_then_transform():

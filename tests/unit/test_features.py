@@ -9,13 +9,10 @@ import pandas as pd
 import pytest
 from synthetic import BINARY_ROLES, make_binary_frame
 
-from embedding_core.data.encoding import CategoryEncoder
 from embedding_core.data.roles import Roles
 from embedding_core.errors import DataError
 from embedding_core.model.features import (
     FeatureEncoder,
-    encode_categories,
-    fit_category_encoder,
     sanitise_name,
 )
 
@@ -99,9 +96,9 @@ def test_binary_positive_label(labels: list, positive: str) -> None:
 
 
 def fe_labels(frame: pd.DataFrame) -> list[str]:
-    from embedding_core.model.features import _label_text
+    from embedding_core.model.features import target_text
 
-    return _label_text(frame["t"]).tolist()
+    return target_text(frame["t"]).tolist()
 
 
 def test_multiclass_and_regression_targets() -> None:
@@ -139,20 +136,3 @@ def test_single_class_target_raises_data_error() -> None:
 def test_unfitted_encoder_says_so() -> None:
     with pytest.raises(RuntimeError, match="not fitted"):
         FeatureEncoder().transform(pd.DataFrame({"a": [1]}))
-
-
-@pytest.mark.parametrize(("min_count", "missing_as_category"), [(1, True), (3, True), (2, False)])
-def test_fast_encoder_matches_category_encoder(min_count: int, missing_as_category: bool) -> None:
-    rng = np.random.default_rng(min_count)
-    raw = rng.zipf(1.5, 500).astype(str).astype(object)
-    raw[rng.random(500) < 0.01] = None
-    raw[:3] = ["<unknown>", "<missing>", "007"]
-    values = pd.Series(raw, dtype="str")
-    reference = CategoryEncoder(min_count, missing_as_category).fit(values)
-    fast = fit_category_encoder(
-        values, min_count=min_count, missing_as_category=missing_as_category
-    )
-    assert fast == reference
-    new = pd.Series(["007", "never", None, "<missing>", "1"], dtype="str")
-    np.testing.assert_array_equal(encode_categories(fast, values), reference.transform(values))
-    np.testing.assert_array_equal(encode_categories(fast, new), reference.transform(new))

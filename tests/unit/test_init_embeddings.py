@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from synthetic import BINARY_ROLES, TINY_CONFIG
 
+from embedding_core.data.encoding import CategoryEncoder
 from embedding_core.data.roles import Roles
 from embedding_core.errors import DataError, ModelFormatError
 from embedding_core.model.init import align_table, load_source_tables
@@ -68,13 +69,14 @@ def test_name_matching_survives_reordering_and_missing_categories() -> None:
             "emb_1": [0.5, 0.25, 1.0, 2.0, 3.0],
         }
     ).sample(frac=1.0, random_state=3)  # row order of the earlier table does not matter
-    labels = ["<unknown>", "oslo", "lima", "paris", "<missing>"]  # lima is new, rome gone
-    matrix, matched = align_table("city", labels, old)
-    assert matrix[:, 0].tolist() == [-1.0, 30.0, -1.0, 10.0, -2.0]
-    assert matched.tolist() == [True, True, False, True, False]
-    no_missing = old[~old["is_missing"]]
-    matrix, _ = align_table("city", labels, no_missing)
-    assert matrix[4, 0] == -1.0  # no <missing> vector earlier: the unknown one
+    # lima is new, rome is gone, and the order differs: <unknown>, <missing>, oslo, lima, paris
+    new = CategoryEncoder().fit(["oslo", "oslo", "oslo", "lima", "lima", "paris", None])
+    assert new.labels_ == ["<unknown>", "<missing>", "oslo", "lima", "paris"]
+    matrix, matched = align_table("city", new, old)
+    assert matrix[:, 0].tolist() == [-1.0, -2.0, 30.0, -1.0, 10.0]
+    assert matched.tolist() == [True, True, True, False, True]
+    matrix, matched = align_table("city", new, old[~old["is_missing"]])
+    assert matrix[1, 0] == -1.0 and not matched[1]  # no missing vector earlier: the unknown one
 
 
 def test_sources_dir_zip_and_errors(step1: TrainedRun, binary_frame, tmp_path) -> None:

@@ -145,8 +145,10 @@ def test_load_refuses_missing_or_incompatible_directories(
 
     bad_model = _copy(tiny_binary_run_dir, tmp_path / "bad_model")
     (bad_model / "model.keras").write_bytes(b"not a zip file")
+    lazy = TrainedRun.load(bad_model)  # the model is read on first use
+    assert lazy.tables()["shop"].equals(TrainedRun.load(tiny_binary_run_dir).tables()["shop"])
     with pytest.raises(ModelFormatError, match="could not be loaded"):
-        TrainedRun.load(bad_model)
+        lazy.predict(pd.DataFrame({"shop": ["s01"], "colour": ["c0"], "x": ["1"]}))
 
 
 def test_load_never_runs_lambda_layers(tiny_binary_run_dir: Path, tmp_path: Path) -> None:
@@ -157,10 +159,70 @@ def test_load_never_runs_lambda_layers(tiny_binary_run_dir: Path, tmp_path: Path
     out = keras.layers.Lambda(lambda t: keras.ops.cast(t, "float32") * 0 + 1)(inp)
     keras.Model(inp, out).save(evil / "model.keras")
     with pytest.raises(ModelFormatError, match="could not be loaded") as excinfo:
-        TrainedRun.load(evil)
+        _ = TrainedRun.load(evil).model
     assert "code execution" in str(excinfo.value.__cause__)
 
 
 def test_embeddings_of_an_unknown_field(tiny_binary_run) -> None:
     with pytest.raises(DataError, match="'y' is not a categorical field"):
         tiny_binary_run.embeddings("y")
+
+
+def test_accessors_give_classes_vocabulary_and_aligned_matrices(
+    tiny_binary_run, tiny_multiclass_run, tiny_regression_run
+) -> None:
+    run = tiny_binary_run
+    assert run.classes == run.features.classes_ and len(run.classes) == 2
+    assert run.positive_label == run.classes[1]
+    assert tiny_multiclass_run.positive_label is None and len(tiny_multiclass_run.classes) > 2
+    assert tiny_regression_run.classes == [] and tiny_regression_run.positive_label is None
+    tables = run.tables()
+    assert list(tables) == run.fields
+    tables["shop"].loc[0, "count"] = -1  # copies: the run is untouched
+    assert run.embeddings("shop").loc[0, "count"] >= 0
+    for field in run.fields:
+        labels, matrix = run.vocabulary(field), run.embedding_matrix(field)
+        assert matrix.shape == (len(labels), run.embedding_dim)
+        assert labels == run.embeddings(field)["category"].tolist()
+        np.testing.assert_array_equal(matrix, vectors(run.embeddings(field)))
+        rows = run.category_rows(field, [labels[-1], "never-seen", None])
+        assert rows[0] == len(labels) - 1 and rows[1] == 0
+    with pytest.raises(DataError, match="'y' is not a categorical field"):
+        run.vocabulary("y")
+
+
+_NO_TF_PROBE = """
+import sys
+from embedding_core.model.run import TrainedRun
+run = TrainedRun.load(sys.argv[1])
+tables = run.tables()
+vocab = run.vocabulary(run.fields[0])
+matrix = run.embedding_matrix(run.fields[0])
+assert len(vocab) == len(matrix) == len(tables[run.fields[0]])
+print(",".join(m for m in ("tensorflow", "keras") if m in sys.modules))
+"""
+
+
+def test_load_and_tables_never_import_tensorflow(tiny_binary_run_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _NO_TF_PROBE, str(tiny_binary_run_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "", f"TrainedRun.load pulled in: {out.stdout.strip()}"
+
+
+def test_a_loaded_run_saves_again_without_loading_its_model(
+    tiny_binary_run_dir: Path, tmp_path: Path, binary_frame
+) -> None:
+    loaded = TrainedRun.load(tiny_binary_run_dir)
+    again = TrainedRun.load(loaded.save(tmp_path / "again"))
+    assert loaded._model is None  # copied, not loaded
+    assert (tmp_path / "again" / "warnings.json").is_file()
+    manifest = json.loads((tmp_path / "again" / "manifest.json").read_text())
+    assert "warnings.json" in manifest["files"] and manifest["keras_version"]
+    np.testing.assert_array_equal(again.predict(binary_frame), loaded.predict(binary_frame))

@@ -11,11 +11,12 @@ import pytest
 from synthetic import BINARY_ROLES, make_binary_frame
 
 from embedding_core.data.csv_reader import read_csv
+from embedding_core.data.encoding import category_encoder_from_counts
 from embedding_core.data.roles import Roles
 from embedding_core.data.stream import open_table, split_mask
 from embedding_core.data.validation import validate_roles
 from embedding_core.errors import DataError
-from embedding_core.model.features import FeatureEncoder, category_encoder_from_counts
+from embedding_core.model.features import FeatureEncoder
 from embedding_core.model.vocabulary import StreamVocabulary, scan_vocabulary
 
 

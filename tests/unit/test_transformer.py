@@ -61,7 +61,7 @@ def test_lookup_replaces_columns_in_place_with_fallbacks():
     np.testing.assert_allclose(out.iloc[0, 1:4], city.loc["rome"])
     np.testing.assert_allclose(out.iloc[1, 1:4], city.loc["<unknown>"])  # unseen
     np.testing.assert_allclose(out.iloc[2, 1:4], city.loc["<missing>"])  # missing
-    np.testing.assert_allclose(out.iloc[3, 1:4], city.loc["<unknown>"])  # text "3.0" != "3"
+    np.testing.assert_allclose(out.iloc[3, 1:4], city.loc["3"])  # the number 3.0 is "3"
     np.testing.assert_allclose(out.iloc[1, 4:], plan.loc["<unknown>"])  # no missing row
     np.testing.assert_allclose(out["age"], X["age"])
     assert enc.embedding_dims_ == {"city": 3, "plan": 2}

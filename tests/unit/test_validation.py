@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from embedding_core.data.csv_reader import read_csv
+from embedding_core.data.encoding import as_category_text
 from embedding_core.data.roles import Roles
 from embedding_core.data.validation import (
     ValidatedData,
-    as_category_text,
     infer_task,
     parse_numeric,
     validate_roles,

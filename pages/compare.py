@@ -1,0 +1,134 @@
+"""Compare page: what changed in one field between two stored runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from embedding_core.errors import EmbeddingCoreError
+from ui.charts import movement_figure
+from ui.literal import literal
+from ui.runs import cached_run, store
+from ui.state import Keys
+from ui.widgets import show_error
+
+MAX_DRAWN = 300  # most frequent shared categories drawn on the projection
+
+
+@st.cache_data(show_spinner="Aligning the two runs...", max_entries=16)
+def _compare(a_id: str, b_id: str, field_name: str, k: int) -> tuple[pd.DataFrame, dict]:
+    from embedding_core.analysis.compare import align_field, compare_runs
+    from embedding_core.analysis.projection import project
+
+    _, run_a = cached_run(a_id)
+    _, run_b = cached_run(b_id)
+    table = compare_runs(run_a, run_b, field_name, k=k)
+    aligned = align_field(run_a, run_b, field_name)
+    order = np.argsort(-(aligned.count_a + aligned.count_b), kind="stable")[:MAX_DRAWN]
+    coords = project(np.vstack([aligned.a[order], aligned.b[order]]), "pca", 2)
+    n = len(order)
+    points = {
+        "categories": [aligned.categories[i] for i in order],
+        "before": coords[:n],
+        "after": coords[n:],
+        "counts": (aligned.count_a + aligned.count_b)[order],
+        "attrs": dict(table.attrs),
+    }
+    return table, points
+
+
+def _label(record) -> str:  # noqa: ANN001 - a RunRecord
+    return f"{record.name} ({record.created.replace('T', ' ')[:16]})"
+
+
+st.title("Compare")
+st.write(
+    "What changed between two runs: last month's data and this month's, or a run and "
+    "its fine-tuned copy. Run A is rotated onto run B (orthogonal Procrustes, fitted on "
+    "the categories both know, weighted by count), so only real changes remain."
+)
+records = {r.id: r for r in store().list() if r.ok}
+if len(records) < 2:
+    st.info("Compare needs two saved runs: train another one, or add one on the Runs page.")
+    st.stop()
+ids = list(records)
+c1, c2 = st.columns(2)
+with c1:
+    a_id = st.selectbox(
+        "Run A (before)",
+        ids,
+        index=1,
+        format_func=lambda i: _label(records[i]),
+        key=Keys.COMPARE_A,
+    )
+with c2:
+    b_id = st.selectbox(
+        "Run B (after)", ids, index=0, format_func=lambda i: _label(records[i]), key=Keys.COMPARE_B
+    )
+shared = [f for f in records[a_id].fields if f in records[b_id].fields]
+if a_id == b_id:
+    st.info("Pick two different runs.")
+elif not shared:
+    st.warning("These two runs share no categorical field: pick runs trained on related data.")
+else:
+    c3, c4 = st.columns([3, 1])
+    with c3:
+        field_name = st.selectbox("Field", shared, key=Keys.COMPARE_FIELD)
+    with c4:
+        k = int(st.number_input("Neighbours (k)", 1, 50, 10, key=Keys.COMPARE_K))
+    try:
+        table, points = _compare(a_id, b_id, field_name, k)
+    except EmbeddingCoreError as exc:
+        show_error(exc)
+        st.stop()
+    both = table.dropna(subset=["overlap"])
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Shared categories", f"{points['attrs']['shared']:,}")
+    m2.metric(
+        f"Neighbour overlap@{points['attrs']['k']}",
+        f"{both['overlap'].mean():.0%}",
+        help="Share of each category's nearest neighbours that are the same in both runs, "
+        "averaged over the shared categories. 100%: the field means the same in both.",
+    )
+    m3.metric("Only in A / only in B", f"{int((~table['in_b']).sum())} / "
+              f"{int((~table['in_a']).sum())}")  # fmt: skip
+    st.plotly_chart(
+        movement_figure(
+            points["categories"],
+            np.asarray(points["before"]),
+            np.asarray(points["after"]),
+            np.asarray(points["counts"]),
+            labels=(f"A: {records[a_id].name}", f"B: {records[b_id].name}"),
+        )
+    )
+    st.caption(
+        f"The {len(points['categories']):,} most frequent shared categories of "
+        f"{literal(field_name)} on one PCA projection; lines join each category's place in A "
+        "to its place in B."
+    )
+    st.subheader("Moved most (weighted by how often they occur)")
+    st.dataframe(
+        both.head(20)[["category", "count_a", "count_b", "moved_relative", "overlap"]],
+        hide_index=True,
+        column_config={
+            "moved_relative": st.column_config.NumberColumn(
+                "moved", format="%.2f", help="Distance moved / typical vector length"
+            ),
+            "overlap": st.column_config.NumberColumn(
+                f"overlap@{points['attrs']['k']}", format="percent"
+            ),
+        },
+    )
+    st.download_button(
+        "Download the comparison (CSV)",
+        table.to_csv(index=False).encode("utf-8"),
+        file_name=f"compare-{field_name}.csv".replace("/", "_"),
+        mime="text/csv",
+        key=Keys.COMPARE_CSV,
+    )
+    if records[b_id].compared_with != a_id:
+        try:
+            store().update(b_id, compared_with=a_id)
+        except (OSError, EmbeddingCoreError):
+            pass  # only a note in run.json

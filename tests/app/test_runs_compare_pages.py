@@ -1,0 +1,172 @@
+"""AppTest: the Runs page, links (``?run=...``) and the Compare page, on a real run store."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from app_helpers import assert_no_exception, markdown_text, plotly_chart
+
+from embedding_core.model.store import RunStore
+from ui.state import Keys
+
+
+@pytest.fixture
+def store(small_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunStore:
+    """A fresh run store holding ``small_run`` twice (older "first", newer "second")."""
+    monkeypatch.setenv("EMBEDDING_CORE_RUNS", str(tmp_path))
+    runs = RunStore(tmp_path)
+    first = runs.save(small_run, name="first", dataset="small_churn.csv")
+    runs.update(first.id, created="2020-01-01T00:00:00+00:00")
+    runs.save(small_run, name="second", dataset="small_churn.csv")
+    return runs
+
+
+def _ids(store: RunStore) -> dict[str, str]:
+    return {r.name: r.id for r in store.list()}
+
+
+def test_runs_page_lists_newest_first_and_opens_a_run(new_app, store):
+    at = new_app().run()
+    at.switch_page("pages/runs.py").run()
+    assert_no_exception(at)
+    table = at.dataframe[0].value
+    assert table["name"].tolist() == ["second", "first"]
+    assert {"dataset", "rows", "task", "metric", "fields", "created", "size MB"} <= set(table)
+    assert table["fields"].tolist() == [4, 4]
+    at.selectbox(key=Keys.RUNS_CHOICE).set_value(_ids(store)["first"]).run()
+    at.button(key=f"{Keys.RUNS_OPEN}_{_ids(store)['first']}").click().run()
+    assert_no_exception(at)
+    info = at.session_state[Keys.RUN_INFO]
+    assert info.stored and info.run_id == _ids(store)["first"] and info.name == "first"
+    assert at.title[0].value == "Explore"  # opens on Explore, no retraining
+    assert at.query_params["run"] == _ids(store)["first"]
+
+
+def test_rename_and_delete_with_confirmation(new_app, store):
+    at = new_app().run()
+    at.switch_page("pages/runs.py").run()
+    run_id = _ids(store)["second"]
+    at.text_input(key=f"{Keys.RUNS_NAME}_{run_id}").set_value("renamed")
+    at.button(key=f"{Keys.RUNS_RENAME}_{run_id}").click().run()
+    assert store.record(run_id).name == "renamed"
+    delete = at.button(key=f"{Keys.RUNS_DELETE}_{run_id}")
+    assert delete.disabled  # not before the confirmation
+    at.checkbox(key=f"{Keys.RUNS_CONFIRM}_{run_id}").check().run()
+    at.button(key=f"{Keys.RUNS_DELETE}_{run_id}").click().run()
+    assert_no_exception(at)
+    assert list(_ids(store)) == ["first"]
+    assert at.dataframe[0].value["name"].tolist() == ["first"]
+
+
+def test_upload_of_a_run_zip_is_checked(new_app, store):
+    at = new_app().run()
+    at.switch_page("pages/runs.py").run()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("../escape.txt", "x")
+    at.get("file_uploader")[0]  # the uploader is there
+    uploader = at.file_uploader(key=Keys.RUNS_UPLOAD) if hasattr(at, "file_uploader") else None
+    assert uploader is not None
+    uploader.set_value(("evil.zip", buffer.getvalue(), "application/zip")).run()
+    assert_no_exception(at)
+    assert "unsafe path" in markdown_text(at) and len(store.list()) == 2
+    good = store.zip_bytes(_ids(store)["first"])
+    at.file_uploader(key=Keys.RUNS_UPLOAD).set_value(("copy.zip", good, "application/zip")).run()
+    assert_no_exception(at)
+    assert "Added the run 'copy'" in markdown_text(at)
+    assert sorted(_ids(store)) == ["copy", "first", "second"]
+
+
+def test_a_link_opens_the_same_neighbours_view_in_a_fresh_session(new_app, store, small_run):
+    run_id = _ids(store)["first"]
+    table = small_run.embeddings("device")
+    category = table.loc[~table["is_unknown"], "category"].iloc[-1]  # not the default one
+    at = new_app()
+    at.query_params.update(run=run_id, page="neighbours", field="device", category=category)
+    at.run()
+    assert_no_exception(at)
+    assert at.title[0].value == "Neighbours"
+    assert at.selectbox(key=at.selectbox[0].key).value == "device"
+    assert category in [s.value for s in at.selectbox]
+    assert at.query_params["run"] == run_id and at.query_params["category"] == category
+    assert "page" not in at.query_params  # read once
+    assert any(run_id in c.value for c in at.get("code"))  # "copy link to this view"
+
+
+def test_a_link_to_a_deleted_run_says_so(new_app, store):
+    run_id = _ids(store)["first"]
+    store.delete(run_id)
+    at = new_app()
+    at.query_params.update(run=run_id, page="explore")
+    at.run()
+    assert_no_exception(at)
+    assert any("no run" in w.value and "deleted" in w.value for w in at.warning)
+    assert Keys.RUN_INFO not in at.session_state
+
+
+def test_compare_page_shows_overlap_projection_and_most_moved(new_app, store):
+    at = new_app().run()
+    at.switch_page("pages/compare.py").run()
+    assert_no_exception(at)
+    at.selectbox(key=Keys.COMPARE_FIELD).set_value("customer_city").run()
+    assert_no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Neighbour overlap@10"] == "100%"  # the same run twice
+    assert metrics["Shared categories"] == "12"
+    figure = plotly_chart(at)
+    assert [t["name"] for t in figure["data"]][2] == "moved"
+    assert len(at.dataframe[0].value) == 12
+    assert store.record(_ids(store)["second"]).compared_with == _ids(store)["first"]
+
+
+@pytest.fixture
+def seed_group(store: RunStore, small_run) -> str:
+    """The "first" run with two stored seed siblings (copies: every neighbour agrees)."""
+    primary = _ids(store)["first"]
+    siblings = [
+        store.save(small_run, name=f"seed {i}", extra={"sibling_of": primary}).id for i in (1, 2)
+    ]
+    store.update(primary, siblings=siblings)
+    return primary
+
+
+def test_neighbours_show_agreement_across_seeds_and_explore_colours_by_it(new_app, seed_group):
+    at = new_app()
+    at.query_params.update(run=seed_group, page="neighbours", field="customer_city")
+    at.run()
+    assert_no_exception(at)
+    table = at.dataframe[0].value
+    assert (table["in runs"] == "3 of 3").all()
+    assert ":green-badge[stable]" in markdown_text(at)
+    assert "Across 3 seeds, 100%" in markdown_text(at)
+    at.switch_page("pages/explore.py").run()
+    at.radio(key=Keys.EXPLORE_COLOUR).set_value("stability").run()
+    assert_no_exception(at)
+    marker = plotly_chart(at)["data"][0]["marker"]
+    assert marker["colorbar"]["ticktext"][:3] == ["stable", "unstable", "too rare"]
+
+
+@pytest.mark.slow
+def test_check_stability_trains_two_seeds_in_the_background(new_app, store, small_csv_bytes):
+    import pandas as pd
+    from app_helpers import SMALL_CSV
+
+    run_id = _ids(store)["second"]
+    # store the data with the run, as the Train page does by default
+    frame = pd.read_csv(SMALL_CSV, dtype=str)
+    record = store.save(store.open(run_id), name="with data", data=frame)
+    at = new_app()
+    at.query_params.update(run=record.id, page="neighbours")
+    at.run()
+    at.button(key=Keys.STABILITY_BUTTON).click().run()
+    job = at.session_state[Keys.STABILITY_JOB]
+    assert job.wait(240) and job.error is None, job.error
+    at.run()
+    assert_no_exception(at)
+    siblings = store.record(record.id).siblings
+    assert len(siblings) == 2 and {store.record(s).seed for s in siblings} == {1, 2}
+    assert all(store.record(s).sibling_of == record.id for s in siblings)
+    assert at.dataframe[0].value["in runs"].str.endswith("of 3").all()

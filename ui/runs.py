@@ -1,0 +1,341 @@
+"""The run store and the URL, for the app: open stored runs, links, and reloads.
+
+What is kept where:
+
+- The run store (``embedding_core.model.store``, the folder ``./runs`` or
+  ``$EMBEDDING_CORE_RUNS``) holds every trained run, its training data (unless the user
+  unticks "store the data with the run") and uploaded CSVs (``.uploads/<sha256>``).
+- The URL holds only handles: ``run=<id>`` (random, 96 bits), ``data=<sha256 of the
+  upload>``, ``lift=<digest>``, and on Explore and Neighbours ``field=`` / ``category=``.
+  A link opened in a fresh browser, or F5, rebuilds the session from those: same data,
+  same run, same view, with no retraining.
+- Everything else lives in the session (``ui.state``) and is rebuilt from the above.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import pandas as pd
+import streamlit as st
+
+from embedding_core.errors import EmbeddingCoreError, ModelFormatError
+from embedding_core.model.run import TrainedRun
+from embedding_core.model.store import RunRecord, RunStore
+from ui import state
+from ui.literal import literal
+from ui.state import Keys, neighbour_category_key, widget_key
+
+__all__ = [
+    "store",
+    "open_run",
+    "cached_run",
+    "restore_from_url",
+    "sync_url",
+    "show_view_link",
+    "view_link",
+    "PAGE_PARAM",
+    "stored_note",
+    "records_frame",
+    "seed_group",
+    "group_runs",
+    "stability_table",
+]
+
+_log = logging.getLogger(__name__)
+PAGE_PARAM = "page"
+#: URL parameters that describe the current view of one page (set by that page).
+VIEW_PARAMS = ("field", "category")
+
+
+def store() -> RunStore:
+    """The app's run store (``$EMBEDDING_CORE_RUNS`` or ``./runs``)."""
+    return RunStore()
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _load(root: str, run_id: str, created: str) -> TrainedRun:
+    # keyed by the store, the id and the creation time: ids are random and never reused
+    return RunStore(root).open(run_id)
+
+
+def cached_run(run_id: str) -> tuple[RunRecord, TrainedRun]:
+    """(record, run) of a stored run, loaded once per server (runs are read-only).
+
+    Raises
+    ------
+    ModelFormatError
+        No such run, or it cannot be read.
+    """
+    runs = store()
+    record = runs.record(run_id)
+    if not record.ok:
+        raise ModelFormatError(f"Run '{run_id}' cannot be opened: {record.error}.")
+    return record, _load(str(runs.root), run_id, record.created)
+
+
+def open_run(run_id: str) -> state.RunInfo:
+    """Make a stored run the session's current run (no retraining), with its data.
+
+    The dataset becomes the one the run was trained on when it can be found: the
+    bundled sample, the kept upload, or the data stored with the run. The chosen
+    roles become the run's.
+    """
+    record, run = cached_run(run_id)
+    info = state.set_run(
+        run,
+        dataset_label=record.dataset or record.name,
+        dataset_key=record.dataset_key,
+        n_rows=record.rows or 0,
+        run_id=record.id,
+        name=record.name,
+        stored=True,
+        created=record.created_ts,
+    )
+    dataset = _dataset_of(record)
+    if dataset is not None:
+        current = state.get_dataset()
+        if current is None or current.key != dataset.key:
+            state.set_dataset(dataset)
+        state.set_roles(run.roles)
+    return info
+
+
+def _dataset_of(record: RunRecord) -> state.Dataset | None:
+    from ui.datasets import sample_dataset, upload_dataset
+
+    key = record.dataset_key
+    try:
+        if key.startswith("sample:"):
+            return sample_dataset(key.split(":", 1)[1])
+        if key.startswith("upload:"):
+            kept = store().load_upload(key.split(":", 1)[1])
+            if kept is not None:
+                return upload_dataset(*kept)
+        frame = store().data(record.id)
+    except EmbeddingCoreError as exc:
+        _log.warning("the data of run %s could not be read: %s", record.id, exc)
+        return None
+    if frame is None:
+        return None
+    return state.Dataset(
+        key=key or f"run:{record.id}",
+        label=record.dataset or record.name,
+        frame=frame,
+        suggested=None,
+        source="upload",
+    )
+
+
+def _restore_dataset(digest: str) -> None:
+    from ui.datasets import upload_dataset
+
+    kept = store().load_upload(digest)
+    if kept is None:
+        state.set_link_error(
+            "The data in this link is no longer on the server: upload it again on the Data page."
+        )
+        return
+    try:
+        state.set_dataset(upload_dataset(*kept))
+    except EmbeddingCoreError as exc:
+        state.set_link_error(f"The data in this link could not be read again: {exc}")
+
+
+def restore_from_url() -> str | None:
+    """On a session's first run, rebuild it from the URL; returns the page to show.
+
+    Reads ``data``, ``run``, ``lift``, ``field`` and ``category``; a run that cannot be
+    opened leaves a plain message (``state.get_link_error``) instead of an error.
+    """
+    if state.url_restored():
+        return None
+    params = st.query_params.to_dict()
+    if params.get("data"):
+        _restore_dataset(params["data"])
+    run_id = params.get("run")
+    if run_id:
+        try:
+            info = open_run(run_id)
+        except ModelFormatError as exc:
+            state.set_link_error(str(exc))
+        else:
+            _apply_view(info, params.get("field"), params.get("category"))
+    if params.get("lift"):
+        from ui.lift_store import restore_lift
+
+        restore_lift(params["lift"])
+    return params.get(PAGE_PARAM)
+
+
+def _apply_view(info: state.RunInfo, field_name: str | None, category: str | None) -> None:
+    """Preset the Explore and Neighbours widgets to the link's field and category."""
+    if not field_name:
+        return
+    if field_name not in info.run.fields:
+        state.set_link_error(
+            f"The run has no field {field_name!r}; showing its first field instead."
+        )
+        return
+    st.session_state[widget_key(Keys.EXPLORE_FIELD, info.run_id)] = field_name
+    st.session_state[widget_key(Keys.NB_FIELD, info.run_id)] = field_name
+    if category:
+        names = set(info.run.embeddings(field_name)["category"].astype(str))
+        if category in names:
+            st.session_state[neighbour_category_key(field_name)] = category
+        else:
+            state.set_link_error(
+                f"The run has no category {category!r} in {field_name!r}; showing the "
+                "most frequent one instead."
+            )
+
+
+def _url_state() -> dict[str, str]:
+    params: dict[str, str] = {}
+    info = state.get_run_info()
+    if info is not None and info.stored:
+        params["run"] = info.run_id
+    dataset = state.get_dataset()
+    if dataset is not None and dataset.key.startswith("upload:"):
+        params["data"] = dataset.key.split(":", 1)[1]
+    from ui.lift_store import lift_handle
+
+    handle = lift_handle()
+    if handle:
+        params["lift"] = handle
+    return params
+
+
+def sync_url() -> None:
+    """Write the session's handles into the URL (so F5 or a copied address restores it);
+    drops the one-off ``page`` and the previous page's view parameters."""
+    wanted = _url_state()
+    current = st.query_params.to_dict()
+    for key in [*VIEW_PARAMS, PAGE_PARAM, "run", "data", "lift"]:
+        if key in current and key not in wanted:
+            del st.query_params[key]
+    for key, value in wanted.items():
+        if current.get(key) != value:
+            st.query_params[key] = value
+
+
+def view_link(page: str, **view: str) -> str:
+    """The full URL of a page's current view (run, data and the given parameters)."""
+    params = {**_url_state(), PAGE_PARAM: page, **{k: v for k, v in view.items() if v}}
+    base = "http://localhost:8501/"
+    url = getattr(st.context, "url", None)
+    if url:
+        parts = urlsplit(str(url))
+        path = parts.path.rstrip("/")
+        segments = path.split("/")
+        if segments and segments[-1] in _PAGE_PATHS:
+            path = "/".join(segments[:-1])
+        base = f"{parts.scheme}://{parts.netloc}{path}/"
+    return f"{base}?{urlencode(params)}"
+
+
+_PAGE_PATHS = {
+    "data",
+    "train",
+    "explore",
+    "neighbours",
+    "interactions",
+    "lift",
+    "whatif",
+    "export",
+    "runs",
+    "compare",
+}
+
+
+def show_view_link(page: str, **view: str) -> None:
+    """Put the view into the URL and offer "copy link to this view".
+
+    Without a stored run there is nothing a link could reopen, and the page says so.
+    """
+    info = state.get_run_info()
+    for key, value in view.items():
+        if value and st.query_params.get(key) != value:
+            st.query_params[key] = value
+    with st.popover("Copy link to this view", icon=":material/link:"):
+        if info is None or not info.stored:
+            st.caption(
+                "This run is not in the run store, so a link could not reopen it. "
+                + literal(info.save_error if info is not None else "")
+            )
+            return
+        st.caption("Anyone who can reach this server opens exactly this view with it.")
+        st.code(view_link(page, **view), language=None, wrap_lines=True)
+
+
+def stored_note(info: state.RunInfo) -> None:
+    """One line under a run's summary: where it was saved, or why it was not."""
+    if info.save_error:
+        st.warning(literal(f"{info.save_error} The run stays open in this session only."))
+    elif info.stored:
+        record = store().record(info.run_id)
+        text = f"Saved in the run store as '{literal(info.name)}' (Runs page)."
+        if not record.has_data:
+            text += " Its data was not kept: reopened later, What-if and Lift need the data again."
+        st.caption(text)
+
+
+def seed_group(info: state.RunInfo) -> list[str]:
+    """Ids of the run and of its seed siblings that can still be opened ([] outside the
+    store). Siblings come from "check stability" or ``train --seeds``."""
+    if not info.stored:
+        return []
+    try:
+        record = store().record(info.run_id)
+    except ModelFormatError:
+        return []
+    group = [info.run_id]
+    for sibling in record.siblings:
+        try:
+            cached_run(sibling)
+        except ModelFormatError:
+            continue  # deleted meanwhile: fewer runs to compare
+        group.append(sibling)
+    return group
+
+
+def group_runs(group: list[str]) -> list[TrainedRun]:
+    """The loaded runs of a seed group (see ``seed_group``)."""
+    return [cached_run(run_id)[1] for run_id in group]
+
+
+@st.cache_data(show_spinner="Comparing the seeds...", max_entries=32)
+def stability_table(
+    group: tuple[str, ...], field_name: str, k: int, metric: str, rare: int
+) -> pd.DataFrame:
+    """``embedding_core.analysis.stability.stability`` of a stored seed group."""
+    from embedding_core.analysis.stability import stability
+
+    runs = group_runs(list(group))
+    return stability(runs, field_name, k, metric=metric, reliable_min_count=rare)
+
+
+def records_frame(records: list[RunRecord]) -> pd.DataFrame:
+    """The Runs page's table: one row per readable run, newest first."""
+    rows: list[dict[str, Any]] = []
+    for r in records:
+        if not r.ok:
+            continue
+        rows.append(
+            {
+                "name": r.name,
+                "dataset": r.dataset,
+                "rows": r.rows,
+                "task": r.task,
+                "metric": r.metric.removeprefix("valid_"),
+                "value": r.metric_value,
+                "fields": len(r.fields),
+                "created": r.created.replace("T", " ").removesuffix("+00:00"),
+                "size MB": r.size_bytes / 1e6,
+                "seed of": r.sibling_of or "",
+                "id": r.id,
+            }
+        )
+    return pd.DataFrame(rows)
