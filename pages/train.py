@@ -45,7 +45,8 @@ def _config_widgets() -> TrainConfig | None:
                 current.embedding_dim,
                 key=Keys.CFG_DIM,
                 persist_state="session",
-                help=f"Length of each category vector (default {defaults.embedding_dim}).",
+                help=f"Length of each category vector (default {defaults.embedding_dim}); "
+                "DeepFM only: an entity network sizes each field itself.",
             )
             epochs = st.number_input(
                 "Max epochs",

@@ -122,7 +122,10 @@ def load_source_tables(source: Any) -> dict[str, pd.DataFrame]:
             )
         data: Any = file
     elif path.is_file() and zipfile.is_zipfile(path):
-        data = _zipped_tables(path)
+        try:
+            data = _zipped_tables(path)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+            raise ModelFormatError(f"The zip '{path.name}' could not be read ({exc}).") from None
     else:
         raise ModelFormatError(
             f"No saved run at '{path}': give a directory written by `train` or a zip of one."

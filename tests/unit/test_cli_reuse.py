@@ -122,3 +122,23 @@ def test_streamed_step2_starts_from_step1(step1: Path, tmp_path: Path) -> None:
     a = old[old["field"] == "plan"].set_index("category").filter(like="emb_").dropna(axis=1)
     b = new[new["field"] == "plan"].set_index("category").filter(like="emb_").dropna(axis=1)
     np.testing.assert_array_equal(b.loc[a.index].to_numpy(), a.to_numpy())
+
+
+def test_info_and_export_never_import_tensorflow(step1: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from embedding_core.cli import main\n"
+        "for argv in sys.argv[1:]:\n"
+        "    assert main(argv.split('|')) == 0, argv\n"
+        "print('heavy:' + ','.join(m for m in ('tensorflow', 'keras') if m in sys.modules))"
+    )
+    commands = [f"info|--model|{step1}|--json"] + [
+        f"export|--model|{step1}|--out|{tmp_path / fmt}|--format|{fmt}"
+        for fmt in ("projector", "parquet", "csv", "report")
+    ]
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *commands], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.splitlines()[-1] == "heavy:"

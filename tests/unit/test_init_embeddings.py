@@ -95,6 +95,15 @@ def test_sources_dir_zip_and_errors(step1: TrainedRun, binary_frame, tmp_path) -
         pd.testing.assert_frame_equal(from_dir[field], from_zip[field])
     with pytest.raises(ModelFormatError, match="No saved run"):
         load_source_tables(tmp_path / "nothing")
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(archive.read_bytes()[:-200])  # cut off: not a readable zip any more
+    with pytest.raises(ModelFormatError):
+        load_source_tables(broken)
+    empty = tmp_path / "empty.zip"
+    with zipfile.ZipFile(empty, "w") as z:
+        z.writestr("readme.txt", "no run here")
+    with pytest.raises(ModelFormatError, match="holds no embeddings.parquet"):
+        load_source_tables(empty)
     other = Roles(categorical=("x",), numeric=(), target="y")
     with pytest.raises(DataError, match="has none of these categorical columns"):
         train(binary_frame, other, TINY_CONFIG.replace(init_embeddings=step1))
