@@ -8,7 +8,16 @@ from embedding_core.data.profile import suggest_roles, target_guess
 from embedding_core.data.roles import TASKS, Roles
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
-from ui.datasets import check_roles, profile_for, sample_dataset, sample_titles, upload_dataset
+from ui.datasets import (
+    SERVER_SAMPLE_ROWS,
+    check_roles,
+    profile_for,
+    sample_dataset,
+    sample_titles,
+    server_dataset,
+    server_tables,
+    upload_dataset,
+)
 from ui.literal import literal
 from ui.state import Keys, widget_key
 from ui.widgets import TRAIN_PAGE, show_error
@@ -37,6 +46,39 @@ def _on_sample_change(key: str) -> None:
         show_error(exc, "Pick another sample or upload a CSV.")
 
 
+def _on_server_table(key: str) -> None:
+    choice = st.session_state.get(key)
+    if not choice:
+        return
+    try:
+        state.set_dataset(server_dataset(choice))
+    except EmbeddingCoreError as exc:  # drawn at the top of the page by Streamlit
+        show_error(exc, "Pick another table or upload a CSV.")
+
+
+def _server_section(dataset: state.Dataset | None) -> None:
+    """A picker of the tables in the server's data folder (only when one is set)."""
+    tables = server_tables()
+    if tables is None:
+        return
+    current = dataset.label if dataset and dataset.source == "server" else None
+    key = widget_key(Keys.SERVER_TABLE, dataset.key if dataset else "none")
+    st.selectbox(
+        "...or a table on the server (for files too big to upload)",
+        tables,
+        index=tables.index(current) if current in tables else None,
+        placeholder="Pick a CSV or Parquet file, or a folder of shards"
+        if tables
+        else "The server's data folder has no CSV or Parquet file",
+        key=key,
+        on_change=_on_server_table,
+        args=(key,),
+        help="Files and folders in the server's data folder (EMBEDDING_CORE_DATA_DIR). "
+        f"The profile and suggestions use the first {SERVER_SAMPLE_ROWS:,} rows; "
+        "training streams every row from disk.",
+    )
+
+
 def _source_section() -> None:
     dataset = state.get_dataset()
     titles = sample_titles()
@@ -63,6 +105,15 @@ def _source_section() -> None:
             key=Keys.UPLOAD,
             help="Comma, semicolon, tab or pipe separated; UTF-8 or Latin-1; may be gzipped.",
         )
+        limit_mb = int(st.get_option("server.maxUploadSize"))
+        bigger = (
+            " Bigger tables: pick them from the server's data folder below."
+            if server_tables() is not None
+            else " Bigger tables: train with the CLI, or let the server's administrator "
+            "set a data folder (EMBEDDING_CORE_DATA_DIR)."
+        )
+        st.caption(f"Uploads up to {limit_mb:,} MB (the server's limit).{bigger}")
+    _server_section(dataset)
     if uploaded is not None:
         seen_id, _ = state.get_last_upload()
         if uploaded.file_id != seen_id:
@@ -82,7 +133,14 @@ def _source_section() -> None:
 def _profile_section(dataset: state.Dataset) -> None:
     frame = dataset.frame
     st.subheader(literal(dataset.label))
-    st.caption(f"{len(frame):,} rows x {frame.shape[1]:,} columns")
+    if dataset.source == "server":
+        total = f" of {dataset.total_rows:,}" if dataset.total_rows else ""
+        st.caption(
+            f"A table on the server: the preview, profile and suggested roles use its first "
+            f"{len(frame):,}{total} rows; training reads every row from disk."
+        )
+    else:
+        st.caption(f"{len(frame):,} rows x {frame.shape[1]:,} columns")
     with st.expander(f"Preview (first {min(PREVIEW_ROWS, len(frame))} rows)", expanded=False):
         st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True)
     try:
@@ -129,7 +187,7 @@ def _target_note(dataset: state.Dataset, target: str | None) -> bool:
 
     Returns whether the user has seen and kept the target (always True for samples).
     """
-    if dataset.source != "upload":
+    if dataset.source == "sample":
         return True
     profile = profile_for(dataset.key, dataset.frame)
     guess = target_guess(profile)
@@ -229,8 +287,11 @@ def _roles_section(dataset: state.Dataset) -> None:
     state.set_roles(resolved, None)
     for warning in check["warnings"]:
         st.warning(literal(warning))
+    rows = f"{check['rows']:,} rows"
+    if dataset.source == "server":
+        rows = f"every row (checked on the first {check['rows']:,})"
     st.success(
-        f"Ready to train: {check['rows']:,} rows, {len(resolved.categorical)} categorical and "
+        f"Ready to train: {rows}, {len(resolved.categorical)} categorical and "
         f"{len(resolved.numeric)} numeric columns, task **{resolved.task}**."
     )
     st.page_link(TRAIN_PAGE, label="Next: Train", icon=":material/arrow_forward:")

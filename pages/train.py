@@ -312,6 +312,7 @@ def _start(dataset: state.Dataset, roles: Any, config: TrainConfig) -> None:
         config=config,
         dataset_label=dataset.label,
         dataset_key=dataset.key,
+        path=dataset.path,
         store_root=str(store().root),
         store_data=state.get_store_data(),
     )
@@ -328,8 +329,13 @@ if dataset is None or roles is None:
     st.warning(f"Choose the data and its column roles first. ({literal(reason)})")
     st.page_link(DATA_PAGE, label="Go to Data", icon=":material/table_view:")
 else:
+    rows = f"{len(dataset.frame):,} rows"
+    if dataset.path is not None:
+        rows = "every row, streamed from the server" + (
+            f" ({dataset.total_rows:,})" if dataset.total_rows else ""
+        )
     st.write(
-        f"**{literal(dataset.label)}**: {len(dataset.frame):,} rows; predict "
+        f"**{literal(dataset.label)}**: {rows}; predict "
         f"**{literal(roles.target)}** ({roles.task}) from {len(roles.categorical)} categorical and "
         f"{len(roles.numeric)} numeric columns."
     )
@@ -341,8 +347,8 @@ else:
         True,
         key=Keys.STORE_DATA,
         help="Every run is saved to the run store (the Runs page). With its training rows, "
-        "What-if and Lift also work when the run is reopened; untick for data that must "
-        "not be kept on this server.",
+        "What-if and Lift also work when the run is reopened later; unticked, the run is "
+        "smaller and its rows are not copied into it.",
     )
     warm_up_tensorflow()  # load TensorFlow while the user looks at this page
     running = job is not None and job.running

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -27,6 +28,9 @@ __all__ = [
     "sample_titles",
     "sample_dataset",
     "upload_dataset",
+    "server_tables",
+    "server_dataset",
+    "SERVER_SAMPLE_ROWS",
     "profile_for",
     "check_roles",
 ]
@@ -107,6 +111,51 @@ def upload_dataset(name: str, data: bytes) -> Dataset:
         frame=frame,
         suggested=Roles.from_dict(suggested) if suggested else None,
         source="upload",
+    )
+
+
+#: Rows of a server table read for the profile, the role suggestion and the analyses.
+SERVER_SAMPLE_ROWS = 100_000
+
+
+def server_tables() -> list[str] | None:
+    """Tables in the server's data folder (``EMBEDDING_CORE_DATA_DIR``), None if unset."""
+    from embedding_core.data.data_dir import data_dir, list_tables
+
+    root = data_dir()
+    return None if root is None else list_tables(root)
+
+
+@st.cache_data(show_spinner="Reading a sample of the table...", max_entries=4, ttl=3600)
+def _server_sample(path: str, stamp: float) -> tuple[pd.DataFrame, int | None]:
+    from embedding_core.data.data_dir import read_sample
+
+    return read_sample(Path(path), SERVER_SAMPLE_ROWS)
+
+
+def server_dataset(choice: str) -> Dataset:
+    """A table of the server's data folder: a sample of its first rows, trained on in full.
+
+    Raises ``DataError`` for a choice outside the folder or an unreadable table.
+    """
+    from embedding_core.data.data_dir import data_dir, resolve_table
+    from embedding_core.errors import DataError
+
+    root = data_dir()
+    if root is None:
+        raise DataError("The server has no data folder (EMBEDDING_CORE_DATA_DIR is not set).")
+    path = resolve_table(root, choice)
+    frame, total = _server_sample(str(path), path.stat().st_mtime)
+    key = f"server:{choice}:{path.stat().st_mtime}"
+    suggested = _suggest(key, frame)
+    return Dataset(
+        key=key,
+        label=choice,
+        frame=frame,
+        suggested=Roles.from_dict(suggested) if suggested else None,
+        source="server",
+        path=str(path),
+        total_rows=total,
     )
 
 

@@ -99,6 +99,7 @@ class Keys:
     # widgets (pages pass these as ``key=``)
     UPLOAD = "upload"
     SAMPLE = "sample_choice"
+    SERVER_TABLE = "server_table"
     ROLE_TARGET = "role_target"  # widget_key(..., dataset key)
     ROLE_TASK = "role_task"
     ROLE_CATEGORICAL = "role_categorical"
@@ -216,14 +217,23 @@ class Dataset:
         Every column as read (strings; missing as NaN).
     suggested : Roles or None
         The roles to preselect (sample metadata or profile suggestion).
-    source : {"sample", "upload"}
+    source : {"sample", "upload", "server"}
+        ``"server"``: a table in the server's data folder; ``frame`` is then a sample of
+        its first rows (for the profile, the roles and the analyses) and training
+        streams every row from ``path``.
+    path : str or None
+        The table on the server (``"server"`` datasets only).
+    total_rows : int or None
+        Rows of the whole table when known (Parquet), for ``"server"`` datasets.
     """
 
     key: str
     label: str
     frame: pd.DataFrame
     suggested: Roles | None
-    source: Literal["sample", "upload"]
+    source: Literal["sample", "upload", "server"]
+    path: str | None = None
+    total_rows: int | None = None
 
 
 def get_dataset() -> Dataset | None:
@@ -243,7 +253,7 @@ def set_dataset(dataset: Dataset) -> None:
 
 def target_confirmed(dataset: Dataset) -> bool:
     """Whether the user has seen and kept the target of ``dataset`` (samples: always)."""
-    return dataset.source != "upload" or dataset.key in st.session_state.get(
+    return dataset.source == "sample" or dataset.key in st.session_state.get(
         Keys.TARGET_CONFIRMED, set()
     )
 

@@ -169,6 +169,7 @@ class TrainingJob(_WorkerJob):
     config: TrainConfig
     dataset_label: str = ""
     dataset_key: str = ""
+    path: str | None = None  # a table on the server: stream every row from it
     epochs: list[dict[str, float]] = field(default_factory=list)
     last: Progress | None = None
     result: TrainedRun | None = None
@@ -195,7 +196,9 @@ class TrainingJob(_WorkerJob):
     # ------------------------------------------------------------------ status
     @property
     def n_rows(self) -> int:
-        """Rows handed to training."""
+        """Rows handed to training (every row of a streamed table, once counted)."""
+        if self.path is not None and self.result is not None:
+            return int(self.result.metrics["n_train"] + self.result.metrics["n_valid"])
         return len(self.frame)
 
     @property
@@ -258,12 +261,18 @@ class TrainingJob(_WorkerJob):
         keras_guard.install()
         if self.train_started_at is None:
             self.train_started_at = time.perf_counter()
-        run = train(self.frame, self.roles, self.config, on_progress=self._on_progress)
+        if self.path is not None:  # a table on the server: stream every row from disk
+            from embedding_core.model.streaming import train_streaming
+
+            run = train_streaming(self.path, self.roles, self.config, on_progress=self._on_progress)
+        else:
+            run = train(self.frame, self.roles, self.config, on_progress=self._on_progress)
         if self.store_root is not None:
             self.record, self.save_error = save_to_store(
                 run,
                 self.store_root,
-                frame=self.frame if self.store_data else None,
+                # a streamed table's frame is only a sample of it: not the run's data
+                frame=self.frame if self.store_data and self.path is None else None,
                 dataset=self.dataset_label,
                 dataset_key=self.dataset_key,
             )

@@ -31,6 +31,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from embedding_core.data.csv_reader import DEFAULT_MAX_COLUMNS
 from embedding_core.errors import DataError
 
 __all__ = [
@@ -47,7 +48,7 @@ __all__ = [
 PARQUET_SUFFIXES = (".parquet", ".pq")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
 #: Tables with more columns than this are refused before any per-column work.
-MAX_COLUMNS = 5_000
+MAX_COLUMNS = DEFAULT_MAX_COLUMNS
 #: Rows per batch handed to callers (bounds the memory of one step of a scan).
 BATCH_ROWS = 131_072
 _PARQUET_MAGIC = b"PAR1"

@@ -609,7 +609,7 @@ def _check_run(root: Path) -> None:
     from embedding_core.model.run import TrainedRun
 
     try:
-        TrainedRun.load(root)
+        _ = TrainedRun.load(root).model  # loading is lazy: check the model file too
         if (root / DATA_FILE).is_file():
             pd.read_parquet(root / DATA_FILE)
     except ModelFormatError as exc:

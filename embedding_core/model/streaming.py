@@ -438,6 +438,12 @@ def train_streaming(
         raise DataError(f"Unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}.")
     t_call = time.perf_counter()
     config = config or TrainConfig()
+    if config.numeric_encoding != "scaled" and roles.numeric:
+        raise DataError(
+            f"Streamed training takes numeric columns as scaled values only, not "
+            f"numeric_encoding={config.numeric_encoding!r}: use 'scaled' (the default), or "
+            "train in memory."
+        )
     source = data if isinstance(data, TableSource) else open_table(data)
     index, workers = _cluster() if strategy == "multiworker" else (0, 1)
     if workers > 1:

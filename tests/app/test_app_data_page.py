@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from app_helpers import assert_no_exception, markdown_text
 
 from embedding_core.data.samples import DEFAULT_SAMPLE
@@ -184,3 +185,49 @@ def test_choosing_another_target_confirms_it_and_reassigns_the_inputs(new_app, s
     assert "plan" not in categorical and "churned" in categorical
     assert at.session_state[Keys.ROLES].target == "plan"
     assert any("Ready to train" in s.value for s in at.success)
+
+
+@pytest.mark.slow
+def test_server_table_is_sampled_then_trained_in_full(new_app, tmp_path, monkeypatch):
+    import numpy as np
+    import pandas as pd
+    from app_helpers import wait_for_training
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    shop = rng.integers(0, 12, n)
+    frame = pd.DataFrame(
+        {
+            "shop": [f"s{v}" for v in shop],
+            "y": np.where(rng.random(n) < 0.2 + 0.05 * (shop % 4), "yes", "no"),
+        }
+    )
+    (tmp_path / "big").mkdir()
+    frame.iloc[:1500].to_parquet(tmp_path / "big" / "part-0.parquet", index=False)
+    frame.iloc[1500:].to_parquet(tmp_path / "big" / "part-1.parquet", index=False)
+    monkeypatch.setenv("EMBEDDING_CORE_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr("ui.datasets.SERVER_SAMPLE_ROWS", 1000)
+
+    at = new_app().run()
+    assert "Uploads up to 200 MB" in markdown_text(at)
+    picker = _roles_widget(at, "...or a table on the server")
+    assert picker.options == ["big/part-0.parquet", "big/part-1.parquet", "big/"]
+    picker.set_value("big/").run()
+    assert_no_exception(at)
+    dataset = _dataset(at)
+    assert dataset.source == "server" and len(dataset.frame) == 1000
+    assert "first 1,000 of 3,000 rows" in markdown_text(at)
+    _roles_widget(at, "Target").set_value("y")
+    _roles_widget(at, "Categorical").set_value(["shop"])
+    at.run()
+    if any(b.label.startswith("Predict ") for b in at.button):
+        _confirm(at)  # a server table's target is a guess, as an upload's
+    assert at.session_state[Keys.ROLES_ERROR] is None
+
+    at.switch_page("pages/train.py").run()
+    at.button(key=Keys.TRAIN_BUTTON).click().run()
+    wait_for_training(at)
+    assert_no_exception(at)
+    run = at.session_state[Keys.JOB].result
+    assert run.metrics["streamed"] is True
+    assert run.metrics["n_train"] + run.metrics["n_valid"] == n

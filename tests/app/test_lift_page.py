@@ -85,6 +85,14 @@ def test_fast_mode_run_shows_table_chart_verdicts_and_downloads(new_app):
     at.switch_page("pages/lift.py").run()
     assert _job(at) is job and "Fast holdout mode" in markdown_text(at)
 
+    # F5: a fresh session opened on the same URL shows the same result (kept on the server)
+    fresh = new_app()
+    fresh.query_params.update(lift=at.query_params["lift"], page="lift")
+    fresh.run()
+    assert_no_exception(fresh)
+    assert "Fast holdout mode" in markdown_text(fresh)
+    assert fresh.dataframe[0].value.equals(at.dataframe[0].value)
+
 
 def test_running_job_shows_the_cells_finished_so_far(new_app):
     at = _lift_page(new_app)

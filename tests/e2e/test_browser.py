@@ -23,6 +23,7 @@ import pytest
 
 from tests.e2e.harness import (
     ROOT,
+    VIEWPORT,
     choose_option,
     chromium_page,
     distinct_colours,
@@ -78,7 +79,7 @@ def _screenshot(page: Any, path: Path) -> Path:
     return path
 
 
-def test_upload_train_explore_lift_whatif(page: Any, chromium: str, tmp_path: Path) -> None:
+def test_upload_train_explore_lift_whatif(page: Any, tmp_path: Path) -> None:
     # Data: the default sample is ready; upload our own CSV and choose its columns
     page.get_by_text("Ready to train").first.wait_for()
     upload_csv(page, SMALL_CSV)
@@ -127,7 +128,7 @@ def test_upload_train_explore_lift_whatif(page: Any, chromium: str, tmp_path: Pa
     _lift_fast_mode(page, tmp_path)
     _whatif_moves_the_prediction(page, tmp_path)
     assert not page.locator('[data-testid="stException"]').count()
-    _link_after_restart(chromium, link, before, tmp_path)
+    _link_after_restart(page, link, before, tmp_path)
 
 
 def _neighbours_table(page: Any) -> list[list[Any]]:
@@ -152,17 +153,24 @@ def _neighbours_link(page: Any) -> tuple[str, list[list[Any]]]:
     return link, table
 
 
-def _link_after_restart(chromium: str, link: str, before: list[list[Any]], tmp: Path) -> None:
-    """A new server process (nothing in memory) and a new browser open the same view."""
-    with streamlit_server(tmp / "server2.log") as url, chromium_page(chromium) as fresh:
-        fresh.goto(url + link[link.index("/?") :])
-        fresh.get_by_role("heading", name="Neighbours", exact=True).wait_for()
-        wait_idle(fresh)
-        after = _neighbours_table(fresh)
-        assert after[0] == before[0]
-        assert after[1] == pytest.approx(before[1], abs=1e-6)
-        assert not fresh.locator('[data-testid="stException"]').count()
-        _screenshot(fresh, tmp / "neighbours_from_link.png")
+def _link_after_restart(page: Any, link: str, before: list[list[Any]], tmp: Path) -> None:
+    """A new server process (nothing in memory) and a fresh browser context (no cookies,
+    no storage) open the copied link and show the same neighbours."""
+    with streamlit_server(tmp / "server2.log") as url:
+        context = page.context.browser.new_context(viewport=VIEWPORT)
+        try:
+            fresh = context.new_page()
+            fresh.set_default_timeout(60_000)
+            fresh.goto(url + link[link.index("/?") :])
+            fresh.get_by_role("heading", name="Neighbours", exact=True).wait_for()
+            wait_idle(fresh)
+            after = _neighbours_table(fresh)
+            assert after[0] == before[0]
+            assert after[1] == pytest.approx(before[1], abs=1e-6)
+            assert not fresh.locator('[data-testid="stException"]').count()
+            _screenshot(fresh, tmp / "neighbours_from_link.png")
+        finally:
+            context.close()
 
 
 def _lift_fast_mode(page: Any, tmp_path: Path) -> None:

@@ -48,6 +48,20 @@ def test_round_trip_keeps_tables_data_and_metadata(filled, tiny_binary_run, bina
     pd.testing.assert_frame_equal(store.data(run_id), binary_frame.reset_index(drop=True))
 
 
+def test_opening_a_run_reads_tables_without_tensorflow(filled) -> None:
+    store, run_id = filled
+    script = (
+        "import sys; from embedding_core.model.store import RunStore; "
+        f"run = RunStore({str(store.root)!r}).open({run_id!r}); "
+        "tables = [run.embeddings(f) for f in run.fields]; "
+        "print(len(tables), 'tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["2", "False", "False"]
+
+
 def test_ids_are_random_and_names_can_change(filled, tiny_binary_run, tmp_path) -> None:
     store = RunStore(tmp_path)
     a = store.save(tiny_binary_run)
