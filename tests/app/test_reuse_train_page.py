@@ -15,6 +15,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("keras_loaded")]
 def _upload_small(at, small_csv_bytes) -> None:
     at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))
     at.run()
+    [confirm] = [b for b in at.button if b.label.startswith("Predict ")]
+    confirm.click().run()
     for widget in [*at.selectbox, *at.multiselect]:
         if widget.label.startswith("Target"):
             widget.set_value(SMALL_ROLES["target"])
