@@ -8,7 +8,9 @@ and exit code 2; set ``EMBEDDING_CORE_DEBUG=1`` to see a traceback for real bugs
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import math
 import os
 import shlex
 import sys
@@ -18,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from embedding_core.errors import DataError, EmbeddingCoreError
+from embedding_core.model.config import MAX_EPOCHS, MAX_SEED
+from embedding_core.text import NAME_LIMIT, printable
 
 if TYPE_CHECKING:
     from embedding_core.model.run import TrainedRun
@@ -37,10 +41,64 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _columns(text: str) -> tuple[str, ...]:
-    cols = tuple(c.strip() for c in text.split(",") if c.strip())
+    """Column names separated by commas; a name containing a comma goes in double quotes."""
+    try:
+        fields = next(csv.reader([text], skipinitialspace=True), [])
+    except csv.Error:
+        raise argparse.ArgumentTypeError(
+            "expected comma-separated column names, e.g. a,b or '\"name, with comma\",b'"
+        ) from None
+    cols = tuple(c.strip() for c in fields if c.strip())
     if not cols:
         raise argparse.ArgumentTypeError("expected a comma-separated list of column names")
     return cols
+
+
+class _ExtendColumns(argparse.Action):
+    """``--categorical`` may be repeated; each value is a list (see ``_columns``)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        previous = getattr(namespace, self.dest, None)
+        if previous is None or previous is self.default:
+            previous = ()
+        setattr(namespace, self.dest, (*previous, *values))
+
+
+def _whole(low: int, high: int | None = None) -> Any:
+    """An argparse type: a whole number in ``[low, high]``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bound = f"between {low:,} and {high:,}" if high is not None else f"at least {low:,}"
+            raise argparse.ArgumentTypeError(f"expected a whole number {bound}, got {text}")
+        return value
+
+    return parse
+
+
+def _finite(text: str) -> float:
+    """An argparse type: a finite number (no inf, no nan)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
+    return value
+
+
+def _units(text: str) -> tuple[int, ...]:
+    try:
+        units = tuple(int(u) for u in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated whole numbers, e.g. 256,128,64, got {text!r}"
+        ) from None
+    return units
 
 
 def _seeds(text: str) -> tuple[int, ...]:
@@ -55,33 +113,45 @@ def _seeds(text: str) -> tuple[int, ...]:
 
 def _add_roles(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="CSV file (gzip, ; tab | separators accepted)")
-    p.add_argument("--categorical", required=True, type=_columns, help="A,B,C")
-    p.add_argument("--numeric", type=_columns, default=(), help="X,Y (optional)")
+    p.add_argument(
+        "--categorical",
+        required=True,
+        type=_columns,
+        action=_ExtendColumns,
+        help="A,B,C; repeat the option or quote a name that has a comma: '\"a, b\",C'",
+    )
+    p.add_argument(
+        "--numeric", type=_columns, action=_ExtendColumns, default=(), help="X,Y (optional)"
+    )
     p.add_argument("--target", required=True)
     p.add_argument("--task", choices=("auto", "binary", "regression", "multiclass"), default="auto")
-    p.add_argument("--max-rows", type=int, default=None, help="read at most this many rows")
+    p.add_argument(
+        "--max-rows", type=_whole(1), default=None, help="refuse files with more rows than this"
+    )
 
 
 def _add_vocabulary(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--min-count", type=int, default=None, help="rarer categories -> unknown")
+    p.add_argument("--min-count", type=_whole(1), default=None, help="rarer categories -> unknown")
     p.add_argument(
         "--max-vocabulary",
-        type=int,
+        type=_whole(1),
         default=None,
         help="most categories kept per field (default 1000000); the rest -> unknown",
     )
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--embedding-dim", type=int, default=None, help="vector size k (default 8)")
-    p.add_argument("--epochs", type=int, default=None, help="max epochs (early stopping)")
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--learning-rate", type=float, default=None)
-    p.add_argument("--dropout", type=float, default=None)
-    p.add_argument("--l2", type=float, default=None, help="L2 penalty on embeddings")
+    p.add_argument(
+        "--embedding-dim", type=_whole(1), default=None, help="vector size k (default 8)"
+    )
+    p.add_argument("--epochs", type=_whole(1), default=None, help="max epochs (early stopping)")
+    p.add_argument("--batch-size", type=_whole(1), default=None)
+    p.add_argument("--learning-rate", type=_finite, default=None)
+    p.add_argument("--dropout", type=_finite, default=None)
+    p.add_argument("--l2", type=_finite, default=None, help="L2 penalty on embeddings")
     _add_vocabulary(p)
-    p.add_argument("--patience", type=int, default=None, help="early-stopping patience")
-    p.add_argument("--hidden-units", type=str, default=None, help="e.g. 256,128,64")
+    p.add_argument("--patience", type=_whole(0), default=None, help="early-stopping patience")
+    p.add_argument("--hidden-units", type=_units, default=None, help="e.g. 256,128,64")
     p.add_argument(
         "--numeric-encoding",
         choices=("scaled", "bins", "ple"),
@@ -95,7 +165,7 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         action="store_false",
         help="keep the early-stopped model instead of a final fit on all rows (faster)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_whole(0, MAX_SEED), default=0)
     p.add_argument(
         "--model",
         choices=("deepfm", "entity"),
@@ -132,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_roles(p)
     _add_config(p)
     p.add_argument("--out", required=True, help="output directory (created)")
+    _add_overwrite(p)
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument(
         "--seeds",
@@ -166,11 +237,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="directory written by `train`")
     p.add_argument("--data", required=True)
     p.add_argument("--out", required=True, help="CSV: the input rows plus `prediction`")
+    _add_raw(p)
 
     p = sub.add_parser("embed", help="replace categorical columns by their vectors")
     p.add_argument("--model", required=True)
     p.add_argument("--data", required=True)
     p.add_argument("--out", required=True, help="CSV with <column>_emb_<i> columns")
+    _add_raw(p)
 
     p = sub.add_parser("info", help="show fields, vocabulary sizes, task and metrics")
     p.add_argument("--model", required=True)
@@ -180,14 +253,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_roles(p)
     p.add_argument("--folds", type=int, default=None, help="k-fold CV (default: holdout)")
     p.add_argument("--models", type=_columns, default=("logistic", "hgb", "knn", "rf"))
-    p.add_argument("--epochs", type=int, default=None, help="max DeepFM epochs per fit")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--epochs", type=_whole(1, MAX_EPOCHS), default=None, help="max DeepFM epochs per fit"
+    )
+    p.add_argument("--seed", type=_whole(0, MAX_SEED), default=0)
     p.add_argument("--out", required=True, help="JSON file (the lift contract)")
     p.add_argument("--quiet", action="store_true")
 
     p = sub.add_parser("profile", help="profile a CSV's columns and suggest roles")
     p.add_argument("--data", required=True)
-    p.add_argument("--max-rows", type=int, default=None)
+    p.add_argument("--max-rows", type=_whole(1), default=None)
 
     p = sub.add_parser("export", help="export embeddings (Projector TSV, Parquet, CSV, report)")
     p.add_argument("--model", required=True)
@@ -200,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
         "csv: one CSV per field; report: one self-contained report.html",
     )
     p.add_argument("--lift", default=None, help="report: include this `lift` JSON file")
+    _add_overwrite(p)
 
     p = sub.add_parser("runs", help="list or delete the runs of the run store")
     runs = p.add_subparsers(dest="runs_command", required=True, parser_class=_Parser)
@@ -219,17 +295,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--a", required=True, help="run directory A (rotated onto B)")
     p.add_argument("--b", required=True, help="run directory B")
     p.add_argument("--field", default=None, help="one field (default: every shared field)")
-    p.add_argument("--k", type=int, default=10, help="neighbours compared per category")
+    p.add_argument("--k", type=_whole(1, 1000), default=10, help="neighbours compared per category")
     p.add_argument("--out", required=True, help="CSV: one row per field and category")
     return parser
+
+
+def _add_overwrite(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace --out if it is a non-empty directory"
+    )
+
+
+def _add_raw(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--raw",
+        action="store_true",
+        help="write text exactly as read (no ' before cells a spreadsheet would run as formulas)",
+    )
+
+
+def _write_csv(frame: Any, path: str, raw: bool) -> None:
+    """Write ``frame`` to ``path`` atomically, formula-guarded unless ``raw``."""
+    from embedding_core.atomic import atomic_file
+    from embedding_core.reuse.formula_guard import guard_frame
+
+    with atomic_file(path, "w", encoding="utf-8", newline="") as fh:
+        (frame if raw else guard_frame(frame)).to_csv(fh, index=False)
 
 
 def _read(path: str, max_rows: int | None = None) -> Any:
     from embedding_core.data.csv_reader import read_csv
 
     if not Path(path).is_file():
-        raise DataError(f"Cannot read {path}: no such file.")
+        raise DataError(f"Cannot read {_path(path)}: no such file.")
     return read_csv(path, max_rows=max_rows)
+
+
+def _path(path: str | Path) -> str:
+    return repr(printable(path, NAME_LIMIT))
 
 
 def _roles(args: argparse.Namespace) -> Any:
@@ -259,7 +362,7 @@ def _config(args: argparse.Namespace) -> Any:
         if value is not None:
             changes[name] = value
     if getattr(args, "hidden_units", None):
-        changes["hidden_units"] = tuple(int(u) for u in args.hidden_units.split(","))
+        changes["hidden_units"] = args.hidden_units
     if getattr(args, "model", None):
         changes["model"] = args.model
     if getattr(args, "embedding_dims", None):
@@ -377,16 +480,22 @@ def _train_streamed(args: argparse.Namespace, roles: Any, config: Any, printer: 
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    from embedding_core.atomic import check_output_dir
+
     roles, config = _roles(args), _config(args)
     seeds = args.seeds or (config.seed,)
+    check_output_dir(args.out, overwrite=args.overwrite)
     outs = [Path(args.out), *(Path(f"{args.out}-seed{s}") for s in seeds[1:])]
+    for out in outs[1:]:
+        check_output_dir(out, overwrite=args.overwrite)
     runs = []
     if _streams(args):
+        _quiet_tensorflow_import()
         run = _train_streamed(args, roles, config, _ProgressPrinter(sys.stderr, args.quiet))
         if run is None:  # a worker other than worker 0: the chief writes the run
             print(json.dumps({"out": None, "worker": "done"}))
             return 0
-        run.save(outs[0])
+        run.save(outs[0], overwrite=args.overwrite)
         rows = int(run.metrics["n_train"] + run.metrics["n_valid"])
         _write_run_json(run, outs[0], args.data, rows, outs)
         runs.append(run)
@@ -394,6 +503,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         from embedding_core.model.train import train
 
         frame = _read(args.data, args.max_rows)
+        _quiet_tensorflow_import()
         for seed, out in zip(seeds, outs, strict=True):
             run = train(
                 frame,
@@ -401,12 +511,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
                 config.replace(seed=seed),
                 on_progress=_ProgressPrinter(sys.stderr, args.quiet),
             )
-            run.save(out)
+            run.save(out, overwrite=args.overwrite)
             _write_run_json(run, out, args.data, len(frame), outs)
             runs.append(run)
     run = runs[0]
     for warning in run.warnings:  # data notes (an inferred task, dropped rows...) on stderr
-        print(f"note: {warning}", file=sys.stderr)
+        print(f"note: {_one_line(warning)}", file=sys.stderr)
     summary = {k: v for k, v in run.metrics.items() if k.startswith("valid_")}
     extra: dict[str, Any] = {}
     if len(runs) > 1:
@@ -453,7 +563,7 @@ def _cmd_vocab(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_run_json(run: Any, out: Path, data: str, rows: int, group: list[Path]) -> None:
+def _write_run_json(run: TrainedRun, out: Path, data: str, rows: int, group: list[Path]) -> None:
     """``run.json`` next to the run, so the run store lists it with its dataset."""
     from embedding_core.model.store import run_metadata, write_run_json
 
@@ -470,12 +580,42 @@ def _write_run_json(run: Any, out: Path, data: str, rows: int, group: list[Path]
 
 
 def _load_run(path: str) -> TrainedRun:
+    _quiet_tensorflow_import()
     from embedding_core.model.run import TrainedRun
 
     return TrainedRun.load(path)
 
 
+def _quiet_tensorflow_import() -> None:
+    """Import TensorFlow with file descriptor 2 sent to /dev/null.
+
+    Its C++ start-up lines (absl's "All log messages before absl::InitializeLog()", the
+    oneDNN notice, CPU-feature hints) are written straight to fd 2, past Python, so
+    stderr keeps the one-line contract only if they never reach it. Setting
+    ``TF_ENABLE_ONEDNN_OPTS=0`` would also hide one of them but halves training speed.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:  # noqa: PTH123
+            os.dup2(devnull.fileno(), 2)
+            try:
+                import keras  # noqa: F401
+                import tensorflow  # noqa: F401
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
+    from embedding_core.atomic import check_output_file
+
+    check_output_file(args.out, inputs=(args.data,))
     run = _load_run(args.model)
     frame = _read(args.data)
     out = frame.copy()
@@ -487,13 +627,16 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         out["prediction"] = [classes[i] for i in pred.argmax(axis=1)]
     else:
         out["prediction"] = pred
-    out.to_csv(args.out, index=False)
+    _write_csv(out, args.out, args.raw)
     return 0
 
 
 def _cmd_embed(args: argparse.Namespace) -> int:
+    from embedding_core.atomic import check_output_file
+
+    check_output_file(args.out, inputs=(args.data,))
     run = _load_run(args.model)
-    run.embed(_read(args.data)).to_csv(args.out, index=False)
+    _write_csv(run.embed(_read(args.data)), args.out, args.raw)
     return 0
 
 
@@ -514,16 +657,16 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, indent=2, default=str))
         return 0
-    print(f"task:          {info['task']} (target: {info['target']})")
+    print(f"task:          {info['task']} (target: {printable(info['target'], NAME_LIMIT)})")
     if run.config.model == "entity":
         print("model:         entity embeddings (a vector size per field)")
     else:
         print(f"embedding dim: {info['embedding_dim']}")
     print("fields (vocabulary size incl. reserved rows, vector size):")
     for f, n in fields.items():
-        print(f"  {f}: {n}, {dims[f]}")
+        print(f"  {printable(f, NAME_LIMIT)}: {n}, {dims[f]}")
     if info["numeric"]:
-        print(f"numeric:       {', '.join(info['numeric'])}")
+        print(f"numeric:       {', '.join(printable(c, NAME_LIMIT) for c in info['numeric'])}")
     print("metrics:")
     for k, v in run.metrics.items():
         print(f"  {k}: {v:.4f}" if isinstance(v, float) else f"  {k}: {v}")
@@ -531,32 +674,40 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_lift(args: argparse.Namespace) -> int:
-    frame = _read(args.data, args.max_rows)
-    from embedding_core.analysis.lift import run_lift
+    from embedding_core.atomic import check_output_file
     from embedding_core.model.config import TrainConfig
 
-    if args.folds is not None and args.folds < 2:
-        raise DataError(f"--folds must be at least 2 (got {args.folds}); omit it for holdout.")
+    if args.folds is not None and not 2 <= args.folds <= 100:
+        raise DataError(f"--folds must be 2 to 100 (got {args.folds}); omit it for holdout.")
+    check_output_file(args.out, inputs=(args.data,))
+    roles = _roles(args)
+    frame = _read(args.data, args.max_rows)
+    _quiet_tensorflow_import()
+    from embedding_core.analysis.lift import run_lift
+
     config = TrainConfig(seed=args.seed)
     if args.epochs is not None:
         config = config.replace(epochs=args.epochs)
 
     def progress(p: Any) -> None:
         if not args.quiet:
-            print(f"lift: {getattr(p, 'message', p)}", file=sys.stderr, flush=True)
+            print(f"lift: {printable(getattr(p, 'message', p))}", file=sys.stderr, flush=True)
 
     result = run_lift(
         frame,
-        _roles(args),
+        roles,
         folds=args.folds,
         models=args.models,
         config=config,
         seed=args.seed,
         on_progress=progress,
     )
-    Path(args.out).write_text(json.dumps(result.to_json_dict(), indent=2))
+    from embedding_core.atomic import atomic_file
+
+    with atomic_file(args.out, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(result.to_json_dict(), indent=2))
     for sentence in result.to_json_dict().get("verdicts", []):
-        print(sentence)
+        print(printable(sentence))
     return 0
 
 
@@ -565,10 +716,11 @@ def _cmd_profile(args: argparse.Namespace) -> int:
 
     frame = _read(args.data, args.max_rows)
     profile = profile_columns(frame)
-    print(profile.to_string(index=False))
+    shown = profile.map(lambda v: printable(v, 40) if isinstance(v, str) else v)
+    print(shown.to_string(index=False))
     roles = suggest_roles(frame, profile)
     if roles is not None:
-        print(f"\nsuggested (check the target):\n{_train_command(args.data, roles)}")
+        print(f"\nsuggested (check the target):\n{printable(_train_command(args.data, roles))}")
     return 0
 
 
@@ -583,31 +735,34 @@ def _train_command(data: str, roles: Any) -> str:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from embedding_core.atomic import atomic_directory, check_output_dir
     from embedding_core.reuse import export
 
+    out = check_output_dir(args.out, overwrite=args.overwrite)
+    if out.resolve() == Path(args.model).resolve():
+        raise DataError("--out is the model directory: choose another directory for the export.")
     run = _load_run(args.model)
     tables = run.tables()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    if args.format == "projector":
-        export.write_projector_files(tables, out)
-    elif args.format == "csv":
-        export.write_csv_files(tables, out)
-    elif args.format == "report":
-        from embedding_core.reuse.report import build_report
+    lift = None
+    if args.format == "report" and args.lift:
+        try:
+            lift = json.loads(Path(args.lift).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise DataError(f"--lift {args.lift}: not a readable lift JSON ({e}).") from None
+        if not isinstance(lift, dict):
+            raise DataError(f"--lift {args.lift}: expected the JSON object `lift` writes.")
+    with atomic_directory(out, overwrite=args.overwrite) as tmp:
+        if args.format == "projector":
+            export.write_projector_files(tables, tmp)
+        elif args.format == "csv":
+            export.write_csv_files(tables, tmp)
+        elif args.format == "report":
+            from embedding_core.reuse.report import build_report
 
-        lift = None
-        if args.lift:
-            try:
-                lift = json.loads(Path(args.lift).read_text(encoding="utf-8"))
-            except (OSError, ValueError) as e:
-                raise DataError(f"--lift {args.lift}: not a readable lift JSON ({e}).") from None
-            if not isinstance(lift, dict):
-                raise DataError(f"--lift {args.lift}: expected the JSON object `lift` writes.")
-        (out / "report.html").write_text(build_report(run, lift=lift), encoding="utf-8")
-    else:
-        export.tables_to_parquet(tables, out / "embeddings.parquet")
-    print(str(out))
+            (tmp / "report.html").write_text(build_report(run, lift=lift), encoding="utf-8")
+        else:
+            export.tables_to_parquet(tables, tmp / "embeddings.parquet")
+    print(printable(out))
     return 0
 
 
@@ -628,12 +783,12 @@ def _cmd_runs(args: argparse.Namespace) -> int:
         return 0
     for r in records:
         if not r.ok:
-            print(f"{r.id}  UNREADABLE: {r.error}")
+            print(printable(f"{r.id}  UNREADABLE: {r.error}"))
             continue
         value = f"{r.metric} {r.metric_value:.4f}" if r.metric_value is not None else ""
         rows = f"{r.rows:,} rows" if r.rows else ""
         line = [r.id, r.created, repr(r.name), r.dataset, rows, r.task, value]
-        print("  ".join(x for x in line if x))
+        print(printable("  ".join(x for x in line if x)))
     return 0
 
 
@@ -641,7 +796,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from embedding_core.analysis.compare import compare_runs
+    from embedding_core.atomic import check_output_file
 
+    check_output_file(args.out)
     a, b = _load_run(args.a), _load_run(args.b)
     shared = [f for f in a.fields if f in b.fields]
     if args.field is not None:
@@ -659,13 +816,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         both = table.dropna(subset=["overlap"])
         top = ", ".join(both["category"].head(3))
         print(
-            f"{field}: {table.attrs['shared']} shared categories, overlap@{table.attrs['k']} "
-            f"{both['overlap'].mean():.2f}, moved most: {top}"
+            f"{printable(field, NAME_LIMIT)}: {table.attrs['shared']} shared categories, "
+            f"overlap@{table.attrs['k']} "
+            f"{both['overlap'].mean():.2f}, moved most: {printable(top, 200)}"
         )
         parts.append(table.assign(field=field, k=table.attrs["k"]))
     out = pd.concat(parts, ignore_index=True)
     out = out[["field", *[c for c in out.columns if c != "field"]]]
-    out.to_csv(args.out, index=False)
+    _write_csv(out, args.out, raw=False)
     return 0
 
 
@@ -689,16 +847,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _COMMANDS[args.command](args)
     except EmbeddingCoreError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {_one_line(e)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
     except OSError as e:
-        print(f"error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+        text = f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")
+        print(f"error: {_one_line(text)}", file=sys.stderr)
+        return EXIT_USAGE
+    except MemoryError:
+        print(
+            "error: out of memory: use fewer rows (--max-rows) or a smaller model", file=sys.stderr
+        )
         return EXIT_USAGE
     except Exception as e:  # a bug: still one line, unless debugging
         if os.environ.get("EMBEDDING_CORE_DEBUG"):
             raise
-        print(f"error: unexpected {type(e).__name__}: {e}", file=sys.stderr)
+        print(f"error: unexpected {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
         return 1
+
+
+def _one_line(message: object, limit: int = 600) -> str:
+    """A message on one line with control characters escaped; long ones keep head and tail."""
+    text = printable(message)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit * 2 // 3]} … {text[-(limit // 3) :]}"

@@ -1,10 +1,11 @@
 """Lift page: do the embeddings help other models? Measured without leakage.
 
-The Run button starts ``embedding_core.analysis.lift.run_lift`` in a background thread (a
-``ui.training.LiftJob``, stored with ``state.set_lift_job``); a fragment polls it and
-shows the cells finished so far, so a rerun or a page switch never restarts the work,
-and Stop ends it at the next step. When the job ends, app.py stores its ``LiftResult``
-(``state.adopt_finished_lift_job``); a failed or empty run keeps the previous result.
+The Run button starts ``embedding_core.analysis.lift.run_lift`` in a background thread
+(a ``ui.lift_job.LiftJob``, stored with ``state.set_lift_job``);
+``ui.job_progress.live_progress`` polls it and shows the cells finished so far, so a
+rerun or a page switch never restarts the work, and Stop ends it at the next step. When
+the job ends, app.py stores its ``LiftResult`` (``state.adopt_finished_lift_job``); a
+failed or empty run keeps the previous result.
 """
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from embedding_core.analysis.lift import ENCODING_LABELS, MODEL_LABELS, MODELS, LiftResult
+from embedding_core.model.metrics import metric_label
 from ui import state
+from ui.charts import lift_figure
+from ui.job_progress import live_progress
+from ui.lift_job import LiftJob
 from ui.literal import literal
 from ui.state import Keys
-from ui.training import LiftJob
 from ui.widgets import DATA_PAGE
-
-POLL_SECONDS = 0.5
 
 
 def _start(dataset: state.Dataset, roles: Any, folds: int | None, models: list[str]) -> None:
@@ -58,65 +59,6 @@ def _partial_table(job: LiftJob) -> None:
     st.dataframe(shown[columns], hide_index=True)
 
 
-@st.fragment(run_every=POLL_SECONDS)
-def _live_progress() -> None:
-    job = state.get_lift_job()
-    if job is None:
-        return
-    if job.done:
-        st.rerun()
-    st.progress(job.fraction_done(), text=job.status_text())
-    st.button(
-        "Stop",
-        key=Keys.LIFT_STOP,
-        on_click=job.request_stop,
-        disabled=job.stop_event.is_set(),
-        help="Stop after the current step; finished results are kept.",
-    )
-    _partial_table(job)
-
-
-def lift_figure(result: LiftResult) -> go.Figure:
-    """Grouped bars (model x encoding) with error bars; DeepFM's own score as a line."""
-    frame = result.to_frame()
-    cells = frame[~frame["is_reference"]]
-    fig = go.Figure()
-    for enc in [e for e in ENCODING_LABELS if e in set(cells["encoding"])]:
-        part = cells[cells["encoding"] == enc]
-        fig.add_bar(
-            name=ENCODING_LABELS[enc],
-            x=[MODEL_LABELS[m] for m in part["model"]],
-            y=part["mean"],
-            error_y={"type": "data", "array": part["std"].fillna(0.0), "visible": True},
-            customdata=part[["std", "fit_seconds"]].to_numpy(),
-            hovertemplate="%{x}<br>%{fullData.name}<br>"
-            + result.metric_label
-            + " %{y:.4f} ± %{customdata[0]:.4f}<br>fit %{customdata[1]:.1f} s<extra></extra>",
-        )
-    low = (cells["mean"] - cells["std"].fillna(0)).min()
-    high = (cells["mean"] + cells["std"].fillna(0)).max()
-    ref = frame[frame["is_reference"]]
-    if not ref.empty:
-        value = float(ref["mean"].iloc[0])
-        low, high = min(low, value), max(high, value)
-        fig.add_hline(
-            y=value,
-            line={"dash": "dash", "color": "grey"},
-            annotation_text=f"DeepFM itself {value:.4f}",
-            annotation_position="top right",
-        )
-    pad = max((high - low) * 0.15, 1e-3)
-    fig.update_layout(
-        barmode="group",
-        yaxis_title=result.metric_label,
-        yaxis_range=[low - pad, high + pad],
-        legend_title_text="Encoding",
-        margin={"t": 30, "b": 10},
-        height=420,
-    )
-    return fig
-
-
 def _cell_columns(metric: str) -> dict[str, Any]:
     """Readable headers and number formats for the per-cell table."""
     number = st.column_config.NumberColumn
@@ -128,7 +70,7 @@ def _cell_columns(metric: str) -> dict[str, Any]:
         "n_folds": number("folds", format="%d"),
     }
     for column in ("logloss", "rmse", "r2", "mae", "accuracy"):
-        config[f"{column}_mean"] = number(column.replace("logloss", "log loss"), format="%.4f")
+        config[f"{column}_mean"] = number(metric_label(column), format="%.4f")
         config[f"{column}_std"] = number("±", format="%.4f")
     return config
 
@@ -253,7 +195,12 @@ else:
         st.caption("Choose at least one model.")
 
 if running:
-    _live_progress()
+    live_progress(
+        state.get_lift_job,
+        stop_key=Keys.LIFT_STOP,
+        stop_help="Stop after the current step; finished results are kept.",
+        details=_partial_table,
+    )
 elif job is not None and job.error:
     st.error(literal(job.error), icon=":material/error:")
 

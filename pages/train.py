@@ -18,13 +18,13 @@ from embedding_core.analysis.signal import weak_signal
 from embedding_core.model.config import TrainConfig
 from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_label
 from ui import reuse_widgets, state
+from ui.job_progress import live_progress
 from ui.literal import literal
 from ui.runs import store, stored_note
 from ui.state import Keys
 from ui.training import TrainingJob, warm_up_tensorflow
 from ui.widgets import DATA_PAGE, EXPLORE_PAGE
 
-POLL_SECONDS = 1.0
 BATCH_SIZES = [128, 256, 512, 1024, 2048, 4096]
 
 
@@ -162,25 +162,6 @@ def _history_charts(epochs: list[dict[str, Any]]) -> None:
         with right:
             st.caption("Validation metric per epoch")
             st.line_chart(frame[metric_cols], x_label="epoch", height=220)
-
-
-@st.fragment(run_every=POLL_SECONDS)
-def _live_progress() -> None:
-    job = state.get_job()
-    if job is None:
-        return
-    if job.done:
-        state.adopt_finished_job()
-        st.rerun()
-    st.progress(job.fraction_done(), text=job.status_text())
-    _history_charts(job.epochs)
-    st.button(
-        "Stop",
-        key=Keys.STOP_BUTTON,
-        on_click=job.request_stop,
-        disabled=job.stop_event.is_set(),
-        help="Stop after the current batch and keep the best weights so far.",
-    )
 
 
 def _number(value: Any) -> float | None:
@@ -367,7 +348,13 @@ else:
         st.rerun()
 
 if job is not None and job.running:
-    _live_progress()
+    live_progress(
+        state.get_job,
+        stop_key=Keys.STOP_BUTTON,
+        stop_help="Stop after the current batch and keep the best weights so far.",
+        on_done=state.adopt_finished_job,
+        details=lambda job: _history_charts(job.epochs),
+    )
 elif job is not None and job.done and job.error:
     st.error(literal(job.error), icon=":material/error:")
 

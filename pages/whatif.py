@@ -11,9 +11,6 @@ import hashlib
 import json
 from typing import Any
 
-import numpy as np
-import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from embedding_core.analysis.whatif import (
@@ -29,7 +26,8 @@ from embedding_core.analysis.whatif import (
 from embedding_core.errors import EmbeddingCoreError
 from embedding_core.model.run import TrainedRun
 from ui import state
-from ui.literal import chart_text, literal
+from ui.charts import prediction_text, sweep_figure
+from ui.literal import literal
 from ui.state import Keys
 from ui.widgets import require_run, show_error
 
@@ -62,10 +60,6 @@ def _label(run: TrainedRun) -> str:
     if run.roles.task == "binary" and positive is not None:
         return f"P({target} = {positive})"
     return f"P({target})"
-
-
-def _fmt(value: float, task: str) -> str:
-    return f"{value:.4g}" if task == "regression" else f"{value:.1%}"
 
 
 def _delta(value: float, task: str) -> str:
@@ -108,38 +102,6 @@ def _edit_row(run: TrainedRun, base: dict[str, Any], scope: str) -> dict[str, An
                     format="%g",
                 )
     return edited
-
-
-def _sweep_figure(table: pd.DataFrame, label: str, current: float, task: str) -> go.Figure:
-    ordered = table.iloc[::-1]  # plotly draws the first bar at the bottom
-    names = [chart_text(c) for c in ordered["category"]]
-    label = chart_text(label)
-    colours = np.where(ordered["reliable"], "#1f77b4", "#c7c7c7")
-    hover = [
-        f"{n}<br>{label}: {_fmt(p, task)}<br>seen {c:,} times" + ("" if r else " (barely seen)")
-        for n, p, c, r in zip(
-            names, ordered["prediction"], ordered["count"], ordered["reliable"], strict=True
-        )
-    ]
-    fig = go.Figure(
-        go.Bar(
-            x=ordered["prediction"],
-            y=names,
-            orientation="h",
-            marker_color=colours,
-            marker_pattern_shape=np.where(ordered["reliable"], "", "/"),
-            hovertext=hover,
-            hoverinfo="text",
-            showlegend=False,
-        )
-    )
-    fig.add_vline(x=current, line_dash="dash", line_color="grey")
-    fig.update_layout(
-        xaxis_title=label,
-        height=max(260, 24 * len(table) + 80),
-        margin={"t": 20, "b": 10},
-    )
-    return fig
 
 
 st.title("What-if")
@@ -185,10 +147,10 @@ if info is not None:
         label = _label(run) if task != "multiclass" else f"P({roles.target} = {target_class})"
         preds, _ = scalar_prediction(predict_rows(run, [base, edited]), run, target_class)
         c1, c2, c3 = st.columns([1, 1, 2])
-        c1.metric(f"Starting row: {literal(label)}", _fmt(preds[0], task))
+        c1.metric(f"Starting row: {literal(label)}", prediction_text(preds[0], task))
         c2.metric(
             f"With your changes: {literal(label)}",
-            _fmt(preds[1], task),
+            prediction_text(preds[1], task),
             delta=_delta(preds[1] - preds[0], task),
             delta_color="off",  # up is not necessarily good
         )
@@ -231,7 +193,7 @@ if info is not None:
         top_n = s2.slider("Categories", 5, 50, 20, key=Keys.WHATIF_SWEEP_N)
         swept = sweep(run, edited, field, top_n=top_n, target_class=target_class)
         st.plotly_chart(
-            _sweep_figure(swept, label, float(preds[1]), task), key=Keys.WHATIF_SWEEP_CHART
+            sweep_figure(swept, label, float(preds[1]), task), key=Keys.WHATIF_SWEEP_CHART
         )
         st.caption(
             f"Prediction for each of the {len(swept)} most common categories of "

@@ -7,6 +7,7 @@ through ``ui.literal.chart_text`` so plotly's small HTML subset never interprets
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,9 @@ import plotly.graph_objects as go
 
 from embedding_core import formatting as fmt
 from ui.literal import chart_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from embedding_core.analysis.lift import LiftResult
 
 __all__ = [
     "COLOUR_OPTIONS",
@@ -25,6 +29,9 @@ __all__ = [
     "interactions_figure",
     "marker_sizes",
     "movement_figure",
+    "prediction_text",
+    "sweep_figure",
+    "lift_figure",
 ]
 
 COLOUR_OPTIONS = ("target rate", "count", "cluster")
@@ -345,5 +352,87 @@ def movement_figure(
         legend={"orientation": "h"},
         xaxis={"title": "PC 1"},
         yaxis={"title": "PC 2", "scaleanchor": "x"},
+    )
+    return fig
+
+
+def prediction_text(value: float, task: str) -> str:
+    """A prediction as shown on the pages: a number (regression) or a percentage."""
+    return fmt.number(value) if task == "regression" else fmt.percent(value)
+
+
+def sweep_figure(table: pd.DataFrame, label: str, current: float, task: str) -> go.Figure:
+    """What-if sweep: one horizontal bar per category (hatched grey: barely seen)."""
+    ordered = table.iloc[::-1]  # plotly draws the first bar at the bottom
+    names = [chart_text(c) for c in ordered["category"]]
+    label = chart_text(label)
+    colours = np.where(ordered["reliable"], "#1f77b4", "#c7c7c7")
+    hover = [
+        f"{n}<br>{label}: {prediction_text(p, task)}<br>seen {c:,} times"
+        + ("" if r else " (barely seen)")
+        for n, p, c, r in zip(
+            names, ordered["prediction"], ordered["count"], ordered["reliable"], strict=True
+        )
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=ordered["prediction"],
+            y=names,
+            orientation="h",
+            marker_color=colours,
+            marker_pattern_shape=np.where(ordered["reliable"], "", "/"),
+            hovertext=hover,
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
+    fig.add_vline(x=current, line_dash="dash", line_color="grey")
+    fig.update_layout(
+        xaxis_title=label,
+        height=max(260, 24 * len(table) + 80),
+        margin={"t": 20, "b": 10},
+    )
+    return fig
+
+
+def lift_figure(result: LiftResult) -> go.Figure:
+    """Grouped bars (model x encoding) with error bars; DeepFM's own score as a line."""
+    from embedding_core.analysis.lift import ENCODING_LABELS, MODEL_LABELS
+
+    frame = result.to_frame()
+    cells = frame[~frame["is_reference"]]
+    fig = go.Figure()
+    for enc in [e for e in ENCODING_LABELS if e in set(cells["encoding"])]:
+        part = cells[cells["encoding"] == enc]
+        fig.add_bar(
+            name=ENCODING_LABELS[enc],
+            x=[MODEL_LABELS[m] for m in part["model"]],
+            y=part["mean"],
+            error_y={"type": "data", "array": part["std"].fillna(0.0), "visible": True},
+            customdata=part[["std", "fit_seconds"]].to_numpy(),
+            hovertemplate="%{x}<br>%{fullData.name}<br>"
+            + result.metric_label
+            + " %{y:.4f} ± %{customdata[0]:.4f}<br>fit %{customdata[1]:.1f} s<extra></extra>",
+        )
+    low = (cells["mean"] - cells["std"].fillna(0)).min()
+    high = (cells["mean"] + cells["std"].fillna(0)).max()
+    ref = frame[frame["is_reference"]]
+    if not ref.empty:
+        value = float(ref["mean"].iloc[0])
+        low, high = min(low, value), max(high, value)
+        fig.add_hline(
+            y=value,
+            line={"dash": "dash", "color": "grey"},
+            annotation_text=f"DeepFM itself {value:.4f}",
+            annotation_position="top right",
+        )
+    pad = max((high - low) * 0.15, 1e-3)
+    fig.update_layout(
+        barmode="group",
+        yaxis_title=result.metric_label,
+        yaxis_range=[low - pad, high + pad],
+        legend_title_text="Encoding",
+        margin={"t": 30, "b": 10},
+        height=420,
     )
     return fig

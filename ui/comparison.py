@@ -9,7 +9,7 @@ import pandas as pd
 
 from embedding_core.data.roles import Roles
 from embedding_core.model.config import TrainConfig
-from ui.training import _WorkerJob
+from ui.jobs import WorkerJob
 
 if TYPE_CHECKING:  # pragma: no cover
     from embedding_core.analysis.scratch import ScratchStep
@@ -19,7 +19,7 @@ __all__ = ["ScratchJob"]
 
 
 @dataclass(eq=False)
-class ScratchJob(_WorkerJob):
+class ScratchJob(WorkerJob):
     """``compare_with_scratch`` for the current run, one seed (fast) or three (thorough).
 
     ``run_id`` says which run it compares; ``results`` holds one row per finished training.

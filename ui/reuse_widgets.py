@@ -13,6 +13,7 @@ import streamlit as st
 from embedding_core.errors import EmbeddingCoreError
 from embedding_core.model.config import TrainConfig
 from ui import state
+from ui.job_progress import live_progress
 from ui.literal import literal
 from ui.state import Keys
 from ui.widgets import show_error
@@ -23,7 +24,6 @@ MODELS = {"deepfm": "DeepFM", "entity": "Entity embeddings"}
 UPLOAD = "upload"
 FREEZE = {False: "Fine-tune them", True: "Freeze them"}
 SCRATCH_MODES = {"fast": "Fast (1 seed)", "thorough": "Thorough (3 seeds, mean ± spread)"}
-POLL_SECONDS = 1.0
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -201,17 +201,6 @@ def init_caption(metrics: dict[str, Any]) -> str | None:
     return literal(f"Started from an earlier run's embeddings ({how}): {shares}.")
 
 
-@st.fragment(run_every=POLL_SECONDS)
-def _scratch_progress() -> None:
-    job = state.get_scratch_job()
-    if job is None:
-        return
-    if job.done:
-        st.rerun()
-    st.progress(job.fraction_done(), text=job.status_text())
-    st.button("Stop comparison", key=f"{Keys.SCRATCH_RUN}_stop", on_click=job.request_stop)
-
-
 def scratch_comparison(info: state.RunInfo) -> None:
     """After a run that started from saved embeddings: the same model from scratch."""
     run = info.run
@@ -222,7 +211,11 @@ def scratch_comparison(info: state.RunInfo) -> None:
     st.subheader("Compared with the same model from scratch")
     job = state.get_scratch_job()
     if job is not None and job.run_id == info.run_id and job.running:
-        _scratch_progress()
+        live_progress(
+            state.get_scratch_job,
+            stop_key=f"{Keys.SCRATCH_RUN}_stop",
+            stop_help="Stop after the current training and keep the rows finished so far.",
+        )
         return
     mode = st.radio(
         "Comparison",

@@ -13,6 +13,7 @@ import streamlit as st
 
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
+from ui.job_progress import live_progress
 from ui.literal import literal
 from ui.runs import group_runs, seed_group, stability_table, store
 from ui.state import Keys
@@ -50,14 +51,6 @@ def _start(info: state.RunInfo, frame: pd.DataFrame) -> None:
     state.set_stability_job(job.start())
 
 
-@st.fragment(run_every=1.0)
-def _progress() -> None:
-    job = state.get_stability_job()
-    if job is None or job.done:
-        st.rerun()
-    st.progress(job.fraction_done(), text=job.status_text())
-
-
 def stability_panel(
     info: state.RunInfo, field_name: str, category: str, k: int, metric: str, rare: int
 ) -> tuple[dict[str, int], int] | None:
@@ -71,7 +64,7 @@ def stability_panel(
     job = state.get_stability_job()
     mine = job is not None and getattr(job, "primary_id", None) == info.run_id
     if mine and job.running:
-        _progress()
+        live_progress(state.get_stability_job)
         return None
     if mine and job.error:
         st.error(job.error, icon=":material/error:")

@@ -27,7 +27,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only; importing run would not loa
     from embedding_core.analysis.lift import LiftResult
     from embedding_core.model.run import TrainedRun
     from ui.comparison import ScratchJob
-    from ui.training import LiftJob, TrainingJob
+    from ui.lift_job import LiftJob
+    from ui.training import TrainingJob
 
 __all__ = [
     "Keys",

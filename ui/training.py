@@ -1,17 +1,14 @@
-"""Long work in a background thread, so the page stays live and a rerun never restarts it.
-
-Two jobs share one small base (``_WorkerJob``: thread, stop flag, error text, timing):
+"""Training jobs (``ui.jobs.WorkerJob``) and the TensorFlow warm-up.
 
 ``TrainingJob``
     The Train button's job: imports TensorFlow (lazily: ``embedding_core.model.train`` is
     imported inside the thread) and calls ``embedding_core.model.train.train``.
-``LiftJob``
-    The Lift page's Run button's job: calls ``embedding_core.analysis.lift.run_lift`` and keeps
-    the cells finished so far, so the page can show them while the run goes on.
+``StabilityJob``
+    Trains the same data with several seeds and saves each run in the run store.
 
-Each page stores its job in the session (``state.set_job`` / ``state.set_lift_job``) and
-polls it from a fragment. Progress callbacks only assign plain Python objects; the
-worker never calls Streamlit.
+Each page stores its job in the session (``state.set_job``) and polls it with
+``ui.job_progress.live_progress``. Progress callbacks only assign plain Python objects;
+the worker never calls Streamlit. The Lift page's job is ``ui.lift_job.LiftJob``.
 """
 
 from __future__ import annotations
@@ -20,23 +17,22 @@ import logging
 import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
 from embedding_core.data.roles import Roles
-from embedding_core.errors import EmbeddingCoreError, TrainingCancelled
+from embedding_core.errors import EmbeddingCoreError
 from embedding_core.model.config import TrainConfig
+from ui.jobs import WorkerJob
 
 if TYPE_CHECKING:  # pragma: no cover
-    from embedding_core.analysis.lift import LiftProgress, LiftResult
     from embedding_core.model.run import TrainedRun
     from embedding_core.model.store import RunRecord
     from embedding_core.model.train import Progress
 
-__all__ = ["TrainingJob", "LiftJob", "StabilityJob", "save_to_store", "warm_up_tensorflow"]
+__all__ = ["TrainingJob", "StabilityJob", "save_to_store", "warm_up_tensorflow"]
 
 _log = logging.getLogger(__name__)
 
@@ -75,90 +71,8 @@ def _import_tensorflow() -> None:
         _log.exception("warming up TensorFlow failed")
 
 
-@dataclass(eq=False, kw_only=True)
-class _WorkerJob:
-    """What every background job shares: a worker thread, a stop flag, error text, timing.
-
-    Subclasses implement ``_run`` (the work itself, in the worker thread) and set the
-    messages shown when it is cancelled, runs out of memory or fails. Attributes are
-    written by the worker and read by the page; each write is a single assignment, which
-    is safe under the GIL.
-    """
-
-    job_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    stop_event: threading.Event = field(default_factory=threading.Event)
-    error: str | None = None
-    cancelled: bool = False
-    adopted: bool = False
-    clicked_at: float = field(default_factory=time.perf_counter)
-    finished_at: float | None = None
-    _thread: threading.Thread | None = field(default=None, repr=False)
-
-    _kind: ClassVar[str] = "job"  # thread name prefix and log text
-    _cancelled_message: ClassVar[str] = "Stopped before anything was ready."
-    _memory_message: ClassVar[str] = "The job ran out of memory."
-    _failed_message: ClassVar[str] = "The job failed unexpectedly ({error})."
-
-    # ------------------------------------------------------------------ control
-    def start(self) -> Self:
-        """Start the worker thread (once) and return self."""
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._work, name=f"{self._kind}-{self.job_id[:8]}", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def request_stop(self) -> None:
-        """Ask the work to stop at its next check."""
-        self.stop_event.set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the worker ends (for scripts and tests); True if it ended."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return self.done
-
-    # ------------------------------------------------------------------ status
-    @property
-    def done(self) -> bool:
-        """True once the worker has finished, successfully or not."""
-        return self.finished_at is not None
-
-    @property
-    def running(self) -> bool:
-        """True while the worker is alive and has not finished."""
-        return self._thread is not None and not self.done
-
-    @property
-    def total_seconds(self) -> float:
-        """Seconds from the click to now or to the end."""
-        end = self.finished_at if self.finished_at is not None else time.perf_counter()
-        return end - self.clicked_at
-
-    # ------------------------------------------------------------------ worker
-    def _run(self) -> None:
-        raise NotImplementedError
-
-    def _work(self) -> None:
-        try:
-            self._run()
-        except TrainingCancelled:
-            self.cancelled = True
-            self.error = self._cancelled_message
-        except EmbeddingCoreError as exc:
-            self.error = str(exc)
-        except MemoryError:
-            self.error = self._memory_message
-        except Exception as exc:  # noqa: BLE001 - a worker error must reach the page as text
-            _log.exception("%s failed", self._kind)
-            self.error = self._failed_message.format(error=f"{type(exc).__name__}: {exc}")
-        finally:
-            self.finished_at = time.perf_counter()
-
-
 @dataclass(eq=False)
-class TrainingJob(_WorkerJob):
+class TrainingJob(WorkerJob):
     """One training run in a worker thread (the Train page's Train button).
 
     ``request_stop`` stops training after the current batch; the best weights are kept.
@@ -170,6 +84,7 @@ class TrainingJob(_WorkerJob):
     dataset_label: str = ""
     dataset_key: str = ""
     path: str | None = None  # a table on the server: stream every row from it
+    data_status: str = ""  # the latest line about a streamed table's data passes
     epochs: list[dict[str, float]] = field(default_factory=list)
     last: Progress | None = None
     result: TrainedRun | None = None
@@ -227,6 +142,8 @@ class TrainingJob(_WorkerJob):
         p = self.last
         if self.stop_event.is_set() and not self.done:
             return "Stopping after the current batch..."
+        if p is None and self.data_status:
+            return f"Reading every row of the table: {self.data_status}"
         if p is None:
             return "Loading TensorFlow and preparing the data (a few seconds the first time)..."
         if p.kind == "start":
@@ -252,6 +169,9 @@ class TrainingJob(_WorkerJob):
         self.last = progress
         return not self.stop_event.is_set()
 
+    def _on_data_status(self, line: str) -> None:
+        self.data_status = line
+
     def _run(self) -> None:
         import keras  # noqa: F401  - lazy: imports TensorFlow (seconds, in this thread)
 
@@ -264,7 +184,13 @@ class TrainingJob(_WorkerJob):
         if self.path is not None:  # a table on the server: stream every row from disk
             from embedding_core.model.streaming import train_streaming
 
-            run = train_streaming(self.path, self.roles, self.config, on_progress=self._on_progress)
+            run = train_streaming(
+                self.path,
+                self.roles,
+                self.config,
+                on_progress=self._on_progress,
+                on_status=self._on_data_status,
+            )
         else:
             run = train(self.frame, self.roles, self.config, on_progress=self._on_progress)
         if self.store_root is not None:
@@ -315,7 +241,7 @@ def save_to_store(
 
 
 @dataclass(eq=False)
-class StabilityJob(_WorkerJob):
+class StabilityJob(WorkerJob):
     """Train the run's settings with more seeds and keep them as sibling runs.
 
     The Neighbours page's "check stability" action. Each sibling is saved to the run
@@ -383,96 +309,3 @@ class StabilityJob(_WorkerJob):
             self.sibling_ids = [*self.sibling_ids, record.id]
             store.update(self.primary_id, siblings=self.sibling_ids)
             self.done_seeds = [*self.done_seeds, seed]
-
-
-@dataclass(eq=False)
-class LiftJob(_WorkerJob):
-    """One ``run_lift`` call in a worker thread (the Lift page's Run lift button).
-
-    ``request_stop`` stops the run at its next step; the finished cells are kept as a
-    partial ``LiftResult``. ``cells`` lists the (model, encoding) scores finished so far
-    (one entry per split), for a live table.
-    """
-
-    frame: pd.DataFrame
-    roles: Roles
-    config: TrainConfig
-    models: tuple[str, ...]
-    folds: int | None = None
-    dataset_label: str = ""
-    last: LiftProgress | None = None
-    cells: list[dict[str, Any]] = field(default_factory=list)
-    result: LiftResult | None = None
-
-    _kind: ClassVar[str] = "lift"
-    _cancelled_message: ClassVar[str] = (
-        "Stopped before any result was ready; the previous results are kept."
-    )
-    _memory_message: ClassVar[str] = (
-        "The lift run ran out of memory: use fewer rows or fewer columns."
-    )
-    _failed_message: ClassVar[str] = "The lift run failed unexpectedly ({error})."
-
-    # ------------------------------------------------------------------ status
-    def fraction_done(self) -> float:
-        """Progress in [0, 1] from the latest step report."""
-        return self.last.fraction if self.last is not None else 0.0
-
-    def status_text(self) -> str:
-        """One line for the progress bar."""
-        elapsed = time.perf_counter() - self.clicked_at
-        if self.stop_event.is_set():
-            return f"Stopping after the current step... ({elapsed:.0f} s)"
-        if self.last is None:
-            return f"Preparing the data... ({elapsed:.0f} s)"
-        if self.last.stage == "deepfm" and self.last.epoch is None:
-            return f"{self.last.message} Loading TensorFlow the first time... ({elapsed:.0f} s)"
-        return f"{self.last.message} ({elapsed:.0f} s)"
-
-    def partial_frame(self) -> pd.DataFrame:
-        """The cells finished so far: one row per (model, encoding), in finishing order.
-
-        Columns: model, encoding, metric (its label), score (mean over the splits done),
-        splits (how many are done), fit_seconds (mean). Empty before the first cell.
-        """
-        columns = ["model", "encoding", "metric", "score", "splits", "fit_seconds"]
-        cells = self.cells
-        if not cells:
-            return pd.DataFrame(columns=columns)
-        return (
-            pd.DataFrame(cells)
-            .groupby(["model", "encoding", "metric"], sort=False)
-            .agg(
-                score=("score", "mean"),
-                splits=("score", "size"),
-                fit_seconds=("fit_seconds", "mean"),
-            )
-            .reset_index()[columns]
-        )
-
-    # ------------------------------------------------------------------ worker
-    def _on_progress(self, progress: LiftProgress) -> bool:
-        if progress.stage == "fit" and progress.score is not None:
-            cell = {
-                "model": progress.model,
-                "encoding": progress.encoding,
-                "metric": progress.metric_label,
-                "score": progress.score,
-                "fit_seconds": progress.fit_seconds,
-            }
-            self.cells = [*self.cells, cell]
-        self.last = progress
-        return not self.stop_event.is_set()
-
-    def _run(self) -> None:
-        from embedding_core.analysis.lift import run_lift
-
-        self.result = run_lift(
-            self.frame,
-            self.roles,
-            folds=self.folds,
-            models=self.models,
-            config=self.config,
-            seed=self.config.seed,
-            on_progress=self._on_progress,
-        )

@@ -34,6 +34,7 @@ __all__ = [
     "align_field",
     "compare_runs",
     "learned_rows",
+    "table_of",
 ]
 
 
@@ -97,7 +98,8 @@ def learned_rows(table: pd.DataFrame) -> pd.DataFrame:
     return table[keep].reset_index(drop=True)
 
 
-def _table(run: TrainedRun | pd.DataFrame, field: str) -> pd.DataFrame:
+def table_of(run: TrainedRun | pd.DataFrame, field: str) -> pd.DataFrame:
+    """The embedding table of ``field`` (a run's, or ``run`` itself when it is one)."""
     if isinstance(run, pd.DataFrame):
         return run
     return run.embeddings(field)
@@ -145,7 +147,7 @@ def align_field(
         The field is missing from a run, the vector sizes differ, or the runs share
         fewer than two learned categories.
     """
-    ta, tb = learned_rows(_table(a, field)), learned_rows(_table(b, field))
+    ta, tb = learned_rows(table_of(a, field)), learned_rows(table_of(b, field))
     va, vb = vectors(ta).astype(np.float64), vectors(tb).astype(np.float64)
     if va.shape[1] != vb.shape[1]:
         raise DataError(

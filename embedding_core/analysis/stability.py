@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from embedding_core.analysis.compare import learned_rows, overlap_at_k, top_k_sets
+from embedding_core.analysis.compare import learned_rows, overlap_at_k, table_of, top_k_sets
 from embedding_core.analysis.neighbours import RELIABLE_MIN_COUNT, nearest_neighbours
 from embedding_core.errors import DataError
 from embedding_core.model.embeddings import vectors
@@ -45,7 +45,7 @@ RELIABILITY = ("stable", "unstable", "too rare")
 def _tables(runs: Sequence[TrainedRun | pd.DataFrame], field: str) -> list[pd.DataFrame]:
     if len(runs) < 2:
         raise DataError("Stability needs at least two runs (the same settings, other seeds).")
-    return [r if isinstance(r, pd.DataFrame) else r.embeddings(field) for r in runs]
+    return [table_of(r, field) for r in runs]
 
 
 def stability(

@@ -34,6 +34,9 @@ __all__ = [
 MIN_ROWS = 50
 MAX_AUTO_CLASSES = 20  # inferred multiclass stops here; more distinct numbers -> regression
 MAX_CLASSES = 200  # largest number of classes accepted when the user asks for multiclass
+#: Largest magnitude accepted in a numeric column: scaling squares and sums values, so
+#: numbers near the float limit (1e308) would overflow to inf.
+MAX_ABS_NUMBER = 1e100
 # Text that means "no value" in numeric columns and in the target (compared case-insensitively).
 NA_TOKENS: frozenset[str] = frozenset(
     {"", "na", "n/a", "nan", "null", "none", "nil", "-", "?", "#n/a", "<na>", "missing"}
@@ -53,7 +56,7 @@ def parse_distinct_numbers(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Returns ``(numbers, bad)``: float64 numbers (``NaN`` for missing tokens and for
     bad values) and a boolean mask of values that are neither numbers nor missing
-    tokens (infinite values count as bad).
+    tokens (infinite values and values beyond ``MAX_ABS_NUMBER`` count as bad).
     """
     values = np.asarray(values, dtype=object)
     try:
@@ -65,7 +68,7 @@ def parse_distinct_numbers(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     missing = np.zeros(len(values), dtype=bool)
     for i in np.flatnonzero(np.isnan(numbers)):  # only unparsed values can be tokens
         missing[i] = is_missing_token(values[i])
-    bad = ~missing & ~np.isfinite(numbers)
+    bad = ~missing & ~(np.abs(numbers) <= MAX_ABS_NUMBER)
     return numbers, bad
 
 
@@ -89,7 +92,7 @@ def parse_numeric(values: pd.Series) -> tuple[pd.Series, list[str]]:
         return values.astype(np.float64), []
     if pd.api.types.is_numeric_dtype(values.dtype):
         numbers = values.astype(np.float64)
-        infinite = np.isinf(numbers.to_numpy())
+        infinite = np.abs(numbers.to_numpy()) > MAX_ABS_NUMBER
         bad = values[infinite].astype(str).value_counts().index.tolist()
         return numbers.where(~infinite, np.nan), [str(v) for v in bad]
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
@@ -106,12 +109,36 @@ def parse_numeric(values: pd.Series) -> tuple[pd.Series, list[str]]:
     return pd.Series(out, index=values.index, name=values.name), bad_values
 
 
+def _bad_numbers_message(name: object, bad: list[str]) -> str:
+    huge = [v for v in bad if _is_float(v)]
+    if len(huge) == len(bad):
+        return (
+            f"The numeric column '{name}' has values too large to scale (beyond "
+            f"±{MAX_ABS_NUMBER:g}: {_quote(huge)}): rescale them (e.g. use thousands), or use "
+            f"'{name}' as a categorical column instead."
+        )
+    return (
+        f"The numeric column '{name}' contains values that are not numbers "
+        f"({_quote([v for v in bad if v not in huge])}): fix them, or use '{name}' as a "
+        "categorical column instead."
+    )
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _target_missing(target: pd.Series) -> np.ndarray:
     missing = target.isna().to_numpy(copy=True)
     if not (pd.api.types.is_numeric_dtype(target.dtype) or pd.api.types.is_bool_dtype(target)):
         codes, uniques = pd.factorize(target, use_na_sentinel=True)
         token = np.fromiter((is_missing_token(v) for v in uniques), bool, len(uniques))
-        missing |= (codes >= 0) & token[np.maximum(codes, 0)]
+        if len(uniques):  # an all-empty column has no uniques to index
+            missing |= (codes >= 0) & token[np.maximum(codes, 0)]
     return missing
 
 
@@ -355,10 +382,7 @@ def validate_roles(df: pd.DataFrame, roles: Roles, *, min_rows: int = MIN_ROWS) 
     for c in roles.numeric:
         numbers, bad = parse_numeric(frame[c])
         if bad:
-            raise DataError(
-                f"The numeric column '{c}' contains values that are not numbers "
-                f"({_quote(bad)}): fix them, or use '{c}' as a categorical column instead."
-            )
+            raise DataError(_bad_numbers_message(c, bad))
         if numbers.isna().all():
             raise DataError(
                 f"The numeric column '{c}' has no values: leave it out of the numeric columns."

@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from embedding_core.model.numeric import NUMERIC_ENCODINGS
 
-__all__ = ["TrainConfig", "MODELS"]
+__all__ = ["TrainConfig", "MODELS", "MAX_PARAMETERS", "parameter_count", "check_model_size"]
 
 #: Model types ``train`` can build: DeepFM (the default) and an entity-embedding network.
 MODELS = ("deepfm", "entity")
+
+#: Largest model (trainable weights) ``train`` builds: 50M float32 weights are 200 MB,
+#: about 600 MB with the optimiser's two moment tables.
+MAX_PARAMETERS = 50_000_000
+MAX_EMBEDDING_DIM = 1024
+MAX_HIDDEN_UNITS = 8192
+MAX_HIDDEN_LAYERS = 16
+MAX_BATCH_SIZE = 1 << 20
+MAX_EPOCHS = 10_000
+MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -99,7 +114,26 @@ class TrainConfig:
     freeze_embeddings: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden_units", tuple(int(u) for u in self.hidden_units))
+        try:
+            units = tuple(_whole(u) for u in self.hidden_units)
+        except (TypeError, ValueError):
+            raise ValueError(
+                "Expected hidden_units to be whole numbers, e.g. (256, 128, 64). "
+                f"Received: hidden_units={self.hidden_units!r}"
+            ) from None
+        object.__setattr__(self, "hidden_units", units)
+        for name in ("embedding_dim", "batch_size", "epochs", "patience", "min_count", "seed"):
+            if not _is_whole(getattr(self, name)):
+                value = getattr(self, name)
+                raise ValueError(
+                    f"Expected {name} to be a whole number. Received: {name}={value!r}"
+                )
+        for name in ("dropout", "l2_embedding", "learning_rate", "valid_fraction"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"Expected {name} to be a number. Received: {name}={value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"Expected a finite {name}. Received: {name}={value}")
         if self.model not in MODELS:
             raise ValueError(f"Expected model in {MODELS}. Received: model={self.model!r}")
         if self.embedding_dims is not None:
@@ -122,16 +156,21 @@ class TrainConfig:
                 "to freeze without a run to start from."
             )
         checks = [
-            ("embedding_dim", self.embedding_dim >= 1, "> 0"),
-            ("batch_size", self.batch_size >= 1, "> 0"),
-            ("epochs", self.epochs >= 1, ">= 1"),
+            (
+                "embedding_dim",
+                1 <= self.embedding_dim <= MAX_EMBEDDING_DIM,
+                f"in [1, {MAX_EMBEDDING_DIM}]",
+            ),
+            ("batch_size", 1 <= self.batch_size <= MAX_BATCH_SIZE, f"in [1, {MAX_BATCH_SIZE}]"),
+            ("epochs", 1 <= self.epochs <= MAX_EPOCHS, f"in [1, {MAX_EPOCHS}]"),
             ("patience", self.patience >= 0, ">= 0"),
             ("min_count", self.min_count >= 1, ">= 1"),
             ("max_vocabulary", self.max_vocabulary >= 1, ">= 1"),
-            ("learning_rate", self.learning_rate > 0, "> 0"),
+            ("learning_rate", 0 < self.learning_rate <= 10, "in (0, 10]"),
             ("l2_embedding", self.l2_embedding >= 0, ">= 0"),
             ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
             ("valid_fraction", 0 < self.valid_fraction < 1, "in (0, 1)"),
+            ("seed", 0 <= self.seed <= MAX_SEED, f"in [0, {MAX_SEED}]"),
             (
                 "numeric_encoding",
                 self.numeric_encoding in NUMERIC_ENCODINGS,
@@ -142,9 +181,12 @@ class TrainConfig:
         for name, ok, rule in checks:
             if not ok:
                 raise ValueError(f"Expected {name} {rule}. Received: {name}={getattr(self, name)}")
-        if any(u < 1 for u in self.hidden_units):
+        if not 1 <= len(self.hidden_units) <= MAX_HIDDEN_LAYERS or any(
+            not 1 <= u <= MAX_HIDDEN_UNITS for u in self.hidden_units
+        ):
             raise ValueError(
-                f"Expected hidden_units all > 0. Received: hidden_units={self.hidden_units}"
+                f"Expected 1 to {MAX_HIDDEN_LAYERS} hidden layers of 1 to {MAX_HIDDEN_UNITS} "
+                f"units. Received: hidden_units={self.hidden_units}"
             )
 
     def to_dict(self) -> dict[str, Any]:
@@ -168,3 +210,57 @@ class TrainConfig:
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
+
+
+def _whole(value: object) -> int:
+    if _is_whole(value):
+        return int(value)  # type: ignore[arg-type]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value)
+    raise ValueError(value)
+
+
+def parameter_count(
+    field_sizes: Sequence[int], n_numeric: int, n_outputs: int, config: TrainConfig
+) -> int:
+    """Trainable weights of the DeepFM ``build_deepfm`` would build (to check before building).
+
+    Embedding and first-order tables, the numeric linear term, the FM class head and the MLP.
+    """
+    rows = sum(field_sizes)
+    total = rows * (config.embedding_dim + n_outputs) + n_numeric * n_outputs
+    if n_outputs > 1:
+        total += config.embedding_dim * n_outputs
+    width = len(field_sizes) * config.embedding_dim + n_numeric
+    for units in config.hidden_units:
+        total += (width + 1) * units
+        width = units
+    return total + (width + 1) * n_outputs
+
+
+def check_model_size(
+    field_sizes: Sequence[int],
+    n_numeric: int,
+    n_outputs: int,
+    config: TrainConfig,
+    max_parameters: int = MAX_PARAMETERS,
+) -> int:
+    """Raise ``DataError`` if the model would exceed ``max_parameters``; return its size."""
+    from embedding_core.errors import DataError
+
+    n = parameter_count(field_sizes, n_numeric, n_outputs, config)
+    if n > max_parameters:
+        raise DataError(
+            f"The model would have {n:,} weights ({sum(field_sizes):,} category rows x "
+            f"embedding size {config.embedding_dim}, hidden units "
+            f"{','.join(map(str, config.hidden_units))}), more than the limit of "
+            f"{max_parameters:,}: lower the embedding size or the hidden units, or raise "
+            "the rare-category threshold (min_count) to keep fewer categories."
+        )
+    return n

@@ -43,6 +43,7 @@ import pandas as pd
 
 from embedding_core.atomic import atomic_directory, atomic_file
 from embedding_core.errors import DataError, ModelFormatError
+from embedding_core.text import printable
 
 if TYPE_CHECKING:
     from embedding_core.model.run import TrainedRun
@@ -310,14 +311,14 @@ class RunStore:
         """
         if not isinstance(run_id, str) or not _ID.match(run_id):
             raise ModelFormatError(
-                f"There is no run '{str(run_id)[:80]}' in the run store: it may have been "
-                "deleted, or the link is wrong. Pick a run on the Runs page."
+                f"There is no run '{printable(run_id, 80)}' in the run store: it may have been "
+                "deleted, or the link is wrong. The Runs page (or `runs list`) shows the runs."
             )
         folder = self.root / run_id
         if not folder.is_dir():
             raise ModelFormatError(
                 f"There is no run '{run_id}' in the run store ({self.root}): it may have "
-                "been deleted, or the link is wrong. Pick a run on the Runs page."
+                "been deleted, or the link is wrong. The Runs page (or `runs list`) shows the runs."
             )
         return folder
 

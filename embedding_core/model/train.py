@@ -38,7 +38,7 @@ import pandas as pd
 
 from embedding_core.data.roles import Roles
 from embedding_core.errors import TrainingCancelled
-from embedding_core.model.config import TrainConfig
+from embedding_core.model.config import TrainConfig, check_model_size
 
 if TYPE_CHECKING:
     from embedding_core.model.init import InitPlan
@@ -245,6 +245,12 @@ def train(
         max_vocabulary=config.max_vocabulary,
         numeric_encoding=config.numeric_encoding,
         numeric_bins=config.numeric_bins,
+    )
+    check_model_size(
+        features.field_sizes,
+        features.n_numeric_inputs,
+        features.n_outputs if task == "multiclass" else 1,
+        config,
     )
 
     inputs = features.transform(data)

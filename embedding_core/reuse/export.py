@@ -36,6 +36,7 @@ from embedding_core.model.embeddings_file import (
     tables_to_parquet,
     tables_to_parquet_bytes,
 )
+from embedding_core.reuse.formula_guard import guard_cell, guard_frame
 
 __all__ = [
     "to_projector_tsv",
@@ -56,7 +57,6 @@ __all__ = [
 PROJECTOR_CONFIG = "projector_config.pbtxt"
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _ESCAPE_RE = re.compile(r"[\\\t\n\r]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def to_projector_tsv(table: pd.DataFrame) -> tuple[str, str]:
@@ -84,7 +84,7 @@ def to_projector_tsv(table: pd.DataFrame) -> tuple[str, str]:
         raise DataError(
             "The embedding table has no 'category' column: pass a table from run.tables()."
         )
-    names = [_escape(str(c)) for c in table["category"]]
+    names = [guard_cell(_escape(str(c))) for c in table["category"]]
     counts = _numeric(table, "count")
     target = _numeric(table, "target_mean")
     meta_lines = ["category\tcount\ttarget_mean"]
@@ -226,19 +226,15 @@ def to_csv_bytes(
         UTF-8 with a byte-order mark by default, so spreadsheet programs detect the
         encoding of non-ASCII category names.
     guard_formulas : bool, default=True
-        Prefix text cells that start with ``= + - @`` (and are not numbers) with ``'``
-        so that a spreadsheet does not run them as formulas (CSV injection). Category
-        names are user data.
+        Guard text cells and column names against formula injection
+        (``formula_guard.guard_frame``): category and column names are user data.
 
     Returns
     -------
     bytes
     """
     if guard_formulas:
-        frame = frame.copy()
-        for col in frame.columns:
-            if pd.api.types.is_string_dtype(frame[col]) or frame[col].dtype == object:
-                frame[col] = frame[col].map(_guard)
+        frame = guard_frame(frame)
     return frame.to_csv(index=False).encode(encoding)
 
 
@@ -276,13 +272,3 @@ def _file_stems(tables: dict[str, pd.DataFrame]) -> list[str]:
         seen.add(stem.lower())
         stems.append(stem)
     return stems
-
-
-def _guard(value: object) -> object:
-    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
-        return value
-    try:
-        float(value)
-    except ValueError:
-        return "'" + value
-    return value

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from app_helpers import SMALL_ROLES, assert_no_exception, markdown_text, plain, wait_for_training
 
 from ui.state import Keys
 
-pytestmark = pytest.mark.usefixtures("keras_loaded")
+pytestmark = [pytest.mark.usefixtures("keras_loaded"), pytest.mark.slow]  # trains for real
 
 
 def _upload_small(at, small_csv_bytes):
@@ -74,6 +76,14 @@ def test_train_one_epoch_on_tiny_data(new_app, small_csv_bytes):
     labels = [m.label for m in at.metric]
     assert "Training time" in labels and "Rows / second" in labels
     assert any(label.startswith("Validation") for label in labels)
+
+    # saved to the run store with its data, and named in the URL (F5 reopens it)
+    from embedding_core.model.store import RunStore
+
+    record = RunStore().record(info.run_id)
+    assert info.stored and record.ok and record.has_data and record.dataset == "small_churn.csv"
+    assert at.query_params["run"] == info.run_id
+    assert "Saved in the run store" in markdown_text(at)
 
     # a rerun and a page switch never retrain: same job, same run
     run_id = info.run_id
@@ -147,13 +157,21 @@ def test_train_page_without_valid_roles_points_to_data(new_app):
 
 
 def test_stop_button_in_the_page_stops_training(new_app, small_csv_bytes):
+    from embedding_core.model.config import TrainConfig
+
     at = new_app().run()
     _upload_small(at, small_csv_bytes)
+    at.session_state[Keys.CONFIG] = TrainConfig(patience=500)  # no early stop before Stop
     at.switch_page("pages/train.py").run()
     _number_input(at, "Max epochs").set_value(200)
     at.run()
     at.button(key=Keys.TRAIN_BUTTON).click().run()
     job = at.session_state[Keys.JOB]
+    deadline = time.monotonic() + 120
+    while not job.epochs and not job.done and time.monotonic() < deadline:
+        job.wait(0.2)  # press Stop once an epoch has finished: the run must be kept
+    assert job.epochs and not job.done, "training should be mid-way after one epoch"
+    at.run()
     stop = at.button(key=Keys.STOP_BUTTON)
     assert not stop.disabled
     stop.click().run()
@@ -161,13 +179,11 @@ def test_stop_button_in_the_page_stops_training(new_app, small_csv_bytes):
     assert job.stop_event.is_set()
     wait_for_training(at)
     assert_no_exception(at)
-    if job.cancelled:  # stopped before the first epoch ended: said so, nothing kept
-        assert Keys.RUN_INFO not in at.session_state
-        assert any("stopped before the first epoch" in e.value for e in at.error)
-    else:  # stopped after some epochs: best weights kept, far fewer than 200 epochs
-        info = at.session_state[Keys.RUN_INFO]
-        assert info.run.metrics["stopped_by_user"] is True
-        assert len(info.run.history) < 200
+    assert not job.cancelled and job.error is None, job.error
+    info = at.session_state[Keys.RUN_INFO]
+    assert info.run is job.result
+    assert info.run.metrics["stopped_by_user"] is True
+    assert 1 <= len(info.run.history) < 200
 
 
 def test_run_finished_while_on_another_page_is_adopted_there(new_app, small_csv_bytes):

@@ -6,17 +6,20 @@ import json
 import threading
 from pathlib import Path
 
+import pytest
 from app_helpers import assert_no_exception, markdown_text
 
 from embedding_core.analysis.lift import LiftProgress, LiftResult
 from embedding_core.data.csv_reader import read_csv
 from embedding_core.data.roles import Roles
 from embedding_core.model.config import TrainConfig
+from ui.lift_job import LiftJob
 from ui.state import Dataset, Keys
-from ui.training import LiftJob
 
 SMALL_CSV = Path(__file__).resolve().parents[1] / "data" / "small_churn.csv"
 ROLES = Roles(("customer_city", "device", "plan", "channel"), "churned", ("age",), "binary")
+pytestmark = pytest.mark.slow  # runs lift (and DeepFM) for real
+
 TINY = TrainConfig(epochs=1, batch_size=128, hidden_units=(16,), min_count=1, seed=0)
 
 
@@ -116,20 +119,41 @@ def test_running_job_shows_the_cells_finished_so_far(new_app):
     assert at.button(key=Keys.LIFT_RUN).disabled
 
 
-def test_stop_ends_the_run_with_a_message(new_app):
-    at = _lift_page(new_app)
-    at.multiselect(key=Keys.LIFT_MODELS).set_value(["logistic"]).run()
-    at.button(key=Keys.LIFT_RUN).click().run()
-    job = _job(at)
-    job.request_stop()
+def _stopped_job(at, stop_at: str) -> LiftJob:
+    """A lift job on the page whose Stop is pressed at a known moment: at the first report
+    (``"start"``) or once the first (model, encoding) cell is done (``"fit"``)."""
+    job = LiftJob(frame=read_csv(SMALL_CSV), roles=ROLES, config=TINY, models=("logistic",))
+    original = job._on_progress
+
+    def press_stop(progress: LiftProgress) -> bool:
+        keep_going = original(progress)
+        if progress.stage == stop_at:
+            job.request_stop()
+        return keep_going and not job.stop_event.is_set()
+
+    job._on_progress = press_stop  # type: ignore[method-assign]
+    at.session_state[Keys.LIFT_JOB] = job.start()
     assert job.wait(120)
     at.run()
     assert_no_exception(at)
-    if job.result is None:  # stopped before anything finished
-        assert "Stopped before any result was ready" in at.error[0].value
-    else:  # stopped after a step: partial results, marked as such
-        assert not job.result.complete
-        assert any("Stopped early" in w.value for w in at.warning)
+    return job
+
+
+def test_stop_before_any_result_says_so_and_keeps_nothing(new_app):
+    at = _lift_page(new_app)
+    job = _stopped_job(at, "start")
+    assert job.cancelled and job.result is None
+    assert "Stopped before any result was ready" in at.error[0].value
+    assert Keys.LIFT_RESULT not in at.session_state or at.session_state[Keys.LIFT_RESULT] is None
+
+
+def test_stop_after_a_step_keeps_the_finished_cells_marked_partial(new_app):
+    at = _lift_page(new_app)
+    job = _stopped_job(at, "fit")
+    assert job.error is None and job.result is not None
+    assert not job.result.complete and len(job.result.results) == 1
+    assert job.result.to_json_dict()["complete"] is False
+    assert any("Stopped early" in w.value for w in at.warning)
 
 
 def test_thorough_mode_runs_k_fold_and_says_so(new_app):

@@ -38,7 +38,7 @@ from tests.e2e.harness import (
     wait_idle,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SMALL_CSV = ROOT / "tests" / "data" / "small_churn.csv"
 CATEGORICAL = ["customer_city", "device", "plan"]

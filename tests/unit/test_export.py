@@ -23,6 +23,7 @@ from embedding_core.reuse.export import (
     write_csv_files,
     write_projector_files,
 )
+from embedding_core.reuse.formula_guard import guard_cell, guard_frame
 
 ODD_NAMES = [
     "<unknown>",
@@ -98,7 +99,9 @@ def test_projector_tsv_parses_back_to_the_input() -> None:
     table = make_table()
     vectors, metadata = to_projector_tsv(table)
     back = parse_projector(vectors, metadata)
-    assert back["category"].tolist() == table["category"].tolist()
+    # formula-like names come back with the guard's leading quote, the rest unchanged
+    assert back["category"].tolist() == [guard_cell(c) for c in table["category"]]
+    assert "'=SUM(A1)" in back["category"].tolist()
     assert back["count"].tolist() == table["count"].tolist()
     assert np.allclose(back["target_mean"], table["target_mean"], rtol=1e-5)
     emb = [f"emb_{j}" for j in range(5)]
@@ -234,3 +237,16 @@ def test_csv_files_round_trip_with_formula_guard(tmp_path: Path) -> None:
     assert back["category"].astype(str).tolist() == guarded
     for col in ["count", "emb_0", "emb_1", "emb_2"]:
         np.testing.assert_allclose(back[col].to_numpy(float), tables["job"][col].to_numpy(float))
+
+
+def test_formula_guard_covers_cells_and_column_names_but_not_numbers() -> None:
+    frame = pd.DataFrame(
+        {"=cmd|' /C calc'!A0": ["=1+1", "-2", "+x", "@SUM(1)", "ok"], "n": range(5)}
+    )
+    out = guard_frame(frame)
+    assert list(out.columns) == ["'=cmd|' /C calc'!A0", "n"]
+    assert out.iloc[:, 0].tolist() == ["'=1+1", "-2", "'+x", "'@SUM(1)", "ok"]
+    assert out["n"].tolist() == list(range(5))
+    assert frame.iloc[0, 0] == "=1+1"  # the input is not changed
+    text = to_csv_bytes(frame).decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("'=cmd")

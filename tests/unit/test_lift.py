@@ -18,7 +18,10 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler,
 from threadpoolctl import threadpool_limits
 
 from embedding_core.analysis import lift
-from embedding_core.analysis.lift import LiftResult, run_lift, score
+from embedding_core.analysis.lift import LiftResult, run_lift, runner, score
+from embedding_core.analysis.lift.scoring import bootstrap_weights
+from embedding_core.analysis.lift.summary import summarise
+from embedding_core.analysis.lift.verdict import verdict
 from embedding_core.data.roles import Roles
 from embedding_core.data.split import train_valid_split
 from embedding_core.errors import DataError, TrainingCancelled
@@ -67,13 +70,13 @@ def test_score_matches_sklearn_plain_and_weighted():
         roc_auc_score(yc, pc, multi_class="ovr"), abs=1e-12
     )
     # bootstrap weights = repeating rows
-    w = lift._bootstrap_weights(300, 4, seed=3)
+    w = bootstrap_weights(300, 4, seed=3)
     assert (w.sum(axis=1) == 300).all()
     for b in range(4):
         rows = np.repeat(np.arange(300), w[b].astype(int))
         assert score("auc", y, p, w)[b] == pytest.approx(roc_auc_score(y[rows], p[rows]))
         assert score("r2", yr, pr, w)[b] == pytest.approx(r2_score(yr[rows], pr[rows]))
-    assert np.array_equal(w, lift._bootstrap_weights(300, 4, seed=3))
+    assert np.array_equal(w, bootstrap_weights(300, 4, seed=3))
 
 
 # ---------------------------------------------------------------- agreement with sklearn
@@ -163,7 +166,7 @@ def _summary(higher: bool):
     metrics = ("auc", "logloss") if higher else ("rmse", "r2")
     if higher:  # probabilities for log loss
         preds = [{k: 1 / (1 + np.exp(-v)) for k, v in preds[0].items()}]
-    return lift._summarise(
+    return summarise(
         preds=preds,
         splits=splits,
         y=y,
@@ -194,14 +197,14 @@ def test_lift_is_positive_when_embeddings_are_better_for_any_metric_direction(hi
 
 
 def test_verdict_sentences_read_naturally():
-    v = lift._verdict("hgb", "binary", "auc", "target", 0.012, 0.004)
+    v = verdict("hgb", "binary", "auc", "target", 0.012, 0.004)
     assert v == "For gradient boosting, embeddings add +0.012 AUC over target encoding (± 0.004)."
-    v = lift._verdict("rf", "binary", "auc", "onehot", -0.03, 0.004)
+    v = verdict("rf", "binary", "auc", "onehot", -0.03, 0.004)
     assert v == "For random forest, embeddings lose 0.030 AUC against one-hot encoding (± 0.004)."
-    v = lift._verdict("logistic", "regression", "rmse", "ordinal", 0.5, 0.1)
+    v = verdict("logistic", "regression", "rmse", "ordinal", 0.5, 0.1)
     assert v.startswith("For ridge regression, embeddings cut RMSE by 0.500")
-    assert "about level" in lift._verdict("knn", "binary", "auc", "target", 0.001, 0.004)
-    tiny = lift._verdict("logistic", "binary", "auc", "onehot", -0.0003, 0.0002)
+    assert "about level" in verdict("knn", "binary", "auc", "target", 0.001, 0.004)
+    tiny = verdict("logistic", "binary", "auc", "onehot", -0.0003, 0.0002)
     assert "(-0.0003 AUC ± 0.0002, within the noise)" in tiny  # precision follows the error
 
 
@@ -315,12 +318,12 @@ def test_embedding_lift_on_pure_noise_is_about_zero_and_leakage_would_show(monke
     # ones included (repeated 4 times, so its early stopping, whose validation rows are
     # then copies of training rows, cannot protect it). The lift becomes strongly
     # positive: this is what the assertion above guards against.
-    real_train = lift._train_deepfm
+    real_train = runner._train_deepfm
 
     def leaky(train, roles_, cfg, *args):
         return real_train(pd.concat([frame] * 4, ignore_index=True), roles_, cfg, *args)
 
-    monkeypatch.setattr(lift, "_train_deepfm", leaky)
+    monkeypatch.setattr(runner, "_train_deepfm", leaky)
     leaked = run_lift(frame, roles, **kwargs)
     assert leaked.lift[0]["lift"] > 0.1, leaked.lift
     assert leaked.reference["mean"] > 0.65

@@ -145,3 +145,30 @@ def test_two_workers_train_one_run_as_good_as_one_process(tmp_path: Path) -> Non
     distributed, single = (_test_auc(tmp_path / d, test) for d in ("distributed", "single"))
     assert single > 0.75
     assert abs(distributed - single) <= 0.01, (distributed, single)
+
+
+def test_progress_bar_shows_rows_per_second_and_eta() -> None:
+    import io
+    import re
+    import time
+
+    from embedding_core.cli import _ProgressPrinter
+    from embedding_core.model.train import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Terminal()
+    printer = _ProgressPrinter(out)
+    printer(Progress("batch", 1, 4, 1, 10, {"loss": 0.5}, rows=100))
+    time.sleep(0.05)
+    printer(Progress("batch", 1, 4, 5, 10, {"loss": 0.5}, rows=500))
+    line = out.getvalue().split("\r")[-1]
+    rate = re.search(r"([\d,]+) rows/s", line)
+    assert rate and 0 < int(rate.group(1).replace(",", "")) <= 400 / 0.05
+    assert re.search(r"ETA <= \d+:\d\d", line)  # early stopping may end sooner
+    printer(Progress("refit", 1, 2, 1, 10, {}, rows=100))  # a new phase: a new estimate
+    time.sleep(0.05)
+    printer(Progress("refit", 1, 2, 5, 10, {}, rows=500))
+    assert re.search(r"ETA \d+:\d\d", out.getvalue().split("\r")[-1])
