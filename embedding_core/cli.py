@@ -579,8 +579,11 @@ def _write_run_json(run: TrainedRun, out: Path, data: str, rows: int, group: lis
     write_run_json(out, meta)
 
 
-def _load_run(path: str) -> TrainedRun:
-    _quiet_tensorflow_import()
+def _load_run(path: str, *, model: bool = False) -> TrainedRun:
+    """``TrainedRun.load`` (tables and JSON only; the Keras model loads lazily). With
+    ``model=True`` (``predict``), TensorFlow is imported first, quietly."""
+    if model:
+        _quiet_tensorflow_import()
     from embedding_core.model.run import TrainedRun
 
     return TrainedRun.load(path)
@@ -616,7 +619,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from embedding_core.atomic import check_output_file
 
     check_output_file(args.out, inputs=(args.data,))
-    run = _load_run(args.model)
+    run = _load_run(args.model, model=True)
     frame = _read(args.data)
     out = frame.copy()
     pred = run.predict(frame)
