@@ -17,6 +17,7 @@ from ui.explore_data import (
     projection_points,
     rare_note,
     target_label,
+    umap_ready,
 )
 from ui.literal import literal
 from ui.runs import seed_group, show_view_link, stability_table
@@ -75,7 +76,13 @@ def _controls(info: state.RunInfo) -> dict[str, object]:
             key=Keys.EXPLORE_MIN_DIST,
             persist_state="session",
         )
-        st.caption("UMAP's first run takes ~15 s (compilation), later runs a few seconds.")
+        if umap_ready():
+            st.caption("UMAP takes a few seconds on a few thousand points; results are cached.")
+        else:
+            st.caption(
+                "UMAP is still being compiled in the background (once per server start): "
+                "a first map now can take up to a minute; later ones take seconds."
+            )
     three_d = st.toggle("3D", key=Keys.EXPLORE_3D, persist_state="session")
     colour_by = st.radio(
         "Colour by",

@@ -35,6 +35,7 @@ def _projector(info: state.RunInfo) -> None:
             file_name="embedding_projector.zip",
             mime="application/zip",
             key=Keys.DL_PROJECTOR_ZIP,
+            on_click="ignore",  # no rerun: other download links stay valid
         )
         for field_name in info.run.fields:
             vectors, metadata = projector_files(info.run_id, field_name, info.run)
@@ -45,6 +46,7 @@ def _projector(info: state.RunInfo) -> None:
                 file_name=f"{slug(field_name)}_vectors.tsv",
                 mime="text/tab-separated-values",
                 key=widget_key(Keys.DL_VECTORS, field_name),
+                on_click="ignore",  # no rerun: other download links stay valid
             )
             right.download_button(
                 "metadata.tsv",
@@ -52,6 +54,7 @@ def _projector(info: state.RunInfo) -> None:
                 file_name=f"{slug(field_name)}_metadata.tsv",
                 mime="text/tab-separated-values",
                 key=widget_key(Keys.DL_METADATA, field_name),
+                on_click="ignore",  # no rerun: other download links stay valid
             )
             label.write(literal(field_name))
     except EmbeddingCoreError as exc:
@@ -70,6 +73,7 @@ def _tables_and_model(info: state.RunInfo) -> None:
                 file_name="embeddings.parquet",
                 mime="application/octet-stream",
                 key=Keys.DL_PARQUET,
+                on_click="ignore",  # no rerun: other download links stay valid
             )
         except EmbeddingCoreError as exc:
             show_error(exc)
@@ -86,6 +90,7 @@ def _tables_and_model(info: state.RunInfo) -> None:
                 file_name="trained_run.zip",
                 mime="application/zip",
                 key=Keys.DL_RUN,
+                on_click="ignore",  # no rerun: other download links stay valid
             )
         except EmbeddingCoreError as exc:
             show_error(exc, "The other downloads still work.")
@@ -157,6 +162,7 @@ def _embedded_rows(info: state.RunInfo) -> None:
         file_name=f"{slug(dataset.label)}_embedded.csv",
         mime="text/csv",
         key=Keys.DL_EMBEDDED,
+        on_click="ignore",  # no rerun: other download links stay valid
     )
 
 

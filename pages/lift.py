@@ -130,6 +130,7 @@ def _show_result(result: LiftResult, label: str = "") -> None:
         file_name="lift.csv",
         mime="text/csv",
         key=Keys.LIFT_CSV,
+        on_click="ignore",  # no rerun: other download links stay valid
     )
     c2.download_button(
         "Download JSON",
@@ -137,6 +138,7 @@ def _show_result(result: LiftResult, label: str = "") -> None:
         file_name="lift.json",
         mime="application/json",
         key=Keys.LIFT_JSON,
+        on_click="ignore",  # no rerun: other download links stay valid
     )
 
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from embedding_core import formatting as fmt
 from embedding_core.analysis.signal import weak_signal
 from embedding_core.model.config import TrainConfig
 from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_label
+from embedding_core.model.numeric import NUMERIC_ENCODING_LABELS, NUMERIC_ENCODINGS
 from ui import reuse_widgets, state
+from ui.charts import history_frame
 from ui.job_progress import live_progress
 from ui.literal import literal
 from ui.runs import store, stored_note
@@ -119,6 +120,18 @@ def _config_widgets() -> TrainConfig | None:
             "included) for the best number of epochs. Better models on high-cardinality "
             "data; training takes a third to two thirds longer.",
         )
+        encodings = list(NUMERIC_ENCODINGS)
+        numeric_encoding = st.selectbox(
+            "Numeric columns",
+            encodings,
+            index=encodings.index(current.numeric_encoding),
+            format_func=NUMERIC_ENCODING_LABELS.get,
+            key=Keys.CFG_NUMERIC_ENCODING,
+            persist_state="session",
+            help="Scaled: each number enters the model as one standardised value. Bins and "
+            "piecewise-linear also give it a vector, which the model pairs with the "
+            "categories like another field.",
+        )
     try:
         config = current.replace(
             embedding_dim=int(dim),
@@ -130,6 +143,7 @@ def _config_widgets() -> TrainConfig | None:
             min_count=int(min_count),
             seed=int(seed),
             refit=bool(refit),
+            numeric_encoding=str(numeric_encoding),
         )
     except ValueError as exc:
         st.error(literal(f"{exc} Change that setting to train."), icon=":material/error:")
@@ -138,16 +152,9 @@ def _config_widgets() -> TrainConfig | None:
     return config
 
 
-def _history_frame(epochs: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame(epochs)
-    if frame.empty:
-        return frame
-    return frame.set_index("epoch") if "epoch" in frame.columns else frame
-
-
 def _history_charts(epochs: list[dict[str, Any]]) -> None:
     """Loss and validation metric per epoch (two small line charts)."""
-    frame = _history_frame(epochs)
+    frame = history_frame(epochs)
     if frame.empty:
         st.caption("The loss chart appears after the first epoch.")
         return
@@ -157,11 +164,11 @@ def _history_charts(epochs: list[dict[str, Any]]) -> None:
     if loss_cols:
         with left:
             st.caption("Loss per epoch")
-            st.line_chart(frame[loss_cols], x_label="epoch", height=220)
+            st.line_chart(frame[loss_cols].dropna(how="all"), x_label="epoch", height=220)
     if metric_cols:
         with right:
             st.caption("Validation metric per epoch")
-            st.line_chart(frame[metric_cols], x_label="epoch", height=220)
+            st.line_chart(frame[metric_cols].dropna(how="all"), x_label="epoch", height=220)
 
 
 def _number(value: Any) -> float | None:

@@ -6,6 +6,9 @@ tables themselves are passed unhashed (leading underscore).
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +30,8 @@ __all__ = [
     "target_label",
     "count_steps",
     "rare_note",
+    "warm_up_umap",
+    "umap_ready",
 ]
 
 _STEPS = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000)
@@ -149,3 +154,51 @@ def rare_note(table: pd.DataFrame, min_count: int, values: pd.Series | None = No
         f"Not shown: {merged}seen fewer than {min_count} times ({rows:,} training rows) "
         "share one vector for rare or unseen values."
     )
+
+
+# Process-wide warm-up state (not per user: compiled code is shared by every session).
+_UMAP_LOCK = threading.Lock()
+_umap_state = {"started": False, "ready": False}
+_log = logging.getLogger(__name__)
+_WAIT_FOR_TENSORFLOW_S = 90.0
+
+
+def umap_ready() -> bool:
+    """Whether UMAP's compiled code is loaded in this server process."""
+    return _umap_state["ready"]
+
+
+def warm_up_umap() -> bool:
+    """Compile UMAP's numba kernels in a daemon thread, once per server process.
+
+    A first UMAP in a fresh process compiles for tens of seconds (68 s was measured on
+    a busy 2-core machine); numba's on-disk cache (see ``analysis.projection``) makes
+    later processes load the code instead. The thread waits for the TensorFlow warm-up
+    to finish first, so the two do not compete for the CPU while the user starts.
+    Returns True if a thread was started.
+    """
+    with _UMAP_LOCK:
+        if _umap_state["started"]:
+            return False
+        _umap_state["started"] = True
+    threading.Thread(target=_warm_up_umap, name="umap-warm-up", daemon=True).start()
+    return True
+
+
+def _tensorflow_warming_up() -> bool:
+    return any(t.name == "tensorflow-warm-up" and t.is_alive() for t in threading.enumerate())
+
+
+def _warm_up_umap() -> None:
+    deadline = time.monotonic() + _WAIT_FOR_TENSORFLOW_S
+    while _tensorflow_warming_up() and time.monotonic() < deadline:
+        time.sleep(1.0)
+    try:
+        from embedding_core.analysis.projection import project
+
+        rng = np.random.default_rng(0)
+        project(rng.normal(size=(40, 8)), "umap", n_components=2, seed=0)
+        project(rng.normal(size=(40, 8)), "umap", n_components=3, seed=0)
+        _umap_state["ready"] = True
+    except Exception:  # noqa: BLE001 - a failed warm-up only means the first UMAP compiles
+        _log.exception("warming up UMAP failed")

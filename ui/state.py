@@ -132,6 +132,7 @@ class Keys:
     CFG_MIN_COUNT = "cfg_min_count"
     CFG_SEED = "cfg_seed"
     CFG_REFIT = "cfg_refit"
+    CFG_NUMERIC_ENCODING = "cfg_numeric_encoding"
     CFG_MODEL = "cfg_model"
     CFG_DIMS = "cfg_embedding_dims"
     INIT_ENABLE = "init_enable"
@@ -164,6 +165,7 @@ class Keys:
     WHATIF_CLEAR = "whatif_clear"
     WHATIF_SWEEP_FIELD = "whatif_sweep_field"
     WHATIF_SWEEP_N = "whatif_sweep_n"
+    WHATIF_SWEEP_OVER = "whatif_sweep_over"
     WHATIF_SWEEP_CHART = "whatif_sweep_chart"
     # run store, links, compare, stability (ui/runs.py, pages/runs.py, pages/compare.py)
     URL_RESTORED = "url_restored"
@@ -253,10 +255,17 @@ def set_dataset(dataset: Dataset) -> None:
 
 
 def target_confirmed(dataset: Dataset) -> bool:
-    """Whether the user has seen and kept the target of ``dataset`` (samples: always)."""
-    return dataset.source == "sample" or dataset.key in st.session_state.get(
+    """Whether the user has seen and kept the target of ``dataset``.
+
+    Always for samples, and for data the current run was trained on (its target was
+    chosen then).
+    """
+    if dataset.source != "upload" or dataset.key in st.session_state.get(
         Keys.TARGET_CONFIRMED, set()
-    )
+    ):
+        return True
+    info = get_run_info()
+    return info is not None and info.dataset_key == dataset.key
 
 
 def confirm_target(dataset: Dataset) -> None:

@@ -41,6 +41,7 @@ __all__ = [
     "vectors",
     "embedding_columns",
     "field_statistics",
+    "category_statistics",
     "build_tables",
 ]
 
@@ -120,14 +121,24 @@ def field_statistics(
         size = features.encoders_[col].size
         idx = categorical[:, j]
         count = np.bincount(idx, minlength=size).astype(np.int64)
-        if features.task == "multiclass":
-            mean = np.full(size, np.nan)
-        else:
-            sums = np.bincount(idx, weights=y, minlength=size)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                mean = np.where(count > 0, sums / np.maximum(count, 1), np.nan)
-        stats[col] = {"count": count, "target_mean": mean}
+        sums = np.bincount(idx, weights=y, minlength=size)
+        stats[col] = category_statistics(count, sums, multiclass=features.task == "multiclass")
     return stats
+
+
+def category_statistics(
+    count: np.ndarray, sums: np.ndarray, *, multiclass: bool
+) -> dict[str, np.ndarray]:
+    """``{"count", "target_mean"}`` of a vocabulary from row counts and target sums.
+
+    The mean is NaN for unused entries and for multiclass targets.
+    """
+    if multiclass:
+        mean = np.full(len(count), np.nan)
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(count > 0, sums / np.maximum(count, 1), np.nan)
+    return {"count": count, "target_mean": mean}
 
 
 def build_tables(

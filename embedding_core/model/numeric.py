@@ -25,11 +25,17 @@ from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["NumericEncoder", "NUMERIC_ENCODINGS", "NumericEncoding"]
+__all__ = ["NumericEncoder", "NUMERIC_ENCODINGS", "NUMERIC_ENCODING_LABELS", "NumericEncoding"]
 
 NumericEncoding = Literal["scaled", "bins", "ple"]
 #: Accepted values of ``TrainConfig.numeric_encoding``.
 NUMERIC_ENCODINGS: tuple[str, ...] = ("scaled", "bins", "ple")
+#: How each choice is named in the app.
+NUMERIC_ENCODING_LABELS: dict[str, str] = {
+    "scaled": "scaled values",
+    "bins": "quantile bins, a vector each",
+    "ple": "piecewise-linear vectors (PLE)",
+}
 
 
 class NumericEncoder:

@@ -142,16 +142,13 @@ class _TableStats:
             self.sums[f] += np.nan_to_num(s["target_mean"] * s["count"])
 
     def merged(self, other: _TableStats | None = None) -> dict[str, dict[str, np.ndarray]]:
+        from embedding_core.model.embeddings import category_statistics
+
         out = {}
         for f in self.features.fields:
             count = self.count[f] + (other.count[f] if other else 0)
             sums = self.sums[f] + (other.sums[f] if other else 0)
-            if self.features.task == "multiclass":
-                mean = np.full(len(count), np.nan)
-            else:
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    mean = np.where(count > 0, sums / np.maximum(count, 1), np.nan)
-            out[f] = {"count": count, "target_mean": mean}
+            out[f] = category_statistics(count, sums, multiclass=self.features.task == "multiclass")
         return out
 
 

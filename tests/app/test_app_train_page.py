@@ -56,8 +56,11 @@ def test_train_one_epoch_on_tiny_data(new_app, small_csv_bytes):
     at.switch_page("pages/train.py").run()
     assert_no_exception(at)
     _number_input(at, "Max epochs").set_value(1)
+    [encoding] = [s for s in at.selectbox if s.label == "Numeric columns"]
+    encoding.set_value("ple")
     at.run()
     assert at.session_state[Keys.CONFIG].epochs == 1
+    assert at.session_state[Keys.CONFIG].numeric_encoding == "ple"
 
     at.button(key=Keys.TRAIN_BUTTON).click().run()
     assert_no_exception(at)
@@ -71,6 +74,7 @@ def test_train_one_epoch_on_tiny_data(new_app, small_csv_bytes):
     assert info.dataset_label == "small_churn.csv"
     assert set(info.run.fields) == set(SMALL_ROLES["categorical"])
     assert len(info.run.history) == 1
+    assert info.run.features.numeric_encoder_.columns == SMALL_ROLES["numeric"]
     text = markdown_text(at)
     assert "Last run" in text or any(h.value == "Last run" for h in at.subheader)
     labels = [m.label for m in at.metric]

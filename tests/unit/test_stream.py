@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -150,3 +151,30 @@ def test_batches_visit_every_row_once_in_a_new_order(tmp_path: Path):
         assert np.array_equal(np.sort(y), np.arange(1000)) and np.array_equal(x, y)
         epochs.append(y)
     assert not np.array_equal(epochs[0], epochs[1])
+
+
+@pytest.mark.parametrize("task", ["regression", "multiclass"])
+def test_streamed_target_coding_equals_in_memory_fit(tmp_path: Path, task: str) -> None:
+    from synthetic import (
+        MULTICLASS_ROLES,
+        REGRESSION_ROLES,
+        make_multiclass_frame,
+        make_regression_frame,
+    )
+
+    frame, roles = (
+        (make_regression_frame(900), REGRESSION_ROLES)
+        if task == "regression"
+        else (make_multiclass_frame(900), MULTICLASS_ROLES)
+    )
+    frame.to_parquet(tmp_path / "t.parquet", index=False)
+    streamed = scan_vocabulary(open_table(tmp_path / "t.parquet"), replace(roles, task=None))
+    train_rows = frame[~split_mask("t.parquet", 0, len(frame), valid_fraction=0.2, seed=0)]
+    validated = validate_roles(train_rows, replace(roles, task=None))
+    expected = FeatureEncoder().fit(validated.frame, validated.roles, min_count=2)
+    assert streamed.features.task == expected.task == task
+    assert streamed.features.classes_ == expected.classes_
+    assert streamed.features.target_mean_ == pytest.approx(expected.target_mean_, rel=1e-9)
+    assert streamed.features.target_std_ == pytest.approx(expected.target_std_, rel=1e-9)
+    for field in roles.categorical:
+        assert streamed.features.encoders_[field] == expected.encoders_[field]
