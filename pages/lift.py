@@ -31,7 +31,8 @@ def _start(dataset: state.Dataset, roles: Any, folds: int | None, models: list[s
     job = LiftJob(
         frame=dataset.frame,
         roles=roles,
-        config=state.get_config(),
+        # Lift refits without the scored rows: never start from vectors that saw them.
+        config=state.get_config().replace(init_embeddings=None, freeze_embeddings=False),
         models=tuple(models),
         folds=folds,
         dataset_label=dataset.label,
