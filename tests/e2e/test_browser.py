@@ -287,3 +287,39 @@ def _whatif_moves_the_prediction(page: Any, tmp_path: Path) -> None:
     changes = page.locator('[data-testid="stCaptionContainer"]', has_text="Changes:").first
     assert other in changes.inner_text(), changes.inner_text()
     _screenshot(page, tmp_path / "whatif.png")
+
+
+MARKUP = [
+    "![img](http://example.invalid/x.png)",
+    "[link](http://example.invalid/a)",
+    "<img src=http://example.invalid/y.png onerror=alert(1)>",
+    ":red[red] $x^2$ **bold**",
+]
+
+
+def test_markup_in_names_and_values_stays_text(page: Any, server: str, tmp_path: Path) -> None:
+    """A file full of markup: no outside request, no dialog, no link or image from data."""
+    outside: list[str] = []
+    dialogs: list[str] = []
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith((server, "data:", "blob:")) else outside.append(r.url),
+    )
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    rows = 80
+    frame = pd.DataFrame(
+        {
+            MARKUP[0]: [MARKUP[i % 4] for i in range(rows)],
+            MARKUP[1]: [MARKUP[1]] * rows,  # constant: its name appears in a warning
+            MARKUP[2]: [f"v{i % 3}" for i in range(rows)],
+            MARKUP[3]: [i % 2 for i in range(rows)],
+        }
+    )
+    path = tmp_path / "markup.csv"
+    frame.to_csv(path, index=False)
+    upload_csv(page, path)
+    page.get_by_text(MARKUP[1], exact=False).first.wait_for()  # shown literally
+    page.wait_for_timeout(1_000)
+    evil = '[href*="example.invalid"], [src*="example.invalid"]'
+    assert page.locator(evil).count() == 0
+    assert outside == [] and dialogs == []
