@@ -26,6 +26,7 @@ from embedding_core.model.config import TrainConfig
 if TYPE_CHECKING:  # pragma: no cover - typing only; importing run would not load TF anyway
     from embedding_core.analysis.lift import LiftResult
     from embedding_core.model.run import TrainedRun
+    from ui.comparison import ScratchJob
     from ui.lift_job import LiftJob
     from ui.training import TrainingJob
 
@@ -63,6 +64,11 @@ __all__ = [
     "get_whatif_row",
     "set_whatif_row",
     "neighbour_category_key",
+    "get_session_runs",
+    "get_init_upload_path",
+    "set_init_upload_path",
+    "get_scratch_job",
+    "set_scratch_job",
     "get_link_error",
     "set_link_error",
     "url_restored",
@@ -88,6 +94,9 @@ class Keys:
     LIFT_RESULT = "lift_result"
     SCENARIOS = "whatif_scenarios"
     WHATIF_ROW = "whatif_row"
+    SESSION_RUNS = "session_runs"
+    INIT_UPLOAD_PATH = "init_upload_path"
+    SCRATCH_JOB = "scratch_job"
     # widgets (pages pass these as ``key=``)
     UPLOAD = "upload"
     SAMPLE = "sample_choice"
@@ -124,6 +133,16 @@ class Keys:
     CFG_SEED = "cfg_seed"
     CFG_REFIT = "cfg_refit"
     CFG_NUMERIC_ENCODING = "cfg_numeric_encoding"
+    CFG_MODEL = "cfg_model"
+    CFG_DIMS = "cfg_embedding_dims"
+    INIT_ENABLE = "init_enable"
+    INIT_SOURCE = "init_source"
+    INIT_UPLOAD = "init_upload"
+    INIT_FREEZE = "init_freeze"
+    SCRATCH_MODE = "scratch_mode"
+    SCRATCH_RUN = "scratch_run"
+    DL_CSV_ZIP = "dl_csv_zip"
+    DL_REPORT = "dl_report"
     DL_PROJECTOR_ZIP = "dl_projector_zip"
     DL_VECTORS = "dl_vectors"  # + field name
     DL_METADATA = "dl_metadata"  # + field name
@@ -383,7 +402,38 @@ def set_run(
     )
     st.session_state[Keys.RUN_INFO] = info
     st.session_state.pop(Keys.LINK_ERROR, None)
+    earlier = [r for r in get_session_runs() if r.run is not run]
+    st.session_state[Keys.SESSION_RUNS] = [info, *earlier][:MAX_SESSION_RUNS]
     return info
+
+
+#: Runs of this session kept for "start from a saved run's embeddings" (newest first).
+MAX_SESSION_RUNS = 5
+
+
+def get_session_runs() -> list[RunInfo]:
+    """The runs trained or opened in this session, newest first (the current one included)."""
+    return list(st.session_state.get(Keys.SESSION_RUNS, []))
+
+
+def get_init_upload_path() -> tuple[str, str] | None:
+    """(upload file id, path of its copy on disk) of the saved-run zip to start from."""
+    return st.session_state.get(Keys.INIT_UPLOAD_PATH)
+
+
+def set_init_upload_path(value: tuple[str, str] | None) -> None:
+    """Remember where the uploaded saved-run zip was written (None forgets it)."""
+    st.session_state[Keys.INIT_UPLOAD_PATH] = value
+
+
+def get_scratch_job() -> ScratchJob | None:
+    """The latest "compare with training from scratch" job, or None."""
+    return st.session_state.get(Keys.SCRATCH_JOB)
+
+
+def set_scratch_job(job: ScratchJob | None) -> None:
+    """Store the comparison job started on the Train page."""
+    st.session_state[Keys.SCRATCH_JOB] = job
 
 
 def clear_run() -> None:
