@@ -16,7 +16,7 @@ fell into it. Row 1 is the missing row (``is_missing``, ``"<missing>"``) when mi
 values were frequent enough to get their own vector. Reserved rows are told apart by
 these flags, not by their label (see ``data.encoding``). ``first_order`` is the
 category's FM first-order weight (NaN for multiclass, where each class has its own
-weight).
+weight, and for entity networks, which have none).
 
 This module does not import TensorFlow: ``build_tables`` takes the weights as arrays.
 ``TrainedRun.tables()`` gives a run's tables; ``reuse.export`` writes and reads them.
@@ -41,6 +41,7 @@ __all__ = [
     "vectors",
     "embedding_columns",
     "field_statistics",
+    "category_statistics",
     "build_tables",
 ]
 
@@ -120,14 +121,24 @@ def field_statistics(
         size = features.encoders_[col].size
         idx = categorical[:, j]
         count = np.bincount(idx, minlength=size).astype(np.int64)
-        if features.task == "multiclass":
-            mean = np.full(size, np.nan)
-        else:
-            sums = np.bincount(idx, weights=y, minlength=size)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                mean = np.where(count > 0, sums / np.maximum(count, 1), np.nan)
-        stats[col] = {"count": count, "target_mean": mean}
+        sums = np.bincount(idx, weights=y, minlength=size)
+        stats[col] = category_statistics(count, sums, multiclass=features.task == "multiclass")
     return stats
+
+
+def category_statistics(
+    count: np.ndarray, sums: np.ndarray, *, multiclass: bool
+) -> dict[str, np.ndarray]:
+    """``{"count", "target_mean"}`` of a vocabulary from row counts and target sums.
+
+    The mean is NaN for unused entries and for multiclass targets.
+    """
+    if multiclass:
+        mean = np.full(len(count), np.nan)
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(count > 0, sums / np.maximum(count, 1), np.nan)
+    return {"count": count, "target_mean": mean}
 
 
 def build_tables(
@@ -140,8 +151,10 @@ def build_tables(
     for col in features.fields:
         enc = features.encoders_[col]
         emb = np.asarray(weights[col]["embedding"], dtype=np.float32)
-        lin = np.asarray(weights[col]["linear"], dtype=np.float32)
-        first = lin[:, 0].astype(np.float64) if lin.shape[1] == 1 else np.full(enc.size, np.nan)
+        lin = weights[col]["linear"]  # None for networks without first-order weights
+        first = np.full(enc.size, np.nan)
+        if lin is not None and np.shape(lin)[1] == 1:
+            first = np.asarray(lin, dtype=np.float64)[:, 0]
         index = np.arange(enc.size, dtype=np.int64)
         data: dict[str, Any] = {
             "index": index,

@@ -142,16 +142,13 @@ class _TableStats:
             self.sums[f] += np.nan_to_num(s["target_mean"] * s["count"])
 
     def merged(self, other: _TableStats | None = None) -> dict[str, dict[str, np.ndarray]]:
+        from embedding_core.model.embeddings import category_statistics
+
         out = {}
         for f in self.features.fields:
             count = self.count[f] + (other.count[f] if other else 0)
             sums = self.sums[f] + (other.sums[f] if other else 0)
-            if self.features.task == "multiclass":
-                mean = np.full(len(count), np.nan)
-            else:
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    mean = np.where(count > 0, sums / np.maximum(count, 1), np.nan)
-            out[f] = {"count": count, "target_mean": mean}
+            out[f] = category_statistics(count, sums, multiclass=self.features.task == "multiclass")
         return out
 
 
@@ -516,14 +513,17 @@ def _fit(
 ) -> TrainedRun | None:
     import keras
 
-    from embedding_core.model.deepfm import LazyAdam, build_deepfm, field_tables
+    from embedding_core.model.deepfm import LazyAdam
     from embedding_core.model.embeddings import build_tables
+    from embedding_core.model.init import plan_init
     from embedding_core.model.metrics import baseline_metrics, task_metrics
+    from embedding_core.model.networks import build_network, network_field_tables
     from embedding_core.model.run import TrainedRun
     from embedding_core.model.train import (
         _baseline_target,
         _loss,
         _make_reporter,
+        _model_metrics,
         _prior_bias,
         _refit,
         _set_seed,
@@ -547,10 +547,18 @@ def _fit(
     worker_batch = max(1, batch_size // workers)
     batches = max(1, math.ceil(rows_per_epoch / worker_batch))
 
+    plan = None
+    if config.init_embeddings is not None:
+        plan = plan_init(features, config.init_embeddings, freeze=config.freeze_embeddings)
     _set_seed(config.seed)
     with tf_strategy.scope():
-        model = build_deepfm(
-            features, config, task, n_classes, output_bias=_prior_bias(task, y_train, n_classes)
+        model = build_network(
+            features,
+            config,
+            task,
+            n_classes,
+            output_bias=_prior_bias(task, y_train, n_classes),
+            plan=plan,
         )
         model.compile(
             optimizer=LazyAdam(config.learning_rate),
@@ -637,6 +645,7 @@ def _fit(
         "streamed": True,
         "strategy": strategy_name,
         "workers": workers,
+        **_model_metrics(config, plan),
     }
     later = reporter.epoch_seconds[1:]
     if later:
@@ -684,7 +693,7 @@ def _fit(
                     1,
                 ),
             )
-    tables = build_tables(features, field_tables(model, features), table_stats)
+    tables = build_tables(features, network_field_tables(model, features), table_stats)
     run = TrainedRun(
         model=model,
         features=features,

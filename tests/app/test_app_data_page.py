@@ -231,3 +231,32 @@ def test_server_table_is_sampled_then_trained_in_full(new_app, tmp_path, monkeyp
     run = at.session_state[Keys.JOB].result
     assert run.metrics["streamed"] is True
     assert run.metrics["n_train"] + run.metrics["n_valid"] == n
+
+
+def test_target_spelled_differently_can_be_merged(new_app):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "shop": rng.choice(["a", "b", "c"], 120),
+            "city": rng.choice(["x", "y"], 120),
+            "answer": rng.choice(["yes", "Yes", "yes ", "no"], 120),
+        }
+    )
+    at = new_app().run()
+    data = frame.to_csv(index=False).encode()
+    at.file_uploader(key=Keys.UPLOAD).set_value(("answers.csv", data, "text/csv"))
+    at.run()
+    _roles_widget(at, "Target").set_value("answer")
+    at.run()
+    _confirm(at)
+    assert "differ only in capitals or spaces" in markdown_text(at)
+    [merge] = [b for b in at.button if b.label.startswith("Merge the target classes")]
+    merge.click()
+    at.run()
+    assert_no_exception(at)
+    assert set(_dataset(at).frame["answer"]) == {"yes", "no"}
+    assert at.session_state[Keys.ROLES].task == "binary"
+    assert "differ only in capitals" not in markdown_text(at)

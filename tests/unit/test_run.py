@@ -226,3 +226,18 @@ def test_a_loaded_run_saves_again_without_loading_its_model(
     manifest = json.loads((tmp_path / "again" / "manifest.json").read_text())
     assert "warnings.json" in manifest["files"] and manifest["keras_version"]
     np.testing.assert_array_equal(again.predict(binary_frame), loaded.predict(binary_frame))
+
+
+def test_runs_saved_before_this_layout_still_load(
+    tiny_binary_run_dir: Path, tmp_path: Path
+) -> None:
+    """No warnings.json, and embeddings.parquet written by plain pandas (no field order)."""
+    old = _copy(tiny_binary_run_dir, tmp_path / "old_layout")
+    (old / "warnings.json").unlink()
+    combined = pd.read_parquet(old / "embeddings.parquet")
+    (old / "embeddings.parquet").unlink()
+    combined.to_parquet(old / "embeddings.parquet", index=False)
+    loaded, reference = TrainedRun.load(old), TrainedRun.load(tiny_binary_run_dir)
+    assert loaded.warnings == []
+    for field in reference.fields:
+        pd.testing.assert_frame_equal(loaded.embeddings(field), reference.embeddings(field))
