@@ -118,17 +118,17 @@ class RssSampler:
         self._thread.join()
 
 
-def settled_rss(sampler: RssSampler, timeout: float = 120.0) -> float:
-    """RSS once it has changed by less than 20 MB over 5 s (TensorFlow's warm-up done)."""
-    last = sampler.now_mb()
+def settled_rss(sampler: RssSampler, floor_mb: float = 600.0, timeout: float = 240.0) -> float:
+    """RSS once TensorFlow's warm-up import is in (above ``floor_mb``) and steady for 15 s."""
+    history = [sampler.now_mb()]
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         time.sleep(5)
-        now = sampler.now_mb()
-        if abs(now - last) < 20:
-            return now
-        last = now
-    return last
+        history.append(sampler.now_mb())
+        recent = history[-4:]
+        if len(recent) == 4 and recent[-1] > floor_mb and max(recent) - min(recent) < 20:
+            break
+    return history[-1]
 
 
 def page_load_seconds(browser: Any, url: str) -> float:

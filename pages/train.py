@@ -15,7 +15,7 @@ import streamlit as st
 from embedding_core import formatting as fmt
 from embedding_core.analysis.signal import weak_signal
 from embedding_core.model.config import TrainConfig
-from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_label
+from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_help, metric_label
 from embedding_core.model.numeric import NUMERIC_ENCODING_LABELS, NUMERIC_ENCODINGS
 from ui import reuse_widgets, state
 from ui.charts import history_frame
@@ -230,7 +230,8 @@ def _summary(info: state.RunInfo) -> None:
                 delta=delta,
                 delta_color="off" if flat else "normal" if row["better"] else "inverse",
                 delta_arrow="off" if flat else "auto",
-                help="The trivial baseline predicts the training "
+                help=metric_help(row["key"])
+                + " The trivial baseline predicts the training "
                 + ("mean" if run.roles.task == "regression" else "class shares")
                 + " for every row: the model should beat it.",
             )

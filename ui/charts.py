@@ -414,7 +414,7 @@ def sweep_figure(table: pd.DataFrame, label: str, current: float, task: str) -> 
 
 def lift_figure(result: LiftResult) -> go.Figure:
     """Grouped bars (model x encoding) with error bars; DeepFM's own score as a line."""
-    from embedding_core.analysis.lift import ENCODING_LABELS, MODEL_LABELS
+    from embedding_core.analysis.lift import ENCODING_LABELS, model_label
 
     frame = result.to_frame()
     cells = frame[~frame["is_reference"]]
@@ -423,7 +423,7 @@ def lift_figure(result: LiftResult) -> go.Figure:
         part = cells[cells["encoding"] == enc]
         fig.add_bar(
             name=ENCODING_LABELS[enc],
-            x=[MODEL_LABELS[m] for m in part["model"]],
+            x=[model_label(m, result.task) for m in part["model"]],
             y=part["mean"],
             error_y={"type": "data", "array": part["std"].fillna(0.0), "visible": True},
             customdata=part[["std", "fit_seconds"]].to_numpy(),
