@@ -29,6 +29,7 @@ __all__ = [
     "cached_interactions",
     "target_label",
     "count_steps",
+    "class_shares",
     "rare_note",
     "warm_up_umap",
     "umap_ready",
@@ -124,6 +125,30 @@ def target_label(run: TrainedRun) -> str:
     if task == "regression":
         return "mean target"
     return "target mean (n/a for multiclass)"
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def class_shares(
+    run_id: str,
+    data_key: str,
+    field_name: str,
+    target_class: str,
+    _run: TrainedRun,
+    _frame: pd.DataFrame,
+) -> np.ndarray:
+    """Share of rows of class ``target_class`` per embedding row of ``field_name``.
+
+    Measured on ``_frame`` (the data the run was trained on, identified by
+    ``data_key``); NaN for rows no category of the frame maps to.
+    """
+    rows = np.asarray(_run.category_rows(field_name, _frame[field_name]), dtype=np.int64)
+    hit = (_frame[_run.roles.target].astype(str) == str(target_class)).to_numpy(dtype=float)
+    size = int(rows.max()) + 1 if rows.size else 0
+    size = max(size, len(_run.embeddings(field_name)))
+    counts = np.bincount(rows, minlength=size).astype(float)
+    sums = np.bincount(rows, weights=hit, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
 def count_steps(largest: int) -> list[int]:

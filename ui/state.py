@@ -110,6 +110,7 @@ class Keys:
     EXPLORE_METHOD = "explore_method"
     EXPLORE_3D = "explore_3d"
     EXPLORE_COLOUR = "explore_colour"
+    EXPLORE_CLASS = "explore_class"
     EXPLORE_CLUSTERS = "explore_clusters"
     EXPLORE_PERPLEXITY = "explore_perplexity"
     EXPLORE_NEIGHBOURS = "explore_umap_neighbours"
