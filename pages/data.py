@@ -124,6 +124,8 @@ def _source_section() -> None:
                 state.set_last_upload(uploaded.file_id, None)
             except EmbeddingCoreError as exc:
                 state.set_last_upload(uploaded.file_id, str(exc))
+            else:
+                st.rerun()  # the sample box above was drawn for the old data: redraw it
         _, error = state.get_last_upload()
         if error:
             st.error(

@@ -138,9 +138,10 @@ class TrainConfig:
             raise ValueError(f"Expected model in {MODELS}. Received: model={self.model!r}")
         if self.embedding_dims is not None:
             dims = {str(k): int(v) for k, v in dict(self.embedding_dims).items()}
-            if any(v < 1 for v in dims.values()):
+            if any(not 1 <= v <= MAX_EMBEDDING_DIM for v in dims.values()):
                 raise ValueError(
-                    f"Expected embedding_dims all > 0. Received: embedding_dims={dims}"
+                    f"Expected embedding_dims all in [1, {MAX_EMBEDDING_DIM}]. "
+                    f"Received: embedding_dims={dims}"
                 )
             object.__setattr__(self, "embedding_dims", dims or None)
             if dims and self.model != "entity":

@@ -246,11 +246,16 @@ def train(
         numeric_encoding=config.numeric_encoding,
         numeric_bins=config.numeric_bins,
     )
+    size_config = config
+    if config.model == "entity":  # bounded by the widest field (a conservative count)
+        from embedding_core.model.networks import entity_dims
+
+        size_config = config.replace(embedding_dim=max(entity_dims(features, config).values()))
     check_model_size(
         features.field_sizes,
         features.n_numeric_inputs,
         features.n_outputs if task == "multiclass" else 1,
-        config,
+        size_config,
     )
 
     inputs = features.transform(data)

@@ -50,6 +50,8 @@ def test_upload_then_choose_roles(new_app, small_csv_bytes):
     assert_no_exception(at)
     assert _dataset(at).label == "small_churn.csv"
     assert len(_dataset(at).frame) == 600
+    # the bundled-sample box no longer shows the sample the app opened on
+    assert [s for s in at.selectbox if s.label == "Bundled sample"][0].value is None
 
     _roles_widget(at, "Target").set_value("churned")  # already the guess: confirm it
     _confirm(at)

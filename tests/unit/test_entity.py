@@ -53,6 +53,8 @@ def test_parse_embedding_dims() -> None:
 def test_config_checks() -> None:
     with pytest.raises(ValueError, match="model"):
         TrainConfig(model="wide")
+    with pytest.raises(ValueError, match=r"embedding_dims all in \[1, 1024\]"):
+        TrainConfig(model="entity", embedding_dims={"a": 100_000})
     with pytest.raises(ValueError, match="only with model='entity'"):
         TrainConfig(embedding_dims={"a": 3})
     with pytest.raises(ValueError, match="init_embeddings"):
