@@ -130,6 +130,7 @@ def test_upload_train_explore_lift_whatif(page: Any, tmp_path: Path) -> None:
 
     _lift_fast_mode(page, tmp_path)
     _whatif_moves_the_prediction(page, tmp_path)
+    _downloads_at_once(page)
     assert not page.locator('[data-testid="stException"]').count()
     _dark_theme_is_readable(page, tmp_path)
     _phone_width(page, tmp_path)
@@ -287,6 +288,18 @@ def _whatif_moves_the_prediction(page: Any, tmp_path: Path) -> None:
     changes = page.locator('[data-testid="stCaptionContainer"]', has_text="Changes:").first
     assert other in changes.inner_text(), changes.inner_text()
     _screenshot(page, tmp_path / "whatif.png")
+
+
+def _downloads_at_once(page: Any) -> None:
+    """Export: click downloads as soon as the page shows them, one right after another."""
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Export").first.click()
+    for name in ("embedded_rows.csv", "All fields (zip of TSV files)", "embedded_rows.csv"):
+        button = page.get_by_role("button", name=name).first
+        button.wait_for()
+        with page.expect_download(timeout=60_000) as info:
+            button.click()
+        path = info.value.path()
+        assert info.value.failure() is None and Path(path).stat().st_size > 100, name
 
 
 MARKUP = [
