@@ -14,6 +14,7 @@ import streamlit as st
 
 from embedding_core.errors import EmbeddingCoreError
 from ui import keras_guard, runs, state
+from ui.explore_data import warm_up_umap
 from ui.literal import literal
 from ui.training import warm_up_tensorflow
 from ui.widgets import show_error, training_banner
@@ -78,3 +79,4 @@ if wanted is not None and wanted.url_path != current.url_path:
 current.run()
 # After the page is drawn, so the first page never waits for (or competes with) the import.
 warm_up_tensorflow()
+warm_up_umap()  # after TensorFlow: compiles UMAP's kernels (cached on disk) in the background

@@ -108,7 +108,7 @@ def test_auc(run_dir: Path, test: pd.DataFrame) -> float:
 def svg(results: list[dict], path: Path) -> None:
     """A small two-panel line chart (rows/s and peak RSS against rows, log x)."""
     w, h, pad = 360, 220, 45
-    panels = [("rows_per_second", "training rows/s"), ("peak_rss_mb", "peak RSS (MB)")]
+    panels = [("rows_per_second", "rows/s (wall, whole run)"), ("peak_rss_mb", "peak RSS (MB)")]
     xs = np.log10([r["rows"] for r in results])
     x0, x1 = xs.min() - 0.1, xs.max() + 0.1
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * w}" height="{h}" '

@@ -31,6 +31,7 @@ _EXPORTS: dict[str, str] = {
     "suggest_roles": "data.profile",
     "infer_task": "data.validation",
     "validate_roles": "data.validation",
+    "normalise_labels": "data.validation",
     "list_samples": "data.samples",
     "load_sample": "data.samples",
     "train": "model.train",

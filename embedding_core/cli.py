@@ -166,6 +166,28 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         help="keep the early-stopped model instead of a final fit on all rows (faster)",
     )
     p.add_argument("--seed", type=_whole(0, MAX_SEED), default=0)
+    p.add_argument(
+        "--model",
+        choices=("deepfm", "entity"),
+        default=None,
+        help="deepfm (default; one shared vector size) or entity (a size per field)",
+    )
+    p.add_argument(
+        "--embedding-dims",
+        default=None,
+        help="entity model: per-field sizes, e.g. job=12,month=4 (default min(50, ceil(n/2)))",
+    )
+    p.add_argument(
+        "--init-embeddings",
+        default=None,
+        metavar="DIR",
+        help="start from the vectors of a saved run (directory or zip), matched by category",
+    )
+    p.add_argument(
+        "--freeze-embeddings",
+        action="store_true",
+        help="with --init-embeddings: keep the loaded vectors fixed instead of fine-tuning",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -242,10 +264,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True)
     p.add_argument("--max-rows", type=_whole(1), default=None)
 
-    p = sub.add_parser("export", help="export embeddings (Projector TSV, Parquet)")
+    p = sub.add_parser("export", help="export embeddings (Projector TSV, Parquet, CSV, report)")
     p.add_argument("--model", required=True)
     p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--format", choices=("projector", "parquet"), default="projector")
+    p.add_argument(
+        "--format",
+        choices=("projector", "parquet", "csv", "report"),
+        default="projector",
+        help="projector: TSV + projector_config.pbtxt (tensorboard --logdir OUT); "
+        "csv: one CSV per field; report: one self-contained report.html",
+    )
+    p.add_argument("--lift", default=None, help="report: include this `lift` JSON file")
     _add_overwrite(p)
 
     p = sub.add_parser("runs", help="list or delete the runs of the run store")
@@ -334,6 +363,23 @@ def _config(args: argparse.Namespace) -> Any:
             changes[name] = value
     if getattr(args, "hidden_units", None):
         changes["hidden_units"] = args.hidden_units
+    if getattr(args, "model", None):
+        changes["model"] = args.model
+    if getattr(args, "embedding_dims", None):
+        from embedding_core.model.sizes import parse_embedding_dims
+
+        changes["embedding_dims"] = parse_embedding_dims(args.embedding_dims)
+    if getattr(args, "init_embeddings", None):
+        if not Path(args.init_embeddings).exists():
+            raise DataError(
+                f"--init-embeddings {args.init_embeddings}: no such directory; give the "
+                "--out directory of an earlier `train` (or a zip of it)."
+            )
+        changes["init_embeddings"] = args.init_embeddings
+    if getattr(args, "freeze_embeddings", False):
+        if not getattr(args, "init_embeddings", None):
+            raise DataError("--freeze-embeddings needs --init-embeddings DIR (what to freeze).")
+        changes["freeze_embeddings"] = True
     try:
         return TrainConfig().replace(**changes)
     except ValueError as e:
@@ -533,8 +579,11 @@ def _write_run_json(run: TrainedRun, out: Path, data: str, rows: int, group: lis
     write_run_json(out, meta)
 
 
-def _load_run(path: str) -> TrainedRun:
-    _quiet_tensorflow_import()
+def _load_run(path: str, *, model: bool = False) -> TrainedRun:
+    """``TrainedRun.load`` (tables and JSON only; the Keras model loads lazily). With
+    ``model=True`` (``predict``), TensorFlow is imported first, quietly."""
+    if model:
+        _quiet_tensorflow_import()
     from embedding_core.model.run import TrainedRun
 
     return TrainedRun.load(path)
@@ -570,7 +619,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from embedding_core.atomic import check_output_file
 
     check_output_file(args.out, inputs=(args.data,))
-    run = _load_run(args.model)
+    run = _load_run(args.model, model=True)
     frame = _read(args.data)
     out = frame.copy()
     pred = run.predict(frame)
@@ -597,22 +646,28 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 def _cmd_info(args: argparse.Namespace) -> int:
     run = _load_run(args.model)
     fields = {f: len(run.vocabulary(f)) for f in run.fields}
+    dims = run.embedding_dims
     info = {
         "task": run.roles.task,
         "target": run.roles.target,
         "categorical": fields,
         "numeric": list(run.roles.numeric),
         "embedding_dim": run.config.embedding_dim,
+        "model": run.config.model,
+        "embedding_dims": dims,
         "metrics": run.metrics,
     }
     if args.json:
         print(json.dumps(info, indent=2, default=str))
         return 0
     print(f"task:          {info['task']} (target: {printable(info['target'], NAME_LIMIT)})")
-    print(f"embedding dim: {info['embedding_dim']}")
-    print("fields (vocabulary size incl. reserved rows):")
+    if run.config.model == "entity":
+        print("model:         entity embeddings (a vector size per field)")
+    else:
+        print(f"embedding dim: {info['embedding_dim']}")
+    print("fields (vocabulary size incl. reserved rows, vector size):")
     for f, n in fields.items():
-        print(f"  {printable(f, NAME_LIMIT)}: {n}")
+        print(f"  {printable(f, NAME_LIMIT)}: {n}, {dims[f]}")
     if info["numeric"]:
         print(f"numeric:       {', '.join(printable(c, NAME_LIMIT) for c in info['numeric'])}")
     print("metrics:")
@@ -691,9 +746,23 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise DataError("--out is the model directory: choose another directory for the export.")
     run = _load_run(args.model)
     tables = run.tables()
+    lift = None
+    if args.format == "report" and args.lift:
+        try:
+            lift = json.loads(Path(args.lift).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise DataError(f"--lift {args.lift}: not a readable lift JSON ({e}).") from None
+        if not isinstance(lift, dict):
+            raise DataError(f"--lift {args.lift}: expected the JSON object `lift` writes.")
     with atomic_directory(out, overwrite=args.overwrite) as tmp:
         if args.format == "projector":
             export.write_projector_files(tables, tmp)
+        elif args.format == "csv":
+            export.write_csv_files(tables, tmp)
+        elif args.format == "report":
+            from embedding_core.reuse.report import build_report
+
+            (tmp / "report.html").write_text(build_report(run, lift=lift), encoding="utf-8")
         else:
             export.tables_to_parquet(tables, tmp / "embeddings.parquet")
     print(printable(out))

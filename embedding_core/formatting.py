@@ -29,6 +29,7 @@ __all__ = [
     "percent",
     "points",
     "signed",
+    "signed_number",
     "metric",
     "is_zero",
     "seconds",
@@ -102,6 +103,17 @@ def signed(difference: float | None, decimals: int = 3) -> str:
     if is_zero(difference, decimals):
         return f"{0:.{decimals}f}"
     return f"{float(difference):+,.{decimals}f}"
+
+
+def signed_number(difference: float | None, significant: int = _SIGNIFICANT) -> str:
+    """A difference in the target's own unit with its sign (``+1,250``, ``-0.32``); ``0``
+    without a sign when it rounds to nothing at ``significant`` digits."""
+    if _bad(difference):
+        return "n/a"
+    text = number(difference, significant)
+    if text.lstrip("-").strip("0.,") == "":
+        return "0"
+    return text if text.startswith("-") else f"+{text}"
 
 
 def points(difference: float | None, decimals: int = 1) -> str:

@@ -126,6 +126,7 @@ else:
         file_name=f"compare-{field_name}.csv".replace("/", "_"),
         mime="text/csv",
         key=Keys.COMPARE_CSV,
+        on_click="ignore",  # no rerun: other download links stay valid
     )
     if records[b_id].compared_with != a_id:
         try:

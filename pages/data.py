@@ -6,6 +6,7 @@ import streamlit as st
 
 from embedding_core.data.profile import suggest_roles, target_guess
 from embedding_core.data.roles import TASKS, Roles
+from embedding_core.data.validation import label_spelling_note
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
 from ui.datasets import (
@@ -17,6 +18,7 @@ from ui.datasets import (
     server_dataset,
     server_tables,
     upload_dataset,
+    with_normalised_target,
 )
 from ui.literal import literal
 from ui.state import Keys, widget_key
@@ -122,6 +124,8 @@ def _source_section() -> None:
                 state.set_last_upload(uploaded.file_id, None)
             except EmbeddingCoreError as exc:
                 state.set_last_upload(uploaded.file_id, str(exc))
+            else:
+                st.rerun()  # the sample box above was drawn for the old data: redraw it
         _, error = state.get_last_upload()
         if error:
             st.error(
@@ -287,6 +291,12 @@ def _roles_section(dataset: state.Dataset) -> None:
     state.set_roles(resolved, None)
     for warning in check["warnings"]:
         st.warning(literal(warning))
+    if label_spelling_note(frame[resolved.target]):
+        if st.button("Merge the target classes that differ only in capitals or spaces"):
+            merged = with_normalised_target(dataset, resolved)
+            state.set_dataset(merged)
+            state.confirm_target(merged)
+            st.rerun()
     rows = f"{check['rows']:,} rows"
     if dataset.source == "server":
         rows = f"every row (checked on the first {check['rows']:,})"

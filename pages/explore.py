@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from embedding_core.analysis.neighbours import RELIABLE_MIN_COUNT
+from embedding_core.analysis.whatif_explain import default_class
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
 from ui.charts import COLOUR_OPTIONS, STABILITY_ORDER, scatter_figure
 from ui.explore_data import (
     cached_clusters,
     cached_projection,
+    class_shares,
     count_steps,
     field_table,
     projection_points,
     rare_note,
     target_label,
+    umap_ready,
 )
 from ui.literal import literal
 from ui.runs import seed_group, show_view_link, stability_table
@@ -75,7 +79,13 @@ def _controls(info: state.RunInfo) -> dict[str, object]:
             key=Keys.EXPLORE_MIN_DIST,
             persist_state="session",
         )
-        st.caption("UMAP's first run takes ~15 s (compilation), later runs a few seconds.")
+        if umap_ready():
+            st.caption("UMAP takes a few seconds on a few thousand points; results are cached.")
+        else:
+            st.caption(
+                "UMAP is still being compiled in the background (once per server start): "
+                "a first map now can take up to a minute; later ones take seconds."
+            )
     three_d = st.toggle("3D", key=Keys.EXPLORE_3D, persist_state="session")
     colour_by = st.radio(
         "Colour by",
@@ -84,6 +94,19 @@ def _controls(info: state.RunInfo) -> dict[str, object]:
         key=Keys.EXPLORE_COLOUR,
         persist_state="session",
     )
+    target_class = None
+    if colour_by == "target rate" and run.roles.task == "multiclass":
+        data = training_data(info)
+        target = data[run.roles.target] if data is not None else None
+        default = default_class(run, target) or run.classes[0]
+        target_class = st.selectbox(
+            "Class",
+            run.classes,
+            index=run.classes.index(default),
+            key=widget_key(Keys.EXPLORE_CLASS, info.run_id),
+            help="Colour each category by the share of its rows in this class "
+            "(the most frequent class first).",
+        )
     n_clusters: int | str = "auto"
     if colour_by == "cluster":
         n_clusters = st.select_slider(
@@ -116,10 +139,20 @@ def _controls(info: state.RunInfo) -> dict[str, object]:
         "params": params,
         "dims": 3 if three_d else 2,
         "colour_by": colour_by,
+        "target_class": target_class,
         "n_clusters": None if n_clusters == "auto" else int(n_clusters),
         "search": search or "",
         "min_count": int(min_count),
     }
+
+
+def training_data(info: state.RunInfo) -> pd.DataFrame | None:
+    """The loaded data when it is the data the run was trained on, else None."""
+    dataset = state.get_dataset()
+    if dataset is None or not info.dataset_key or dataset.key != info.dataset_key:
+        return None
+    frame = dataset.frame
+    return frame if info.run.roles.target in frame.columns else None
 
 
 def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
@@ -179,16 +212,33 @@ def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
             show_error(exc)
             return
         stability = shown["category"].astype(str).map(badges).fillna(STABILITY_ORDER[-1])
+    colour_by = str(choice["colour_by"])
+    label = target_label(info.run)
+    if choice.get("target_class") is not None:
+        data = training_data(info)
+        if data is None:
+            st.info(
+                "Colouring by a class needs the data this run was trained on; it is not "
+                "loaded now, so the map is coloured by count instead."
+            )
+            colour_by = "count"
+        else:
+            shares = class_shares(
+                info.run_id, info.dataset_key, field_name, str(choice["target_class"]),
+                info.run, data,
+            )  # fmt: skip
+            shown = shown.assign(target_mean=shares[shown["index"].to_numpy(dtype=np.int64)])
+            label = f"share of {choice['target_class']}"
     fig = scatter_figure(
         np.asarray(coords)[keep],
         shown,
-        colour_by=str(choice["colour_by"]),
-        target_label=target_label(info.run),
+        colour_by=colour_by,
+        target_label=label,
         clusters=clusters[keep] if clusters is not None else None,
         search=str(choice["search"]),
         stability=stability.tolist() if stability is not None else None,
         dark=st.context.theme.type == "dark",
-        target_is_share=info.run.roles.task == "binary",
+        target_is_share=info.run.roles.task in ("binary", "multiclass"),
     )
     st.plotly_chart(fig)
     learned = (

@@ -7,10 +7,12 @@ import streamlit as st
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
 from ui.export_data import (
+    csv_zip_bytes,
     embedded_rows_csv,
     parquet_bytes,
     projector_files,
     projector_zip_bytes,
+    report_html,
     saved_run_zip,
     slug,
 )
@@ -23,7 +25,8 @@ def _projector(info: state.RunInfo) -> None:
     st.subheader("Embedding Projector (TSV)")
     st.caption(
         "Load a field's two files at projector.tensorflow.org (Load -> vectors, then "
-        "metadata) to explore its vectors in 3D."
+        "metadata) to explore its vectors in 3D, or unzip all fields into a folder and run "
+        "`tensorboard --logdir FOLDER` (the zip holds projector_config.pbtxt)."
     )
     try:
         st.download_button(
@@ -32,6 +35,7 @@ def _projector(info: state.RunInfo) -> None:
             file_name="embedding_projector.zip",
             mime="application/zip",
             key=Keys.DL_PROJECTOR_ZIP,
+            on_click="ignore",  # no rerun: other download links stay valid
         )
         for field_name in info.run.fields:
             vectors, metadata = projector_files(info.run_id, field_name, info.run)
@@ -42,6 +46,7 @@ def _projector(info: state.RunInfo) -> None:
                 file_name=f"{slug(field_name)}_vectors.tsv",
                 mime="text/tab-separated-values",
                 key=widget_key(Keys.DL_VECTORS, field_name),
+                on_click="ignore",  # no rerun: other download links stay valid
             )
             right.download_button(
                 "metadata.tsv",
@@ -49,6 +54,7 @@ def _projector(info: state.RunInfo) -> None:
                 file_name=f"{slug(field_name)}_metadata.tsv",
                 mime="text/tab-separated-values",
                 key=widget_key(Keys.DL_METADATA, field_name),
+                on_click="ignore",  # no rerun: other download links stay valid
             )
             label.write(literal(field_name))
     except EmbeddingCoreError as exc:
@@ -67,6 +73,7 @@ def _tables_and_model(info: state.RunInfo) -> None:
                 file_name="embeddings.parquet",
                 mime="application/octet-stream",
                 key=Keys.DL_PARQUET,
+                on_click="ignore",  # no rerun: other download links stay valid
             )
         except EmbeddingCoreError as exc:
             show_error(exc)
@@ -83,6 +90,47 @@ def _tables_and_model(info: state.RunInfo) -> None:
                 file_name="trained_run.zip",
                 mime="application/zip",
                 key=Keys.DL_RUN,
+                on_click="ignore",  # no rerun: other download links stay valid
+            )
+        except EmbeddingCoreError as exc:
+            show_error(exc, "The other downloads still work.")
+
+
+def _report_and_csv(info: state.RunInfo) -> None:
+    left, right = st.columns(2)
+    lift = state.get_lift_result()
+    with left:
+        st.subheader("Report (one HTML file)")
+        st.caption(
+            "Metrics, a map of every field, the nearest neighbours of frequent categories, "
+            "the interaction map"
+            + (" and the lift results" if lift is not None else "")
+            + ": one file that opens in any browser, offline (e.g. from an e-mail)."
+        )
+        try:
+            lift_json = lift.to_json_dict() if lift is not None else None
+            st.download_button(
+                "report.html",
+                report_html(info.run_id, str(id(lift)) if lift else "", info.run, lift_json),
+                file_name="embeddings_report.html",
+                mime="text/html",
+                key=Keys.DL_REPORT,
+            )
+        except EmbeddingCoreError as exc:
+            show_error(exc, "The other downloads still work.")
+    with right:
+        st.subheader("Tables as CSV (zip)")
+        st.caption(
+            "One CSV per field for spreadsheets; names starting with = + - @ are "
+            "prefixed with ' so they are never run as formulas."
+        )
+        try:
+            st.download_button(
+                "embeddings_csv.zip",
+                csv_zip_bytes(info.run_id, info.run),
+                file_name="embeddings_csv.zip",
+                mime="application/zip",
+                key=Keys.DL_CSV_ZIP,
             )
         except EmbeddingCoreError as exc:
             show_error(exc, "The other downloads still work.")
@@ -114,6 +162,7 @@ def _embedded_rows(info: state.RunInfo) -> None:
         file_name=f"{slug(dataset.label)}_embedded.csv",
         mime="text/csv",
         key=Keys.DL_EMBEDDED,
+        on_click="ignore",  # no rerun: other download links stay valid
     )
 
 
@@ -123,4 +172,5 @@ if run_info is not None:
     st.caption(f"Run trained on {literal(run_info.dataset_label)}.")
     _projector(run_info)
     _tables_and_model(run_info)
+    _report_and_csv(run_info)
     _embedded_rows(run_info)

@@ -15,7 +15,14 @@ st.title("Interactions")
 run_info = require_run()
 if run_info is not None:
     show_view_link("interactions")
-    if len(run_info.run.fields) < 2:
+    if run_info.run.config.model == "entity":
+        st.info(
+            "This run is an entity-embedding network: it has no FM term, so there are no "
+            "pairwise field interactions to measure (its fields meet only inside the MLP). "
+            "Explore, Neighbours, What-if and Lift work as usual; train a DeepFM on the "
+            "Train page to see interactions."
+        )
+    elif len(run_info.run.fields) < 2:
         st.info("Interactions need at least two categorical fields; this run has one.")
     else:
         try:

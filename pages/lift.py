@@ -15,8 +15,9 @@ from typing import Any
 
 import streamlit as st
 
-from embedding_core.analysis.lift import ENCODING_LABELS, MODEL_LABELS, MODELS, LiftResult
-from embedding_core.model.metrics import metric_label
+from embedding_core.analysis.lift import ENCODING_LABELS, MODELS, LiftResult, model_label
+from embedding_core.analysis.lift.verdict import headline
+from embedding_core.model.metrics import LIFT_HELP, metric_help, metric_label
 from ui import state
 from ui.charts import lift_figure
 from ui.job_progress import live_progress
@@ -30,7 +31,8 @@ def _start(dataset: state.Dataset, roles: Any, folds: int | None, models: list[s
     job = LiftJob(
         frame=dataset.frame,
         roles=roles,
-        config=state.get_config(),
+        # Lift refits without the scored rows: never start from vectors that saw them.
+        config=state.get_config().replace(init_embeddings=None, freeze_embeddings=False),
         models=tuple(models),
         folds=folds,
         dataset_label=dataset.label,
@@ -46,7 +48,8 @@ def _partial_table(job: LiftJob) -> None:
     metric = str(table["metric"].iloc[0])
     where = "on the held-out rows" if job.folds is None else "mean over the folds done"
     shown = table.assign(
-        model=table["model"].map(MODEL_LABELS), encoding=table["encoding"].map(ENCODING_LABELS)
+        model=[model_label(m, job.roles.task) for m in table["model"]],
+        encoding=table["encoding"].map(ENCODING_LABELS),
     ).rename(columns={"score": metric})
     columns = ["model", "encoding", metric, "fit_seconds"]
     if job.folds is not None:
@@ -58,11 +61,11 @@ def _partial_table(job: LiftJob) -> None:
     st.dataframe(shown[columns], hide_index=True)
 
 
-def _cell_columns(metric: str) -> dict[str, Any]:
+def _cell_columns(metric: str, metric_key: str = "") -> dict[str, Any]:
     """Readable headers and number formats for the per-cell table."""
     number = st.column_config.NumberColumn
     config: dict[str, Any] = {
-        "mean": number(metric, format="%.4f"),
+        "mean": number(metric, format="%.4f", help=metric_help(metric_key)),
         "std": number("±", format="%.4f", help="Standard deviation over folds or bootstraps."),
         "fit_seconds": number("fit s", format="%.2f"),
         "n_train": number("training rows", format="%d"),
@@ -80,6 +83,11 @@ def _show_result(result: LiftResult, label: str = "") -> None:
             "Stopped early: these numbers cover only the finished steps.",
             icon=":material/stop_circle:",
         )
+    if result.lift:
+        st.markdown(
+            f"**{literal(headline(result.lift, result.task, result.metric))}**",
+            help=LIFT_HELP + " " + metric_help(result.metric),
+        )
     st.caption(result.mode_description + (f" Data: {literal(label)}." if label else ""))
     for verdict in result.verdicts:
         st.markdown(f"- {literal(verdict)}")
@@ -88,8 +96,10 @@ def _show_result(result: LiftResult, label: str = "") -> None:
     better = "higher" if result.higher_is_better else "lower"
     st.plotly_chart(lift_figure(result), key=Keys.LIFT_CHART)
     st.caption(
-        f"{result.metric_label}: {better} is better. Error bars: ± one standard deviation. "
-        "The axis does not start at zero, so small differences are visible."
+        f"{result.metric_label}: {better} is better. Error bars: ± one standard deviation "
+        "of each score. The ± in the sentences above is the spread of the difference itself "
+        "(both encodings scored on the same rows), which is usually smaller. The axis does "
+        "not start at zero, so small differences are visible."
     )
     table = result.to_frame()
     hidden = ["model", "encoding", "is_reference"] + (
@@ -98,14 +108,14 @@ def _show_result(result: LiftResult, label: str = "") -> None:
     shown = table.drop(columns=hidden).rename(
         columns={"model_label": "model", "encoding_label": "encoding"}
     )
-    config = _cell_columns(result.metric_label)
+    config = _cell_columns(result.metric_label, result.metric)
     st.dataframe(
         shown, hide_index=True, column_config={k: v for k, v in config.items() if k in shown}
     )
     if result.lift:
         st.caption("Lift of embeddings over the best other encoding, per model")
         lift = result.lift_frame().drop(columns=["verdict"])
-        lift["model"] = lift["model"].map(MODEL_LABELS)
+        lift["model"] = [model_label(m, result.task) for m in lift["model"]]
         lift["best_baseline"] = lift["best_baseline"].map(ENCODING_LABELS)
         st.dataframe(
             lift,
@@ -115,7 +125,7 @@ def _show_result(result: LiftResult, label: str = "") -> None:
                 "lift": st.column_config.NumberColumn(
                     "lift",
                     format="%+.4f",
-                    help="Embeddings minus the best other encoding; positive = embeddings better.",
+                    help=LIFT_HELP,
                 ),
                 "std": st.column_config.NumberColumn("±", format="%.4f"),
             },
@@ -129,6 +139,7 @@ def _show_result(result: LiftResult, label: str = "") -> None:
         file_name="lift.csv",
         mime="text/csv",
         key=Keys.LIFT_CSV,
+        on_click="ignore",  # no rerun: other download links stay valid
     )
     c2.download_button(
         "Download JSON",
@@ -136,6 +147,7 @@ def _show_result(result: LiftResult, label: str = "") -> None:
         file_name="lift.json",
         mime="application/json",
         key=Keys.LIFT_JSON,
+        on_click="ignore",  # no rerun: other download links stay valid
     )
 
 
@@ -179,7 +191,7 @@ else:
             "Models",
             list(MODELS),
             default=list(MODELS),
-            format_func=lambda m: MODEL_LABELS[m],
+            format_func=lambda m: model_label(m, roles.task),
             key=Keys.LIFT_MODELS,
         )
     st.button(

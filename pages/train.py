@@ -10,15 +10,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from embedding_core import formatting as fmt
 from embedding_core.analysis.signal import weak_signal
 from embedding_core.model.config import TrainConfig
-from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_label
+from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_help, metric_label
 from embedding_core.model.numeric import NUMERIC_ENCODING_LABELS, NUMERIC_ENCODINGS
-from ui import state
+from ui import reuse_widgets, state
+from ui.charts import history_frame
 from ui.job_progress import live_progress
 from ui.literal import literal
 from ui.runs import store, stored_note
@@ -46,7 +46,8 @@ def _config_widgets() -> TrainConfig | None:
                 current.embedding_dim,
                 key=Keys.CFG_DIM,
                 persist_state="session",
-                help=f"Length of each category vector (default {defaults.embedding_dim}).",
+                help=f"Length of each category vector (default {defaults.embedding_dim}); "
+                "DeepFM only: an entity network sizes each field itself.",
             )
             epochs = st.number_input(
                 "Max epochs",
@@ -151,16 +152,9 @@ def _config_widgets() -> TrainConfig | None:
     return config
 
 
-def _history_frame(epochs: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame(epochs)
-    if frame.empty:
-        return frame
-    return frame.set_index("epoch") if "epoch" in frame.columns else frame
-
-
 def _history_charts(epochs: list[dict[str, Any]]) -> None:
     """Loss and validation metric per epoch (two small line charts)."""
-    frame = _history_frame(epochs)
+    frame = history_frame(epochs)
     if frame.empty:
         st.caption("The loss chart appears after the first epoch.")
         return
@@ -170,11 +164,11 @@ def _history_charts(epochs: list[dict[str, Any]]) -> None:
     if loss_cols:
         with left:
             st.caption("Loss per epoch")
-            st.line_chart(frame[loss_cols], x_label="epoch", height=220)
+            st.line_chart(frame[loss_cols].dropna(how="all"), x_label="epoch", height=220)
     if metric_cols:
         with right:
             st.caption("Validation metric per epoch")
-            st.line_chart(frame[metric_cols], x_label="epoch", height=220)
+            st.line_chart(frame[metric_cols].dropna(how="all"), x_label="epoch", height=220)
 
 
 def _number(value: Any) -> float | None:
@@ -213,6 +207,10 @@ def _summary(info: state.RunInfo) -> None:
         f"**{literal(run.roles.target)}** ({run.roles.task}); fields: "
         + ", ".join(literal(f) for f in run.fields)
     )
+    started = reuse_widgets.init_caption(metrics)
+    if run.config.model == "entity" or started:
+        sizes = ", ".join(f"{f} {d}" for f, d in run.embedding_dims.items())
+        st.caption(literal(f"Vector sizes: {sizes}.") + (f" {started}" if started else ""))
     if metrics.get("stopped_by_user"):
         st.info("Stopped by you: the best weights so far were kept.")
     rows = metric_rows(metrics)
@@ -232,7 +230,8 @@ def _summary(info: state.RunInfo) -> None:
                 delta=delta,
                 delta_color="off" if flat else "normal" if row["better"] else "inverse",
                 delta_arrow="off" if flat else "auto",
-                help="The trivial baseline predicts the training "
+                help=metric_help(row["key"])
+                + " The trivial baseline predicts the training "
                 + ("mean" if run.roles.task == "regression" else "class shares")
                 + " for every row: the model should beat it.",
             )
@@ -270,11 +269,29 @@ def _summary(info: state.RunInfo) -> None:
     if history:
         with st.expander("Training history", expanded=False):
             _history_charts(history)
+    reuse_widgets.scratch_comparison(info)
     for warning in run.warnings:
         st.warning(literal(warning))
     st.page_link(
         EXPLORE_PAGE, label="Next: explore the embeddings", icon=":material/arrow_forward:"
     )
+
+
+def _reuse_settings(
+    dataset: state.Dataset, categorical: tuple[str, ...], config: TrainConfig
+) -> TrainConfig | None:
+    """Model type and sizes, and where the tables start (``ui.reuse_widgets``)."""
+    model = reuse_widgets.model_settings(dataset, categorical, config)
+    start = reuse_widgets.init_settings(categorical)
+    if model is None or start is None:
+        return None
+    try:
+        config = config.replace(**model, **start)
+    except ValueError as exc:
+        st.error(f"{literal(exc)} Change that setting to train.", icon=":material/error:")
+        return None
+    state.set_config(config)
+    return config
 
 
 def _start(dataset: state.Dataset, roles: Any, config: TrainConfig) -> None:
@@ -312,6 +329,8 @@ else:
         f"{len(roles.numeric)} numeric columns."
     )
     config = _config_widgets()
+    if config is not None:
+        config = _reuse_settings(dataset, roles.categorical, config)
     st.checkbox(
         "Store the data with the run",
         True,
@@ -327,7 +346,7 @@ else:
         type="primary",
         key=Keys.TRAIN_BUTTON,
         disabled=config is None or running,
-        help="Trains a DeepFM model; a new run replaces the current one when it finishes.",
+        help="Trains the chosen model; a new run replaces the current one when it finishes.",
     )
     # True only in the run the click triggered: a later rerun or page switch never
     # retrains. The settings are this run's widget values, so an edit made just

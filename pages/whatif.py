@@ -11,8 +11,11 @@ import hashlib
 import json
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 
+from embedding_core import formatting as fmt
 from embedding_core.analysis.whatif import (
     RELIABLE_COUNT,
     baseline_row,
@@ -23,6 +26,7 @@ from embedding_core.analysis.whatif import (
     scalar_prediction,
     sweep,
 )
+from embedding_core.analysis.whatif_explain import contributions, default_class, neighbour_sweep
 from embedding_core.errors import EmbeddingCoreError
 from embedding_core.model.run import TrainedRun
 from ui import state
@@ -33,6 +37,8 @@ from ui.widgets import require_run, show_error
 
 MAX_OPTIONS = 2000  # categories offered in a selectbox (most frequent first); typing works too
 TYPICAL = "A typical row (most common values)"
+MOST_COMMON = "most common categories"
+NEAREST = "nearest neighbours of the current value"
 FROM_DATA = "A row of the data"
 
 
@@ -63,7 +69,57 @@ def _label(run: TrainedRun) -> str:
 
 
 def _delta(value: float, task: str) -> str:
-    return f"{value:+.4g}" if task == "regression" else f"{100 * value:+.2f} points"
+    return fmt.signed_number(value) if task == "regression" else fmt.points(value)
+
+
+def _is_flat(value: float, task: str) -> bool:
+    return _delta(value, task) in ("0", "0.0 points")
+
+
+def _class_choice(run: Any, frame: pd.DataFrame | None, base: dict[str, Any]) -> str:
+    """Multiclass: which class to show; the most frequent one first (never silently another)."""
+    classes = run.classes
+    target = run.roles.target
+    default = default_class(run, frame[target] if frame is not None and target in frame else None)
+    if default is None:  # no data at hand: the class the model finds most likely here
+        default = classes[int(np.argmax(predict_rows(run, [base])[0]))]
+    return st.selectbox(
+        "Show the probability of",
+        classes,
+        index=classes.index(default),
+        key=state.widget_key(Keys.WHATIF_CLASS, run_scope(run)),
+        help="Defaults to the most frequent class.",
+    )
+
+
+def run_scope(run: Any) -> str:
+    info = state.get_run_info()
+    return info.run_id if info is not None else "none"
+
+
+def _why_it_moved(run: Any, base: dict[str, Any], edited: dict[str, Any], target_class, task):
+    """Each changed value's part in the move (see ``whatif_explain.contributions``)."""
+    parts = contributions(run, base, edited, target_class=target_class)
+    if parts.empty:
+        return
+    st.markdown("**Why it moved**")
+    shown = pd.DataFrame(
+        {
+            "value": [
+                f"{c}: {fmt.category(a) if a is not None else '(missing)'} -> "
+                f"{fmt.category(b) if b is not None else '(missing)'}"
+                for c, a, b in zip(parts["column"], parts["from"], parts["to"], strict=True)
+            ],
+            "effect with your other changes": [_delta(v, task) for v in parts["in context"]],
+            "effect on its own": [_delta(v, task) for v in parts["alone"]],
+        }
+    )
+    st.dataframe(shown, hide_index=True)
+    st.caption(
+        "With your other changes: how much the prediction falls back if only this value is "
+        "reset. On its own: how much it moves if only this value is changed on the starting "
+        "row. They differ when values interact."
+    )
 
 
 def _row_id(row: dict[str, Any]) -> str:
@@ -135,9 +191,7 @@ if info is not None:
 
         target_class: str | None = None
         if task == "multiclass":
-            target_class = st.selectbox(
-                "Show the probability of", run.classes, key=Keys.WHATIF_CLASS
-            )
+            target_class = _class_choice(run, frame, base)
 
         scope = f"{info.run_id}/{_row_id(base)}"
         with st.expander("Values (edit any of them)", expanded=True):
@@ -153,8 +207,10 @@ if info is not None:
             prediction_text(preds[1], task),
             delta=_delta(preds[1] - preds[0], task),
             delta_color="off",  # up is not necessarily good
+            delta_arrow="off" if _is_flat(preds[1] - preds[0], task) else "auto",
         )
         c3.caption("Changes: " + literal(describe_changes(base, edited, roles)))
+        _why_it_moved(run, base, edited, target_class, task)
 
         # ---- scenarios
         st.subheader("Scenarios")
@@ -181,6 +237,11 @@ if info is not None:
                 names=["Starting row", *(s["name"] for s in kept)],
                 target_class=target_class,
             )
+            outcome = [c for c in table.columns if c not in roles.features]
+            table = table[[*outcome, *roles.features]]  # the outcome first, then the inputs
+            prediction = outcome[1]
+            table[prediction] = [prediction_text(v, task) for v in table[prediction]]
+            table["change"] = [_delta(v, task) for v in table["change"]]
             st.dataframe(table, hide_index=True)
             st.caption("'change' is the difference from the starting row.")
         else:
@@ -188,16 +249,30 @@ if info is not None:
 
         # ---- sweep
         st.subheader("Sweep one field")
-        s1, s2 = st.columns([2, 1])
+        s1, s2, s3 = st.columns([2, 2, 1])
         field = s1.selectbox("Field", list(roles.categorical), key=Keys.WHATIF_SWEEP_FIELD)
-        top_n = s2.slider("Categories", 5, 50, 20, key=Keys.WHATIF_SWEEP_N)
-        swept = sweep(run, edited, field, top_n=top_n, target_class=target_class)
+        over = s2.radio(
+            "Try",
+            [MOST_COMMON, NEAREST],
+            key=Keys.WHATIF_SWEEP_OVER,
+            help="Nearest: the categories whose vectors are closest to the row's own value.",
+        )
+        top_n = s3.slider("Categories", 5, 50, 20 if over == MOST_COMMON else 8,
+                          key=state.widget_key(Keys.WHATIF_SWEEP_N, over))  # fmt: skip
+        if over == NEAREST:
+            swept = neighbour_sweep(run, edited, field, k=top_n, target_class=target_class)
+            what = (
+                f"each of the {len(swept)} categories of **{literal(field)}** nearest to "
+                f"**{literal(fmt.category(edited.get(field)))}** (most similar first)"
+            )
+        else:
+            swept = sweep(run, edited, field, top_n=top_n, target_class=target_class)
+            what = f"each of the {len(swept)} most common categories of **{literal(field)}**"
         st.plotly_chart(
             sweep_figure(swept, label, float(preds[1]), task), key=Keys.WHATIF_SWEEP_CHART
         )
         st.caption(
-            f"Prediction for each of the {len(swept)} most common categories of "
-            f"**{literal(field)}**, the rest of the edited row fixed; the dashed line is the "
+            f"Prediction for {what}, the rest of the edited row fixed; the dashed line is the "
             f"edited row. Grey hatched bars: seen fewer than {RELIABLE_COUNT} times in "
             "training, so the model has barely seen them."
         )

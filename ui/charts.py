@@ -7,7 +7,7 @@ through ``ui.literal.chart_text`` so plotly's small HTML subset never interprets
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,7 @@ __all__ = [
     "neighbours_figure",
     "interactions_figure",
     "marker_sizes",
+    "history_frame",
     "movement_figure",
     "prediction_text",
     "sweep_figure",
@@ -296,6 +297,20 @@ def interactions_figure(matrix: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def history_frame(epochs: list[dict[str, Any]]) -> pd.DataFrame:
+    """Finite figures per epoch; columns with nothing to draw are left out.
+
+    An empty, all-NaN or infinite series makes the browser's chart library log
+    "Infinite extent" warnings for every redraw, so none is ever handed to a chart.
+    """
+    frame = pd.DataFrame(epochs)
+    if frame.empty:
+        return frame
+    frame = frame.set_index("epoch") if "epoch" in frame.columns else frame
+    frame = frame.apply(pd.to_numeric, errors="coerce").replace([np.inf, -np.inf], np.nan)
+    return frame.dropna(axis=1, how="all")
+
+
 def movement_figure(
     categories: Sequence[object],
     before: np.ndarray,
@@ -364,7 +379,7 @@ def prediction_text(value: float, task: str) -> str:
 def sweep_figure(table: pd.DataFrame, label: str, current: float, task: str) -> go.Figure:
     """What-if sweep: one horizontal bar per category (hatched grey: barely seen)."""
     ordered = table.iloc[::-1]  # plotly draws the first bar at the bottom
-    names = [chart_text(c) for c in ordered["category"]]
+    names = [chart_text(fmt.category(c)) for c in ordered["category"]]
     label = chart_text(label)
     colours = np.where(ordered["reliable"], "#1f77b4", "#c7c7c7")
     hover = [
@@ -389,6 +404,8 @@ def sweep_figure(table: pd.DataFrame, label: str, current: float, task: str) -> 
     fig.add_vline(x=current, line_dash="dash", line_color="grey")
     fig.update_layout(
         xaxis_title=label,
+        xaxis_tickformat=fmt.plotly_format("number" if task == "regression" else "probability"),
+        yaxis={"automargin": True, "type": "category"},
         height=max(260, 24 * len(table) + 80),
         margin={"t": 20, "b": 10},
     )
@@ -397,7 +414,7 @@ def sweep_figure(table: pd.DataFrame, label: str, current: float, task: str) -> 
 
 def lift_figure(result: LiftResult) -> go.Figure:
     """Grouped bars (model x encoding) with error bars; DeepFM's own score as a line."""
-    from embedding_core.analysis.lift import ENCODING_LABELS, MODEL_LABELS
+    from embedding_core.analysis.lift import ENCODING_LABELS, model_label
 
     frame = result.to_frame()
     cells = frame[~frame["is_reference"]]
@@ -406,7 +423,7 @@ def lift_figure(result: LiftResult) -> go.Figure:
         part = cells[cells["encoding"] == enc]
         fig.add_bar(
             name=ENCODING_LABELS[enc],
-            x=[MODEL_LABELS[m] for m in part["model"]],
+            x=[model_label(m, result.task) for m in part["model"]],
             y=part["mean"],
             error_y={"type": "data", "array": part["std"].fillna(0.0), "visible": True},
             customdata=part[["std", "fit_seconds"]].to_numpy(),

@@ -33,6 +33,7 @@ __all__ = [
     "SERVER_SAMPLE_ROWS",
     "profile_for",
     "check_roles",
+    "with_normalised_target",
 ]
 
 
@@ -211,3 +212,25 @@ def check_roles(key: str, roles: dict[str, Any], _frame: pd.DataFrame) -> dict[s
         "rows": len(validated.frame),
         "dropped_rows": int(validated.dropped_rows),
     }
+
+
+def with_normalised_target(dataset: Dataset, roles: Roles) -> Dataset:
+    """``dataset`` with the target's classes that differ only in spelling merged.
+
+    The new dataset keeps ``roles`` (task inferred again) as its suggestion and
+    gets its own key, so cached profiles and checks are not mixed up.
+    """
+    from embedding_core.data.validation import normalise_labels
+
+    frame = dataset.frame.copy()
+    frame[roles.target] = normalise_labels(frame[roles.target])
+    return Dataset(
+        key=f"{dataset.key}+labels:{roles.target}",
+        label=dataset.label,
+        frame=frame,
+        # fewer classes now: the task is inferred again
+        suggested=Roles(
+            categorical=roles.categorical, numeric=roles.numeric, target=roles.target, task=None
+        ),
+        source=dataset.source,
+    )

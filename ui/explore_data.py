@@ -6,6 +6,9 @@ tables themselves are passed unhashed (leading underscore).
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,7 +29,10 @@ __all__ = [
     "cached_interactions",
     "target_label",
     "count_steps",
+    "class_shares",
     "rare_note",
+    "warm_up_umap",
+    "umap_ready",
 ]
 
 _STEPS = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000)
@@ -121,6 +127,30 @@ def target_label(run: TrainedRun) -> str:
     return "target mean (n/a for multiclass)"
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def class_shares(
+    run_id: str,
+    data_key: str,
+    field_name: str,
+    target_class: str,
+    _run: TrainedRun,
+    _frame: pd.DataFrame,
+) -> np.ndarray:
+    """Share of rows of class ``target_class`` per embedding row of ``field_name``.
+
+    Measured on ``_frame`` (the data the run was trained on, identified by
+    ``data_key``); NaN for rows no category of the frame maps to.
+    """
+    rows = np.asarray(_run.category_rows(field_name, _frame[field_name]), dtype=np.int64)
+    hit = (_frame[_run.roles.target].astype(str) == str(target_class)).to_numpy(dtype=float)
+    size = int(rows.max()) + 1 if rows.size else 0
+    size = max(size, len(_run.embeddings(field_name)))
+    counts = np.bincount(rows, minlength=size).astype(float)
+    sums = np.bincount(rows, weights=hit, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
 def count_steps(largest: int) -> list[int]:
     """Steps of the minimum-count slider, up to the field's largest count (at least two)."""
     steps = [s for s in _STEPS if s <= largest]
@@ -149,3 +179,51 @@ def rare_note(table: pd.DataFrame, min_count: int, values: pd.Series | None = No
         f"Not shown: {merged}seen fewer than {min_count} times ({rows:,} training rows) "
         "share one vector for rare or unseen values."
     )
+
+
+# Process-wide warm-up state (not per user: compiled code is shared by every session).
+_UMAP_LOCK = threading.Lock()
+_umap_state = {"started": False, "ready": False}
+_log = logging.getLogger(__name__)
+_WAIT_FOR_TENSORFLOW_S = 90.0
+
+
+def umap_ready() -> bool:
+    """Whether UMAP's compiled code is loaded in this server process."""
+    return _umap_state["ready"]
+
+
+def warm_up_umap() -> bool:
+    """Compile UMAP's numba kernels in a daemon thread, once per server process.
+
+    A first UMAP in a fresh process compiles for tens of seconds (68 s was measured on
+    a busy 2-core machine); numba's on-disk cache (see ``analysis.projection``) makes
+    later processes load the code instead. The thread waits for the TensorFlow warm-up
+    to finish first, so the two do not compete for the CPU while the user starts.
+    Returns True if a thread was started.
+    """
+    with _UMAP_LOCK:
+        if _umap_state["started"]:
+            return False
+        _umap_state["started"] = True
+    threading.Thread(target=_warm_up_umap, name="umap-warm-up", daemon=True).start()
+    return True
+
+
+def _tensorflow_warming_up() -> bool:
+    return any(t.name == "tensorflow-warm-up" and t.is_alive() for t in threading.enumerate())
+
+
+def _warm_up_umap() -> None:
+    deadline = time.monotonic() + _WAIT_FOR_TENSORFLOW_S
+    while _tensorflow_warming_up() and time.monotonic() < deadline:
+        time.sleep(1.0)
+    try:
+        from embedding_core.analysis.projection import project
+
+        rng = np.random.default_rng(0)
+        project(rng.normal(size=(40, 8)), "umap", n_components=2, seed=0)
+        project(rng.normal(size=(40, 8)), "umap", n_components=3, seed=0)
+        _umap_state["ready"] = True
+    except Exception:  # noqa: BLE001 - a failed warm-up only means the first UMAP compiles
+        _log.exception("warming up UMAP failed")

@@ -25,6 +25,8 @@ __all__ = [
     "projector_zip_bytes",
     "parquet_bytes",
     "saved_run_zip",
+    "csv_zip_bytes",
+    "report_html",
     "embedded_rows_csv",
 ]
 
@@ -59,6 +61,22 @@ def parquet_bytes(run_id: str, _run: TrainedRun) -> bytes:
     from embedding_core.reuse.export import tables_to_parquet_bytes
 
     return tables_to_parquet_bytes(all_tables(run_id, _run))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def csv_zip_bytes(run_id: str, _run: TrainedRun) -> bytes:
+    """One CSV per field (formula-guarded), zipped."""
+    from embedding_core.reuse.export import csv_zip
+
+    return csv_zip(all_tables(run_id, _run))
+
+
+@st.cache_data(show_spinner="Writing the report...", max_entries=8)
+def report_html(run_id: str, lift_id: str, _run: TrainedRun, _lift: dict | None) -> bytes:
+    """The one-file HTML report (``lift_id`` names the lift result included, "" if none)."""
+    from embedding_core.reuse.report import build_report
+
+    return build_report(_run, lift=_lift).encode("utf-8")
 
 
 @st.cache_data(show_spinner="Saving the model...", max_entries=4)

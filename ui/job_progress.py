@@ -51,7 +51,8 @@ def live_progress(
         if on_done is not None:
             on_done()
         st.rerun()
-    st.progress(job.fraction_done(), text=job.status_text())
+    waiting = job.queue_text()
+    st.progress(job.fraction_done(), text=waiting or job.status_text())
     if stop_key is not None:
         st.button(
             "Stop",

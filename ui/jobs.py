@@ -1,6 +1,7 @@
 """Long work in a background thread, so the page stays live and a rerun never restarts it.
 
-``WorkerJob`` is what every job shares: the thread, a stop flag, error text and timing.
+``WorkerJob`` is what every job shares: the thread, a stop flag, error text and timing,
+and a place in the server-wide queue (``ui.job_slots``) that caps concurrent jobs.
 ``ui.training.TrainingJob`` trains a model, ``ui.lift_job.LiftJob`` runs a lift
 comparison; ``ui.job_progress.live_progress`` polls either from a page.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Self
 
 from embedding_core.errors import EmbeddingCoreError, TrainingCancelled
+from ui.job_slots import slots
 
 __all__ = ["WorkerJob"]
 
@@ -76,6 +78,19 @@ class WorkerJob:
         """True while the worker is alive and has not finished."""
         return self._thread is not None and not self.done
 
+    def queue_text(self) -> str | None:
+        """While the job waits for a free slot: what it waits for; else None."""
+        ahead = slots().waiting_for(self.job_id)
+        if ahead is None or self.done:
+            return None
+        if ahead == 0:
+            return "Starting..."
+        other = "other training" if ahead == 1 else "other trainings"
+        return (
+            f"Waiting for {ahead} {other} to finish: the server runs "
+            f"{slots().capacity} at a time. It starts by itself; Stop leaves the queue."
+        )
+
     @property
     def total_seconds(self) -> float:
         """Seconds from the click to now or to the end."""
@@ -87,7 +102,10 @@ class WorkerJob:
         raise NotImplementedError
 
     def _work(self) -> None:
+        queue = slots()
         try:
+            if not queue.acquire(self.job_id, self.stop_event):
+                raise TrainingCancelled("stopped while waiting for a free slot")
             self._run()
         except TrainingCancelled:
             self.cancelled = True
@@ -100,6 +118,7 @@ class WorkerJob:
             _log.exception("%s failed", self._kind)
             self.error = self._failed_message.format(error=f"{type(exc).__name__}: {exc}")
         finally:
+            queue.release(self.job_id)
             self.finished_at = time.perf_counter()
 
     # ------------------------------------------------------- shown while running

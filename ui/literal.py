@@ -11,8 +11,8 @@ they go through ``literal`` as a whole.
 
 Examples
 --------
->>> literal("![x](http://evil)")
-'\\\\!\\\\[x\\\\]\\\\(http\\\\:\\\\/\\\\/evil\\\\)'
+>>> literal("![x](evil)")
+'\\\\!\\\\[x\\\\]\\\\(evil\\\\)'
 >>> chart_text("<a href='x'>y</a>")
 '&lt;a href=&#x27;x&#x27;&gt;y&lt;/a&gt;'
 """
@@ -30,6 +30,10 @@ __all__ = ["literal", "chart_text"]
 # of them also defuses Streamlit's extensions (directives, maths, emoji shortcodes) and
 # GFM autolinks (``www.x.com``, ``a@b.org``), which need unescaped ``.``, ``:`` or ``@``.
 _MD_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# GFM turns bare URLs and e-mail addresses into links after parsing, escapes or not: an
+# invisible word joiner (U+2060) after "://", "www" and "@" keeps them plain text.
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?i:(?<=www))(?=\.)|(?<=@)")
+_WORD_JOINER = "\u2060"
 
 
 def literal(text: object, limit: int | None = None) -> str:
@@ -42,7 +46,8 @@ def literal(text: object, limit: int | None = None) -> str:
     limit : int or None, default=None
         Cut long text to this many characters (see ``embedding_core.text.printable``).
     """
-    return _MD_PUNCTUATION.sub(r"\\\1", printable(text, limit))
+    plain = _AUTOLINK.sub(_WORD_JOINER, printable(text, limit))
+    return _MD_PUNCTUATION.sub(r"\\\1", plain)
 
 
 def chart_text(text: object, limit: int | None = None) -> str:

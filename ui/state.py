@@ -26,6 +26,7 @@ from embedding_core.model.config import TrainConfig
 if TYPE_CHECKING:  # pragma: no cover - typing only; importing run would not load TF anyway
     from embedding_core.analysis.lift import LiftResult
     from embedding_core.model.run import TrainedRun
+    from ui.comparison import ScratchJob
     from ui.lift_job import LiftJob
     from ui.training import TrainingJob
 
@@ -63,6 +64,11 @@ __all__ = [
     "get_whatif_row",
     "set_whatif_row",
     "neighbour_category_key",
+    "get_session_runs",
+    "get_init_upload_path",
+    "set_init_upload_path",
+    "get_scratch_job",
+    "set_scratch_job",
     "get_link_error",
     "set_link_error",
     "url_restored",
@@ -88,6 +94,9 @@ class Keys:
     LIFT_RESULT = "lift_result"
     SCENARIOS = "whatif_scenarios"
     WHATIF_ROW = "whatif_row"
+    SESSION_RUNS = "session_runs"
+    INIT_UPLOAD_PATH = "init_upload_path"
+    SCRATCH_JOB = "scratch_job"
     # widgets (pages pass these as ``key=``)
     UPLOAD = "upload"
     SAMPLE = "sample_choice"
@@ -101,6 +110,7 @@ class Keys:
     EXPLORE_METHOD = "explore_method"
     EXPLORE_3D = "explore_3d"
     EXPLORE_COLOUR = "explore_colour"
+    EXPLORE_CLASS = "explore_class"
     EXPLORE_CLUSTERS = "explore_clusters"
     EXPLORE_PERPLEXITY = "explore_perplexity"
     EXPLORE_NEIGHBOURS = "explore_umap_neighbours"
@@ -124,6 +134,16 @@ class Keys:
     CFG_SEED = "cfg_seed"
     CFG_REFIT = "cfg_refit"
     CFG_NUMERIC_ENCODING = "cfg_numeric_encoding"
+    CFG_MODEL = "cfg_model"
+    CFG_DIMS = "cfg_embedding_dims"
+    INIT_ENABLE = "init_enable"
+    INIT_SOURCE = "init_source"
+    INIT_UPLOAD = "init_upload"
+    INIT_FREEZE = "init_freeze"
+    SCRATCH_MODE = "scratch_mode"
+    SCRATCH_RUN = "scratch_run"
+    DL_CSV_ZIP = "dl_csv_zip"
+    DL_REPORT = "dl_report"
     DL_PROJECTOR_ZIP = "dl_projector_zip"
     DL_VECTORS = "dl_vectors"  # + field name
     DL_METADATA = "dl_metadata"  # + field name
@@ -146,6 +166,7 @@ class Keys:
     WHATIF_CLEAR = "whatif_clear"
     WHATIF_SWEEP_FIELD = "whatif_sweep_field"
     WHATIF_SWEEP_N = "whatif_sweep_n"
+    WHATIF_SWEEP_OVER = "whatif_sweep_over"
     WHATIF_SWEEP_CHART = "whatif_sweep_chart"
     # run store, links, compare, stability (ui/runs.py, pages/runs.py, pages/compare.py)
     URL_RESTORED = "url_restored"
@@ -235,10 +256,17 @@ def set_dataset(dataset: Dataset) -> None:
 
 
 def target_confirmed(dataset: Dataset) -> bool:
-    """Whether the user has seen and kept the target of ``dataset`` (samples: always)."""
-    return dataset.source == "sample" or dataset.key in st.session_state.get(
+    """Whether the user has seen and kept the target of ``dataset``.
+
+    Always for samples, and for data the current run was trained on (its target was
+    chosen then).
+    """
+    if dataset.source != "upload" or dataset.key in st.session_state.get(
         Keys.TARGET_CONFIRMED, set()
-    )
+    ):
+        return True
+    info = get_run_info()
+    return info is not None and info.dataset_key == dataset.key
 
 
 def confirm_target(dataset: Dataset) -> None:
@@ -375,7 +403,38 @@ def set_run(
     )
     st.session_state[Keys.RUN_INFO] = info
     st.session_state.pop(Keys.LINK_ERROR, None)
+    earlier = [r for r in get_session_runs() if r.run is not run]
+    st.session_state[Keys.SESSION_RUNS] = [info, *earlier][:MAX_SESSION_RUNS]
     return info
+
+
+#: Runs of this session kept for "start from a saved run's embeddings" (newest first).
+MAX_SESSION_RUNS = 5
+
+
+def get_session_runs() -> list[RunInfo]:
+    """The runs trained or opened in this session, newest first (the current one included)."""
+    return list(st.session_state.get(Keys.SESSION_RUNS, []))
+
+
+def get_init_upload_path() -> tuple[str, str] | None:
+    """(upload file id, path of its copy on disk) of the saved-run zip to start from."""
+    return st.session_state.get(Keys.INIT_UPLOAD_PATH)
+
+
+def set_init_upload_path(value: tuple[str, str] | None) -> None:
+    """Remember where the uploaded saved-run zip was written (None forgets it)."""
+    st.session_state[Keys.INIT_UPLOAD_PATH] = value
+
+
+def get_scratch_job() -> ScratchJob | None:
+    """The latest "compare with training from scratch" job, or None."""
+    return st.session_state.get(Keys.SCRATCH_JOB)
+
+
+def set_scratch_job(job: ScratchJob | None) -> None:
+    """Store the comparison job started on the Train page."""
+    st.session_state[Keys.SCRATCH_JOB] = job
 
 
 def clear_run() -> None:

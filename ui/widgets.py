@@ -53,12 +53,13 @@ def run_header(info: state.RunInfo, *, weak_signal_note: bool = False) -> None:
     A run is stale when the data loaded now is not the data it was trained on.
     """
     from embedding_core.analysis.signal import weak_signal
+    from embedding_core.model.metrics import metric_label
 
     run = info.run
     metrics = dict(run.metrics or {})
     headline = next((k for k in metrics if k.startswith("valid_")), None)
     score = (
-        f"; validation {headline.removeprefix('valid_').replace('logloss', 'log loss')} "
+        f"; validation {metric_label(headline.removeprefix('valid_'))} "
         f"{fmt.metric(headline, metrics[headline])}"
         if headline
         else ""

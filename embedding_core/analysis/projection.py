@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import sys
+import threading
 import warnings
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Literal
@@ -267,6 +268,9 @@ def _thread_limit(n: int) -> AbstractContextManager[object]:
     return threadpool_limits(limits=1)
 
 
+_UMAP_IMPORT_LOCK = threading.Lock()
+
+
 def _import_umap() -> Any:
     """``import umap`` without pulling in TensorFlow when it is not loaded yet.
 
@@ -275,6 +279,11 @@ def _import_umap() -> Any:
     already imported we make that one optional import fail, which umap handles by
     defining a placeholder.
     """
+    with _UMAP_IMPORT_LOCK:  # another thread may be half-way through the import
+        return _import_umap_locked()
+
+
+def _import_umap_locked() -> Any:
     if "umap" in sys.modules:
         return sys.modules["umap"]
     blocked = "tensorflow" not in sys.modules and "umap.parametric_umap" not in sys.modules

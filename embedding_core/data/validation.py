@@ -25,6 +25,8 @@ __all__ = [
     "parse_numeric",
     "parse_distinct_numbers",
     "is_missing_token",
+    "normalise_labels",
+    "label_spelling_note",
     "NA_TOKENS",
     "MAX_AUTO_CLASSES",
     "MAX_CLASSES",
@@ -107,6 +109,44 @@ def parse_numeric(values: pd.Series) -> tuple[pd.Series, list[str]]:
         order = np.argsort(-counts[bad_mask], kind="stable")
         bad_values = [str(v) for v in uniques[bad_mask][order]]
     return pd.Series(out, index=values.index, name=values.name), bad_values
+
+
+def normalise_labels(values: pd.Series) -> pd.Series:
+    """Labels with surrounding spaces removed and case folded to the most frequent spelling.
+
+    ``"yes"``, ``"Yes"`` and ``"yes "`` become one label, spelled as the most frequent of
+    them; missing values stay missing. Use it on a target whose classes differ only in
+    spelling (``label_spelling_note`` says when).
+    """
+    text = values.astype("str")
+    key = text.str.strip().str.casefold()
+    spelled = text.str.strip()
+    preferred = (
+        pd.DataFrame({"key": key, "spelled": spelled})
+        .dropna()
+        .groupby("key")["spelled"]
+        .agg(lambda s: s.value_counts().index[0])
+    )
+    return key.map(preferred).where(values.notna())
+
+
+def label_spelling_note(target: pd.Series) -> str | None:
+    """A warning when some target classes differ only in case or surrounding spaces."""
+    labels = target.dropna().astype("str")
+    distinct = pd.Series(labels.unique())
+    if len(distinct) > 10_000:
+        return None
+    keys = distinct.str.strip().str.casefold()
+    groups = distinct.groupby(keys).agg(list)
+    clashes = [g for g in groups if len(g) > 1]
+    if not clashes:
+        return None
+    shown = _quote([v for group in clashes[:2] for v in group], 6)
+    return (
+        f"The target '{target.name}' has classes that differ only in capitals or spaces "
+        f"({shown}): they count as different classes. Normalise them to merge them "
+        "(the Data page offers it; in Python, embedding_core.normalise_labels)."
+    )
 
 
 def _bad_numbers_message(name: object, bad: list[str]) -> str:
@@ -421,6 +461,9 @@ def validate_roles(df: pd.DataFrame, roles: Roles, *, min_rows: int = MIN_ROWS) 
             f"{have}, but at least {min_rows:,} are needed to train: use a larger file."
         )
     if task in ("binary", "multiclass"):
+        spelling = label_spelling_note(target)
+        if spelling:
+            warnings.append(spelling)
         counts = target.astype(str).value_counts()
         rare = counts[counts < 10]
         if len(rare):

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from embedding_core.model.numeric import NUMERIC_ENCODINGS
 
-__all__ = ["TrainConfig", "MAX_PARAMETERS", "parameter_count", "check_model_size"]
+__all__ = ["TrainConfig", "MODELS", "MAX_PARAMETERS", "parameter_count", "check_model_size"]
+
+#: Model types ``train`` can build: DeepFM (the default) and an entity-embedding network.
+MODELS = ("deepfm", "entity")
 
 #: Largest model (trainable weights) ``train`` builds: 50M float32 weights are 200 MB,
 #: about 600 MB with the optimiser's two moment tables.
@@ -72,6 +77,20 @@ class TrainConfig:
         ``model.numeric`` and the README's benchmarks for the measured choice.
     numeric_bins : int, default=16
         Most quantile bins per numeric column for ``"bins"`` and ``"ple"``.
+    model : {"deepfm", "entity"}, default="deepfm"
+        ``"entity"``: an entity-embedding network (Guo & Berkhahn 2016), one table per
+        field with its own size, concatenated into the MLP; no FM term, so fields need
+        not share a size (see ``embedding_core.model.entity``).
+    embedding_dims : dict of str to int, optional
+        Entity networks only: vector size per field, overriding the default
+        ``min(50, ceil(categories / 2))`` for the fields named.
+    init_embeddings : str, Path or TrainedRun, optional
+        Start every field the earlier run knows from its vectors, rows matched by
+        category name (categories it does not know start from its unknown vector).
+        A saved run directory or a ``TrainedRun``. See ``embedding_core.model.init``.
+    freeze_embeddings : bool, default=False
+        With ``init_embeddings``: keep the loaded tables fixed (they do not change at
+        all) instead of fine-tuning them with the rest of the model.
     """
 
     embedding_dim: int = 8
@@ -89,6 +108,10 @@ class TrainConfig:
     seed: int = 0
     numeric_encoding: str = "scaled"
     numeric_bins: int = 16
+    model: str = "deepfm"
+    embedding_dims: dict[str, int] | None = None
+    init_embeddings: Any = None
+    freeze_embeddings: bool = False
 
     def __post_init__(self) -> None:
         try:
@@ -111,6 +134,28 @@ class TrainConfig:
                 raise ValueError(f"Expected {name} to be a number. Received: {name}={value!r}")
             if not math.isfinite(value):
                 raise ValueError(f"Expected a finite {name}. Received: {name}={value}")
+        if self.model not in MODELS:
+            raise ValueError(f"Expected model in {MODELS}. Received: model={self.model!r}")
+        if self.embedding_dims is not None:
+            dims = {str(k): int(v) for k, v in dict(self.embedding_dims).items()}
+            if any(not 1 <= v <= MAX_EMBEDDING_DIM for v in dims.values()):
+                raise ValueError(
+                    f"Expected embedding_dims all in [1, {MAX_EMBEDDING_DIM}]. "
+                    f"Received: embedding_dims={dims}"
+                )
+            object.__setattr__(self, "embedding_dims", dims or None)
+            if dims and self.model != "entity":
+                raise ValueError(
+                    "Expected embedding_dims only with model='entity' (DeepFM uses one "
+                    f"embedding_dim for every field). Received: model={self.model!r}"
+                )
+        if isinstance(self.init_embeddings, Path):
+            object.__setattr__(self, "init_embeddings", str(self.init_embeddings))
+        if self.freeze_embeddings and self.init_embeddings is None:
+            raise ValueError(
+                "Expected init_embeddings with freeze_embeddings=True: there is nothing "
+                "to freeze without a run to start from."
+            )
         checks = [
             (
                 "embedding_dim",
@@ -146,9 +191,15 @@ class TrainConfig:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready representation."""
-        d = asdict(self)
+        """JSON-ready representation (a ``TrainedRun`` in ``init_embeddings`` is
+        written as its label, see ``init.source_label``)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["hidden_units"] = list(self.hidden_units)
+        d["embedding_dims"] = dict(self.embedding_dims) if self.embedding_dims else None
+        if self.init_embeddings is not None and not isinstance(self.init_embeddings, str):
+            from embedding_core.model.init import source_label
+
+            d["init_embeddings"] = source_label(self.init_embeddings)
         return d
 
     @classmethod
@@ -159,7 +210,7 @@ class TrainConfig:
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (validated again)."""
-        return TrainConfig.from_dict({**self.to_dict(), **changes})
+        return dataclasses.replace(self, **changes)
 
 
 def _is_whole(value: object) -> bool:

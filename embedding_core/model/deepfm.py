@@ -28,6 +28,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from collections.abc import Sequence  # noqa: E402
 from typing import Any  # noqa: E402
 
 import keras  # noqa: E402
@@ -130,6 +131,7 @@ def build_deepfm(
     n_classes: int | None = None,
     *,
     output_bias: np.ndarray | None = None,
+    frozen_fields: Sequence[str] = (),
 ) -> keras.Model:
     """Build (not compile) a DeepFM for the inputs ``features.transform`` produces.
 
@@ -148,6 +150,8 @@ def build_deepfm(
         Defaults to ``len(features.classes_)`` for multiclass.
     output_bias : ndarray, optional
         Initial bias of the output logit(s), e.g. the prior log-odds.
+    frozen_fields : sequence of str, optional
+        Fields whose embedding rows do not train (e.g. loaded from an earlier run).
 
     Returns
     -------
@@ -182,7 +186,11 @@ def build_deepfm(
 
     activity = keras.regularizers.L2(config.l2_embedding) if config.l2_embedding > 0 else None
     emb = FieldEmbedding(
-        sizes, config.embedding_dim, activity_regularizer=activity, name=EMBEDDING_LAYER
+        sizes,
+        config.embedding_dim,
+        frozen_fields=[f in frozen_fields for f in features.fields],
+        activity_regularizer=activity,
+        name=EMBEDDING_LAYER,
     )(cat_in)
     if enc_in is not None:
         numeric_emb = NumericEmbedding(config.embedding_dim, name="numeric_embedding")(enc_in)

@@ -16,7 +16,7 @@ fell into it. Row 1 is the missing row (``is_missing``, ``"<missing>"``) when mi
 values were frequent enough to get their own vector. Reserved rows are told apart by
 these flags, not by their label (see ``data.encoding``). ``first_order`` is the
 category's FM first-order weight (NaN for multiclass, where each class has its own
-weight).
+weight, and for entity networks, which have none).
 
 This module does not import TensorFlow: ``build_tables`` takes the weights as arrays.
 ``TrainedRun.tables()`` gives a run's tables; ``reuse.export`` writes and reads them.
@@ -151,8 +151,10 @@ def build_tables(
     for col in features.fields:
         enc = features.encoders_[col]
         emb = np.asarray(weights[col]["embedding"], dtype=np.float32)
-        lin = np.asarray(weights[col]["linear"], dtype=np.float32)
-        first = lin[:, 0].astype(np.float64) if lin.shape[1] == 1 else np.full(enc.size, np.nan)
+        lin = weights[col]["linear"]  # None for networks without first-order weights
+        first = np.full(enc.size, np.nan)
+        if lin is not None and np.shape(lin)[1] == 1:
+            first = np.asarray(lin, dtype=np.float64)[:, 0]
         index = np.arange(enc.size, dtype=np.int64)
         data: dict[str, Any] = {
             "index": index,

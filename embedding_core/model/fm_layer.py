@@ -97,6 +97,10 @@ class FieldEmbedding(keras.layers.Layer):
     embeddings_regularizer : str or keras.regularizers.Regularizer, optional
         Penalty on the whole table (use ``activity_regularizer`` to penalise only the
         rows a batch uses).
+    frozen_fields : sequence of bool, optional
+        One flag per field: ``True`` keeps that field's rows fixed in training (no
+        gradient reaches them, so an Adam-style optimiser leaves them bit for bit
+        unchanged). Used for embeddings loaded from an earlier run.
     **kwargs
         Standard layer arguments (``name``, ``activity_regularizer``...).
     """
@@ -107,9 +111,16 @@ class FieldEmbedding(keras.layers.Layer):
         output_dim: int,
         embeddings_initializer: Any = "uniform",
         embeddings_regularizer: Any = None,
+        frozen_fields: Sequence[bool] | None = None,
         **kwargs: Any,
     ) -> None:
         sizes = [int(s) for s in field_sizes]
+        frozen = [bool(f) for f in frozen_fields] if frozen_fields else [False] * len(sizes)
+        if len(frozen) != len(sizes):
+            raise ValueError(
+                f"Expected one frozen flag per field ({len(sizes)}). "
+                f"Received: frozen_fields={list(frozen_fields or [])}"
+            )
         if not sizes or any(s < 1 for s in sizes):
             raise ValueError(
                 "Expected field_sizes to be a non-empty list of sizes > 0. "
@@ -123,6 +134,7 @@ class FieldEmbedding(keras.layers.Layer):
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
         self.embeddings_regularizer = keras.regularizers.get(embeddings_regularizer)
         self.offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype("int32")
+        self.frozen_fields = frozen
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         if len(input_shape) != 2 or input_shape[1] != len(self.field_sizes):
@@ -140,7 +152,12 @@ class FieldEmbedding(keras.layers.Layer):
 
     def call(self, inputs: Any) -> Any:
         indices = ops.cast(inputs, "int32") + ops.convert_to_tensor(self.offsets)
-        return ops.take(self.embeddings, indices, axis=0)
+        out = ops.take(self.embeddings, indices, axis=0)
+        if any(self.frozen_fields):
+            # Column j of the input indexes field j: stop the gradient of frozen columns.
+            mask = ops.convert_to_tensor(np.array(self.frozen_fields).reshape(1, -1, 1))
+            out = ops.where(mask, ops.stop_gradient(out), out)
+        return out
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return (input_shape[0], len(self.field_sizes), self.output_dim)
@@ -152,6 +169,14 @@ class FieldEmbedding(keras.layers.Layer):
             matrix[o : o + s].copy() for o, s in zip(self.offsets, self.field_sizes, strict=True)
         ]
 
+    def set_field_tables(self, tables: Sequence[np.ndarray | None]) -> None:
+        """Overwrite the tables of some fields (``None`` leaves a field as it is)."""
+        matrix = np.array(self.embeddings.numpy())
+        for table, o, s in zip(tables, self.offsets, self.field_sizes, strict=True):
+            if table is not None:
+                matrix[o : o + s] = table
+        self.embeddings.assign(matrix)
+
     def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
@@ -159,6 +184,7 @@ class FieldEmbedding(keras.layers.Layer):
             "output_dim": self.output_dim,
             "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
             "embeddings_regularizer": keras.regularizers.serialize(self.embeddings_regularizer),
+            "frozen_fields": list(self.frozen_fields),
         }
 
 

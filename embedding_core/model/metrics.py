@@ -24,6 +24,9 @@ __all__ = [
     "task_metrics",
     "baseline_metrics",
     "METRIC_LABELS",
+    "METRIC_HELP",
+    "LIFT_HELP",
+    "metric_help",
     "HIGHER_IS_BETTER",
     "metric_label",
 ]
@@ -50,6 +53,36 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "mae": False,
     "r2": True,
 }
+
+
+#: What each metric means, for someone who has never trained a model (tooltips).
+METRIC_HELP: dict[str, str] = {
+    "auc": "AUC: the chance that the model ranks a random positive row above a random "
+    "negative one. 0.5 is a coin flip, 1 is perfect; 0.7-0.8 is useful, above 0.8 good.",
+    "auc_ovr": "Macro AUC: the AUC of each class against all others, averaged. 0.5 is a "
+    "coin flip, 1 is perfect.",
+    "logloss": "Log loss: how surprised the model is by the true answers, on average. "
+    "Lower is better; it punishes confident mistakes hard. Compare it with the trivial "
+    "baseline, which knows only how common each answer is.",
+    "accuracy": "Accuracy: the share of rows whose most likely class is the right one.",
+    "rmse": "RMSE: the typical size of a prediction error, in the target's own unit "
+    "(large errors count more). Lower is better.",
+    "mae": "MAE: the average size of a prediction error, in the target's own unit. "
+    "Lower is better.",
+    "r2": "R²: the share of the target's ups and downs the model explains. 0 is no "
+    "better than always predicting the average, 1 is perfect.",
+}
+#: What "lift" means on the Lift page.
+LIFT_HELP = (
+    "Lift: how much better a plain model scores when it is given the learned embeddings "
+    "instead of the best classic way of turning categories into numbers (one-hot, "
+    "ordinal or target encoding). Positive means the embeddings help."
+)
+
+
+def metric_help(name: str) -> str:
+    """Plain-language tooltip of a metric (``""`` for an unknown name)."""
+    return METRIC_HELP.get(name, "")
 
 
 def metric_label(name: str) -> str:

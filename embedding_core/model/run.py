@@ -139,7 +139,9 @@ class TrainedRun:
             if self._model_file is None:
                 raise ModelFormatError("This run has no model: train one or load a saved run.")
             model = _load_model(self._model_file)
-            _check_model_matches(model, self.features, self.config, self._model_file.parent)
+            _check_model_matches(
+                model, self.features, self.config, self._model_file.parent, self._tables
+            )
             self._model = model
         return self._model
 
@@ -158,6 +160,14 @@ class TrainedRun:
     def embedding_dim(self) -> int:
         """Size k of the category vectors."""
         return int(self.config.embedding_dim)
+
+    @property
+    def embedding_dims(self) -> dict[str, int]:
+        """Vector size of each field: ``embedding_dim`` for all of a DeepFM; each
+        field's own for an entity network (``config.model == "entity"``)."""
+        from embedding_core.model.embeddings import embedding_columns
+
+        return {f: len(embedding_columns(t)) for f, t in self._tables.items()}
 
     @property
     def classes(self) -> list[str]:
@@ -407,6 +417,7 @@ def _load_model(path: Path) -> keras.Model:
     import keras
 
     import embedding_core.model.deepfm  # noqa: F401  (registers the custom layers)
+    import embedding_core.model.entity  # noqa: F401
 
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
@@ -428,18 +439,30 @@ def extract_embeddings(run: TrainedRun) -> dict[str, pd.DataFrame]:
 
 
 def _check_model_matches(
-    model: keras.Model, features: FeatureEncoder, config: TrainConfig, root: Path
+    model: keras.Model,
+    features: FeatureEncoder,
+    config: TrainConfig,
+    root: Path,
+    tables: dict[str, pd.DataFrame],
 ) -> None:
-    """Refuse a ``model.keras`` that does not belong to the run's vocabularies and config."""
+    """Refuse a ``model.keras`` that does not belong to the run's vocabularies and tables."""
     from embedding_core.model.deepfm import EMBEDDING_LAYER
+    from embedding_core.model.embeddings import embedding_columns
+    from embedding_core.model.entity import ENTITY_LAYER
 
+    widths = [len(embedding_columns(tables[f])) for f in features.fields]
     try:
-        layer = model.get_layer(EMBEDDING_LAYER)
+        if config.model == "entity":
+            layer = model.get_layer(ENTITY_LAYER)
+            dims = list(layer.output_dims)
+        else:
+            layer = model.get_layer(EMBEDDING_LAYER)
+            dims = [int(layer.embeddings.shape[1])] * len(widths)
+            widths = [config.embedding_dim] * len(widths) if widths else widths
         sizes = list(layer.field_sizes)
-        dim = int(layer.embeddings.shape[1])
     except Exception:  # noqa: BLE001 - any other model is a mismatch
-        sizes, dim = [], -1
-    if sizes != list(features.field_sizes) or dim != config.embedding_dim:
+        sizes, dims = [], []
+    if sizes != list(features.field_sizes) or dims != widths:
         raise ModelFormatError(
             f"The model file in '{root}' does not belong to this run (its embedding tables do "
             "not match the saved vocabularies): save the run again."

@@ -513,14 +513,17 @@ def _fit(
 ) -> TrainedRun | None:
     import keras
 
-    from embedding_core.model.deepfm import LazyAdam, build_deepfm, field_tables
+    from embedding_core.model.deepfm import LazyAdam
     from embedding_core.model.embeddings import build_tables
+    from embedding_core.model.init import plan_init
     from embedding_core.model.metrics import baseline_metrics, task_metrics
+    from embedding_core.model.networks import build_network, network_field_tables
     from embedding_core.model.run import TrainedRun
     from embedding_core.model.train import (
         _baseline_target,
         _loss,
         _make_reporter,
+        _model_metrics,
         _prior_bias,
         _refit,
         _set_seed,
@@ -544,10 +547,18 @@ def _fit(
     worker_batch = max(1, batch_size // workers)
     batches = max(1, math.ceil(rows_per_epoch / worker_batch))
 
+    plan = None
+    if config.init_embeddings is not None:
+        plan = plan_init(features, config.init_embeddings, freeze=config.freeze_embeddings)
     _set_seed(config.seed)
     with tf_strategy.scope():
-        model = build_deepfm(
-            features, config, task, n_classes, output_bias=_prior_bias(task, y_train, n_classes)
+        model = build_network(
+            features,
+            config,
+            task,
+            n_classes,
+            output_bias=_prior_bias(task, y_train, n_classes),
+            plan=plan,
         )
         model.compile(
             optimizer=LazyAdam(config.learning_rate),
@@ -634,6 +645,7 @@ def _fit(
         "streamed": True,
         "strategy": strategy_name,
         "workers": workers,
+        **_model_metrics(config, plan),
     }
     later = reporter.epoch_seconds[1:]
     if later:
@@ -681,7 +693,7 @@ def _fit(
                     1,
                 ),
             )
-    tables = build_tables(features, field_tables(model, features), table_stats)
+    tables = build_tables(features, network_field_tables(model, features), table_stats)
     run = TrainedRun(
         model=model,
         features=features,

@@ -41,6 +41,7 @@ from embedding_core.errors import TrainingCancelled
 from embedding_core.model.config import TrainConfig, check_model_size
 
 if TYPE_CHECKING:
+    from embedding_core.model.init import InitPlan
     from embedding_core.model.run import TrainedRun
 
 __all__ = [
@@ -206,7 +207,10 @@ def train(
     ``valid_accuracy``/``valid_logloss``; measured before the final fit, which has
     seen the validation rows) and the same figures of a trivial predictor
     (``baseline_*``: training prior or mean). ``count`` and target statistics in the
-    embedding tables are over the rows the kept model was fitted on.
+    embedding tables are over the rows the kept model was fitted on. Also ``model``
+    (``config.model``) and, with ``config.init_embeddings``, ``init_embeddings`` (the
+    source), ``init_fields`` (fields started from it), ``init_matched`` (field -> share
+    of its categories found there by name) and ``frozen_fields``.
     """
     t_call = time.perf_counter()
     config = config or TrainConfig()
@@ -242,11 +246,16 @@ def train(
         numeric_encoding=config.numeric_encoding,
         numeric_bins=config.numeric_bins,
     )
+    size_config = config
+    if config.model == "entity":  # bounded by the widest field (a conservative count)
+        from embedding_core.model.networks import entity_dims
+
+        size_config = config.replace(embedding_dim=max(entity_dims(features, config).values()))
     check_model_size(
         features.field_sizes,
         features.n_numeric_inputs,
         features.n_outputs if task == "multiclass" else 1,
-        config,
+        size_config,
     )
 
     inputs = features.transform(data)
@@ -263,11 +272,22 @@ def train(
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    from embedding_core.model.deepfm import LazyAdam, build_deepfm, field_tables, predict_raw
+    from embedding_core.model.deepfm import LazyAdam, predict_raw
+    from embedding_core.model.networks import build_network, network_field_tables
 
+    plan = None
+    if config.init_embeddings is not None:
+        from embedding_core.model.init import plan_init
+
+        plan = plan_init(features, config.init_embeddings, freeze=config.freeze_embeddings)
     _set_seed(config.seed)
-    model = build_deepfm(
-        features, config, task, n_classes, output_bias=_prior_bias(task, y_train, n_classes)
+    model = build_network(
+        features,
+        config,
+        task,
+        n_classes,
+        output_bias=_prior_bias(task, y_train, n_classes),
+        plan=plan,
     )
     loss = _loss(task)
     batch_size = effective_batch_size(config.batch_size, len(train_idx))
@@ -336,6 +356,7 @@ def train(
         "refit_epochs": 0,
         "refit_rows": 0,
         "refit_seconds": 0.0,
+        **_model_metrics(config, plan),
     }
     later = reporter.epoch_seconds[1:]
     if later:
@@ -379,7 +400,7 @@ def train(
     stats = field_statistics(
         features, x_train["categorical"], y_train_user if task != "multiclass" else y_train
     )
-    tables = build_tables(features, field_tables(model, features), stats)
+    tables = build_tables(features, network_field_tables(model, features), stats)
     run = TrainedRun(
         model=model,
         features=features,
@@ -401,6 +422,19 @@ def train(
         )
     )
     return run
+
+
+def _model_metrics(config: TrainConfig, plan: InitPlan | None) -> dict[str, Any]:
+    """``model`` and, when the tables started from an earlier run, where from."""
+    metrics: dict[str, Any] = {"model": config.model}
+    if plan:
+        metrics.update(
+            init_embeddings=plan.source,
+            init_fields=list(plan.tables),
+            init_matched=dict(plan.matched),
+            frozen_fields=list(plan.frozen),
+        )
+    return metrics
 
 
 def _refit(

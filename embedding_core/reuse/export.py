@@ -2,7 +2,9 @@ r"""Embedding tables out of the app: TensorFlow Embedding Projector TSV, Parquet
 
 The Embedding Projector (https://projector.tensorflow.org, "Load") takes two files per
 field: the vectors, one tab-separated row per category and no header, and the
-metadata, with a header row because it has several columns.
+metadata, with a header row because it has several columns. ``write_projector_files``
+also writes ``projector_config.pbtxt`` naming every field's files, so
+``tensorboard --logdir DIR`` opens them all in its Projector plugin.
 
 Examples
 --------
@@ -44,9 +46,15 @@ __all__ = [
     "tables_to_parquet_bytes",
     "read_parquet_tables",
     "to_csv_bytes",
+    "projector_config",
+    "write_csv_files",
+    "csv_zip",
     "FIELD_COLUMN",
+    "PROJECTOR_CONFIG",
 ]
 
+#: The file TensorBoard's Projector plugin reads in a log directory.
+PROJECTOR_CONFIG = "projector_config.pbtxt"
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _ESCAPE_RE = re.compile(r"[\\\t\n\r]")
 
@@ -116,7 +124,69 @@ def write_projector_files(
         vec_path.write_text(vectors, encoding="utf-8", newline="")
         meta_path.write_text(metadata, encoding="utf-8", newline="")
         written[field] = (vec_path, meta_path)
+    (out / PROJECTOR_CONFIG).write_text(projector_config(tables), encoding="utf-8")
     return written
+
+
+def projector_config(tables: dict[str, pd.DataFrame]) -> str:
+    """``projector_config.pbtxt`` for the files of :func:`write_projector_files`.
+
+    One ``embeddings { tensor_name tensor_shape tensor_path metadata_path }`` block per
+    field, paths relative to the folder (TensorBoard resolves them against its
+    ``--logdir``).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"category": ["a", "b"], "emb_0": [0.5, 1.0]})
+    >>> print(projector_config({'say "hi"': t}), end="")
+    embeddings {
+      tensor_name: "say \\"hi\\""
+      tensor_shape: 2
+      tensor_shape: 1
+      tensor_path: "say__hi__vectors.tsv"
+      metadata_path: "say__hi__metadata.tsv"
+    }
+    """
+    blocks = []
+    for field, stem in zip(tables, _file_stems(tables), strict=True):
+        rows, width = vectors(tables[field]).shape
+        blocks.append(
+            "embeddings {\n"
+            f"  tensor_name: {_pbtxt_string(str(field))}\n"
+            f"  tensor_shape: {rows}\n"
+            f"  tensor_shape: {width}\n"
+            f"  tensor_path: {_pbtxt_string(f'{stem}_vectors.tsv')}\n"
+            f"  metadata_path: {_pbtxt_string(f'{stem}_metadata.tsv')}\n"
+            "}\n"
+        )
+    return "".join(blocks)
+
+
+def write_csv_files(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> dict[str, Path]:
+    """Write one ``<field>.csv`` per field (the whole table, formula-guarded text).
+
+    Returns
+    -------
+    dict of str to Path
+        ``field -> path``; file names as in :func:`write_projector_files`.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for field, stem in zip(tables, _file_stems(tables), strict=True):
+        path = out / f"{stem}.csv"
+        path.write_bytes(to_csv_bytes(tables[field]))
+        written[field] = path
+    return written
+
+
+def csv_zip(tables: dict[str, pd.DataFrame]) -> bytes:
+    """The files of :func:`write_csv_files` as one zip archive (for a download)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for field, stem in zip(tables, _file_stems(tables), strict=True):
+            archive.writestr(f"{stem}.csv", to_csv_bytes(tables[field]))
+    return buffer.getvalue()
 
 
 def projector_zip(tables: dict[str, pd.DataFrame]) -> bytes:
@@ -130,7 +200,8 @@ def projector_zip(tables: dict[str, pd.DataFrame]) -> bytes:
     Returns
     -------
     bytes
-        A zip holding ``<field>_vectors.tsv`` and ``<field>_metadata.tsv`` per field.
+        A zip holding ``<field>_vectors.tsv`` and ``<field>_metadata.tsv`` per field,
+        and ``projector_config.pbtxt``.
     """
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -138,6 +209,7 @@ def projector_zip(tables: dict[str, pd.DataFrame]) -> bytes:
             vectors, metadata = to_projector_tsv(tables[field])
             archive.writestr(f"{stem}_vectors.tsv", vectors)
             archive.writestr(f"{stem}_metadata.tsv", metadata)
+        archive.writestr(PROJECTOR_CONFIG, projector_config(tables))
     return buffer.getvalue()
 
 
@@ -173,6 +245,12 @@ def _numeric(table: pd.DataFrame, name: str) -> np.ndarray:
     if name not in table.columns:
         return np.full(len(table), np.nan)
     return pd.to_numeric(table[name], errors="coerce").to_numpy(np.float64)
+
+
+def _pbtxt_string(text: str) -> str:
+    """A protobuf text-format string literal (UTF-8 kept as is)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t") + '"'
 
 
 def _escape(name: str) -> str:

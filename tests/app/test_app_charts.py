@@ -117,3 +117,30 @@ def test_count_slider_follows_the_data_and_the_rare_note_counts_merged_categorie
     note = rare_note(table, 2, values)
     assert note.startswith("Not shown: 7 categories seen fewer than 2 times (7 training rows)")
     assert rare_note(table.iloc[1:], 2) == ""
+
+
+def test_umap_is_warmed_up_once_per_process_in_the_background():
+    import time
+
+    from ui import explore_data
+
+    first = explore_data.warm_up_umap()
+    assert explore_data.warm_up_umap() is False  # never twice
+    deadline = time.monotonic() + 180
+    while not explore_data.umap_ready() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert explore_data.umap_ready(), f"UMAP not warmed up (this call started it: {first})"
+
+
+def test_history_frame_never_hands_a_chart_an_empty_or_infinite_series():
+    from ui.charts import history_frame
+
+    frame = history_frame(
+        [
+            {"epoch": 1, "loss": 0.7, "val_loss": float("inf"), "val_auc": float("nan")},
+            {"epoch": 2, "loss": 0.6, "val_loss": 0.65, "val_auc": float("nan")},
+        ]
+    )
+    assert list(frame.columns) == ["loss", "val_loss"]  # val_auc had nothing to draw
+    assert np.isfinite(frame["loss"]).all() and np.isnan(frame.loc[1, "val_loss"])
+    assert history_frame([]).empty

@@ -50,6 +50,8 @@ def test_upload_then_choose_roles(new_app, small_csv_bytes):
     assert_no_exception(at)
     assert _dataset(at).label == "small_churn.csv"
     assert len(_dataset(at).frame) == 600
+    # the bundled-sample box no longer shows the sample the app opened on
+    assert [s for s in at.selectbox if s.label == "Bundled sample"][0].value is None
 
     _roles_widget(at, "Target").set_value("churned")  # already the guess: confirm it
     _confirm(at)
@@ -231,3 +233,32 @@ def test_server_table_is_sampled_then_trained_in_full(new_app, tmp_path, monkeyp
     run = at.session_state[Keys.JOB].result
     assert run.metrics["streamed"] is True
     assert run.metrics["n_train"] + run.metrics["n_valid"] == n
+
+
+def test_target_spelled_differently_can_be_merged(new_app):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "shop": rng.choice(["a", "b", "c"], 120),
+            "city": rng.choice(["x", "y"], 120),
+            "answer": rng.choice(["yes", "Yes", "yes ", "no"], 120),
+        }
+    )
+    at = new_app().run()
+    data = frame.to_csv(index=False).encode()
+    at.file_uploader(key=Keys.UPLOAD).set_value(("answers.csv", data, "text/csv"))
+    at.run()
+    _roles_widget(at, "Target").set_value("answer")
+    at.run()
+    _confirm(at)
+    assert "differ only in capitals or spaces" in markdown_text(at)
+    [merge] = [b for b in at.button if b.label.startswith("Merge the target classes")]
+    merge.click()
+    at.run()
+    assert_no_exception(at)
+    assert set(_dataset(at).frame["answer"]) == {"yes", "no"}
+    assert at.session_state[Keys.ROLES].task == "binary"
+    assert "differ only in capitals" not in markdown_text(at)

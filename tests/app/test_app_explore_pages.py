@@ -79,7 +79,8 @@ def test_explore_tsne_and_umap(app_with_run):
         at.run()
         assert_no_exception(at)
         assert len(plotly_array(plotly_chart(at)["data"][0]["x"])) >= 10
-    assert any("first run" in c.value for c in at.caption)
+    assert any("UMAP" in c.value and "cached" in c.value or "background" in c.value
+               for c in at.caption)  # fmt: skip
 
 
 def test_neighbours_table_chart_and_click_through(app_with_run):
@@ -203,3 +204,33 @@ def test_every_analysis_page_names_its_run_and_flags_a_stale_one(app_with_run, p
     assert header in text
     stale = [w.value for w in at.warning if "This run was trained on" in w.value]
     assert stale and "Train again to see" in stale[0]
+
+
+@pytest.mark.slow
+def test_multiclass_colour_by_class_share_starts_on_the_most_frequent_class(new_app):
+    from synthetic import MULTICLASS_ROLES, TINY_CONFIG, make_multiclass_frame
+
+    from embedding_core.model.train import train
+    from ui.state import Dataset, RunInfo
+
+    frame = make_multiclass_frame(n=400).astype(str)
+    run = train(frame, MULTICLASS_ROLES, TINY_CONFIG)
+    at = new_app().run()
+    at.session_state[Keys.DATASET] = Dataset(
+        key="upload:multi", label="multi.csv", frame=frame, suggested=None, source="upload"
+    )
+    at.session_state[Keys.RUN_INFO] = RunInfo(
+        run=run, run_id="multi-run", dataset_label="multi.csv", n_rows=len(frame),
+        seconds=1.0, total_seconds=1.0, dataset_key="upload:multi",
+    )  # fmt: skip
+    at.switch_page("pages/explore.py").run()
+    assert_no_exception(at)
+    box = [s for s in at.selectbox if s.label == "Class"][0]
+    assert box.value == frame[MULTICLASS_ROLES.target].value_counts().index[0]
+    data = plotly_chart(at)["data"][0]
+    field = [s for s in at.selectbox if s.label == "Field"][0].value
+    shares = frame.groupby(field)[MULTICLASS_ROLES.target].apply(lambda s: (s == box.value).mean())
+    colours = plotly_array(data["marker"]["color"])
+    names = [row[0] for row in plotly_array(data["customdata"])]
+    assert colours == pytest.approx([shares[n] for n in names])
+    assert data["marker"]["colorbar"]["title"]["text"] == f"share of {box.value}"

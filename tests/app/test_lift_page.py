@@ -75,6 +75,11 @@ def test_fast_mode_run_shows_table_chart_verdicts_and_downloads(new_app):
     assert "Fast holdout mode" in text  # says which mode produced the numbers
     assert "For logistic regression, embeddings" in text
     assert "For k-nearest neighbours, embeddings" in text
+    # the headline verdict comes first, before the per-model sentences
+    from embedding_core.analysis.lift.verdict import headline
+
+    first = headline(result.lift, result.task, result.metric)
+    assert text.index(first) < text.index("For logistic regression")
     assert len(at.dataframe) == 2  # results + lift
     assert len(at.dataframe[0].value) == 9  # 2 models x 4 encodings + DeepFM reference
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)

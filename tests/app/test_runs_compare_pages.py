@@ -170,3 +170,15 @@ def test_check_stability_trains_two_seeds_in_the_background(new_app, store, smal
     assert len(siblings) == 2 and {store.record(s).seed for s in siblings} == {1, 2}
     assert all(store.record(s).sibling_of == record.id for s in siblings)
     assert at.dataframe[0].value["in runs"].str.endswith("of 3").all()
+
+
+def test_a_link_to_an_unknown_category_falls_back_and_says_so(new_app, store):
+    at = new_app()
+    at.query_params.update(
+        run=_ids(store)["first"], page="neighbours", field="device", category="no such thing"
+    )
+    at.run()
+    assert_no_exception(at)
+    assert at.title[0].value == "Neighbours"
+    assert any("no category" in w.value for w in at.warning)
+    assert at.session_state[Keys.RUN_INFO].run_id == _ids(store)["first"]

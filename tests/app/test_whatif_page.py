@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from app_helpers import assert_no_exception, plain
 
+from embedding_core import formatting as fmt
 from embedding_core.analysis.whatif import baseline_row, predict_row, row_at, sweep
 from embedding_core.data.csv_reader import read_csv
 from embedding_core.data.roles import Roles
@@ -44,7 +44,8 @@ def test_editing_a_value_moves_the_prediction(app_with_run, small_run):
     base = baseline_row(frame, small_run.roles)
     start, changed = at.metric[0], at.metric[1]
     expected = predict_row(small_run, base)
-    assert start.value == f"{expected:.1%}" and changed.value == start.value
+    assert start.value == fmt.percent(expected) and changed.value == start.value
+    assert changed.delta == "0.0 points"  # no arrow claims it went up
 
     swept = sweep(small_run, base, "customer_city", top_n=50)
     gaps = (swept["prediction"] - expected).abs()
@@ -53,8 +54,13 @@ def test_editing_a_value_moves_the_prediction(app_with_run, small_run):
     assert_no_exception(at)
     new = predict_row(small_run, {**base, "customer_city": other})
     assert new != expected
-    assert at.metric[1].value == f"{new:.1%}"
-    assert at.metric[1].delta == f"{100 * (new - expected):+.2f} points"
+    assert at.metric[1].value == fmt.percent(new)
+    assert at.metric[1].delta == fmt.points(new - expected)
+    # why it moved: the one changed value carries the whole move
+    why = at.dataframe[0].value
+    assert list(why.columns) == ["value", "effect with your other changes", "effect on its own"]
+    assert why["value"].tolist() == [f"customer_city: {base['customer_city']} -> {other}"]
+    assert why.iloc[0, 1] == fmt.points(new - expected) == why.iloc[0, 2]
     changes = [c.value.replace("\\", "") for c in at.caption if "Changes:" in c.value]
     assert changes and f"customer_city: {base['customer_city']} -> {other}" in changes[0]
     assert at.session_state[Keys.WHATIF_ROW]["customer_city"] == other
@@ -64,10 +70,11 @@ def test_editing_a_value_moves_the_prediction(app_with_run, small_run):
     assert_no_exception(at)
     scenarios = at.session_state[Keys.SCENARIOS]
     assert len(scenarios) == 1 and scenarios[0]["row"]["customer_city"] == other
-    table = at.dataframe[0].value
+    table = at.dataframe[1].value
     assert list(table["scenario"]) == ["Starting row", "Scenario 1"]
-    # float32 model output: equal to ~1e-7, far below the 0.01-point display precision
-    assert table["change"].iloc[1] == pytest.approx(new - expected, abs=1e-6)
+    # the outcome first, then the inputs
+    assert list(table.columns[:4]) == ["scenario", "prediction", "change", "changes"]
+    assert table["change"].iloc[1] == fmt.points(new - expected)
 
 
 def test_start_from_a_data_row_and_sweep_a_field(app_with_run, small_run):
@@ -76,7 +83,7 @@ def test_start_from_a_data_row_and_sweep_a_field(app_with_run, small_run):
     at.number_input(key=Keys.WHATIF_ROW_NUMBER).set_value(7).run()
     assert_no_exception(at)
     row = row_at(read_csv(SMALL_CSV), small_run.roles, 7)
-    assert at.metric[0].value == f"{predict_row(small_run, row):.1%}"
+    assert at.metric[0].value == fmt.percent(predict_row(small_run, row))
 
     at.selectbox(key=Keys.WHATIF_SWEEP_FIELD).set_value("device").run()
     assert_no_exception(at)
@@ -89,3 +96,17 @@ def test_start_from_a_data_row_and_sweep_a_field(app_with_run, small_run):
     xs = bars["x"] if isinstance(bars["x"], list) else None
     if xs is not None:  # drawn bottom-up: highest prediction last
         assert xs == sorted(xs)
+
+
+def test_sweep_over_the_nearest_neighbours_of_the_current_value(app_with_run, small_run):
+    at = _whatif(app_with_run)
+    at.selectbox(key=Keys.WHATIF_SWEEP_FIELD).set_value("customer_city").run()
+    at.radio(key=Keys.WHATIF_SWEEP_OVER).set_value("nearest neighbours of the current value")
+    at.run()
+    assert_no_exception(at)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    (bars,) = [t for t in spec["data"] if t["type"] == "bar"]
+    current = baseline_row(read_csv(SMALL_CSV), small_run.roles)["customer_city"]
+    assert current not in bars["y"] and len(bars["y"]) == 8
+    assert spec["layout"]["xaxis"]["tickformat"] == ".1%"
+    assert any("nearest to" in plain(c.value) for c in at.caption)

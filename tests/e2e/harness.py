@@ -114,18 +114,48 @@ def streamlit_process(log_path: Path | None = None) -> Iterator[tuple[str, subpr
 
 @contextlib.contextmanager
 def chromium_page(chromium: str) -> Iterator[Any]:
-    """A Playwright page in headless Chromium with a tall viewport."""
+    """A Playwright page in headless Chromium with a tall viewport (light theme).
+
+    Every console error, uncaught page error, failed request and HTTP error response
+    is recorded in ``page_problems(page)``; the browser test fails on any of them.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport=VIEWPORT)
+            context = browser.new_context(viewport=VIEWPORT, color_scheme="light")
             page = context.new_page()
             page.set_default_timeout(60_000)
+            _watch_problems(page)
             yield page
         finally:
             browser.close()
+
+
+_PROBLEMS: dict[int, list[str]] = {}
+
+
+def _watch_problems(page: Any) -> None:
+    problems = _PROBLEMS.setdefault(id(page), [])
+    page.on(
+        "console",
+        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+    )
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on(
+        "requestfailed",
+        lambda r: problems.append(f"request failed: {r.url} ({r.failure})"),
+    )
+    page.on(
+        "response",
+        lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
+    )
+
+
+def page_problems(page: Any) -> list[str]:
+    """Console errors, page errors, failed requests and HTTP errors seen so far."""
+    return list(_PROBLEMS.get(id(page), []))
 
 
 # ------------------------------------------------------------------ user actions

@@ -29,6 +29,7 @@ from tests.e2e.harness import (
     distinct_colours,
     find_chromium,
     open_page,
+    page_problems,
     plot_point_count,
     set_multiselect,
     set_number,
@@ -85,6 +86,8 @@ def test_upload_train_explore_lift_whatif(page: Any, tmp_path: Path) -> None:
     upload_csv(page, SMALL_CSV)
     page.get_by_text("Suggested: churned").first.wait_for()
     page.get_by_role("button", name="Predict churned").click()
+    page.get_by_text("Ready to train").first.wait_for()  # the target is confirmed
+    wait_idle(page)
     set_multiselect(page, "Categorical columns", CATEGORICAL)
     set_multiselect(page, "Numeric columns", ["age"])
     page.get_by_text("Ready to train: 600 rows, 3 categorical and 1 numeric").wait_for()
@@ -128,7 +131,62 @@ def test_upload_train_explore_lift_whatif(page: Any, tmp_path: Path) -> None:
     _lift_fast_mode(page, tmp_path)
     _whatif_moves_the_prediction(page, tmp_path)
     assert not page.locator('[data-testid="stException"]').count()
+    _dark_theme_is_readable(page, tmp_path)
+    _phone_width(page, tmp_path)
+    assert page_problems(page) == []  # no console error, failed request or HTTP error
     _link_after_restart(page, link, before, tmp_path)
+
+
+def _luminance(page: Any, selector: str, prop: str) -> float:
+    """Relative luminance (0 black - 1 white) of a CSS colour property of an element."""
+    rgb = page.evaluate(
+        """([sel, prop]) => getComputedStyle(document.querySelector(sel))[prop]
+            .match(/[0-9.]+/g).slice(0, 3).map(Number)""",
+        [selector, prop],
+    )
+    r, g, b = (c / 255 for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _dark_theme_is_readable(page: Any, tmp_path: Path) -> None:
+    """The OS asks for dark: the app follows, and the map's labels stay readable."""
+    page.emulate_media(color_scheme="dark")
+    open_page(page, "Explore")
+    page.wait_for_selector(".js-plotly-plot .textpoint text")
+    page.wait_for_timeout(500)
+    assert _luminance(page, '[data-testid="stApp"]', "backgroundColor") < 0.2
+    on_dark = _luminance(page, ".js-plotly-plot .textpoint text", "fill")
+    assert on_dark > 0.6  # light labels on the dark background
+    _screenshot(page, tmp_path / "explore-dark.png")
+    page.emulate_media(color_scheme="light")
+    page.wait_for_timeout(1500)
+    wait_idle(page)
+    assert _luminance(page, '[data-testid="stApp"]', "backgroundColor") > 0.8
+    assert _luminance(page, ".js-plotly-plot .textpoint text", "fill") < on_dark - 0.3
+
+
+def _phone_width(page: Any, tmp_path: Path) -> None:
+    """390 px wide: the sidebar closes after navigating, and charts fit the screen."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(500)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    if sidebar.get_attribute("aria-expanded") != "true":
+        page.locator('[data-testid="stExpandSidebarButton"]').click()
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Neighbours").first.click()
+    page.get_by_role("heading", name="Neighbours", exact=True).first.wait_for()
+    wait_idle(page)
+    page.wait_for_function(
+        """() => document.querySelector('[data-testid="stSidebar"]')
+            .getAttribute('aria-expanded') !== 'true'"""
+    )
+    page.wait_for_selector(".js-plotly-plot")
+    widths = page.evaluate(
+        """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+            .map(p => p.getBoundingClientRect().right)"""
+    )
+    assert widths and max(widths) <= 390, widths
+    _screenshot(page, tmp_path / "neighbours-phone.png")
+    page.set_viewport_size(VIEWPORT)
 
 
 def _neighbours_table(page: Any) -> list[list[Any]]:
@@ -229,3 +287,46 @@ def _whatif_moves_the_prediction(page: Any, tmp_path: Path) -> None:
     changes = page.locator('[data-testid="stCaptionContainer"]', has_text="Changes:").first
     assert other in changes.inner_text(), changes.inner_text()
     _screenshot(page, tmp_path / "whatif.png")
+
+
+MARKUP = [
+    "![img](http://example.invalid/x.png)",
+    "[link](http://example.invalid/a)",
+    "<img src=http://example.invalid/y.png onerror=alert(1)>",
+    ":red[red] $x^2$ **bold**",
+]
+
+
+def test_markup_in_names_and_values_stays_text(page: Any, server: str, tmp_path: Path) -> None:
+    """A file full of markup: no outside request, no dialog, no link or image from data."""
+    outside: list[str] = []
+    dialogs: list[str] = []
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith((server, "data:", "blob:")) else outside.append(r.url),
+    )
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    rows = 80
+    frame = pd.DataFrame(
+        {
+            MARKUP[0]: [MARKUP[i % 4] for i in range(rows)],
+            MARKUP[1]: [MARKUP[1]] * rows,  # constant: its name appears in a warning
+            MARKUP[2]: [f"v{i % 3}" for i in range(rows)],
+            MARKUP[3]: [i % 2 for i in range(rows)],
+        }
+    )
+    path = tmp_path / "markup.csv"
+    frame.to_csv(path, index=False)
+    upload_csv(page, path)
+    # the suggested target (the 0/1 column) is named in a caption and a button: literally
+    page.wait_for_function(
+        "names => names.some(n => document.body.innerText.includes(n))", arg=MARKUP
+    )
+    page.wait_for_timeout(1_000)
+    evil = '[href*="example.invalid"], [src*="example.invalid"]'
+    found = page.locator(evil)
+    assert found.count() == 0, [
+        found.nth(i).evaluate("e => e.parentElement.outerHTML.slice(0, 300)")
+        for i in range(found.count())
+    ]
+    assert outside == [] and dialogs == []

@@ -12,12 +12,15 @@ import pytest
 
 from embedding_core.errors import DataError
 from embedding_core.reuse.export import (
+    csv_zip,
+    projector_config,
     projector_zip,
     read_parquet_tables,
     tables_to_parquet,
     tables_to_parquet_bytes,
     to_csv_bytes,
     to_projector_tsv,
+    write_csv_files,
     write_projector_files,
 )
 from embedding_core.reuse.formula_guard import guard_cell, guard_frame
@@ -151,7 +154,14 @@ def test_projector_zip_holds_both_files_per_field() -> None:
     tables = {"a": make_table(seed=1), "b": make_table(seed=2)}
     with zipfile.ZipFile(io.BytesIO(projector_zip(tables))) as archive:
         names = sorted(archive.namelist())
-        assert names == ["a_metadata.tsv", "a_vectors.tsv", "b_metadata.tsv", "b_vectors.tsv"]
+        assert names == [
+            "a_metadata.tsv",
+            "a_vectors.tsv",
+            "b_metadata.tsv",
+            "b_vectors.tsv",
+            "projector_config.pbtxt",
+        ]
+        assert archive.read("projector_config.pbtxt").decode() == projector_config(tables)
         assert archive.read("b_vectors.tsv").decode() == to_projector_tsv(tables["b"])[0]
 
 
@@ -212,6 +222,21 @@ def test_csv_bytes_round_trip_and_formula_guard() -> None:
     assert not raw.startswith(b"\xef\xbb\xbf")
     assert pd.read_csv(io.BytesIO(raw))["category"][1] == "=cmd|' /C calc'!A0"
     assert table["category"][1] == "=cmd|' /C calc'!A0"  # input not modified
+
+
+def test_csv_files_round_trip_with_formula_guard(tmp_path: Path) -> None:
+    names = ["<unknown>", "<missing>", "plain", "ünïcødé 東京", "new\nline", "=SUM(A1)",
+             "-1.5", "@x"]  # fmt: skip
+    tables = {"job": make_table(names=names, k=3), "mixed": make_table(seed=3, k=1)}
+    written = write_csv_files(tables, tmp_path)
+    with zipfile.ZipFile(io.BytesIO(csv_zip(tables))) as archive:
+        assert sorted(archive.namelist()) == sorted(p.name for p in written.values())
+    back = pd.read_csv(written["job"], encoding="utf-8-sig", keep_default_na=False)
+    guarded = ["<unknown>", "<missing>", "plain", "ünïcødé 東京", "new\nline", "'=SUM(A1)",
+               "-1.5", "'@x"]  # fmt: skip
+    assert back["category"].astype(str).tolist() == guarded
+    for col in ["count", "emb_0", "emb_1", "emb_2"]:
+        np.testing.assert_allclose(back[col].to_numpy(float), tables["job"][col].to_numpy(float))
 
 
 def test_formula_guard_covers_cells_and_column_names_but_not_numbers() -> None:

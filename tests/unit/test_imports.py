@@ -11,7 +11,7 @@ import embedding_core
 ROOT = pathlib.Path(embedding_core.__file__).parent
 # The only modules allowed to import TensorFlow/Keras at import time (``model/train.py``
 # is not one: it promises a lazy import, inside the training call).
-HEAVY = {"fm_layer", "deepfm"}
+HEAVY = {"fm_layer", "deepfm", "entity"}
 LIGHT_MODULES = ["embedding_core"] + [
     "embedding_core." + ".".join(p.relative_to(ROOT).with_suffix("").parts)
     for p in sorted(ROOT.rglob("*.py"))

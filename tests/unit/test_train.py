@@ -147,6 +147,23 @@ def test_early_stopping_restores_the_best_epoch(binary_frame: pd.DataFrame) -> N
     assert m["valid_logloss"] < val_losses[-1]
 
 
+def test_early_stopping_works_for_multiclass_and_the_final_fit_uses_the_best_count(
+    multiclass_frame: pd.DataFrame,
+) -> None:
+    from synthetic import MULTICLASS_ROLES
+
+    config = TINY_CONFIG.replace(
+        epochs=12, patience=1, learning_rate=0.05, batch_size=16, hidden_units=(64, 64),
+        dropout=0, refit=True,
+    )  # fmt: skip
+    run = train(multiclass_frame, MULTICLASS_ROLES, config)
+    m = run.metrics
+    assert m["task"] == "multiclass"
+    assert m["epochs_run"] < 12, [h["val_loss"] for h in run.history]
+    assert m["best_epoch"] == int(np.argmin([h["val_loss"] for h in run.history])) + 1
+    assert m["refit_epochs"] == m["best_epoch"]
+
+
 def test_vectors_of_planted_groups_are_closer_within_than_across() -> None:
     frame = make_planted_frame()
     # lr 3e-3, 3 epochs: every seed in 0..4 gave a margin >= 0.7 and >= 2/3 right neighbours.

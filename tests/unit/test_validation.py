@@ -366,3 +366,21 @@ def test_an_inferred_multiclass_on_whole_numbers_says_so_and_how_to_change_it():
     assert not any(
         "treated as classes" in w for w in validate_roles(text, Roles(("c",), "stars")).warnings
     )
+
+
+def test_target_classes_differing_only_in_spelling_warn_and_can_be_merged():
+    from embedding_core import normalise_labels
+    from embedding_core.data.roles import Roles
+    from embedding_core.data.validation import validate_roles
+
+    rng = np.random.default_rng(0)
+    y = rng.choice(["yes", "Yes", "yes ", "no"], size=200, p=[0.3, 0.1, 0.1, 0.5])
+    frame = pd.DataFrame({"a": rng.choice(["p", "q"], 200), "y": y})
+    result = validate_roles(frame, Roles(categorical=("a",), target="y"))
+    assert result.roles.task == "multiclass"
+    assert any("differ only in capitals or spaces" in w for w in result.warnings)
+    merged = normalise_labels(frame["y"].where(frame.index != 0))
+    assert set(merged.dropna()) == {"yes", "no"} and merged.isna().sum() == 1
+    fixed = validate_roles(frame.assign(y=normalise_labels(frame["y"])), Roles(("a",), target="y"))
+    assert fixed.roles.task == "binary"
+    assert not any("capitals" in w for w in fixed.warnings)

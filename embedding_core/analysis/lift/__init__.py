@@ -80,12 +80,14 @@ from embedding_core.analysis.lift.zoo import (
     MAX_TRAIN_ROWS,
     MODEL_LABELS,
     MODELS,
+    model_label,
 )
 
 __all__ = [
     "MODELS",
     "ENCODINGS",
     "MODEL_LABELS",
+    "model_label",
     "ENCODING_LABELS",
     "MAX_TRAIN_ROWS",
     "BOOTSTRAP_RESAMPLES",

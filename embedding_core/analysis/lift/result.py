@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from embedding_core.analysis.lift.zoo import ENCODING_LABELS, MODEL_LABELS
+from embedding_core.analysis.lift.zoo import ENCODING_LABELS, model_label
 from embedding_core.model.metrics import HIGHER_IS_BETTER, METRIC_LABELS
 
 __all__ = ["LiftResult", "FORMAT"]
@@ -188,7 +188,7 @@ class LiftResult:
             row = {
                 "model": r["model"],
                 "encoding": r["encoding"],
-                "model_label": MODEL_LABELS.get(r["model"], r["model"]),
+                "model_label": model_label(r["model"], self.task),
                 "encoding_label": ENCODING_LABELS.get(r["encoding"], r["encoding"]),
                 "mean": r["mean"],
                 "std": r["std"],

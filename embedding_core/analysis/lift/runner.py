@@ -279,7 +279,8 @@ def run_lift(
         lift=lift,
         reference=reference,
         verdicts=[r["verdict"] for r in lift],
-        notes=warned + notes(models, encodings, cells.subsample, len(roles.categorical), complete),
+        notes=warned
+        + notes(models, encodings, cells.subsample, len(roles.categorical), complete, task),
         complete=complete,
         folds=None if folds is None else int(folds),
         holdout_fraction=None if plan.cv else holdout_fraction,

@@ -38,6 +38,7 @@ __all__ = [
     "embedding_blocks",
     "sklearn_threads",
     "make_model",
+    "model_label",
     "predict",
     "hstack",
 ]
@@ -59,6 +60,17 @@ ENCODING_LABELS: dict[str, str] = {
     "target": "target encoding",
     "embedding": "DeepFM embeddings",
 }
+
+
+def model_label(model: str, task: str | None = None) -> str:
+    """The one name of a model for people, in every selector, chart, table and verdict.
+
+    The linear model is a ridge regression when the task is regression.
+    """
+    if model == "logistic" and task == "regression":
+        return "ridge regression"
+    return MODEL_LABELS.get(model, model)
+
 
 #: Training rows a model sees at most (seeded subsample; None = all rows).
 MAX_TRAIN_ROWS: dict[str, int | None] = {

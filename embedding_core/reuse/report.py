@@ -1,0 +1,281 @@
+"""A one-file HTML report of a run, for people who will not install anything.
+
+``build_report(run)`` gives a self-contained HTML page (inline CSS and SVG, no script,
+no external fonts, images or links: it opens from an e-mail attachment with no
+network): the run's metrics, a PCA map of every field's most frequent categories,
+the nearest neighbours of the most frequent categories, the FM interaction map
+(DeepFM runs) and the lift results when given. Every name from the data is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from embedding_core.model.run import TrainedRun
+
+__all__ = ["build_report", "MAP_POINTS", "NEIGHBOUR_SOURCES", "NEIGHBOURS"]
+
+#: Most frequent categories drawn per field map.
+MAP_POINTS = 300
+#: Categories per field whose neighbours are listed, and neighbours listed for each.
+NEIGHBOUR_SOURCES = 5
+NEIGHBOURS = 5
+_LABELLED = 12
+_W, _H, _PAD = 520, 360, 24
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;
+max-width:1080px;color:#1f2933;padding:0 1em}
+h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #d9e2ec;padding-bottom:.2em}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d9e2ec;padding:3px 8px;
+text-align:left;font-size:.9em}th{background:#f0f4f8}.num{text-align:right}
+.note{color:#52606d;font-size:.9em}
+.field{display:inline-block;vertical-align:top;margin:0 1em 1em 0}
+svg{background:#fbfcfe;border:1px solid #d9e2ec}
+"""
+
+
+def build_report(
+    run: TrainedRun, *, lift: dict[str, Any] | None = None, title: str | None = None
+) -> str:
+    """The HTML report of ``run`` as one string.
+
+    Parameters
+    ----------
+    run : TrainedRun
+        Only its tables, metrics, roles and config are read (no model needed).
+    lift : dict, optional
+        A lift result in the JSON contract (``LiftResult.to_json_dict()`` or the
+        ``lift`` command's file), shown when given.
+    title : str, optional
+        Heading; default "Category embeddings: <target>".
+
+    Returns
+    -------
+    str
+        A complete HTML document.
+    """
+    tables = {f: run.embeddings(f) for f in run.fields}
+    heading = title or f"Category embeddings: {run.roles.target}"
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{_e(heading)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_e(heading)}</h1>",
+        _summary(run, tables),
+        "<h2>Maps of the categories</h2>",
+        "<p class='note'>Each field's vectors projected to two dimensions by PCA (the "
+        f"{MAP_POINTS} most frequent categories); nearby points are categories the model "
+        "treats alike. Colour: target rate (blue low, red high); hover a point for its name "
+        "and count.</p>",
+        *[_field_map(field, table) for field, table in tables.items()],
+        "<h2>Nearest neighbours</h2>",
+        f"<p class='note'>For the {NEIGHBOUR_SOURCES} most frequent categories of each field, "
+        f"the {NEIGHBOURS} closest by cosine similarity (rows seen fewer than 30 times are "
+        "marked unreliable).</p>",
+        *[_neighbours(field, table) for field, table in tables.items()],
+        "<h2>Field interactions</h2>",
+        _interactions(run, tables),
+    ]
+    if lift:
+        parts += ["<h2>Lift: do the embeddings help plain models?</h2>", _lift(lift)]
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _summary(run: TrainedRun, tables: dict[str, pd.DataFrame]) -> str:
+    m = run.metrics
+    model = "entity-embedding network" if run.config.model == "entity" else "DeepFM"
+    rows = [
+        ("task", f"{run.task} (target {run.roles.target})"),
+        ("model", model),
+        ("rows", f"{m.get('n_train', 0) + m.get('n_valid', 0):,}"),
+        ("numeric inputs", ", ".join(run.roles.numeric) or "none"),
+    ]
+    if m.get("init_embeddings"):
+        frozen = "frozen" if m.get("frozen_fields") else "fine-tuned"
+        rows.append(("started from", f"{m['init_embeddings']} ({frozen})"))
+    figures = [(k, v) for k, v in m.items() if k.startswith(("valid_", "baseline_"))]
+    fields = [
+        (f, len(t) - int(t["is_unknown"].sum() + t["is_missing"].sum()), _width(t))
+        for f, t in tables.items()
+    ]
+    return (
+        _table(["", ""], rows)
+        + "<h2>Validation figures</h2>"
+        + "<p class='note'>Measured on rows held out from training; baseline = a trivial "
+        "predictor (training prior or mean).</p>"
+        + _table(["metric", "value"], [(k, _num(v)) for k, v in figures])
+        + "<h2>Fields</h2>"
+        + _table(["field", "categories", "vector size"], fields)
+    )
+
+
+def _field_map(field: str, table: pd.DataFrame) -> str:
+    from embedding_core.analysis.projection import project
+    from embedding_core.model.embeddings import vectors
+
+    top = table.sort_values("count", ascending=False, kind="mergesort").head(MAP_POINTS)
+    xy = project(vectors(top), "pca", 2) if len(top) > 1 else np.zeros((len(top), 2))
+    span = np.ptp(xy, axis=0)
+    span[span == 0] = 1.0
+    unit = (xy - xy.min(axis=0)) / span
+    px = _PAD + unit[:, 0] * (_W - 2 * _PAD)
+    py = _H - _PAD - unit[:, 1] * (_H - 2 * _PAD)
+    rate = pd.to_numeric(top["target_mean"], errors="coerce").to_numpy(dtype=float)
+    finite = rate[np.isfinite(rate)]
+    lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+    counts = top["count"].to_numpy(dtype=float)
+    radius = 2.5 + 5.5 * np.sqrt(counts / max(float(counts.max()), 1.0))
+    shapes = []
+    for i, (name, count) in enumerate(zip(top["category"].astype(str), counts, strict=True)):
+        colour = _colour((rate[i] - lo) / (hi - lo) if hi > lo and math.isfinite(rate[i]) else -1)
+        tip = f"{name}: {int(count):,} rows"
+        if math.isfinite(rate[i]):
+            tip += f", target {rate[i]:.3g}"
+        shapes.append(
+            f"<circle cx='{px[i]:.1f}' cy='{py[i]:.1f}' r='{radius[i]:.1f}' fill='{colour}' "
+            f"fill-opacity='0.75'><title>{_e(tip)}</title></circle>"
+        )
+        if i < _LABELLED:
+            shapes.append(
+                f"<text x='{px[i] + radius[i] + 2:.1f}' y='{py[i] + 3:.1f}' "
+                f"font-size='10'>{_e(_short(name))}</text>"
+            )
+    return (
+        f"<div class='field'><h3>{_e(field)}</h3>"
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{_W}' height='{_H}' "
+        f"viewBox='0 0 {_W} {_H}' role='img'>{''.join(shapes)}</svg></div>"
+    )
+
+
+def _neighbours(field: str, table: pd.DataFrame) -> str:
+    from embedding_core.analysis.neighbours import nearest_neighbours
+
+    real = table[~(table["is_unknown"] | table["is_missing"])]
+    sources = real.sort_values("count", ascending=False, kind="mergesort").head(NEIGHBOUR_SOURCES)
+    rows = []
+    for name in sources["category"].astype(str):
+        near = nearest_neighbours(table, name, k=NEIGHBOURS, include_reserved=False, field=field)
+        listed = ", ".join(
+            f"{n} ({s:.2f})" + ("" if ok else " [unreliable]")
+            for n, s, ok in zip(
+                near["category"].astype(str), near["similarity"], near["reliable"], strict=True
+            )
+        )
+        rows.append((name, listed))
+    if not rows:
+        return f"<h3>{_e(field)}</h3><p class='note'>No categories to compare.</p>"
+    return f"<h3>{_e(field)}</h3>" + _table(["category", "closest (cosine)"], rows)
+
+
+def _interactions(run: TrainedRun, tables: dict[str, pd.DataFrame]) -> str:
+    if run.config.model == "entity":
+        return (
+            "<p>This run is an entity-embedding network: it has no FM term, so there are no "
+            "pairwise field interactions to show (its fields meet only inside the MLP).</p>"
+        )
+    if len(tables) < 2:
+        return "<p>Only one categorical field: no pairs to compare.</p>"
+    from embedding_core.analysis.interactions import describe_top_pairs, field_interactions
+
+    matrix = field_interactions(tables)
+    top = float(np.nanmax(matrix.to_numpy())) if matrix.notna().any().any() else 1.0
+    head = "<tr><th></th>" + "".join(f"<th>{_e(c)}</th>" for c in matrix.columns) + "</tr>"
+    body = []
+    for name, row in matrix.iterrows():
+        cells = []
+        for value in row:
+            if not math.isfinite(value):
+                cells.append("<td></td>")
+                continue
+            shade = int(255 - 155 * (value / top if top > 0 else 0))
+            cells.append(
+                f"<td class='num' style='background:rgb({shade},{shade},255)'>{value:.3g}</td>"
+            )
+        body.append(f"<tr><th>{_e(name)}</th>{''.join(cells)}</tr>")
+    sentences = "".join(f"<li>{_e(s)}</li>" for s in describe_top_pairs(matrix))
+    return (
+        "<p class='note'>How strongly the FM part links each pair of fields "
+        "(frequency-weighted mean |&lt;v_a, v_b&gt;|; darker = stronger).</p>"
+        f"<table>{head}{''.join(body)}</table><ul>{sentences}</ul>"
+    )
+
+
+def _lift(lift: dict[str, Any]) -> str:
+    metric = str(lift.get("metric", ""))
+    results = [
+        (r.get("model"), r.get("encoding"), _num(r.get("mean")), _num(r.get("std")))
+        for r in lift.get("results", [])
+    ]
+    lifts = [
+        (r.get("model"), r.get("best_baseline"), _num(r.get("lift")), _num(r.get("std")))
+        for r in lift.get("lift", [])
+    ]
+    verdicts = "".join(f"<li>{_e(str(v))}</li>" for v in lift.get("verdicts", []))
+    return (
+        f"<p class='note'>Mode: {_e(str(lift.get('mode', '')))}; metric: {_e(metric)}. "
+        "Lift = embeddings minus the best other encoding for the same model "
+        "(positive = embeddings better).</p>"
+        + _table(["model", "best other encoding", "lift", "+-"], lifts)
+        + (f"<ul>{verdicts}</ul>" if verdicts else "")
+        + _table(["model", "encoding", metric or "score", "+-"], results)
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _table(header: list[str], rows: list[tuple[Any, ...]]) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td class='num'>{_e(c)}</td>" if isinstance(c, int | float) else f"<td>{_e(c)}</td>"
+            for c in row
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return "n/a" if not math.isfinite(value) else f"{value:.4g}"
+    return str(value)
+
+
+def _width(table: pd.DataFrame) -> int:
+    from embedding_core.model.embeddings import embedding_columns
+
+    return len(embedding_columns(table))
+
+
+def _short(name: str, limit: int = 24) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "..."
+
+
+def _colour(t: float) -> str:
+    """Blue (0) to red (1); grey when there is no target rate (t < 0)."""
+    if t < 0:
+        return "#7b8794"
+    t = min(1.0, max(0.0, t))
+    r, g, b = int(40 + 200 * t), int(90 + 40 * (1 - abs(2 * t - 1))), int(220 - 180 * t)
+    return f"#{r:02x}{g:02x}{b:02x}"

@@ -1,0 +1,78 @@
+"""AppTest: the reuse workflow on the Train page (entity model, start from a run, compare)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from app_helpers import SMALL_ROLES, TIMEOUT, assert_no_exception, markdown_text, wait_for_training
+
+from ui.state import Keys
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("keras_loaded")]
+
+
+def _upload_small(at, small_csv_bytes) -> None:
+    at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))
+    at.run()
+    [confirm] = [b for b in at.button if b.label.startswith("Predict ")]
+    confirm.click().run()
+    for widget in [*at.selectbox, *at.multiselect]:
+        if widget.label.startswith("Target"):
+            widget.set_value(SMALL_ROLES["target"])
+        elif widget.label.startswith("Categorical"):
+            widget.set_value(SMALL_ROLES["categorical"])
+        elif widget.label.startswith("Numeric"):
+            widget.set_value(SMALL_ROLES["numeric"])
+    at.run()
+
+
+def _train(at) -> None:
+    at.button(key=Keys.TRAIN_BUTTON).click().run()
+    wait_for_training(at)
+    assert_no_exception(at)
+    job = at.session_state[Keys.JOB]
+    assert job.error is None, job.error
+
+
+def test_entity_run_then_frozen_start_then_compare(new_app, small_csv_bytes):
+    at = new_app().run()
+    _upload_small(at, small_csv_bytes)
+    at.switch_page("pages/train.py").run()
+    [n for n in at.number_input if n.label == "Max epochs"][0].set_value(1)
+    at.radio(key=Keys.CFG_MODEL).set_value("entity").run()
+    assert "dot products" in markdown_text(at)
+    at.text_input(key=Keys.CFG_DIMS).input("plan=3").run()
+    sizes = at.dataframe[0].value
+    assert dict(zip(sizes["field"], sizes["vector size"], strict=True))["plan"] == 3
+    _train(at)
+    first = at.session_state[Keys.RUN_INFO]
+    assert first.run.config.model == "entity" and first.run.embedding_dims["plan"] == 3
+
+    at.checkbox(key=Keys.INIT_ENABLE).check().run()
+    at.radio(key=Keys.INIT_FREEZE).set_value(True).run()
+    assert_no_exception(at)
+    assert at.session_state[Keys.CONFIG].init_embeddings is first.run
+    _train(at)
+    second = at.session_state[Keys.RUN_INFO]
+    assert second.run.metrics["frozen_fields"] == SMALL_ROLES["categorical"]
+    assert "Started from an earlier run's embeddings (frozen)" in markdown_text(at)
+
+    at.button(key=Keys.SCRATCH_RUN).click().run()
+    job = at.session_state[Keys.SCRATCH_JOB]
+    deadline = time.monotonic() + TIMEOUT
+    while not job.done and time.monotonic() < deadline:
+        job.wait(0.5)
+    at.run()
+    assert_no_exception(at)
+    assert job.error is None, job.error
+    table = at.dataframe[-1].value
+    assert list(table["variant"]) == ["from saved embeddings", "from scratch"]
+    assert "against the same model from scratch" in markdown_text(at)
+
+    at.switch_page("pages/interactions.py").run()
+    assert "no FM term" in markdown_text(at)
+    at.switch_page("pages/export.py").run()
+    assert_no_exception(at)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "report.html" in labels and "embeddings_csv.zip" in labels
