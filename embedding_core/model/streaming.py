@@ -514,13 +514,12 @@ def _fit(
     import keras
 
     from embedding_core.model.deepfm import LazyAdam
-    from embedding_core.model.embeddings import build_tables
     from embedding_core.model.init import plan_init
     from embedding_core.model.metrics import baseline_metrics, task_metrics
-    from embedding_core.model.networks import build_network, network_field_tables
-    from embedding_core.model.run import TrainedRun
+    from embedding_core.model.networks import build_network
     from embedding_core.model.train import (
         _baseline_target,
+        _finish_run,
         _loss,
         _make_reporter,
         _model_metrics,
@@ -693,25 +692,14 @@ def _fit(
                     1,
                 ),
             )
-    tables = build_tables(features, network_field_tables(model, features), table_stats)
-    run = TrainedRun(
-        model=model,
-        features=features,
-        roles=features.roles_,
-        config=config,
-        metrics=metrics,
-        history=reporter.history,
-        tables=tables,
-        warnings=list(vocabulary.warnings),
+    return _finish_run(
+        model,
+        features,
+        features.roles_,
+        config,
+        metrics,
+        reporter,
+        table_stats,
+        list(vocabulary.warnings),
+        batches,
     )
-    reporter.send(
-        Progress(
-            "end",
-            epochs_run,
-            config.epochs,
-            0,
-            batches,
-            {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)},
-        )
-    )
-    return run

@@ -41,6 +41,7 @@ from embedding_core.errors import TrainingCancelled
 from embedding_core.model.config import TrainConfig, check_model_size
 
 if TYPE_CHECKING:
+    from embedding_core.model.features import FeatureEncoder
     from embedding_core.model.init import InitPlan
     from embedding_core.model.run import TrainedRun
 
@@ -216,10 +217,9 @@ def train(
     config = config or TrainConfig()
     from embedding_core.data.split import train_valid_split
     from embedding_core.data.validation import validate_roles
-    from embedding_core.model.embeddings import build_tables, field_statistics
+    from embedding_core.model.embeddings import field_statistics
     from embedding_core.model.features import FeatureEncoder
     from embedding_core.model.metrics import baseline_metrics, task_metrics
-    from embedding_core.model.run import TrainedRun
 
     validated = validate_roles(frame, roles)
     data, roles = validated.frame, validated.roles
@@ -273,7 +273,7 @@ def train(
     import keras
 
     from embedding_core.model.deepfm import LazyAdam, predict_raw
-    from embedding_core.model.networks import build_network, network_field_tables
+    from embedding_core.model.networks import build_network
 
     plan = None
     if config.init_embeddings is not None:
@@ -400,6 +400,25 @@ def train(
     stats = field_statistics(
         features, x_train["categorical"], y_train_user if task != "multiclass" else y_train
     )
+    return _finish_run(model, features, roles, config, metrics, reporter, stats, warnings, batches)
+
+
+def _finish_run(
+    model: Any,
+    features: FeatureEncoder,
+    roles: Roles,
+    config: TrainConfig,
+    metrics: dict[str, Any],
+    reporter: Any,
+    stats: Any,
+    warnings: list[str],
+    batches: int,
+) -> TrainedRun:
+    """Pull the tables out of a trained network, wrap the run and send the "end" event."""
+    from embedding_core.model.embeddings import build_tables
+    from embedding_core.model.networks import network_field_tables
+    from embedding_core.model.run import TrainedRun
+
     tables = build_tables(features, network_field_tables(model, features), stats)
     run = TrainedRun(
         model=model,
@@ -411,16 +430,8 @@ def train(
         tables=tables,
         warnings=warnings,
     )
-    reporter.send(
-        Progress(
-            "end",
-            epochs_run,
-            config.epochs,
-            0,
-            batches,
-            {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)},
-        )
-    )
+    numbers = {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)}
+    reporter.send(Progress("end", metrics["epochs_run"], config.epochs, 0, batches, numbers))
     return run
 
 
