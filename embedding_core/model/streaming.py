@@ -528,6 +528,7 @@ def _fit(
         _set_seed,
         _steps_per_execution,
         effective_batch_size,
+        validation_figures,
     )
 
     task = features.task
@@ -573,13 +574,8 @@ def _fit(
         if distributed:
             return {}  # figures once at the end, on worker 0 (workers must not wait)
         pred = _predict(model, features, valid_part, traced=True)
-        figures = task_metrics(task, y_valid_user if task != "multiclass" else y_valid, pred)
-        if task == "regression":
-            z = (pred - features.target_mean_) / features.target_std_
-            val_loss = float(np.mean((z - y_valid) ** 2))
-        else:
-            val_loss = figures["logloss"]
-        return {"val_loss": val_loss, **{f"val_{k}": v for k, v in figures.items()}}
+        y_scored = y_valid_user if task != "multiclass" else y_valid
+        return validation_figures(task, features, y_scored, y_valid, pred)
 
     reporter = _make_reporter(
         on_progress, config.epochs, batches, validation_logs, t_call, batch_size=worker_batch

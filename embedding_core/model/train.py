@@ -219,7 +219,7 @@ def train(
     from embedding_core.data.validation import validate_roles
     from embedding_core.model.embeddings import field_statistics
     from embedding_core.model.features import FeatureEncoder
-    from embedding_core.model.metrics import baseline_metrics, task_metrics
+    from embedding_core.model.metrics import baseline_metrics
 
     validated = validate_roles(frame, roles)
     data, roles = validated.frame, validated.roles
@@ -304,13 +304,7 @@ def train(
 
     def validation_logs() -> dict[str, float]:
         pred = score(x_valid)
-        figures = task_metrics(task, y_valid_user, pred)
-        if task == "regression":
-            z = (pred - features.target_mean_) / features.target_std_
-            val_loss = float(np.mean((z - y_valid) ** 2))
-        else:
-            val_loss = figures["logloss"]
-        return {"val_loss": val_loss, **{f"val_{k}": v for k, v in figures.items()}}
+        return validation_figures(task, features, y_valid_user, y_valid, pred)
 
     reporter = _make_reporter(
         on_progress, config.epochs, batches, validation_logs, t_call, batch_size=batch_size
@@ -401,6 +395,29 @@ def train(
         features, x_train["categorical"], y_train_user if task != "multiclass" else y_train
     )
     return _finish_run(model, features, roles, config, metrics, reporter, stats, warnings, batches)
+
+
+def validation_figures(
+    task: str,
+    features: FeatureEncoder,
+    y_scored: np.ndarray,
+    y_model: np.ndarray,
+    pred: np.ndarray,
+) -> dict[str, float]:
+    """Validation metrics (``val_<name>``) and ``val_loss``, the early-stopping monitor.
+
+    ``y_scored`` is the target as the metrics read it, ``y_model`` as the network was
+    trained on it; the regression loss is the mean squared error on the standardised scale.
+    """
+    from embedding_core.model.metrics import task_metrics
+
+    figures = task_metrics(task, y_scored, pred)
+    if task == "regression":
+        z = (pred - features.target_mean_) / features.target_std_
+        val_loss = float(np.mean((z - y_model) ** 2))
+    else:
+        val_loss = figures["logloss"]
+    return {"val_loss": val_loss, **{f"val_{k}": v for k, v in figures.items()}}
 
 
 def _finish_run(
