@@ -234,3 +234,16 @@ def test_multiclass_colour_by_class_share_starts_on_the_most_frequent_class(new_
     names = [row[0] for row in plotly_array(data["customdata"])]
     assert colours == pytest.approx([shares[n] for n in names])
     assert data["marker"]["colorbar"]["title"]["text"] == f"share of {box.value}"
+
+
+def test_embedded_rows_download_guards_formulas_in_the_header_and_cells(
+    tiny_binary_run, binary_frame
+) -> None:
+    """Issue 12, item 9: the embedded-rows CSV goes through the one formula guard."""
+    from ui.export_data import embedded_rows_csv
+
+    frame = binary_frame.head(20).assign(**{"=cmd|'/C calc'!A0": "@SUM(1)"})
+    text = embedded_rows_csv(tiny_binary_run, frame)().decode("utf-8-sig")
+    header, first = text.splitlines()[:2]
+    assert "'=cmd|'/C calc'!A0" in header and ",=cmd" not in header
+    assert "'@SUM(1)" in first
