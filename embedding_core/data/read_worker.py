@@ -34,7 +34,7 @@ from embedding_core.data.csv_reader import DEFAULT_MAX_BYTES, DEFAULT_MAX_COLUMN
 from embedding_core.errors import DataError
 from embedding_core.text import NAME_LIMIT, printable
 
-__all__ = ["read_csv_isolated", "MAX_READS"]
+__all__ = ["read_csv_isolated", "warm_up_reader", "MAX_READS"]
 
 #: Files read at the same time; further reads wait for one of them to finish.
 MAX_READS = max(min(os.cpu_count() or 1, 4), 1)
@@ -84,7 +84,7 @@ def read_csv_isolated(
         finally:
             worker.stdout.close()  # type: ignore[union-attr]
             worker.wait()
-            _keep_a_spare()
+            warm_up_reader()
     if isinstance(answer, pd.DataFrame):
         return answer
     if answer is not None:
@@ -104,8 +104,12 @@ def _take_worker() -> subprocess.Popen:
     return worker if worker is not None and worker.poll() is None else _start_worker()
 
 
-def _keep_a_spare() -> None:
-    """Start the next spare worker: after a read, so its imports never slow one down."""
+def warm_up_reader() -> None:
+    """Start the spare worker if none is running (it imports pandas, then waits).
+
+    Called after each read (not during one, so its imports never slow a read down) and
+    by a server once its first page is drawn, so the first upload does not wait either.
+    """
     global _spare
     with _LOCK:
         if _spare is None:
