@@ -588,6 +588,8 @@ def _fit(
             loss=_loss(task),
             steps_per_execution=_steps_per_execution(batches),
         )
+        if strategy_name == "none":  # as in ``train``: slots now, so the step traces once
+            model.optimizer.build(model.trainable_variables)
     refit = config.refit and not distributed
     initial_weights = model.get_weights() if refit else None
     y_valid = valid_part.targets() if chief else np.empty(0)
