@@ -54,6 +54,9 @@ BATCH_ROWS = 131_072
 _PARQUET_MAGIC = b"PAR1"
 _GZIP_MAGIC = b"\x1f\x8b"
 _SNIFF_BYTES = 64_000
+# A header line is read whole, up to this many bytes (names of 256 bytes on average at the
+# column limit); past it the table has too many columns or absurd names.
+_MAX_HEADER_BYTES = _SNIFF_BYTES + 256 * (MAX_COLUMNS + 1)
 _SPLIT_BUCKETS = 1 << 20
 
 
@@ -328,6 +331,8 @@ def _csv_source(files: list[Path]) -> TableSource:
     from embedding_core.data.csv_reader import _sniff_delimiter
 
     head = _read_head(files[0])
+    if len(head) > _MAX_HEADER_BYTES:
+        raise _header_too_long(files[0].name, head)
     if not head.strip(b" \t\r\n"):
         raise DataError(f"'{files[0].name}' is empty: choose a CSV file with a header row.")
     try:
@@ -351,6 +356,35 @@ def _csv_source(files: list[Path]) -> TableSource:
     return TableSource(tuple(files), "csv", tuple(header), delimiter, encoding)
 
 
+def _has_line_end(head: bytes) -> bool:
+    start = len(head) - len(head.lstrip(b" \t\r\n"))  # blank lines before the header
+    return b"\n" in head[start:] or b"\r" in head[start:]
+
+
+def _header_too_long(name: str, head: bytes) -> DataError:
+    """For a header line longer than ``_MAX_HEADER_BYTES``: how many columns it has."""
+    from embedding_core.data.csv_reader import DELIMITERS
+
+    line = head.lstrip(b" \t\r\n")
+    complete = _has_line_end(line)
+    line = line.splitlines()[0] if complete else line
+    fields = max(line.count(d.encode("ascii")) for d in DELIMITERS) + 1
+    if fields > MAX_COLUMNS and complete:
+        return DataError(
+            f"'{name}' has {fields:,} columns, more than the {MAX_COLUMNS:,} supported: "
+            "keep the columns you need."
+        )
+    if fields > MAX_COLUMNS:
+        return DataError(
+            f"'{name}' has more than the {MAX_COLUMNS:,} columns supported ({fields:,} in the "
+            f"first {len(line):,} bytes of its header line): keep the columns you need."
+        )
+    return DataError(
+        f"'{name}' has a header line longer than {_MAX_HEADER_BYTES:,} bytes: check that the "
+        "file is a CSV with a header row of column names."
+    )
+
+
 def _read_head(path: Path) -> bytes:
     import gzip
 
@@ -360,6 +394,12 @@ def _read_head(path: Path) -> bytes:
     try:
         with opener(path, "rb") as fh:
             head = fh.read(_SNIFF_BYTES)
+            # the whole header line, however long (a cut one would name the wrong columns)
+            while len(head) <= _MAX_HEADER_BYTES and not _has_line_end(head):
+                more = fh.read(_SNIFF_BYTES * 16)
+                if not more:
+                    break
+                head += more
     except OSError as exc:
         raise DataError(f"Cannot read '{path.name}' ({exc}): check the file.") from exc
     return head.removeprefix(codecs.BOM_UTF8)

@@ -50,6 +50,7 @@ from embedding_core.data.stream import TableSource, open_table, split_mask
 from embedding_core.errors import DataError, TrainingCancelled
 from embedding_core.model.config import TrainConfig
 from embedding_core.model.features import CATEGORICAL_INPUT, NUMERIC_INPUT, FeatureEncoder
+from embedding_core.model.networks import check_network_size
 from embedding_core.model.train import Progress, ProgressCallback
 from embedding_core.model.vocabulary import StatusCallback, StreamVocabulary, scan_vocabulary
 
@@ -459,6 +460,7 @@ def train_streaming(
     else:
         vocabulary.check_matches(source, roles)
     features = vocabulary.features
+    check_network_size(features, config)  # before the rows are encoded or a model built
     chief = index == 0
     my_files = set(range(index, len(source.files), workers))
     distributed = strategy == "multiworker"
