@@ -321,7 +321,7 @@ def movement_figure(
 ) -> go.Figure:
     """Categories of two aligned runs on one 2D projection, a line from each category's
     place in run A to its place in run B (open markers: A; filled: B)."""
-    names = _safe(categories)
+    names = _safe([fmt.category(c) for c in categories])
     sizes = marker_sizes(np.asarray(counts, dtype=float), smallest=5, largest=22)
     xs: list[float | None] = []
     ys: list[float | None] = []
