@@ -285,3 +285,28 @@ def test_missing_values_read_missing_on_every_page_that_shows_categories(new_app
         assert "(missing)" in shown, page
         for raw in ("__NA__", "<missing>", "<unknown>"):
             assert raw not in shown, (page, raw)
+
+
+def test_a_run_that_barely_beats_the_baseline_is_flagged_on_train_and_explore(new_app, small_run):
+    import copy
+
+    from ui.state import RunInfo
+
+    weak = copy.copy(small_run)
+    weak.metrics = {**small_run.metrics, "valid_auc": 0.56, "baseline_auc": 0.5}
+    at = new_app().run()
+    at.session_state[Keys.RUN_INFO] = RunInfo(
+        run=weak, run_id="weak-run", dataset_label="small_churn.csv", n_rows=600,
+        seconds=1.0, total_seconds=1.0,
+    )  # fmt: skip
+    for page in ("train", "explore"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert_no_exception(at)
+        assert any("noise" in w.value for w in at.warning), (page, [w.value for w in at.warning])
+    at.session_state[Keys.RUN_INFO] = RunInfo(
+        run=small_run, run_id="strong-run", dataset_label="small_churn.csv", n_rows=600,
+        seconds=1.0, total_seconds=1.0,
+    )  # fmt: skip
+    at.run()
+    assert small_run.metrics["valid_auc"] > 0.65
+    assert not any("noise" in w.value for w in at.warning)

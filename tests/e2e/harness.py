@@ -116,8 +116,9 @@ def streamlit_process(log_path: Path | None = None) -> Iterator[tuple[str, subpr
 def chromium_page(chromium: str) -> Iterator[Any]:
     """A Playwright page in headless Chromium with a tall viewport (light theme).
 
-    Every console error, uncaught page error, failed request and HTTP error response
-    is recorded in ``page_problems(page)``; the browser test fails on any of them.
+    Every console error (and Vega "Infinite extent" warning), uncaught page error, failed
+    request, request to another host and HTTP error response is recorded in
+    ``page_problems(page)``; the browser test fails on any of them.
     """
     from playwright.sync_api import sync_playwright
 
@@ -136,11 +137,21 @@ def chromium_page(chromium: str) -> Iterator[Any]:
 _PROBLEMS: dict[int, list[str]] = {}
 
 
+_LOCAL = ("http://127.0.0.1:", "http://localhost:", "ws://127.0.0.1:", "data:", "blob:")
+
+
+def _console(problems: list[str], message: Any) -> None:
+    # errors, and Vega's "Infinite extent" warnings of a chart drawn with no data
+    if message.type == "error" or "Infinite extent" in message.text:
+        problems.append(f"console {message.type}: {message.text}")
+
+
 def _watch_problems(page: Any) -> None:
     problems = _PROBLEMS.setdefault(id(page), [])
+    page.on("console", lambda m: _console(problems, m))
     page.on(
-        "console",
-        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+        "request",  # every asset is served by the app itself, even with a network
+        lambda r: None if r.url.startswith(_LOCAL) else problems.append(f"outside: {r.url}"),
     )
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     page.on(

@@ -110,6 +110,8 @@ def test_upload_train_explore_lift_whatif(page: Any, tmp_path: Path) -> None:
     n_cities = pd.read_csv(SMALL_CSV)["customer_city"].nunique()
     assert plot_point_count(page) == n_cities
     _screenshot(page, tmp_path / "explore.png")
+    _reload_keeps(page, "Colour by", "count")  # F5: data, run and settings come back
+    assert plot_point_count(page) == n_cities
 
     # Neighbours: a table and a bar chart for the most frequent category
     open_page(page, "Neighbours")
@@ -118,6 +120,7 @@ def test_upload_train_explore_lift_whatif(page: Any, tmp_path: Path) -> None:
     assert trace_length(page, "y") == min(10, n_cities - 1)
     _screenshot(page, tmp_path / "neighbours.png")
     link, before = _neighbours_link(page)
+    assert "nb_metric=euclidean" in link  # the link carries the page's settings too
 
     # Interactions: a heatmap of the three fields
     open_page(page, "Interactions")
@@ -166,27 +169,41 @@ def _dark_theme_is_readable(page: Any, tmp_path: Path) -> None:
     assert _luminance(page, ".js-plotly-plot .textpoint text", "fill") < on_dark - 0.3
 
 
+PHONE = {"width": 390, "height": 844}
+PHONE_PAGES = ("Explore", "Neighbours", "Interactions", "Lift", "What-if")
+
+
 def _phone_width(page: Any, tmp_path: Path) -> None:
-    """390 px wide: the sidebar closes after navigating, and charts fit the screen."""
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.wait_for_timeout(500)
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    if sidebar.get_attribute("aria-expanded") != "true":
-        page.locator('[data-testid="stExpandSidebarButton"]').click()
-    page.locator('[data-testid="stSidebarNav"] a', has_text="Neighbours").first.click()
-    page.get_by_role("heading", name="Neighbours", exact=True).first.wait_for()
-    wait_idle(page)
-    page.wait_for_function(
-        """() => document.querySelector('[data-testid="stSidebar"]')
-            .getAttribute('aria-expanded') !== 'true'"""
-    )
-    page.wait_for_selector(".js-plotly-plot")
-    widths = page.evaluate(
-        """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
-            .map(p => p.getBoundingClientRect().right)"""
-    )
-    assert widths and max(widths) <= 390, widths
-    _screenshot(page, tmp_path / "neighbours-phone.png")
+    """390 px wide, light and dark: on each page with charts the sidebar closes after
+    navigating, every chart fits the screen and nothing overflows sideways."""
+    page.set_viewport_size(PHONE)
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        for title in PHONE_PAGES:
+            page.wait_for_timeout(300)
+            sidebar = page.locator('[data-testid="stSidebar"]')
+            if sidebar.get_attribute("aria-expanded") != "true":
+                page.locator('[data-testid="stExpandSidebarButton"]').click()
+            page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+            page.get_by_role("heading", name=title, exact=True).first.wait_for()
+            wait_idle(page)
+            page.wait_for_function(
+                """() => document.querySelector('[data-testid="stSidebar"]')
+                    .getAttribute('aria-expanded') !== 'true'"""
+            )
+            page.wait_for_selector(".js-plotly-plot .main-svg")
+            page.wait_for_timeout(300)
+            rights, overflow = page.evaluate(
+                """() => [Array.from(document.querySelectorAll('.js-plotly-plot'))
+                            .map(p => p.getBoundingClientRect().right),
+                          Array.from(document.querySelectorAll(
+                              'html, [data-testid="stMain"], [data-testid="stAppViewContainer"]'))
+                            .map(e => e.scrollWidth - e.clientWidth)]"""
+            )
+            assert rights and max(rights) <= PHONE["width"], (scheme, title, rights)
+            assert max(overflow) <= 1, (scheme, title, overflow)  # no sideways scrolling
+        _screenshot(page, tmp_path / f"whatif-phone-{scheme}.png")
+    page.emulate_media(color_scheme="light")
     page.set_viewport_size(VIEWPORT)
 
 
@@ -199,10 +216,35 @@ def _neighbours_table(page: Any) -> list[list[Any]]:
     )
 
 
+def _checked(page: Any, label: str) -> str:
+    radio = page.locator('[data-testid="stRadio"]').filter(has_text=label).first
+    return radio.locator("label:has(input:checked)").inner_text().strip()
+
+
+def _reload_keeps(page: Any, label: str, option: str) -> None:
+    """Choose ``option`` in the radio ``label``, press F5: the page comes back with it."""
+    radio = page.locator('[data-testid="stRadio"]').filter(has_text=label).first
+    radio.get_by_text(option, exact=True).click()
+    wait_idle(page)
+    assert _checked(page, label) == option
+    heading = page.locator("h1").first.inner_text().strip()
+    page.reload()
+    page.get_by_role("heading", name=heading, exact=True).first.wait_for()
+    wait_idle(page)
+    assert _checked(page, label) == option, f"{label} lost on reload"
+
+
 def _neighbours_link(page: Any) -> tuple[str, list[list[Any]]]:
-    """Pick a city that is not the default, then read "copy link to this view"."""
+    """Pick a city that is not the default, 5 neighbours by euclidean distance, reload
+    (all of it is kept), then read "copy link to this view"."""
     choose_option(page, "Category", "city_C")
+    set_number(page, "k", 5)
+    _reload_keeps(page, "Distance", "euclidean")
+    assert page.locator('[data-testid="stNumberInput"] input').first.input_value() == "5"
     table = _neighbours_table(page)
+    title = page.evaluate("() => document.querySelector('.js-plotly-plot').layout.title.text")
+    assert "city_C" in title, title
+    assert len(table[0]) == 5
     page.get_by_role("button", name="Copy link to this view").click()
     code = page.locator('[data-testid="stCode"] code').first
     code.wait_for()
