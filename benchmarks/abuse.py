@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -170,6 +171,11 @@ def upload_and_wait(browser: Any, url: str, path: Path, timeout: float) -> dict[
     return {"answer": answer, "message": message, "seconds": seconds, "page_loads": loads}
 
 
+def _load_average() -> list[float]:
+    """1, 5 and 15 minute load averages (the machine's other work, in runnable processes)."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
@@ -183,7 +189,10 @@ def main() -> None:
 
     results: dict[str, Any] = {
         "machine": f"{platform.node()} {platform.processor() or platform.machine()}",
-        "note": "machine shared with other jobs while measured",
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "load_average_at_start": _load_average(),
         "goals": {"peak_rss_above_idle_mb": GOAL_RSS_MB, "page_load_seconds": GOAL_PAGE_SECONDS},
         "inputs": [],
     }
@@ -202,6 +211,7 @@ def main() -> None:
             results["idle_rss_mb"] = round(idle, 1)
             results["idle_page_load_seconds"] = round(float(np.median(baseline)), 2)
             for description, path, within in inputs:
+                load_before = _load_average()
                 with RssSampler(proc.pid) as sampler:
                     outcome = upload_and_wait(browser, url, path, args.timeout)
                     after = sampler.now_mb()
@@ -216,10 +226,12 @@ def main() -> None:
                     "rss_after_mb": round(after, 1),
                     "page_loads": len(loads),
                     "max_page_load_seconds": round(max(loads), 2) if loads else None,
+                    "load_average_before": load_before,
                 }
                 results["inputs"].append(row)
                 print(json.dumps(row), flush=True)
             browser.close()
+    results["load_average_at_end"] = _load_average()
     worst_rss = max(r["peak_rss_above_idle_mb"] for r in results["inputs"])
     worst_load = max((r["max_page_load_seconds"] or 0.0) for r in results["inputs"])
     results["worst_peak_rss_above_idle_mb"] = worst_rss

@@ -124,8 +124,10 @@ def _run(overrides: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
 
     # ---- train start: everything from here to extracted embeddings is "time to embeddings"
     t_train0 = time.perf_counter()
+    cpu_train0 = time.process_time()
     run = train(train_frame, roles, config, on_progress=on_progress)
     train_seconds = time.perf_counter() - t_train0
+    train_cpu_seconds = time.process_time() - cpu_train0
     fit_only_seconds = time.perf_counter() - (clock.t_start or t_train0)
     tables = run.tables()
     ttfe = time.perf_counter() - t_train0
@@ -174,7 +176,7 @@ def _run(overrides: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
         },
         **binary_metrics(test_frame[spec["target"]].to_numpy(), p_test),
     }
-    result.update(clock.summary(n_fit_rows, train_seconds))
+    result.update(clock.summary(n_fit_rows, train_seconds, train_cpu_seconds))
     if not clock.epoch_ends and "epochs_run" in metrics:
         result["epochs_run"] = int(metrics["epochs_run"])
     return result

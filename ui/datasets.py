@@ -1,10 +1,11 @@
 """Cached data work for the pages: reading CSVs, samples, profiles, role checks.
 
-Uploads are parsed once per file for all sessions, in the read cache
-(``ui/read_cache.py``: a memory budget and an expiry) and within the limits of
-``ui/limits.py``. Other pure data work is cached with ``st.cache_data``, keyed by the
-dataset's identity (``Dataset.key``, which includes a hash of uploaded bytes), so the
-frames themselves are passed unhashed (leading underscore).
+Uploads are parsed once per file for all sessions, in a worker process
+(``embedding_core.data.read_worker``), kept in the read cache (``ui/read_cache.py``: a
+memory budget and an expiry) and within the limits of ``ui/limits.py``. Other pure data
+work is cached with ``st.cache_data``, keyed by the dataset's identity (``Dataset.key``,
+which includes a hash of uploaded bytes), so the frames themselves are passed unhashed
+(leading underscore).
 """
 
 from __future__ import annotations
@@ -74,12 +75,14 @@ def _read_cache() -> FrameCache:
 
 
 def _read_upload(digest: str, name: str, data: bytes) -> pd.DataFrame:
-    from embedding_core.data.csv_reader import read_csv
+    # In a worker process: parsing a big file would hold this server's interpreter lock
+    # for up to a second at a time, and every other user's page would wait.
+    from embedding_core.data.read_worker import read_csv_isolated
 
     config = limits()
 
     def read() -> pd.DataFrame:
-        return read_csv(
+        return read_csv_isolated(
             data,
             name=name,
             max_bytes=config.max_bytes,

@@ -199,7 +199,8 @@ def warm_up_umap() -> bool:
     A first UMAP in a fresh process compiles for tens of seconds (68 s was measured on
     a busy 2-core machine); numba's on-disk cache (see ``analysis.projection``) makes
     later processes load the code instead. The thread waits for the TensorFlow warm-up
-    to finish first, so the two do not compete for the CPU while the user starts.
+    and for running jobs (a first training) to finish first, so they do not compete for
+    the CPU while the user starts.
     Returns True if a thread was started.
     """
     with _UMAP_LOCK:
@@ -214,9 +215,17 @@ def _tensorflow_warming_up() -> bool:
     return any(t.name == "tensorflow-warm-up" and t.is_alive() for t in threading.enumerate())
 
 
+def _jobs_running() -> bool:
+    from ui.job_slots import slots
+
+    return slots().running > 0
+
+
 def _warm_up_umap() -> None:
+    # Also wait while a training (or any job) runs: compiling UMAP takes seconds of CPU
+    # and holds the GIL, and a user who clicks Train at once would wait for it.
     deadline = time.monotonic() + _WAIT_FOR_TENSORFLOW_S
-    while _tensorflow_warming_up() and time.monotonic() < deadline:
+    while (_tensorflow_warming_up() or _jobs_running()) and time.monotonic() < deadline:
         time.sleep(1.0)
     try:
         from embedding_core.analysis.projection import project

@@ -297,6 +297,9 @@ def train(
         loss=loss,
         steps_per_execution=_steps_per_execution(batches),
     )
+    # Create the optimiser's slots now: created inside the first traced step, they make
+    # TensorFlow trace the whole training step a second time (about a second per run).
+    model.optimizer.build(model.trainable_variables)
     initial_weights = model.get_weights() if config.refit else None
 
     def score(x: dict[str, np.ndarray]) -> np.ndarray:

@@ -138,6 +138,30 @@ def test_umap_is_warmed_up_once_per_process_in_the_background():
     assert explore_data.umap_ready(), f"UMAP not warmed up (this call started it: {first})"
 
 
+def test_umap_warm_up_waits_while_a_training_holds_a_slot(monkeypatch):
+    import threading
+    import time
+
+    from embedding_core.analysis import projection
+    from ui import explore_data
+    from ui.job_slots import slots
+
+    calls: list[float] = []
+    monkeypatch.setattr(projection, "project", lambda *a, **k: calls.append(time.monotonic()))
+    monkeypatch.setitem(explore_data._umap_state, "ready", False)
+    stop = threading.Event()
+    assert slots().acquire("test-training", stop)
+    try:
+        worker = threading.Thread(target=explore_data._warm_up_umap, daemon=True)
+        worker.start()
+        time.sleep(1.5)
+        assert calls == [], "UMAP compiled while a training was running"
+    finally:
+        slots().release("test-training")
+    worker.join(10)
+    assert len(calls) == 2 and explore_data.umap_ready()
+
+
 def test_history_frame_never_hands_a_chart_an_empty_or_infinite_series():
     from ui.charts import history_frame
 

@@ -1,0 +1,169 @@
+"""Read a CSV in a separate process, so the calling process stays responsive meanwhile.
+
+Parsing a big upload (unpacking a gzip, pandas' parser making strings) keeps a core busy
+and holds the interpreter lock for up to a second at a time; in a server, every other
+user's page waits meanwhile. ``read_csv_isolated`` does exactly what
+``embedding_core.data.csv_reader.read_csv`` does (same arguments, result, refusals and
+messages) in a worker process (``python -m embedding_core.data.read_worker``), which
+sends the frame back as an Arrow IPC stream that the caller opens without copying.
+
+Each worker reads one file and exits, so the memory a big parse took goes back to the
+system at once. One spare worker is kept started, with pandas already imported, so a
+read does not wait for the import. At most ``MAX_READS`` files are read at a time (the
+others wait), which bounds the memory all reads take together.
+
+Plain ``subprocess`` rather than ``multiprocessing``: Streamlit installs each page script
+as the ``__main__`` module, which ``multiprocessing``'s spawn and forkserver methods
+would run again in every worker.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pandas as pd
+
+from embedding_core.data.csv_reader import DEFAULT_MAX_BYTES, DEFAULT_MAX_COLUMNS
+from embedding_core.errors import DataError
+from embedding_core.text import NAME_LIMIT, printable
+
+__all__ = ["read_csv_isolated", "MAX_READS"]
+
+#: Files read at the same time; further reads wait for one of them to finish.
+MAX_READS = max(min(os.cpu_count() or 1, 4), 1)
+
+# An 8-byte status keeps the Arrow stream after it 8-byte aligned (no copy on reading).
+_OK, _REFUSED = b"ok      ", b"refused "
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+_LOCK = threading.Lock()
+_SLOTS = threading.BoundedSemaphore(MAX_READS)
+_spare: subprocess.Popen | None = None
+
+
+def read_csv_isolated(
+    source: str | Path | bytes | BinaryIO,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_rows: int | None = None,
+    max_columns: int = DEFAULT_MAX_COLUMNS,
+    name: str | None = None,
+) -> pd.DataFrame:
+    """``read_csv`` run in a worker process; same parameters, result and errors.
+
+    Raises
+    ------
+    DataError
+        Every refusal of ``read_csv``, with its message; also when the worker process
+        dies before answering (for example killed for lack of memory).
+
+    Examples
+    --------
+    >>> read_csv_isolated(b"zip;city\\n01234;Nancy\\n")["zip"].tolist()
+    ['01234']
+    """
+    if isinstance(source, Path):
+        source = str(source)
+    elif not isinstance(source, (str, bytes)):
+        name = name or _file_name(source)
+        source = _bounded_bytes(source, max_bytes)
+    request = pickle.dumps(
+        (source, name, {"max_bytes": max_bytes, "max_rows": max_rows, "max_columns": max_columns}),
+        protocol=pickle.HIGHEST_PROTOCOL,
+    )
+    with _SLOTS:
+        worker = _take_worker()
+        out, _ = worker.communicate(request)
+    status, payload = out[:8], memoryview(out)[8:]
+    if status == _OK:
+        return _frame_from_ipc(payload)
+    if status == _REFUSED:
+        raise DataError(bytes(payload).decode("utf-8"))
+    label = f"'{printable(name, NAME_LIMIT)}'" if name else "The file"
+    raise DataError(
+        f"{label} could not be read: the reading process stopped (exit code "
+        f"{worker.returncode}; out of memory?). Upload a smaller sample of its rows."
+    )
+
+
+def _take_worker() -> subprocess.Popen:
+    """The spare worker (or a new one), leaving a new spare started in its place."""
+    global _spare
+    with _LOCK:
+        worker = _spare if _spare is not None and _spare.poll() is None else _start_worker()
+        _spare = _start_worker()
+    return worker
+
+
+def _start_worker() -> subprocess.Popen:
+    path = os.environ.get("PYTHONPATH")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (_PACKAGE_ROOT, path) if p)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "embedding_core.data.read_worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+
+
+def _bounded_bytes(source: Any, max_bytes: int) -> bytes:
+    """At most ``max_bytes + 1`` bytes of an open file (enough for ``read_csv`` to refuse)."""
+    if not hasattr(source, "read"):
+        raise TypeError(
+            f"Expected a path, bytes or a binary file object. Received: {type(source).__name__}"
+        )
+    if hasattr(source, "seek"):
+        try:
+            source.seek(0)
+        except (OSError, ValueError):
+            pass
+    data = source.read(max_bytes + 1)
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+
+def _file_name(source: Any) -> str | None:
+    file_name = getattr(source, "name", None)
+    return Path(file_name).name if isinstance(file_name, str) and file_name else None
+
+
+def _frame_from_ipc(payload: memoryview) -> pd.DataFrame:
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(pa.py_buffer(payload)).read_all().to_pandas()
+
+
+def _serve() -> None:
+    """In the worker: read one request from stdin, answer on stdout, exit."""
+    import pyarrow as pa
+
+    from embedding_core.data.csv_reader import read_csv
+
+    request = sys.stdin.buffer.read()
+    if not request:  # the parent went away before using this spare worker
+        return
+    source, name, kwargs = pickle.loads(request)
+    del request
+    out = sys.stdout.buffer
+    try:
+        frame = read_csv(source, name=name, **kwargs)
+    except DataError as exc:
+        out.write(_REFUSED + str(exc).encode("utf-8"))
+        return
+    del source
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    del frame
+    out.write(_OK)
+    with pa.ipc.new_stream(out, table.schema) as writer:
+        writer.write_table(table)
+
+
+if __name__ == "__main__":
+    _serve()
+    sys.stdout.buffer.flush()
+    sys.stderr.flush()
+    os._exit(0)  # skip the interpreter's clean-up of pandas and pyarrow: seconds under load
