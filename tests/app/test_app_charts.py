@@ -174,3 +174,8 @@ def test_history_frame_never_hands_a_chart_an_empty_or_infinite_series():
     assert list(frame.columns) == ["loss", "val_loss"]  # val_auc had nothing to draw
     assert np.isfinite(frame["loss"]).all() and np.isnan(frame.loc[1, "val_loss"])
     assert history_frame([]).empty
+    from ui.charts import history_figure
+
+    lines = history_figure(frame, ["loss", "val_loss"])  # plotly: no Vega chart to warn
+    assert [t.name for t in lines.data] == ["loss", "val_loss"]
+    assert list(lines.data[0].x) == [1, 2] and list(lines.data[0].y) == [0.7, 0.6]
