@@ -54,14 +54,14 @@ test-fast: $(VENV)/.dev  ## the inner loop: no browser, no training-heavy AppTes
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -m "not slow and not e2e"
 
-# Benchmarks (not part of `make test`). The DeepCTR peer lives in its own venv: its Keras 2
-# stack must not touch ours. Versions pinned to what produced benchmarks/results/.
+# Benchmarks (not part of `make test`). The DeepCTR and CatBoost peers live in their own venv:
+# DeepCTR's Keras 2 stack must not touch ours. Versions pinned to what produced benchmarks/results/.
 DEEPCTR_VENV ?= /work/deepctr-venv
 
 bench-venv:
 	test -x $(DEEPCTR_VENV)/bin/python || python3 -m venv $(DEEPCTR_VENV)
 	$(DEEPCTR_VENV)/bin/pip install --quiet tensorflow-cpu==2.21.0 deepctr==0.9.4 \
-		pandas==3.1.1 numpy==2.4.6 scikit-learn==1.9.1 psutil==7.2.2
+		pandas==3.1.1 numpy==2.4.6 scikit-learn==1.9.1 psutil==7.2.2 catboost==1.2.10
 	$(DEEPCTR_VENV)/bin/pip install --quiet --no-deps tf-keras==2.21.0
 
 bench: $(VENV)/.dev  ## about 40 min on 2 cores; run `make bench-venv` once first

@@ -46,7 +46,11 @@ __all__ = [
     "fixed_split",
     "write_split",
     "read_split",
+    "REGRESSION_SETS",
+    "task_of",
     "binary_metrics",
+    "test_metrics",
+    "score_key",
     "peak_rss_mb",
     "reset_peak_rss",
     "run_contender",
@@ -71,6 +75,10 @@ DATASETS: tuple[str, ...] = (
     "adult",
     "german_credit",
 )
+#: Regression sets derived from a shared binary set: name -> (source set, numeric target).
+#: ``hotel_adr`` predicts a booking's average daily rate (price) from the other columns;
+#: the cancellation flag is dropped (not known when the price is set).
+REGRESSION_SETS: dict[str, tuple[str, str]] = {"hotel_adr": ("hotel_bookings", "adr")}
 OURS_PYTHON = Path(os.environ.get("BENCH_OURS_PYTHON", REPO_DIR / ".venv" / "bin" / "python"))
 PEER_PYTHON = Path(os.environ.get("BENCH_PEER_PYTHON", "/work/deepctr-venv/bin/python"))
 
@@ -98,14 +106,21 @@ def load_dataset(name: str, data_dir: Path = DATA_DIR) -> Dataset:
     """Read ``NAME.csv.gz`` + ``NAME.meta.json``; categoricals as ``str``, numerics as float.
 
     Missing categorical values are already the level ``__NA__`` in the shared files; any
-    remaining NaN becomes ``__NA__`` too so both contenders see the same strings.
+    remaining NaN becomes ``__NA__`` too so both contenders see the same strings. A name in
+    ``REGRESSION_SETS`` reads its source set with the numeric target instead
+    (``meta["task"] = "regression"``).
     """
-    meta = json.loads((data_dir / f"{name}.meta.json").read_text())
+    source, numeric_target = REGRESSION_SETS.get(name, (name, None))
+    meta = json.loads((data_dir / f"{source}.meta.json").read_text())
     cat_cols = list(meta["cat_cols"])
     num_cols = list(meta["num_cols"])
     target = meta["target"]
+    if numeric_target is not None:
+        num_cols = [c for c in num_cols if c != numeric_target]
+        target = numeric_target
+        meta = {**meta, "name": name, "target": target, "task": "regression", "source": source}
     frame = pd.read_csv(
-        data_dir / f"{name}.csv.gz",
+        data_dir / f"{source}.csv.gz",
         dtype={c: str for c in cat_cols},
         usecols=[*cat_cols, *num_cols, target],
     )
@@ -114,17 +129,26 @@ def load_dataset(name: str, data_dir: Path = DATA_DIR) -> Dataset:
         frame[c] = frame[c].fillna("__NA__").astype(str)
     for c in num_cols:
         frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
-    frame[target] = frame[target].astype("int64")
+    target_dtype = "float64" if task_of(meta) == "regression" else "int64"
+    frame[target] = frame[target].astype(target_dtype)
     return Dataset(name, frame, cat_cols, num_cols, target, meta)
 
 
-def fixed_split(y: np.ndarray, *, seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
-    """The fixed 80/20 train/test split: seeded, stratified on the target, sorted indices."""
+def task_of(meta: dict[str, Any]) -> str:
+    """``"binary"`` or ``"regression"``: a dataset's ``meta`` or a split's ``spec``."""
+    return "regression" if meta.get("task") == "regression" else "binary"
+
+
+def fixed_split(
+    y: np.ndarray, *, seed: int = SPLIT_SEED, stratify: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed 80/20 train/test split: seeded, stratified on the target (a class
+    target; not a numeric one), sorted indices."""
     from sklearn.model_selection import train_test_split
 
     idx = np.arange(len(y))
     train_idx, test_idx = train_test_split(
-        idx, test_size=TEST_FRACTION, random_state=seed, stratify=y
+        idx, test_size=TEST_FRACTION, random_state=seed, stratify=y if stratify else None
     )
     return np.sort(train_idx), np.sort(test_idx)
 
@@ -135,7 +159,8 @@ def _frame_to_npz(path: Path, frame: pd.DataFrame, ds: Dataset) -> None:
         arrays[f"cat_{i}"] = frame[c].to_numpy(dtype=str)
     for i, c in enumerate(ds.num_cols):
         arrays[f"num_{i}"] = frame[c].to_numpy(dtype="float64")
-    arrays["target"] = frame[ds.target].to_numpy(dtype="int64")
+    target_dtype = "float64" if task_of(ds.meta) == "regression" else "int64"
+    arrays["target"] = frame[ds.target].to_numpy(dtype=target_dtype)
     np.savez(path, **arrays)
 
 
@@ -143,7 +168,7 @@ def write_split(ds: Dataset, workdir: Path) -> tuple[pd.DataFrame, pd.DataFrame]
     """Split ``ds`` with :func:`fixed_split` and write it to ``workdir`` for the contenders."""
     workdir.mkdir(parents=True, exist_ok=True)
     y = ds.frame[ds.target].to_numpy()
-    train_idx, test_idx = fixed_split(y)
+    train_idx, test_idx = fixed_split(y, stratify=task_of(ds.meta) == "binary")
     train = ds.frame.iloc[train_idx].reset_index(drop=True)
     test = ds.frame.iloc[test_idx].reset_index(drop=True)
     _frame_to_npz(workdir / "train.npz", train, ds)
@@ -153,6 +178,7 @@ def write_split(ds: Dataset, workdir: Path) -> tuple[pd.DataFrame, pd.DataFrame]
         "cat_cols": ds.cat_cols,
         "num_cols": ds.num_cols,
         "target": ds.target,
+        "task": task_of(ds.meta),
         "n_train": len(train),
         "n_test": len(test),
     }
@@ -189,6 +215,25 @@ def binary_metrics(y_true: np.ndarray, p: np.ndarray) -> dict[str, float]:
         "test_auc": float(roc_auc_score(y, p)),
         "test_logloss": float(log_loss(y, p, labels=[0, 1])),
     }
+
+
+def test_metrics(task: str, y_true: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """``binary_metrics`` for a binary target; test RMSE, MAE and R^2 for a numeric one."""
+    if task != "regression":
+        return binary_metrics(y_true, pred)
+    y = np.asarray(y_true, dtype="float64").reshape(-1)
+    err = np.asarray(pred, dtype="float64").reshape(-1) - y
+    return {
+        "test_rmse": float(np.sqrt(np.mean(err**2))),
+        "test_mae": float(np.mean(np.abs(err))),
+        "test_r2": float(1.0 - np.sum(err**2) / np.sum((y - y.mean()) ** 2)),
+    }
+
+
+def score_key(task: str) -> str:
+    """The headline test figure of a task: ``test_auc`` (higher is better) or
+    ``test_rmse`` (lower is better)."""
+    return "test_rmse" if task == "regression" else "test_auc"
 
 
 def peak_rss_mb() -> float:

@@ -29,11 +29,12 @@ import numpy as np  # noqa: E402
 from common import (  # noqa: E402
     REPO_DIR,
     EpochClock,
-    binary_metrics,
     emit,
     peak_rss_mb,
     read_split,
     reset_peak_rss,
+    task_of,
+    test_metrics,
 )
 
 if str(REPO_DIR) not in sys.path:
@@ -107,7 +108,7 @@ def _run(overrides: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
         categorical=tuple(spec["cat_cols"]),
         numeric=tuple(spec["num_cols"]),
         target=spec["target"],
-        task="binary",
+        task=task_of(spec),
     )
     config = TrainConfig().replace(**overrides) if overrides else TrainConfig()
     rss_before_train = _rss_now_mb()
@@ -135,7 +136,11 @@ def _run(overrides: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     # ---- embeddings extracted
 
     t_pred0 = time.perf_counter()
-    p_test = _positive_probability(run, test_frame.drop(columns=[spec["target"]]))
+    x_test = test_frame.drop(columns=[spec["target"]])
+    if task_of(spec) == "regression":
+        p_test = np.asarray(run.predict(x_test), dtype="float64").reshape(-1)
+    else:
+        p_test = _positive_probability(run, x_test)
     predict_seconds = time.perf_counter() - t_pred0
 
     if args.dump_embeddings is not None:
@@ -174,7 +179,7 @@ def _run(overrides: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
         "engine_metrics": {
             k: v for k, v in metrics.items() if isinstance(v, int | float | str | bool)
         },
-        **binary_metrics(test_frame[spec["target"]].to_numpy(), p_test),
+        **test_metrics(task_of(spec), test_frame[spec["target"]].to_numpy(), p_test),
     }
     result.update(clock.summary(n_fit_rows, train_seconds, train_cpu_seconds))
     if not clock.epoch_ends and "epochs_run" in metrics:

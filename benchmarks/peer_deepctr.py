@@ -11,7 +11,8 @@ Run by the parent scripts as::
 Set-up, as DeepCTR's own examples do it: ``SparseFeat`` per categorical column with a
 vocabulary built on the training rows (index 0 = unseen in training), ``DenseFeat`` per
 numeric column standardised with training mean/std (missing -> 0 after standardising),
-``DeepFM(linear, dnn, dnn_hidden_units=...)``, Adam, binary cross-entropy, ``fit`` on numpy
+``DeepFM(linear, dnn, dnn_hidden_units=...)``, Adam, binary cross-entropy (mean squared
+error and ``task="regression"`` for a numeric target, on its raw scale), ``fit`` on numpy
 dicts with ``shuffle=True``. DeepCTR's import-time version check (a background request to
 the package index) is harmless and ignored.
 """
@@ -32,11 +33,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from common import (  # noqa: E402
     EpochClock,
-    binary_metrics,
     emit,
     peak_rss_mb,
     read_split,
     reset_peak_rss,
+    task_of,
+    test_metrics,
 )
 
 # DeepCTR's reference settings (the shared data README's figures): 3 epochs, batch 1024,
@@ -125,12 +127,13 @@ def main() -> None:
         l2_reg_embedding=float(settings["l2_embedding"]),
         dnn_dropout=float(settings["dropout"]),
         seed=int(settings["seed"]),
-        task="binary",
+        task=task_of(spec),
     )
+    loss = "mse" if task_of(spec) == "regression" else "binary_crossentropy"
     model.compile(
         tf.keras.optimizers.Adam(learning_rate=float(settings["learning_rate"])),
-        "binary_crossentropy",
-        metrics=["binary_crossentropy"],
+        loss,
+        metrics=[loss],
     )
 
     n_rows = len(y_train)
@@ -212,7 +215,7 @@ def main() -> None:
         "peak_rss_mb": peak_rss_mb(),
         "peak_rss_reset_before_train": peak_was_reset,
         "script_seconds": time.perf_counter() - T_PROCESS0,
-        **binary_metrics(y_test, p_test),
+        **test_metrics(task_of(spec), y_test, p_test),
     }
     result.update(clock.summary(len(fit_idx), train_seconds, train_cpu_seconds))
     emit(result, args.out)

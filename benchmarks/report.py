@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from common import BENCH_DIR, format_table
+from common import BENCH_DIR, format_table, score_key
 
 
 def _load(path: Path) -> dict[str, Any] | None:
@@ -54,14 +54,19 @@ def quality_section(d: dict[str, Any]) -> str:
     for r in d["results"]:
         c = r["contenders"]
         o, p, h = c.get("ours", {}), c.get("deepctr", {}), c.get("te_hgb", {})
+        b = c.get("catboost", {})
+        key = score_key(r.get("task", "binary"))
         row = {
             "dataset": r["dataset"],
             "rows": r["n_rows"],
-            "AUC ours": _with_sd(o),
-            "DeepCTR": _with_sd(p),
-            "TE+HGB": h.get("test_auc"),
-            "ours - DeepCTR": _diff(o.get("test_auc"), p.get("test_auc")),
-            "ours - TE+HGB": _diff(o.get("test_auc"), h.get("test_auc")),
+            "metric": "RMSE" if key == "test_rmse" else "AUC",
+            "ours": _with_sd(o, key),
+            "DeepCTR": _with_sd(p, key),
+            "TE+HGB": h.get(key),
+            "CatBoost": _with_sd(b, key),
+            "ours - DeepCTR": _diff(o.get(key), p.get(key)),
+            "ours - TE+HGB": _diff(o.get(key), h.get(key)),
+            "ours - CatBoost": _diff(o.get(key), b.get(key)),
             "logloss ours": o.get("test_logloss"),
             "DeepCTR ": p.get("test_logloss"),
             "TE+HGB ": h.get("test_logloss"),
@@ -70,20 +75,20 @@ def quality_section(d: dict[str, Any]) -> str:
         rows.append(row)
     seeds = d.get("seeds", 1)
     head = (
-        f"DeepFM AUCs are mean +- std over seeds 0..{seeds - 1} (split fixed). "
+        f"DeepFM and CatBoost figures are mean +- std over seeds 0..{seeds - 1} (split fixed). "
         if seeds > 1
         else "One seed per contender. "
     )
-    head += "ours - x compares means."
+    head += "ours - x compares means (AUC: higher is better; RMSE: lower is better)."
     return head + "\n\n" + format_table(rows, list(rows[0]) if rows else [])
 
 
-def _with_sd(c: dict[str, Any]) -> Any:
-    """``0.869 +- 0.003`` when several seeds ran, else the plain AUC."""
-    auc = c.get("test_auc")
-    if auc is None or "test_auc_std" not in c:
-        return auc
-    return f"{auc:.3f} +- {c['test_auc_std']:.3f}"
+def _with_sd(c: dict[str, Any], key: str = "test_auc") -> Any:
+    """``0.869 +- 0.003`` when several seeds ran, else the plain figure."""
+    value = c.get(key)
+    if value is None or f"{key}_std" not in c:
+        return value
+    return f"{value:.3f} +- {c[f'{key}_std']:.3f}"
 
 
 def planted_section(d: dict[str, Any]) -> str:

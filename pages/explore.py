@@ -183,7 +183,7 @@ def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
         st.caption(literal(note))
     spinner = f"Computing the {choice['method_label']} projection..."
     try:
-        with st.spinner(spinner):
+        with st.spinner(literal(spinner)):
             coords = cached_projection(
                 info.run_id,
                 field_name,

@@ -98,7 +98,8 @@ def _read_upload(digest: str, name: str, data: bytes) -> pd.DataFrame:
 def _suggest(key: str, _frame: pd.DataFrame) -> dict[str, Any] | None:
     from embedding_core.data.profile import suggest_roles
 
-    roles = suggest_roles(_frame)
+    # the Data page shows the same profile: compute it once (a pass over every value)
+    roles = suggest_roles(_frame, profile_for(key, _frame))
     return roles.to_dict() if roles is not None else None
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from ui.jobs import WorkerJob
+from ui.literal import literal
 
 __all__ = ["POLL_SECONDS", "live_progress"]
 
@@ -52,7 +53,8 @@ def live_progress(
             on_done()
         st.rerun()
     waiting = job.queue_text()
-    st.progress(job.fraction_done(), text=waiting or job.status_text())
+    # status lines name columns, files and categories: Markdown would render them
+    st.progress(job.fraction_done(), text=literal(waiting or job.status_text()))
     if stop_key is not None:
         st.button(
             "Stop",

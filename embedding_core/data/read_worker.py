@@ -78,12 +78,15 @@ def read_csv_isolated(
     )
     with _SLOTS:
         worker = _take_worker()
-        out, _ = worker.communicate(request)
-    status, payload = out[:8], memoryview(out)[8:]
-    if status == _OK:
-        return _frame_from_ipc(payload)
-    if status == _REFUSED:
-        raise DataError(bytes(payload).decode("utf-8"))
+        try:
+            answer = _exchange(worker, request)
+        finally:
+            worker.stdout.close()  # type: ignore[union-attr]
+            worker.wait()
+    if isinstance(answer, pd.DataFrame):
+        return answer
+    if answer is not None:
+        raise DataError(answer)
     label = f"'{printable(name, NAME_LIMIT)}'" if name else "The file"
     raise DataError(
         f"{label} could not be read: the reading process stopped (exit code "
@@ -131,10 +134,30 @@ def _file_name(source: Any) -> str | None:
     return Path(file_name).name if isinstance(file_name, str) and file_name else None
 
 
-def _frame_from_ipc(payload: memoryview) -> pd.DataFrame:
+def _exchange(worker: subprocess.Popen, request: bytes) -> pd.DataFrame | str | None:
+    """Send the request; the frame read, the refusal's message, or None if the worker died.
+
+    The Arrow stream is read straight from the pipe into the frame's buffers: the
+    frame's bytes are never held twice.
+    """
     import pyarrow as pa
 
-    return pa.ipc.open_stream(pa.py_buffer(payload)).read_all().to_pandas()
+    stdin, stdout = worker.stdin, worker.stdout
+    assert stdin is not None and stdout is not None
+    try:
+        stdin.write(request)  # the worker reads all of it before it writes anything
+        stdin.close()
+    except BrokenPipeError:
+        return None
+    status = stdout.read(len(_OK))
+    if status == _REFUSED:
+        return stdout.read().decode("utf-8")
+    if status != _OK:
+        return None
+    try:
+        return pa.ipc.open_stream(stdout).read_all().to_pandas()
+    except (pa.ArrowInvalid, OSError):  # cut short: the worker died while writing
+        return None
 
 
 def _serve() -> None:

@@ -260,13 +260,25 @@ def predict_raw(
     gives bit-identical predictions). ``traced=True`` uses ``predict_on_batch`` (one
     traced function, no per-call data pipeline): faster for repeated scoring such as
     the validation set after every epoch, but results may differ in the last bit
-    depending on which input shapes were traced before.
+    depending on which input shapes were traced before. Traced chunks all have one
+    size (the rows split evenly, the last chunk padded with repeated rows), so scoring
+    more than ``PREDICT_CHUNK`` rows traces the function once, not twice.
     """
     n = len(next(iter(inputs.values())))
     width = int(model.outputs[0].shape[-1])
+    size = PREDICT_CHUNK
+    if traced and n > PREDICT_CHUNK:  # equal chunks, the last padded: one shape, one trace
+        size = -(-n // -(-n // PREDICT_CHUNK))
     parts = []
-    for i in range(0, n, PREDICT_CHUNK):
-        chunk = {k: v[i : i + PREDICT_CHUNK] for k, v in inputs.items()}
-        out = model.predict_on_batch(chunk) if traced else model(chunk, training=False)
+    for i in range(0, n, size):
+        chunk = {k: v[i : i + size] for k, v in inputs.items()}
+        rows = len(next(iter(chunk.values())))
+        if not traced:
+            out = model(chunk, training=False)
+        elif rows < size and i > 0:
+            padded = {k: np.take(v, np.arange(size) % rows, axis=0) for k, v in chunk.items()}
+            out = model.predict_on_batch(padded)[:rows]
+        else:
+            out = model.predict_on_batch(chunk)
         parts.append(np.asarray(out, dtype=np.float64))
     return np.concatenate(parts) if parts else np.empty((0, width), dtype=np.float64)

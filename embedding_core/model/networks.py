@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from embedding_core.model.config import TrainConfig
+from embedding_core.model.config import TrainConfig, check_model_size
 from embedding_core.model.features import FeatureEncoder
 from embedding_core.model.sizes import resolve_embedding_dims
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from embedding_core.model.init import InitPlan
 
-__all__ = ["build_network", "network_field_tables", "entity_dims"]
+__all__ = ["build_network", "network_field_tables", "entity_dims", "check_network_size"]
 
 
 def entity_dims(
@@ -30,6 +30,20 @@ def entity_dims(
     encoders = features.encoders_
     kept = {f: encoders[f].size - encoders[f].n_reserved_ for f in features.fields}
     return resolve_embedding_dims(kept, config.embedding_dims, plan.widths if plan else None)
+
+
+def check_network_size(features: FeatureEncoder, config: TrainConfig) -> int:
+    """Weights of the network ``build_network`` would make; ``DataError`` over the limit.
+
+    The one size check of in-memory and streamed training, run once the vocabulary is
+    known and before anything is built (``config.MAX_PARAMETERS``). An entity network
+    is counted as if every field had the widest field's size (an upper bound).
+    """
+    if config.model == "entity":
+        config = config.replace(embedding_dim=max(entity_dims(features, config).values()))
+    return check_model_size(
+        features.field_sizes, features.n_numeric_inputs, features.n_outputs, config
+    )
 
 
 def build_network(

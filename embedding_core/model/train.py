@@ -38,7 +38,8 @@ import pandas as pd
 
 from embedding_core.data.roles import Roles
 from embedding_core.errors import TrainingCancelled
-from embedding_core.model.config import TrainConfig, check_model_size
+from embedding_core.model.config import TrainConfig
+from embedding_core.model.networks import check_network_size
 
 if TYPE_CHECKING:
     from embedding_core.model.features import FeatureEncoder
@@ -246,17 +247,7 @@ def train(
         numeric_encoding=config.numeric_encoding,
         numeric_bins=config.numeric_bins,
     )
-    size_config = config
-    if config.model == "entity":  # bounded by the widest field (a conservative count)
-        from embedding_core.model.networks import entity_dims
-
-        size_config = config.replace(embedding_dim=max(entity_dims(features, config).values()))
-    check_model_size(
-        features.field_sizes,
-        features.n_numeric_inputs,
-        features.n_outputs if task == "multiclass" else 1,
-        size_config,
-    )
+    check_network_size(features, config)
 
     inputs = features.transform(data)
     y_all = features.encode_target(data[roles.target] if labels is None else labels)

@@ -90,6 +90,33 @@ def test_unusable_data_is_refused(change, needle, tmp_path, capsys) -> None:
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("streamed", [False, True], ids=["in-memory", "streamed"])
+@pytest.mark.parametrize(
+    "size",
+    [
+        ["--embedding-dim", "1024", "--hidden-units", "8192,8192"],
+        ["--model", "entity", "--hidden-units", "8192,8192,8192"],
+    ],
+    ids=["deepfm", "entity"],
+)
+def test_an_oversized_model_is_refused_before_it_is_built(
+    streamed: bool, size: list[str], tmp_path, capsys
+) -> None:
+    """One size check for both training paths: exit 2 and one line, nothing written."""
+    frame = _frame()
+    if streamed:
+        (tmp_path / "shards").mkdir()
+        frame.to_parquet(tmp_path / "shards" / "part-0.parquet")
+        data = tmp_path / "shards"
+    else:
+        data = _write(frame, tmp_path / "d.csv")
+    argv = ["train", "--data", str(data), "--categorical", "a", "--target", "y", "--out",
+            str(tmp_path / "run"), "--quiet", *size]  # fmt: skip
+    assert _run(argv) == 2
+    _one_line(capsys, "weights", "more than the limit of 50,000,000")
+    assert not (tmp_path / "run").exists()
+
+
 def test_output_paths_are_checked_up_front(tmp_path, capsys) -> None:
     data = _write(_frame(), tmp_path / "d.csv")
     busy = tmp_path / "busy"

@@ -98,3 +98,24 @@ def test_l2_penalty_is_a_model_loss_only_when_asked() -> None:
     without(inputs, training=True)
     assert len(with_l2.losses) == 1 and float(with_l2.losses[0]) > 0
     assert len(without.losses) == 0
+
+
+def test_traced_scoring_splits_rows_evenly_and_traces_one_shape(monkeypatch) -> None:
+    from embedding_core.model import deepfm
+
+    frame = make_binary_frame()
+    fe = FeatureEncoder().fit(frame, BINARY_ROLES)
+    model = build_deepfm(fe, CONFIG)
+    model.compile(loss="binary_crossentropy")
+    inputs = fe.transform(frame.head(101))
+    monkeypatch.setattr(deepfm, "PREDICT_CHUNK", 40)  # 101 rows -> 3 chunks of 34 (last padded)
+    shapes: list[int] = []
+    score = model.predict_on_batch
+    monkeypatch.setattr(
+        model, "predict_on_batch", lambda x: shapes.append(len(x["categorical"])) or score(x)
+    )
+    traced = deepfm.predict_raw(model, inputs, traced=True)
+    assert shapes == [34, 34, 34]
+    eager = deepfm.predict_raw(model, inputs)
+    assert traced.shape == eager.shape == (101, 1)
+    np.testing.assert_allclose(traced, eager, rtol=1e-5, atol=1e-6)

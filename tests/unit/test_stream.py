@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -117,6 +118,28 @@ def test_csv_is_read_like_read_csv(tmp_path: Path):
     assert first == 0
     want = read_csv(body.encode())
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_dtype=False)
+
+
+def test_a_header_line_longer_than_the_sniff_is_read_whole(tmp_path: Path):
+    names = [f"a_rather_long_column_name_{i:05d}" for i in range(4_000)]  # ~140 kB, allowed
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(names) + "\n" + ",".join("1" * len(names)) + "\n")
+    assert open_table(path).columns == tuple(names)
+
+
+@pytest.mark.parametrize(
+    ("header", "needle"),
+    [
+        (b"," * 3_000_000, "more than the 5,000 columns supported (2,"),  # a line never ending
+        (b",".join(b"c%d" % i for i in range(200_000)), "has 200,000 columns"),
+        (b"x" * 2_000_000, "header line longer than"),
+    ],
+)
+def test_wide_headers_are_refused_with_what_was_counted(tmp_path: Path, header, needle):
+    path = tmp_path / "t.csv"
+    path.write_bytes(header + b"\n1,2\n")
+    with pytest.raises(DataError, match=re.escape(needle)):
+        open_table(path)
 
 
 def test_bad_sources_are_refused(frame: pd.DataFrame, tmp_path: Path):

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from embedding_core.data.csv_reader import read_csv
 from embedding_core.data.encoding import as_category_text
 from embedding_core.data.roles import Roles
 from embedding_core.data.validation import (
+    MAX_ABS_NUMBER,
     ValidatedData,
     infer_task,
     parse_numeric,
@@ -384,3 +390,91 @@ def test_target_classes_differing_only_in_spelling_warn_and_can_be_merged():
     fixed = validate_roles(frame.assign(y=normalise_labels(frame["y"])), Roles(("a",), target="y"))
     assert fixed.roles.task == "binary"
     assert not any("capitals" in w for w in fixed.warnings)
+
+
+# --- fuzzing: read_csv, then the role checks, on any cells and any choice of roles ---------
+
+_CELL = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "0",
+            "1",
+            "-0",
+            "1.5",
+            "1e308",
+            "-1e308",
+            "1e400",
+            "inf",
+            "-inf",
+            "nan",
+            "NaN",
+            "yes",
+            "Yes",
+            "yes ",
+            "no",
+            "<unknown>",
+            "<missing>",
+            "=1+2",
+            "a,b",
+            '"q"',
+            "![x](http://e.invalid)",
+            "\x1b[31m",
+            "é€",
+        ]
+    ),  # fmt: skip
+    st.text(max_size=5),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+)
+
+
+_COLUMN = st.one_of(
+    st.just(_CELL),  # anything
+    st.just(
+        st.floats(allow_nan=True, allow_infinity=True).map(repr) | st.sampled_from(["", "1e400"])
+    ),
+    st.lists(_CELL, min_size=1, max_size=3).map(st.sampled_from),  # a few labels
+)
+
+
+@st.composite
+def _table_and_roles(draw: st.DrawFn) -> tuple[bytes, Roles]:
+    n_cols = draw(st.integers(2, 4))
+    names = [f"c{i}" for i in range(n_cols)]
+    kinds = [draw(_COLUMN) for _ in names]
+    n_rows = draw(st.integers(0, 30))
+    rows = [[draw(kind) for kind in kinds] for _ in range(n_rows)]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([names, *rows])
+    target = draw(st.sampled_from(names))
+    others = [n for n in names if n != target]
+    numeric = draw(st.lists(st.sampled_from(others), unique=True, max_size=len(others) - 1))
+    categorical = [n for n in others if n not in numeric]
+    task = draw(st.sampled_from([None, "binary", "multiclass", "regression"]))
+    return buffer.getvalue().encode("utf-8"), Roles(
+        categorical=tuple(categorical), numeric=tuple(numeric), target=target, task=task
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_table_and_roles())
+def test_any_cells_and_roles_give_clean_data_or_one_data_error(case) -> None:
+    raw, roles = case
+    try:
+        validated = validate_roles(read_csv(raw), roles, min_rows=3)
+    except DataError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        event("refused")
+        return
+    event(f"validated: {validated.roles.task}")
+    frame = validated.frame
+    assert validated.roles.task in ("binary", "multiclass", "regression")
+    assert list(frame.columns) == [*roles.categorical, *roles.numeric, roles.target]
+    assert len(frame) >= 3 and frame[roles.target].notna().all()
+    for name in roles.numeric:
+        values = frame[name].to_numpy(dtype=float)
+        assert frame[name].dtype == np.float64
+        assert (np.isnan(values) | (np.abs(values) <= MAX_ABS_NUMBER)).all()
+    if validated.roles.task == "binary":
+        assert frame[roles.target].nunique() == 2
