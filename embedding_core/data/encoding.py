@@ -34,6 +34,7 @@ __all__ = [
     "CategoryEncoder",
     "UNKNOWN_LABEL",
     "MISSING_LABEL",
+    "MISSING_TOKENS",
     "UNKNOWN_INDEX",
     "as_category_text",
     "lookup_rows",
@@ -43,6 +44,9 @@ __all__ = [
 
 UNKNOWN_LABEL = "<unknown>"
 MISSING_LABEL = "<missing>"
+#: Text other tools write into a file for an empty cell (the shared datasets use
+#: ``__NA__``): read as missing, and shown as ``(missing)`` wherever it still appears.
+MISSING_TOKENS: tuple[str, ...] = ("__NA__",)
 UNKNOWN_INDEX = 0
 #: ``lookup_rows`` uses Arrow's hash lookup from this many values on.
 _ARROW_LOOKUP_ROWS = 10_000
