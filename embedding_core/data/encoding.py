@@ -37,6 +37,7 @@ __all__ = [
     "UNKNOWN_INDEX",
     "as_category_text",
     "lookup_rows",
+    "positions",
     "reserved_label",
     "category_encoder_from_counts",
 ]
@@ -112,12 +113,30 @@ def lookup_rows(
     ndarray of int64
         One row per value, writable.
     """
-    pos = known.get_indexer(text.astype("str"))
+    pos = positions(text.astype("str"), known)
     out = np.full(len(pos), unknown_row, dtype=np.int64)
     found = pos >= 0
     out[found] = np.asarray(rows, dtype=np.int64)[pos[found]]
     out[text.isna().to_numpy()] = missing_row
     return out
+
+
+def positions(text: pd.Series, known: pd.Index) -> np.ndarray:
+    """Position of each value in ``known`` (unique labels), -1 if absent or missing.
+
+    Arrow's hash lookup (``pyarrow.compute.index_in``): several times faster than
+    ``Index.get_indexer`` on Arrow-backed strings, which converts both sides to Python
+    objects first (0.7 s of a 200,000-row x 10-field encoding).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = pa.array(text)
+    if len(known) == 0 or len(values) == 0:
+        return np.full(len(text), -1, dtype=np.int64)
+    value_set = pa.array(known.astype("str")).cast(values.type)
+    found = pc.index_in(values, value_set=value_set, skip_nulls=True)
+    return pc.fill_null(found, -1).to_numpy().astype(np.int64)
 
 
 def reserved_label(base: str, taken: set[str]) -> str:
@@ -254,7 +273,7 @@ def _vocabulary(
     keep = (frame["count"] >= min_count).to_numpy(copy=True)
     if max_vocabulary is not None:
         keep &= np.arange(len(frame)) < max_vocabulary
-    real = [str(v) for v in frame.loc[keep, "label"]]
+    real = [str(v) for v in frame.loc[keep, "label"].tolist()]  # tolist: one Arrow call
     taken = set(real)
     labels = [reserved_label(UNKNOWN_LABEL, taken)]
     counts_out = [int(frame.loc[~keep, "count"].sum())]
@@ -269,7 +288,7 @@ def _vocabulary(
         "min_count": min_count,
         "missing_as_category": missing_as_category,
         "labels": labels + real,
-        "counts": counts_out + [int(c) for c in frame.loc[keep, "count"]],
+        "counts": counts_out + [int(c) for c in frame.loc[keep, "count"].tolist()],
         "missing_index": missing_index,
         "n_reserved": len(labels),
     }
