@@ -75,7 +75,8 @@ current = st.navigation(pages)
 by_path = {p.url_path or "data": p for group in pages.values() for p in group}
 wanted = by_path.get(target_page) if target_page else None
 if wanted is not None and wanted.url_path != current.url_path:
-    st.switch_page(wanted)  # a link's page=...; read once (sync_url drops it)
+    # a link's page=...; read once (sync_url drops it); the page's settings go with it
+    st.switch_page(wanted, query_params=runs.setting_params())
 current.run()
 # After the page is drawn, so the first page never waits for (or competes with) the import.
 warm_up_tensorflow()

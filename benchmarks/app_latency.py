@@ -22,11 +22,21 @@ on an idle 2-core machine the wall time is roughly ``server_cpu_s / 2`` or more)
 Prints one JSON object (and writes it with ``--out``). Run from the repository root::
 
     .venv/bin/python benchmarks/app_latency.py --out benchmarks/results/app_latency.json
+
+``--big-upload ROWS`` runs one scenario instead, on a fresh server: a CSV of ROWS rows x
+20 categorical fields from ``benchmarks/scale.py``'s generator (4 fields with 100,000
+categories...), uploaded, its target confirmed, all 20 fields chosen, trained with the
+defaults, timed from the upload to the projection on Explore; the server's peak RSS
+(its worker processes included) is sampled during the upload and during training, and
+the Data page is opened once while training runs (how long it takes to draw)::
+
+    .venv/bin/python benchmarks/app_latency.py --big-upload 1000000 --out /tmp/big.json
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -79,6 +89,110 @@ def _cpu_seconds(pid: int) -> float:
     return float(times.user + times.system)
 
 
+class _PeakRss:
+    """Samples the RSS of a process and its children in a thread; ``peak_mb`` so far."""
+
+    def __init__(self, pid: int, every: float = 0.2) -> None:
+        import threading
+
+        import psutil
+
+        self.proc, self.every, self.peak = psutil.Process(pid), every, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.wait(self.every):
+            try:
+                procs = [self.proc, *self.proc.children(recursive=True)]
+                rss = 0
+                for proc in procs:
+                    with contextlib.suppress(psutil.Error):
+                        rss += proc.memory_info().rss
+            except psutil.Error:
+                return
+            self.peak = max(self.peak, rss)
+
+    @property
+    def peak_mb(self) -> int:
+        return round(self.peak / 2**20)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _write_scale_csv(rows: int, out_dir: Path) -> Path:
+    """``rows`` rows of ``benchmarks/scale.py``'s generator as a CSV, 200k rows at a time."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from scale import generate
+
+    out = out_dir / f"scale_{rows // 1000}k.csv"
+    for i, start in enumerate(range(0, rows, 200_000)):
+        chunk = generate(min(200_000, rows - start), seed=1000 + i)
+        chunk.to_csv(out, mode="a" if i else "w", header=i == 0, index=False)
+    return out
+
+
+def _big_upload(chromium: str, rows: int, tmp_dir: Path) -> dict[str, Any]:
+    """Upload a ``rows`` x 20-field CSV, train on all fields, time it and sample RSS."""
+    from tests.e2e.harness import set_multiselect
+
+    csv = _write_scale_csv(rows, tmp_dir)
+    fields = [f"f{i:02d}" for i in range(20)]
+    with (
+        streamlit_process(tmp_dir / "server_big.log") as (url, proc),
+        chromium_page(chromium) as page,
+    ):
+        page.goto(url)
+        page.get_by_text("Ready to train").first.wait_for()
+        wait_idle(page)
+        rss = _PeakRss(proc.pid)
+        idle_mb = round(sum(p.memory_info().rss for p in [rss.proc]) / 2**20)
+        t0 = time.perf_counter()
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(csv))
+        page.get_by_role("heading", name=csv.name).first.wait_for(timeout=900_000)
+        wait_idle(page, timeout=900_000)
+        t_loaded = time.perf_counter() - t0
+        page.get_by_role("button", name="Predict").click(timeout=300_000)  # confirm target
+        wait_idle(page, timeout=300_000)
+        set_multiselect(page, "Categorical", fields)
+        page.get_by_text("Ready to train").first.wait_for(timeout=300_000)
+        t_ready = time.perf_counter() - t0
+        upload_peak_mb = rss.peak_mb
+        open_page(page, "Train")
+        page.get_by_role("button", name="Train", exact=True).click()
+        page.get_by_role("button", name="Stop").wait_for(timeout=60_000)
+        page.wait_for_timeout(5_000)  # training is under way
+        t_nav = time.perf_counter()
+        open_page(page, "Data")
+        data_page_s = time.perf_counter() - t_nav
+        open_page(page, "Train")
+        page.get_by_role("heading", name="Last run").wait_for(timeout=1_800_000)
+        t_trained = time.perf_counter() - t0
+        open_page(page, "Explore")
+        points = plot_point_count(page)
+        t_plot = time.perf_counter() - t0
+        rss.stop()
+    return {
+        "rows": rows,
+        "fields": len(fields),
+        "bytes": csv.stat().st_size,
+        "server_idle_rss_mb": idle_mb,
+        "upload_to_loaded_s": round(t_loaded, 1),
+        "upload_to_ready_s": round(t_ready, 1),
+        "peak_rss_until_ready_mb": upload_peak_mb,
+        "data_page_while_training_s": round(data_page_s, 2),
+        "upload_to_trained_s": round(t_trained, 1),
+        "upload_to_projection_s": round(t_plot, 1),
+        "peak_rss_mb": rss.peak_mb,
+        "points": points,
+    }
+
+
 def _train_to_projection(page: Any, pid: int) -> dict[str, float]:
     """On the Train page: click Train, wait for the run, open Explore, wait for the map."""
     cpu0 = _cpu_seconds(pid)
@@ -114,6 +228,12 @@ def main() -> None:
         default=5.0,
         help="time a user spends on the Train page before clicking, in the second scenario",
     )
+    parser.add_argument(
+        "--big-upload",
+        type=int,
+        metavar="ROWS",
+        help="only the big-upload scenario: ROWS rows x 20 fields (see above)",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
@@ -125,6 +245,12 @@ def main() -> None:
         "load_average_at_start": list(os.getloadavg()),
         "target_seconds_default_sample": TARGET_SECONDS,
     }
+    if args.big_upload:
+        with tempfile.TemporaryDirectory() as tmp:
+            result["big_upload"] = _big_upload(chromium, args.big_upload, Path(tmp))
+        result["load_average_at_end"] = list(os.getloadavg())
+        _report(result, args.out)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)
         csv = None if args.skip_upload else _make_csv(args.source, args.rows, tmp_dir)
@@ -174,11 +300,15 @@ def main() -> None:
     result["default_sample_under_target"] = (
         result["default_sample_first"]["to_projection_s"] < TARGET_SECONDS
     )
+    _report(result, args.out)
+
+
+def _report(result: dict[str, Any], out: Path | None) -> None:
     text = json.dumps(result, indent=2)
     print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,18 @@
 """How long the Lift page's run takes: ``run_lift`` timed per shared dataset.
 
 For each dataset this runs ``embedding_core.analysis.lift.run_lift`` (fast holdout mode by default,
-``--folds K`` for k-fold) in this process, with the app's defaults: all four models, all
-four encodings, ``TrainConfig()`` for DeepFM, seed 0. TensorFlow is imported once before
-the first dataset and its import time reported on its own, as it is off the click path in
-the app (the Train page warms it up).
+``--folds K`` for k-fold) in this process, exactly as the Lift page's *Run lift* button
+does with the app's defaults: all four models, all four encodings, ``TrainConfig()`` for
+DeepFM, seed 0, ``run_lift``'s own defaults for the rest. A bundled sample
+(``sample_data/``, e.g. the default ``bank_marketing``) is read with ``load_sample``, the
+frame and roles the app holds; other datasets come from ``BENCH_DATA_DIR``. TensorFlow is
+imported once before the first dataset and its import time reported on its own, as it is
+off the click path in the app (the Train page warms it up).
+
+``--baseline`` also runs, in the same process and alternating with the current code, the
+fast mode as it was before round 2's second pass (``deepfm_refit=True, parallel=False``:
+DeepFM refitted on all training rows, every fit one after another), so a before/after
+pair is measured under the same load.
 
 Reported per dataset:
 
@@ -17,12 +25,13 @@ lift, verdicts   as the page shows them
 peak_rss_mb      this process's peak RSS during the run (reset before each dataset; the
                  loaded data and TensorFlow count)
 
-Datasets are read with ``common.load_dataset`` from ``BENCH_DATA_DIR`` (default
-``/work/shared/data``), roles from their ``.meta.json``.
+Datasets that are not bundled samples are read with ``common.load_dataset`` from
+``BENCH_DATA_DIR`` (default ``/work/shared/data``), roles from their ``.meta.json``.
 
 Usage::
 
     .venv/bin/python benchmarks/lift_speed.py --out benchmarks/results/lift_speed.json
+    .venv/bin/python benchmarks/lift_speed.py --datasets bank_marketing --baseline --repeat 2
     .venv/bin/python benchmarks/lift_speed.py --datasets german_credit --models logistic,hgb
     .venv/bin/python benchmarks/lift_speed.py --datasets adult --folds 5
 """
@@ -65,22 +74,21 @@ def bench_dataset(
     seed: int,
     data_dir: Path,
     quiet: bool,
+    variant: str = "current",
 ) -> dict[str, Any]:
-    """One ``run_lift`` call on one dataset, timed step by step."""
+    """One ``run_lift`` call on one dataset, timed step by step.
+
+    ``variant``: ``"current"`` (``run_lift``'s defaults, what the app runs) or
+    ``"before"`` (``deepfm_refit=True, parallel=False``).
+    """
     from embedding_core.analysis.lift import run_lift
-    from embedding_core.data.roles import Roles
 
     t0 = time.perf_counter()
-    ds = load_dataset(name, data_dir)
+    frame, roles, source = _load(name, data_dir)
     load_seconds = time.perf_counter() - t0
-    roles = Roles(
-        categorical=tuple(ds.cat_cols),
-        target=ds.target,
-        numeric=tuple(ds.num_cols),
-        task=ds.meta.get("task"),
-    )
-    _log(f"{name}: {ds.n_rows:,} rows, {len(ds.cat_cols)} categorical, "
-         f"{len(ds.num_cols)} numeric (loaded in {load_seconds:.1f} s)", quiet)  # fmt: skip
+    _log(f"{name} [{variant}]: {len(frame):,} rows, {len(roles.categorical)} categorical, "
+         f"{len(roles.numeric)} numeric, from {source} (loaded in {load_seconds:.1f} s)",
+         quiet)  # fmt: skip
 
     steps: list[dict[str, Any]] = []
     last = [time.perf_counter()]
@@ -104,16 +112,19 @@ def bench_dataset(
 
     rss_reset = reset_peak_rss()
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    result = run_lift(ds.frame, roles, folds=folds, models=models, seed=seed,
-                      on_progress=on_progress)  # fmt: skip
+    before = {"deepfm_refit": True, "parallel": False} if variant == "before" else {}
+    result = run_lift(frame, roles, folds=folds, models=models, seed=seed,
+                      on_progress=on_progress, **before)  # fmt: skip
     seconds = time.perf_counter() - wall0
     cpu_seconds = time.process_time() - cpu0
     doc = result.to_json_dict()
     return {
         "dataset": name,
-        "n_rows": ds.n_rows,
-        "n_categorical": len(ds.cat_cols),
-        "n_numeric": len(ds.num_cols),
+        "variant": variant,
+        "source": source,
+        "n_rows": len(frame),
+        "n_categorical": len(roles.categorical),
+        "n_numeric": len(roles.numeric),
         "mode": doc["mode"],
         "folds": doc["folds"],
         "metric": doc["metric"],
@@ -121,6 +132,7 @@ def bench_dataset(
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
         "deepfm_seconds": doc["deepfm_train_seconds"],
+        "deepfm_refit": doc["config"]["refit"],
         "peak_rss_mb": peak_rss_mb() if rss_reset else None,
         "steps": steps,
         "cells": [
@@ -136,6 +148,24 @@ def bench_dataset(
     }
 
 
+def _load(name: str, data_dir: Path) -> tuple[Any, Any, str]:
+    """The frame and roles the app holds for a bundled sample, else the shared dataset."""
+    from embedding_core.data.roles import Roles
+    from embedding_core.data.samples import list_samples, load_sample
+
+    if name in {s.name for s in list_samples()}:
+        frame, roles = load_sample(name)
+        return frame, roles, "sample_data (load_sample, as the app)"
+    ds = load_dataset(name, data_dir)
+    roles = Roles(
+        categorical=tuple(ds.cat_cols),
+        target=ds.target,
+        numeric=tuple(ds.num_cols),
+        task=ds.meta.get("task"),
+    )
+    return ds.frame, roles, str(data_dir)
+
+
 def summary_table(results: list[dict[str, Any]]) -> str:
     """One line per dataset: size, total time, DeepFM time, slowest cell."""
     rows = []
@@ -146,6 +176,7 @@ def summary_table(results: list[dict[str, Any]]) -> str:
         rows.append(
             {
                 "dataset": r["dataset"],
+                "variant": r["variant"],
                 "rows": r["n_rows"],
                 "mode": r["mode"] if r["folds"] is None else f"cv{r['folds']}",
                 "seconds": r["seconds"],
@@ -167,6 +198,22 @@ def cell_table(result: dict[str, Any]) -> str:
     )
 
 
+def _speedups(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Per dataset measured both ways: median seconds of each variant and their ratio."""
+    import statistics
+
+    out: dict[str, dict[str, float]] = {}
+    for name in dict.fromkeys(r["dataset"] for r in results):
+        by = {
+            v: [r["seconds"] for r in results if r["dataset"] == name and r["variant"] == v]
+            for v in ("before", "current")
+        }
+        if by["before"] and by["current"]:
+            before, current = statistics.median(by["before"]), statistics.median(by["current"])
+            out[name] = {"before_s": before, "current_s": current, "ratio": before / current}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated names")
@@ -177,6 +224,12 @@ def main() -> None:
         "--folds", type=int, default=None, help="k-fold mode (default: fast holdout mode)"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also time the fast mode as it was before (DeepFM refit, no overlap), alternating",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="runs per dataset and variant")
     parser.add_argument("--data-dir", default=str(DATA_DIR), help="where NAME.csv.gz live")
     parser.add_argument("--quiet", action="store_true", help="no per-step lines on stderr")
     parser.add_argument("--out", default=None, help="write the JSON result here")
@@ -193,20 +246,25 @@ def main() -> None:
     _log(f"TensorFlow/Keras import: {import_seconds:.1f} s", args.quiet)
 
     models = tuple(m.strip() for m in args.models.split(",") if m.strip())
+    variants = ("before", "current") if args.baseline else ("current",)
     results = []
     for name in [d.strip() for d in args.datasets.split(",") if d.strip()]:
-        result = bench_dataset(
-            name,
-            folds=args.folds,
-            models=models,
-            seed=args.seed,
-            data_dir=Path(args.data_dir),
-            quiet=args.quiet,
-        )
-        results.append(result)
-        print(f"\n{name}: {result['seconds']:.1f} s\n{cell_table(result)}", file=sys.stderr)
-        for verdict in result["verdicts"]:
-            print(f"  {verdict}", file=sys.stderr)
+        for _ in range(max(args.repeat, 1)):
+            for variant in variants:
+                result = bench_dataset(
+                    name,
+                    folds=args.folds,
+                    models=models,
+                    seed=args.seed,
+                    data_dir=Path(args.data_dir),
+                    quiet=args.quiet,
+                    variant=variant,
+                )
+                results.append(result)
+                print(f"\n{name} [{variant}]: {result['seconds']:.1f} s\n{cell_table(result)}",
+                      file=sys.stderr)  # fmt: skip
+                for verdict in result["verdicts"]:
+                    print(f"  {verdict}", file=sys.stderr)
     report = {
         "benchmark": "lift_speed",
         "machine": info,
@@ -216,6 +274,7 @@ def main() -> None:
         "seed": args.seed,
         "config": TrainConfig().to_dict(),  # DeepFM settings (defaults, seed replaced)
         "results": results,
+        "speedup": _speedups(results),
     }
     print("\n" + summary_table(results), file=sys.stderr)
     emit(report, args.out)

@@ -164,13 +164,16 @@ def age(s: float) -> str:
 def category(label: object) -> str:
     """A category label for people: the reserved missing and unknown rows in words.
 
-    Only the library's own reserved labels are renamed; a real category that happens
-    to be called ``unknown`` is shown as it is.
+    Only the library's own reserved labels, a missing value (``None``, ``NaN``) and the
+    missing markers other tools write (``__NA__``) are renamed; a real category that
+    happens to be called ``unknown`` is shown as it is.
     """
-    from embedding_core.data.encoding import MISSING_LABEL, UNKNOWN_LABEL
+    from embedding_core.data.encoding import MISSING_LABEL, MISSING_TOKENS, UNKNOWN_LABEL
 
+    if label is None or (isinstance(label, float) and math.isnan(label)):
+        return "(missing)"
     text = str(label)
-    if text == MISSING_LABEL:
+    if text == MISSING_LABEL or text in MISSING_TOKENS:
         return "(missing)"
     if text == UNKNOWN_LABEL:
         return "(rare or unseen)"

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from embedding_core import formatting as fmt
 from embedding_core.errors import EmbeddingCoreError
 from ui.charts import movement_figure
 from ui.literal import literal
@@ -108,8 +109,9 @@ else:
         "to its place in B."
     )
     st.subheader("Moved most (weighted by how often they occur)")
+    moved = both.head(20)[["category", "count_a", "count_b", "moved_relative", "overlap"]]
     st.dataframe(
-        both.head(20)[["category", "count_a", "count_b", "moved_relative", "overlap"]],
+        moved.assign(category=[fmt.category(c) for c in moved["category"]]),
         hide_index=True,
         column_config={
             "moved_relative": st.column_config.NumberColumn(

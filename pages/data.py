@@ -21,6 +21,7 @@ from ui.datasets import (
     with_normalised_target,
 )
 from ui.literal import literal
+from ui.runs import remember_roles
 from ui.state import Keys, widget_key
 from ui.widgets import TRAIN_PAGE, show_error
 
@@ -289,6 +290,7 @@ def _roles_section(dataset: state.Dataset) -> None:
         return
     resolved = Roles.from_dict(check["roles"])
     state.set_roles(resolved, None)
+    remember_roles()  # a reload of this upload comes back to them, confirmed
     for warning in check["warnings"]:
         st.warning(literal(warning))
     if label_spelling_note(frame[resolved.target]):

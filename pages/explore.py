@@ -46,6 +46,7 @@ def _controls(info: state.RunInfo) -> dict[str, object]:
             required=True,
             key=Keys.EXPLORE_METHOD,
             persist_state="session",
+            bind="query-params",
         )
         or "PCA"
     )
@@ -58,6 +59,7 @@ def _controls(info: state.RunInfo) -> dict[str, object]:
             30,
             key=Keys.EXPLORE_PERPLEXITY,
             persist_state="session",
+            bind="query-params",
             help="Roughly how many neighbours each point keeps close.",
         )
         st.caption("t-SNE takes ~30 s on 2,000 points; results are cached.")
@@ -69,6 +71,7 @@ def _controls(info: state.RunInfo) -> dict[str, object]:
             15,
             key=Keys.EXPLORE_NEIGHBOURS,
             persist_state="session",
+            bind="query-params",
         )
         params["min_dist"] = st.slider(
             "Minimum distance (min_dist)",
@@ -78,6 +81,7 @@ def _controls(info: state.RunInfo) -> dict[str, object]:
             0.01,
             key=Keys.EXPLORE_MIN_DIST,
             persist_state="session",
+            bind="query-params",
         )
         if umap_ready():
             st.caption("UMAP takes a few seconds on a few thousand points; results are cached.")
@@ -86,13 +90,14 @@ def _controls(info: state.RunInfo) -> dict[str, object]:
                 "UMAP is still being compiled in the background (once per server start): "
                 "a first map now can take up to a minute; later ones take seconds."
             )
-    three_d = st.toggle("3D", key=Keys.EXPLORE_3D, persist_state="session")
+    three_d = st.toggle("3D", key=Keys.EXPLORE_3D, persist_state="session", bind="query-params")
     colour_by = st.radio(
         "Colour by",
         [*COLOUR_OPTIONS, "stability"] if len(seed_group(info)) > 1 else COLOUR_OPTIONS,
         horizontal=True,
         key=Keys.EXPLORE_COLOUR,
         persist_state="session",
+        bind="query-params",
     )
     target_class = None
     if colour_by == "target rate" and run.roles.task == "multiclass":
@@ -104,6 +109,7 @@ def _controls(info: state.RunInfo) -> dict[str, object]:
             run.classes,
             index=run.classes.index(default),
             key=widget_key(Keys.EXPLORE_CLASS, info.run_id),
+            bind="query-params",
             help="Colour each category by the share of its rows in this class "
             "(the most frequent class first).",
         )
@@ -115,11 +121,13 @@ def _controls(info: state.RunInfo) -> dict[str, object]:
             value="auto",
             key=Keys.EXPLORE_CLUSTERS,
             persist_state="session",
+            bind="query-params",
             help="auto picks the number with the best silhouette score.",
         )
     search = st.text_input(
         "Search categories",
         key=widget_key(Keys.EXPLORE_SEARCH, info.run_id),
+        bind="query-params",
         placeholder="part of a category name",
         persist_state="session",
     )
@@ -131,6 +139,7 @@ def _controls(info: state.RunInfo) -> dict[str, object]:
         value=0,
         key=widget_key(Keys.EXPLORE_MIN_COUNT, info.run_id),
         persist_state="session",
+        bind="query-params",
     )
     return {
         "field": field_name,

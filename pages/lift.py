@@ -179,13 +179,16 @@ else:
             "Mode",
             ["Fast: one holdout split", "Thorough: k-fold cross-validation"],
             key=Keys.LIFT_MODE,
+            bind="query-params",
             help="Fast trains each model once and scores 20% held-out rows (error bars from "
-            "a bootstrap of those rows). Thorough retrains everything, DeepFM included, "
-            "in every fold.",
+            "a bootstrap of those rows); DeepFM keeps the model early stopping chose. "
+            "Thorough retrains everything, DeepFM included (refitted), in every fold.",
         )
         folds: int | None = None
         if mode.startswith("Thorough"):
-            folds = int(st.number_input("Folds (k)", 2, 10, 5, key=Keys.LIFT_FOLDS))
+            folds = int(
+                st.number_input("Folds (k)", 2, 10, 5, key=Keys.LIFT_FOLDS, bind="query-params")
+            )
     with c2:
         chosen = st.multiselect(
             "Models",
@@ -193,6 +196,7 @@ else:
             default=list(MODELS),
             format_func=lambda m: model_label(m, roles.task),
             key=Keys.LIFT_MODELS,
+            bind="query-params",
         )
     st.button(
         "Run lift",

@@ -79,6 +79,7 @@ def _page(info: state.RunInfo) -> None:
             min(10, len(categories) - 1),
             key=widget_key(Keys.NB_K, f"{info.run_id}/{field_name}"),  # per field
             persist_state="session",
+            bind="query-params",
             help="How many neighbours to list.",
         )
     with top[3]:
@@ -88,6 +89,7 @@ def _page(info: state.RunInfo) -> None:
             horizontal=True,
             key=Keys.NB_METRIC,
             persist_state="session",
+            bind="query-params",
         )
     show_view_link("neighbours", field=field_name, category=str(category))
     reliable_count = st.slider(
@@ -97,6 +99,7 @@ def _page(info: state.RunInfo) -> None:
         RELIABLE_MIN_COUNT,
         key=Keys.NB_MIN_COUNT,
         persist_state="session",
+        bind="query-params",
         help="Vectors of rare categories are learned from few rows and are noisy.",
     )
     try:

@@ -18,7 +18,7 @@ from embedding_core.model.config import TrainConfig
 from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_help, metric_label
 from embedding_core.model.numeric import NUMERIC_ENCODING_LABELS, NUMERIC_ENCODINGS
 from ui import reuse_widgets, state
-from ui.charts import history_frame
+from ui.charts import history_figure, history_frame
 from ui.job_progress import live_progress
 from ui.literal import literal
 from ui.runs import store, stored_note
@@ -164,11 +164,11 @@ def _history_charts(epochs: list[dict[str, Any]]) -> None:
     if loss_cols:
         with left:
             st.caption("Loss per epoch")
-            st.line_chart(frame[loss_cols].dropna(how="all"), x_label="epoch", height=220)
+            st.plotly_chart(history_figure(frame, loss_cols))
     if metric_cols:
         with right:
             st.caption("Validation metric per epoch")
-            st.line_chart(frame[metric_cols].dropna(how="all"), x_label="epoch", height=220)
+            st.plotly_chart(history_figure(frame, metric_cols))
 
 
 def _number(value: Any) -> float | None:

@@ -88,6 +88,7 @@ def _class_choice(run: Any, frame: pd.DataFrame | None, base: dict[str, Any]) ->
         classes,
         index=classes.index(default),
         key=state.widget_key(Keys.WHATIF_CLASS, run_scope(run)),
+        bind="query-params",
         help="Defaults to the most frequent class.",
     )
 
@@ -106,8 +107,7 @@ def _why_it_moved(run: Any, base: dict[str, Any], edited: dict[str, Any], target
     shown = pd.DataFrame(
         {
             "value": [
-                f"{c}: {fmt.category(a) if a is not None else '(missing)'} -> "
-                f"{fmt.category(b) if b is not None else '(missing)'}"
+                f"{c}: {fmt.category(a)} -> {fmt.category(b)}"
                 for c, a, b in zip(parts["column"], parts["from"], parts["to"], strict=True)
             ],
             "effect with your other changes": [_delta(v, task) for v in parts["in context"]],
@@ -143,6 +143,7 @@ def _edit_row(run: TrainedRun, base: dict[str, Any], scope: str) -> dict[str, An
                     literal(col),
                     options,
                     index=None if value is None else options.index(value),
+                    format_func=fmt.category,
                     accept_new_options=True,
                     placeholder="(missing)",
                     key=key,
@@ -176,10 +177,19 @@ if info is not None:
             f"**{literal(roles.target)}** moves."
         )
         options = [TYPICAL, FROM_DATA] if frame is not None else [TYPICAL]
-        start = st.radio("Start from", options, key=Keys.WHATIF_START, horizontal=True)
+        start = st.radio(
+            "Start from", options, key=Keys.WHATIF_START, horizontal=True, bind="query-params"
+        )
         if start == FROM_DATA and frame is not None:
             position = int(
-                st.number_input("Row number", 0, len(frame) - 1, 0, key=Keys.WHATIF_ROW_NUMBER)
+                st.number_input(
+                    "Row number",
+                    0,
+                    len(frame) - 1,
+                    0,
+                    key=Keys.WHATIF_ROW_NUMBER,
+                    bind="query-params",
+                )
             )
             base = row_at(frame, roles, position)
         elif frame is not None:
@@ -242,6 +252,8 @@ if info is not None:
             prediction = outcome[1]
             table[prediction] = [prediction_text(v, task) for v in table[prediction]]
             table["change"] = [_delta(v, task) for v in table["change"]]
+            for col in roles.categorical:
+                table[col] = [fmt.category(v) for v in table[col]]
             st.dataframe(table, hide_index=True)
             st.caption("'change' is the difference from the starting row.")
         else:
@@ -250,15 +262,19 @@ if info is not None:
         # ---- sweep
         st.subheader("Sweep one field")
         s1, s2, s3 = st.columns([2, 2, 1])
-        field = s1.selectbox("Field", list(roles.categorical), key=Keys.WHATIF_SWEEP_FIELD)
+        field = s1.selectbox(
+            "Field", list(roles.categorical), key=Keys.WHATIF_SWEEP_FIELD, bind="query-params"
+        )
         over = s2.radio(
             "Try",
             [MOST_COMMON, NEAREST],
             key=Keys.WHATIF_SWEEP_OVER,
+            bind="query-params",
             help="Nearest: the categories whose vectors are closest to the row's own value.",
         )
         top_n = s3.slider("Categories", 5, 50, 20 if over == MOST_COMMON else 8,
-                          key=state.widget_key(Keys.WHATIF_SWEEP_N, over))  # fmt: skip
+                          key=state.widget_key(Keys.WHATIF_SWEEP_N, over),
+                          bind="query-params")  # fmt: skip
         if over == NEAREST:
             swept = neighbour_sweep(run, edited, field, k=top_n, target_class=target_class)
             what = (

@@ -29,6 +29,7 @@ __all__ = [
     "interactions_figure",
     "marker_sizes",
     "history_frame",
+    "history_figure",
     "movement_figure",
     "prediction_text",
     "sweep_figure",
@@ -311,6 +312,31 @@ def history_frame(epochs: list[dict[str, Any]]) -> pd.DataFrame:
     return frame.dropna(axis=1, how="all")
 
 
+def history_figure(frame: pd.DataFrame, columns: Sequence[str]) -> go.Figure:
+    """Lines per epoch of some columns of ``history_frame`` (a plotly chart: the Vega charts
+    of ``st.line_chart`` logged "Infinite extent" warnings while redrawing)."""
+    rows = frame[list(columns)].dropna(how="all")
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=rows.index.to_numpy(),
+                y=rows[c].to_numpy(dtype=float),
+                mode="lines+markers",
+                name=chart_text(c),
+                connectgaps=True,
+            )
+            for c in columns
+        ]
+    )
+    fig.update_layout(
+        height=220,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        legend={"orientation": "h"},
+        xaxis={"title": "epoch", "dtick": 1},
+    )
+    return fig
+
+
 def movement_figure(
     categories: Sequence[object],
     before: np.ndarray,
@@ -321,7 +347,7 @@ def movement_figure(
 ) -> go.Figure:
     """Categories of two aligned runs on one 2D projection, a line from each category's
     place in run A to its place in run B (open markers: A; filled: B)."""
-    names = _safe(categories)
+    names = _safe([fmt.category(c) for c in categories])
     sizes = marker_sizes(np.asarray(counts, dtype=float), smallest=5, largest=22)
     xs: list[float | None] = []
     ys: list[float | None] = []

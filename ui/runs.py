@@ -9,6 +9,9 @@ What is kept where:
   upload>``, ``lift=<digest>``, and on Explore and Neighbours ``field=`` / ``category=``.
   A link opened in a fresh browser, or F5, rebuilds the session from those: same data,
   same run, same view, with no retraining.
+- The settings of the page on screen (projection, colour, k, distance, lift models...)
+  are widgets bound to the URL (``bind="query-params"``, named by their key, left out
+  while at their default), so F5 and a copied link keep them too (``setting_params``).
 - Everything else lives in the session (``ui.state``) and is rebuilt from the above.
 """
 
@@ -21,6 +24,7 @@ from urllib.parse import urlencode, urlsplit
 import pandas as pd
 import streamlit as st
 
+from embedding_core.data.roles import Roles
 from embedding_core.errors import EmbeddingCoreError, ModelFormatError
 from embedding_core.model.run import TrainedRun
 from embedding_core.model.store import RunRecord, RunStore
@@ -33,10 +37,12 @@ __all__ = [
     "open_run",
     "cached_run",
     "restore_from_url",
+    "remember_roles",
     "sync_url",
     "show_view_link",
     "view_link",
     "PAGE_PARAM",
+    "setting_params",
     "stored_note",
     "records_frame",
     "seed_group",
@@ -139,9 +145,38 @@ def _restore_dataset(digest: str) -> None:
         )
         return
     try:
-        state.set_dataset(upload_dataset(*kept))
+        dataset = upload_dataset(*kept)
     except EmbeddingCoreError as exc:
         state.set_link_error(f"The data in this link could not be read again: {exc}")
+        return
+    state.set_dataset(dataset)
+    confirmed = store().upload_roles(digest)
+    if confirmed is not None:
+        try:
+            roles = Roles.from_dict(confirmed)
+            known = {*roles.features, roles.target} <= set(map(str, dataset.frame.columns))
+        except (TypeError, ValueError, KeyError):
+            return
+        if known:
+            state.set_roles(roles)  # the Data page checks them again as it draws
+            state.confirm_target(dataset)
+
+
+def remember_roles() -> None:
+    """Keep the roles confirmed for an upload next to it in the run store, so a reload
+    (``?data=``) comes back to them instead of asking for the target again. The Data
+    page calls it once the roles are valid and the target confirmed."""
+    dataset, roles = state.get_dataset(), state.get_roles()
+    if dataset is None or roles is None or not dataset.key.startswith("upload:"):
+        return
+    if not state.target_confirmed(dataset):
+        return
+    digest = dataset.key.split(":", 1)[1]
+    if store().upload_roles(digest) != roles.to_dict():
+        try:
+            store().save_upload_roles(digest, roles.to_dict())
+        except OSError as exc:
+            _log.warning("keeping the roles of an upload failed: %s", exc)
 
 
 def restore_from_url() -> str | None:
@@ -221,9 +256,27 @@ def sync_url() -> None:
             st.query_params[key] = value
 
 
+def setting_params() -> list[tuple[str, str]]:
+    """The page's widget settings the URL holds now (widgets bound to the URL), as pairs:
+    a multiselect's choices are one pair each."""
+    handles = {*VIEW_PARAMS, PAGE_PARAM, "run", "data", "lift"}
+    return [
+        (key, value)
+        for key in st.query_params
+        if key not in handles
+        for value in st.query_params.get_all(key)
+    ]
+
+
 def view_link(page: str, **view: str) -> str:
-    """The full URL of a page's current view (run, data and the given parameters)."""
-    params = {**_url_state(), PAGE_PARAM: page, **{k: v for k, v in view.items() if v}}
+    """The full URL of a page's current view (run, data, the given parameters and the
+    page's settings)."""
+    params = [
+        *_url_state().items(),
+        (PAGE_PARAM, page),
+        *((k, v) for k, v in view.items() if v),
+        *setting_params(),
+    ]
     base = "http://localhost:8501/"
     url = getattr(st.context, "url", None)
     if url:

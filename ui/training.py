@@ -190,6 +190,7 @@ class TrainingJob(WorkerJob):
                 self.config,
                 on_progress=self._on_progress,
                 on_status=self._on_data_status,
+                should_stop=self.stop_event.is_set,  # Stop works during the data passes too
             )
         else:
             run = train(self.frame, self.roles, self.config, on_progress=self._on_progress)

@@ -26,6 +26,7 @@ import pandas as pd
 from embedding_core.data.encoding import as_category_text
 from embedding_core.data.roles import Roles
 from embedding_core.errors import DataError
+from embedding_core.formatting import category as category_label
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from embedding_core.model.run import TrainedRun
@@ -226,11 +227,9 @@ def describe_changes(base: Mapping[str, Any], row: Mapping[str, Any], roles: Rol
 
 
 def _show(value: Any) -> str:
-    if value is None:
-        return "(missing)"
-    if isinstance(value, float):
+    if isinstance(value, float) and value == value:
         return f"{value:g}"
-    return str(value)
+    return category_label(value)  # missing values and markers read "(missing)"
 
 
 def compare_scenarios(

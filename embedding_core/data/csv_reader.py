@@ -1,9 +1,9 @@
 """Read a user's CSV into a frame of strings, or say clearly why it cannot be read.
 
 Every column comes back as text (pandas ``str`` dtype), so IDs and zip codes keep
-their leading zeros and nothing is guessed at read time; only empty cells become
-missing (``NaN``). Deciding which columns are numbers is the job of the profile and
-of the validation step.
+their leading zeros and nothing is guessed at read time; only empty cells and the
+explicit missing markers of ``MISSING_TOKENS`` (``__NA__``) become missing (``NaN``).
+Deciding which columns are numbers is the job of the profile and of the validation step.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 import pandas as pd
 
+from embedding_core.data.encoding import MISSING_TOKENS
 from embedding_core.errors import DataError
 from embedding_core.text import NAME_LIMIT, printable
 
@@ -331,7 +332,7 @@ def _parse(
             header=None,
             dtype=str,
             keep_default_na=False,
-            na_values=[""],
+            na_values=["", *MISSING_TOKENS],
             skip_blank_lines=True,
             encoding=encoding,
             chunksize=chunk_rows,

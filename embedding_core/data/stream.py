@@ -15,6 +15,11 @@ header names are stripped. Gzip-compressed CSV (``.gz``) is unpacked on the fly.
 validation when a hash of (file name, row number in the file, seed) falls below the
 validation fraction, so no shuffle of the whole table is needed and every worker of
 a distributed run agrees on it without talking to the others.
+
+``TableSource.split_batches`` is the one loop every pass over a table runs (the
+vocabulary pass and the encoding pass of streamed training): batches with their
+validation mask and which rows have a target, at most ``max_rows`` rows, a status line
+now and then, and a stop check at every batch.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ import codecs
 import glob as globlib
 import hashlib
 import os
-from collections.abc import Collection, Iterator, Sequence
+import time
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -32,10 +38,11 @@ import numpy as np
 import pandas as pd
 
 from embedding_core.data.csv_reader import DEFAULT_MAX_COLUMNS
-from embedding_core.errors import DataError
+from embedding_core.errors import DataError, TrainingCancelled
 
 __all__ = [
     "TableSource",
+    "RowBatch",
     "open_table",
     "is_streaming_source",
     "split_mask",
@@ -58,6 +65,30 @@ _SNIFF_BYTES = 64_000
 # column limit); past it the table has too many columns or absurd names.
 _MAX_HEADER_BYTES = _SNIFF_BYTES + 256 * (MAX_COLUMNS + 1)
 _SPLIT_BUCKETS = 1 << 20
+#: Seconds between two status lines of a pass.
+_STATUS_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class RowBatch:
+    """A batch of ``TableSource.split_batches``.
+
+    Attributes
+    ----------
+    file : int
+        Position of its file in ``TableSource.files``.
+    frame : pandas.DataFrame
+        The rows (the requested columns).
+    valid : ndarray of bool
+        Validation rows (``split_mask``).
+    labelled : ndarray of bool
+        Rows with a target value (the others are left out of training and validation).
+    """
+
+    file: int
+    frame: pd.DataFrame
+    valid: np.ndarray
+    labelled: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -171,6 +202,78 @@ class TableSource:
                     f"'{Path(fragment.path).name}' could not be read as {self.format} "
                     f"({str(exc).splitlines()[0]}): check the file."
                 ) from exc
+
+    def split_batches(
+        self,
+        columns: Sequence[str],
+        target: str,
+        *,
+        valid_fraction: float,
+        seed: int,
+        max_rows: int | None = None,
+        only: Collection[int] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        on_status: Callable[[str], None] | None = None,
+        label: str = "reading",
+    ) -> Iterator[RowBatch]:
+        """One pass over the table: ``RowBatch`` es with their split and target masks.
+
+        Parameters
+        ----------
+        columns : sequence of str
+            Columns to read (``target`` is added when absent).
+        target : str
+            The target column; rows where it is missing are marked in ``labelled``.
+        valid_fraction, seed : float, int
+            The validation split (``split_mask``).
+        max_rows : int, optional
+            Stop after this many rows (the first ones, counted over the files read).
+        only : collection of int, optional
+            Read just these file numbers.
+        should_stop : callable, optional
+            Checked before every batch; when it returns True the pass raises
+            ``TrainingCancelled``.
+        on_status : callable, optional
+            Receives ``"<label>: N rows read (R rows/s)"`` every few seconds and
+            ``"<label>: N rows in S s (R rows/s)"`` at the end.
+        label : str
+            Names the pass in the status lines.
+
+        Raises
+        ------
+        TrainingCancelled
+            ``should_stop`` returned True.
+        """
+        from embedding_core.data.validation import _target_missing
+
+        names = self.names
+        rows_read = 0
+        t0 = last = time.perf_counter()
+        for number, first, frame in self.batches([*columns, target], only=only):
+            if should_stop is not None and should_stop():
+                raise TrainingCancelled(
+                    "Training was stopped while the data was being read; no model was kept."
+                )
+            if max_rows is not None and rows_read >= max_rows:
+                break
+            if max_rows is not None and rows_read + len(frame) > max_rows:
+                frame = frame.iloc[: max_rows - rows_read]
+            rows_read += len(frame)
+            valid = split_mask(
+                names[number], first, len(frame), valid_fraction=valid_fraction, seed=seed
+            )
+            yield RowBatch(number, frame, valid, ~_target_missing(frame[target]))
+            now = time.perf_counter()
+            if on_status is not None and now - last > _STATUS_SECONDS:
+                last = now
+                rate = rows_read / (now - t0)
+                on_status(f"{label}: {rows_read:,} rows read ({rate:,.0f} rows/s)")
+        if on_status is not None:
+            seconds = time.perf_counter() - t0
+            on_status(
+                f"{label}: {rows_read:,} rows in {seconds:.1f} s "
+                f"({rows_read / max(seconds, 1e-9):,.0f} rows/s)"
+            )
 
     def _file_format(self) -> object:
         import pyarrow as pa

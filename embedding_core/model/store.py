@@ -476,6 +476,23 @@ class RunStore:
         except (ModelFormatError, OSError, AttributeError):
             return None
 
+    def save_upload_roles(self, digest: str, roles: dict[str, Any]) -> None:
+        """Remember the roles a user confirmed for a kept upload (``save_upload``), so a
+        reloaded page restores them instead of asking again. Unknown digests are ignored."""
+        folder = self.root / UPLOADS_DIR
+        if re.fullmatch(r"[0-9a-f]{64}", str(digest)) and (folder / digest).is_file():
+            _write_json_atomic(folder / f"{digest}.roles.json", dict(roles))
+
+    def upload_roles(self, digest: str) -> dict[str, Any] | None:
+        """The roles last confirmed for a kept upload (``Roles.to_dict``), or None."""
+        if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            return None
+        try:
+            roles = _read_json(self.root / UPLOADS_DIR / f"{digest}.roles.json")
+        except ModelFormatError:
+            return None
+        return roles if isinstance(roles, dict) else None
+
     # ------------------------------------------------------------------ zips
     def zip_bytes(self, run_id: str) -> bytes:
         """The run directory as a zip (files at the top level), for a download."""

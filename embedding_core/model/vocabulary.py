@@ -18,7 +18,6 @@ which every worker of a distributed run reads so that all agree on category indi
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from embedding_core.data.roles import Roles, Task
-from embedding_core.data.stream import TableSource, split_mask
+from embedding_core.data.stream import TableSource
 from embedding_core.errors import DataError
 from embedding_core.model.features import FeatureEncoder
 
@@ -224,6 +223,7 @@ def scan_vocabulary(
     seed: int = 0,
     max_rows: int | None = None,
     on_status: StatusCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> StreamVocabulary:
     """One pass over ``source``: vocabularies, numeric scaling and target coding.
 
@@ -241,6 +241,8 @@ def scan_vocabulary(
         Read at most this many rows (from the first files).
     on_status : callable, optional
         Receives a line of text now and then (rows read, rows per second).
+    should_stop : callable, optional
+        Checked at every batch: returning True stops the pass (``TrainingCancelled``).
 
     Returns
     -------
@@ -248,17 +250,14 @@ def scan_vocabulary(
 
     Raises
     ------
+    TrainingCancelled
+        ``should_stop`` returned True.
     DataError
         As ``validate_roles`` would: bad roles, text in a numeric column, a target that
         does not fit the task, too few rows.
     """
     from embedding_core.data.encoding import as_category_text, category_encoder_from_counts
-    from embedding_core.data.validation import (
-        MIN_ROWS,
-        _target_missing,
-        check_roles,
-        parse_numeric,
-    )
+    from embedding_core.data.validation import MIN_ROWS, check_roles, parse_numeric
     from embedding_core.model.features import input_names, target_classes, target_text
 
     check_roles(pd.Index(source.columns), roles)
@@ -271,23 +270,23 @@ def scan_vocabulary(
     target_bad: list[str] = []
     files = [{"name": name, "train_rows": 0, "valid_rows": 0} for name in source.names]
     rows_read = dropped = 0
-    t0 = last = time.perf_counter()
 
-    for number, first, frame in source.batches([*roles.features, roles.target]):
-        if max_rows is not None and rows_read >= max_rows:
-            break
-        if max_rows is not None and rows_read + len(frame) > max_rows:
-            frame = frame.iloc[: max_rows - rows_read]
+    for batch in source.split_batches(
+        roles.features,
+        roles.target,
+        valid_fraction=valid_fraction,
+        seed=seed,
+        max_rows=max_rows,
+        should_stop=should_stop,
+        on_status=on_status,
+        label="vocabulary",
+    ):
+        frame, valid, keep = batch.frame, batch.valid, batch.labelled
         rows_read += len(frame)
-        valid = split_mask(
-            files[number]["name"], first, len(frame), valid_fraction=valid_fraction, seed=seed
-        )
-        missing_target = _target_missing(frame[roles.target])
-        dropped += int(missing_target.sum())
-        keep = ~missing_target
+        dropped += int((~keep).sum())
         train = keep & ~valid
-        files[number]["train_rows"] += int(train.sum())
-        files[number]["valid_rows"] += int((keep & valid).sum())
+        files[batch.file]["train_rows"] += int(train.sum())
+        files[batch.file]["valid_rows"] += int((keep & valid).sum())
         kept = frame[keep]
         train_rows = frame[train]
         for c in roles.categorical:
@@ -309,10 +308,6 @@ def scan_vocabulary(
         numbers, bad = parse_numeric(train_rows[roles.target])
         target_bad.extend(bad[:5])
         target_moments.add(numbers.to_numpy())
-        now = time.perf_counter()
-        if on_status is not None and now - last > 2.0:
-            last = now
-            on_status(f"vocabulary: {rows_read:,} rows read ({rows_read / (now - t0):,.0f} rows/s)")
 
     n_rows = rows_read - dropped
     if n_rows < MIN_ROWS:
@@ -368,12 +363,6 @@ def scan_vocabulary(
         state["classes"] = target_classes(target_counts, task)
         if task == "binary":
             state["positive_label"] = state["classes"][1]
-    if on_status is not None:
-        seconds = time.perf_counter() - t0
-        on_status(
-            f"vocabulary: {rows_read:,} rows in {seconds:.1f} s "
-            f"({rows_read / max(seconds, 1e-9):,.0f} rows/s)"
-        )
     return StreamVocabulary(
         features=FeatureEncoder.from_dict(state),
         files=files,

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from embedding_core.formatting import category as category_label
+
 if TYPE_CHECKING:
     from embedding_core.model.run import TrainedRun
 
@@ -136,7 +138,8 @@ def _field_map(field: str, table: pd.DataFrame) -> str:
     counts = top["count"].to_numpy(dtype=float)
     radius = 2.5 + 5.5 * np.sqrt(counts / max(float(counts.max()), 1.0))
     shapes = []
-    for i, (name, count) in enumerate(zip(top["category"].astype(str), counts, strict=True)):
+    names = [category_label(c) for c in top["category"]]  # reserved rows in words
+    for i, (name, count) in enumerate(zip(names, counts, strict=True)):
         colour = _colour((rate[i] - lo) / (hi - lo) if hi > lo and math.isfinite(rate[i]) else -1)
         tip = f"{name}: {int(count):,} rows"
         if math.isfinite(rate[i]):
@@ -166,12 +169,10 @@ def _neighbours(field: str, table: pd.DataFrame) -> str:
     for name in sources["category"].astype(str):
         near = nearest_neighbours(table, name, k=NEIGHBOURS, include_reserved=False, field=field)
         listed = ", ".join(
-            f"{n} ({s:.2f})" + ("" if ok else " [unreliable]")
-            for n, s, ok in zip(
-                near["category"].astype(str), near["similarity"], near["reliable"], strict=True
-            )
+            f"{category_label(n)} ({s:.2f})" + ("" if ok else " [unreliable]")
+            for n, s, ok in zip(near["category"], near["similarity"], near["reliable"], strict=True)
         )
-        rows.append((name, listed))
+        rows.append((category_label(name), listed))
     if not rows:
         return f"<h3>{_e(field)}</h3><p class='note'>No categories to compare.</p>"
     return f"<h3>{_e(field)}</h3>" + _table(["category", "closest (cosine)"], rows)

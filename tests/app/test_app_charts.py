@@ -69,6 +69,12 @@ def test_neighbours_and_interactions_figures():
     )
     bars = neighbours_figure(table, value_column="similarity", query="<q>")
     assert list(bars.data[0].y) == ["a", "&lt;i&gt;b&lt;/i&gt;"]
+    assert bars.layout.yaxis.automargin  # long names get the room they need, never cut
+    opposite = neighbours_figure(
+        table.assign(similarity=[0.9, -0.2], reliable=True), value_column="similarity", query="q"
+    )
+    blue, pale = opposite.data[0].marker.color
+    assert blue != pale and pale == "#d9d9d9"  # a negative similarity is drawn pale
     assert "&lt;q&gt;" in bars.layout.title.text
     matrix = pd.DataFrame([[np.nan, 0.2], [0.2, np.nan]], index=["f1", "f2"], columns=["f1", "f2"])
     heat = interactions_figure(matrix)
@@ -168,3 +174,8 @@ def test_history_frame_never_hands_a_chart_an_empty_or_infinite_series():
     assert list(frame.columns) == ["loss", "val_loss"]  # val_auc had nothing to draw
     assert np.isfinite(frame["loss"]).all() and np.isnan(frame.loc[1, "val_loss"])
     assert history_frame([]).empty
+    from ui.charts import history_figure
+
+    lines = history_figure(frame, ["loss", "val_loss"])  # plotly: no Vega chart to warn
+    assert [t.name for t in lines.data] == ["loss", "val_loss"]
+    assert list(lines.data[0].x) == [1, 2] and list(lines.data[0].y) == [0.7, 0.6]

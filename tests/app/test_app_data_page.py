@@ -188,6 +188,16 @@ def test_choosing_another_target_confirms_it_and_reassigns_the_inputs(new_app, s
     assert at.session_state[Keys.ROLES].target == "plan"
     assert any("Ready to train" in s.value for s in at.success)
 
+    # F5: the upload comes back with the target and inputs the user chose, confirmed
+    reloaded = new_app()
+    reloaded.query_params["data"] = at.query_params["data"]
+    reloaded.run()
+    assert_no_exception(reloaded)
+    assert _roles_widget(reloaded, "Target").value == "plan"
+    assert _roles_widget(reloaded, "Categorical").value == categorical
+    assert not [b for b in reloaded.button if b.label.startswith("Predict ")]
+    assert any("Ready to train" in s.value for s in reloaded.success)
+
 
 @pytest.mark.slow
 def test_server_table_is_sampled_then_trained_in_full(new_app, tmp_path, monkeypatch):

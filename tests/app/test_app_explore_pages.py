@@ -234,3 +234,79 @@ def test_multiclass_colour_by_class_share_starts_on_the_most_frequent_class(new_
     names = [row[0] for row in plotly_array(data["customdata"])]
     assert colours == pytest.approx([shares[n] for n in names])
     assert data["marker"]["colorbar"]["title"]["text"] == f"share of {box.value}"
+
+
+def test_missing_values_read_missing_on_every_page_that_shows_categories(new_app, keras_loaded):
+    """A CSV whose empty cells are written ``__NA__`` (as the shared datasets do): every page
+    that names categories says ``(missing)``, never the marker or the library's own labels."""
+    import io
+
+    from app_helpers import SMALL_CSV, SMALL_ROLES
+
+    from embedding_core.data.csv_reader import read_csv
+    from embedding_core.data.roles import Roles
+    from embedding_core.model.config import TrainConfig
+    from embedding_core.model.train import train
+    from ui.state import Dataset, RunInfo, widget_key
+
+    header, *lines = SMALL_CSV.read_text().splitlines()
+    rows = [line.split(",") for line in lines]
+    for cells in rows[::4]:
+        cells[1] = "__NA__"  # device (no cell of this file holds a comma)
+    marked = [header, *(",".join(cells) for cells in rows)]
+    frame = read_csv(io.BytesIO("\n".join(marked).encode()), name="marked.csv")
+    assert frame["device"].isna().sum() == 150 and not (frame == "__NA__").any().any()
+    roles = Roles.from_dict(SMALL_ROLES)
+    run = train(frame, roles, TrainConfig(epochs=1, hidden_units=(8,), min_count=1))
+    at = new_app().run()
+    at.session_state[Keys.DATASET] = Dataset(
+        key="upload:marked", label="marked.csv", frame=frame, suggested=roles, source="upload"
+    )
+    info = RunInfo(run=run, run_id="marked-run", dataset_label="marked.csv", n_rows=len(frame),
+                   seconds=1.0, total_seconds=1.0, dataset_key="upload:marked")  # fmt: skip
+    at.session_state[Keys.RUN_INFO] = info
+    at.session_state[widget_key(Keys.EXPLORE_FIELD, info.run_id)] = "device"
+    at.session_state[widget_key(Keys.NB_FIELD, info.run_id)] = "device"
+    at.session_state[Keys.WHATIF_SWEEP_FIELD] = "device"
+    at.session_state[Keys.WHATIF_START] = "A row of the data"  # row 0: device is missing
+    for page in ("explore", "neighbours", "whatif"):
+        at.switch_page(f"pages/{page}.py").run()
+        if page == "whatif":  # give the missing device a value: "(missing) -> tv"
+            [device] = [b for b in at.selectbox if b.label == "device"]
+            assert device.value is None
+            device.set_value("tv").run()
+        assert_no_exception(at)
+        shown = "\n".join(
+            [markdown_text(at)]
+            + [json.dumps(json.loads(c.proto.spec)["data"]) for c in at.get("plotly_chart")]
+            + [df.value.to_csv() for df in at.dataframe]
+            + [str(o) for box in at.selectbox for o in box.options]
+        )
+        assert "(missing)" in shown, page
+        for raw in ("__NA__", "<missing>", "<unknown>"):
+            assert raw not in shown, (page, raw)
+
+
+def test_a_run_that_barely_beats_the_baseline_is_flagged_on_train_and_explore(new_app, small_run):
+    import copy
+
+    from ui.state import RunInfo
+
+    weak = copy.copy(small_run)
+    weak.metrics = {**small_run.metrics, "valid_auc": 0.56, "baseline_auc": 0.5}
+    at = new_app().run()
+    at.session_state[Keys.RUN_INFO] = RunInfo(
+        run=weak, run_id="weak-run", dataset_label="small_churn.csv", n_rows=600,
+        seconds=1.0, total_seconds=1.0,
+    )  # fmt: skip
+    for page in ("train", "explore"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert_no_exception(at)
+        assert any("noise" in w.value for w in at.warning), (page, [w.value for w in at.warning])
+    at.session_state[Keys.RUN_INFO] = RunInfo(
+        run=small_run, run_id="strong-run", dataset_label="small_churn.csv", n_rows=600,
+        seconds=1.0, total_seconds=1.0,
+    )  # fmt: skip
+    at.run()
+    assert small_run.metrics["valid_auc"] > 0.65
+    assert not any("noise" in w.value for w in at.warning)

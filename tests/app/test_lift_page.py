@@ -80,6 +80,10 @@ def test_fast_mode_run_shows_table_chart_verdicts_and_downloads(new_app):
 
     first = headline(result.lift, result.task, result.metric)
     assert text.index(first) < text.index("For logistic regression")
+    # the sentences' ± and the error bars are different spreads, and the page says how
+    assert "Error bars: ± one standard deviation of each score" in text
+    assert "spread of the difference itself" in text
+    assert any("early stopping chose" in n for n in result.notes)  # fast mode: no refit
     assert len(at.dataframe) == 2  # results + lift
     assert len(at.dataframe[0].value) == 9  # 2 models x 4 encodings + DeepFM reference
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from app_helpers import assert_no_exception, markdown_text, plotly_chart
 
 from embedding_core.model.store import RunStore
-from ui.state import Keys
+from ui.state import Keys, widget_key
 
 
 @pytest.fixture
@@ -84,8 +85,11 @@ def test_a_link_opens_the_same_neighbours_view_in_a_fresh_session(new_app, store
     run_id = _ids(store)["first"]
     table = small_run.embeddings("device")
     category = table.loc[~table["is_unknown"], "category"].iloc[-1]  # not the default one
+    k_key = widget_key(Keys.NB_K, f"{run_id}/device")  # k is kept per field
+    settings = {k_key: "3", Keys.NB_METRIC: "euclidean", Keys.NB_MIN_COUNT: "7"}
     at = new_app()
     at.query_params.update(run=run_id, page="neighbours", field="device", category=category)
+    at.query_params.update(settings)
     at.run()
     assert_no_exception(at)
     assert at.title[0].value == "Neighbours"
@@ -93,7 +97,32 @@ def test_a_link_opens_the_same_neighbours_view_in_a_fresh_session(new_app, store
     assert category in [s.value for s in at.selectbox]
     assert at.query_params["run"] == run_id and at.query_params["category"] == category
     assert "page" not in at.query_params  # read once
-    assert any(run_id in c.value for c in at.get("code"))  # "copy link to this view"
+    # the page's settings came with the link (as after F5) and go into its copy link
+    assert at.number_input(key=k_key).value == 3
+    assert at.radio(key=Keys.NB_METRIC).value == "euclidean"
+    assert at.slider(key=Keys.NB_MIN_COUNT).value == 7
+    (link,) = [c.value for c in at.get("code") if run_id in c.value]  # "copy link to this view"
+    assert all(f"{quote(key)}={value}" in link for key, value in settings.items()), link
+
+
+def test_a_reload_keeps_the_explore_settings(new_app, store):
+    """F5 on Explore: the URL the page wrote holds its settings; a fresh session reads them."""
+    run_id = _ids(store)["first"]
+    at = new_app()
+    at.query_params.update(run=run_id, page="explore", field="device")
+    at.query_params.update({Keys.EXPLORE_COLOUR: "count", Keys.EXPLORE_3D: "true"})
+    at.run()
+    assert_no_exception(at)
+    assert at.radio(key=Keys.EXPLORE_COLOUR).value == "count"
+    assert at.toggle(key=Keys.EXPLORE_3D).value is True
+    figure = plotly_chart(at)
+    assert figure["data"][0]["type"] == "scatter3d"
+    # a value the widget cannot take is ignored, never an error
+    bad = new_app()
+    bad.query_params.update(run=run_id, page="explore", **{Keys.EXPLORE_COLOUR: "nonsense"})
+    bad.run()
+    assert_no_exception(bad)
+    assert bad.radio(key=Keys.EXPLORE_COLOUR).value == "target rate"
 
 
 def test_a_link_to_a_deleted_run_says_so(new_app, store):
@@ -182,3 +211,26 @@ def test_a_link_to_an_unknown_category_falls_back_and_says_so(new_app, store):
     assert at.title[0].value == "Neighbours"
     assert any("no category" in w.value for w in at.warning)
     assert at.session_state[Keys.RUN_INFO].run_id == _ids(store)["first"]
+
+
+def test_an_upload_restored_with_its_run_is_not_asked_to_confirm_again(new_app, store, small_run):
+    """F5 (or a link) after training on an upload: the data and its run come back, and the
+    target the run was trained for counts as confirmed."""
+    import hashlib
+
+    from app_helpers import SMALL_CSV
+
+    data = SMALL_CSV.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    store.save_upload("small_churn.csv", data)
+    record = store.save(
+        small_run, name="on the upload", dataset="small_churn.csv", dataset_key=f"upload:{digest}"
+    )
+    at = new_app()
+    at.query_params.update(run=record.id, data=digest)
+    at.run()
+    assert_no_exception(at)
+    assert at.title[0].value == "Data"
+    text = markdown_text(at)
+    assert "Ready to train" in text and "confirm it" not in text, text
+    assert not [b for b in at.button if b.label.startswith("Predict ")]

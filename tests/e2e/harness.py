@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -116,8 +117,9 @@ def streamlit_process(log_path: Path | None = None) -> Iterator[tuple[str, subpr
 def chromium_page(chromium: str) -> Iterator[Any]:
     """A Playwright page in headless Chromium with a tall viewport (light theme).
 
-    Every console error, uncaught page error, failed request and HTTP error response
-    is recorded in ``page_problems(page)``; the browser test fails on any of them.
+    Every console error (and Vega "Infinite extent" warning), uncaught page error, failed
+    request, request to another host and HTTP error response is recorded in
+    ``page_problems(page)``; the browser test fails on any of them.
     """
     from playwright.sync_api import sync_playwright
 
@@ -134,13 +136,47 @@ def chromium_page(chromium: str) -> Iterator[Any]:
 
 
 _PROBLEMS: dict[int, list[str]] = {}
+#: A phone's browser (Chromium on Android): Streamlit closes the sidebar after a page is
+#: picked only for a mobile user agent, not for a desktop window made narrow.
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36",
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+def phone_page(browser: Any) -> Any:
+    """A new page in a fresh phone context of ``browser`` (no cookies, no storage), with
+    the same problem watch as ``chromium_page``; close it with ``page.context.close()``."""
+    page = browser.new_context(**PHONE).new_page()
+    page.set_default_timeout(60_000)
+    _watch_problems(page)
+    return page
+
+
+# A page's own address opened directly (F5 on /explore, a link to a page): Streamlit's
+# frontend first asks whether the page path is the app's base path, and gets a 404 for it.
+_BASE_PATH_PROBE = re.compile(r"^https?://[^/]+/[\w-]+/_stcore/(health|host-config)$")
+_LOCAL = ("http://127.0.0.1:", "http://localhost:", "ws://127.0.0.1:", "data:", "blob:")
+
+
+def _console(problems: list[str], message: Any) -> None:
+    # errors, and Vega's "Infinite extent" warnings of a chart drawn with no data
+    probe = _BASE_PATH_PROBE.search(str((message.location or {}).get("url", "")))
+    if probe and message.text.startswith("Failed to load resource"):
+        return
+    if message.type == "error" or "Infinite extent" in message.text:
+        problems.append(f"console {message.type}: {message.text}")
 
 
 def _watch_problems(page: Any) -> None:
     problems = _PROBLEMS.setdefault(id(page), [])
+    page.on("console", lambda m: _console(problems, m))
     page.on(
-        "console",
-        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+        "request",  # every asset is served by the app itself, even with a network
+        lambda r: None if r.url.startswith(_LOCAL) else problems.append(f"outside: {r.url}"),
     )
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     page.on(
@@ -149,7 +185,11 @@ def _watch_problems(page: Any) -> None:
     )
     page.on(
         "response",
-        lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
+        lambda r: (
+            None
+            if r.status < 400 or _BASE_PATH_PROBE.search(r.url)
+            else problems.append(f"HTTP {r.status}: {r.url}")
+        ),
     )
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from tests.e2e.harness import (
+    PHONE,
     ROOT,
     VIEWPORT,
     choose_option,
@@ -30,6 +31,7 @@ from tests.e2e.harness import (
     find_chromium,
     open_page,
     page_problems,
+    phone_page,
     plot_point_count,
     set_multiselect,
     set_number,
@@ -110,6 +112,8 @@ def test_upload_train_explore_lift_whatif(page: Any, tmp_path: Path) -> None:
     n_cities = pd.read_csv(SMALL_CSV)["customer_city"].nunique()
     assert plot_point_count(page) == n_cities
     _screenshot(page, tmp_path / "explore.png")
+    _reload_keeps(page, "Colour by", "count", "explore_colour=count")  # F5 keeps all
+    assert plot_point_count(page) == n_cities
 
     # Neighbours: a table and a bar chart for the most frequent category
     open_page(page, "Neighbours")
@@ -118,6 +122,7 @@ def test_upload_train_explore_lift_whatif(page: Any, tmp_path: Path) -> None:
     assert trace_length(page, "y") == min(10, n_cities - 1)
     _screenshot(page, tmp_path / "neighbours.png")
     link, before = _neighbours_link(page)
+    assert "nb_metric=euclidean" in link  # the link carries the page's settings too
 
     # Interactions: a heatmap of the three fields
     open_page(page, "Interactions")
@@ -166,28 +171,49 @@ def _dark_theme_is_readable(page: Any, tmp_path: Path) -> None:
     assert _luminance(page, ".js-plotly-plot .textpoint text", "fill") < on_dark - 0.3
 
 
+_SIDEBAR_OPEN = """() => document.querySelector('[data-testid="stSidebar"]')
+    .getBoundingClientRect().right > 10"""
+_SIDEBAR_CLOSED = """() => !!document.querySelector('[data-testid="stExpandSidebarButton"]')
+    && document.querySelector('[data-testid="stSidebar"]').getBoundingClientRect().right <= 0"""
+PHONE_PAGES = ("Explore", "Neighbours", "Interactions", "Lift", "What-if")
+
+
 def _phone_width(page: Any, tmp_path: Path) -> None:
-    """390 px wide: the sidebar closes after navigating, and charts fit the screen."""
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.wait_for_timeout(500)
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    if sidebar.get_attribute("aria-expanded") != "true":
-        page.locator('[data-testid="stExpandSidebarButton"]').click()
-    page.locator('[data-testid="stSidebarNav"] a', has_text="Neighbours").first.click()
-    page.get_by_role("heading", name="Neighbours", exact=True).first.wait_for()
-    wait_idle(page)
-    page.wait_for_function(
-        """() => document.querySelector('[data-testid="stSidebar"]')
-            .getAttribute('aria-expanded') !== 'true'"""
-    )
-    page.wait_for_selector(".js-plotly-plot")
-    widths = page.evaluate(
-        """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
-            .map(p => p.getBoundingClientRect().right)"""
-    )
-    assert widths and max(widths) <= 390, widths
-    _screenshot(page, tmp_path / "neighbours-phone.png")
-    page.set_viewport_size(VIEWPORT)
+    """On a phone (390 px, a mobile browser), light and dark: the address of the session so
+    far opens the same data, run and lift; on each page with charts the sidebar closes
+    after navigating, every chart fits the screen and nothing scrolls sideways."""
+    phone = phone_page(page.context.browser)
+    try:
+        for scheme in ("light", "dark"):
+            phone.emulate_media(color_scheme=scheme)
+            phone.goto(page.url)
+            phone.locator("h1").first.wait_for()
+            wait_idle(phone)
+            for title in PHONE_PAGES:
+                if phone.evaluate(_SIDEBAR_CLOSED):
+                    phone.locator('[data-testid="stExpandSidebarButton"]').click()
+                phone.wait_for_function(_SIDEBAR_OPEN)
+                phone.wait_for_timeout(300)  # the slide-in
+                phone.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+                phone.get_by_role("heading", name=title, exact=True).first.wait_for()
+                wait_idle(phone)
+                phone.wait_for_function(_SIDEBAR_CLOSED)
+                phone.wait_for_selector(".js-plotly-plot .main-svg")
+                phone.wait_for_timeout(300)
+                rights, overflow = phone.evaluate(
+                    """() => [Array.from(document.querySelectorAll('.js-plotly-plot'))
+                                .map(p => p.getBoundingClientRect().right),
+                              Array.from(document.querySelectorAll('html, [data-testid="stMain"],'
+                                  + ' [data-testid="stAppViewContainer"]'))
+                                .map(e => e.scrollWidth - e.clientWidth)]"""
+                )
+                width = PHONE["viewport"]["width"]
+                assert rights and max(rights) <= width, (scheme, title, rights)
+                assert max(overflow) <= 1, (scheme, title, overflow)  # no sideways scrolling
+            _screenshot(phone, tmp_path / f"whatif-phone-{scheme}.png")
+        assert page_problems(phone) == [], page_problems(phone)
+    finally:
+        phone.context.close()
 
 
 def _neighbours_table(page: Any) -> list[list[Any]]:
@@ -199,10 +225,44 @@ def _neighbours_table(page: Any) -> list[list[Any]]:
     )
 
 
+def _checked(page: Any, label: str) -> str:
+    radio = page.locator('[data-testid="stRadio"]').filter(has_text=label).first
+    return radio.locator("label:has(input:checked)").inner_text().strip()
+
+
+def _in_url(page: Any, text: str) -> None:
+    """Wait until the address bar's query holds ``text`` (e.g. ``category=city_C``)."""
+    page.wait_for_function("t => location.search.includes(t)", arg=text)
+
+
+def _reload_keeps(page: Any, label: str, option: str, param: str) -> None:
+    """Choose ``option`` in the radio ``label`` (``param`` appears in the URL), press F5:
+    the page comes back with it."""
+    radio = page.locator('[data-testid="stRadio"]').filter(has_text=label).first
+    radio.get_by_text(option, exact=True).click()
+    wait_idle(page)
+    assert _checked(page, label) == option
+    _in_url(page, param)
+    heading = page.locator("h1").first.inner_text().strip()
+    page.reload()
+    page.get_by_role("heading", name=heading, exact=True).first.wait_for()
+    wait_idle(page)
+    assert _checked(page, label) == option, f"{label} lost on reload"
+
+
 def _neighbours_link(page: Any) -> tuple[str, list[list[Any]]]:
-    """Pick a city that is not the default, then read "copy link to this view"."""
+    """Pick a city that is not the default, 5 neighbours by euclidean distance, reload
+    (all of it is kept), then read "copy link to this view"."""
     choose_option(page, "Category", "city_C")
+    _in_url(page, "category=city_C")
+    set_number(page, "k", 5)
+    _in_url(page, "=5")
+    _reload_keeps(page, "Distance", "euclidean", "nb_metric=euclidean")
+    assert page.locator('[data-testid="stNumberInput"] input').first.input_value() == "5"
     table = _neighbours_table(page)
+    title = page.evaluate("() => document.querySelector('.js-plotly-plot').layout.title.text")
+    assert "city_C" in title, title
+    assert len(table[0]) == 5
     page.get_by_role("button", name="Copy link to this view").click()
     code = page.locator('[data-testid="stCode"] code').first
     code.wait_for()
@@ -242,6 +302,7 @@ def _lift_fast_mode(page: Any, tmp_path: Path) -> None:
     for model in LIFT_MODELS:
         page.get_by_text(f"For {model}, embeddings").first.wait_for()
     tables = page.locator('[data-testid="stDataFrame"]')
+    tables.nth(1).wait_for()  # the page may still be redrawing once the URL names the result
     assert tables.count() == 2  # results, lift per model
     page.wait_for_selector(".js-plotly-plot .barlayer .trace")
     bars = page.evaluate(

@@ -55,11 +55,12 @@ def test_every_column_is_text_and_leading_zeros_survive():
     assert df["amount"].tolist() == ["0012.50", "3"]
 
 
-def test_only_empty_cells_are_missing():
-    df = read_csv(b"a,b,c\nNA,None,\nnull,?,x\n")
-    assert df["a"].tolist() == ["NA", "null"]
-    assert df["b"].tolist() == ["None", "?"]
-    assert df["c"].isna().tolist() == [True, False]
+def test_only_empty_cells_and_explicit_markers_are_missing():
+    df = read_csv(b"a,b,c\nNA,None,\nnull,?,x\n__NA__,__NA__x,__NA__\n")
+    assert df["a"].isna().tolist() == [False, False, True]  # __NA__, as the shared files
+    assert df["a"].tolist()[:2] == ["NA", "null"]
+    assert df["b"].tolist() == ["None", "?", "__NA__x"]
+    assert df["c"].isna().tolist() == [True, False, True]
 
 
 def test_header_names_are_stripped_and_blank_names_filled():

@@ -80,6 +80,25 @@ def test_pandas_string_dtype_with_nan():
     assert enc.transform(values).tolist() == [2, 3, 1, 2]
 
 
+@pytest.mark.parametrize("n", [50, 30_000])  # the Index lookup and Arrow's
+def test_many_and_few_values_map_to_the_same_rows(n: int):
+    rng = np.random.default_rng(n)
+    train = [f"c{i}" for i in rng.integers(0, 3000, 20_000)] + [None] * 3
+    enc = CategoryEncoder(min_count=2).fit(train)
+    # known, rare, unseen, missing, and text equal to a reserved label
+    pool = np.array([*train[:-3], "never-seen", "<unknown>", "c2999", None], dtype=object)
+    probe = pool[rng.integers(0, len(pool), n)]
+    expected = [
+        enc.labels_.index(v) if v in enc.labels_[enc.n_reserved_ :] else None for v in probe
+    ]
+    expected = [
+        enc.missing_index_ if v is None else 0 if e is None else e
+        for v, e in zip(probe, expected, strict=True)
+    ]
+    got = enc.transform(pd.Series(probe, dtype="str"))
+    assert got.tolist() == expected
+
+
 def test_transform_ignores_the_series_index():
     enc = CategoryEncoder().fit(["a", "b", "b"])
     values = pd.Series(["b", "a"], index=[10, 3])
@@ -215,9 +234,14 @@ def test_round_trip_property(train, probe, min_count, missing_as_category):
     assert all(c >= min_count for c in real)
 
 
-def test_positions_finds_labels_and_marks_unknown_and_missing_as_minus_one():
+@pytest.mark.parametrize("arrow_from", [0, 10_000])  # Arrow's lookup, the Index's
+def test_positions_finds_labels_and_marks_unknown_and_missing_as_minus_one(
+    monkeypatch, arrow_from
+):
+    from embedding_core.data import encoding
     from embedding_core.data.encoding import positions
 
+    monkeypatch.setattr(encoding, "_ARROW_LOOKUP_ROWS", arrow_from)
     text = pd.Series(["b", None, "zz", "a", "b"], dtype="str")
     known = pd.Index(["a", "b", "c"], dtype="str")
     assert positions(text, known).tolist() == [1, -1, -1, 0, 1]

@@ -68,3 +68,13 @@ def test_seconds_and_counts():
     assert fmt.seconds(48.2) == "48 s"
     assert fmt.seconds(125) == "2 min 5 s"
     assert fmt.count(41188) == "41,188"
+
+
+def test_category_names_missing_values_and_reserved_rows_in_words():
+    assert [fmt.category(v) for v in ("<missing>", "__NA__", None, float("nan"))] == [
+        "(missing)"
+    ] * 4
+    assert fmt.category("<unknown>") == "(rare or unseen)"
+    assert [fmt.category(v) for v in ("unknown", "NA", "<<missing>>", 3)] == [
+        "unknown", "NA", "<<missing>>", "3"
+    ]  # fmt: skip

@@ -273,6 +273,41 @@ def test_stop_returns_partial_result_or_cancels():
         run_lift(_frame(), ROLES, models=("logistic",), on_progress=lambda p: False)
 
 
+def test_fast_mode_trains_deepfm_beside_the_other_fits_and_keeps_its_early_stopped_model():
+    import threading
+
+    frame = _frame()
+    fast = run_lift(frame, ROLES, models=("logistic",), config=TINY)  # what the app runs
+    one_by_one = run_lift(frame, ROLES, models=("logistic",), config=TINY, parallel=False)
+    assert fast.config["refit"] is False and TINY.refit  # fast mode: no refit...
+    assert any("early stopping chose" in n for n in fast.notes)
+    refitted = run_lift(frame, ROLES, models=("logistic",), encodings=("target", "embedding"),
+                        config=TINY, folds=2)  # fmt: skip
+    assert refitted.config["refit"] is True  # ...thorough mode refits as configured
+    assert not any("early stopping chose" in n for n in refitted.notes)
+    # the cells that need no DeepFM are the same computation, in a thread or not
+    for enc in ("onehot", "ordinal", "target"):
+        np.testing.assert_array_equal(
+            fast.predictions[0][("logistic", enc)], one_by_one.predictions[0][("logistic", enc)]
+        )
+    assert [(r["model"], r["encoding"]) for r in fast.results] == [
+        (r["model"], r["encoding"]) for r in one_by_one.results
+    ]
+    assert fast.reference is not None and len(fast.lift) == 1
+    # Stop while DeepFM trains in its thread: the finished cells are kept, nothing lingers
+    steps: list[int] = []
+
+    def stop_at_first_fit(p):
+        steps.append(p.step)
+        return p.stage != "fit"
+
+    partial = run_lift(frame, ROLES, models=("logistic",), config=TINY.replace(epochs=50,
+                       patience=50), on_progress=stop_at_first_fit)  # fmt: skip
+    assert not partial.complete and [r["encoding"] for r in partial.results] == ["onehot"]
+    assert steps == sorted(steps)  # reports come in order, one at a time
+    assert not [t for t in threading.enumerate() if t.name.startswith("lift-deepfm")]
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [

@@ -74,6 +74,40 @@ def test_cli_vocab_then_streamed_train_is_a_normal_run(tmp_path: Path, capsys) -
     assert json.loads(capsys.readouterr().out)["categorical"]["colour"] == 5 + 1
 
 
+def test_stop_during_either_data_pass_ends_the_run_and_leaves_no_files(tmp_path: Path) -> None:
+    from embedding_core.data.roles import Roles
+    from embedding_core.errors import TrainingCancelled
+    from embedding_core.model.streaming import train_streaming
+
+    shards = _write_shards(_frame(600, seed=0), tmp_path / "shards", n=3)  # a batch a file
+    roles = Roles(("shop", "colour"), "bought", numeric=("amount",))
+    work = tmp_path / "work"
+    work.mkdir()
+    # Checks 1-3 are the vocabulary pass's batches, check 4 the encoding pass's first.
+    for stop_at, finished_passes in ((2, []), (4, ["vocabulary"])):
+        checks: list[int] = []
+        lines: list[str] = []
+        progress: list[object] = []
+
+        def should_stop(checks: list[int] = checks, stop_at: int = stop_at) -> bool:
+            checks.append(1)
+            return len(checks) >= stop_at
+
+        with pytest.raises(TrainingCancelled, match="while the data was being read"):
+            train_streaming(
+                shards,
+                roles,
+                should_stop=should_stop,
+                on_status=lines.append,
+                on_progress=progress.append,
+                work_dir=work,
+            )
+        assert len(checks) == stop_at
+        assert [line.split(":")[0] for line in lines if " rows in " in line] == finished_passes
+        assert progress == []  # training never started
+        assert list(work.iterdir()) == []  # the encoded rows are removed
+
+
 def test_cli_refuses_bad_streaming_input(tmp_path: Path, capsys) -> None:
     shards = _write_shards(_frame(300, seed=0), tmp_path / "one", n=1)
     code = main(
@@ -99,49 +133,42 @@ def _free_port() -> int:
 
 @pytest.mark.slow
 def test_two_workers_train_one_run_as_good_as_one_process(tmp_path: Path) -> None:
-    shards = _write_shards(_frame(6000, seed=0), tmp_path / "shards")
-    test = _frame(3000, seed=1)
+    # Lean on purpose (CI runs it): a small model, 2 epochs, and the one-process
+    # reference trains here while the two workers start up and train.
+    shards = _write_shards(_frame(4000, seed=0), tmp_path / "shards")
+    test = _frame(2000, seed=1)
     vocab = tmp_path / "features.json"
     assert main(["vocab", "--data", str(shards), *ROLES, "--out", str(vocab), "--quiet"]) == 0
     args = [*ROLES, "--data", str(shards), "--vocabulary", str(vocab), "--epochs", "2",
-            "--batch-size", "128", "--no-refit", "--quiet"]  # fmt: skip
+            "--batch-size", "128", "--hidden-units", "32,16", "--no-refit", "--quiet"]  # fmt: skip
 
     workers = [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]
     procs = []
     for index in range(2):
-        env = {
-            **os.environ,
-            "TF_CONFIG": json.dumps(
-                {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-            ),
-        }
+        tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+        command = [sys.executable, "-m", "embedding_core", "train", *args,
+                   "--strategy", "multiworker", "--out", str(tmp_path / "distributed")]  # fmt: skip
         procs.append(
             subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "embedding_core",
-                    "train",
-                    *args,
-                    "--strategy",
-                    "multiworker",
-                    "--out",
-                    str(tmp_path / "distributed"),
-                ],
-                env=env,
+                command,
+                env={**os.environ, "TF_CONFIG": json.dumps(tf_config)},
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
-            )  # fmt: skip
+            )
         )
-    results = [p.communicate(timeout=300) for p in procs]
+    try:
+        assert main(["train", *args, "--out", str(tmp_path / "single")]) == 0
+        results = [p.communicate(timeout=150) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()  # no-op once exited; never leaves a worker waiting for its peer
     for p, (_, err) in zip(procs, results, strict=True):
         assert p.returncode == 0, err[-2000:]
     assert json.loads(results[1][0])["out"] is None  # only worker 0 writes the run
     metrics = json.loads((tmp_path / "distributed" / "metrics.json").read_text())
     assert metrics["workers"] == 2 and metrics["epochs_run"] == 2
 
-    assert main(["train", *args, "--out", str(tmp_path / "single")]) == 0
     distributed, single = (_test_auc(tmp_path / d, test) for d in ("distributed", "single"))
     assert single > 0.75
     assert abs(distributed - single) <= 0.01, (distributed, single)

@@ -10,9 +10,11 @@ error bars, lifts and verdicts are computed afterwards from those predictions
 from __future__ import annotations
 
 import datetime as _dt
+import threading
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -76,13 +78,24 @@ class _Reporter:
         self.folds = folds
         self.step = 0
         self.stopped = False
+        # DeepFM may train in a second thread: one report at a time, in order
+        self._lock = threading.RLock()
 
     @property
     def listening(self) -> bool:
         return self.on_progress is not None
 
+    def advance(self) -> None:
+        """Count one finished step."""
+        with self._lock:
+            self.step += 1
+
     def emit(self, stage: Stage, fold: int, message: str, **detail: Any) -> None:
         """Report one step; raises ``_Stop`` when the caller returns ``False``."""
+        with self._lock:
+            self._emit(stage, fold, message, **detail)
+
+    def _emit(self, stage: Stage, fold: int, message: str, **detail: Any) -> None:
         if self.on_progress is not None and not self.stopped:
             progress = LiftProgress(
                 stage=stage,
@@ -113,6 +126,7 @@ class _Plan:
     config: TrainConfig
     seed: int
     cv: bool
+    parallel: bool
 
 
 @dataclass
@@ -175,6 +189,8 @@ def run_lift(
     on_progress: Callable[[LiftProgress], bool | None] | None = None,
     max_train_rows: Mapping[str, int | None] | None = None,
     bootstrap_resamples: int = BOOTSTRAP_RESAMPLES,
+    deepfm_refit: bool | None = None,
+    parallel: bool = True,
 ) -> LiftResult:
     """Compare downstream models fed with one-hot, ordinal, target and embedding encodings.
 
@@ -203,6 +219,16 @@ def run_lift(
         Per-model cap on training rows (defaults: ``MAX_TRAIN_ROWS``; ``None`` = all).
     bootstrap_resamples : int, default=200
         Resamples of the holdout rows for the error bars in holdout mode.
+    deepfm_refit : bool or None, default=None
+        Refit DeepFM on all of the split's training rows after early stopping.
+        ``None``: not in holdout mode (the early-stopped model is kept; the rows that
+        chose its epoch are training rows of the split, never held-out ones), as
+        ``config.refit`` says in k-fold mode. The choice is in ``config["refit"]`` of
+        the result.
+    parallel : bool, default=True
+        Train DeepFM in a second thread while the models on the other encodings fit.
+        The scores do not depend on it; on two cores it saves about a third of the
+        wall time (``benchmarks/lift_speed.py``).
 
     Returns
     -------
@@ -222,6 +248,16 @@ def run_lift(
     y, classes = encode_target(data[roles.target], task)
     metrics = TASK_METRICS[task]
     cfg = (config or TrainConfig()).replace(seed=seed)
+    refit_note = []
+    if deepfm_refit is None:
+        deepfm_refit = cfg.refit and folds is not None
+        if cfg.refit and not deepfm_refit and "embedding" in encodings:
+            refit_note = [
+                "Fast mode keeps the DeepFM that early stopping chose (trained on 80% of the "
+                "training rows, the other 20% picked its epoch) instead of training it again "
+                "on all of them; thorough mode refits."
+            ]
+    cfg = cfg.replace(refit=bool(deepfm_refit))
     plan = _Plan(
         roles=roles,
         task=task,
@@ -233,6 +269,7 @@ def run_lift(
         config=cfg,
         seed=seed,
         cv=folds is not None,
+        parallel=parallel,
     )
     strata = y if task == "regression" else label_strata(data[roles.target])
     splits = lift_splits(strata, task, folds=folds, holdout_fraction=holdout_fraction, seed=seed)
@@ -280,7 +317,8 @@ def run_lift(
         reference=reference,
         verdicts=[r["verdict"] for r in lift],
         notes=warned
-        + notes(models, encodings, cells.subsample, len(roles.categorical), complete, task),
+        + notes(models, encodings, cells.subsample, len(roles.categorical), complete, task)
+        + refit_note,
         complete=complete,
         folds=None if folds is None else int(folds),
         holdout_fraction=None if plan.cv else holdout_fraction,
@@ -309,75 +347,144 @@ def _run_split(
     reporter: _Reporter,
     cells: _Cells,
 ) -> None:
-    """One split: DeepFM (if asked for), then every (encoding, model) cell."""
+    """One split: DeepFM (if asked for) and every (encoding, model) cell.
+
+    The cells of the other encodings do not need DeepFM: with ``plan.parallel`` they fit
+    in this thread while DeepFM trains in a second one; the embedding cells follow.
+    """
     where = f" (fold {fold}/{reporter.folds})" if plan.cv else ""
     cells.predictions.append({})
-    train, test = data.iloc[train_idx], data.iloc[test_idx]
-    run = None
-    if "embedding" in plan.encodings:
-        reporter.emit("deepfm", fold, f"Training DeepFM on {len(train_idx):,} rows{where}.")
-        started = time.perf_counter()
-        run = _train_deepfm(train, plan.roles, plan.config, reporter, fold, where)
-        cells.deepfm_seconds.append(time.perf_counter() - started)
-        if reporter.stopped:
-            raise _Stop
-        pred = deepfm_predictions(run, test, plan.task, plan.classes)
-        cells.add(("deepfm", "embedding"), pred, cells.deepfm_seconds[-1], len(train_idx))
-        reporter.step += 1
+    split = _Split(plan, data, y, train_idx, test_idx, fold, where, reporter, cells)
+    baselines = [e for e in plan.encodings if e != "embedding"]
+    if "embedding" not in plan.encodings:
+        split.fit(baselines)
+        return
+    reporter.emit("deepfm", fold, f"Training DeepFM on {len(train_idx):,} rows{where}.")
+    if plan.parallel:
+        with ThreadPoolExecutor(1, thread_name_prefix="lift-deepfm") as pool:
+            training = pool.submit(split.train_deepfm)
+            try:
+                split.fit(baselines)
+            except BaseException:
+                reporter.stopped = True  # DeepFM stops at its next batch
+                raise
+            run, seconds = training.result()
+    else:
+        run, seconds = split.train_deepfm()
+    cells.deepfm_seconds.append(seconds)
+    if reporter.stopped:
+        raise _Stop
+    pred = deepfm_predictions(run, split.test, plan.task, plan.classes)
+    cells.add(("deepfm", "embedding"), pred, seconds, len(train_idx))
+    reporter.advance()
+    if not plan.parallel:
+        split.fit(baselines)
+    split.fit(["embedding"], run)
 
-    y_train = y[train_idx]
-    with sklearn_threads():
+
+class _Split:
+    """One split's rows and the blocks every encoding shares (numeric, raw categorical)."""
+
+    def __init__(
+        self,
+        plan: _Plan,
+        data: pd.DataFrame,
+        y: np.ndarray,
+        train_idx: np.ndarray,
+        test_idx: np.ndarray,
+        fold: int,
+        where: str,
+        reporter: _Reporter,
+        cells: _Cells,
+    ) -> None:
+        self.plan, self.fold, self.where = plan, fold, where
+        self.reporter, self.cells = reporter, cells
+        self.train, self.test = data.iloc[train_idx], data.iloc[test_idx]
+        self.y_train, self.y_test = y[train_idx], y[test_idx]
+        self._shared: tuple[Any, ...] | None = None
+
+    def train_deepfm(self) -> tuple[TrainedRun, float]:
+        """DeepFM on the training rows, and its wall time."""
         started = time.perf_counter()
-        num_train, num_test = numeric_blocks(train, test, plan.roles.numeric)
-        num_seconds = time.perf_counter() - started
-        cat_train = categorical_block(train, plan.roles.categorical)
-        cat_test = categorical_block(test, plan.roles.categorical)
-        rows_for = _subsamples(plan, len(train_idx), fold, cells)
-        for enc in plan.encodings:
-            blocks: dict[bool, tuple[Any, Any, float]] = {}  # dense one-hot or not
-            for m in plan.models:
-                dense = m in DENSE_MODELS and enc == "onehot"
-                if dense not in blocks:
-                    started = time.perf_counter()
-                    if enc == "embedding":
-                        c_train, c_test = embedding_blocks(run, train, test, plan.roles)
-                    else:
-                        c_train, c_test = baseline_blocks(
-                            enc, cat_train, cat_test, y_train, plan.task, plan.seed, dense
+        run = _train_deepfm(
+            self.train, self.plan.roles, self.plan.config, self.reporter, self.fold, self.where
+        )
+        return run, time.perf_counter() - started
+
+    def _blocks(self) -> tuple[Any, ...]:
+        """Numeric blocks, their seconds, raw categorical blocks, subsamples (made once)."""
+        if self._shared is None:
+            plan = self.plan
+            started = time.perf_counter()
+            num_train, num_test = numeric_blocks(self.train, self.test, plan.roles.numeric)
+            num_seconds = time.perf_counter() - started
+            self._shared = (
+                num_train,
+                num_test,
+                num_seconds,
+                categorical_block(self.train, plan.roles.categorical),
+                categorical_block(self.test, plan.roles.categorical),
+                _subsamples(plan, len(self.train), self.fold, self.cells),
+            )
+        return self._shared
+
+    def fit(self, encodings: Sequence[str], run: TrainedRun | None = None) -> None:
+        """Fit every model on each encoding, reporting each finished cell."""
+        plan, reporter = self.plan, self.reporter
+        with sklearn_threads():
+            num_train, num_test, num_seconds, cat_train, cat_test, rows_for = self._blocks()
+            for enc in encodings:
+                blocks: dict[bool, tuple[Any, Any, float]] = {}  # dense one-hot or not
+                for m in plan.models:
+                    dense = m in DENSE_MODELS and enc == "onehot"
+                    if dense not in blocks:
+                        started = time.perf_counter()
+                        if enc == "embedding":
+                            assert run is not None
+                            c_train, c_test = embedding_blocks(
+                                run, self.train, self.test, plan.roles
+                            )
+                        else:
+                            c_train, c_test = baseline_blocks(
+                                enc, cat_train, cat_test, self.y_train, plan.task, plan.seed, dense
+                            )
+                        blocks[dense] = (
+                            hstack(c_train, num_train),
+                            hstack(c_test, num_test),
+                            time.perf_counter() - started + num_seconds,
                         )
-                    blocks[dense] = (
-                        hstack(c_train, num_train),
-                        hstack(c_test, num_test),
-                        time.perf_counter() - started + num_seconds,
+                    X_train, X_test, enc_seconds = blocks[dense]
+                    rows = rows_for[m]
+                    X_fit, y_fit = (
+                        (X_train, self.y_train)
+                        if rows is None
+                        else (X_train[rows], self.y_train[rows])
                     )
-                X_train, X_test, enc_seconds = blocks[dense]
-                rows = rows_for[m]
-                X_fit, y_fit = (
-                    (X_train, y_train) if rows is None else (X_train[rows], y_train[rows])
-                )
-                model = make_model(m, plan.task, plan.seed)
-                started = time.perf_counter()
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    model.fit(X_fit, y_fit)
-                seconds = time.perf_counter() - started + enc_seconds
-                pred = predict(model, X_test, plan.task, max(len(plan.classes), 1))
-                cells.add((m, enc), pred, seconds, len(y_fit))
-                reporter.step += 1
-                # one cheap metric on the held-out rows, so a caller can show it at once
-                cell_score = (
-                    float(score(plan.metric, y[test_idx], pred)[0]) if reporter.listening else None
-                )
-                reporter.emit(
-                    "fit",
-                    fold,
-                    f"{MODEL_LABELS[m]} on {ENCODING_LABELS[enc]}{where}: done.",
-                    model=m,
-                    encoding=enc,
-                    metric=plan.metric,
-                    score=cell_score,
-                    fit_seconds=seconds,
-                )
+                    model = make_model(m, plan.task, plan.seed)
+                    started = time.perf_counter()
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        model.fit(X_fit, y_fit)
+                    seconds = time.perf_counter() - started + enc_seconds
+                    pred = predict(model, X_test, plan.task, max(len(plan.classes), 1))
+                    self.cells.add((m, enc), pred, seconds, len(y_fit))
+                    reporter.advance()
+                    # one cheap metric on the held-out rows, so a caller can show it at once
+                    cell_score = (
+                        float(score(plan.metric, self.y_test, pred)[0])
+                        if reporter.listening
+                        else None
+                    )
+                    reporter.emit(
+                        "fit",
+                        self.fold,
+                        f"{MODEL_LABELS[m]} on {ENCODING_LABELS[enc]}{self.where}: done.",
+                        model=m,
+                        encoding=enc,
+                        metric=plan.metric,
+                        score=cell_score,
+                        fit_seconds=seconds,
+                    )
 
 
 def _subsamples(
