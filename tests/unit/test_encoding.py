@@ -235,9 +235,7 @@ def test_round_trip_property(train, probe, min_count, missing_as_category):
 
 
 @pytest.mark.parametrize("arrow_from", [0, 10_000])  # Arrow's lookup, the Index's
-def test_positions_finds_labels_and_marks_unknown_and_missing_as_minus_one(
-    monkeypatch, arrow_from
-):
+def test_positions_finds_labels_and_marks_unknown_and_missing_as_minus_one(monkeypatch, arrow_from):
     from embedding_core.data import encoding
     from embedding_core.data.encoding import positions
 
