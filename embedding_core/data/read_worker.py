@@ -73,14 +73,13 @@ def read_csv_isolated(
     elif not isinstance(source, (str, bytes)):
         name = name or _file_name(source)
         source = _bounded_bytes(source, max_bytes)
-    request = pickle.dumps(
-        (source, name, {"max_bytes": max_bytes, "max_rows": max_rows, "max_columns": max_columns}),
-        protocol=pickle.HIGHEST_PROTOCOL,
-    )
+    path, data = (source, b"") if isinstance(source, str) else (None, source)
+    limits = {"max_bytes": max_bytes, "max_rows": max_rows, "max_columns": max_columns}
+    header = pickle.dumps((path, name, limits), protocol=pickle.HIGHEST_PROTOCOL)
     with _SLOTS:
         worker = _take_worker()
         try:
-            answer = _exchange(worker, request)
+            answer = _exchange(worker, header, data)
         finally:
             worker.stdout.close()  # type: ignore[union-attr]
             worker.wait()
@@ -147,18 +146,20 @@ def _file_name(source: Any) -> str | None:
     return Path(file_name).name if isinstance(file_name, str) and file_name else None
 
 
-def _exchange(worker: subprocess.Popen, request: bytes) -> pd.DataFrame | str | None:
+def _exchange(worker: subprocess.Popen, header: bytes, data: bytes) -> pd.DataFrame | str | None:
     """Send the request; the frame read, the refusal's message, or None if the worker died.
 
-    The Arrow stream is read straight from the pipe into the frame's buffers: the
-    frame's bytes are never held twice.
+    The request is the header's length, the header (path, name, limits) and the file's
+    bytes as they are (no copy). The Arrow stream is read straight from the pipe into
+    the frame's buffers: the frame's bytes are never held twice.
     """
     import pyarrow as pa
 
     stdin, stdout = worker.stdin, worker.stdout
     assert stdin is not None and stdout is not None
-    try:
-        stdin.write(request)  # the worker reads all of it before it writes anything
+    try:  # the worker reads all of it before it writes anything
+        stdin.write(len(header).to_bytes(8, "little") + header)
+        stdin.write(data)
         stdin.close()
     except BrokenPipeError:
         return None
@@ -179,11 +180,12 @@ def _serve() -> None:
 
     from embedding_core.data.csv_reader import read_csv
 
-    request = sys.stdin.buffer.read()
-    if not request:  # the parent went away before using this spare worker
+    stdin = sys.stdin.buffer
+    size = stdin.read(8)
+    if len(size) < 8:  # the parent went away before using this spare worker
         return
-    source, name, kwargs = pickle.loads(request)
-    del request
+    path, name, kwargs = pickle.loads(stdin.read(int.from_bytes(size, "little")))
+    source = path if path is not None else stdin.read()
     out = sys.stdout.buffer
     try:
         frame = read_csv(source, name=name, **kwargs)
