@@ -39,7 +39,7 @@ __all__ = ["read_csv_isolated", "warm_up_reader", "MAX_READS"]
 #: Files read at the same time; further reads wait for one of them to finish.
 MAX_READS = max(min(os.cpu_count() or 1, 4), 1)
 
-# An 8-byte status keeps the Arrow stream after it 8-byte aligned (no copy on reading).
+# The worker's first 8 bytes: the frame (an Arrow stream) or a refusal (its message) follows.
 _OK, _REFUSED = b"ok      ", b"refused "
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 _LOCK = threading.Lock()
@@ -70,6 +70,8 @@ def read_csv_isolated(
     """
     if isinstance(source, Path):
         source = str(source)
+    elif isinstance(source, (bytearray, memoryview)):
+        source = bytes(source)
     elif not isinstance(source, (str, bytes)):
         name = name or _file_name(source)
         source = _bounded_bytes(source, max_bytes)
