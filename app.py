@@ -12,6 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from embedding_core.data.read_worker import warm_up_reader
 from embedding_core.errors import EmbeddingCoreError
 from ui import keras_guard, runs, state
 from ui.explore_data import warm_up_umap
@@ -81,3 +82,4 @@ current.run()
 # After the page is drawn, so the first page never waits for (or competes with) the import.
 warm_up_tensorflow()
 warm_up_umap()  # after TensorFlow: compiles UMAP's kernels (cached on disk) in the background
+warm_up_reader()  # a worker process that parses uploads, pandas imported (ui/datasets.py)

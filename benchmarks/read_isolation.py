@@ -5,8 +5,10 @@ that sleeps 5 ms in a loop; whenever a read holds the interpreter lock, the hear
 wakes late. Each hostile input of ``benchmarks/abuse.py`` (plus the big file within the
 limits) is read with the app's limits twice in the same run: by ``read_csv`` in this
 process (the baseline, what the app did before) and by ``read_csv_isolated`` (a worker
-process, what the app does now). Reported per input and reader: seconds, the longest
-heartbeat delay and the total of delays over 100 ms (the stalls a user would notice).
+process, what the app does now). Reported per input and reader: seconds, the CPU time
+the calling process spent (what a read takes from the server's own process, whatever
+the machine's load), the longest heartbeat delay and the total of delays over 100 ms
+(the stalls a user would notice).
 
 On a loaded machine part of every delay is waiting for a core, for both readers alike;
 compare the two readers within one run.
@@ -53,7 +55,7 @@ def measure(read: Callable[..., Any], data: bytes, name: str) -> dict[str, Any]:
     stop, delays = threading.Event(), []
     beat = threading.Thread(target=_heartbeat, args=(stop, delays))
     beat.start()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     try:
         frame = read(
             data,
@@ -66,11 +68,13 @@ def measure(read: Callable[..., Any], data: bytes, name: str) -> dict[str, Any]:
     except DataError as exc:
         answer = f"refused: {str(exc)[:80]}"
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     stop.set()
     beat.join()
     return {
         "seconds": round(seconds, 2),
         "answer": answer,
+        "caller_cpu_seconds": round(cpu, 2),
         "max_delay_ms": round(max(delays, default=0.0) * 1000),
         "stalled_seconds": round(sum(d for d in delays if d > STALL_SECONDS), 2),
     }

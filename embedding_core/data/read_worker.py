@@ -5,12 +5,13 @@ and holds the interpreter lock for up to a second at a time; in a server, every 
 user's page waits meanwhile. ``read_csv_isolated`` does exactly what
 ``embedding_core.data.csv_reader.read_csv`` does (same arguments, result, refusals and
 messages) in a worker process (``python -m embedding_core.data.read_worker``), which
-sends the frame back as an Arrow IPC stream that the caller opens without copying.
+sends the frame back as an Arrow IPC stream, read from the pipe straight into the
+frame's buffers.
 
 Each worker reads one file and exits, so the memory a big parse took goes back to the
-system at once. One spare worker is kept started, with pandas already imported, so a
-read does not wait for the import. At most ``MAX_READS`` files are read at a time (the
-others wait), which bounds the memory all reads take together.
+system at once. One spare worker is kept started (after each read), with pandas
+already imported, so a read does not wait for the import. At most ``MAX_READS`` files
+are read at a time (the others wait), which bounds the memory all reads take together.
 
 Plain ``subprocess`` rather than ``multiprocessing``: Streamlit installs each page script
 as the ``__main__`` module, which ``multiprocessing``'s spawn and forkserver methods
@@ -33,7 +34,7 @@ from embedding_core.data.csv_reader import DEFAULT_MAX_BYTES, DEFAULT_MAX_COLUMN
 from embedding_core.errors import DataError
 from embedding_core.text import NAME_LIMIT, printable
 
-__all__ = ["read_csv_isolated", "MAX_READS"]
+__all__ = ["read_csv_isolated", "warm_up_reader", "MAX_READS"]
 
 #: Files read at the same time; further reads wait for one of them to finish.
 MAX_READS = max(min(os.cpu_count() or 1, 4), 1)
@@ -83,6 +84,7 @@ def read_csv_isolated(
         finally:
             worker.stdout.close()  # type: ignore[union-attr]
             worker.wait()
+            warm_up_reader()
     if isinstance(answer, pd.DataFrame):
         return answer
     if answer is not None:
@@ -95,12 +97,23 @@ def read_csv_isolated(
 
 
 def _take_worker() -> subprocess.Popen:
-    """The spare worker (or a new one), leaving a new spare started in its place."""
+    """The spare worker, or a new one if there is none."""
     global _spare
     with _LOCK:
-        worker = _spare if _spare is not None and _spare.poll() is None else _start_worker()
-        _spare = _start_worker()
-    return worker
+        worker, _spare = _spare, None
+    return worker if worker is not None and worker.poll() is None else _start_worker()
+
+
+def warm_up_reader() -> None:
+    """Start the spare worker if none is running (it imports pandas, then waits).
+
+    Called after each read (not during one, so its imports never slow a read down) and
+    by a server once its first page is drawn, so the first upload does not wait either.
+    """
+    global _spare
+    with _LOCK:
+        if _spare is None:
+            _spare = _start_worker()
 
 
 def _start_worker() -> subprocess.Popen:

@@ -30,6 +30,7 @@ from embedding_core.data.encoding import (
     CategoryEncoder,
     as_category_text,
     category_encoder_from_counts,
+    positions,
 )
 from embedding_core.data.roles import Roles, Task
 from embedding_core.errors import DataError
@@ -390,16 +391,15 @@ class FeatureEncoder:
                 raise DataError(f"The target '{name}' has missing values: drop those rows first.")
             return ((y - self.target_mean_) / self.target_std_).astype(np.float32)
         labels = target_text(values)
-        lookup = {label: i for i, label in enumerate(self.classes_)}
-        codes = labels.map(lookup)
-        if codes.isna().any():
-            bad = labels[codes.isna()].astype(object).fillna("<missing>").unique()[:5]
+        codes = positions(labels, pd.Index([str(c) for c in self.classes_], dtype="str"))
+        if (codes < 0).any():
+            bad = labels[codes < 0].astype(object).fillna("<missing>").unique()[:5]
             raise DataError(
                 f"The target '{name}' has values the model does not know "
                 f"({', '.join(repr(str(v)) for v in bad)}); expected one of "
                 f"{', '.join(repr(c) for c in self.classes_)}."
             )
-        codes_arr = codes.to_numpy(dtype=np.int64)
+        codes_arr = codes
         if self.task_ == "binary":
             return codes_arr.astype(np.float32)
         return codes_arr.astype(np.int32)

@@ -538,20 +538,14 @@ def _fit(
 ) -> TrainedRun | None:
     import keras
 
-    from embedding_core.model.deepfm import LazyAdam
-    from embedding_core.model.init import plan_init
     from embedding_core.model.metrics import baseline_metrics, task_metrics
-    from embedding_core.model.networks import build_network
     from embedding_core.model.train import (
         _baseline_target,
+        _compiled_network,
         _finish_run,
-        _loss,
         _make_reporter,
         _model_metrics,
-        _prior_bias,
         _refit,
-        _set_seed,
-        _steps_per_execution,
         effective_batch_size,
         validation_figures,
     )
@@ -572,26 +566,16 @@ def _fit(
     worker_batch = max(1, batch_size // workers)
     batches = max(1, math.ceil(rows_per_epoch / worker_batch))
 
-    plan = None
-    if config.init_embeddings is not None:
-        plan = plan_init(features, config.init_embeddings, freeze=config.freeze_embeddings)
-    _set_seed(config.seed)
     with tf_strategy.scope():
-        model = build_network(
+        model, plan = _compiled_network(
             features,
             config,
             task,
             n_classes,
-            output_bias=_prior_bias(task, y_train, n_classes),
-            plan=plan,
+            y_train,
+            batches,
+            build_slots=strategy_name == "none",  # distributed runs build them in their step
         )
-        model.compile(
-            optimizer=LazyAdam(config.learning_rate),
-            loss=_loss(task),
-            steps_per_execution=_steps_per_execution(batches),
-        )
-        if strategy_name == "none":  # as in ``train``: slots now, so the step traces once
-            model.optimizer.build(model.trainable_variables)
     refit = config.refit and not distributed
     initial_weights = model.get_weights() if refit else None
     y_valid = valid_part.targets() if chief else np.empty(0)

@@ -263,34 +263,11 @@ def train(
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    from embedding_core.model.deepfm import LazyAdam, predict_raw
-    from embedding_core.model.networks import build_network
+    from embedding_core.model.deepfm import predict_raw
 
-    plan = None
-    if config.init_embeddings is not None:
-        from embedding_core.model.init import plan_init
-
-        plan = plan_init(features, config.init_embeddings, freeze=config.freeze_embeddings)
-    _set_seed(config.seed)
-    model = build_network(
-        features,
-        config,
-        task,
-        n_classes,
-        output_bias=_prior_bias(task, y_train, n_classes),
-        plan=plan,
-    )
-    loss = _loss(task)
     batch_size = effective_batch_size(config.batch_size, len(train_idx))
     batches = max(1, math.ceil(len(train_idx) / batch_size))
-    model.compile(
-        optimizer=LazyAdam(config.learning_rate),
-        loss=loss,
-        steps_per_execution=_steps_per_execution(batches),
-    )
-    # Create the optimiser's slots now: created inside the first traced step, they make
-    # TensorFlow trace the whole training step a second time (about a second per run).
-    model.optimizer.build(model.trainable_variables)
+    model, plan = _compiled_network(features, config, task, n_classes, y_train, batches)
     initial_weights = model.get_weights() if config.refit else None
 
     def score(x: dict[str, np.ndarray]) -> np.ndarray:
@@ -444,6 +421,50 @@ def _finish_run(
     numbers = {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)}
     reporter.send(Progress("end", metrics["epochs_run"], config.epochs, 0, batches, numbers))
     return run
+
+
+def _compiled_network(
+    features: Any,
+    config: TrainConfig,
+    task: str,
+    n_classes: int,
+    y_train: np.ndarray,
+    batches: int,
+    *,
+    build_slots: bool = True,
+) -> tuple[Any, InitPlan | None]:
+    """The compiled network that in-memory and streamed training fit, and its init plan.
+
+    Seeds, plans the initial embeddings (``config.init_embeddings``), builds the network
+    with the prior as output bias and compiles it with ``LazyAdam``. ``build_slots``
+    creates the optimiser's slots now: created inside the first traced step, they make
+    TensorFlow trace the whole training step a second time (about a second per run).
+    """
+    from embedding_core.model.deepfm import LazyAdam
+    from embedding_core.model.networks import build_network
+
+    plan = None
+    if config.init_embeddings is not None:
+        from embedding_core.model.init import plan_init
+
+        plan = plan_init(features, config.init_embeddings, freeze=config.freeze_embeddings)
+    _set_seed(config.seed)
+    model = build_network(
+        features,
+        config,
+        task,
+        n_classes,
+        output_bias=_prior_bias(task, y_train, n_classes),
+        plan=plan,
+    )
+    model.compile(
+        optimizer=LazyAdam(config.learning_rate),
+        loss=_loss(task),
+        steps_per_execution=_steps_per_execution(batches),
+    )
+    if build_slots:
+        model.optimizer.build(model.trainable_variables)
+    return model, plan
 
 
 def _model_metrics(config: TrainConfig, plan: InitPlan | None) -> dict[str, Any]:

@@ -310,3 +310,16 @@ def test_a_run_that_barely_beats_the_baseline_is_flagged_on_train_and_explore(ne
     at.run()
     assert small_run.metrics["valid_auc"] > 0.65
     assert not any("noise" in w.value for w in at.warning)
+
+
+def test_embedded_rows_download_guards_formulas_in_the_header_and_cells(
+    tiny_binary_run, binary_frame
+) -> None:
+    """Issue 12, item 9: the embedded-rows CSV goes through the one formula guard."""
+    from ui.export_data import embedded_rows_csv
+
+    frame = binary_frame.head(20).assign(**{"=cmd|'/C calc'!A0": "@SUM(1)"})
+    text = embedded_rows_csv(tiny_binary_run, frame)().decode("utf-8-sig")
+    header, first = text.splitlines()[:2]
+    assert "'=cmd|'/C calc'!A0" in header and ",=cmd" not in header
+    assert "'@SUM(1)" in first

@@ -86,3 +86,33 @@ def test_jobs_beyond_the_cap_wait_and_say_how_many_are_ahead() -> None:
         job.release.set()
         assert job.wait(5) and job.error is None
     assert slots().running == 0
+
+
+def test_stop_during_a_server_tables_data_passes_ends_the_training(tmp_path) -> None:
+    import pandas as pd
+
+    from embedding_core.data.roles import Roles
+    from embedding_core.model.config import TrainConfig
+    from ui.training import TrainingJob
+
+    frame = pd.DataFrame(
+        {"shop": [f"s{i % 7}" for i in range(600)], "y": ["yes", "no", "no"] * 200}
+    )
+    frame.to_parquet(tmp_path / "table.parquet", index=False)
+
+    @dataclass(eq=False)
+    class StopAtFirstStatusLine(TrainingJob):
+        def _on_data_status(self, line: str) -> None:
+            super()._on_data_status(line)
+            self.request_stop()  # the user presses Stop while the rows are being read
+
+    job = StopAtFirstStatusLine(
+        frame=frame,
+        roles=Roles(("shop",), "y"),
+        config=TrainConfig(epochs=1),
+        path=str(tmp_path / "table.parquet"),
+    ).start()
+    assert job.wait(300)
+    assert job.data_status.startswith("vocabulary: 600 rows in")  # the first pass ended...
+    assert job.cancelled and job.result is None  # ... and the second one stopped
+    assert job.last is None  # training never started

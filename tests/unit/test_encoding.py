@@ -232,3 +232,17 @@ def test_round_trip_property(train, probe, min_count, missing_as_category):
     real = enc.counts_[enc.n_reserved_ :]
     assert real == sorted(real, reverse=True)
     assert all(c >= min_count for c in real)
+
+
+@pytest.mark.parametrize("arrow_from", [0, 10_000])  # Arrow's lookup, the Index's
+def test_positions_finds_labels_and_marks_unknown_and_missing_as_minus_one(monkeypatch, arrow_from):
+    from embedding_core.data import encoding
+    from embedding_core.data.encoding import positions
+
+    monkeypatch.setattr(encoding, "_ARROW_LOOKUP_ROWS", arrow_from)
+    text = pd.Series(["b", None, "zz", "a", "b"], dtype="str")
+    known = pd.Index(["a", "b", "c"], dtype="str")
+    assert positions(text, known).tolist() == [1, -1, -1, 0, 1]
+    assert positions(text, pd.Index([], dtype="str")).tolist() == [-1] * 5
+    assert positions(text.iloc[:0], known).tolist() == []
+    assert positions(pd.Series([None, None], dtype="str"), known).tolist() == [-1, -1]
