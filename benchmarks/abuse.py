@@ -83,7 +83,7 @@ def make_inputs(folder: Path, big_rows: int) -> list[tuple[str, Path, bool]]:
 
 
 class RssSampler:
-    """Peak RSS of a process and its children, sampled every 0.1 s in a thread."""
+    """Peak memory of a process and its children, sampled every 0.1 s in a thread."""
 
     def __init__(self, pid: int) -> None:
         import psutil
@@ -94,12 +94,23 @@ class RssSampler:
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
     def now_mb(self) -> float:
+        """RSS of the server and its child processes (the upload reader's workers).
+
+        A child that is not yet running its own program (between ``fork`` and ``exec``:
+        its command line is still the server's) shares the server's pages and shows the
+        server's whole RSS as its own; it is left out, or the server would count twice.
+        """
         import psutil
 
-        total = 0
-        for p in [self.process, *self.process.children(recursive=True)]:
+        try:
+            total = self.process.memory_info().rss
+            own = self.process.cmdline()
+        except psutil.Error:
+            return 0.0
+        for child in self.process.children(recursive=True):
             try:
-                total += p.memory_info().rss
+                if child.cmdline() != own:
+                    total += child.memory_info().rss
             except psutil.Error:
                 pass
         return total / 1e6
