@@ -216,7 +216,7 @@ class TableSource:
         on_status: Callable[[str], None] | None = None,
         label: str = "reading",
     ) -> Iterator[RowBatch]:
-        """One pass over the table: ``RowBatch`` es with their split and target masks.
+        """One pass over the table: ``RowBatch`` objects with their split and target masks.
 
         Parameters
         ----------

@@ -546,6 +546,7 @@ def _fit(
         _make_reporter,
         _model_metrics,
         _refit,
+        _refit_metrics,
         effective_batch_size,
         validation_figures,
     )
@@ -688,16 +689,9 @@ def _fit(
         else:
             table_stats = stats[0].merged(stats[1])
             metrics.update(
-                refit=True,
-                refit_epochs=best_epoch,
-                refit_rows=int(all_rows),
-                refit_seconds=round(refit_seconds, 3),
-                train_seconds=round(train_seconds + refit_seconds, 3),
-                rows_per_second=round(
-                    (train_part.rows * epochs_run + all_rows * best_epoch)
-                    / (train_seconds + refit_seconds),
-                    1,
-                ),
+                _refit_metrics(
+                    train_part.rows, epochs_run, train_seconds, all_rows, best_epoch, refit_seconds
+                )
             )
     return _finish_run(
         model,

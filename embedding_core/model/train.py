@@ -353,14 +353,15 @@ def train(
             x_train, y_train = x_all, y_all
             y_train_user = np.concatenate([y_train_user, y_valid_user])
             metrics.update(
-                refit=True,
-                refit_epochs=metrics["best_epoch"],
-                refit_rows=int(len(y_all)),
-                refit_seconds=round(refit_seconds, 3),
+                _refit_metrics(
+                    len(train_idx),
+                    epochs_run,
+                    train_seconds,
+                    len(y_all),
+                    metrics["best_epoch"],
+                    refit_seconds,
+                )
             )
-            rows_x_epochs = len(train_idx) * epochs_run + len(y_all) * metrics["best_epoch"]
-            metrics["train_seconds"] = round(train_seconds + refit_seconds, 3)
-            metrics["rows_per_second"] = round(rows_x_epochs / (train_seconds + refit_seconds), 1)
         del x_all
     stats = field_statistics(
         features, x_train["categorical"], y_train_user if task != "multiclass" else y_train
@@ -465,6 +466,26 @@ def _compiled_network(
     if build_slots:
         model.optimizer.build(model.trainable_variables)
     return model, plan
+
+
+def _refit_metrics(
+    train_rows: int,
+    epochs_run: int,
+    train_seconds: float,
+    all_rows: int,
+    refit_epochs: int,
+    refit_seconds: float,
+) -> dict[str, Any]:
+    """The metrics a finished final fit sets: ``refit*``, and both fits' time and rows/s."""
+    seconds = train_seconds + refit_seconds
+    return {
+        "refit": True,
+        "refit_epochs": refit_epochs,
+        "refit_rows": int(all_rows),
+        "refit_seconds": round(refit_seconds, 3),
+        "train_seconds": round(seconds, 3),
+        "rows_per_second": round((train_rows * epochs_run + all_rows * refit_epochs) / seconds, 1),
+    }
 
 
 def _model_metrics(config: TrainConfig, plan: InitPlan | None) -> dict[str, Any]:

@@ -223,3 +223,19 @@ def test_refit_reports_progress_and_a_cancelled_refit_keeps_the_early_stopped_mo
     assert run.metrics["refit"] is False and run.metrics["stopped_by_user"] is True
     early_stopped = train(binary_frame, BINARY_ROLES, config.replace(refit=False))
     np.testing.assert_array_equal(run.predict(binary_frame), early_stopped.predict(binary_frame))
+
+
+def test_optimiser_slots_exist_before_the_first_traced_step(monkeypatch, binary_frame) -> None:
+    # Slots created inside the first traced step make TensorFlow trace the step twice.
+    import keras
+
+    seen: list[bool] = []
+    fit = keras.Model.fit
+
+    def checked_fit(self, *args, **kwargs):
+        seen.append(bool(self.optimizer.built))
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", checked_fit)
+    train(binary_frame, BINARY_ROLES, TINY_CONFIG.replace(epochs=1))
+    assert seen and all(seen)
