@@ -12,6 +12,8 @@ Each worker reads one file and exits, so the memory a big parse took goes back t
 system at once. One spare worker is kept started (after each read), with pandas
 already imported, so a read does not wait for the import. At most ``MAX_READS`` files
 are read at a time (the others wait), which bounds the memory all reads take together.
+Workers run at a lower priority than the server (``WORKER_NICENESS``): when the cores are
+busy, pages are served first and the upload waits a little longer.
 
 Plain ``subprocess`` rather than ``multiprocessing``: Streamlit installs each page script
 as the ``__main__`` module, which ``multiprocessing``'s spawn and forkserver methods
@@ -34,12 +36,14 @@ from embedding_core.data.csv_reader import DEFAULT_MAX_BYTES, DEFAULT_MAX_COLUMN
 from embedding_core.errors import DataError
 from embedding_core.text import NAME_LIMIT, printable
 
-__all__ = ["read_csv_isolated", "warm_up_reader", "MAX_READS"]
+__all__ = ["read_csv_isolated", "warm_up_reader", "MAX_READS", "WORKER_NICENESS"]
 
+#: Scheduling priority of the workers, below the server's own (``os.nice`` increment).
+WORKER_NICENESS = 5
 #: Files read at the same time; further reads wait for one of them to finish.
 MAX_READS = max(min(os.cpu_count() or 1, 4), 1)
 
-# An 8-byte status keeps the Arrow stream after it 8-byte aligned (no copy on reading).
+# The worker's first 8 bytes: the frame (an Arrow stream) or a refusal (its message) follows.
 _OK, _REFUSED = b"ok      ", b"refused "
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 _LOCK = threading.Lock()
@@ -70,17 +74,18 @@ def read_csv_isolated(
     """
     if isinstance(source, Path):
         source = str(source)
+    elif isinstance(source, (bytearray, memoryview)):
+        source = bytes(source)
     elif not isinstance(source, (str, bytes)):
         name = name or _file_name(source)
         source = _bounded_bytes(source, max_bytes)
-    request = pickle.dumps(
-        (source, name, {"max_bytes": max_bytes, "max_rows": max_rows, "max_columns": max_columns}),
-        protocol=pickle.HIGHEST_PROTOCOL,
-    )
+    path, data = (source, b"") if isinstance(source, str) else (None, source)
+    limits = {"max_bytes": max_bytes, "max_rows": max_rows, "max_columns": max_columns}
+    header = pickle.dumps((path, name, limits), protocol=pickle.HIGHEST_PROTOCOL)
     with _SLOTS:
         worker = _take_worker()
         try:
-            answer = _exchange(worker, request)
+            answer = _exchange(worker, header, data)
         finally:
             worker.stdout.close()  # type: ignore[union-attr]
             worker.wait()
@@ -147,18 +152,20 @@ def _file_name(source: Any) -> str | None:
     return Path(file_name).name if isinstance(file_name, str) and file_name else None
 
 
-def _exchange(worker: subprocess.Popen, request: bytes) -> pd.DataFrame | str | None:
+def _exchange(worker: subprocess.Popen, header: bytes, data: bytes) -> pd.DataFrame | str | None:
     """Send the request; the frame read, the refusal's message, or None if the worker died.
 
-    The Arrow stream is read straight from the pipe into the frame's buffers: the
-    frame's bytes are never held twice.
+    The request is the header's length, the header (path, name, limits) and the file's
+    bytes as they are (no copy). The Arrow stream is read straight from the pipe into
+    the frame's buffers: the frame's bytes are never held twice.
     """
     import pyarrow as pa
 
     stdin, stdout = worker.stdin, worker.stdout
     assert stdin is not None and stdout is not None
-    try:
-        stdin.write(request)  # the worker reads all of it before it writes anything
+    try:  # the worker reads all of it before it writes anything
+        stdin.write(len(header).to_bytes(8, "little") + header)
+        stdin.write(data)
         stdin.close()
     except BrokenPipeError:
         return None
@@ -179,11 +186,12 @@ def _serve() -> None:
 
     from embedding_core.data.csv_reader import read_csv
 
-    request = sys.stdin.buffer.read()
-    if not request:  # the parent went away before using this spare worker
+    stdin = sys.stdin.buffer
+    size = stdin.read(8)
+    if len(size) < 8:  # the parent went away before using this spare worker
         return
-    source, name, kwargs = pickle.loads(request)
-    del request
+    path, name, kwargs = pickle.loads(stdin.read(int.from_bytes(size, "little")))
+    source = path if path is not None else stdin.read()
     out = sys.stdout.buffer
     try:
         frame = read_csv(source, name=name, **kwargs)
@@ -199,6 +207,7 @@ def _serve() -> None:
 
 
 if __name__ == "__main__":
+    os.nice(WORKER_NICENESS)  # serving pages comes first; parsing takes the spare CPU
     _serve()
     sys.stdout.buffer.flush()
     sys.stderr.flush()

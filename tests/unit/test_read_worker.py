@@ -50,6 +50,7 @@ def test_paths_and_open_files_are_read_too(tmp_path) -> None:
     path.write_bytes(b"id,city\n007,Nancy\n042,\n")
     expected = read_csv(path)
     pd.testing.assert_frame_equal(read_csv_isolated(path), expected)
+    pd.testing.assert_frame_equal(read_csv_isolated(bytearray(path.read_bytes())), expected)
     with path.open("rb") as fh:
         fh.read()  # already consumed: read from the start, as read_csv does
         pd.testing.assert_frame_equal(read_csv_isolated(fh), expected)
