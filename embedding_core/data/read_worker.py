@@ -12,8 +12,9 @@ Each worker reads one file and exits, so the memory a big parse took goes back t
 system at once. One spare worker is kept started (after each read), with pandas
 already imported, so a read does not wait for the import. At most ``MAX_READS`` files
 are read at a time (the others wait), which bounds the memory all reads take together.
-Workers run at a lower priority than the server (``WORKER_NICENESS``): when the cores are
-busy, pages are served first and the upload waits a little longer.
+Workers run at the lowest priority (``WORKER_NICENESS``): when the cores are busy,
+pages are served first and the upload waits a little longer (niceness 5 still let a
+gzip bomb slow a fresh page load past 3 s on 2 cores; 19 keeps it under).
 
 Plain ``subprocess`` rather than ``multiprocessing``: Streamlit installs each page script
 as the ``__main__`` module, which ``multiprocessing``'s spawn and forkserver methods
@@ -39,7 +40,7 @@ from embedding_core.text import NAME_LIMIT, printable
 __all__ = ["read_csv_isolated", "warm_up_reader", "MAX_READS", "WORKER_NICENESS"]
 
 #: Scheduling priority of the workers, below the server's own (``os.nice`` increment).
-WORKER_NICENESS = 5
+WORKER_NICENESS = 19
 #: Files read at the same time; further reads wait for one of them to finish.
 MAX_READS = max(min(os.cpu_count() or 1, 4), 1)
 
