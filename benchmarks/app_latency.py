@@ -61,7 +61,7 @@ from tests.e2e.harness import (  # noqa: E402
 )
 
 SHARED = ROOT.parent / "shared" / "data"
-TARGET_SECONDS = 15.0
+TARGET_SECONDS = 12.0
 
 
 def _make_csv(source: str, rows: int, out_dir: Path) -> Path:
