@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from embedding_core.data.profile import suggest_roles, target_guess
@@ -39,24 +41,15 @@ PROFILE_COLUMNS = [
 ]
 
 
-def _on_sample_change(key: str) -> None:
-    name = st.session_state.get(key)
-    if not name:
-        return
-    try:
-        state.set_dataset(sample_dataset(name))
-    except EmbeddingCoreError as exc:  # drawn at the top of the page by Streamlit
-        show_error(exc, "Pick another sample or upload a CSV.")
-
-
-def _on_server_table(key: str) -> None:
+def _on_dataset_choice(key: str, load: Callable[[str], state.Dataset], retry: str) -> None:
+    """Load the dataset picked in the select box ``key``; a refusal keeps the current one."""
     choice = st.session_state.get(key)
     if not choice:
         return
     try:
-        state.set_dataset(server_dataset(choice))
+        state.set_dataset(load(choice))
     except EmbeddingCoreError as exc:  # drawn at the top of the page by Streamlit
-        show_error(exc, "Pick another table or upload a CSV.")
+        show_error(exc, retry)
 
 
 def _server_section(dataset: state.Dataset | None) -> None:
@@ -74,8 +67,8 @@ def _server_section(dataset: state.Dataset | None) -> None:
         if tables
         else "The server's data folder has no CSV or Parquet file",
         key=key,
-        on_change=_on_server_table,
-        args=(key,),
+        on_change=_on_dataset_choice,
+        args=(key, server_dataset, "Pick another table or upload a CSV."),
         help="Files and folders in the server's data folder (EMBEDDING_CORE_DATA_DIR). "
         f"The profile and suggestions use the first {SERVER_SAMPLE_ROWS:,} rows; "
         "training streams every row from disk.",
@@ -97,8 +90,8 @@ def _source_section() -> None:
             format_func=lambda n: titles.get(n, n),
             placeholder="Pick a sample dataset",
             key=key,
-            on_change=_on_sample_change,
-            args=(key,),
+            on_change=_on_dataset_choice,
+            args=(key, sample_dataset, "Pick another sample or upload a CSV."),
             help="Small public datasets with sensible column roles already chosen.",
         )
     with right:

@@ -179,9 +179,9 @@ def align_table(
         map to their namesakes, told apart by position and flags, not by label.
     """
     from embedding_core.data.encoding import UNKNOWN_INDEX
-    from embedding_core.reuse.transformer import _Lookup
+    from embedding_core.model.table_lookup import TableLookup
 
-    lookup = _Lookup(field, table)
+    lookup = TableLookup(field, table)
     rows = np.full(encoder.size, lookup.unknown_row, dtype=np.int64)
     matched = np.zeros(encoder.size, dtype=bool)
     real = np.arange(encoder.n_reserved_, encoder.size)

@@ -49,11 +49,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from embedding_core.data.encoding import as_category_text, lookup_rows
 from embedding_core.errors import DataError, ModelFormatError
 from embedding_core.model.config import TrainConfig
-from embedding_core.model.embeddings import vectors
 from embedding_core.model.embeddings_file import read_parquet_tables
+from embedding_core.model.table_lookup import TableLookup
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from embedding_core.model.run import TrainedRun
@@ -84,49 +83,6 @@ def _as_frame(X: Any, feature_names: Sequence[str] | None = None) -> pd.DataFram
             f"X has {arr.shape[1]} features, but this encoder was fitted with {len(names)}."
         )
     return pd.DataFrame(arr, columns=names)
-
-
-class _Lookup:
-    """Category -> vector for one field, with the unknown and missing fallbacks."""
-
-    def __init__(self, field: str, table: pd.DataFrame) -> None:
-        needed = {"category", "is_unknown"}
-        if not needed <= set(table.columns):
-            raise DataError(
-                f"The embedding table of '{field}' has no category/is_unknown/emb_* columns; "
-                "pass tables from a trained run (run.embeddings(field))."
-            )
-        unknown = table["is_unknown"].astype(bool).to_numpy()
-        if unknown.sum() != 1:
-            raise DataError(
-                f"The embedding table of '{field}' must have exactly one unknown row "
-                f"(found {int(unknown.sum())})."
-            )
-        missing = (
-            table["is_missing"].astype(bool).to_numpy()
-            if "is_missing" in table.columns
-            else np.zeros(len(table), dtype=bool)
-        )
-        self.vectors = vectors(table, field=field)
-        self.dim = self.vectors.shape[1]
-        self.unknown_row = int(np.flatnonzero(unknown)[0])
-        self.missing_row = int(np.flatnonzero(missing)[0]) if missing.any() else self.unknown_row
-        real = np.flatnonzero(~(unknown | missing))
-        labels = pd.Index(table["category"].to_numpy()[real], dtype="str")
-        last = ~labels.duplicated(keep="last")  # a repeated label means its last row
-        self.known, self.known_rows = labels[last], real[last]
-
-    def rows(self, values: pd.Series) -> np.ndarray:
-        return lookup_rows(
-            as_category_text(values),
-            self.known,
-            self.known_rows,
-            unknown_row=self.unknown_row,
-            missing_row=self.missing_row,
-        )
-
-    def transform(self, values: pd.Series) -> np.ndarray:
-        return self.vectors[self.rows(values)]
 
 
 def load_embedding_tables(path: str | Path) -> dict[str, pd.DataFrame]:
@@ -258,7 +214,7 @@ class EmbeddingLookupEncoder(TransformerMixin, BaseEstimator):
                     f"There is no embedding table for {no_table}; tables exist for "
                     f"{sorted(tables)}."
                 )
-        self._lookups = {c: _Lookup(c, tables[c]) for c in columns}
+        self._lookups = {c: TableLookup(c, tables[c]) for c in columns}
         self.columns_ = columns
         self.embedding_dims_ = {c: self._lookups[c].dim for c in columns}
         if isinstance(X, pd.DataFrame):

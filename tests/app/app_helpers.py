@@ -74,3 +74,21 @@ def plotly_chart(at: AppTest, index: int = 0) -> dict:
     charts = at.get("plotly_chart")
     assert charts, "no plotly chart on the page"
     return json.loads(charts[index].proto.spec)
+
+
+def upload_small(at: AppTest, small_csv_bytes: bytes) -> None:
+    """Upload the small CSV, confirm its target and pick its known roles."""
+    from ui.state import Keys
+
+    at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))
+    at.run()
+    [confirm] = [b for b in at.button if b.label.startswith("Predict ")]
+    confirm.click().run()
+    for widget in [*at.selectbox, *at.multiselect]:
+        if widget.label.startswith("Target"):
+            widget.set_value(SMALL_ROLES["target"])
+        elif widget.label.startswith("Categorical"):
+            widget.set_value(SMALL_ROLES["categorical"])
+        elif widget.label.startswith("Numeric"):
+            widget.set_value(SMALL_ROLES["numeric"])
+    at.run()

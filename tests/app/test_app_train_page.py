@@ -5,7 +5,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from app_helpers import SMALL_ROLES, assert_no_exception, markdown_text, plain, wait_for_training
+from app_helpers import (
+    SMALL_ROLES,
+    assert_no_exception,
+    markdown_text,
+    plain,
+    upload_small,
+    wait_for_training,
+)
 
 from ui.state import Keys
 
@@ -13,18 +20,7 @@ pytestmark = [pytest.mark.usefixtures("keras_loaded"), pytest.mark.slow]  # trai
 
 
 def _upload_small(at, small_csv_bytes):
-    at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))
-    at.run()
-    [confirm] = [b for b in at.button if b.label.startswith("Predict ")]
-    confirm.click().run()
-    for widget in [*at.selectbox, *at.multiselect]:
-        if widget.label.startswith("Target"):
-            widget.set_value(SMALL_ROLES["target"])
-        elif widget.label.startswith("Categorical"):
-            widget.set_value(SMALL_ROLES["categorical"])
-        elif widget.label.startswith("Numeric"):
-            widget.set_value(SMALL_ROLES["numeric"])
-    at.run()
+    upload_small(at, small_csv_bytes)
     assert at.session_state[Keys.ROLES_ERROR] is None
 
 

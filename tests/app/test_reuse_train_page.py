@@ -5,26 +5,18 @@ from __future__ import annotations
 import time
 
 import pytest
-from app_helpers import SMALL_ROLES, TIMEOUT, assert_no_exception, markdown_text, wait_for_training
+from app_helpers import (
+    SMALL_ROLES,
+    TIMEOUT,
+    assert_no_exception,
+    markdown_text,
+    upload_small,
+    wait_for_training,
+)
 
 from ui.state import Keys
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("keras_loaded")]
-
-
-def _upload_small(at, small_csv_bytes) -> None:
-    at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))
-    at.run()
-    [confirm] = [b for b in at.button if b.label.startswith("Predict ")]
-    confirm.click().run()
-    for widget in [*at.selectbox, *at.multiselect]:
-        if widget.label.startswith("Target"):
-            widget.set_value(SMALL_ROLES["target"])
-        elif widget.label.startswith("Categorical"):
-            widget.set_value(SMALL_ROLES["categorical"])
-        elif widget.label.startswith("Numeric"):
-            widget.set_value(SMALL_ROLES["numeric"])
-    at.run()
 
 
 def _train(at) -> None:
@@ -37,7 +29,7 @@ def _train(at) -> None:
 
 def test_entity_run_then_frozen_start_then_compare(new_app, small_csv_bytes):
     at = new_app().run()
-    _upload_small(at, small_csv_bytes)
+    upload_small(at, small_csv_bytes)
     at.switch_page("pages/train.py").run()
     [n for n in at.number_input if n.label == "Max epochs"][0].set_value(1)
     at.radio(key=Keys.CFG_MODEL).set_value("entity").run()
