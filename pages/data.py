@@ -8,7 +8,6 @@ import streamlit as st
 
 from embedding_core.data.profile import suggest_roles, target_guess
 from embedding_core.data.roles import TASKS, Roles
-from embedding_core.data.validation import label_spelling_note
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
 from ui.datasets import (
@@ -286,7 +285,7 @@ def _roles_section(dataset: state.Dataset) -> None:
     remember_roles()  # a reload of this upload comes back to them, confirmed
     for warning in check["warnings"]:
         st.warning(literal(warning))
-    if label_spelling_note(frame[resolved.target]):
+    if check["spelling_note"]:
         if st.button("Merge the target classes that differ only in capitals or spaces"):
             merged = with_normalised_target(dataset, resolved)
             state.set_dataset(merged)
