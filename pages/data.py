@@ -97,7 +97,7 @@ def _source_section() -> None:
         uploaded = st.file_uploader(
             "...or upload a CSV",
             type=["csv", "tsv", "txt", "gz"],
-            key=Keys.UPLOAD,
+            key=state.upload_key(),
             help="Comma, semicolon, tab or pipe separated; UTF-8 or Latin-1; may be gzipped.",
         )
         limit_mb = int(st.get_option("server.maxUploadSize"))
@@ -118,6 +118,7 @@ def _source_section() -> None:
             except EmbeddingCoreError as exc:
                 state.set_last_upload(uploaded.file_id, str(exc))
             else:
+                state.upload_read()  # an empty uploader: its file is never copied again
                 st.rerun()  # the sample box above was drawn for the old data: redraw it
         _, error = state.get_last_upload()
         if error:

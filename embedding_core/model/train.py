@@ -242,10 +242,11 @@ def train(
         seed=config.seed,
         stratify=None if labels is None else labels.to_numpy(dtype=str),
     )
-    train_frame = data.iloc[train_idx]
-    features = FeatureEncoder().fit(
-        train_frame,
+    features = FeatureEncoder()
+    inputs = features.fit_transform(  # learnt on the training rows, every row encoded
+        data,
         roles,
+        rows=train_idx,
         min_count=config.min_count,
         max_vocabulary=config.max_vocabulary,
         numeric_encoding=config.numeric_encoding,
@@ -253,7 +254,6 @@ def train(
     )
     check_network_size(features, config)
 
-    inputs = features.transform(data)
     y_all = features.encode_target(data[roles.target] if labels is None else labels)
     y_user = features.user_target(y_all)
     x_train, x_valid = _subset(inputs, train_idx), _subset(inputs, valid_idx)
@@ -261,7 +261,7 @@ def train(
     y_train_user, y_valid_user = y_user[train_idx], y_user[valid_idx]
     warnings = list(validated.warnings)
     # Only the encoded arrays are needed from here: free the frames before fitting.
-    del inputs, y_all, y_user, train_frame, labels, data, validated
+    del inputs, y_all, y_user, labels, data, validated
     n_classes = features.n_outputs if task == "multiclass" else 1
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -317,3 +317,16 @@ def test_a_click_on_the_roles_checks_only_what_it_changed(new_app, small_csv_byt
     assert columns == ["age"]  # a new column: checked alone
     assert targets == ["churned"]
     assert at.session_state[Keys.ROLES].categorical == ("plan", "channel", "age")
+
+
+def test_an_upload_once_read_leaves_an_empty_uploader(new_app, small_csv_bytes):
+    """Streamlit deep-copies an uploader's file at every rerun: once read, it is dropped."""
+    at = new_app().run()
+    at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))
+    at.run()
+    assert_no_exception(at)
+    assert _dataset(at).label == "small_churn.csv"
+    [uploader] = at.file_uploader
+    assert uploader.key != Keys.UPLOAD and not uploader.value
+    at.run()
+    assert _dataset(at).label == "small_churn.csv"
