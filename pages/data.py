@@ -8,7 +8,6 @@ import streamlit as st
 
 from embedding_core.data.profile import suggest_roles, target_guess
 from embedding_core.data.roles import TASKS, Roles
-from embedding_core.data.validation import label_spelling_note
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
 from ui.datasets import (
@@ -98,7 +97,7 @@ def _source_section() -> None:
         uploaded = st.file_uploader(
             "...or upload a CSV",
             type=["csv", "tsv", "txt", "gz"],
-            key=Keys.UPLOAD,
+            key=state.upload_key(),
             help="Comma, semicolon, tab or pipe separated; UTF-8 or Latin-1; may be gzipped.",
         )
         limit_mb = int(st.get_option("server.maxUploadSize"))
@@ -119,6 +118,7 @@ def _source_section() -> None:
             except EmbeddingCoreError as exc:
                 state.set_last_upload(uploaded.file_id, str(exc))
             else:
+                state.upload_read()  # an empty uploader: its file is never copied again
                 st.rerun()  # the sample box above was drawn for the old data: redraw it
         _, error = state.get_last_upload()
         if error:
@@ -286,7 +286,7 @@ def _roles_section(dataset: state.Dataset) -> None:
     remember_roles()  # a reload of this upload comes back to them, confirmed
     for warning in check["warnings"]:
         st.warning(literal(warning))
-    if label_spelling_note(frame[resolved.target]):
+    if check["spelling_note"]:
         if st.button("Merge the target classes that differ only in capitals or spaces"):
             merged = with_normalised_target(dataset, resolved)
             state.set_dataset(merged)

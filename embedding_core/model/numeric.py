@@ -79,8 +79,7 @@ class NumericEncoder:
                     inner = (distinct[1:] + distinct[:-1]) / 2
                     edges = np.concatenate([[distinct[0]], inner, [distinct[-1]]])
                 else:
-                    quantiles = np.linspace(0.0, 1.0, int(self.n_bins) + 1)
-                    edges = np.unique(np.quantile(present, quantiles))
+                    edges = _quantile_edges(present, int(self.n_bins))
                 if len(edges) < 2 or edges[-1] <= edges[0]:  # a single value: one bin
                     edges = np.array([edges[0], edges[0] + 1.0])
             self.edges_[col] = edges
@@ -143,3 +142,26 @@ class NumericEncoder:
         enc = cls(d["encoding"], int(d["n_bins"]))
         enc.edges_ = {str(c): np.asarray(e, dtype=np.float64) for c, e in d["edges"].items()}
         return enc
+
+
+def _quantile_edges(x: np.ndarray, n_bins: int) -> np.ndarray:
+    """Equal-frequency bin edges in which a value repeated on many rows fills one bin only.
+
+    Plain quantiles of a column that is mostly one value (a capital gain that is 0 on 92%
+    of rows) collapse into a couple of bins, leaving the informative tail in one linear
+    piece. Here each distinct value counts with at most the weight ``c`` of one bin,
+    where ``c`` solves ``sum(min(count, c)) = n_bins * c``; the weighted quantiles then
+    split the tail like any continuous column. Edges lie half-way between distinct values.
+    """
+    values, counts = np.unique(x, return_counts=True)
+    cap = float(len(x)) / n_bins
+    for _ in range(100):  # fixed-point iteration; decreases monotonically to the solution
+        new_cap = float(np.minimum(counts, cap).sum()) / n_bins
+        if new_cap >= cap * (1 - 1e-9):
+            break
+        cap = new_cap
+    cumulative = np.cumsum(np.minimum(counts, cap))
+    targets = cumulative[-1] * np.arange(1, n_bins) / n_bins * (1 - 1e-9)
+    at = np.minimum(np.searchsorted(cumulative, targets), len(values) - 2)
+    inner = (values[at] + values[at + 1]) / 2
+    return np.unique(np.concatenate([[values[0]], inner, [values[-1]]]))

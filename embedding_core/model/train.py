@@ -97,6 +97,8 @@ class Progress:
         final metrics (``valid_*``...).
     rows : int
         Rows done so far in the epoch (``"batch"`` and ``"refit"`` events), else 0.
+    final_fit : {"refit", "holdout"} or None
+        ``"refit"`` events: which final step runs (``TrainConfig.final_fit``); else None.
     """
 
     kind: Literal["start", "batch", "epoch", "refit", "end"]
@@ -106,6 +108,7 @@ class Progress:
     batches: int = 0
     logs: dict[str, float] = field(default_factory=dict)
     rows: int = 0
+    final_fit: str | None = None
 
     @property
     def fraction(self) -> float:
@@ -225,6 +228,7 @@ def train(
     from embedding_core.model.batches import array_batches
     from embedding_core.model.embeddings import field_statistics
     from embedding_core.model.features import FeatureEncoder
+    from embedding_core.model.final_fit import resolve_final_fit
     from embedding_core.model.metrics import baseline_metrics
 
     validated = validate_roles(frame, roles)
@@ -243,10 +247,11 @@ def train(
         seed=config.seed,
         stratify=None if labels is None else labels.to_numpy(dtype=str),
     )
-    train_frame = data.iloc[train_idx]
-    features = FeatureEncoder().fit(
-        train_frame,
+    features = FeatureEncoder()
+    inputs = features.fit_transform(  # learnt on the training rows, every row encoded
+        data,
         roles,
+        rows=train_idx,
         min_count=config.min_count,
         max_vocabulary=config.max_vocabulary,
         numeric_encoding=config.numeric_encoding,
@@ -254,7 +259,6 @@ def train(
     )
     check_network_size(features, config)
 
-    inputs = features.transform(data)
     y_all = features.encode_target(data[roles.target] if labels is None else labels)
     y_user = features.user_target(y_all)
     x_train, x_valid = _subset(inputs, train_idx), _subset(inputs, valid_idx)
@@ -262,7 +266,7 @@ def train(
     y_train_user, y_valid_user = y_user[train_idx], y_user[valid_idx]
     warnings = list(validated.warnings)
     # Only the encoded arrays are needed from here: free the frames before fitting.
-    del inputs, y_all, y_user, train_frame, labels, data, validated
+    del inputs, y_all, y_user, labels, data, validated
     n_classes = features.n_outputs if task == "multiclass" else 1
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -273,7 +277,8 @@ def train(
     batch_size = effective_batch_size(config.batch_size, len(train_idx))
     batches = max(1, math.ceil(len(train_idx) / batch_size))
     model, plan = _compiled_network(features, config, task, n_classes, y_train, batches)
-    initial_weights = model.get_weights() if config.refit else None
+    final_fit = resolve_final_fit(config, len(train_idx))
+    initial_weights = model.get_weights() if final_fit == "refit" else None
 
     def score(x: dict[str, np.ndarray]) -> np.ndarray:
         return _user_prediction(features, predict_raw(model, x, traced=True))
@@ -322,6 +327,7 @@ def train(
         "steady_rows_per_second": None,
         "time_to_first_epoch_seconds": round(reporter.first_epoch_at - t_call, 3),
         "refit": False,
+        "final_fit": None,
         "refit_epochs": 0,
         "refit_rows": 0,
         "refit_seconds": 0.0,
@@ -336,17 +342,20 @@ def train(
     )
     metrics.update({f"baseline_{k}": v for k, v in baseline.items()})
 
-    if config.refit and not reporter.stopped_by_user:
+    if final_fit is not None and not reporter.stopped_by_user:
         x_all = {k: np.concatenate([x_train[k], x_valid[k]]) for k in x_train}
         y_all = np.concatenate([y_train, y_valid])
         t_refit = time.perf_counter()
-        all_data, all_batches = array_batches(x_all, y_all, batch_size, seed=config.seed)
+        # "refit": all rows from the initial weights; "holdout": one pass over the held-out rows
+        x_fit, y_fit = (x_valid, y_valid) if final_fit == "holdout" else (x_all, y_all)
+        fit_batches, n_fit_batches = array_batches(x_fit, y_fit, batch_size, seed=config.seed)
+        refit_epochs = 1 if final_fit == "holdout" else metrics["best_epoch"]
         refitted = _refit(
             model,
             initial_weights,
-            {"x": all_data, "steps_per_epoch": all_batches, "shuffle": False},
-            all_batches,
-            metrics["best_epoch"],
+            {"x": fit_batches, "steps_per_epoch": n_fit_batches, "shuffle": False},
+            n_fit_batches,
+            refit_epochs,
             reporter.send,
             batch_size=batch_size,
         )
@@ -362,11 +371,13 @@ def train(
                     epochs_run,
                     train_seconds,
                     len(y_all),
-                    metrics["best_epoch"],
+                    refit_epochs,
                     refit_seconds,
+                    final_fit=final_fit,
+                    fitted_rows=len(y_fit),
                 )
             )
-        del x_all, all_data
+        del x_all, fit_batches
     stats = field_statistics(
         features, x_train["categorical"], y_train_user if task != "multiclass" else y_train
     )
@@ -479,16 +490,23 @@ def _refit_metrics(
     all_rows: int,
     refit_epochs: int,
     refit_seconds: float,
+    *,
+    final_fit: str = "refit",
+    fitted_rows: int | None = None,
 ) -> dict[str, Any]:
-    """The metrics a finished final fit sets: ``refit*``, and both fits' time and rows/s."""
+    """The metrics a finished final fit sets: ``refit*``, ``final_fit``, and both fits'
+    time and rows/s. ``refit_rows`` is every row the kept model has trained on;
+    ``fitted_rows`` the rows of one epoch of the final fit (``all_rows`` by default)."""
     seconds = train_seconds + refit_seconds
+    passed = train_rows * epochs_run + (fitted_rows or all_rows) * refit_epochs
     return {
         "refit": True,
+        "final_fit": final_fit,
         "refit_epochs": refit_epochs,
         "refit_rows": int(all_rows),
         "refit_seconds": round(refit_seconds, 3),
         "train_seconds": round(seconds, 3),
-        "rows_per_second": round((train_rows * epochs_run + all_rows * refit_epochs) / seconds, 1),
+        "rows_per_second": round(passed / seconds, 1),
     }
 
 
@@ -507,7 +525,7 @@ def _model_metrics(config: TrainConfig, plan: InitPlan | None) -> dict[str, Any]
 
 def _refit(
     model: Any,
-    initial_weights: list[np.ndarray],
+    initial_weights: list[np.ndarray] | None,
     fit_data: dict[str, Any],
     batches: int,
     epochs: int,
@@ -516,7 +534,9 @@ def _refit(
     batch_size: int,
 ) -> bool:
     """Train ``model`` again from its initial weights on all rows for the best epoch
-    count; ``False`` (with the early-stopped weights put back) if cancelled.
+    count; ``False`` (with the early-stopped weights put back) if cancelled. With
+    ``initial_weights=None``, continue the early-stopped model (weights and optimiser
+    state as they are) instead: ``final_fit="holdout"``.
 
     ``fit_data`` is what ``model.fit`` gets for the data (``x``/``y``/``batch_size``
     arrays, or ``x`` a ``tf.data`` pipeline of ``batches`` batches per epoch).
@@ -528,8 +548,9 @@ def _refit(
     import keras
 
     early_stopped = model.get_weights()
-    model.set_weights(initial_weights)
-    model.optimizer.reset()
+    if initial_weights is not None:
+        model.set_weights(initial_weights)
+        model.optimizer.reset()
     throttle = _BatchThrottle(batches)
 
     class RefitReporter(keras.callbacks.Callback):
@@ -547,7 +568,8 @@ def _refit(
             floats = {k: float(v) for k, v in (logs or {}).items()}
             epoch = self.epoch + 1
             rows = done * batch_size
-            if not send(Progress("refit", epoch, epochs, done, batches, floats, rows)):
+            mode = "refit" if initial_weights is not None else "holdout"
+            if not send(Progress("refit", epoch, epochs, done, batches, floats, rows, mode)):
                 self.cancelled = True
                 self.model.stop_training = True
 

@@ -57,6 +57,17 @@ def test_bins_are_one_hot_quantiles_and_few_values_get_one_bin_each() -> None:
     assert enc.bin_labels("flag") == ["[0, 0.5)", "[0.5, 1]"]
 
 
+def test_a_value_on_most_rows_fills_one_bin_and_the_tail_gets_the_rest() -> None:
+    rng = np.random.default_rng(3)
+    x = np.where(rng.random(5000) < 0.9, 0.0, rng.lognormal(8, 1, 5000))  # capital-gain-like
+    enc = NumericEncoder("bins", n_bins=8).fit({"x": x})
+    edges = enc.edges_["x"]
+    assert len(edges) == 9 and edges[0] == 0.0 and 0.0 < edges[1] < x[x > 0].min()
+    shares = enc.transform({"x": x})[:, 0, :8].mean(axis=0)
+    assert shares[0] == pytest.approx((x == 0).mean())
+    np.testing.assert_allclose(shares[1:], shares[1:].mean(), rtol=0.1)  # tail split evenly
+
+
 def test_numeric_encoder_round_trips_through_json() -> None:
     enc = NumericEncoder("ple", n_bins=3).fit({"a": np.arange(10.0), "b": np.array([np.nan, 2.0])})
     again = NumericEncoder.from_dict(json.loads(json.dumps(enc.to_dict())))
