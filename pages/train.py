@@ -260,15 +260,20 @@ def _summary(info: state.RunInfo) -> None:
         help="The fit loops, validation and the final fit on all rows included.",
     )
     refit_epochs = int(metrics.get("refit_epochs") or 0) if metrics.get("refit") else 0
+    holdout = bool(refit_epochs) and metrics.get("final_fit") == "holdout"
+    final_step = (
+        " Then a final pass over the validation rows"
+        if holdout
+        else f" Then a final fit on all rows for {refit_epochs} epochs"
+    )
     c2.metric(
         "Epochs",
         f"{metrics.get('epochs_run', len(history))}"
-        + (f" + {refit_epochs}" if refit_epochs else ""),
+        + (f" + {refit_epochs}" if refit_epochs and not holdout else ""),
         help=f"Best epoch {metrics.get('best_epoch', '?')}; max {run.config.epochs} "
         "with early stopping."
         + (
-            f" Then a final fit on all rows for {refit_epochs} epochs; the validation "
-            "figures above are those of the early-stopped model."
+            f"{final_step}; the validation figures above are those of the early-stopped model."
             if refit_epochs
             else ""
         ),
