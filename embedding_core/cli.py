@@ -165,6 +165,14 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         action="store_false",
         help="keep the early-stopped model instead of a final fit on all rows (faster)",
     )
+    p.add_argument(
+        "--final-fit",
+        choices=("auto", "refit", "holdout"),
+        default=None,
+        help="the final fit after early stopping: refit on all rows for the best epoch "
+        "count, or one pass over the validation rows (auto: refit up to 20,000 "
+        "training rows)",
+    )
     p.add_argument("--seed", type=_whole(0, MAX_SEED), default=0)
     p.add_argument(
         "--model",
@@ -357,6 +365,7 @@ def _config(args: argparse.Namespace) -> Any:
         ("max_vocabulary", "max_vocabulary"),
         ("patience", "patience"),
         ("numeric_encoding", "numeric_encoding"),
+        ("final_fit", "final_fit"),
     ]:
         value = getattr(args, arg, None)
         if value is not None:
@@ -426,7 +435,11 @@ class _ProgressPrinter:
         if self.quiet:
             return
         logs = " ".join(f"{k} {v:.4f}" for k, v in sorted(p.logs.items()) if _is_number(v))
-        name = "final fit on all rows, epoch" if p.kind == "refit" else "epoch"
+        name = "epoch"
+        if p.kind == "refit":
+            name = "final fit on all rows, epoch"
+            if p.final_fit == "holdout":
+                name = "final fit on the validation rows, pass"
         if p.kind in ("batch", "refit") and p.batches:
             speed = self._speed(p)
         if p.kind in ("batch", "refit") and self.tty and p.batches:

@@ -8,10 +8,10 @@ import streamlit as st
 
 from embedding_core.data.profile import suggest_roles, target_guess
 from embedding_core.data.roles import TASKS, Roles
-from embedding_core.data.validation import label_spelling_note
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
 from ui.datasets import (
+    PROFILE_ROWS,
     SERVER_SAMPLE_ROWS,
     check_roles,
     profile_for,
@@ -98,7 +98,7 @@ def _source_section() -> None:
         uploaded = st.file_uploader(
             "...or upload a CSV",
             type=["csv", "tsv", "txt", "gz"],
-            key=Keys.UPLOAD,
+            key=state.upload_key(),
             help="Comma, semicolon, tab or pipe separated; UTF-8 or Latin-1; may be gzipped.",
         )
         limit_mb = int(st.get_option("server.maxUploadSize"))
@@ -119,6 +119,7 @@ def _source_section() -> None:
             except EmbeddingCoreError as exc:
                 state.set_last_upload(uploaded.file_id, str(exc))
             else:
+                state.upload_read()  # an empty uploader: its file is never copied again
                 st.rerun()  # the sample box above was drawn for the old data: redraw it
         _, error = state.get_last_upload()
         if error:
@@ -138,7 +139,13 @@ def _profile_section(dataset: state.Dataset) -> None:
             f"{len(frame):,}{total} rows; training reads every row from disk."
         )
     else:
-        st.caption(f"{len(frame):,} rows x {frame.shape[1]:,} columns")
+        sampled = (
+            f"; the profile and the suggested roles use {PROFILE_ROWS:,} of its rows, "
+            "picked at random (the checks and training use every row)"
+            if len(frame) > PROFILE_ROWS
+            else ""
+        )
+        st.caption(f"{len(frame):,} rows x {frame.shape[1]:,} columns{sampled}")
     with st.expander(f"Preview (first {min(PREVIEW_ROWS, len(frame))} rows)", expanded=False):
         st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True)
     try:
@@ -286,7 +293,7 @@ def _roles_section(dataset: state.Dataset) -> None:
     remember_roles()  # a reload of this upload comes back to them, confirmed
     for warning in check["warnings"]:
         st.warning(literal(warning))
-    if label_spelling_note(frame[resolved.target]):
+    if check["spelling_note"]:
         if st.button("Merge the target classes that differ only in capitals or spaces"):
             merged = with_normalised_target(dataset, resolved)
             state.set_dataset(merged)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ __all__ = [
     "server_tables",
     "server_dataset",
     "SERVER_SAMPLE_ROWS",
+    "PROFILE_ROWS",
     "profile_for",
     "check_roles",
     "with_normalised_target",
@@ -175,11 +177,20 @@ def _keep_upload(name: str, data: bytes) -> None:
         _log.warning("keeping the upload failed: %s", exc)
 
 
+#: Rows the column profile and the role suggestion read: a bigger table is profiled on a
+#: seeded random sample of this many rows (the Data page says so); its checks and
+#: training use every row.
+PROFILE_ROWS = 100_000
+
+
 @st.cache_data(show_spinner="Profiling the columns...", max_entries=16)
 def profile_for(key: str, _frame: pd.DataFrame) -> pd.DataFrame:
-    """``profile_columns`` of the dataset with identity ``key``."""
+    """``profile_columns`` of the dataset with identity ``key`` (of at most
+    ``PROFILE_ROWS`` of its rows, picked at random)."""
     from embedding_core.data.profile import profile_columns
 
+    if len(_frame) > PROFILE_ROWS:
+        return profile_columns(_frame.sample(n=PROFILE_ROWS, random_state=0))
     return profile_columns(_frame)
 
 
@@ -187,18 +198,37 @@ def profile_for(key: str, _frame: pd.DataFrame) -> pd.DataFrame:
 def check_roles(key: str, roles: dict[str, Any], _frame: pd.DataFrame) -> dict[str, Any]:
     """Validate a choice of roles; returns a small dict (never the validated frame).
 
+    Checks piece by piece (``check_choice``), each piece cached by the dataset's identity
+    and the columns it reads: a click that adds one column checks that column only.
+
     Returns
     -------
     dict
         ``ok`` (bool), ``error`` (str or None), ``warnings`` (list of str),
         ``roles`` (resolved roles as a dict, task filled in, or None),
-        ``rows`` (usable rows), ``dropped_rows`` (int).
+        ``rows`` (usable rows), ``dropped_rows`` (int), ``spelling_note`` (str or None:
+        the target's classes differ only in capitals or spaces).
     """
-    from embedding_core.data.validation import validate_roles
-    from embedding_core.errors import EmbeddingCoreError
+    from embedding_core.data.validation import TargetCheck, check_choice
+    from embedding_core.errors import DataError, EmbeddingCoreError
 
+    def target_check(target: str, task: str | None) -> TargetCheck:
+        check = _target_check(key, target, task, _frame)
+        if isinstance(check, str):
+            raise DataError(check)
+        return check
+
+    def column_note(name: str, role: str, target: TargetCheck) -> str | None:
+        ok, text = _column_note(key, name, role, chosen.target, _frame, target)
+        if not ok:
+            raise DataError(text)
+        return text
+
+    chosen = Roles.from_dict(roles)
     try:
-        validated = validate_roles(_frame, Roles.from_dict(roles))
+        target, warnings = check_choice(
+            _frame, chosen, target_check=target_check, column_note=column_note
+        )
     except EmbeddingCoreError as exc:
         return {
             "ok": False,
@@ -207,15 +237,44 @@ def check_roles(key: str, roles: dict[str, Any], _frame: pd.DataFrame) -> dict[s
             "roles": None,
             "rows": 0,
             "dropped_rows": 0,
+            "spelling_note": None,
         }
     return {
         "ok": True,
         "error": None,
-        "warnings": list(validated.warnings),
-        "roles": validated.roles.to_dict(),
-        "rows": len(validated.frame),
-        "dropped_rows": int(validated.dropped_rows),
+        "warnings": warnings,
+        "roles": replace(chosen, task=target.task).to_dict(),
+        "rows": target.n_rows,
+        "dropped_rows": target.n_missing,
+        "spelling_note": target.spelling_note,
     }
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _target_check(key: str, target: str, task: str | None, _frame: pd.DataFrame) -> Any:
+    """``check_target`` of a dataset's column, or the message it raised (cached too)."""
+    from embedding_core.data.validation import check_target
+    from embedding_core.errors import DataError
+
+    try:
+        return check_target(_frame[target], task)  # type: ignore[arg-type]
+    except DataError as exc:
+        return str(exc)
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _column_note(
+    key: str, name: str, role: str, target: str, _frame: pd.DataFrame, _target: Any
+) -> tuple[bool, str | None]:
+    """(True, the column's warning or None) or (False, why it cannot be used), on the
+    rows the target ``target`` keeps (``_target``: its ``TargetCheck``)."""
+    from embedding_core.data.validation import prepare_column
+    from embedding_core.errors import DataError
+
+    try:
+        return True, prepare_column(_target.rows_of(_frame[name]), role)[1]
+    except DataError as exc:
+        return False, str(exc)
 
 
 def with_normalised_target(dataset: Dataset, roles: Roles) -> Dataset:

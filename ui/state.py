@@ -90,6 +90,7 @@ class Keys:
     RUN_INFO = "run_info"
     JOB = "training_job"
     LAST_UPLOAD = "last_upload"
+    UPLOADS_READ = "uploads_read"  # uploads read so far: names the uploader (upload_key)
     LIFT_JOB = "lift_job"
     LIFT_RESULT = "lift_result"
     SCENARIOS = "whatif_scenarios"
@@ -301,6 +302,22 @@ def set_roles(roles: Roles | None, error: str | None = None) -> None:
 def get_last_upload() -> tuple[str | None, str | None]:
     """(file id, error message or None) of the last upload that was read."""
     return st.session_state.get(Keys.LAST_UPLOAD, (None, None))
+
+
+def upload_key() -> str:
+    """Key of the Data page's uploader: a new one after each upload read (``upload_read``).
+
+    Streamlit deep-copies an uploader's file at every rerun of its page (a 160 MB upload:
+    160 MB copied at every click on the Data page); once read, the data lives in the
+    Dataset, so the page shows an empty uploader instead.
+    """
+    n = int(st.session_state.get(Keys.UPLOADS_READ, 0))
+    return Keys.UPLOAD if n == 0 else f"{Keys.UPLOAD}::{n}"
+
+
+def upload_read() -> None:
+    """Count an upload as read: the next run draws a new, empty uploader."""
+    st.session_state[Keys.UPLOADS_READ] = int(st.session_state.get(Keys.UPLOADS_READ, 0)) + 1
 
 
 def set_last_upload(file_id: str | None, error: str | None = None) -> None:

@@ -148,6 +148,11 @@ class TrainingJob(WorkerJob):
             return "Loading TensorFlow and preparing the data (a few seconds the first time)..."
         if p.kind == "start":
             return "Building the model (the first epoch includes a few seconds of set-up)..."
+        if p.kind == "refit" and p.final_fit == "holdout":
+            return (
+                "Step 2 of 2, final fit: one pass over the validation rows - "
+                f"batch {p.batch}/{p.batches}"
+            )
         if p.kind == "refit":
             return (
                 f"Step 2 of 2, final fit on all rows for the best epoch count: epoch "

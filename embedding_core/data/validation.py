@@ -7,6 +7,7 @@ sentence saying what is wrong and what to do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -22,6 +23,10 @@ __all__ = [
     "task_note",
     "validate_roles",
     "check_roles",
+    "check_choice",
+    "check_target",
+    "prepare_column",
+    "TargetCheck",
     "parse_numeric",
     "parse_distinct_numbers",
     "is_missing_token",
@@ -393,62 +398,191 @@ def validate_roles(df: pd.DataFrame, roles: Roles, *, min_rows: int = MIN_ROWS) 
         empty or single-valued target, a numeric column with text in it, a task that
         does not fit the target, or too few rows.
     """
-    check_roles(df.columns, roles)
-    used = [*roles.categorical, *roles.numeric, roles.target]
+    prepared: dict[str, object] = {}
 
-    warnings: list[str] = []
-    target = df[roles.target]
+    def prepare(name: str, role: str, target: TargetCheck) -> str | None:
+        prepared[name], note = prepare_column(target.rows_of(df[name]), role)
+        return note
+
+    target, warnings = check_choice(df, roles, min_rows=min_rows, column_note=prepare)
+    prepared[roles.target] = target.rows_of(df[roles.target])
+    used = dict.fromkeys([*roles.categorical, *roles.numeric, roles.target])
+    frame = pd.DataFrame({c: prepared[c] for c in used}, index=pd.RangeIndex(target.n_rows))
+    resolved = replace(roles, task=target.task)
+    return ValidatedData(
+        frame=frame, roles=resolved, warnings=warnings, dropped_rows=target.n_missing
+    )
+
+
+@dataclass(frozen=True)
+class TargetCheck:
+    """What ``validate_roles`` learns from the target column alone (``check_target``).
+
+    Attributes
+    ----------
+    task : {"binary", "regression", "multiclass"}
+        The task asked for, or the one inferred.
+    keep : numpy.ndarray of bool
+        Rows with a target value (the rows training uses).
+    n_missing : int
+        Rows without one (left out).
+    notes : tuple of str
+        Warnings about the rows left out and the inferred task.
+    class_notes : tuple of str
+        Warnings about the classes (spelling, rare classes); binary and multiclass only.
+    spelling_note : str or None
+        ``label_spelling_note`` of the target's rows, whatever the task.
+    """
+
+    task: Task
+    keep: np.ndarray
+    n_missing: int
+    notes: tuple[str, ...] = ()
+    class_notes: tuple[str, ...] = ()
+    spelling_note: str | None = None
+
+    @property
+    def n_rows(self) -> int:
+        """Rows with a target value."""
+        return len(self.keep) - self.n_missing
+
+    def rows_of(self, values: pd.Series) -> pd.Series:
+        """``values`` on the rows with a target value, index reset."""
+        kept = values[self.keep] if self.n_missing else values
+        return kept.reset_index(drop=True)
+
+
+def check_target(target: pd.Series, task: Task | None = None) -> TargetCheck:
+    """The checks of ``validate_roles`` that need only the target column.
+
+    Raises
+    ------
+    DataError
+        The target has no values, a single value, or does not fit ``task``.
+    """
     missing = _target_missing(target)
     n_missing = int(missing.sum())
-    if n_missing == len(df):
+    if n_missing == len(target):
         raise DataError(
-            f"The target '{roles.target}' has no values (every row is empty): "
+            f"The target '{target.name}' has no values (every row is empty): "
             "choose another target column."
         )
-    keep = ~missing
+    notes = []
     if n_missing:
-        warnings.append(
-            f"{n_missing:,} of {len(df):,} rows have no value for the target "
-            f"'{roles.target}' and were left out."
+        notes.append(
+            f"{n_missing:,} of {len(target):,} rows have no value for the target "
+            f"'{target.name}' and were left out."
         )
-
-    frame = df.loc[keep, list(dict.fromkeys(used))].reset_index(drop=True)
-    target = frame[roles.target]
-    task = _resolve_task(target, roles.task)
-    note = task_note(target, task) if roles.task is None else None
+    check = TargetCheck(task="binary", keep=~missing, n_missing=n_missing)
+    kept = check.rows_of(target)
+    resolved = _resolve_task(kept, task)
+    note = task_note(kept, resolved) if task is None else None
     if note:
-        warnings.append(note)
+        notes.append(note)
+    spelling = label_spelling_note(kept)
+    class_notes = []
+    if resolved in ("binary", "multiclass"):
+        if spelling:
+            class_notes.append(spelling)
+        counts = kept.astype(str).value_counts()
+        rare = counts[counts < 10]
+        if len(rare):
+            labels = _quote([str(v) for v in rare.index], 3)
+            class_notes.append(
+                f"Some target values are very rare ({labels}: fewer than 10 rows each); "
+                "the model will learn little about them."
+            )
+    return replace(
+        check,
+        task=resolved,
+        notes=tuple(notes),
+        class_notes=tuple(class_notes),
+        spelling_note=spelling,
+    )
 
-    for c in roles.numeric:
-        numbers, bad = parse_numeric(frame[c])
+
+def prepare_column(values: pd.Series, role: str) -> tuple[pd.Series | np.ndarray, str | None]:
+    """A feature column as training reads it, and the warning about it (None if none).
+
+    ``role`` is ``"numeric"`` (float64 numbers) or ``"categorical"`` (category text).
+
+    Raises
+    ------
+    DataError
+        A numeric column with text in it, or without any value.
+    """
+    name = values.name
+    if role == "numeric":
+        numbers, bad = parse_numeric(values)
         if bad:
-            raise DataError(_bad_numbers_message(c, bad))
+            raise DataError(_bad_numbers_message(name, bad))
         if numbers.isna().all():
             raise DataError(
-                f"The numeric column '{c}' has no values: leave it out of the numeric columns."
+                f"The numeric column '{name}' has no values: leave it out of the numeric columns."
             )
         share = float(numbers.isna().mean())
+        note = None
         if share > 0:
-            warnings.append(
-                f"Numeric column '{c}' is missing in {share:.0%} of rows; "
+            note = (
+                f"Numeric column '{name}' is missing in {share:.0%} of rows; "
                 "those cells are filled with its average and flagged."
                 if share >= 0.005
-                else f"Numeric column '{c}' has a few missing cells; they are filled "
+                else f"Numeric column '{name}' has a few missing cells; they are filled "
                 "with its average and flagged."
             )
-        frame[c] = numbers.to_numpy()
+        return numbers.to_numpy(), note
+    text = as_category_text(values)
+    n_distinct = int(text.nunique())
+    if n_distinct == 0:
+        return text, f"Categorical column '{name}' is empty in every row; it adds nothing."
+    if n_distinct == 1 and not text.isna().any():
+        return (
+            text,
+            f"Categorical column '{name}' has the same value in every row; it adds nothing.",
+        )
+    return text, None
 
-    for c in roles.categorical:
-        frame[c] = as_category_text(frame[c])
-        n_distinct = int(frame[c].nunique())
-        if n_distinct == 0:
-            warnings.append(f"Categorical column '{c}' is empty in every row; it adds nothing.")
-        elif n_distinct == 1 and not frame[c].isna().any():
-            warnings.append(
-                f"Categorical column '{c}' has the same value in every row; it adds nothing."
-            )
 
-    n_rows = len(frame)
+def check_choice(
+    df: pd.DataFrame,
+    roles: Roles,
+    *,
+    min_rows: int = MIN_ROWS,
+    target_check: Callable[[str, Task | None], TargetCheck] | None = None,
+    column_note: Callable[[str, str, TargetCheck], str | None] | None = None,
+) -> tuple[TargetCheck, list[str]]:
+    """Every check of ``validate_roles``, without building the training frame.
+
+    Each piece depends on one column only, so a caller that checks choice after
+    choice (the app's Data page, at every click) can cache the pieces: pass
+    ``target_check(target, task)`` and ``column_note(name, role, target_check)`` (by
+    default ``check_target`` and ``prepare_column``'s note, computed each time).
+
+    Returns
+    -------
+    (TargetCheck, list of str)
+        The target's check and every warning, in the order ``validate_roles`` gives them.
+
+    Raises
+    ------
+    DataError
+        The first problem, as ``validate_roles`` raises it.
+    """
+    check_roles(df.columns, roles)
+    if target_check is None:
+        target = check_target(df[roles.target], roles.task)
+    else:
+        target = target_check(roles.target, roles.task)
+    warnings = list(target.notes)
+    for role, names in (("numeric", roles.numeric), ("categorical", roles.categorical)):
+        for name in names:
+            if column_note is None:
+                note = prepare_column(target.rows_of(df[name]), role)[1]
+            else:
+                note = column_note(name, role, target)
+            if note:
+                warnings.append(note)
+    n_rows, n_missing = target.n_rows, target.n_missing
     if n_rows < min_rows:
         if n_missing:
             have = (
@@ -460,20 +594,7 @@ def validate_roles(df: pd.DataFrame, roles: Roles, *, min_rows: int = MIN_ROWS) 
         raise DataError(
             f"{have}, but at least {min_rows:,} are needed to train: use a larger file."
         )
-    if task in ("binary", "multiclass"):
-        spelling = label_spelling_note(target)
-        if spelling:
-            warnings.append(spelling)
-        counts = target.astype(str).value_counts()
-        rare = counts[counts < 10]
-        if len(rare):
-            labels = _quote([str(v) for v in rare.index], 3)
-            warnings.append(
-                f"Some target values are very rare ({labels}: fewer than 10 rows each); "
-                "the model will learn little about them."
-            )
-    resolved = replace(roles, task=task)
-    return ValidatedData(frame=frame, roles=resolved, warnings=warnings, dropped_rows=n_missing)
+    return target, [*warnings, *target.class_notes]
 
 
 def _resolve_task(target: pd.Series, requested: Task | None) -> Task:

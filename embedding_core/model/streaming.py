@@ -543,6 +543,7 @@ def _fit(
 ) -> TrainedRun | None:
     import keras
 
+    from embedding_core.model.final_fit import resolve_final_fit
     from embedding_core.model.metrics import baseline_metrics, task_metrics
     from embedding_core.model.train import (
         _baseline_target,
@@ -582,8 +583,8 @@ def _fit(
             batches,
             build_slots=strategy_name == "none",  # distributed runs build them in their step
         )
-    refit = config.refit and not distributed
-    initial_weights = model.get_weights() if refit else None
+    final_fit = None if distributed else resolve_final_fit(config, train_part.rows)
+    initial_weights = model.get_weights() if final_fit == "refit" else None
     y_valid = valid_part.targets() if chief else np.empty(0)
     y_valid_user = features.user_target(y_valid) if task != "multiclass" else y_valid
 
@@ -651,6 +652,7 @@ def _fit(
         "steady_rows_per_second": None,
         "time_to_first_epoch_seconds": round(reporter.first_epoch_at - t_call, 3),
         "refit": False,
+        "final_fit": None,
         "refit_epochs": 0,
         "refit_rows": 0,
         "refit_seconds": 0.0,
@@ -674,17 +676,21 @@ def _fit(
     metrics.update({f"baseline_{k}": v for k, v in baseline.items()})
 
     table_stats = stats[0].merged()
-    if refit and not reporter.stopped_by_user:
-        all_data = _dataset([train_part, valid_part], batch_size, config.seed + 1)
+    if final_fit is not None and not reporter.stopped_by_user:
+        # "refit": all rows from the initial weights; "holdout": one pass over the held-out rows
+        parts = [valid_part] if final_fit == "holdout" else [train_part, valid_part]
+        all_data = _dataset(parts, batch_size, config.seed + 1)
         all_rows = train_part.rows + valid_part.rows
-        all_batches = math.ceil(all_rows / batch_size)
+        fitted_rows = sum(part.rows for part in parts)
+        all_batches = math.ceil(fitted_rows / batch_size)
+        refit_epochs = 1 if final_fit == "holdout" else best_epoch
         t_refit = time.perf_counter()
         done = _refit(
             model,
             initial_weights,
             {"x": all_data, "steps_per_epoch": all_batches, "shuffle": False},
             all_batches,
-            best_epoch,
+            refit_epochs,
             reporter.send,
             batch_size=batch_size,
         )
@@ -695,7 +701,14 @@ def _fit(
             table_stats = stats[0].merged(stats[1])
             metrics.update(
                 _refit_metrics(
-                    train_part.rows, epochs_run, train_seconds, all_rows, best_epoch, refit_seconds
+                    train_part.rows,
+                    epochs_run,
+                    train_seconds,
+                    all_rows,
+                    refit_epochs,
+                    refit_seconds,
+                    final_fit=final_fit,
+                    fitted_rows=fitted_rows,
                 )
             )
     return _finish_run(

@@ -272,3 +272,86 @@ def test_target_spelled_differently_can_be_merged(new_app):
     assert set(_dataset(at).frame["answer"]) == {"yes", "no"}
     assert at.session_state[Keys.ROLES].task == "binary"
     assert "differ only in capitals" not in markdown_text(at)
+
+
+def test_a_click_on_the_roles_checks_only_what_it_changed(new_app, small_csv_bytes, monkeypatch):
+    """At 1M rows each column's check costs a pass over it: a rerun after adding one
+    column must check that column only, and the target once, whatever the clicks."""
+    import streamlit as st
+
+    from embedding_core.data import validation
+
+    st.cache_data.clear()
+    columns: list[str] = []
+    targets: list[str] = []
+    prepare_column, check_target = validation.prepare_column, validation.check_target
+
+    def counted_column(values, role):
+        columns.append(str(values.name))
+        return prepare_column(values, role)
+
+    def counted_target(values, task=None):
+        targets.append(str(values.name))
+        return check_target(values, task)
+
+    monkeypatch.setattr(validation, "prepare_column", counted_column)
+    monkeypatch.setattr(validation, "check_target", counted_target)
+    at = new_app().run()  # the default sample
+    columns.clear()
+    targets.clear()
+    at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))
+    at.run()
+    _confirm(at)
+    _roles_widget(at, "Numeric").set_value([])
+    _roles_widget(at, "Categorical").set_value(["device"])
+    at.run()
+    for chosen in (["device", "plan"], ["device", "plan", "channel"], ["plan", "channel"]):
+        _roles_widget(at, "Categorical").set_value(chosen)
+        at.run()
+        assert_no_exception(at)
+        assert any("Ready to train" in s.value for s in at.success)
+    assert len(columns) == len(set(columns))  # each column was checked once at most
+    columns.clear()
+    _roles_widget(at, "Categorical").set_value(["plan", "channel", "age"])
+    at.run()
+    assert columns == ["age"]  # a new column: checked alone
+    assert targets == ["churned"]
+    assert at.session_state[Keys.ROLES].categorical == ("plan", "channel", "age")
+
+
+def test_an_upload_once_read_leaves_an_empty_uploader(new_app, small_csv_bytes):
+    """Streamlit deep-copies an uploader's file at every rerun: once read, it is dropped."""
+    at = new_app().run()
+    at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))
+    at.run()
+    assert_no_exception(at)
+    assert _dataset(at).label == "small_churn.csv"
+    [uploader] = at.file_uploader
+    assert uploader.key != Keys.UPLOAD and not uploader.value
+    at.run()
+    assert _dataset(at).label == "small_churn.csv"
+
+
+def test_a_big_upload_is_profiled_on_a_sample_and_the_page_says_so(
+    new_app, small_csv_bytes, monkeypatch
+):
+    import streamlit as st
+
+    from embedding_core.data import profile
+
+    st.cache_data.clear()
+    monkeypatch.setattr("ui.datasets.PROFILE_ROWS", 300)
+    profiled = []
+    profile_columns = profile.profile_columns
+    monkeypatch.setattr(
+        profile, "profile_columns", lambda df: profiled.append(len(df)) or profile_columns(df)
+    )
+    at = new_app().run()
+    at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))
+    at.run()
+    assert_no_exception(at)
+    text = markdown_text(at)
+    assert "600 rows x 6 columns; the profile and the suggested roles use 300 of its rows" in text
+    assert profiled[-1] == 300
+    _confirm(at)
+    assert any("Ready to train: 600 rows" in s.value for s in at.success)  # checks: every row

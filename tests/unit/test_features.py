@@ -136,3 +136,31 @@ def test_single_class_target_raises_data_error() -> None:
 def test_unfitted_encoder_says_so() -> None:
     with pytest.raises(RuntimeError, match="not fitted"):
         FeatureEncoder().transform(pd.DataFrame({"a": [1]}))
+
+
+@pytest.mark.parametrize("numeric_encoding", ["scaled", "bins"])
+@pytest.mark.parametrize("min_count", [1, 3])
+def test_fit_transform_on_some_rows_equals_fit_on_them_then_transform_all(
+    numeric_encoding: str, min_count: int
+) -> None:
+    frame = make_binary_frame()
+    rng = np.random.default_rng(3)
+    frame.loc[rng.choice(len(frame), 30, replace=False), "shop"] = None  # missing cells
+    frame.loc[:4, "colour"] = ["only-in-valid"] * 5
+    rows = np.sort(rng.choice(np.arange(5, len(frame)), len(frame) // 2, replace=False))
+    options = {"min_count": min_count, "numeric_encoding": numeric_encoding}
+    reference = FeatureEncoder().fit(frame.iloc[rows], BINARY_ROLES, **options)
+    expected = reference.transform(frame)
+    fe = FeatureEncoder()
+    got = fe.fit_transform(frame, BINARY_ROLES, rows=rows, **options)
+    assert fe.to_dict() == reference.to_dict()
+    assert set(got) == set(expected)
+    for name in expected:
+        np.testing.assert_array_equal(got[name], expected[name])
+        assert got[name].dtype == expected[name].dtype
+    assert (got["categorical"][:5, 1] == 0).all()  # unseen in the rows fitted on: unknown
+    everything = FeatureEncoder().fit_transform(frame, BINARY_ROLES, **options)
+    np.testing.assert_array_equal(
+        everything["categorical"],
+        fe.fit(frame, BINARY_ROLES, **options).transform(frame)["categorical"],
+    )

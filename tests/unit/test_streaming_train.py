@@ -78,6 +78,23 @@ def test_cli_vocab_then_streamed_train_is_a_normal_run(tmp_path: Path, capsys) -
     assert json.loads(capsys.readouterr().out)["categorical"]["colour"] == 5 + 1
 
 
+def test_cli_streamed_holdout_final_fit_passes_over_the_validation_rows(
+    tmp_path: Path,
+) -> None:
+    shards = _write_shards(_frame(1200, seed=0), tmp_path / "shards")
+    out = tmp_path / "run"
+    code = main(
+        ["train", "--data", str(shards), *ROLES, "--epochs", "2", "--batch-size", "64",
+         "--hidden-units", "16,8", "--final-fit", "holdout", "--out", str(out), "--quiet"]
+    )  # fmt: skip
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["refit"] is True and metrics["final_fit"] == "holdout"
+    assert metrics["refit_epochs"] == 1 and metrics["refit_rows"] == 1200
+    assert json.loads((out / "config.json").read_text())["final_fit"] == "holdout"
+    assert _test_auc(out, _frame(600, seed=1)) > 0.75
+
+
 def test_stop_during_either_data_pass_ends_the_run_and_leaves_no_files(tmp_path: Path) -> None:
     from embedding_core.data.roles import Roles
     from embedding_core.errors import TrainingCancelled

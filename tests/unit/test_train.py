@@ -220,6 +220,7 @@ def test_refit_reports_progress_and_a_cancelled_refit_keeps_the_early_stopped_mo
     refits = [p for p in seen if p.kind == "refit"]
     assert len(refits) == 1 and refits[0].epochs == 1 and 0 < refits[0].fraction <= 1
     assert refits[0].batches >= refits[0].batch > 0 and "loss" in refits[0].logs
+    assert refits[0].final_fit == "refit"
     assert run.metrics["refit"] is False and run.metrics["stopped_by_user"] is True
     early_stopped = train(binary_frame, BINARY_ROLES, config.replace(refit=False))
     np.testing.assert_array_equal(run.predict(binary_frame), early_stopped.predict(binary_frame))
@@ -239,3 +240,39 @@ def test_optimiser_slots_exist_before_the_first_traced_step(monkeypatch, binary_
     monkeypatch.setattr(keras.Model, "fit", checked_fit)
     train(binary_frame, BINARY_ROLES, TINY_CONFIG.replace(epochs=1))
     assert seen and all(seen)
+
+
+def test_holdout_final_fit_continues_the_early_stopped_model_on_the_validation_rows(
+    binary_frame: pd.DataFrame,
+) -> None:
+    seen: list[Progress] = []
+    config = TINY_CONFIG.replace(final_fit="holdout")
+    run = train(binary_frame, BINARY_ROLES, config, on_progress=seen.append)
+    m = run.metrics
+    assert m["refit"] is True and m["final_fit"] == "holdout"
+    assert m["refit_rows"] == len(binary_frame) and m["refit_epochs"] == 1
+    # Continued, not restarted: the optimiser's steps cover both fits.
+    per_epoch = int(np.ceil(m["n_train"] / m["batch_size"]))
+    holdout_steps = int(np.ceil(m["n_valid"] / m["batch_size"]))
+    assert int(run.model.optimizer.iterations) == m["epochs_run"] * per_epoch + holdout_steps
+    refits = [p for p in seen if p.kind == "refit"]
+    assert refits and all(p.final_fit == "holdout" and p.batches == holdout_steps for p in refits)
+    early_stopped = train(binary_frame, BINARY_ROLES, config.replace(refit=False))
+    assert early_stopped.metrics["final_fit"] is None
+    assert early_stopped.metrics["valid_auc"] == m["valid_auc"]
+    assert not np.allclose(early_stopped.predict(binary_frame), run.predict(binary_frame))
+
+
+def test_auto_final_fit_refits_small_tables_and_takes_the_holdout_pass_on_large_ones() -> None:
+    from embedding_core.model.config import TrainConfig
+    from embedding_core.model.final_fit import REFIT_MAX_ROWS, resolve_final_fit
+
+    auto = TrainConfig(final_fit="auto")
+    assert resolve_final_fit(auto, REFIT_MAX_ROWS) == "refit"
+    assert resolve_final_fit(auto, REFIT_MAX_ROWS + 1) == "holdout"
+    for mode in ("refit", "holdout"):
+        for rows in (10, 10**7):
+            assert resolve_final_fit(auto.replace(final_fit=mode), rows) == mode
+            assert resolve_final_fit(auto.replace(final_fit=mode, refit=False), rows) is None
+    with pytest.raises(ValueError, match="final_fit"):
+        auto.replace(final_fit="later")

@@ -17,6 +17,8 @@ from embedding_core.data.roles import Roles
 from embedding_core.data.validation import (
     MAX_ABS_NUMBER,
     ValidatedData,
+    check_choice,
+    check_target,
     infer_task,
     parse_numeric,
     validate_roles,
@@ -49,6 +51,33 @@ def df() -> pd.DataFrame:
 
 
 ROLES = Roles(categorical=("store", "product"), target="bought", numeric=("price", "units"))
+
+
+def test_check_choice_gives_the_warnings_of_validate_roles_piece_by_piece(df):
+    df = df.copy()
+    df.loc[[0, 5], "bought"] = "NA"  # rows left out
+    df.loc[[1, 2], "price"] = np.nan  # filled and flagged
+    df["colour"] = "red"  # constant
+    df.loc[9, "bought"] = "maybe"  # a rare third class
+    roles = Roles(categorical=("store", "colour"), target="bought", numeric=("price",))
+    validated = validate_roles(df, roles)
+    targets, columns = [], []
+
+    def target_check(name, task):
+        targets.append(name)
+        return check_target(df[name], task)
+
+    def column_note(name, role, target):
+        columns.append((name, role))
+        return None if name == "store" else f"note on {name}"
+
+    target, warnings = check_choice(df, roles)
+    assert warnings == validated.warnings and len(warnings) == 4
+    assert (target.task, target.n_rows, target.n_missing) == ("multiclass", N - 2, 2)
+    _, hooked = check_choice(df, roles, target_check=target_check, column_note=column_note)
+    assert targets == ["bought"]
+    assert columns == [("price", "numeric"), ("store", "categorical"), ("colour", "categorical")]
+    assert hooked == [*validated.warnings[:1], "note on price", "note on colour", *warnings[3:]]
 
 
 # --- infer_task --------------------------------------------------------------------------

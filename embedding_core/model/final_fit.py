@@ -1,0 +1,62 @@
+"""Which final step follows early stopping: ``TrainConfig.final_fit`` resolved for the data.
+
+Early stopping holds a fifth of the training rows out to pick the epoch count; the final
+step lets the kept model learn from those rows too. Two ways, measured on the shared
+datasets and a 1M-row table (README, "Final fit"):
+
+- ``"refit"``: train again from the initial weights on all rows for the best epoch count.
+  On small data the held-out fifth is a large share of little data and the refit is
+  cheap: on german_credit (1,000 rows) it scores 0.02 test AUC above the holdout pass.
+- ``"holdout"``: continue the early-stopped model for one pass over the held-out rows
+  (a fifth of an epoch). On larger tables it scores level with the refit (amazon_access,
+  the other shared sets, 1M rows x 20 fields) at a fraction of the cost: the refit was
+  40% of the default sample's training time and 28 of 100 CPU seconds at 1M rows.
+
+``"auto"`` takes the refit while the early-stopping split has at most
+``REFIT_MAX_ROWS`` rows, the holdout pass above.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from embedding_core.model.config import TrainConfig
+
+__all__ = ["REFIT_MAX_ROWS", "resolve_final_fit"]
+
+#: ``final_fit="auto"`` refits from scratch up to this many training rows (an epoch of
+#: at most 20 batches of 1024 rows: a refit costs seconds), and takes the holdout pass above.
+REFIT_MAX_ROWS = 20_000
+
+
+def resolve_final_fit(config: TrainConfig, n_train: int) -> Literal["refit", "holdout"] | None:
+    """The final step a run with ``config`` takes after early stopping on ``n_train`` rows.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        ``refit`` (False: no final step) and ``final_fit``.
+    n_train : int
+        Rows of the early-stopping training split (the validation rows not counted).
+
+    Returns
+    -------
+    {"refit", "holdout"} or None
+        None when ``config.refit`` is False.
+
+    Examples
+    --------
+    >>> resolve_final_fit(TrainConfig(final_fit="auto"), 800)
+    'refit'
+    >>> resolve_final_fit(TrainConfig(final_fit="auto"), 800_000)
+    'holdout'
+    >>> resolve_final_fit(TrainConfig(final_fit="refit"), 800_000)
+    'refit'
+    >>> resolve_final_fit(TrainConfig(refit=False), 800) is None
+    True
+    """
+    if not config.refit:
+        return None
+    if config.final_fit == "auto":
+        return "refit" if n_train <= REFIT_MAX_ROWS else "holdout"
+    return "refit" if config.final_fit == "refit" else "holdout"
