@@ -86,14 +86,17 @@ class TrainConfig:
         measured in the README ("Final fit").
     seed : int, default=0
         Seeds the split, the weight initialisation and the batch order.
-    numeric_encoding : {"scaled", "bins", "ple"}, default="scaled"
+    numeric_encoding : {"scaled", "bins", "ple"}, default="bins"
         How numeric columns enter the model. ``"scaled"``: standardised values in the
-        linear term and the MLP only. ``"bins"`` (quantile bins, a vector each) and
-        ``"ple"`` (piecewise-linear encoding, Gorishniy et al. 2022) add a k-dimensional
-        vector per numeric column, which the FM term pairs with the categories; see
-        ``model.numeric`` and the README's benchmarks for the measured choice.
+        linear term and the MLP only. ``"bins"`` (quantile bins, a vector and a
+        first-order weight each) and ``"ple"`` (piecewise-linear encoding, Gorishniy et
+        al. 2022) add a k-dimensional vector per numeric column, which the FM term pairs
+        with the categories and the MLP reads, next to the scaled value; see
+        ``model.numeric`` and the README's benchmarks for the measured choice. Streamed
+        training uses ``"scaled"``.
     numeric_bins : int, default=16
-        Most quantile bins per numeric column for ``"bins"`` and ``"ple"``.
+        Most quantile bins per numeric column for ``"bins"`` and ``"ple"`` (fewer on
+        small data: ``numeric.MIN_ROWS_PER_BIN``).
     model : {"deepfm", "entity"}, default="deepfm"
         ``"entity"``: an entity-embedding network (Guo & Berkhahn 2016), one table per
         field with its own size, concatenated into the MLP; no FM term, so fields need
@@ -124,7 +127,7 @@ class TrainConfig:
     refit: bool = True
     final_fit: str = "refit"
     seed: int = 0
-    numeric_encoding: str = "scaled"
+    numeric_encoding: str = "bins"
     numeric_bins: int = 16
     model: str = "deepfm"
     embedding_dims: dict[str, int] | None = None
@@ -223,9 +226,13 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
-        """Inverse of ``to_dict``; unknown keys are ignored (forward compatibility)."""
+        """Inverse of ``to_dict``; unknown keys are ignored (forward compatibility).
+
+        A config without ``numeric_encoding`` was saved before the option existed, when
+        numeric columns were always ``"scaled"``.
+        """
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        return cls(**{"numeric_encoding": "scaled", **{k: v for k, v in d.items() if k in known}})
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (validated again)."""
