@@ -12,7 +12,7 @@ datasets and a 1M-row table (README, "Final fit"):
   the other shared sets, 1M rows x 20 fields) at a fraction of the cost: the refit was
   40% of the default sample's training time and 28 of 100 CPU seconds at 1M rows.
 
-``"auto"`` takes the refit while the early-stopping split has at most
+``"auto"`` (the default) takes the refit while the early-stopping split has at most
 ``REFIT_MAX_ROWS`` rows, the holdout pass above.
 """
 
@@ -46,9 +46,9 @@ def resolve_final_fit(config: TrainConfig, n_train: int) -> Literal["refit", "ho
 
     Examples
     --------
-    >>> resolve_final_fit(TrainConfig(final_fit="auto"), 800)
+    >>> resolve_final_fit(TrainConfig(), 800)
     'refit'
-    >>> resolve_final_fit(TrainConfig(final_fit="auto"), 800_000)
+    >>> resolve_final_fit(TrainConfig(), 800_000)
     'holdout'
     >>> resolve_final_fit(TrainConfig(final_fit="refit"), 800_000)
     'refit'
