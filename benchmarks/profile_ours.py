@@ -104,12 +104,14 @@ def _patch(variant: str) -> None:
 
     make_orig = train_mod._make_reporter
 
-    def make_variant(on_progress: Any, epochs: int, batches: int, val: Any, t: float) -> Any:
+    def make_variant(
+        on_progress: Any, epochs: int, batches: int, val: Any, t: float, **kwargs: Any
+    ) -> Any:
         if "no-val" in variant:  # timing only: early stopping sees a constant loss
             val = _timed("validation skipped", lambda: {"val_loss": 0.0})
         else:
             val = _timed("validation_logs (predict + metrics)", val)
-        reporter = make_orig(on_progress, epochs, batches, val, t)
+        reporter = make_orig(on_progress, epochs, batches, val, t, **kwargs)
         if "async" in variant:
             reporter.async_safe = True
         return reporter

@@ -95,7 +95,7 @@ class LazyAdam(keras.optimizers.Adam):
         import tensorflow as tf
 
         if not isinstance(gradient, tf.IndexedSlices):
-            return super().update_step(gradient, variable, learning_rate)
+            return self._dense_step(gradient, variable, learning_rate)
         dtype = variable.dtype
         lr = tf.cast(learning_rate, dtype)
         step = tf.cast(self.iterations + 1, dtype)
@@ -121,6 +121,36 @@ class LazyAdam(keras.optimizers.Adam):
         self.assign(v, tf.IndexedSlices(v_rows, rows))
         step_rows = alpha * m_rows / (tf.sqrt(v_rows) + self.epsilon)
         self.assign_sub(variable, tf.IndexedSlices(step_rows, rows))
+        return None
+
+    def _dense_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        """Keras 3 Adam's update as TensorFlow's one fused kernel (``ResourceApplyAdam``).
+
+        The same formula (``m += (g - m)(1 - b1)``, ``v += (g^2 - v)(1 - b2)``,
+        ``var -= alpha m / (sqrt(v) + eps)``) in one op per variable instead of about
+        twenty: fewer ops to trace and to run at every step.
+        """
+        import tensorflow as tf
+
+        if self.amsgrad:
+            return super().update_step(gradient, variable, learning_rate)
+        dtype = variable.dtype
+        step = tf.cast(self.iterations + 1, dtype)
+        beta_1 = tf.cast(self.beta_1, dtype)
+        beta_2 = tf.cast(self.beta_2, dtype)
+        index = self._get_variable_index(variable)
+        tf.raw_ops.ResourceApplyAdam(
+            var=variable.handle,
+            m=self._momentums[index].handle,
+            v=self._velocities[index].handle,
+            beta1_power=tf.pow(beta_1, step),
+            beta2_power=tf.pow(beta_2, step),
+            lr=tf.cast(learning_rate, dtype),
+            beta1=beta_1,
+            beta2=beta_2,
+            epsilon=tf.cast(self.epsilon, dtype),
+            grad=tf.cast(gradient, dtype),
+        )
         return None
 
 
