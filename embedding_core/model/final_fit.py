@@ -22,11 +22,13 @@ from typing import Literal
 
 from embedding_core.model.config import TrainConfig
 
-__all__ = ["REFIT_MAX_ROWS", "resolve_final_fit"]
+__all__ = ["REFIT_MAX_ROWS", "BIG_TABLE_ROWS", "resolve_final_fit", "resolve_patience"]
 
 #: ``final_fit="auto"`` refits from scratch up to this many training rows (an epoch of
 #: at most 20 batches of 1024 rows: a refit costs seconds), and takes the holdout pass above.
 REFIT_MAX_ROWS = 20_000
+#: From this many training rows up, early stopping uses ``TrainConfig.big_table_patience``.
+BIG_TABLE_ROWS = 200_000
 
 
 def resolve_final_fit(config: TrainConfig, n_train: int) -> Literal["refit", "holdout"] | None:
@@ -60,3 +62,12 @@ def resolve_final_fit(config: TrainConfig, n_train: int) -> Literal["refit", "ho
     if config.final_fit == "auto":
         return "refit" if n_train <= REFIT_MAX_ROWS else "holdout"
     return "refit" if config.final_fit == "refit" else "holdout"
+
+
+def resolve_patience(config: TrainConfig, n_train: int) -> int:
+    """Early-stopping patience of a run with ``config`` on ``n_train`` training rows:
+    ``config.big_table_patience`` from ``BIG_TABLE_ROWS`` rows up (unless None), else
+    ``config.patience``."""
+    if config.big_table_patience is not None and n_train >= BIG_TABLE_ROWS:
+        return int(config.big_table_patience)
+    return int(config.patience)

@@ -543,7 +543,7 @@ def _fit(
 ) -> TrainedRun | None:
     import keras
 
-    from embedding_core.model.final_fit import resolve_final_fit
+    from embedding_core.model.final_fit import resolve_final_fit, resolve_patience
     from embedding_core.model.metrics import baseline_metrics, task_metrics
     from embedding_core.model.train import (
         _baseline_target,
@@ -602,7 +602,10 @@ def _fit(
     stopper = None
     if not distributed:
         stopper = keras.callbacks.EarlyStopping(
-            monitor="val_loss", mode="min", patience=config.patience, restore_best_weights=True
+            monitor="val_loss",
+            mode="min",
+            patience=resolve_patience(config, train_part.rows),
+            restore_best_weights=True,
         )
         callbacks.append(stopper)
     if not reporter.send(Progress("start", 0, config.epochs, 0, batches)):

@@ -277,3 +277,17 @@ def test_auto_final_fit_refits_small_tables_and_takes_the_holdout_pass_on_large_
             assert resolve_final_fit(auto.replace(final_fit=mode, refit=False), rows) is None
     with pytest.raises(ValueError, match="final_fit"):
         auto.replace(final_fit="later")
+
+
+def test_big_tables_stop_after_big_table_patience_and_smaller_ones_after_patience() -> None:
+    from embedding_core.model.config import TrainConfig
+    from embedding_core.model.final_fit import BIG_TABLE_ROWS, resolve_patience
+
+    config = TrainConfig()
+    assert (config.patience, config.big_table_patience) == (2, 1)
+    assert resolve_patience(config, BIG_TABLE_ROWS - 1) == 2
+    assert resolve_patience(config, BIG_TABLE_ROWS) == 1
+    assert resolve_patience(config.replace(big_table_patience=None), 10**7) == 2
+    assert resolve_patience(config.replace(patience=5, big_table_patience=3), 10**7) == 3
+    with pytest.raises(ValueError, match="big_table_patience"):
+        config.replace(big_table_patience=-1)
