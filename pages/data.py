@@ -11,6 +11,7 @@ from embedding_core.data.roles import TASKS, Roles
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
 from ui.datasets import (
+    PROFILE_ROWS,
     SERVER_SAMPLE_ROWS,
     check_roles,
     profile_for,
@@ -138,7 +139,13 @@ def _profile_section(dataset: state.Dataset) -> None:
             f"{len(frame):,}{total} rows; training reads every row from disk."
         )
     else:
-        st.caption(f"{len(frame):,} rows x {frame.shape[1]:,} columns")
+        sampled = (
+            f"; the profile and the suggested roles use {PROFILE_ROWS:,} of its rows, "
+            "picked at random (the checks and training use every row)"
+            if len(frame) > PROFILE_ROWS
+            else ""
+        )
+        st.caption(f"{len(frame):,} rows x {frame.shape[1]:,} columns{sampled}")
     with st.expander(f"Preview (first {min(PREVIEW_ROWS, len(frame))} rows)", expanded=False):
         st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True)
     try:

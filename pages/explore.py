@@ -16,6 +16,7 @@ from ui.explore_data import (
     cached_projection,
     class_shares,
     count_steps,
+    distinct_count,
     field_table,
     projection_points,
     rare_note,
@@ -265,10 +266,10 @@ def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
     notes.append("point size = count; the most frequent carry their name")
     st.caption("; ".join(notes) + ".")
     dataset = state.get_dataset()
-    values = None
+    n_distinct = None
     if dataset is not None and dataset.key == info.dataset_key and field_name in dataset.frame:
-        values = dataset.frame[field_name]
-    rare = rare_note(table, info.run.config.min_count, values)
+        n_distinct = distinct_count(dataset.key, field_name, dataset.frame[field_name])
+    rare = rare_note(table, info.run.config.min_count, n_distinct)
     if rare:
         st.caption(rare)
 

@@ -7,6 +7,7 @@ the finished run stays in the session until the next training replaces it.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -154,21 +155,36 @@ def _config_widgets() -> TrainConfig | None:
 
 def _history_charts(epochs: list[dict[str, Any]]) -> None:
     """Loss and validation metric per epoch (two small line charts)."""
-    frame = history_frame(epochs)
-    if frame.empty:
+    charts = _history_figures(json.dumps(epochs, sort_keys=True))
+    if not charts:
         st.caption("The loss chart appears after the first epoch.")
         return
+    for column, (caption, figure) in zip(st.columns(2), charts, strict=True):
+        if figure is not None:
+            with column:
+                st.caption(caption)
+                st.plotly_chart(figure)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _history_figures(epochs_json: str) -> list[tuple[str, Any]]:
+    """(caption, figure) of the loss and of the validation metric, from the epochs as JSON.
+
+    Built once per epoch, not at every redraw of the progress (every second while training
+    runs): building the plotly figures took a good share of a core from training (py-spy
+    on a 1M-row run). A chart with nothing to draw leaves its column empty.
+    """
+    frame = history_frame(json.loads(epochs_json))
+    if frame.empty:
+        return []
     loss_cols = [c for c in ("loss", "val_loss") if c in frame.columns]
     metric_cols = [c for c in frame.columns if c.startswith("val_") and c != "val_loss"]
-    left, right = st.columns(2)
+    charts: list[tuple[str, Any]] = [("", None), ("", None)]
     if loss_cols:
-        with left:
-            st.caption("Loss per epoch")
-            st.plotly_chart(history_figure(frame, loss_cols))
+        charts[0] = ("Loss per epoch", history_figure(frame, loss_cols))
     if metric_cols:
-        with right:
-            st.caption("Validation metric per epoch")
-            st.plotly_chart(history_figure(frame, metric_cols))
+        charts[1] = ("Validation metric per epoch", history_figure(frame, metric_cols))
+    return charts
 
 
 def _number(value: Any) -> float | None:

@@ -33,6 +33,7 @@ __all__ = [
     "server_tables",
     "server_dataset",
     "SERVER_SAMPLE_ROWS",
+    "PROFILE_ROWS",
     "profile_for",
     "check_roles",
     "with_normalised_target",
@@ -176,11 +177,20 @@ def _keep_upload(name: str, data: bytes) -> None:
         _log.warning("keeping the upload failed: %s", exc)
 
 
+#: Rows the column profile and the role suggestion read: a bigger table is profiled on a
+#: seeded random sample of this many rows (the Data page says so); its checks and
+#: training use every row.
+PROFILE_ROWS = 100_000
+
+
 @st.cache_data(show_spinner="Profiling the columns...", max_entries=16)
 def profile_for(key: str, _frame: pd.DataFrame) -> pd.DataFrame:
-    """``profile_columns`` of the dataset with identity ``key``."""
+    """``profile_columns`` of the dataset with identity ``key`` (of at most
+    ``PROFILE_ROWS`` of its rows, picked at random)."""
     from embedding_core.data.profile import profile_columns
 
+    if len(_frame) > PROFILE_ROWS:
+        return profile_columns(_frame.sample(n=PROFILE_ROWS, random_state=0))
     return profile_columns(_frame)
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "count_steps",
     "class_shares",
     "rare_note",
+    "distinct_count",
     "warm_up_umap",
     "umap_ready",
 ]
@@ -157,11 +158,12 @@ def count_steps(largest: int) -> list[int]:
     return steps if len(steps) >= 2 else [0, max(1, largest)]
 
 
-def rare_note(table: pd.DataFrame, min_count: int, values: pd.Series | None = None) -> str:
+def rare_note(table: pd.DataFrame, min_count: int, n_distinct: int | None = None) -> str:
     """What the map leaves out: the one vector shared by rare and unseen categories.
 
-    ``values`` (the field's column in the training data, when at hand) lets the note
-    count the distinct categories that were merged, not only their rows.
+    ``n_distinct`` (``distinct_count`` of the field's column in the training data, when
+    at hand) lets the note count the distinct categories that were merged, not only
+    their rows.
     """
     if "is_unknown" not in table.columns:
         return ""
@@ -171,14 +173,21 @@ def rare_note(table: pd.DataFrame, min_count: int, values: pd.Series | None = No
         return ""
     learned = int((~unknown).sum())
     merged = ""
-    if values is not None:
-        n_rare = int(values.nunique(dropna=False)) - learned
+    if n_distinct is not None:
+        n_rare = n_distinct - learned
         if n_rare > 0:
             merged = f"{n_rare:,} categories "
     return (
         f"Not shown: {merged}seen fewer than {min_count} times ({rows:,} training rows) "
         "share one vector for rare or unseen values."
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def distinct_count(key: str, column: str, _values: pd.Series) -> int:
+    """Distinct values of the column ``column`` of the dataset ``key`` (missing counts as
+    one), once per dataset: a pass over every row (1M rows: a good part of a rerun)."""
+    return int(_values.nunique(dropna=False))
 
 
 # Process-wide warm-up state (not per user: compiled code is shared by every session).

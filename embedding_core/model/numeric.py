@@ -36,6 +36,9 @@ NUMERIC_ENCODING_LABELS: dict[str, str] = {
     "bins": "quantile bins, a vector each",
     "ple": "piecewise-linear vectors (PLE)",
 }
+#: Fewest training rows per bin on average: small data gets fewer bins (800 rows: 5),
+#: which kept 16 bins from over-fitting german_credit (see README, Benchmarks).
+MIN_ROWS_PER_BIN = 150
 
 
 class NumericEncoder:
@@ -45,14 +48,15 @@ class NumericEncoder:
     ----------
     encoding : {"bins", "ple"}
     n_bins : int
-        Most bins per column (quantiles; fewer when the column has fewer distinct values).
+        Most bins per column: quantiles, fewer when the column has fewer distinct values
+        or fewer than ``MIN_ROWS_PER_BIN`` present values per bin (but at least 2).
 
     Examples
     --------
-    >>> enc = NumericEncoder("ple", n_bins=2).fit({"age": np.array([0.0, 10.0, 20.0])})
+    >>> enc = NumericEncoder("ple", n_bins=2).fit({"age": np.array([10.0, 20.0, 30.0, 40.0])})
     >>> enc.edges_["age"].tolist()
-    [0.0, 10.0, 20.0]
-    >>> enc.transform({"age": np.array([5.0, 20.0, np.nan])})[:, 0, :].tolist()
+    [10.0, 25.0, 40.0]
+    >>> enc.transform({"age": np.array([17.5, 40.0, np.nan])})[:, 0, :].tolist()
     [[0.5, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
     """
 
@@ -73,13 +77,14 @@ class NumericEncoder:
             if present.size == 0:
                 edges = np.array([0.0, 1.0])
             else:
+                n_bins = min(int(self.n_bins), max(2, present.size // MIN_ROWS_PER_BIN))
                 distinct = np.unique(present)
-                if len(distinct) <= self.n_bins:
+                if len(distinct) <= n_bins:
                     # few values: one bin per value (edges between them)
                     inner = (distinct[1:] + distinct[:-1]) / 2
                     edges = np.concatenate([[distinct[0]], inner, [distinct[-1]]])
                 else:
-                    edges = _quantile_edges(present, int(self.n_bins))
+                    edges = _quantile_edges(present, n_bins)
                 if len(edges) < 2 or edges[-1] <= edges[0]:  # a single value: one bin
                     edges = np.array([edges[0], edges[0] + 1.0])
             self.edges_[col] = edges

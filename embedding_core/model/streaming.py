@@ -32,6 +32,7 @@ validation figures once at the end and returns the run (to save); the others ret
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -457,12 +458,14 @@ def train_streaming(
         raise DataError(f"Unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}.")
     t_call = time.perf_counter()
     config = config or TrainConfig()
+    notes: list[str] = []
     if config.numeric_encoding != "scaled" and roles.numeric:
-        raise DataError(
-            f"Streamed training takes numeric columns as scaled values only, not "
-            f"numeric_encoding={config.numeric_encoding!r}: use 'scaled' (the default), or "
-            "train in memory."
+        notes.append(
+            "Streamed training takes numeric columns as scaled values only "
+            f"(numeric_encoding={config.numeric_encoding!r} learns bin edges from all rows "
+            "in memory): this run used 'scaled'. Train in memory for bins or PLE."
         )
+        config = config.replace(numeric_encoding="scaled")
     source = data if isinstance(data, TableSource) else open_table(data)
     index, workers = _cluster() if strategy == "multiworker" else (0, 1)
     if workers > 1:
@@ -481,6 +484,8 @@ def train_streaming(
         )
     else:
         vocabulary.check_matches(source, roles)
+    if notes:
+        vocabulary = dataclasses.replace(vocabulary, warnings=[*vocabulary.warnings, *notes])
     features = vocabulary.features
     check_network_size(features, config)  # before the rows are encoded or a model built
     chief = index == 0

@@ -112,7 +112,7 @@ def test_reserved_rows_read_as_words_but_a_real_unknown_category_stays():
 
 
 def test_count_slider_follows_the_data_and_the_rare_note_counts_merged_categories():
-    from ui.explore_data import count_steps, rare_note
+    from ui.explore_data import count_steps, distinct_count, rare_note
 
     assert count_steps(37) == [0, 1, 2, 5, 10, 20]
     assert count_steps(0) == [0, 1]
@@ -120,7 +120,7 @@ def test_count_slider_follows_the_data_and_the_rare_note_counts_merged_categorie
         {"category": ["<unknown>", "a", "b"], "count": [7, 50, 40], "is_unknown": [1, 0, 0]}
     )
     values = pd.Series(["a"] * 50 + ["b"] * 40 + [f"r{i}" for i in range(7)])
-    note = rare_note(table, 2, values)
+    note = rare_note(table, 2, distinct_count("test:rare-note", "v", values))
     assert note.startswith("Not shown: 7 categories seen fewer than 2 times (7 training rows)")
     assert rare_note(table.iloc[1:], 2) == ""
 

@@ -330,3 +330,28 @@ def test_an_upload_once_read_leaves_an_empty_uploader(new_app, small_csv_bytes):
     assert uploader.key != Keys.UPLOAD and not uploader.value
     at.run()
     assert _dataset(at).label == "small_churn.csv"
+
+
+def test_a_big_upload_is_profiled_on_a_sample_and_the_page_says_so(
+    new_app, small_csv_bytes, monkeypatch
+):
+    import streamlit as st
+
+    from embedding_core.data import profile
+
+    st.cache_data.clear()
+    monkeypatch.setattr("ui.datasets.PROFILE_ROWS", 300)
+    profiled = []
+    profile_columns = profile.profile_columns
+    monkeypatch.setattr(
+        profile, "profile_columns", lambda df: profiled.append(len(df)) or profile_columns(df)
+    )
+    at = new_app().run()
+    at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))
+    at.run()
+    assert_no_exception(at)
+    text = markdown_text(at)
+    assert "600 rows x 6 columns; the profile and the suggested roles use 300 of its rows" in text
+    assert profiled[-1] == 300
+    _confirm(at)
+    assert any("Ready to train: 600 rows" in s.value for s in at.success)  # checks: every row

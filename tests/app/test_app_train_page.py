@@ -230,3 +230,44 @@ def test_status_names_both_steps_and_stop_in_the_final_fit_keeps_the_model(
     at.switch_page("pages/train.py").run()
     assert_no_exception(at)
     assert "Stopped by you" in markdown_text(at)
+
+
+def test_the_loss_charts_are_built_once_per_epoch_not_at_every_redraw(new_app, monkeypatch):
+    """The progress redraws every second while training runs; building the plotly figures
+    each time took CPU from training. Same epochs: no new figure."""
+    import threading
+
+    from ui import charts
+
+    class RunningJob:  # what the page reads of a running TrainingJob
+        running, done, error = True, False, None
+        stop_event = threading.Event()
+        epochs = [{"epoch": 1, "loss": 0.5, "val_loss": 0.6, "val_auc": 0.7}]
+
+        def queue_text(self):
+            return None
+
+        def fraction_done(self):
+            return 0.5
+
+        def status_text(self):
+            return "Epoch 2/5"
+
+        def request_stop(self):
+            self.stop_event.set()
+
+    built = []
+    history_figure = charts.history_figure
+    monkeypatch.setattr(charts, "history_figure", lambda *a: built.append(1) or history_figure(*a))
+    at = new_app().run()
+    at.switch_page("pages/train.py")
+    job = RunningJob()
+    at.session_state[Keys.JOB] = job
+    for _ in range(3):
+        at.run()
+        assert_no_exception(at)
+    assert len(at.get("plotly_chart")) == 2
+    assert len(built) == 2  # loss and metric, once
+    job.epochs = [*job.epochs, {"epoch": 2, "loss": 0.4, "val_loss": 0.55, "val_auc": 0.75}]
+    at.run()
+    assert len(built) == 4

@@ -30,7 +30,7 @@ def _ple_reference(x: float, edges: list[float]) -> list[float]:
 
 def test_ple_matches_the_definition_and_flags_missing() -> None:
     rng = np.random.default_rng(0)
-    train = rng.normal(size=500)
+    train = rng.normal(size=1000)
     enc = NumericEncoder("ple", n_bins=6).fit({"x": train})
     edges = enc.edges_["x"].tolist()
     assert len(edges) == 7 and edges == sorted(edges)
@@ -66,6 +66,13 @@ def test_a_value_on_most_rows_fills_one_bin_and_the_tail_gets_the_rest() -> None
     shares = enc.transform({"x": x})[:, 0, :8].mean(axis=0)
     assert shares[0] == pytest.approx((x == 0).mean())
     np.testing.assert_allclose(shares[1:], shares[1:].mean(), rtol=0.1)  # tail split evenly
+
+
+def test_small_data_gets_fewer_bins() -> None:
+    x = np.random.default_rng(4).normal(size=800)
+    assert len(NumericEncoder("bins", n_bins=16).fit({"x": x}).edges_["x"]) == 6  # 800 // 150
+    assert len(NumericEncoder("bins", n_bins=3).fit({"x": x}).edges_["x"]) == 4
+    assert len(NumericEncoder("bins", n_bins=16).fit({"x": x[:20]}).edges_["x"]) == 3
 
 
 def test_numeric_encoder_round_trips_through_json() -> None:

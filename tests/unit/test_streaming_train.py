@@ -60,9 +60,13 @@ def test_cli_vocab_then_streamed_train_is_a_normal_run(tmp_path: Path, capsys) -
     out = tmp_path / "run"
     code = main(
         ["train", "--data", str(shards / "*.parquet"), "--vocabulary", str(vocab), *ROLES,
-         "--epochs", "2", "--batch-size", "64", "--out", str(out), "--quiet"]
+         "--epochs", "2", "--batch-size", "64", "--numeric-encoding", "bins",
+         "--out", str(out), "--quiet"]
     )  # fmt: skip
     assert code == 0
+    # bins need every row in memory: the streamed run falls back to scaled and says so
+    assert json.loads((out / "config.json").read_text())["numeric_encoding"] == "scaled"
+    assert "used 'scaled'" in " ".join(json.loads((out / "warnings.json").read_text()))
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["streamed"] is True and metrics["refit"] is True
     assert metrics["n_train"] + metrics["n_valid"] == 1200 == metrics["refit_rows"]
