@@ -315,7 +315,10 @@ def train(
             "Training was cancelled before the first epoch finished; no model was kept."
         )
 
-    final = validation_logs()
+    # EarlyStopping put the best epoch's weights back; they were scored after that epoch.
+    best = [h for h in reporter.history if h["epoch"] == stopper.best_epoch + 1]
+    final = {k: v for k, v in best[0].items() if k.startswith("val_")} if best else None
+    final = final or validation_logs()
     metrics: dict[str, Any] = {
         "task": task,
         "n_train": int(len(train_idx)),
