@@ -13,7 +13,8 @@ datasets and a 1M-row table (README, "Final fit"):
   40% of the default sample's training time and 28 of 100 CPU seconds at 1M rows.
 
 ``"auto"`` (the default) takes the refit while the early-stopping split has at most
-``REFIT_MAX_ROWS`` rows, the holdout pass above.
+``REFIT_MAX_ROWS`` rows, the holdout pass above; a regression always refits (on
+hotel_adr the holdout pass lost 1.4 sd of test RMSE).
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ REFIT_MAX_ROWS = 20_000
 BIG_TABLE_ROWS = 200_000
 
 
-def resolve_final_fit(config: TrainConfig, n_train: int) -> Literal["refit", "holdout"] | None:
+def resolve_final_fit(
+    config: TrainConfig, n_train: int, task: str | None = None
+) -> Literal["refit", "holdout"] | None:
     """The final step a run with ``config`` takes after early stopping on ``n_train`` rows.
 
     Parameters
@@ -40,6 +43,9 @@ def resolve_final_fit(config: TrainConfig, n_train: int) -> Literal["refit", "ho
         ``refit`` (False: no final step) and ``final_fit``.
     n_train : int
         Rows of the early-stopping training split (the validation rows not counted).
+    task : str, optional
+        ``"regression"``: ``"auto"`` refits at every size (on hotel_adr, 95k rows, the
+        holdout pass lost 0.15 RMSE, 1.4 sd over 3 seeds).
 
     Returns
     -------
@@ -60,7 +66,8 @@ def resolve_final_fit(config: TrainConfig, n_train: int) -> Literal["refit", "ho
     if not config.refit:
         return None
     if config.final_fit == "auto":
-        return "refit" if n_train <= REFIT_MAX_ROWS else "holdout"
+        small = n_train <= REFIT_MAX_ROWS
+        return "refit" if small or task == "regression" else "holdout"
     return "refit" if config.final_fit == "refit" else "holdout"
 
 

@@ -583,7 +583,7 @@ def _fit(
             batches,
             build_slots=strategy_name == "none",  # distributed runs build them in their step
         )
-    final_fit = None if distributed else resolve_final_fit(config, train_part.rows)
+    final_fit = None if distributed else resolve_final_fit(config, train_part.rows, task)
     initial_weights = model.get_weights() if final_fit == "refit" else None
     y_valid = valid_part.targets() if chief else np.empty(0)
     y_valid_user = features.user_target(y_valid) if task != "multiclass" else y_valid

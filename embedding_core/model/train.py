@@ -277,7 +277,7 @@ def train(
     batch_size = effective_batch_size(config.batch_size, len(train_idx))
     batches = max(1, math.ceil(len(train_idx) / batch_size))
     model, plan = _compiled_network(features, config, task, n_classes, y_train, batches)
-    final_fit = resolve_final_fit(config, len(train_idx))
+    final_fit = resolve_final_fit(config, len(train_idx), task)
     initial_weights = model.get_weights() if final_fit == "refit" else None
 
     def score(x: dict[str, np.ndarray]) -> np.ndarray:

@@ -271,6 +271,8 @@ def test_auto_final_fit_refits_small_tables_and_takes_the_holdout_pass_on_large_
     assert auto.final_fit == "auto" and auto.refit is True
     assert resolve_final_fit(auto, REFIT_MAX_ROWS) == "refit"
     assert resolve_final_fit(auto, REFIT_MAX_ROWS + 1) == "holdout"
+    assert resolve_final_fit(auto, REFIT_MAX_ROWS + 1, "binary") == "holdout"
+    assert resolve_final_fit(auto, 10**7, "regression") == "refit"
     for mode in ("refit", "holdout"):
         for rows in (10, 10**7):
             assert resolve_final_fit(auto.replace(final_fit=mode), rows) == mode
