@@ -1,20 +1,23 @@
-"""Which final step follows early stopping: ``TrainConfig.final_fit`` resolved for the data.
+"""How a run ends, resolved for its data: the final step (``TrainConfig.final_fit``) and
+the early-stopping patience (``patience``, ``big_table_patience``).
 
 Early stopping holds a fifth of the training rows out to pick the epoch count; the final
 step lets the kept model learn from those rows too. Two ways, measured on the shared
-datasets and a 1M-row table (README, "Final fit"):
+datasets and a 1M-row table (README, Benchmarks, "Training time"):
 
 - ``"refit"``: train again from the initial weights on all rows for the best epoch count.
   On small data the held-out fifth is a large share of little data and the refit is
   cheap: on german_credit (1,000 rows) it scores 0.02 test AUC above the holdout pass.
 - ``"holdout"``: continue the early-stopped model for one pass over the held-out rows
-  (a fifth of an epoch). On larger tables it scores level with the refit (amazon_access,
-  the other shared sets, 1M rows x 20 fields) at a fraction of the cost: the refit was
-  40% of the default sample's training time and 28 of 100 CPU seconds at 1M rows.
+  (a fifth of an epoch). On larger binary tables it scores level with the refit
+  (amazon_access and the other shared sets within 0.5 sd, hotel_bookings about 1 sd;
+  1M rows x 20 fields) at a fraction of the cost: the refit was 35-40% of the default
+  sample's training time and about 28 of 100 CPU seconds at 1M rows.
 
 ``"auto"`` (the default) takes the refit while the early-stopping split has at most
 ``REFIT_MAX_ROWS`` rows, the holdout pass above; a regression always refits (on
-hotel_adr the holdout pass lost 1.4 sd of test RMSE).
+hotel_adr the holdout pass lost 1.4 sd of test RMSE). Patience: ``big_table_patience``
+from ``BIG_TABLE_ROWS`` training rows up, ``patience`` below (``resolve_patience``).
 """
 
 from __future__ import annotations
