@@ -50,11 +50,14 @@ def array_batches(
         raise ValueError(f"Expected rows and batch_size > 0. Received: {n} rows, {batch_size}")
     full = n // batch_size
     rest = n - full * batch_size
+    plain = tf.autograph.experimental.do_not_convert  # plain graph code: skip autograph's rewrite
 
+    @plain
     def order(epoch: Any) -> Any:
         rows = tf.range(n, dtype=tf.int64)
         return tf.random.experimental.stateless_shuffle(rows, seed=tf.stack([seed, epoch]))
 
+    @plain
     def cut(rows: Any) -> Any:
         batches = tf.data.Dataset.from_tensor_slices(
             tf.reshape(rows[: full * batch_size], [full, batch_size])
@@ -66,6 +69,7 @@ def array_batches(
     indices = tf.data.Dataset.range(2**62).map(order).prefetch(1).flat_map(cut)
     arrays = tf.data.Dataset.from_tensors((x, y)).repeat()
 
+    @plain
     def gather(rows: Any, data: Any) -> Any:
         return tf.nest.map_structure(lambda a: tf.gather(a, rows, axis=0), data)
 
