@@ -57,7 +57,15 @@ SHARED = {
     "valid_fraction": 0.2,
     "l2_embedding": 0.0,
 }
-OURS_SETTINGS = {**SHARED, "patience": 1000, "min_count": 1, "refit": False, "seed": 0}
+# numerics as scaled values, as DeepCTR takes them (dense inputs): the same model
+OURS_SETTINGS = {
+    **SHARED,
+    "patience": 1000,
+    "min_count": 1,
+    "refit": False,
+    "seed": 0,
+    "numeric_encoding": "scaled",
+}
 PEER_SETTINGS = {**SHARED, "l2_linear": 0.0, "seed": 1024}
 
 SYNTH_CARDINALITIES = (3, 7, 12, 31, 60, 150, 500, 2_000, 10_000, 50_000)

@@ -171,7 +171,7 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         default=None,
         help="the final fit after early stopping: refit on all rows for the best epoch "
         "count, or one pass over the validation rows (auto: refit up to 20,000 "
-        "training rows)",
+        "training rows and for regression)",
     )
     p.add_argument("--seed", type=_whole(0, MAX_SEED), default=0)
     p.add_argument(

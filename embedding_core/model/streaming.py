@@ -543,7 +543,7 @@ def _fit(
 ) -> TrainedRun | None:
     import keras
 
-    from embedding_core.model.final_fit import resolve_final_fit
+    from embedding_core.model.final_fit import resolve_final_fit, resolve_patience
     from embedding_core.model.metrics import baseline_metrics, task_metrics
     from embedding_core.model.train import (
         _baseline_target,
@@ -583,7 +583,7 @@ def _fit(
             batches,
             build_slots=strategy_name == "none",  # distributed runs build them in their step
         )
-    final_fit = None if distributed else resolve_final_fit(config, train_part.rows)
+    final_fit = None if distributed else resolve_final_fit(config, train_part.rows, task)
     initial_weights = model.get_weights() if final_fit == "refit" else None
     y_valid = valid_part.targets() if chief else np.empty(0)
     y_valid_user = features.user_target(y_valid) if task != "multiclass" else y_valid
@@ -602,7 +602,10 @@ def _fit(
     stopper = None
     if not distributed:
         stopper = keras.callbacks.EarlyStopping(
-            monitor="val_loss", mode="min", patience=config.patience, restore_best_weights=True
+            monitor="val_loss",
+            mode="min",
+            patience=resolve_patience(config, train_part.rows),
+            restore_best_weights=True,
         )
         callbacks.append(stopper)
     if not reporter.send(Progress("start", 0, config.epochs, 0, batches)):

@@ -228,7 +228,7 @@ def train(
     from embedding_core.model.batches import array_batches
     from embedding_core.model.embeddings import field_statistics
     from embedding_core.model.features import FeatureEncoder
-    from embedding_core.model.final_fit import resolve_final_fit
+    from embedding_core.model.final_fit import resolve_final_fit, resolve_patience
     from embedding_core.model.metrics import baseline_metrics
 
     validated = validate_roles(frame, roles)
@@ -277,7 +277,7 @@ def train(
     batch_size = effective_batch_size(config.batch_size, len(train_idx))
     batches = max(1, math.ceil(len(train_idx) / batch_size))
     model, plan = _compiled_network(features, config, task, n_classes, y_train, batches)
-    final_fit = resolve_final_fit(config, len(train_idx))
+    final_fit = resolve_final_fit(config, len(train_idx), task)
     initial_weights = model.get_weights() if final_fit == "refit" else None
 
     def score(x: dict[str, np.ndarray]) -> np.ndarray:
@@ -291,7 +291,10 @@ def train(
         on_progress, config.epochs, batches, validation_logs, t_call, batch_size=batch_size
     )
     stopper = keras.callbacks.EarlyStopping(
-        monitor="val_loss", mode="min", patience=config.patience, restore_best_weights=True
+        monitor="val_loss",
+        mode="min",
+        patience=resolve_patience(config, len(train_idx)),
+        restore_best_weights=True,
     )
     if not reporter.send(Progress("start", 0, config.epochs, 0, batches)):
         raise TrainingCancelled("Training was cancelled before it started; no model was kept.")

@@ -101,7 +101,7 @@ def test_numeric_embedding_layer_is_a_per_column_linear_map() -> None:
 def test_config_rejects_an_unknown_numeric_encoding() -> None:
     with pytest.raises(ValueError, match="numeric_encoding"):
         TrainConfig(numeric_encoding="splines")
-    assert TrainConfig().numeric_encoding == "scaled"
+    assert TrainConfig().numeric_encoding == "bins"
 
 
 def test_ple_run_pairs_numerics_in_the_fm_term_and_round_trips(tmp_path: Path) -> None:
@@ -118,12 +118,13 @@ def test_ple_run_pairs_numerics_in_the_fm_term_and_round_trips(tmp_path: Path) -
     np.testing.assert_array_equal(loaded.predict(frame.head(30)), run.predict(frame.head(30)))
 
 
-def test_runs_saved_before_numeric_encodings_still_load(
-    tiny_binary_run_dir: Path, tmp_path: Path
-) -> None:
+def test_runs_saved_before_numeric_encodings_still_load(tmp_path: Path) -> None:
     from embedding_core.model.run import TrainedRun
+    from embedding_core.model.train import train
 
-    old = shutil.copytree(tiny_binary_run_dir, tmp_path / "old")
+    config = TINY_CONFIG.replace(numeric_encoding="scaled", epochs=1)
+    saved = train(make_binary_frame(), BINARY_ROLES, config).save(tmp_path / "scaled")
+    old = shutil.copytree(saved, tmp_path / "old")
     for name, key in (("features.json", "numeric_encoder"), ("config.json", "numeric_encoding")):
         data = json.loads((old / name).read_text())
         data.pop(key)  # as written before the option existed
@@ -132,5 +133,5 @@ def test_runs_saved_before_numeric_encodings_still_load(
     run = TrainedRun.load(old)
     assert run.config.numeric_encoding == "scaled" and run.features.numeric_encoder_ is None
     frame = make_binary_frame().head(20)
-    expected = TrainedRun.load(tiny_binary_run_dir).predict(frame)
+    expected = TrainedRun.load(saved).predict(frame)
     np.testing.assert_array_equal(run.predict(pd.DataFrame(frame)), expected)

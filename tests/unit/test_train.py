@@ -220,7 +220,7 @@ def test_refit_reports_progress_and_a_cancelled_refit_keeps_the_early_stopped_mo
     refits = [p for p in seen if p.kind == "refit"]
     assert len(refits) == 1 and refits[0].epochs == 1 and 0 < refits[0].fraction <= 1
     assert refits[0].batches >= refits[0].batch > 0 and "loss" in refits[0].logs
-    assert refits[0].final_fit == "refit"
+    assert refits[0].final_fit == "refit"  # 400 rows: "auto" refits small tables
     assert run.metrics["refit"] is False and run.metrics["stopped_by_user"] is True
     early_stopped = train(binary_frame, BINARY_ROLES, config.replace(refit=False))
     np.testing.assert_array_equal(run.predict(binary_frame), early_stopped.predict(binary_frame))
@@ -267,12 +267,29 @@ def test_auto_final_fit_refits_small_tables_and_takes_the_holdout_pass_on_large_
     from embedding_core.model.config import TrainConfig
     from embedding_core.model.final_fit import REFIT_MAX_ROWS, resolve_final_fit
 
-    auto = TrainConfig(final_fit="auto")
+    auto = TrainConfig()
+    assert auto.final_fit == "auto" and auto.refit is True
     assert resolve_final_fit(auto, REFIT_MAX_ROWS) == "refit"
     assert resolve_final_fit(auto, REFIT_MAX_ROWS + 1) == "holdout"
+    assert resolve_final_fit(auto, REFIT_MAX_ROWS + 1, "binary") == "holdout"
+    assert resolve_final_fit(auto, 10**7, "regression") == "refit"
     for mode in ("refit", "holdout"):
         for rows in (10, 10**7):
             assert resolve_final_fit(auto.replace(final_fit=mode), rows) == mode
             assert resolve_final_fit(auto.replace(final_fit=mode, refit=False), rows) is None
     with pytest.raises(ValueError, match="final_fit"):
         auto.replace(final_fit="later")
+
+
+def test_big_tables_stop_after_big_table_patience_and_smaller_ones_after_patience() -> None:
+    from embedding_core.model.config import TrainConfig
+    from embedding_core.model.final_fit import BIG_TABLE_ROWS, resolve_patience
+
+    config = TrainConfig()
+    assert (config.patience, config.big_table_patience) == (2, 1)
+    assert resolve_patience(config, BIG_TABLE_ROWS - 1) == 2
+    assert resolve_patience(config, BIG_TABLE_ROWS) == 1
+    assert resolve_patience(config.replace(big_table_patience=None), 10**7) == 2
+    assert resolve_patience(config.replace(patience=5, big_table_patience=3), 10**7) == 3
+    with pytest.raises(ValueError, match="big_table_patience"):
+        config.replace(big_table_patience=-1)
