@@ -118,8 +118,8 @@ def _config_widgets() -> TrainConfig | None:
             key=Keys.CFG_REFIT,
             persist_state="session",
             help="After early stopping, let the model learn from the validation rows too: "
-            "up to 20,000 training rows, and for a numeric target, it trains again on all "
-            "rows for the best number of epochs; on larger tables it makes one pass over "
+            "below 200,000 training rows, and for a numeric target, it trains again on all "
+            "rows for the best number of epochs; on bigger tables it makes one pass over "
             "the validation rows (a fifth of an epoch).",
         )
         encodings = list(NUMERIC_ENCODINGS)

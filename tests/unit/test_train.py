@@ -265,13 +265,13 @@ def test_holdout_final_fit_continues_the_early_stopped_model_on_the_validation_r
 
 def test_auto_final_fit_refits_small_tables_and_takes_the_holdout_pass_on_large_ones() -> None:
     from embedding_core.model.config import TrainConfig
-    from embedding_core.model.final_fit import REFIT_MAX_ROWS, resolve_final_fit
+    from embedding_core.model.final_fit import BIG_TABLE_ROWS, resolve_final_fit
 
     auto = TrainConfig()
     assert auto.final_fit == "auto" and auto.refit is True
-    assert resolve_final_fit(auto, REFIT_MAX_ROWS) == "refit"
-    assert resolve_final_fit(auto, REFIT_MAX_ROWS + 1) == "holdout"
-    assert resolve_final_fit(auto, REFIT_MAX_ROWS + 1, "binary") == "holdout"
+    assert resolve_final_fit(auto, BIG_TABLE_ROWS - 1) == "refit"
+    assert resolve_final_fit(auto, BIG_TABLE_ROWS) == "holdout"
+    assert resolve_final_fit(auto, BIG_TABLE_ROWS, "binary") == "holdout"
     assert resolve_final_fit(auto, 10**7, "regression") == "refit"
     for mode in ("refit", "holdout"):
         for rows in (10, 10**7):
