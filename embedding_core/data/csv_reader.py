@@ -335,7 +335,8 @@ def _parse_arrow(
     About 2x less CPU than pandas' parser on a 1M-row file, on both cores. Only for
     text it reads exactly as ``_parse`` does (a test compares the two on random text):
     UTF-8, at least two columns, no double quote (pyarrow accepts a quote left open at
-    the end), no tab delimiter (pandas skips lines of blanks, pyarrow reads them).
+    the end), no tab delimiter (pandas skips lines of blanks, pyarrow reads them), no
+    line ended by a lone carriage return (the two split such lines differently).
     Anything it refuses or that needs a message (short or long rows, a bad header, too
     many or no rows) goes to ``_parse``, which says what is wrong.
     """
@@ -344,8 +345,8 @@ def _parse_arrow(
 
     if encoding not in ("utf-8", "utf-8-sig") or delimiter == "\t" or n_columns < 2:
         return None
-    if raw.find(b'"') >= 0:
-        return None
+    if raw.find(b'"') >= 0 or raw.count(b"\r") != raw.count(b"\r\n"):
+        return None  # a quote, or a line ended by a bare carriage return (old Mac files)
     buffer = pa.py_buffer(raw)
     if raw.startswith(codecs.BOM_UTF8):
         buffer = buffer.slice(len(codecs.BOM_UTF8))

@@ -10,7 +10,7 @@ import random
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from embedding_core.data.csv_reader import read_csv
@@ -440,6 +440,8 @@ def _table_text(draw: st.DrawFn) -> tuple[str, str]:
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_table_text())
+@example(("\r,\r,a\r\r\r", ","))  # lines ended by a lone \r: the two parsers split them apart
+@example(("h,i\r\n1,2\r3,4\r\n", ","))
 def test_the_fast_parser_gives_the_frame_of_the_pandas_parser_or_leaves_it_alone(case):
     """``_parse_arrow`` must give exactly ``_parse``'s frame, or hand over (None)."""
     from embedding_core.data.csv_reader import _count_header_fields, _parse, _parse_arrow
