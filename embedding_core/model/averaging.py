@@ -95,13 +95,15 @@ def weight_averager(ema_epochs: float, batches: int) -> Any:
             self.done = 0
 
         def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            steps = batch + 1 - self.done  # Keras passes the 0-based index of the last batch run
-            if steps <= 0:
+            # Keras passes the 0-based index of the last batch run (one past the epoch's
+            # end after a short last execution)
+            done = min(batch + 1, (self.params or {}).get("steps") or batch + 1)
+            if done <= self.done:
                 return
-            d = decay**steps
+            d = decay ** (done - self.done)
             self._update(tf.constant(d, tf.float32))
             self.kept *= d
-            self.done = batch + 1
+            self.done = done
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             if self.kept < 1.0:
