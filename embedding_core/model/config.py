@@ -113,10 +113,6 @@ class TrainConfig:
         Weight averaging: validation, early stopping and the kept model use an
         exponential moving average of the weights with this time constant in epochs
         (``model.averaging``); 0 turns it off. In-memory training only.
-    lr_decay : float, default=1.0
-        After an epoch whose validation loss is no better than the best, multiply the
-        learning rate by this factor; the final fit on all rows replays the rates
-        (``model.schedule``). 1 turns it off. In-memory training only.
     model : {"deepfm", "entity"}, default="deepfm"
         ``"entity"``: an entity-embedding network (Guo & Berkhahn 2016), one table per
         field with its own size, concatenated into the MLP; no FM term, so fields need
@@ -151,7 +147,6 @@ class TrainConfig:
     numeric_encoding: str = "bins"
     numeric_bins: int = 16
     ema_epochs: float = 0.0
-    lr_decay: float = 1.0
     model: str = "deepfm"
     embedding_dims: dict[str, int] | None = None
     init_embeddings: Any = None
@@ -172,14 +167,7 @@ class TrainConfig:
                 raise ValueError(
                     f"Expected {name} to be a whole number. Received: {name}={value!r}"
                 )
-        for name in (
-            "dropout",
-            "l2_embedding",
-            "learning_rate",
-            "valid_fraction",
-            "ema_epochs",
-            "lr_decay",
-        ):
+        for name in ("dropout", "l2_embedding", "learning_rate", "valid_fraction", "ema_epochs"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"Expected {name} to be a number. Received: {name}={value!r}")
@@ -237,7 +225,6 @@ class TrainConfig:
             ),
             ("numeric_bins", self.numeric_bins >= 1, ">= 1"),
             ("ema_epochs", 0 <= self.ema_epochs <= MAX_EPOCHS, f"in [0, {MAX_EPOCHS}]"),
-            ("lr_decay", 0 < self.lr_decay <= 1, "in (0, 1]"),
             ("final_fit", self.final_fit in FINAL_FITS, f"in {FINAL_FITS}"),
         ]
         for name, ok, rule in checks:

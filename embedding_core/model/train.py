@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -297,7 +297,6 @@ def train(
         restore_best_weights=True,
     )
     averaging = _averaging_callbacks(config, batches)
-    decay = _plateau_decay(config)
     if not reporter.send(Progress("start", 0, config.epochs, 0, batches)):
         raise TrainingCancelled("Training was cancelled before it started; no model was kept.")
 
@@ -308,8 +307,7 @@ def train(
         epochs=config.epochs,
         shuffle=False,  # the pipeline shuffles
         verbose=0,
-        # the averager first (it swaps weights), the decay after the validation figures
-        callbacks=[*averaging, reporter, *decay, stopper],
+        callbacks=[*averaging, reporter, stopper],  # the averager first: it swaps weights
     )
     train_seconds = time.perf_counter() - t_fit
     epochs_run = len(reporter.history)
@@ -367,7 +365,7 @@ def train(
             refit_epochs,
             reporter.send,
             batch_size=batch_size,
-            callbacks=[*averaging, *_replayed_rates(decay, metrics["best_epoch"], final_fit)],
+            averaging=averaging,
         )
         refit_seconds = time.perf_counter() - t_refit
         if not refitted:
@@ -529,26 +527,6 @@ def _averaging_callbacks(config: TrainConfig, batches: int) -> list[Any]:
     return [weight_averager(config.ema_epochs, batches)]
 
 
-def _plateau_decay(config: TrainConfig) -> list[Any]:
-    """The learning-rate decay on plateau (``config.lr_decay`` < 1) as a list, else none."""
-    if config.lr_decay >= 1:
-        return []
-    from embedding_core.model.schedule import plateau_decay
-
-    return [plateau_decay(config.lr_decay, config.learning_rate)]
-
-
-def _replayed_rates(decay: list[Any], best_epoch: int, final_fit: str | None) -> list[Any]:
-    """The final fit's rates: the refit replays the first ``best_epoch`` epochs' rates,
-    the holdout pass runs at the best epoch's rate."""
-    if not decay:
-        return []
-    from embedding_core.model.schedule import replay_rates
-
-    rates = decay[0].rates[:best_epoch]
-    return [replay_rates(rates if final_fit == "refit" else rates[-1:])]
-
-
 def _model_metrics(config: TrainConfig, plan: InitPlan | None) -> dict[str, Any]:
     """``model`` and, when the tables started from an earlier run, where from."""
     metrics: dict[str, Any] = {"model": config.model}
@@ -571,7 +549,7 @@ def _refit(
     send: Callable[[Progress], bool],
     *,
     batch_size: int,
-    callbacks: Sequence[Any] = (),
+    averaging: list[Any] = (),  # type: ignore[assignment]
 ) -> bool:
     """Train ``model`` again from its initial weights on all rows for the best epoch
     count; ``False`` (with the early-stopped weights put back) if cancelled. With
@@ -582,10 +560,9 @@ def _refit(
     arrays, or ``x`` a ``tf.data`` pipeline of ``batches`` batches per epoch).
 
     Same initial weights, vocabulary, batch size and a reset optimiser: the final fit
-    repeats the early-stopped recipe with the validation rows added (``callbacks``, run
-    before the progress reporter: the first fit's weight averager, which averages this
-    fit afresh and leaves its average in the model, and the replay of its learning
-    rates; see ``model.averaging`` and ``model.schedule``). Reusing the
+    repeats the early-stopped recipe with the validation rows added (``averaging``:
+    the weight averager of the first fit, which averages this fit afresh and leaves
+    its average in the model; see ``model.averaging``). Reusing the
     compiled model skips building and tracing a second one (1-2 s on small data).
     """
     import keras
@@ -617,7 +594,7 @@ def _refit(
                 self.model.stop_training = True
 
     reporter = RefitReporter()
-    model.fit(**fit_data, epochs=epochs, verbose=0, callbacks=[*callbacks, reporter])
+    model.fit(**fit_data, epochs=epochs, verbose=0, callbacks=[*averaging, reporter])
     if reporter.cancelled:
         model.set_weights(early_stopped)
     return not reporter.cancelled
