@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -549,7 +549,7 @@ def _refit(
     send: Callable[[Progress], bool],
     *,
     batch_size: int,
-    averaging: list[Any] = (),  # type: ignore[assignment]
+    averaging: Sequence[Any] = (),
 ) -> bool:
     """Train ``model`` again from its initial weights on all rows for the best epoch
     count; ``False`` (with the early-stopped weights put back) if cancelled. With
