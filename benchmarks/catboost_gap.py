@@ -10,7 +10,8 @@ Usage::
 
     .venv/bin/python benchmarks/quality.py --seeds 3 \\
         --datasets bank_marketing,adult,hotel_bookings,hotel_adr --no-deepctr \\
-        --ours-config '{"numeric_encoding": "scaled"}' --ours-config '{}' --out benchmarks/results/quality_catboost_gap.json
+        --ours-config '{"numeric_encoding": "scaled"}' --ours-config '{}' \\
+        --out benchmarks/results/quality_catboost_gap.json
     .venv/bin/python benchmarks/catboost_gap.py benchmarks/results/quality_catboost_gap.json
 """
 
