@@ -93,3 +93,12 @@ def test_training_with_averaging_validates_and_keeps_the_average(
 def test_bad_ema_epochs_is_refused_with_its_name(bad: object) -> None:
     with pytest.raises(ValueError, match="ema_epochs"):
         TrainConfig(ema_epochs=bad)  # type: ignore[arg-type]
+
+
+def test_the_cli_flag_reaches_the_config() -> None:
+    from embedding_core.cli import _config, build_parser
+
+    argv = ["train", "--data", "d.csv", "--categorical", "a", "--target", "y", "--out", "o"]
+    assert _config(build_parser().parse_args(argv)).ema_epochs == TrainConfig().ema_epochs
+    args = build_parser().parse_args([*argv, "--ema-epochs", "0.25"])
+    assert _config(args).ema_epochs == 0.25
