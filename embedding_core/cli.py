@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from embedding_core.errors import DataError, EmbeddingCoreError
 from embedding_core.model.config import MAX_EPOCHS, MAX_SEED
+from embedding_core.model.numeric import NUMERIC_ENCODINGS
 from embedding_core.text import NAME_LIMIT, printable
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ def _add_config(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hidden-units", type=_units, default=None, help="e.g. 256,128,64")
     p.add_argument(
         "--numeric-encoding",
-        choices=("scaled", "bins", "ple"),
+        choices=NUMERIC_ENCODINGS,
         default=None,
         help="numeric columns as scaled values, or also as vectors (quantile bins or "
         "piecewise-linear encoding) that the FM part pairs with the categories",

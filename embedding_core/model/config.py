@@ -285,17 +285,25 @@ def _whole(value: object) -> int:
 
 
 def parameter_count(
-    field_sizes: Sequence[int], n_numeric: int, n_outputs: int, config: TrainConfig
+    field_sizes: Sequence[int],
+    n_numeric: int,
+    n_outputs: int,
+    config: TrainConfig,
+    numeric_shape: tuple[int, int] = (0, 0),
 ) -> int:
     """Trainable weights of the DeepFM ``build_deepfm`` would build (to check before building).
 
-    Embedding and first-order tables, the numeric linear term, the FM class head and the MLP.
+    Embedding and first-order tables, the numeric linear term, the numeric vectors of
+    ``"bins"``/``"ple"`` (``numeric_shape`` = encoded columns, slots per column), the FM
+    class head and the MLP.
     """
     rows = sum(field_sizes)
     total = rows * (config.embedding_dim + n_outputs) + n_numeric * n_outputs
+    columns, slots = numeric_shape
+    total += columns * (slots + 1) * (config.embedding_dim + n_outputs)
     if n_outputs > 1:
         total += config.embedding_dim * n_outputs
-    width = len(field_sizes) * config.embedding_dim + n_numeric
+    width = (len(field_sizes) + columns) * config.embedding_dim + n_numeric
     for units in config.hidden_units:
         total += (width + 1) * units
         width = units
@@ -308,11 +316,12 @@ def check_model_size(
     n_outputs: int,
     config: TrainConfig,
     max_parameters: int = MAX_PARAMETERS,
+    numeric_shape: tuple[int, int] = (0, 0),
 ) -> int:
     """Raise ``DataError`` if the model would exceed ``max_parameters``; return its size."""
     from embedding_core.errors import DataError
 
-    n = parameter_count(field_sizes, n_numeric, n_outputs, config)
+    n = parameter_count(field_sizes, n_numeric, n_outputs, config, numeric_shape)
     if n > max_parameters:
         raise DataError(
             f"The model would have {n:,} weights ({sum(field_sizes):,} category rows x "

@@ -41,8 +41,14 @@ def check_network_size(features: FeatureEncoder, config: TrainConfig) -> int:
     """
     if config.model == "entity":
         config = config.replace(embedding_dim=max(entity_dims(features, config).values()))
+    encoder = features.numeric_encoder_
+    shape = (len(encoder.columns), encoder.n_slots) if encoder is not None else (0, 0)
     return check_model_size(
-        features.field_sizes, features.n_numeric_inputs, features.n_outputs, config
+        features.field_sizes,
+        features.n_numeric_inputs,
+        features.n_outputs,
+        config,
+        numeric_shape=shape,
     )
 
 

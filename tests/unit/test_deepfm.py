@@ -119,3 +119,23 @@ def test_traced_scoring_splits_rows_evenly_and_traces_one_shape(monkeypatch) -> 
     eager = deepfm.predict_raw(model, inputs)
     assert traced.shape == eager.shape == (101, 1)
     np.testing.assert_allclose(traced, eager, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("encoding", ["scaled", "bins", "ple"])
+@pytest.mark.parametrize(
+    ("make", "roles"),
+    [
+        (make_binary_frame, BINARY_ROLES),
+        (make_multiclass_frame, MULTICLASS_ROLES),
+        (make_regression_frame, REGRESSION_ROLES),
+    ],
+)
+def test_size_check_counts_every_trainable_weight(make, roles, encoding: str) -> None:
+    """The check before building counts exactly what ``build_deepfm`` then makes."""
+    from embedding_core.model.networks import check_network_size
+
+    config = CONFIG.replace(numeric_encoding=encoding)
+    fe = FeatureEncoder().fit(make(), roles, numeric_encoding=encoding)
+    model = build_deepfm(fe, config)
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert check_network_size(fe, config) == trainable
