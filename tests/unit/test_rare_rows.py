@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 import tensorflow as tf
 
+from embedding_core.cli import main
 from embedding_core.data.roles import Roles
 from embedding_core.model.config import TrainConfig
 from embedding_core.model.deepfm import LazyAdam
 from embedding_core.model.rare_rows import RowAdam
 from embedding_core.model.train import train
 from tests.unit.test_optimiser import _run
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "small_churn.csv"
 
 
 def _slices(values: np.ndarray, rows: list[int], shape: tuple[int, int]) -> tf.IndexedSlices:
@@ -77,3 +83,12 @@ def test_train_with_row_options_updates_each_seen_row_by_its_own_count() -> None
     assert steps[big] == batches
     assert 0 < np.median(steps[: sizes[0]][steps[: sizes[0]] > 0]) < batches
     assert steps.max() == batches
+
+
+def test_cli_flag_trains_with_row_bias_correction(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    code = main(["train", "--data", str(DATA), "--target", "churned", "--categorical",
+                 "customer_city,plan", "--epochs", "1", "--no-refit", "--quiet",
+                 "--row-bias-correction", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    assert json.loads((out / "config.json").read_text())["row_bias_correction"] is True
