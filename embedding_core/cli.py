@@ -181,6 +181,11 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         "count, or one pass over the validation rows (auto: refit up to 20,000 "
         "training rows and for regression)",
     )
+    p.add_argument(
+        "--row-bias-correction",
+        action="store_true",
+        help="correct Adam per category row by its own update count (steadier rare rows)",
+    )
     p.add_argument("--seed", type=_whole(0, MAX_SEED), default=0)
     p.add_argument(
         "--model",
@@ -379,6 +384,8 @@ def _config(args: argparse.Namespace) -> Any:
         value = getattr(args, arg, None)
         if value is not None:
             changes[name] = value
+    if getattr(args, "row_bias_correction", False):
+        changes["row_bias_correction"] = True
     if getattr(args, "hidden_units", None):
         changes["hidden_units"] = args.hidden_units
     if getattr(args, "model", None):

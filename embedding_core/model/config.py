@@ -96,6 +96,11 @@ class TrainConfig:
         of about 28; on smaller tables the refit's neighbours are clearly better (the
         planted benchmark's 1,000-category field: precision@5 0.67 vs 0.57), on
         german_credit its test AUC is 0.02 higher, and on hotel_adr its RMSE 1.4 sd lower.
+    row_bias_correction : bool, default=False
+        Correct Adam's moment bias per category row (embedding and first-order weight)
+        by the row's own update count instead of the global step
+        (``model.rare_rows.RowAdam``): without it a rare row's steps are several times
+        larger than a frequent row's.
     seed : int, default=0
         Seeds the split, the weight initialisation and the batch order.
     numeric_encoding : {"scaled", "bins", "ple"}, default="bins"
@@ -143,6 +148,7 @@ class TrainConfig:
     refit: bool = True
     final_fit: str = "auto"
     big_table_patience: int | None = 1
+    row_bias_correction: bool = False
     seed: int = 0
     numeric_encoding: str = "bins"
     numeric_bins: int = 16
@@ -167,6 +173,11 @@ class TrainConfig:
                 raise ValueError(
                     f"Expected {name} to be a whole number. Received: {name}={value!r}"
                 )
+        if not isinstance(self.row_bias_correction, bool | np.bool_):
+            raise ValueError(
+                "Expected row_bias_correction to be True or False. "
+                f"Received: row_bias_correction={self.row_bias_correction!r}"
+            )
         for name in ("dropout", "l2_embedding", "learning_rate", "valid_fraction", "ema_epochs"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
