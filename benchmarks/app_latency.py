@@ -18,10 +18,22 @@ Explore page's plotly scatter with all its points):
 ``server_cpu_s`` is the CPU time the Streamlit server used for a scenario: unlike wall
 time it barely depends on what else runs on the machine (training uses both cores, so
 on an idle 2-core machine the wall time is roughly ``server_cpu_s / 2`` or more).
+``browser_cpu_s`` is Chromium's, which shares the machine here. Each default-sample
+scenario also reports its ``steps`` (click -> ``started`` -> ``trained`` ->
+``projection``, wall and CPU seconds each) and the run's own ``fit_s``/``refit_s`` (each
+server has a run store of its own).
 
 Prints one JSON object (and writes it with ``--out``). Run from the repository root::
 
     .venv/bin/python benchmarks/app_latency.py --out benchmarks/results/app_latency.json
+
+Before/after within one run: ``--baseline-root DIR`` (another checkout, e.g.
+``git worktree add /tmp/base main``) runs the same scenarios on that checkout's app,
+alternated with this one's, ``--repeats`` rounds each; ``compare`` holds each repeat's
+figures and their medians::
+
+    .venv/bin/python benchmarks/app_latency.py --skip-upload --baseline-root /tmp/base \
+        --repeats 2 --out benchmarks/results/app_latency_cold_start.json
 
 ``--big-upload ROWS`` runs one scenario instead, on a fresh server: a CSV of ROWS rows x
 20 categorical fields from ``benchmarks/scale.py``'s generator (4 fields with 100,000
@@ -79,14 +91,6 @@ def _make_csv(source: str, rows: int, out_dir: Path) -> Path:
                 break
             fout.write(line)
     return out
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process and its threads so far."""
-    import psutil
-
-    times = psutil.Process(pid).cpu_times()
-    return float(times.user + times.system)
 
 
 class _PeakRss:
@@ -200,7 +204,7 @@ def _big_upload(chromium: str, rows: int, tmp_dir: Path) -> dict[str, Any]:
         points = plot_point_count(page)
         mark("projection")
         rss.stop()
-    metrics = _stored_metrics(runs_dir)
+    metrics = _newest_metrics(runs_dir)
     t0, cpu0 = marks["start"]
     phases = list(marks)
     result: dict[str, Any] = {
@@ -239,33 +243,151 @@ def _big_upload(chromium: str, rows: int, tmp_dir: Path) -> dict[str, Any]:
     return result
 
 
-def _stored_metrics(runs_dir: Path) -> dict[str, Any]:
-    """The metrics of the one run in ``runs_dir`` (its ``metrics.json``), {} if none."""
-    for path in runs_dir.glob("*/metrics.json"):
-        return dict(json.loads(path.read_text(encoding="utf-8")))
-    return {}
+def _browser_cpu() -> float:
+    """CPU seconds of the Chromium processes this script started so far: on one machine
+    the browser drawing the progress shares the cores with the server's training."""
+    import psutil
+
+    total = 0.0
+    for proc in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if "chrom" in proc.name() or "headless" in proc.name():
+                times = proc.cpu_times()
+                total += float(times.user + times.system)
+    return total
 
 
-def _train_to_projection(page: Any, pid: int) -> dict[str, float]:
-    """On the Train page: click Train, wait for the run, open Explore, wait for the map."""
-    cpu0 = _cpu_seconds(pid)
-    t0 = time.perf_counter()
+def _newest_metrics(runs_dir: Path) -> dict[str, Any]:
+    """The metrics of the newest run in ``runs_dir`` ({} if none)."""
+    files = sorted(runs_dir.glob("*/metrics.json"), key=lambda p: p.stat().st_mtime)
+    return dict(json.loads(files[-1].read_text(encoding="utf-8"))) if files else {}
+
+
+def _train_to_projection(page: Any, proc: Any, runs_dir: Path) -> dict[str, Any]:
+    """On the Train page: click Train, wait for the run, open Explore, wait for the map.
+
+    Steps, each with wall, server CPU and browser CPU seconds from the previous one:
+    ``started`` (the progress bar's Stop button is shown), ``trained`` (the summary is
+    shown: the fit, saving the run and the page's next poll done), ``projection`` (Explore
+    opened and its map drawn). ``fit_s`` and ``refit_s`` are the run's own figures
+    (``metrics.json``): the fit loops, the final fit included.
+    """
+    import psutil
+
+    server = psutil.Process(proc.pid)
+    marks: dict[str, tuple[float, float, float]] = {}
+
+    def mark(name: str) -> None:
+        marks[name] = (time.perf_counter(), _server_cpu(server), _browser_cpu())
+
+    mark("click")
     page.get_by_role("button", name="Train", exact=True).click()
     try:  # the progress block replaces the previous summary while training runs
         page.get_by_role("button", name="Stop").wait_for(timeout=15_000)
+        mark("started")
     except Exception:  # noqa: BLE001 - very fast runs may finish before we look
         pass
     page.get_by_role("heading", name="Last run").wait_for(timeout=600_000)
-    t_trained = time.perf_counter() - t0
+    mark("trained")
     open_page(page, "Explore")
     points = plot_point_count(page)
-    t_plot = time.perf_counter() - t0
+    mark("projection")
+    names = list(marks)
+    t0, cpu0, browser0 = marks["click"]
+    metrics = _newest_metrics(runs_dir)
+    fit_s = metrics.get("train_seconds")
+    train_s = marks["trained"][0] - t0
     return {
-        "train_s": round(t_trained, 2),
-        "to_projection_s": round(t_plot, 2),
-        "server_cpu_s": round(_cpu_seconds(pid) - cpu0, 2),
+        "train_s": round(train_s, 2),
+        "to_projection_s": round(marks["projection"][0] - t0, 2),
+        "server_cpu_s": round(marks["projection"][1] - cpu0, 2),
+        "browser_cpu_s": round(marks["projection"][2] - browser0, 2),
         "points": points,
+        "steps": {
+            name: {
+                "wall_s": round(marks[name][0] - marks[prev][0], 2),
+                "server_cpu_s": round(marks[name][1] - marks[prev][1], 2),
+                "browser_cpu_s": round(marks[name][2] - marks[prev][2], 2),
+            }
+            for prev, name in zip(names, names[1:], strict=False)
+        },
+        "fit_s": fit_s,
+        "refit_s": metrics.get("refit_seconds"),
+        "epochs": [metrics.get("epochs_run"), metrics.get("refit_epochs")],
+        "trained_besides_fit_s": round(train_s - float(fit_s), 2) if fit_s else None,
     }
+
+
+def _default_sample(
+    chromium: str, tmp_dir: Path, root: Path, label: str, think_seconds: float, csv: Path | None
+) -> dict[str, Any]:
+    """The default-sample scenarios (and the 100k upload) against the app in ``root``."""
+    result: dict[str, Any] = {}
+    for think in (0.0, think_seconds):
+        # a fresh server each time, so TensorFlow is not loaded yet; a run store of its own
+        runs_dir = tmp_dir / f"runs_{label}_{think:g}"
+        os.environ["EMBEDDING_CORE_RUNS"] = str(runs_dir)
+        with (
+            streamlit_process(tmp_dir / f"server_{label}_{think:g}.log", root) as (url, proc),
+            chromium_page(chromium) as page,
+        ):
+            t = time.perf_counter()
+            page.goto(url)
+            page.get_by_text("Ready to train").first.wait_for()
+            wait_idle(page)
+            ready_s = round(time.perf_counter() - t, 2)
+            open_page(page, "Train")
+            page.wait_for_timeout(think * 1000)
+            if think == 0:
+                result["first_page_ready_s"] = ready_s
+                result["default_sample_first"] = _train_to_projection(page, proc, runs_dir)
+                open_page(page, "Train")
+                result["default_sample_again"] = _train_to_projection(page, proc, runs_dir)
+                continue
+            result[f"default_sample_first_after_{think:g}s_on_train_page"] = _train_to_projection(
+                page, proc, runs_dir
+            )
+            if csv is None:
+                continue
+            open_page(page, "Data")
+            t = time.perf_counter()
+            upload_csv(page, csv)
+            page.get_by_role("button", name="Predict").click(timeout=300_000)  # confirm
+            page.get_by_text("Ready to train").first.wait_for(timeout=300_000)
+            ready = time.perf_counter() - t
+            open_page(page, "Train")
+            t_nav = time.perf_counter() - t
+            timing = _train_to_projection(page, proc, runs_dir)
+            result["upload_100k"] = {
+                "bytes": csv.stat().st_size,
+                "upload_to_ready_s": round(ready, 2),
+                **timing,
+                "upload_to_projection_s": round(t_nav + timing["to_projection_s"], 2),
+            }
+    os.environ.pop("EMBEDDING_CORE_RUNS", None)
+    return result
+
+
+_COMPARED = ("to_projection_s", "server_cpu_s", "browser_cpu_s")
+
+
+def _compare(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Per checkout and scenario: each repeat's figures and their medians."""
+    import statistics
+
+    table: dict[str, Any] = {}
+    for label, results in runs.items():
+        table[label] = {}
+        for scenario in results[0]:
+            if not scenario.startswith(("default_sample", "upload")):
+                continue
+            row: dict[str, Any] = {}
+            for key in _COMPARED:
+                values = [r[scenario][key] for r in results]
+                row[key] = values
+                row[f"median_{key}"] = round(statistics.median(values), 2)
+            table[label][scenario] = row
+    return table
 
 
 def main() -> None:
@@ -280,6 +402,15 @@ def main() -> None:
         type=float,
         default=5.0,
         help="time a user spends on the Train page before clicking, in the second scenario",
+    )
+    parser.add_argument(
+        "--baseline-root",
+        type=Path,
+        help="another checkout (e.g. a worktree of main) whose app runs the same scenarios, "
+        "alternated with this one's, for a before/after within one run",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="rounds of the scenarios (each checkout)"
     )
     parser.add_argument(
         "--big-upload",
@@ -304,51 +435,26 @@ def main() -> None:
         result["load_average_at_end"] = list(os.getloadavg())
         _report(result, args.out)
         return
+    roots = {"this": ROOT}
+    if args.baseline_root is not None:
+        roots = {"baseline": args.baseline_root.resolve(), "this": ROOT}
+    runs: dict[str, list[dict[str, Any]]] = {label: [] for label in roots}
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)
         csv = None if args.skip_upload else _make_csv(args.source, args.rows, tmp_dir)
-        for think in (0.0, args.think_seconds):
-            # a fresh server each time, so TensorFlow is not loaded yet
-            with (
-                streamlit_process(tmp_dir / f"server_{think:g}.log") as (url, proc),
-                chromium_page(chromium) as page,
-            ):
-                pid = proc.pid
-                t = time.perf_counter()
-                page.goto(url)
-                page.get_by_text("Ready to train").first.wait_for()
-                wait_idle(page)
-                ready_s = round(time.perf_counter() - t, 2)
-                open_page(page, "Train")
-                page.wait_for_timeout(think * 1000)
-                if think == 0:
-                    result["first_page_ready_s"] = ready_s
-                    result["default_sample_first"] = _train_to_projection(page, pid)
-                    open_page(page, "Train")
-                    result["default_sample_again"] = _train_to_projection(page, pid)
-                    continue
-                result[f"default_sample_first_after_{think:g}s_on_train_page"] = (
-                    _train_to_projection(page, pid)
+        for repeat in range(args.repeats):
+            order = list(roots.items())
+            for label, root in order if repeat % 2 == 0 else order[::-1]:
+                runs[label].append(
+                    _default_sample(chromium, tmp_dir, root, label, args.think_seconds, csv)
                 )
-                if csv is None:
-                    continue
-                open_page(page, "Data")
-                t = time.perf_counter()
-                upload_csv(page, csv)
-                page.get_by_role("button", name="Predict").click(timeout=300_000)  # confirm
-                page.get_by_text("Ready to train").first.wait_for(timeout=300_000)
-                ready = time.perf_counter() - t
-                open_page(page, "Train")
-                t_nav = time.perf_counter() - t
-                timing = _train_to_projection(page, pid)
-                result["upload_100k"] = {
-                    "source": args.source,
-                    "rows": args.rows,
-                    "bytes": csv.stat().st_size,
-                    "upload_to_ready_s": round(ready, 2),
-                    **timing,
-                    "upload_to_projection_s": round(t_nav + timing["to_projection_s"], 2),
-                }
+    result.update(runs["this"][0])
+    if "upload_100k" in result:
+        result["upload_100k"].update(source=args.source, rows=args.rows)
+    if len(roots) > 1 or args.repeats > 1:
+        result["roots"] = {label: str(root) for label, root in roots.items()}
+        result["compare"] = _compare(runs)
+        result["runs"] = runs
     result["load_average_at_end"] = list(os.getloadavg())
     result["default_sample_under_target"] = (
         result["default_sample_first"]["to_projection_s"] < TARGET_SECONDS

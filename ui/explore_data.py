@@ -195,6 +195,10 @@ _UMAP_LOCK = threading.Lock()
 _umap_state = {"started": False, "ready": False}
 _log = logging.getLogger(__name__)
 _WAIT_FOR_TENSORFLOW_S = 90.0
+#: UMAP compiles only after this many seconds with neither the TensorFlow warm-up nor a
+#: job running: a user who clicks Train soon after the page (or trains again soon after
+#: a run) does not share the CPU with the compiler.
+_QUIET_S = 10.0
 
 
 def umap_ready() -> bool:
@@ -207,9 +211,10 @@ def warm_up_umap() -> bool:
 
     A first UMAP in a fresh process compiles for tens of seconds (68 s was measured on
     a busy 2-core machine); numba's on-disk cache (see ``analysis.projection``) makes
-    later processes load the code instead. The thread waits for the TensorFlow warm-up
-    and for running jobs (a first training) to finish first, so they do not compete for
-    the CPU while the user starts.
+    later processes load the code instead (3-4 CPU-s still). The thread starts only once
+    neither the TensorFlow warm-up nor a job (a training) has run for ``_QUIET_S``
+    seconds (or after ``_WAIT_FOR_TENSORFLOW_S``), so it does not compete for the CPU
+    with a training the user starts, nor with the pages they open right after one.
     Returns True if a thread was started.
     """
     with _UMAP_LOCK:
@@ -230,12 +235,25 @@ def _jobs_running() -> bool:
     return slots().running > 0
 
 
+def _wait_until_quiet(quiet_s: float, deadline_s: float, poll_s: float = 0.5) -> None:
+    """Return once neither the TensorFlow warm-up nor a job has run for ``quiet_s``
+    seconds, or after ``deadline_s`` seconds at the latest."""
+    start = time.monotonic()
+    quiet_since: float | None = None  # when the current quiet spell was first seen
+    while (now := time.monotonic()) - start < deadline_s:
+        if _tensorflow_warming_up() or _jobs_running():
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= quiet_s:
+            return
+        time.sleep(poll_s)
+
+
 def _warm_up_umap() -> None:
-    # Also wait while a training (or any job) runs: compiling UMAP takes seconds of CPU
-    # and holds the GIL, and a user who clicks Train at once would wait for it.
-    deadline = time.monotonic() + _WAIT_FOR_TENSORFLOW_S
-    while (_tensorflow_warming_up() or _jobs_running()) and time.monotonic() < deadline:
-        time.sleep(1.0)
+    # Compiling UMAP takes seconds of CPU and holds the GIL: a user who clicks Train, or
+    # opens Explore after a training, would wait for it.
+    _wait_until_quiet(_QUIET_S, _WAIT_FOR_TENSORFLOW_S)
     try:
         from embedding_core.analysis.projection import project
 

@@ -25,6 +25,7 @@ import pandas as pd
 from embedding_core.data.roles import Roles
 from embedding_core.errors import EmbeddingCoreError
 from embedding_core.model.config import TrainConfig
+from ui import keras_guard
 from ui.jobs import WorkerJob
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -64,7 +65,6 @@ def warm_up_tensorflow() -> bool:
 def _import_tensorflow() -> None:
     try:
         import embedding_core.model.deepfm  # noqa: F401  - imports keras and the FM layer
-        from ui import keras_guard
 
         keras_guard.install()
     except Exception:  # noqa: BLE001 - a failed warm-up only means the click will load it
@@ -118,7 +118,8 @@ class TrainingJob(WorkerJob):
 
     @property
     def train_seconds(self) -> float:
-        """Seconds spent in ``train`` (TensorFlow import excluded)."""
+        """Seconds from the model's first step on (the TensorFlow import and the data
+        preparation excluded; a streamed table's data passes included)."""
         if self.train_started_at is None:
             return 0.0
         end = self.finished_at if self.finished_at is not None else time.perf_counter()
@@ -166,8 +167,10 @@ class TrainingJob(WorkerJob):
 
     # ------------------------------------------------------------------ worker
     def _on_progress(self, progress: Progress) -> bool:
-        if progress.kind == "start" and self.train_started_at is None:
-            self.train_started_at = time.perf_counter()
+        if progress.kind == "start":
+            keras_guard.install()  # the warm-up thread installed it; this covers a failed one
+            if self.train_started_at is None:
+                self.train_started_at = time.perf_counter()
         if progress.kind == "epoch":
             logs: dict[str, Any] = dict(progress.logs or {})
             self.epochs = [*self.epochs, {"epoch": progress.epoch, **logs}]
@@ -178,17 +181,19 @@ class TrainingJob(WorkerJob):
         self.data_status = line
 
     def _run(self) -> None:
-        import keras  # noqa: F401  - lazy: imports TensorFlow (seconds, in this thread)
+        from embedding_core.model.train import train  # TensorFlow-free until the model
 
-        from embedding_core.model.train import train
-        from ui import keras_guard
-
-        keras_guard.install()
-        if self.train_started_at is None:
-            self.train_started_at = time.perf_counter()
+        # TensorFlow loads in the warm-up thread (started now if no page has started it),
+        # while ``train`` checks and encodes the data in this thread: a click made while
+        # the import runs waits only for what is left of it, once, when the model is built.
+        warm_up_tensorflow()
         if self.path is not None:  # a table on the server: stream every row from disk
+            import keras  # noqa: F401  - first, as before (seconds, in this thread)
+
             from embedding_core.model.streaming import train_streaming
 
+            keras_guard.install()
+            self.train_started_at = time.perf_counter()
             run = train_streaming(
                 self.path,
                 self.roles,
@@ -291,7 +296,6 @@ class StabilityJob(WorkerJob):
 
         from embedding_core.model.store import RunStore
         from embedding_core.model.train import train
-        from ui import keras_guard
 
         keras_guard.install()
         store = RunStore(self.store_root)

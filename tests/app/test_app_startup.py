@@ -6,7 +6,7 @@ import subprocess
 import sys
 import textwrap
 
-from app_helpers import APP, ROOT
+from app_helpers import APP, ROOT, SMALL_CSV
 
 # The warm-up's import is replaced by one that blocks until released (it stands in for
 # the 6-10 s TensorFlow import), so "the page did not wait" is a fact, not a timing.
@@ -50,3 +50,56 @@ def test_first_page_does_not_wait_for_the_tensorflow_warm_up():
     assert done.returncode == 0, done.stderr[-2000:]
     # the pages were drawn while the warm-up was blocked, and none imported TensorFlow itself
     assert "LOADED []" in done.stdout, done.stdout
+
+
+# A Train click made while TensorFlow still loads: the job starts the warm-up if no page
+# has, and checks and encodes the data meanwhile instead of waiting for the import first.
+CLICK_SCRIPT = textwrap.dedent(
+    f"""
+    import os
+    import sys
+    import threading
+    import pandas as pd
+    import ui.training as training
+    from embedding_core.data.roles import Roles
+    from embedding_core.model import features
+    from embedding_core.model.config import TrainConfig
+
+    started, release, prepared = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_import():
+        started.set()
+        release.wait()
+
+    fit_transform = features.FeatureEncoder.fit_transform
+
+    def noting_fit_transform(self, *args, **kwargs):
+        out = fit_transform(self, *args, **kwargs)
+        print("TF LOADED WHILE PREPARING", "tensorflow" in sys.modules, flush=True)
+        prepared.set()
+        return out
+
+    training._import_tensorflow = slow_import
+    features.FeatureEncoder.fit_transform = noting_fit_transform
+    frame = pd.read_csv({str(SMALL_CSV)!r})
+    roles = Roles(categorical=("plan", "device"), target="churned", task="binary")
+    job = training.TrainingJob(frame=frame, roles=roles, config=TrainConfig(epochs=1)).start()
+    assert started.wait(30), "the click did not start the TensorFlow warm-up"
+    assert prepared.wait(60), "the data was not prepared while TensorFlow was loading"
+    assert not job.done, job.error
+    print("OK", flush=True)
+    os._exit(0)  # the job would now import TensorFlow itself: not needed here
+    """
+)
+
+
+def test_a_click_prepares_the_data_while_tensorflow_still_loads():
+    done = subprocess.run(
+        [sys.executable, "-c", CLICK_SCRIPT],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "TF LOADED WHILE PREPARING False" in done.stdout and "OK" in done.stdout, done.stdout

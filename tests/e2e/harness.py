@@ -75,16 +75,21 @@ def streamlit_server(log_path: Path | None = None) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def streamlit_process(log_path: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Like ``streamlit_server`` but yields ``(url, process)``."""
+def streamlit_process(
+    log_path: Path | None = None, root: Path = ROOT
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Like ``streamlit_server`` but yields ``(url, process)``; ``root``: the checkout
+    whose ``app.py`` (and library) to run (a benchmark's baseline may be another one)."""
     port = free_port()
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+    if root != ROOT:
+        env["PYTHONPATH"] = str(root)
     cmd = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(ROOT / "app.py"),
+        str(root / "app.py"),
         "--server.headless",
         "true",
         "--server.port",
@@ -97,7 +102,7 @@ def streamlit_process(log_path: Path | None = None) -> Iterator[tuple[str, subpr
         "false",
     ]
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc=proc)
