@@ -102,3 +102,9 @@ def test_the_cli_flag_reaches_the_config() -> None:
     assert _config(build_parser().parse_args(argv)).ema_epochs == TrainConfig().ema_epochs
     args = build_parser().parse_args([*argv, "--ema-epochs", "0.25"])
     assert _config(args).ema_epochs == 0.25
+
+
+def test_a_config_saved_before_the_option_reads_as_no_averaging() -> None:
+    saved = TrainConfig().to_dict()
+    del saved["ema_epochs"]
+    assert TrainConfig.from_dict(saved).ema_epochs == 0.0
