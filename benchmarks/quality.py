@@ -346,6 +346,11 @@ def main() -> None:
         "--no-deepctr", action="store_true", help="skip DeepCTR (e.g. no bench venv)"
     )
     parser.add_argument(
+        "--no-ours",
+        action="store_true",
+        help="skip our engine (the peers alone, e.g. CatBoost in a parallel job)",
+    )
+    parser.add_argument(
         "--no-catboost", action="store_true", help="skip CatBoost (e.g. no bench venv)"
     )
     parser.add_argument("--log-dir", type=Path, default=None, help="keep contender logs here")
@@ -353,6 +358,8 @@ def main() -> None:
     args = parser.parse_args()
 
     ours_configs = [json.loads(c) for c in (args.ours_config or ["{}"])]
+    if args.no_ours:
+        ours_configs = []
     peer_settings = json.loads(args.peer_settings)
     info = machine_info()
     results = []

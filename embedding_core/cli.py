@@ -161,6 +161,13 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         "piecewise-linear encoding) that the FM part pairs with the categories",
     )
     p.add_argument(
+        "--ema-epochs",
+        type=_finite,
+        default=None,
+        help="weight averaging: validate and keep a moving average of the weights with "
+        "this time constant in epochs (0: off)",
+    )
+    p.add_argument(
         "--no-refit",
         dest="refit",
         action="store_false",
@@ -372,6 +379,7 @@ def _config(args: argparse.Namespace) -> Any:
         ("patience", "patience"),
         ("numeric_encoding", "numeric_encoding"),
         ("final_fit", "final_fit"),
+        ("ema_epochs", "ema_epochs"),
     ]:
         value = getattr(args, arg, None)
         if value is not None:

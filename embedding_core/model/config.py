@@ -114,6 +114,10 @@ class TrainConfig:
     numeric_bins : int, default=16
         Most quantile bins per numeric column for ``"bins"`` and ``"ple"`` (fewer on
         small data: ``numeric.MIN_ROWS_PER_BIN``).
+    ema_epochs : float, default=0.0
+        Weight averaging: validation, early stopping and the kept model use an
+        exponential moving average of the weights with this time constant in epochs
+        (``model.averaging``); 0 turns it off. In-memory training only.
     model : {"deepfm", "entity"}, default="deepfm"
         ``"entity"``: an entity-embedding network (Guo & Berkhahn 2016), one table per
         field with its own size, concatenated into the MLP; no FM term, so fields need
@@ -148,6 +152,7 @@ class TrainConfig:
     seed: int = 0
     numeric_encoding: str = "bins"
     numeric_bins: int = 16
+    ema_epochs: float = 0.0
     model: str = "deepfm"
     embedding_dims: dict[str, int] | None = None
     init_embeddings: Any = None
@@ -173,7 +178,7 @@ class TrainConfig:
                 "Expected row_bias_correction to be True or False. "
                 f"Received: row_bias_correction={self.row_bias_correction!r}"
             )
-        for name in ("dropout", "l2_embedding", "learning_rate", "valid_fraction"):
+        for name in ("dropout", "l2_embedding", "learning_rate", "valid_fraction", "ema_epochs"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"Expected {name} to be a number. Received: {name}={value!r}")
@@ -230,6 +235,7 @@ class TrainConfig:
                 f"in {NUMERIC_ENCODINGS}",
             ),
             ("numeric_bins", self.numeric_bins >= 1, ">= 1"),
+            ("ema_epochs", 0 <= self.ema_epochs <= MAX_EPOCHS, f"in [0, {MAX_EPOCHS}]"),
             ("final_fit", self.final_fit in FINAL_FITS, f"in {FINAL_FITS}"),
         ]
         for name, ok, rule in checks:

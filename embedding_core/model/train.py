@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -296,6 +296,7 @@ def train(
         patience=resolve_patience(config, len(train_idx)),
         restore_best_weights=True,
     )
+    averaging = _averaging_callbacks(config, batches)
     if not reporter.send(Progress("start", 0, config.epochs, 0, batches)):
         raise TrainingCancelled("Training was cancelled before it started; no model was kept.")
 
@@ -306,7 +307,7 @@ def train(
         epochs=config.epochs,
         shuffle=False,  # the pipeline shuffles
         verbose=0,
-        callbacks=[reporter, stopper],
+        callbacks=[*averaging, reporter, stopper],  # the averager first: it swaps weights
     )
     train_seconds = time.perf_counter() - t_fit
     epochs_run = len(reporter.history)
@@ -364,6 +365,7 @@ def train(
             refit_epochs,
             reporter.send,
             batch_size=batch_size,
+            averaging=averaging,
         )
         refit_seconds = time.perf_counter() - t_refit
         if not refitted:
@@ -522,6 +524,15 @@ def _refit_metrics(
     }
 
 
+def _averaging_callbacks(config: TrainConfig, batches: int) -> list[Any]:
+    """The weight averager (``config.ema_epochs`` > 0) as a callback list, else none."""
+    if not config.ema_epochs:
+        return []
+    from embedding_core.model.averaging import weight_averager
+
+    return [weight_averager(config.ema_epochs, batches)]
+
+
 def _model_metrics(config: TrainConfig, plan: InitPlan | None) -> dict[str, Any]:
     """``model`` and, when the tables started from an earlier run, where from."""
     metrics: dict[str, Any] = {"model": config.model}
@@ -544,6 +555,7 @@ def _refit(
     send: Callable[[Progress], bool],
     *,
     batch_size: int,
+    averaging: Sequence[Any] = (),
 ) -> bool:
     """Train ``model`` again from its initial weights on all rows for the best epoch
     count; ``False`` (with the early-stopped weights put back) if cancelled. With
@@ -554,7 +566,9 @@ def _refit(
     arrays, or ``x`` a ``tf.data`` pipeline of ``batches`` batches per epoch).
 
     Same initial weights, vocabulary, batch size and a reset optimiser: the final fit
-    repeats the early-stopped recipe with the validation rows added. Reusing the
+    repeats the early-stopped recipe with the validation rows added (``averaging``:
+    the weight averager of the first fit, which averages this fit afresh and leaves
+    its average in the model; see ``model.averaging``). Reusing the
     compiled model skips building and tracing a second one (1-2 s on small data).
     """
     import keras
@@ -586,7 +600,7 @@ def _refit(
                 self.model.stop_training = True
 
     reporter = RefitReporter()
-    model.fit(**fit_data, epochs=epochs, verbose=0, callbacks=[reporter])
+    model.fit(**fit_data, epochs=epochs, verbose=0, callbacks=[*averaging, reporter])
     if reporter.cancelled:
         model.set_weights(early_stopped)
     return not reporter.cancelled
