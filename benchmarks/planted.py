@@ -27,6 +27,9 @@ Usage::
 
     .venv/bin/python benchmarks/planted.py --out benchmarks/results/planted.json
     .venv/bin/python benchmarks/planted.py --ours-config '{}' --ours-config '{"l2_embedding": 1e-5}'
+    # means over training seeds 0-2 (one data seed per run: --seed 0, 1, 2)
+    .venv/bin/python benchmarks/planted.py --no-deepctr --training-seeds 3 --seed 1 \
+        --ours-config '{}' --ours-config '{"row_bias_correction": true}'
 """
 
 from __future__ import annotations
@@ -211,6 +214,31 @@ def ceiling(groups: np.ndarray, k: int = K_NEIGHBOURS) -> float:
     return float(np.mean(np.minimum(counts[inverse] - 1, k) / k))
 
 
+def seed_means(
+    configs: list[dict[str, Any]],
+    n_seeds: int,
+    precision: dict[str, dict[str, Any]],
+    contenders: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """One summary row per ``--ours-config``: means over its ``n_seeds`` training seeds
+    (contenders ``ours``, ``ours[1]``... in config-major order)."""
+    rows = []
+    for i, config in enumerate(configs):
+        names = [f"ours[{j}]" if j else "ours" for j in range(i * n_seeds, (i + 1) * n_seeds)]
+        names = [n for n in names if n in precision]
+        if not names:
+            continue
+        row: dict[str, Any] = {"contender": f"mean of {len(names)} seeds: {json.dumps(config)}"}
+        row["test AUC"] = float(np.mean([contenders[n]["test_auc"] for n in names]))
+        row["mean p@5"] = float(
+            np.mean([np.mean([v["precision"] for v in precision[n].values()]) for n in names])
+        )
+        for field, _, _ in FIELDS:
+            row[f"{field} p@5"] = float(np.mean([precision[n][field]["precision"] for n in names]))
+        rows.append(row)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=150_000, help="rows before the 80/20 split")
@@ -227,6 +255,13 @@ def main() -> None:
     parser.add_argument(
         "--reference-only", action="store_true", help="only the oracle-free reference"
     )
+    parser.add_argument(
+        "--training-seeds",
+        type=int,
+        default=1,
+        help="train each --ours-config with seeds 0..N-1 and add the per-config means "
+        "(single runs vary a lot: field B over 0.75-0.86 for one engine)",
+    )
     parser.add_argument("--no-deepctr", action="store_true", help="skip DeepCTR")
     parser.add_argument("--log-dir", type=Path, default=None, help="keep contender logs here")
     parser.add_argument("--out", default=None, help="write the JSON result here")
@@ -236,7 +271,11 @@ def main() -> None:
 
     planted = make_planted(args.rows, args.seed)
     ds = planted.dataset
-    ours_configs = [json.loads(c) for c in (args.ours_config or ["{}"])]
+    base_configs = [json.loads(c) for c in (args.ours_config or ["{}"])]
+    seeds = range(max(1, args.training_seeds))
+    ours_configs = [
+        {**c, "seed": t} if args.training_seeds > 1 else c for c in base_configs for t in seeds
+    ]
     jobs: list[tuple[str, Path, str, dict[str, Any], bool]] = [
         ("ours" if i == 0 else f"ours[{i}]", OURS_PYTHON, "ours_deepfm.py", cfg, False)
         for i, cfg in enumerate(ours_configs)
@@ -315,6 +354,9 @@ def main() -> None:
     )
     summary_rows.append({"contender": "oracle (true logit)", "test AUC": oracle_auc})
 
+    if args.training_seeds > 1:
+        summary_rows += seed_means(base_configs, args.training_seeds, precision, contenders)
+
     report = {
         "benchmark": "planted",
         "machine": machine_info(),
@@ -326,6 +368,7 @@ def main() -> None:
         "min_count": MIN_COUNT,
         "k": K_NEIGHBOURS,
         "ours_configs": ours_configs,
+        "training_seeds": args.training_seeds,
         "oracle_test_auc": oracle_auc,
         "per_field": fields_out,
         "summary": summary_rows,
@@ -335,7 +378,11 @@ def main() -> None:
     cols += [f"{c} p@5" for c in precision]
     print(format_table(fields_out, cols), file=sys.stderr)
     print(
-        format_table(summary_rows, ["contender", "test AUC", "test logloss", "epochs", "mean p@5"]),
+        format_table(
+            summary_rows,
+            ["contender", "test AUC", "test logloss", "epochs", "mean p@5"]
+            + [f"{f} p@5" for f, _, _ in FIELDS if args.training_seeds > 1],
+        ),
         file=sys.stderr,
     )
     emit(report, args.out)
