@@ -59,7 +59,7 @@ def weight_averager(ema_epochs: float, batches: int) -> Any:
             super().__init__()
             self.averages: list[Any] = []
             self.raw: list[Any] = []
-            self.kept = 0.0  # weight of the zero start left in the average (for debiasing)
+            self.kept = 1.0  # the decay of the whole fit so far (for debiasing)
             self.done = 0  # steps of this epoch already folded into the average
             self.swapped = False
             self._update: Any = None
@@ -72,19 +72,17 @@ def weight_averager(ema_epochs: float, batches: int) -> Any:
                 self.raw = [tf.Variable(tf.zeros_like(v.value)) for v in variables]
 
                 @tf.function
-                def update(d: Any) -> None:
+                def update(w: Any) -> None:
                     for a, v in zip(self.averages, variables, strict=True):
-                        a.assign(d * a + (1.0 - d) * v.value)
+                        a.assign_add(w * (v.value - a))
 
                 @tf.function
-                def swap_in(scale: Any) -> None:
+                def swap_in() -> None:
                     for a, r, v in zip(self.averages, self.raw, variables, strict=True):
                         r.assign(v.value)
-                        v.assign(a * scale)
+                        v.assign(a)
 
                 self._update, self._swap = update, swap_in
-            for a in self.averages:
-                a.assign(tf.zeros_like(a))
             self.kept, self.done, self.swapped = 1.0, 0, False
 
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
@@ -101,13 +99,17 @@ def weight_averager(ema_epochs: float, batches: int) -> Any:
             if done <= self.done:
                 return
             d = decay ** (done - self.done)
-            self._update(tf.constant(d, tf.float32))
+            # The debiased average m = a / (1 - kept) moves by w (v - m): the first update
+            # sets it to the weights, and a weight that does not move (a frozen row)
+            # stays bit for bit what it was.
+            w = (1.0 - d) / (1.0 - self.kept * d)
+            self._update(tf.constant(w, tf.float32))
             self.kept *= d
             self.done = done
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             if self.kept < 1.0:
-                self._swap(tf.constant(1.0 / (1.0 - self.kept), tf.float32))
+                self._swap()
                 self.swapped = True
 
     return WeightAverager()
