@@ -77,7 +77,7 @@ def test_the_model_ends_with_the_debiased_average_and_trains_on_the_raw_weights(
 def test_training_with_averaging_validates_and_keeps_the_average(
     binary_frame: pd.DataFrame,
 ) -> None:
-    plain = train(binary_frame, BINARY_ROLES, TINY_CONFIG)
+    plain = train(binary_frame, BINARY_ROLES, TINY_CONFIG.replace(ema_epochs=0.0))
     averaged = train(binary_frame, BINARY_ROLES, TINY_CONFIG.replace(ema_epochs=0.5))
     m = averaged.metrics
     assert m["refit"] is True and m["refit_epochs"] == m["best_epoch"]
@@ -102,3 +102,9 @@ def test_the_cli_flag_reaches_the_config() -> None:
     assert _config(build_parser().parse_args(argv)).ema_epochs == TrainConfig().ema_epochs
     args = build_parser().parse_args([*argv, "--ema-epochs", "0.25"])
     assert _config(args).ema_epochs == 0.25
+
+
+def test_a_config_saved_before_the_option_reads_as_no_averaging() -> None:
+    saved = TrainConfig().to_dict()
+    del saved["ema_epochs"]
+    assert TrainConfig.from_dict(saved).ema_epochs == 0.0
