@@ -10,8 +10,9 @@ import embedding_core
 
 ROOT = pathlib.Path(embedding_core.__file__).parent
 # The only modules allowed to import TensorFlow/Keras at import time (``model/train.py``
-# is not one: it promises a lazy import, inside the training call).
-HEAVY = {"fm_layer", "deepfm", "entity"}
+# is not one: it promises a lazy import, inside the training call; ``rare_rows`` is a Keras
+# optimiser that training imports only when ``row_bias_correction`` asks for it).
+HEAVY = {"fm_layer", "deepfm", "entity", "rare_rows"}
 LIGHT_MODULES = ["embedding_core"] + [
     "embedding_core." + ".".join(p.relative_to(ROOT).with_suffix("").parts)
     for p in sorted(ROOT.rglob("*.py"))
