@@ -39,14 +39,15 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_first_page_does_not_wait_for_the_tensorflow_warm_up():
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
+def _run(script: str) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` in a fresh interpreter (nothing imported yet) from the project root."""
+    return subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=180
     )
+
+
+def test_first_page_does_not_wait_for_the_tensorflow_warm_up():
+    done = _run(SCRIPT)
     assert done.returncode == 0, done.stderr[-2000:]
     # the pages were drawn while the warm-up was blocked, and none imported TensorFlow itself
     assert "LOADED []" in done.stdout, done.stdout
@@ -94,12 +95,6 @@ CLICK_SCRIPT = textwrap.dedent(
 
 
 def test_a_click_prepares_the_data_while_tensorflow_still_loads():
-    done = subprocess.run(
-        [sys.executable, "-c", CLICK_SCRIPT],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    done = _run(CLICK_SCRIPT)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "TF LOADED WHILE PREPARING False" in done.stdout and "OK" in done.stdout, done.stdout
