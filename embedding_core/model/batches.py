@@ -16,7 +16,24 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["array_batches"]
+__all__ = ["array_batches", "pipeline_options"]
+
+
+def pipeline_options() -> Any:
+    """``tf.data.Options`` for a training pipeline: no auto-sharding, no autotuning.
+
+    With autotuning on, the pipeline runs a background "model" thread, and deleting the
+    iterator (when ``fit`` returns) waits for it: measured on hotel_bookings, about one
+    fit in three stood still for 2.2-3.5 s after its last epoch, holding the GIL and
+    using no CPU. ``AUTOTUNE`` parallelism then stays at the number of cores, and
+    ``prefetch(AUTOTUNE)`` keeps its own buffer growth: the epochs took as long as before.
+    """
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+    options.autotune.enabled = False
+    return options
 
 
 def array_batches(
@@ -73,9 +90,8 @@ def array_batches(
     def gather(rows: Any, data: Any) -> Any:
         return tf.nest.map_structure(lambda a: tf.gather(a, rows, axis=0), data)
 
-    options = tf.data.Options()
+    options = pipeline_options()
     options.experimental_optimization.apply_default_optimizations = False
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
     dataset = (
         tf.data.Dataset.zip((indices, arrays))
         .map(gather, num_parallel_calls=tf.data.AUTOTUNE)

@@ -49,6 +49,7 @@ import numpy as np
 from embedding_core.data.roles import Roles
 from embedding_core.data.stream import TableSource, open_table
 from embedding_core.errors import DataError, TrainingCancelled
+from embedding_core.model.batches import pipeline_options
 from embedding_core.model.config import TrainConfig
 from embedding_core.model.features import CATEGORICAL_INPUT, NUMERIC_INPUT, FeatureEncoder
 from embedding_core.model.networks import check_network_size
@@ -252,9 +253,7 @@ def _dataset(parts: list[_Part], batch_size: int, seed: int) -> Any:
             yield from _batches(parts, batch_size, seed, epoch)
 
     data = tf.data.Dataset.from_generator(generate, output_signature=signature)
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
-    return data.prefetch(4).with_options(options)
+    return data.prefetch(4).with_options(pipeline_options())
 
 
 #: glibc ``mallopt`` parameters, and the values its own dynamic tuning ends at on 64-bit.

@@ -45,3 +45,14 @@ def test_same_seed_same_batches_other_seed_other_order() -> None:
 def test_refuses_empty_data() -> None:
     with pytest.raises(ValueError, match="rows and batch_size"):
         array_batches({"categorical": np.zeros((0, 1), "int32")}, np.zeros(0), 4, seed=0)
+
+
+def test_pipelines_run_without_autotuning(tmp_path) -> None:
+    """Autotuning's background thread made deleting the iterator at the end of ``fit``
+    stall for seconds: both training pipelines (in memory and streamed) turn it off."""
+    from embedding_core.model.streaming import _dataset, _Part
+
+    in_memory, _ = array_batches({"categorical": np.zeros((5, 1), "int32")}, np.zeros(5), 2, seed=0)
+    part = _Part(folder=tmp_path, n_fields=1, n_numeric=0, y_dtype="float32").create()
+    for dataset in (in_memory, _dataset([part], 2, seed=0)):
+        assert dataset.options().autotune.enabled is False
