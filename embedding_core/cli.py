@@ -143,7 +143,7 @@ def _add_vocabulary(p: argparse.ArgumentParser) -> None:
 
 def _add_config(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--embedding-dim", type=_whole(1), default=None, help="vector size k (default 8)"
+        "--embedding-dim", type=_whole(1), default=None, help="vector size k (default 16)"
     )
     p.add_argument("--epochs", type=_whole(1), default=None, help="max epochs (early stopping)")
     p.add_argument("--batch-size", type=_whole(1), default=None)

@@ -139,3 +139,19 @@ def test_size_check_counts_every_trainable_weight(make, roles, encoding: str) ->
     model = build_deepfm(fe, config)
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     assert check_network_size(fe, config) == trainable
+
+
+def test_default_vector_size_is_the_documented_one() -> None:
+    """k = 16 by default (config docstring, CLI help, README); the built table follows it."""
+    from embedding_core.cli import _config, build_parser
+
+    assert TrainConfig().embedding_dim == 16
+    argv = ["train", "--data", "d.csv", "--categorical", "a", "--target", "y", "--out", "o"]
+    parser = build_parser()
+    assert _config(parser.parse_args(argv)).embedding_dim == 16
+    train_help = parser._subparsers._group_actions[0].choices["train"].format_help()
+    assert "vector size k (default 16)" in " ".join(train_help.split())
+    frame = make_binary_frame()
+    fe = FeatureEncoder().fit(frame, BINARY_ROLES)
+    model = build_deepfm(fe, TrainConfig(hidden_units=(8,)))
+    assert field_tables(model, fe)["shop"]["embedding"].shape == (fe.encoders_["shop"].size, 16)
