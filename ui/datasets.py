@@ -283,7 +283,7 @@ def with_normalised_target(dataset: Dataset, roles: Roles) -> Dataset:
     The new dataset keeps ``roles`` (task inferred again) as its suggestion and
     gets its own key, so cached profiles and checks are not mixed up.
     """
-    from embedding_core.data.validation import normalise_labels
+    from embedding_core.data.values import normalise_labels
 
     frame = dataset.frame.copy()
     frame[roles.target] = normalise_labels(frame[roles.target])

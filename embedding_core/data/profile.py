@@ -21,7 +21,7 @@ from embedding_core.data.role_guess import (
     target_scores,
 )
 from embedding_core.data.roles import Roles
-from embedding_core.data.validation import parse_distinct_numbers
+from embedding_core.data.values import parse_distinct_numbers
 
 __all__ = [
     "profile_columns",

@@ -244,7 +244,7 @@ class TableSource:
         TrainingCancelled
             ``should_stop`` returned True.
         """
-        from embedding_core.data.validation import _target_missing
+        from embedding_core.data.values import target_missing
 
         names = self.names
         rows_read = 0
@@ -262,7 +262,7 @@ class TableSource:
             valid = split_mask(
                 names[number], first, len(frame), valid_fraction=valid_fraction, seed=seed
             )
-            yield RowBatch(number, frame, valid, ~_target_missing(frame[target]))
+            yield RowBatch(number, frame, valid, ~target_missing(frame[target]))
             now = time.perf_counter()
             if on_status is not None and now - last > _STATUS_SECONDS:
                 last = now

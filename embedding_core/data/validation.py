@@ -15,287 +15,28 @@ import pandas as pd
 
 from embedding_core.data.encoding import as_category_text
 from embedding_core.data.roles import TASKS, Roles, Task
+from embedding_core.data.task import resolve_task, task_note
+from embedding_core.data.values import (
+    bad_numbers_message,
+    label_spelling_note,
+    parse_numeric,
+    quote_values,
+    target_missing,
+)
 from embedding_core.errors import DataError
 
 __all__ = [
     "ValidatedData",
-    "infer_task",
-    "task_note",
     "validate_roles",
     "check_roles",
     "check_choice",
     "check_target",
     "prepare_column",
     "TargetCheck",
-    "parse_numeric",
-    "parse_distinct_numbers",
-    "is_missing_token",
-    "normalise_labels",
-    "label_spelling_note",
-    "NA_TOKENS",
-    "MAX_AUTO_CLASSES",
-    "MAX_CLASSES",
     "MIN_ROWS",
 ]
 
 MIN_ROWS = 50
-MAX_AUTO_CLASSES = 20  # inferred multiclass stops here; more distinct numbers -> regression
-MAX_CLASSES = 200  # largest number of classes accepted when the user asks for multiclass
-#: Largest magnitude accepted in a numeric column: scaling squares and sums values, so
-#: numbers near the float limit (1e308) would overflow to inf.
-MAX_ABS_NUMBER = 1e100
-# Text that means "no value" in numeric columns and in the target (compared case-insensitively).
-NA_TOKENS: frozenset[str] = frozenset(
-    {"", "na", "n/a", "nan", "null", "none", "nil", "-", "?", "#n/a", "<na>", "missing"}
-)
-_SHOW_VALUES = 5
-
-
-def is_missing_token(value: object) -> bool:
-    """True for ``NaN``/``None`` and for text such as ``"NA"``, ``"null"`` or ``"?"``."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return True
-    return isinstance(value, str) and value.strip().lower() in NA_TOKENS
-
-
-def parse_distinct_numbers(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Parse distinct text values as numbers (the fast path of ``parse_numeric``).
-
-    Returns ``(numbers, bad)``: float64 numbers (``NaN`` for missing tokens and for
-    bad values) and a boolean mask of values that are neither numbers nor missing
-    tokens (infinite values and values beyond ``MAX_ABS_NUMBER`` count as bad).
-    """
-    values = np.asarray(values, dtype=object)
-    try:
-        numbers = values.astype(np.float64)
-    except (TypeError, ValueError):
-        numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(
-            dtype=np.float64, copy=True
-        )
-    missing = np.zeros(len(values), dtype=bool)
-    for i in np.flatnonzero(np.isnan(numbers)):  # only unparsed values can be tokens
-        missing[i] = is_missing_token(values[i])
-    bad = ~missing & ~(np.abs(numbers) <= MAX_ABS_NUMBER)
-    return numbers, bad
-
-
-def parse_numeric(values: pd.Series) -> tuple[pd.Series, list[str]]:
-    """Convert a column to float64, collecting the values that are not numbers.
-
-    Parameters
-    ----------
-    values : pandas.Series
-        Text (as read by ``read_csv``) or an already numeric column.
-
-    Returns
-    -------
-    numbers : pandas.Series of float64
-        Same index; missing cells, missing tokens (``"NA"``, ``"null"``, ``"?"``...) and
-        bad values become ``NaN``.
-    bad_values : list of str
-        Distinct values that are neither numbers nor missing tokens, most frequent first.
-    """
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return values.astype(np.float64), []
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        numbers = values.astype(np.float64)
-        infinite = np.abs(numbers.to_numpy()) > MAX_ABS_NUMBER
-        bad = values[infinite].astype(str).value_counts().index.tolist()
-        return numbers.where(~infinite, np.nan), [str(v) for v in bad]
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    uniques = np.asarray(uniques, dtype=object)
-    parsed, bad_mask = parse_distinct_numbers(uniques)
-    out = np.full(len(values), np.nan)
-    present = codes >= 0
-    out[present] = parsed[codes[present]]
-    bad_values: list[str] = []
-    if bad_mask.any():
-        counts = np.bincount(codes[present], minlength=len(uniques))
-        order = np.argsort(-counts[bad_mask], kind="stable")
-        bad_values = [str(v) for v in uniques[bad_mask][order]]
-    return pd.Series(out, index=values.index, name=values.name), bad_values
-
-
-def normalise_labels(values: pd.Series) -> pd.Series:
-    """Labels with surrounding spaces removed and case folded to the most frequent spelling.
-
-    ``"yes"``, ``"Yes"`` and ``"yes "`` become one label, spelled as the most frequent of
-    them; missing values stay missing. Use it on a target whose classes differ only in
-    spelling (``label_spelling_note`` says when).
-    """
-    text = values.astype("str")
-    key = text.str.strip().str.casefold()
-    spelled = text.str.strip()
-    preferred = (
-        pd.DataFrame({"key": key, "spelled": spelled})
-        .dropna()
-        .groupby("key")["spelled"]
-        .agg(lambda s: s.value_counts().index[0])
-    )
-    return key.map(preferred).where(values.notna())
-
-
-def label_spelling_note(target: pd.Series) -> str | None:
-    """A warning when some target classes differ only in case or surrounding spaces."""
-    labels = target.dropna().astype("str")
-    distinct = pd.Series(labels.unique())
-    if len(distinct) > 10_000:
-        return None
-    keys = distinct.str.strip().str.casefold()
-    groups = distinct.groupby(keys).agg(list)
-    clashes = [g for g in groups if len(g) > 1]
-    if not clashes:
-        return None
-    shown = _quote([v for group in clashes[:2] for v in group], 6)
-    return (
-        f"The target '{target.name}' has classes that differ only in capitals or spaces "
-        f"({shown}): they count as different classes. Normalise them to merge them "
-        "(the Data page offers it; in Python, embedding_core.normalise_labels)."
-    )
-
-
-def _bad_numbers_message(name: object, bad: list[str]) -> str:
-    huge = [v for v in bad if _is_float(v)]
-    if len(huge) == len(bad):
-        return (
-            f"The numeric column '{name}' has values too large to scale (beyond "
-            f"±{MAX_ABS_NUMBER:g}: {_quote(huge)}): rescale them (e.g. use thousands), or use "
-            f"'{name}' as a categorical column instead."
-        )
-    return (
-        f"The numeric column '{name}' contains values that are not numbers "
-        f"({_quote([v for v in bad if v not in huge])}): fix them, or use '{name}' as a "
-        "categorical column instead."
-    )
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _target_missing(target: pd.Series) -> np.ndarray:
-    missing = target.isna().to_numpy(copy=True)
-    if not (pd.api.types.is_numeric_dtype(target.dtype) or pd.api.types.is_bool_dtype(target)):
-        codes, uniques = pd.factorize(target, use_na_sentinel=True)
-        token = np.fromiter((is_missing_token(v) for v in uniques), bool, len(uniques))
-        if len(uniques):  # an all-empty column has no uniques to index
-            missing |= (codes >= 0) & token[np.maximum(codes, 0)]
-    return missing
-
-
-def _quote(values: list[str], limit: int = _SHOW_VALUES) -> str:
-    shown = [repr(str(v)) for v in values[:limit]]
-    more = f" and {len(values) - limit} more" if len(values) > limit else ""
-    return ", ".join(shown) + more
-
-
-def _single_value_error(name: object, value: object) -> DataError:
-    return DataError(
-        f"The target '{name}' has a single value ({str(value)!r}) in every row, so there is "
-        "nothing to predict: choose a target with at least two different values."
-    )
-
-
-def _no_values_error(name: object) -> DataError:
-    return DataError(
-        f"The target '{name}' has no values (every row is empty): choose another target column."
-    )
-
-
-def infer_task(target: pd.Series) -> Task:
-    """Guess the learning task from the target column.
-
-    Two distinct values give ``"binary"`` (whatever the labels). Numbers with more
-    than two values give ``"regression"``, unless they are at most
-    ``MAX_AUTO_CLASSES`` whole numbers (class codes such as 1, 2, 3), which give
-    ``"multiclass"``; text with 3 to ``MAX_AUTO_CLASSES`` distinct labels gives
-    ``"multiclass"``. Missing values (including ``"NA"``-like text) are ignored.
-
-    Parameters
-    ----------
-    target : pandas.Series
-
-    Returns
-    -------
-    {"binary", "regression", "multiclass"}
-
-    Raises
-    ------
-    DataError
-        The target has no values, a single value, or too many distinct text labels.
-
-    Examples
-    --------
-    >>> infer_task(pd.Series(["yes", "no", "yes"]))
-    'binary'
-    >>> infer_task(pd.Series(["12.5", "3.1", "7.25", "0.4"]))
-    'regression'
-    """
-    name = target.name
-    present = target[~_target_missing(target)]
-    if len(present) == 0:
-        raise _no_values_error(name)
-    labels = as_category_text(present)
-    n_distinct = int(labels.nunique())
-    if n_distinct < 2:
-        raise _single_value_error(name, labels.iloc[0])
-    if n_distinct == 2:
-        return "binary"
-    numbers, bad = parse_numeric(present)
-    if not bad:
-        distinct = np.unique(numbers.to_numpy())
-        whole = bool(np.all(distinct == np.round(distinct)))
-        if whole and len(distinct) <= MAX_AUTO_CLASSES:
-            return "multiclass"
-        return "regression"
-    if n_distinct <= MAX_AUTO_CLASSES:
-        return "multiclass"
-    if len(bad) <= 3 and len(bad) * 10 <= n_distinct:
-        raise DataError(
-            f"The target '{name}' is numeric except for {_quote(bad)}: fix or empty those "
-            "cells to predict it as a number (regression)."
-        )
-    raise DataError(
-        f"The target '{name}' has {n_distinct:,} different text values, too many to infer "
-        f"classes (at most {MAX_AUTO_CLASSES}): choose a yes/no or numeric target, or set "
-        "the task to multiclass yourself."
-    )
-
-
-def task_note(target: pd.Series, task: Task) -> str | None:
-    """What a user should know about an inferred task, or ``None``.
-
-    Whole numbers with at most ``MAX_AUTO_CLASSES`` distinct values (a 1-5 rating, a
-    0/1/2 code) are inferred as ``"multiclass"``: such columns are more often class codes
-    than quantities, and treating codes as ordered numbers would be silently wrong, while
-    treating a rating as classes only forgoes its order. The note says so, and how to get
-    a numeric prediction instead.
-
-    Examples
-    --------
-    >>> note = task_note(pd.Series([1, 2, 3, 4, 5], name="stars"), "multiclass")
-    >>> note.split(": ")[0]
-    "The target 'stars' has 5 numeric values (1, 2, 3, 4, 5)"
-    """
-    if task != "multiclass":
-        return None
-    present = target[~_target_missing(target)]
-    numbers, bad = parse_numeric(present)
-    if bad:
-        return None
-    distinct = [f"{v:g}" for v in np.unique(numbers.dropna().to_numpy())]
-    shown = ", ".join(distinct[:_SHOW_VALUES])
-    if len(distinct) > _SHOW_VALUES:
-        shown += f" and {len(distinct) - _SHOW_VALUES} more"
-    return (
-        f"The target '{target.name}' has {len(distinct)} numeric values ({shown}): treated as "
-        "classes (multiclass), since a few whole numbers are usually codes; choose "
-        "regression to predict the value."
-    )
 
 
 @dataclass
@@ -460,7 +201,7 @@ def check_target(target: pd.Series, task: Task | None = None) -> TargetCheck:
     DataError
         The target has no values, a single value, or does not fit ``task``.
     """
-    missing = _target_missing(target)
+    missing = target_missing(target)
     n_missing = int(missing.sum())
     if n_missing == len(target):
         raise DataError(
@@ -475,7 +216,7 @@ def check_target(target: pd.Series, task: Task | None = None) -> TargetCheck:
         )
     check = TargetCheck(task="binary", keep=~missing, n_missing=n_missing)
     kept = check.rows_of(target)
-    resolved = _resolve_task(kept, task)
+    resolved = resolve_task(kept, task)
     note = task_note(kept, resolved) if task is None else None
     if note:
         notes.append(note)
@@ -487,7 +228,7 @@ def check_target(target: pd.Series, task: Task | None = None) -> TargetCheck:
         counts = kept.astype(str).value_counts()
         rare = counts[counts < 10]
         if len(rare):
-            labels = _quote([str(v) for v in rare.index], 3)
+            labels = quote_values([str(v) for v in rare.index], 3)
             class_notes.append(
                 f"Some target values are very rare ({labels}: fewer than 10 rows each); "
                 "the model will learn little about them."
@@ -515,7 +256,7 @@ def prepare_column(values: pd.Series, role: str) -> tuple[pd.Series | np.ndarray
     if role == "numeric":
         numbers, bad = parse_numeric(values)
         if bad:
-            raise DataError(_bad_numbers_message(name, bad))
+            raise DataError(bad_numbers_message(name, bad))
         if numbers.isna().all():
             raise DataError(
                 f"The numeric column '{name}' has no values: leave it out of the numeric columns."
@@ -595,39 +336,3 @@ def check_choice(
             f"{have}, but at least {min_rows:,} are needed to train: use a larger file."
         )
     return target, [*warnings, *target.class_notes]
-
-
-def _resolve_task(target: pd.Series, requested: Task | None) -> Task:
-    """Infer the task, or check that the one the user asked for fits the target."""
-    if requested is None:
-        return infer_task(target)
-    name = target.name
-    labels = as_category_text(target)
-    n_classes = int(labels.nunique())
-    if n_classes == 0:
-        raise _no_values_error(name)
-    if n_classes == 1:
-        raise _single_value_error(name, labels.iloc[0])
-    if requested == "regression":
-        _, bad = parse_numeric(target)
-        if bad:
-            raise DataError(
-                f"Regression needs a numeric target, but '{name}' contains text "
-                f"({_quote(bad)}): choose binary or multiclass, or another target."
-            )
-        return "regression"
-    if requested == "binary":
-        if n_classes != 2:
-            numeric = not parse_numeric(target)[1]
-            options = "multiclass or regression" if numeric else "multiclass"
-            raise DataError(
-                f"Binary needs a target with exactly two values, but '{name}' has "
-                f"{n_classes:,}: choose {options}, or leave the task automatic."
-            )
-        return "binary"
-    if n_classes > MAX_CLASSES:
-        raise DataError(
-            f"The target '{name}' has {n_classes:,} different values, more than the "
-            f"{MAX_CLASSES} classes multiclass supports: choose regression or another target."
-        )
-    return "multiclass"

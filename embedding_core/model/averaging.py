@@ -71,12 +71,12 @@ def weight_averager(ema_epochs: float, batches: int) -> Any:
                 self.averages = [tf.Variable(tf.zeros_like(v.value)) for v in variables]
                 self.raw = [tf.Variable(tf.zeros_like(v.value)) for v in variables]
 
-                @tf.function
+                @tf.function(autograph=False)  # plain Python loops: nothing to convert
                 def update(w: Any) -> None:
                     for a, v in zip(self.averages, variables, strict=True):
                         a.assign_add(w * (v.value - a))
 
-                @tf.function
+                @tf.function(autograph=False)  # plain Python loops: nothing to convert
                 def swap_in() -> None:
                     for a, r, v in zip(self.averages, self.raw, variables, strict=True):
                         r.assign(v.value)

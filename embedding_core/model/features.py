@@ -264,7 +264,7 @@ class FeatureEncoder:
         """``fit`` from each categorical column's (counts, missing count)."""
         task: Task
         if roles.task is None:
-            from embedding_core.data.validation import infer_task
+            from embedding_core.data.task import infer_task
 
             task = infer_task(frame[roles.target])
         else:
@@ -338,7 +338,7 @@ class FeatureEncoder:
 
     @staticmethod
     def _numbers(values: pd.Series, col: str) -> np.ndarray:
-        from embedding_core.data.validation import parse_numeric
+        from embedding_core.data.values import parse_numeric
 
         numbers, bad = parse_numeric(values)
         if bad:

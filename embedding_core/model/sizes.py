@@ -94,7 +94,7 @@ def planned_embedding_dims(
     Counts categories on all of ``frame``; training counts them on its training split
     only, so a field near a size boundary can come out one smaller.
     """
-    from embedding_core.data.validation import as_category_text
+    from embedding_core.data.encoding import as_category_text
 
     counts = {}
     for col in categorical:

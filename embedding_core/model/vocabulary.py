@@ -257,7 +257,8 @@ def scan_vocabulary(
         does not fit the task, too few rows.
     """
     from embedding_core.data.encoding import as_category_text, category_encoder_from_counts
-    from embedding_core.data.validation import MIN_ROWS, check_roles, parse_numeric
+    from embedding_core.data.validation import MIN_ROWS, check_roles
+    from embedding_core.data.values import parse_numeric
     from embedding_core.model.features import input_names, target_classes, target_text
 
     check_roles(pd.Index(source.columns), roles)
@@ -379,11 +380,11 @@ def _usable_std(std: float) -> float:
 
 def _stream_task(roles: Roles, target_counts: pd.Series, overflow: bool, bad: list[str]) -> Task:
     """The task from the target's distinct labels, by the rules of ``validate_roles``."""
-    from embedding_core.data.validation import _resolve_task, infer_task
+    from embedding_core.data.task import infer_task, resolve_task
 
     distinct = pd.Series([str(v) for v in target_counts.index], name=roles.target, dtype=object)
     if overflow and not bad and roles.task in (None, "regression"):
         return "regression"
     if roles.task is None:
         return infer_task(distinct)
-    return _resolve_task(distinct, roles.task)
+    return resolve_task(distinct, roles.task)

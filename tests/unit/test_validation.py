@@ -14,15 +14,14 @@ from hypothesis import strategies as st
 from embedding_core.data.csv_reader import read_csv
 from embedding_core.data.encoding import as_category_text
 from embedding_core.data.roles import Roles
+from embedding_core.data.task import infer_task
 from embedding_core.data.validation import (
-    MAX_ABS_NUMBER,
     ValidatedData,
     check_choice,
     check_target,
-    infer_task,
-    parse_numeric,
     validate_roles,
 )
+from embedding_core.data.values import MAX_ABS_NUMBER, parse_numeric
 from embedding_core.errors import DataError
 
 N = 120
