@@ -101,7 +101,7 @@ def test_numeric_embedding_layer_is_a_per_column_linear_map() -> None:
 def test_config_rejects_an_unknown_numeric_encoding() -> None:
     with pytest.raises(ValueError, match="numeric_encoding"):
         TrainConfig(numeric_encoding="splines")
-    assert TrainConfig().numeric_encoding == "bins"
+    assert TrainConfig().numeric_encoding == "bins" and TrainConfig().numeric_bins == 32
 
 
 def test_ple_run_pairs_numerics_in_the_fm_term_and_round_trips(tmp_path: Path) -> None:
