@@ -23,6 +23,14 @@ Usage (the figures in the README)::
     .venv/bin/python benchmarks/fit_time.py --data sample --repeat 3 \\
         --config '{"final_fit": "refit", "patience": 2}' --config '{}'
 
+Before/after of a code change (not a config): ``--baseline-root DIR`` (another checkout,
+e.g. ``git worktree add --detach /tmp/base main``) trains with that checkout's
+``embedding_core`` as well, each run in a fresh process (TensorFlow imported off the
+clock there too), checkouts alternated; every run is labelled ``checkout`` ("baseline" or
+"this") and the summary is per checkout and config::
+
+    .venv/bin/python benchmarks/fit_time.py --data sample --repeat 3 --baseline-root /tmp/base
+
 Prints one JSON object (and writes it with ``--out``). Not a timed test: the figures
 depend on the machine and its load (recorded at the start and the end).
 """
@@ -32,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -41,7 +50,9 @@ import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+#: Set by ``--baseline-root`` for its child runs: the checkout whose library is timed.
+LIBRARY_ROOT_ENV = "FIT_TIME_LIBRARY_ROOT"
+sys.path.insert(0, os.environ.get(LIBRARY_ROOT_ENV, str(REPO)))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 
@@ -106,6 +117,17 @@ def _one(frame: pd.DataFrame, test: pd.DataFrame, roles: Any, overrides: dict) -
     }
 
 
+def _in_checkout(root: Path, data: str, overrides: dict) -> dict:
+    """One run of ``overrides`` in a fresh process that imports ``root``'s library."""
+    env = {**os.environ, LIBRARY_ROOT_ENV: str(root), "PYTHONPATH": str(root)}
+    command = [sys.executable, __file__, "--data", data, "--config", json.dumps(overrides)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    child = json.loads(done.stdout)
+    if Path(child["library"]) != root:
+        raise SystemExit(f"{root}: its run imported embedding_core from {child['library']}")
+    return dict(child["runs"][0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="sample", help="'sample' or 'scale:ROWS'")
@@ -116,11 +138,16 @@ def main() -> None:
         help="JSON TrainConfig overrides; repeat to compare (default: '{}', the defaults)",
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs of each config, alternated")
+    parser.add_argument(
+        "--baseline-root", type=Path, default=None, help="another checkout to alternate with"
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras  # noqa: F401  - TensorFlow's import stays off the clock
+
+    import embedding_core
 
     configs = [json.loads(c) for c in (args.config or ["{}"])]
     frame, test, roles = _data(args.data)
@@ -128,23 +155,37 @@ def main() -> None:
         "benchmark": "fit_time",
         "data": args.data,
         "rows": len(frame),
+        "library": str(Path(embedding_core.__file__).resolve().parents[1]),
         "cpus": os.cpu_count(),
         "load_average_at_start": [round(x, 1) for x in os.getloadavg()],
         "runs": [],
     }
+    checkouts = {"this": REPO}
+    if args.baseline_root is not None:
+        checkouts = {"baseline": args.baseline_root.resolve(), "this": REPO}
+        result["checkouts"] = {label: str(root) for label, root in checkouts.items()}
     for i in range(args.repeat):
-        for overrides in configs if i % 2 == 0 else configs[::-1]:
-            run = _one(frame, test, roles, overrides)
-            print(json.dumps(run), file=sys.stderr, flush=True)
-            result["runs"].append(run)
+        order = list(checkouts.items())
+        for label, root in order if i % 2 == 0 else order[::-1]:
+            for overrides in configs if i % 2 == 0 else configs[::-1]:
+                if args.baseline_root is None:
+                    run = _one(frame, test, roles, overrides)
+                else:
+                    run = {"checkout": label, **_in_checkout(root, args.data, overrides)}
+                print(json.dumps(run), file=sys.stderr, flush=True)
+                result["runs"].append(run)
     result["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
-    result["summary"] = {
-        json.dumps(c): {
-            key: float(np.median([r[key] for r in result["runs"] if r["config"] == c]))
-            for key in ("wall_s", "cpu_s", "refit_s", "test_auc")
-        }
-        for c in configs
-    }
+    result["summary"] = {}
+    for label in checkouts:
+        for c in configs:
+            runs = [
+                r for r in result["runs"] if r["config"] == c and r.get("checkout", label) == label
+            ]
+            key = json.dumps(c) if args.baseline_root is None else f"{label} {json.dumps(c)}"
+            result["summary"][key] = {
+                k: float(np.median([r[k] for r in runs]))
+                for k in ("wall_s", "cpu_s", "refit_s", "test_auc")
+            }
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:

@@ -293,3 +293,25 @@ def test_big_tables_stop_after_big_table_patience_and_smaller_ones_after_patienc
     assert resolve_patience(config.replace(patience=5, big_table_patience=3), 10**7) == 3
     with pytest.raises(ValueError, match="big_table_patience"):
         config.replace(big_table_patience=-1)
+
+
+def test_a_training_call_traces_its_step_and_its_validation_predict_once(
+    monkeypatch, binary_frame: pd.DataFrame
+) -> None:
+    # Tracing is the first epoch's extra cost (about 2 CPU-s on the default sample): the
+    # final fit on all rows (a new pipeline of another length) and every epoch's
+    # validation (chunks of one shape) must reuse the functions traced in epoch 1.
+    import keras
+
+    traced: list[str] = []
+    for name in ("train_step", "predict_step"):
+        step = getattr(keras.Model, name)
+
+        def counted(self, data, _step=step, _name=name):
+            traced.append(_name)  # runs only while TensorFlow traces the step
+            return _step(self, data)
+
+        monkeypatch.setattr(keras.Model, name, counted)
+    run = train(binary_frame, BINARY_ROLES, TINY_CONFIG.replace(epochs=3, ema_epochs=0.5))
+    assert run.metrics["refit"] is True and run.metrics["epochs_run"] == 3
+    assert sorted(traced) == ["predict_step", "train_step"]
