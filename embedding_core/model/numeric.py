@@ -25,7 +25,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["NumericEncoder", "NUMERIC_ENCODINGS", "NUMERIC_ENCODING_LABELS", "NumericEncoding"]
+__all__ = [
+    "NumericEncoder",
+    "NUMERIC_ENCODINGS",
+    "NUMERIC_ENCODING_LABELS",
+    "NumericEncoding",
+    "bins_within_budget",
+]
 
 NumericEncoding = Literal["scaled", "bins", "ple"]
 #: Accepted values of ``TrainConfig.numeric_encoding``.
@@ -39,6 +45,26 @@ NUMERIC_ENCODING_LABELS: dict[str, str] = {
 #: Fewest training rows per bin on average: small data gets fewer bins (800 rows: 5),
 #: which kept 16 bins from over-fitting german_credit (see README, Benchmarks).
 MIN_ROWS_PER_BIN = 150
+#: Largest size of the dense bins/PLE input of all rows (float32, ``bins + 1`` slots per
+#: numeric column and row); training holds about two such copies. More bins are cut to fit.
+MAX_INPUT_BYTES = 1 << 30
+
+
+def bins_within_budget(n_bins: int, n_rows: int, n_columns: int) -> int:
+    """The most bins per column, at most ``n_bins`` (and at least 2 of them), whose input of
+    ``n_rows`` x ``n_columns`` x ``(bins + 1)`` float32 stays within ``MAX_INPUT_BYTES``.
+
+    Examples
+    --------
+    >>> bins_within_budget(32, 100_000, 10)
+    32
+    >>> bins_within_budget(32, 2_000_000, 10)
+    12
+    """
+    cells = n_rows * n_columns
+    if cells <= 0:
+        return n_bins
+    return int(min(n_bins, max(2, MAX_INPUT_BYTES // (4 * cells) - 1)))
 
 
 class NumericEncoder:

@@ -247,6 +247,7 @@ def train(
         seed=config.seed,
         stratify=None if labels is None else labels.to_numpy(dtype=str),
     )
+    numeric_bins, bins_note = _numeric_bins(config, len(data), len(roles.numeric))
     features = FeatureEncoder()
     inputs = features.fit_transform(  # learnt on the training rows, every row encoded
         data,
@@ -255,7 +256,7 @@ def train(
         min_count=config.min_count,
         max_vocabulary=config.max_vocabulary,
         numeric_encoding=config.numeric_encoding,
-        numeric_bins=config.numeric_bins,
+        numeric_bins=numeric_bins,
     )
     check_network_size(features, config)
 
@@ -264,7 +265,7 @@ def train(
     x_train, x_valid = _subset(inputs, train_idx), _subset(inputs, valid_idx)
     y_train, y_valid = y_all[train_idx], y_all[valid_idx]
     y_train_user, y_valid_user = y_user[train_idx], y_user[valid_idx]
-    warnings = list(validated.warnings)
+    warnings = [*validated.warnings, *([bins_note] if bins_note else [])]
     # Only the encoded arrays are needed from here: free the frames before fitting.
     del inputs, y_all, y_user, labels, data, validated
     n_classes = features.n_outputs if task == "multiclass" else 1
@@ -522,6 +523,24 @@ def _refit_metrics(
         "train_seconds": round(seconds, 3),
         "rows_per_second": round(passed / seconds, 1),
     }
+
+
+def _numeric_bins(config: TrainConfig, n_rows: int, n_numeric: int) -> tuple[int, str | None]:
+    """The bins per numeric column this table affords (``numeric.bins_within_budget``),
+    and the warning when that is fewer than ``config.numeric_bins``."""
+    from embedding_core.model.numeric import MAX_INPUT_BYTES, bins_within_budget
+
+    if config.numeric_encoding == "scaled" or not n_numeric:
+        return config.numeric_bins, None
+    bins = bins_within_budget(config.numeric_bins, n_rows, n_numeric)
+    if bins == config.numeric_bins:
+        return bins, None
+    return bins, (
+        f"Numeric columns get {bins} bins each instead of {config.numeric_bins}, to keep "
+        f"their input ({n_rows:,} rows x {n_numeric} columns) under "
+        f"{MAX_INPUT_BYTES / 2**30:g} GiB of memory; choose fewer numeric columns for more "
+        "bins."
+    )
 
 
 def _averaging_callbacks(config: TrainConfig, batches: int) -> list[Any]:

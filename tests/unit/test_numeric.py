@@ -135,3 +135,28 @@ def test_runs_saved_before_numeric_encodings_still_load(tmp_path: Path) -> None:
     frame = make_binary_frame().head(20)
     expected = TrainedRun.load(saved).predict(frame)
     np.testing.assert_array_equal(run.predict(pd.DataFrame(frame)), expected)
+
+
+def test_bins_shrink_to_keep_their_input_within_the_memory_budget() -> None:
+    from embedding_core.model.numeric import MAX_INPUT_BYTES, bins_within_budget
+
+    assert bins_within_budget(32, 100_000, 10) == 32
+    bins = bins_within_budget(32, 2_000_000, 10)
+    assert 2 <= bins < 32
+    assert 2_000_000 * 10 * (bins + 1) * 4 <= MAX_INPUT_BYTES < 2_000_000 * 10 * (bins + 2) * 4
+    assert bins_within_budget(32, 10**9, 10) == 2  # never fewer than two bins...
+    assert bins_within_budget(1, 10**9, 10) == 1  # ...nor more than asked for
+    assert bins_within_budget(32, 0, 0) == 32
+
+
+def test_a_table_too_big_for_its_bins_trains_with_fewer_and_says_so(monkeypatch) -> None:
+    import embedding_core.model.numeric as numeric
+    from embedding_core.model.train import train
+
+    frame = make_binary_frame(n=3000)  # enough rows for 16 bins by MIN_ROWS_PER_BIN
+    n_numeric = len(BINARY_ROLES.numeric)
+    # room for exactly 3 bins (4 slots with the missing flag) per numeric column
+    monkeypatch.setattr(numeric, "MAX_INPUT_BYTES", 4 * len(frame) * n_numeric * 4)
+    run = train(frame, BINARY_ROLES, TINY_CONFIG.replace(numeric_encoding="bins", epochs=1))
+    assert run.features.numeric_encoder_.n_slots == 4
+    assert any("3 bins each instead of 32" in w for w in run.warnings)
