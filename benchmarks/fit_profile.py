@@ -43,6 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+from common import emit  # noqa: E402
 from fit_time import _data  # noqa: E402
 
 #: CPU seconds and calls of the wrapped engine functions.
@@ -222,11 +223,7 @@ def main() -> None:
             "profiled epochs run slower than unprofiled ones: read op times as shares"
         )
     result["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

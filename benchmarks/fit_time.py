@@ -55,6 +55,8 @@ LIBRARY_ROOT_ENV = "FIT_TIME_LIBRARY_ROOT"
 sys.path.insert(0, os.environ.get(LIBRARY_ROOT_ENV, str(REPO)))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+from common import emit  # noqa: E402
+
 
 def _data(spec: str) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     """(training frame, test frame, roles) for ``--data``."""
@@ -186,11 +188,7 @@ def main() -> None:
                 k: float(np.median([r[k] for r in runs]))
                 for k in ("wall_s", "cpu_s", "refit_s", "test_auc")
             }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":
