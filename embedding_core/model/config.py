@@ -118,9 +118,10 @@ class TrainConfig:
         Most quantile bins per numeric column for ``"bins"`` and ``"ple"`` (fewer on
         small data: ``numeric.MIN_ROWS_PER_BIN``). 32 since round 5 (before: 16);
         measured (README, "Numeric bins"): finer thresholds closed adult's gap to
-        TE+HGB. The bins input costs ``4 * (bins + 1)`` bytes per numeric column and row;
-        a table where that passes ``numeric.MAX_INPUT_BYTES`` (1 GiB) gets fewer bins, and
-        the run's warnings say so.
+        TE+HGB. ``"bins"`` enters the model as one bin index per numeric column and row
+        (4 bytes, whatever the count); PLE's input costs ``4 * (bins + 1)`` bytes, and a
+        table where that passes ``numeric.MAX_INPUT_BYTES`` (1 GiB) gets fewer PLE bins,
+        which the run's warnings say.
     ema_epochs : float, default=0.5
         Weight averaging: validation, early stopping and the kept model use an
         exponential moving average of the weights with this time constant in epochs

@@ -48,6 +48,7 @@ from embedding_core.model.fm_layer import (  # noqa: E402
     FMInteraction,
     NumericEmbedding,
     SumFields,
+    numeric_encoded_input,
 )
 
 __all__ = [
@@ -210,9 +211,9 @@ def build_deepfm(
     numeric_encoder = features.numeric_encoder_
     enc_in = None
     if numeric_encoder is not None:
-        enc_shape = (len(numeric_encoder.columns), numeric_encoder.n_slots)
-        enc_in = keras.Input(shape=enc_shape, name=NUMERIC_ENCODED_INPUT)
-        inputs[NUMERIC_ENCODED_INPUT] = enc_in
+        inputs[NUMERIC_ENCODED_INPUT], enc_in = numeric_encoded_input(
+            numeric_encoder, NUMERIC_ENCODED_INPUT
+        )
 
     activity = keras.regularizers.L2(config.l2_embedding) if config.l2_embedding > 0 else None
     emb = FieldEmbedding(

@@ -29,6 +29,7 @@ from embedding_core.model.features import (  # noqa: E402
     NUMERIC_INPUT,
     FeatureEncoder,
 )
+from embedding_core.model.fm_layer import numeric_encoded_input  # noqa: E402
 
 __all__ = ["EntityEmbedding", "build_entity", "ENTITY_LAYER"]
 
@@ -190,10 +191,10 @@ def build_entity(
         parts.append(num_in)
     numeric_encoder = features.numeric_encoder_
     if numeric_encoder is not None:  # bins / PLE (numeric_encoding): straight into the MLP
-        shape = (len(numeric_encoder.columns), numeric_encoder.n_slots)
-        enc_in = keras.Input(shape=shape, name=NUMERIC_ENCODED_INPUT)
-        inputs[NUMERIC_ENCODED_INPUT] = enc_in
-        parts.append(layers.Flatten(name="numeric_encoded_flat")(enc_in))
+        inputs[NUMERIC_ENCODED_INPUT], dense = numeric_encoded_input(
+            numeric_encoder, NUMERIC_ENCODED_INPUT
+        )
+        parts.append(layers.Flatten(name="numeric_encoded_flat")(dense))
     if len(parts) > 1:
         h = layers.Concatenate(name="deep_concat")(parts)
     for i, units in enumerate(config.hidden_units):

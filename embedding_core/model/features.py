@@ -10,8 +10,10 @@ The model takes two inputs (see ``deepfm.build_deepfm``):
 - ``"numeric"`` (only when numeric columns are used): float32 array of shape
   ``(n, 2 * n_numeric)``: the standardised values (missing cells imputed with the
   training mean, i.e. 0 after scaling) followed by one 0/1 missing flag per column;
-- ``"numeric_encoded"`` (only with ``numeric_encoding`` "bins" or "ple"): float32
-  ``(n, n_numeric, n_slots)``, the bins/PLE encoding of ``model.numeric``.
+- ``"numeric_encoded"`` (only with ``numeric_encoding`` "bins" or "ple"): the encoding
+  of ``model.numeric``: for "bins" int32 ``(n, n_numeric)``, each column's bin (its
+  slot index); for "ple" (and "bins" runs saved before that) float32
+  ``(n, n_numeric, n_slots)``.
 
 Fusing the fields into one input (rather than one input per column) halves the
 graph-building time of the first epoch and speeds up every step; per-field tables

@@ -18,7 +18,14 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import ops  # noqa: E402
 
-__all__ = ["FMInteraction", "FieldEmbedding", "NumericEmbedding", "SumFields"]
+__all__ = [
+    "FMInteraction",
+    "FieldEmbedding",
+    "NumericEmbedding",
+    "SlotOneHot",
+    "SumFields",
+    "numeric_encoded_input",
+]
 
 
 @keras.saving.register_keras_serializable(package="embedding_core")
@@ -253,3 +260,52 @@ class NumericEmbedding(keras.layers.Layer):
             "output_dim": self.output_dim,
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
         }
+
+
+@keras.saving.register_keras_serializable(package="embedding_core")
+class SlotOneHot(keras.layers.Layer):
+    """Slot indices ``(batch, n_columns)`` to the one-hot ``(batch, n_columns, n_slots)``.
+
+    The ``"bins"`` encoding enters the model as one index per numeric column
+    (``NumericEncoder.as_index``) and becomes the dense encoding here, one batch at a
+    time, so the data in memory holds 4 bytes per column and row instead of
+    ``4 * n_slots``. The result is the same float32 one-hot the encoder would have
+    built, so what follows computes the same numbers.
+
+    Parameters
+    ----------
+    n_slots : int
+        Slots per column (``NumericEncoder.n_slots``).
+    **kwargs
+        Standard layer arguments (``name``...).
+    """
+
+    def __init__(self, n_slots: int, **kwargs: Any) -> None:
+        if int(n_slots) < 1:
+            raise ValueError(f"Expected n_slots > 0. Received: n_slots={n_slots}")
+        super().__init__(**kwargs)
+        self.n_slots = int(n_slots)
+
+    def call(self, inputs: Any) -> Any:
+        return ops.one_hot(ops.cast(inputs, "int32"), self.n_slots, dtype=self.compute_dtype)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (*input_shape, self.n_slots)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "n_slots": self.n_slots}
+
+
+def numeric_encoded_input(encoder: Any, name: str) -> tuple[Any, Any]:
+    """The model input for a ``NumericEncoder``'s output and its dense encoding.
+
+    Returns ``(input, dense)``: with ``encoder.as_index`` an int32 input of slot indices
+    and its ``SlotOneHot`` expansion; otherwise (PLE, and runs saved before the index
+    input) one float32 input that is already dense.
+    """
+    n_columns, n_slots = len(encoder.columns), encoder.n_slots
+    if not encoder.as_index:
+        enc_in = keras.Input(shape=(n_columns, n_slots), name=name)
+        return enc_in, enc_in
+    enc_in = keras.Input(shape=(n_columns,), dtype="int32", name=name)
+    return enc_in, SlotOneHot(n_slots, name=f"{name}_one_hot")(enc_in)

@@ -15,8 +15,11 @@ vector per row, which joins the category vectors in the FM term and the MLP:
     so the vector moves continuously with ``x`` through the bins' vectors.
 
 Both encode a column as ``n_slots`` numbers: one per bin, then one missing flag (a
-missing cell has only that slot set). ``NumericEncoder`` is pure numpy (no TensorFlow);
-the model side is ``fm_layer.NumericEmbedding``.
+missing cell has only that slot set). ``"bins"`` hands the model each column's slot
+index instead (int32, 4 bytes per column and row); the model expands it to the one-hot
+in the graph (``fm_layer.SlotOneHot``), batch by batch, so the bin count costs no
+memory. ``NumericEncoder`` is pure numpy (no TensorFlow); the model side is
+``fm_layer.NumericEmbedding``.
 """
 
 from __future__ import annotations
@@ -45,14 +48,15 @@ NUMERIC_ENCODING_LABELS: dict[str, str] = {
 #: Fewest training rows per bin on average: small data gets fewer bins (800 rows: 5),
 #: which kept 16 bins from over-fitting german_credit (see README, Benchmarks).
 MIN_ROWS_PER_BIN = 150
-#: Largest size of the dense bins/PLE input of all rows (float32, ``bins + 1`` slots per
-#: numeric column and row); training holds about two such copies. More bins are cut to fit.
+#: Largest size of the dense PLE input of all rows (float32, ``bins + 1`` slots per numeric
+#: column and row); training holds about two such copies. More bins are cut to fit. (The
+#: ``"bins"`` input is one slot index per column and row, whatever the bin count.)
 MAX_INPUT_BYTES = 1 << 30
 
 
 def bins_within_budget(n_bins: int, n_rows: int, n_columns: int) -> int:
-    """The most bins per column, at most ``n_bins`` (and at least 2 of them), whose input of
-    ``n_rows`` x ``n_columns`` x ``(bins + 1)`` float32 stays within ``MAX_INPUT_BYTES``.
+    """The most bins per column, at most ``n_bins`` (and at least 2 of them), whose PLE input
+    of ``n_rows`` x ``n_columns`` x ``(bins + 1)`` float32 stays within ``MAX_INPUT_BYTES``.
 
     Examples
     --------
@@ -76,6 +80,10 @@ class NumericEncoder:
     n_bins : int
         Most bins per column: quantiles, fewer when the column has fewer distinct values
         or fewer than ``MIN_ROWS_PER_BIN`` present values per bin (but at least 2).
+    as_index : bool, optional
+        ``transform`` returns each column's slot index instead of the dense encoding
+        (``"bins"`` only). Defaults to True for ``"bins"``; encoders saved before it
+        existed load as dense (``from_dict``), matching their saved models.
 
     Examples
     --------
@@ -84,11 +92,17 @@ class NumericEncoder:
     [10.0, 25.0, 40.0]
     >>> enc.transform({"age": np.array([17.5, 40.0, np.nan])})[:, 0, :].tolist()
     [[0.5, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    >>> bins = NumericEncoder("bins", n_bins=2).fit({"age": np.array([10.0, 20.0, 30.0, 40.0])})
+    >>> bins.transform({"age": np.array([17.5, 40.0, np.nan])})[:, 0].tolist()
+    [0, 1, 2]
     """
 
-    def __init__(self, encoding: NumericEncoding = "ple", n_bins: int = 16) -> None:
+    def __init__(
+        self, encoding: NumericEncoding = "ple", n_bins: int = 16, as_index: bool | None = None
+    ) -> None:
         self.encoding = encoding
         self.n_bins = n_bins
+        self.as_index = encoding == "bins" if as_index is None else bool(as_index)
 
     def fit(self, columns: dict[str, np.ndarray]) -> NumericEncoder:
         """Learn each column's bin edges from its present (finite) training values."""
@@ -96,6 +110,8 @@ class NumericEncoder:
             raise ValueError(f"Expected encoding 'bins' or 'ple'. Received: {self.encoding!r}")
         if int(self.n_bins) < 1:
             raise ValueError(f"Expected n_bins >= 1. Received: n_bins={self.n_bins}")
+        if self.as_index and self.encoding != "bins":
+            raise ValueError(f"Expected as_index only with 'bins'. Received: {self.encoding!r}")
         self.edges_: dict[str, np.ndarray] = {}
         for col, x in columns.items():
             present = np.asarray(x, dtype=np.float64)
@@ -127,12 +143,19 @@ class NumericEncoder:
         return max(len(e) - 1 for e in self.edges_.values()) + 1
 
     def transform(self, columns: dict[str, np.ndarray]) -> np.ndarray:
-        """Encode raw values (``NaN`` = missing): float32 of shape ``(n, n_columns, n_slots)``.
+        """Encode raw values (``NaN`` = missing).
 
-        Slots past a column's own bins stay 0; the last slot is the missing flag.
+        Returns float32 of shape ``(n, n_columns, n_slots)``: slots past a column's own
+        bins stay 0, the last slot is the missing flag. With ``as_index``: int32 of shape
+        ``(n, n_columns)``, the one slot that encoding would set.
         """
         names = self.columns
         n = len(np.asarray(columns[names[0]])) if names else 0
+        if self.as_index:
+            out = np.empty((n, len(names)), dtype=np.int32)
+            for j, col in enumerate(names):
+                out[:, j] = self._bin_index(col, np.asarray(columns[col], dtype=np.float64))
+            return out
         out = np.zeros((n, len(names), self.n_slots), dtype=np.float32)
         for j, col in enumerate(names):
             x = np.asarray(columns[col], dtype=np.float64)
@@ -140,7 +163,7 @@ class NumericEncoder:
             n_bins = len(edges) - 1
             missing = ~np.isfinite(x)
             if self.encoding == "bins":
-                index = np.clip(np.searchsorted(edges[1:-1], x, side="right"), 0, n_bins - 1)
+                index = self._bin_index(col, x)
                 out[np.flatnonzero(~missing), j, index[~missing]] = 1.0
             else:
                 lower, width = edges[:-1], np.diff(edges)
@@ -149,6 +172,12 @@ class NumericEncoder:
             out[missing, j, :] = 0.0
             out[missing, j, -1] = 1.0
         return out
+
+    def _bin_index(self, col: str, x: np.ndarray) -> np.ndarray:
+        """Each value's bin in ``col``; a missing value gets the last slot (the flag)."""
+        edges = self.edges_[col]
+        index = np.clip(np.searchsorted(edges[1:-1], x, side="right"), 0, len(edges) - 2)
+        return np.where(np.isfinite(x), index, self.n_slots - 1)
 
     def bin_labels(self, col: str) -> list[str]:
         """Readable names of a column's bins (``"[18, 25)"``...), for tables and charts."""
@@ -164,13 +193,15 @@ class NumericEncoder:
         return {
             "encoding": self.encoding,
             "n_bins": int(self.n_bins),
+            "as_index": self.as_index,
             "edges": {c: [float(v) for v in e] for c, e in self.edges_.items()},
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> NumericEncoder:
-        """Rebuild a fitted encoder from ``to_dict`` output."""
-        enc = cls(d["encoding"], int(d["n_bins"]))
+        """Rebuild a fitted encoder from ``to_dict`` output (saved before ``as_index``
+        existed: dense, like the model saved with it)."""
+        enc = cls(d["encoding"], int(d["n_bins"]), as_index=bool(d.get("as_index", False)))
         enc.edges_ = {str(c): np.asarray(e, dtype=np.float64) for c, e in d["edges"].items()}
         return enc
 

@@ -527,17 +527,18 @@ def _refit_metrics(
 
 def _numeric_bins(config: TrainConfig, n_rows: int, n_numeric: int) -> tuple[int, str | None]:
     """The bins per numeric column this table affords (``numeric.bins_within_budget``),
-    and the warning when that is fewer than ``config.numeric_bins``."""
+    and the warning when that is fewer than ``config.numeric_bins``. Only PLE's input is
+    dense; ``"bins"`` enters as one slot index per column and row, at any bin count."""
     from embedding_core.model.numeric import MAX_INPUT_BYTES, bins_within_budget
 
-    if config.numeric_encoding == "scaled" or not n_numeric:
+    if config.numeric_encoding != "ple" or not n_numeric:
         return config.numeric_bins, None
     bins = bins_within_budget(config.numeric_bins, n_rows, n_numeric)
     if bins == config.numeric_bins:
         return bins, None
     return bins, (
         f"Numeric columns get {bins} bins each instead of {config.numeric_bins}, to keep "
-        f"their input ({n_rows:,} rows x {n_numeric} columns) under "
+        f"their piecewise-linear input ({n_rows:,} rows x {n_numeric} columns) under "
         f"{MAX_INPUT_BYTES / 2**30:g} GiB of memory; choose fewer numeric columns for more "
         "bins."
     )

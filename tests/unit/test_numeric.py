@@ -47,7 +47,7 @@ def test_bins_are_one_hot_quantiles_and_few_values_get_one_bin_each() -> None:
     rng = np.random.default_rng(1)
     x = rng.uniform(0, 100, 1000)
     flag = rng.integers(0, 2, 1000).astype(float)
-    enc = NumericEncoder("bins", n_bins=4).fit({"x": x, "flag": flag})
+    enc = NumericEncoder("bins", n_bins=4, as_index=False).fit({"x": x, "flag": flag})
     out = enc.transform({"x": x, "flag": flag})
     assert out.shape == (1000, 2, 5)  # 4 bins + missing slot (flag has 2 bins, padded)
     np.testing.assert_array_equal(out.sum(axis=2), 1.0)
@@ -57,10 +57,38 @@ def test_bins_are_one_hot_quantiles_and_few_values_get_one_bin_each() -> None:
     assert enc.bin_labels("flag") == ["[0, 0.5)", "[0.5, 1]"]
 
 
+def test_bins_enter_as_the_index_of_the_one_hot_slot() -> None:
+    rng = np.random.default_rng(5)
+    values = {"x": rng.normal(size=2000), "few": rng.integers(0, 3, 2000).astype(float)}
+    values["x"][::7] = np.nan
+    values["few"][::11] = np.inf  # not a number either: missing
+    index_enc = NumericEncoder("bins", n_bins=8).fit(values)
+    dense_enc = NumericEncoder("bins", n_bins=8, as_index=False).fit(values)
+    assert index_enc.as_index and not NumericEncoder("ple").as_index
+    index = index_enc.transform(values)
+    assert index.dtype == np.int32 and index.shape == (2000, 2)
+    np.testing.assert_array_equal(index, dense_enc.transform(values).argmax(axis=2))
+    assert (index[::7, 0] == index_enc.n_slots - 1).all()  # missing: the flag's slot
+    with pytest.raises(ValueError, match="as_index only with 'bins'"):
+        NumericEncoder("ple", as_index=True).fit(values)
+
+
+def test_slot_one_hot_layer_rebuilds_the_dense_encoding() -> None:
+    from embedding_core.model.fm_layer import SlotOneHot
+
+    values = {"x": np.random.default_rng(6).normal(size=500)}
+    values["x"][:3] = np.nan
+    index_enc = NumericEncoder("bins", n_bins=6).fit(values)
+    dense = NumericEncoder("bins", n_bins=6, as_index=False).fit(values).transform(values)
+    out = np.asarray(SlotOneHot(index_enc.n_slots)(index_enc.transform(values)))
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, dense)
+
+
 def test_a_value_on_most_rows_fills_one_bin_and_the_tail_gets_the_rest() -> None:
     rng = np.random.default_rng(3)
     x = np.where(rng.random(5000) < 0.9, 0.0, rng.lognormal(8, 1, 5000))  # capital-gain-like
-    enc = NumericEncoder("bins", n_bins=8).fit({"x": x})
+    enc = NumericEncoder("bins", n_bins=8, as_index=False).fit({"x": x})
     edges = enc.edges_["x"]
     assert len(edges) == 9 and edges[0] == 0.0 and 0.0 < edges[1] < x[x > 0].min()
     shares = enc.transform({"x": x})[:, 0, :8].mean(axis=0)
@@ -82,6 +110,11 @@ def test_numeric_encoder_round_trips_through_json() -> None:
     encoded = enc.transform(values)
     assert np.isfinite(encoded).all()  # "b" has a single value: one bin, no zero width
     np.testing.assert_array_equal(again.transform(values), encoded)
+    bins = NumericEncoder("bins", n_bins=3).fit({"a": np.arange(10.0)})
+    saved = json.loads(json.dumps(bins.to_dict()))
+    assert NumericEncoder.from_dict(saved).as_index
+    saved.pop("as_index")  # written before the index input: dense, like its saved model
+    assert not NumericEncoder.from_dict(saved).as_index
 
 
 def test_numeric_embedding_layer_is_a_per_column_linear_map() -> None:
@@ -149,7 +182,7 @@ def test_bins_shrink_to_keep_their_input_within_the_memory_budget() -> None:
     assert bins_within_budget(32, 0, 0) == 32
 
 
-def test_a_table_too_big_for_its_bins_trains_with_fewer_and_says_so(monkeypatch) -> None:
+def test_a_table_too_big_for_its_ple_bins_trains_with_fewer_and_says_so(monkeypatch) -> None:
     import embedding_core.model.numeric as numeric
     from embedding_core.model.train import train
 
@@ -157,6 +190,36 @@ def test_a_table_too_big_for_its_bins_trains_with_fewer_and_says_so(monkeypatch)
     n_numeric = len(BINARY_ROLES.numeric)
     # room for exactly 3 bins (4 slots with the missing flag) per numeric column
     monkeypatch.setattr(numeric, "MAX_INPUT_BYTES", 4 * len(frame) * n_numeric * 4)
-    run = train(frame, BINARY_ROLES, TINY_CONFIG.replace(numeric_encoding="bins", epochs=1))
+    run = train(frame, BINARY_ROLES, TINY_CONFIG.replace(numeric_encoding="ple", epochs=1))
     assert run.features.numeric_encoder_.n_slots == 4
     assert any("3 bins each instead of 32" in w for w in run.warnings)
+    # "bins" enters as one index per column and row: no budget to keep, all its bins
+    run = train(frame, BINARY_ROLES, TINY_CONFIG.replace(numeric_encoding="bins", epochs=1))
+    assert run.features.numeric_encoder_.n_slots > 4  # as many as its ~2,400 fitting rows allow
+    assert not any("bins each instead of" in w for w in run.warnings)
+
+
+def test_bins_as_indices_train_the_same_model_as_the_dense_one_hot(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import functools
+
+    from embedding_core.model.run import TrainedRun
+    from embedding_core.model.train import train
+
+    frame = make_binary_frame()
+    config = TINY_CONFIG.replace(numeric_encoding="bins", epochs=2)
+    run = train(frame, BINARY_ROLES, config)
+    assert run.model.get_layer("numeric_encoded_one_hot") is not None
+    with monkeypatch.context() as patch:  # the dense one-hot input of earlier rounds
+        dense_init = functools.partialmethod(NumericEncoder.__init__, as_index=False)
+        patch.setattr(NumericEncoder, "__init__", dense_init)
+        dense = train(frame, BINARY_ROLES, config)
+    assert not dense.features.numeric_encoder_.as_index
+    np.testing.assert_array_equal(dense.predict(frame), run.predict(frame))
+    # a run saved with the dense input (no "as_index" written) loads and predicts as before
+    saved = dense.save(tmp_path / "dense")
+    features = json.loads((saved / "features.json").read_text())
+    features["numeric_encoder"].pop("as_index")
+    (saved / "features.json").write_text(json.dumps(features))
+    np.testing.assert_array_equal(TrainedRun.load(saved).predict(frame), run.predict(frame))
