@@ -17,6 +17,8 @@ from ui.explore_data import (
     class_shares,
     count_steps,
     distinct_count,
+    field_option_label,
+    field_options,
     field_table,
     projection_points,
     rare_note,
@@ -35,9 +37,13 @@ def _controls(info: state.RunInfo) -> dict[str, object]:
     run = info.run
     field_name = st.selectbox(
         "Field",
-        run.fields,
+        field_options(run),
+        format_func=field_option_label(run),
         key=widget_key(Keys.EXPLORE_FIELD, info.run_id),
         persist_state="session",
+        help="A numeric column's bins have vectors in the same space as the categories "
+        "(numeric columns as quantile bins, the default): each point is then a range of "
+        "its values.",
     )
     label = (
         st.segmented_control(
@@ -265,6 +271,8 @@ def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
         notes.append(f"{n_match} match the search")
     notes.append("point size = count; the most frequent carry their name")
     st.caption("; ".join(notes) + ".")
+    if field_name not in info.run.fields:  # a numeric column's bins: no rare categories
+        return
     dataset = state.get_dataset()
     n_distinct = None
     if dataset is not None and dataset.key == info.dataset_key and field_name in dataset.frame:

@@ -10,7 +10,7 @@ from embedding_core.analysis.neighbours import RELIABLE_MIN_COUNT, nearest_neigh
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
 from ui.charts import neighbours_figure
-from ui.explore_data import field_table, target_label
+from ui.explore_data import field_option_label, field_options, field_table, target_label
 from ui.literal import literal
 from ui.runs import show_view_link
 from ui.stability import stability_panel
@@ -49,7 +49,8 @@ def _page(info: state.RunInfo) -> None:
     with top[0]:
         field_name = st.selectbox(
             "Field",
-            run.fields,
+            field_options(run),
+            format_func=field_option_label(run),
             key=widget_key(Keys.NB_FIELD, info.run_id),
             persist_state="session",
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,6 +23,8 @@ __all__ = [
     "MAX_POINTS",
     "max_points",
     "field_table",
+    "field_options",
+    "field_option_label",
     "all_tables",
     "projection_points",
     "cached_projection",
@@ -45,6 +48,18 @@ MAX_POINTS = 5_000  # SVG scatter stays smooth in the browser up to a few thousa
 def field_table(run_id: str, field_name: str, _run: TrainedRun) -> pd.DataFrame:
     """``run.embeddings(field)``: one row per category with counts and vectors."""
     return _run.embeddings(field_name)
+
+
+def field_options(run: TrainedRun) -> list[str]:
+    """What the Explore and Neighbours pages offer: the categorical fields, then the
+    numeric columns whose bins have vectors (``run.binned_columns``)."""
+    return [*run.fields, *run.binned_columns]
+
+
+def field_option_label(run: TrainedRun) -> Callable[[str], str]:
+    """``format_func`` for ``field_options``: a binned column reads "age (numeric bins)"."""
+    binned = set(run.binned_columns)
+    return lambda name: f"{name} (numeric bins)" if name in binned else name
 
 
 def all_tables(run_id: str, run: TrainedRun) -> dict[str, pd.DataFrame]:
@@ -145,7 +160,7 @@ def class_shares(
     rows = np.asarray(_run.category_rows(field_name, _frame[field_name]), dtype=np.int64)
     hit = (_frame[_run.roles.target].astype(str) == str(target_class)).to_numpy(dtype=float)
     size = int(rows.max()) + 1 if rows.size else 0
-    size = max(size, len(_run.embeddings(field_name)))
+    size = max(size, int(_run.embeddings(field_name)["index"].max()) + 1)  # bins skip slots
     counts = np.bincount(rows, minlength=size).astype(float)
     sums = np.bincount(rows, weights=hit, minlength=size)
     with np.errstate(invalid="ignore", divide="ignore"):

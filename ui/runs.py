@@ -209,7 +209,7 @@ def _apply_view(info: state.RunInfo, field_name: str | None, category: str | Non
     """Preset the Explore and Neighbours widgets to the link's field and category."""
     if not field_name:
         return
-    if field_name not in info.run.fields:
+    if field_name not in info.run.fields and field_name not in info.run.binned_columns:
         state.set_link_error(
             f"The run has no field {field_name!r}; showing its first field instead."
         )

@@ -154,7 +154,7 @@ class NumericEncoder:
         if self.as_index:
             out = np.empty((n, len(names)), dtype=np.int32)
             for j, col in enumerate(names):
-                out[:, j] = self._bin_index(col, np.asarray(columns[col], dtype=np.float64))
+                out[:, j] = self.bin_index(col, np.asarray(columns[col], dtype=np.float64))
             return out
         out = np.zeros((n, len(names), self.n_slots), dtype=np.float32)
         for j, col in enumerate(names):
@@ -163,7 +163,7 @@ class NumericEncoder:
             n_bins = len(edges) - 1
             missing = ~np.isfinite(x)
             if self.encoding == "bins":
-                index = self._bin_index(col, x)
+                index = self.bin_index(col, x)
                 out[np.flatnonzero(~missing), j, index[~missing]] = 1.0
             else:
                 lower, width = edges[:-1], np.diff(edges)
@@ -173,8 +173,8 @@ class NumericEncoder:
             out[missing, j, -1] = 1.0
         return out
 
-    def _bin_index(self, col: str, x: np.ndarray) -> np.ndarray:
-        """Each value's bin in ``col``; a missing value gets the last slot (the flag)."""
+    def bin_index(self, col: str, x: np.ndarray) -> np.ndarray:
+        """Each value's bin (slot) in ``col``; a missing value gets the last slot, the flag."""
         edges = self.edges_[col]
         index = np.clip(np.searchsorted(edges[1:-1], x, side="right"), 0, len(edges) - 2)
         return np.where(np.isfinite(x), index, self.n_slots - 1)

@@ -7,6 +7,7 @@ A saved run is a directory::
     features.json       vocabularies, numeric scaling, target coding
     embeddings.parquet  every field's table (see ``embeddings``) with a ``field`` column
     config.json  roles.json  metrics.json  history.json  warnings.json
+    numeric_bins.parquet  the numeric bins' tables (``model.bin_tables``), when there are any
 
 Nothing in the directory is executed on load: JSON, Parquet and a ``.keras`` file read
 with Keras' safe mode (no lambdas, no pickle). ``load`` reads only the JSON and Parquet
@@ -37,7 +38,7 @@ from embedding_core.model.features import FeatureEncoder
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["TrainedRun", "FORMAT_VERSION", "RUN_FILES", "extract_embeddings"]
+__all__ = ["TrainedRun", "FORMAT_VERSION", "RUN_FILES", "OPTIONAL_FILES", "extract_embeddings"]
 
 #: Version of the saved-directory layout; ``load`` refuses any other.
 FORMAT_VERSION = 1
@@ -55,6 +56,9 @@ RUN_FILES = (
 )
 #: Files ``load`` needs; runs saved before ``warnings.json`` existed still load.
 REQUIRED_FILES = tuple(f for f in RUN_FILES if f != "warnings.json")
+BIN_TABLES_FILE = "numeric_bins.parquet"
+#: Files a run has only when it has something to put in them.
+OPTIONAL_FILES = (BIN_TABLES_FILE,)
 
 
 def _library_version() -> str:
@@ -101,6 +105,8 @@ class TrainedRun:
         Per-field embedding tables (see ``embeddings``).
     warnings : list of str, optional
         Data warnings from validation, for display.
+    bin_tables : dict of str to DataFrame, optional
+        Per binned numeric column, its bins as categories (see ``model.bin_tables``).
     """
 
     def __init__(
@@ -113,6 +119,7 @@ class TrainedRun:
         history: list[dict[str, Any]],
         tables: dict[str, pd.DataFrame],
         warnings: list[str] | None = None,
+        bin_tables: dict[str, pd.DataFrame] | None = None,
     ) -> None:
         self._model = model
         self._model_file: Path | None = None
@@ -123,6 +130,7 @@ class TrainedRun:
         self.metrics = metrics
         self.history = history
         self._tables = tables
+        self._bin_tables = dict(bin_tables or {})
         self.warnings = list(warnings or [])
 
     # ------------------------------------------------------------------ model
@@ -180,6 +188,12 @@ class TrainedRun:
         """The label whose probability ``predict`` gives (binary), else ``None``."""
         return self.features.positive_label_
 
+    @property
+    def binned_columns(self) -> list[str]:
+        """Numeric columns whose bins have vectors (``numeric_encoding="bins"``), in model
+        order: ``embeddings(column)`` gives their bins as categories."""
+        return list(self._bin_tables)
+
     def _field(self, field: str) -> str:
         if field not in self._tables:
             raise DataError(
@@ -191,11 +205,16 @@ class TrainedRun:
     def embeddings(self, field: str) -> pd.DataFrame:
         """The embedding table of one field (a copy; see ``embedding_core.model.embeddings``).
 
+        ``field`` may also be one of ``binned_columns``: a numeric column's bins, one row
+        each, with the same columns (see ``embedding_core.model.bin_tables``).
+
         Raises
         ------
         DataError
-            ``field`` is not a categorical field of this run.
+            ``field`` is neither a categorical field nor a binned column of this run.
         """
+        if field in self._bin_tables:
+            return self._bin_tables[field].copy()
         return self._tables[self._field(field)].copy()
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -219,7 +238,14 @@ class TrainedRun:
         return vectors(self._tables[self._field(field)], field=field)
 
     def category_rows(self, field: str, values: pd.Series | list[Any]) -> np.ndarray:
-        """Row of ``embedding_matrix(field)`` for each raw value (see ``data.encoding``)."""
+        """Row of ``embedding_matrix(field)`` for each raw value (see ``data.encoding``);
+        for one of ``binned_columns``, each value's bin (the ``index`` of its table).
+        """
+        if field in self._bin_tables:
+            numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(np.float64)
+            encoder = self.features.numeric_encoder_
+            assert encoder is not None  # a run with bin tables has bins
+            return encoder.bin_index(field, numbers)
         return self.encoder(field).transform(values)
 
     # ------------------------------------------------------------ predictions
@@ -314,6 +340,10 @@ class TrainedRun:
         _write_json(out / "history.json", self.history)
         _write_json(out / "warnings.json", self.warnings)
         tables_to_parquet(self._tables, out / "embeddings.parquet")
+        files = list(RUN_FILES)
+        if self._bin_tables:
+            tables_to_parquet(self._bin_tables, out / BIN_TABLES_FILE)
+            files.append(BIN_TABLES_FILE)
         _write_json(
             out / "manifest.json",
             {
@@ -322,7 +352,7 @@ class TrainedRun:
                 "library_version": _library_version(),
                 "keras_version": keras_version,
                 "task": self.task,
-                "files": list(RUN_FILES),
+                "files": files,
             },
         )
 
@@ -364,13 +394,18 @@ class TrainedRun:
             warnings_file = root / "warnings.json"
             warnings = _read_json(warnings_file) if warnings_file.is_file() else []
             tables = _read_tables(root / "embeddings.parquet", features)
+            bin_tables = {}
+            if (root / BIN_TABLES_FILE).is_file():  # runs with numeric bins, since round 6
+                bin_tables = read_parquet_tables(root / BIN_TABLES_FILE)
+                for table in bin_tables.values():
+                    table["category"] = table["category"].astype("str")
         except ModelFormatError:
             raise
         except Exception as exc:  # noqa: BLE001 - any broken file is a format problem
             raise ModelFormatError(
                 f"'{root}' could not be read ({type(exc).__name__}: {exc}): save the run again."
             ) from exc
-        run = cls(None, features, roles, config, metrics, history, tables, warnings)
+        run = cls(None, features, roles, config, metrics, history, tables, warnings, bin_tables)
         run._model_file = root / MODEL_FILE
         run._keras_version = manifest.get("keras_version")
         return run

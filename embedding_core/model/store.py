@@ -513,9 +513,9 @@ class RunStore:
         unpacked or a suspicious compression ratio, or files that do not make a readable
         run. Nothing in it is executed; the model is later loaded in Keras' safe mode.
         """
-        from embedding_core.model.run import RUN_FILES
+        from embedding_core.model.run import OPTIONAL_FILES, RUN_FILES
 
-        allowed = {*RUN_FILES, "warnings.json", *STORE_FILES}
+        allowed = {*RUN_FILES, *OPTIONAL_FILES, *STORE_FILES}
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
         except (zipfile.BadZipFile, ValueError) as exc:

@@ -227,7 +227,7 @@ def train(
     from embedding_core.data.validation import validate_roles
     from embedding_core.model.batches import array_batches
     from embedding_core.model.embeddings import field_statistics
-    from embedding_core.model.features import FeatureEncoder
+    from embedding_core.model.features import NUMERIC_ENCODED_INPUT, FeatureEncoder
     from embedding_core.model.final_fit import resolve_final_fit, resolve_patience
     from embedding_core.model.metrics import baseline_metrics
 
@@ -387,10 +387,27 @@ def train(
                 )
             )
         del x_all, fit_batches
-    stats = field_statistics(
-        features, x_train["categorical"], y_train_user if task != "multiclass" else y_train
+    y_stats = y_train_user if task != "multiclass" else y_train
+    stats = field_statistics(features, x_train["categorical"], y_stats)
+    bin_stats = None
+    encoder = features.numeric_encoder_
+    if encoder is not None and encoder.as_index:  # numeric bins, explorable like categories
+        from embedding_core.model.bin_tables import bin_statistics
+
+        slots = x_train[NUMERIC_ENCODED_INPUT]
+        bin_stats = bin_statistics(encoder, slots, y_stats, multiclass=task == "multiclass")
+    return _finish_run(
+        model,
+        features,
+        roles,
+        config,
+        metrics,
+        reporter,
+        stats,
+        warnings,
+        batches,
+        bin_stats=bin_stats,
     )
-    return _finish_run(model, features, roles, config, metrics, reporter, stats, warnings, batches)
 
 
 def validation_figures(
@@ -426,13 +443,24 @@ def _finish_run(
     stats: Any,
     warnings: list[str],
     batches: int,
+    *,
+    bin_stats: dict[str, dict[str, np.ndarray]] | None = None,
 ) -> TrainedRun:
-    """Pull the tables out of a trained network, wrap the run and send the "end" event."""
+    """Pull the tables out of a trained network, wrap the run and send the "end" event.
+
+    ``bin_stats`` (``bin_tables.bin_statistics``) adds the tables of the numeric bins.
+    """
     from embedding_core.model.embeddings import build_tables
     from embedding_core.model.networks import network_field_tables
     from embedding_core.model.run import TrainedRun
 
     tables = build_tables(features, network_field_tables(model, features), stats)
+    bin_tables = None
+    if bin_stats is not None and features.numeric_encoder_ is not None:
+        from embedding_core.model.bin_tables import bin_weights, build_bin_tables
+
+        encoder = features.numeric_encoder_
+        bin_tables = build_bin_tables(encoder, bin_weights(model, encoder), bin_stats)
     run = TrainedRun(
         model=model,
         features=features,
@@ -442,6 +470,7 @@ def _finish_run(
         history=reporter.history,
         tables=tables,
         warnings=warnings,
+        bin_tables=bin_tables,
     )
     numbers = {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)}
     reporter.send(Progress("end", metrics["epochs_run"], config.epochs, 0, batches, numbers))

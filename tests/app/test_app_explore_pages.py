@@ -120,6 +120,32 @@ def test_neighbours_table_chart_and_click_through(app_with_run):
     assert not table["reliable"].any()
 
 
+def test_a_numeric_columns_bins_are_mapped_and_have_neighbours(app_with_run, small_run):
+    """``age`` is binned (the default numeric encoding): Explore and Neighbours offer it
+    after the categorical fields, one point / row per bin, labelled by its range."""
+    assert small_run.binned_columns == ["age"]
+    bins = small_run.embeddings("age")
+    at = app_with_run
+    at.switch_page("pages/explore.py").run()
+    field_box = [s for s in at.selectbox if s.label == "Field"][0]
+    assert field_box.options[-1] == "age (numeric bins)"
+    field_box.set_value("age")
+    at.run()
+    assert_no_exception(at)
+    names = [row[0] for row in plotly_array(plotly_chart(at)["data"][0]["customdata"])]
+    assert sorted(names) == sorted(bins.loc[bins["count"] > 0, "category"])
+    assert not [c for c in at.caption if "share the unknown vector" in c.value]
+
+    at.switch_page("pages/neighbours.py").run()
+    [s for s in at.selectbox if s.label == "Field"][0].set_value("age")
+    at.run()
+    assert_no_exception(at)
+    query = [s for s in at.selectbox if s.label.startswith("Category")][0].value
+    assert query == bins.sort_values("count", ascending=False)["category"].iloc[0]
+    listed = set(at.dataframe[0].value["category"])
+    assert listed and listed <= set(bins["category"]) - {query}
+
+
 def test_neighbours_k_is_kept_per_field_and_similarity_is_explained(app_with_run, small_run):
     at = app_with_run
     at.switch_page("pages/neighbours.py").run()
