@@ -51,6 +51,7 @@ def nearest_neighbours(
     *,
     include_reserved: bool = True,
     field: str | None = None,
+    among: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The ``k`` categories whose vectors are closest to ``category``'s.
 
@@ -73,6 +74,12 @@ def nearest_neighbours(
         and ``<missing>``) may appear as neighbours.
     field : str, optional
         Name of the field, only used in error messages.
+    among : pd.DataFrame, optional
+        Look for the neighbours among the rows of this table instead of ``table``'s:
+        another field, or a numeric column's bins (``run.embeddings(column)``). A DeepFM
+        puts every field's vectors in one space (the FM term pairs them), so "which age
+        band is closest to this job" is a fair question; the vectors must have the same
+        size.
 
     Returns
     -------
@@ -105,17 +112,29 @@ def nearest_neighbours(
         )
     names = table["category"].astype(str).to_numpy(dtype=object)
     query = _find(names, category, field)
-    x = vectors(table, dtype=np.float64, field=field)
+    q = vectors(table, dtype=np.float64, field=field)[query : query + 1]
+    if among is not None:  # the query's vector, compared with another table's rows
+        if "category" not in among.columns:
+            raise DataError("The table to search has no 'category' column: pass run.embeddings().")
+        table = among
+        names = table["category"].astype(str).to_numpy(dtype=object)
+    candidate = np.ones(len(table), dtype=bool)
+    if among is None:
+        candidate[query] = False
+    x = vectors(table, dtype=np.float64)
+    if x.shape[1] != q.shape[1]:
+        raise DataError(
+            f"The vectors have different sizes ({q.shape[1]} and {x.shape[1]}): only tables "
+            "of one model with one vector size can be compared."
+        )
 
     if metric == "cosine":
-        sim = _cosine(x, x[query : query + 1])[:, 0]
+        sim = _cosine(x, q)[:, 0]
         dist = 1.0 - sim
     else:
-        dist = np.linalg.norm(x - x[query], axis=1)
+        dist = np.linalg.norm(x - q, axis=1)
         sim = 1.0 / (1.0 + dist)
 
-    candidate = np.ones(len(table), dtype=bool)
-    candidate[query] = False
     if not include_reserved:
         for flag in ("is_unknown", "is_missing"):
             if flag in table.columns:

@@ -85,3 +85,19 @@ def test_bin_tables_travel_in_a_run_store_zip(bins_run, tmp_path: Path) -> None:
     assert imported.ok
     opened = other.open(imported.id)
     pd.testing.assert_frame_equal(opened.embeddings("x"), bins_run.embeddings("x"))
+
+
+def test_neighbours_of_a_category_among_another_fields_categories_or_bins(bins_run) -> None:
+    from embedding_core.analysis.neighbours import _cosine, nearest_neighbours
+
+    shops, bins = bins_run.embeddings("shop"), bins_run.embeddings("x")
+    query = shops.sort_values("count").iloc[-1]["category"]
+    found = nearest_neighbours(shops, query, k=50, among=bins)
+    assert sorted(found["category"]) == sorted(bins["category"])  # every bin, the query not
+    q = vectors(shops[shops["category"] == query])
+    expected = _cosine(vectors(bins).astype(float), q.astype(float))[:, 0]
+    by_name = dict(zip(bins["category"], expected, strict=True))
+    assert found["similarity"].tolist() == pytest.approx([by_name[c] for c in found["category"]])
+    assert found["similarity"].is_monotonic_decreasing
+    with pytest.raises(DataError, match="different sizes"):
+        nearest_neighbours(shops, query, among=bins.drop(columns=["emb_0"]))
