@@ -110,7 +110,6 @@ def _page(info: state.RunInfo) -> None:
         options,
         index=options.index(field_name),
         format_func=lambda name: label(name) + (" (its own field)" if name == field_name else ""),
-        key=widget_key(Keys.NB_AMONG, f"{info.run_id}/{field_name}"),
         help="Another field, or a numeric column's bins: which of its categories point the "
         "same way as this one (the model keeps every field's vectors in one space, which "
         "its pairwise term multiplies).",

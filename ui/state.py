@@ -123,7 +123,6 @@ class Keys:
     NB_METRIC = "nb_metric"
     NB_MIN_COUNT = "nb_reliable_count"
     NB_GOTO = "nb_goto"
-    NB_AMONG = "nb_among"  # look for neighbours in another field (per run and field)
     TRAIN_BUTTON = "train_button"
     STOP_BUTTON = "stop_button"
     CFG_DIM = "cfg_dim"
