@@ -241,8 +241,10 @@ class TrainedRun:
         """Row of ``embedding_matrix(field)`` for each raw value (see ``data.encoding``);
         for one of ``binned_columns``, each value's bin (the ``index`` of its table).
         """
-        if field in self._bin_tables:
-            numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(np.float64)
+        if field in self._bin_tables:  # read as training read it; not a number: missing
+            from embedding_core.data.values import parse_numeric
+
+            numbers = parse_numeric(pd.Series(values))[0].to_numpy(np.float64)
             encoder = self.features.numeric_encoder_
             assert encoder is not None  # a run with bin tables has bins
             return encoder.bin_index(field, numbers)
