@@ -103,20 +103,7 @@ def _page(info: state.RunInfo) -> None:
         bind="query-params",
         help="Vectors of rare categories are learned from few rows and are noisy.",
     )
-    options = field_options(run)
-    label = field_option_label(run)
-    among_name = st.selectbox(
-        "Look for neighbours in",
-        options,
-        index=options.index(field_name),
-        format_func=lambda name: label(name) + (" (its own field)" if name == field_name else ""),
-        help="Another field, or a numeric column's bins: which of its categories point the "
-        "same way as this one (the model keeps every field's vectors in one space, which "
-        "its pairwise term multiplies).",
-    )
-    across = among_name != field_name
     try:
-        among = field_table(info.run_id, among_name, run) if across else table
         result = nearest_neighbours(
             table,
             category,
@@ -124,13 +111,12 @@ def _page(info: state.RunInfo) -> None:
             metric=metric,
             reliable_min_count=int(reliable_count),
             field=field_name,
-            among=among if across else None,
         )
     except EmbeddingCoreError as exc:
         show_error(exc)
         return
     # an "<unknown>" vector no training row ever used is noise, not a neighbour
-    untrained = set(among.loc[_untrained_reserved(among), "category"].astype(str))
+    untrained = set(table.loc[_untrained_reserved(table), "category"].astype(str))
     result = result[~result["category"].astype(str).isin(untrained)].head(int(k))
 
     value_column = "similarity" if metric == "cosine" else "distance"
@@ -152,31 +138,24 @@ def _page(info: state.RunInfo) -> None:
         )
     else:
         st.caption("Distance between the vectors: smaller means the model treats them more alike.")
-    if across:
-        st.caption(
-            f"Listed: the categories of {literal(label(among_name))} whose vectors are "
-            f"closest to that of {literal(fmt.category(category))} ({literal(label(field_name))})."
-        )
     if query_count < reliable_count:
         st.warning(
             f"{literal(category)} was seen only {query_count} times in training: its neighbours "
             "are a rough guess."
         )
-    goto = [] if across else result["category"].astype(str).tolist()[:N_GOTO]
+    options = result["category"].astype(str).tolist()[:N_GOTO]
     goto_key = widget_key(Keys.NB_GOTO, f"{info.run_id}/{field_name}")
-    if goto:
+    if options:
         st.pills(
             "Show the neighbours of",
-            goto,
+            options,
             format_func=lambda c: literal(fmt.category(c)),
             key=goto_key,
             on_change=_go_to,
             args=(field_name, goto_key),
             help="One click makes that category the query.",
         )
-    agreement = None
-    if not across:  # agreement across seeds is measured within a field
-        agreement = stability_panel(info, field_name, category, int(k), metric, int(reliable_count))
+    agreement = stability_panel(info, field_name, category, int(k), metric, int(reliable_count))
     if agreement is not None:
         votes, n_runs = agreement
         result = result.assign(

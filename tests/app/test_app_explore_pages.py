@@ -145,19 +145,6 @@ def test_a_numeric_columns_bins_are_mapped_and_have_neighbours(app_with_run, sma
     listed = set(at.dataframe[0].value["category"])
     assert listed and listed <= set(bins["category"]) - {query}
 
-    # a category's neighbours among the bins of age: which age band is closest to a city
-    at.switch_page("pages/neighbours.py").run()
-    [s for s in at.selectbox if s.label == "Field"][0].set_value("customer_city")
-    at.run()
-    among = [s for s in at.selectbox if s.label == "Look for neighbours in"][0]
-    assert among.value == "customer_city" and "age" in among.options[-1]
-    among.set_value("age")
-    at.run()
-    assert_no_exception(at)
-    assert set(at.dataframe[0].value["category"]) <= set(bins["category"])
-    assert not at.get("button_group")  # no click-through to another field's category
-    assert any("closest to that of" in c.value for c in at.caption)
-
 
 def test_neighbours_k_is_kept_per_field_and_similarity_is_explained(app_with_run, small_run):
     at = app_with_run
