@@ -41,9 +41,12 @@ def _controls(info: state.RunInfo) -> dict[str, object]:
         format_func=field_option_label(run),
         key=widget_key(Keys.EXPLORE_FIELD, info.run_id),
         persist_state="session",
-        help="A numeric column's bins have vectors in the same space as the categories "
-        "(numeric columns as quantile bins, the default): each point is then a range of "
-        "its values.",
+        help=(
+            "A numeric column's bins have vectors in the same space as the categories: "
+            "each point is then a range of its values."
+            if run.binned_columns
+            else None
+        ),
     )
     label = (
         st.segmented_control(
