@@ -64,14 +64,17 @@ def bin_weights(model: Any, encoder: NumericEncoder) -> dict[str, dict[str, Any]
     row plus the column's bias, as the model adds them); empty when the network has no
     bin vectors (an entity network feeds the encoding straight into its MLP).
     """
+    from embedding_core.model.deepfm import NUMERIC_EMBEDDING_LAYER, NUMERIC_LINEAR_LAYER
+
     names = {layer.name for layer in model.layers}
-    if "numeric_embedding" not in names:
+    if NUMERIC_EMBEDDING_LAYER not in names:
         return {}
-    kernel, bias = (np.asarray(w) for w in model.get_layer("numeric_embedding").get_weights())
+    vectors_layer = model.get_layer(NUMERIC_EMBEDDING_LAYER)
+    kernel, bias = (np.asarray(w) for w in vectors_layer.get_weights())
     linear = None
-    if "numeric_linear" in names:
+    if NUMERIC_LINEAR_LAYER in names:
         lin_kernel, lin_bias = (
-            np.asarray(w) for w in model.get_layer("numeric_linear").get_weights()
+            np.asarray(w) for w in model.get_layer(NUMERIC_LINEAR_LAYER).get_weights()
         )
         if lin_kernel.shape[-1] == 1:  # one first-order weight (not multiclass)
             linear = lin_kernel[..., 0] + lin_bias[:, None, 0]

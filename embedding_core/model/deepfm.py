@@ -58,11 +58,15 @@ __all__ = [
     "field_tables",
     "EMBEDDING_LAYER",
     "LINEAR_LAYER",
+    "NUMERIC_EMBEDDING_LAYER",
+    "NUMERIC_LINEAR_LAYER",
     "OUTPUT_LAYER",
 ]
 
 EMBEDDING_LAYER = "embedding"
 LINEAR_LAYER = "linear"
+NUMERIC_EMBEDDING_LAYER = "numeric_embedding"
+NUMERIC_LINEAR_LAYER = "numeric_linear"
 OUTPUT_LAYER = "prediction"
 #: Rows scored per call in ``predict_raw`` (bounds the activations held at once).
 PREDICT_CHUNK = 8192
@@ -224,7 +228,7 @@ def build_deepfm(
         name=EMBEDDING_LAYER,
     )(cat_in)
     if enc_in is not None:
-        numeric_emb = NumericEmbedding(config.embedding_dim, name="numeric_embedding")(enc_in)
+        numeric_emb = NumericEmbedding(config.embedding_dim, name=NUMERIC_EMBEDDING_LAYER)(enc_in)
         emb = layers.Concatenate(axis=1, name="all_embeddings")([emb, numeric_emb])
 
     # First order.
@@ -237,9 +241,9 @@ def build_deepfm(
             )
         )
     if enc_in is not None:
-        numeric_linear = NumericEmbedding(n_out, kernel_initializer="zeros", name="numeric_linear")(
-            enc_in
-        )
+        numeric_linear = NumericEmbedding(
+            n_out, kernel_initializer="zeros", name=NUMERIC_LINEAR_LAYER
+        )(enc_in)
         logits.append(SumFields(name="numeric_linear_sum")(numeric_linear))
 
     # Second order.

@@ -159,17 +159,14 @@ class NumericEncoder:
         out = np.zeros((n, len(names), self.n_slots), dtype=np.float32)
         for j, col in enumerate(names):
             x = np.asarray(columns[col], dtype=np.float64)
+            if self.encoding == "bins":  # bin_index already sends missing values to the flag
+                out[np.arange(n), j, self.bin_index(col, x)] = 1.0
+                continue
             edges = self.edges_[col]
-            n_bins = len(edges) - 1
             missing = ~np.isfinite(x)
-            if self.encoding == "bins":
-                index = self.bin_index(col, x)
-                out[np.flatnonzero(~missing), j, index[~missing]] = 1.0
-            else:
-                lower, width = edges[:-1], np.diff(edges)
-                ple = np.clip((x[:, None] - lower[None, :]) / width[None, :], 0.0, 1.0)
-                out[:, j, :n_bins] = np.where(missing[:, None], 0.0, ple)
-            out[missing, j, :] = 0.0
+            lower, width = edges[:-1], np.diff(edges)
+            ple = np.clip((x[:, None] - lower[None, :]) / width[None, :], 0.0, 1.0)
+            out[:, j, : len(edges) - 1] = np.where(missing[:, None], 0.0, ple)
             out[missing, j, -1] = 1.0
         return out
 
