@@ -214,10 +214,12 @@ def build_deepfm(
         inputs[NUMERIC_INPUT] = num_in
     numeric_encoder = features.numeric_encoder_
     enc_in = None
+    slots = None  # bins as slot indices: the numeric layers look their rows up
     if numeric_encoder is not None:
         inputs[NUMERIC_ENCODED_INPUT], enc_in = numeric_encoded_input(
-            numeric_encoder, NUMERIC_ENCODED_INPUT
+            numeric_encoder, NUMERIC_ENCODED_INPUT, one_hot=False
         )
+        slots = numeric_encoder.n_slots if numeric_encoder.as_index else None
 
     activity = keras.regularizers.L2(config.l2_embedding) if config.l2_embedding > 0 else None
     emb = FieldEmbedding(
@@ -228,7 +230,9 @@ def build_deepfm(
         name=EMBEDDING_LAYER,
     )(cat_in)
     if enc_in is not None:
-        numeric_emb = NumericEmbedding(config.embedding_dim, name=NUMERIC_EMBEDDING_LAYER)(enc_in)
+        numeric_emb = NumericEmbedding(
+            config.embedding_dim, n_slots=slots, name=NUMERIC_EMBEDDING_LAYER
+        )(enc_in)
         emb = layers.Concatenate(axis=1, name="all_embeddings")([emb, numeric_emb])
 
     # First order.
@@ -242,7 +246,7 @@ def build_deepfm(
         )
     if enc_in is not None:
         numeric_linear = NumericEmbedding(
-            n_out, kernel_initializer="zeros", name=NUMERIC_LINEAR_LAYER
+            n_out, kernel_initializer="zeros", n_slots=slots, name=NUMERIC_LINEAR_LAYER
         )(enc_in)
         logits.append(SumFields(name="numeric_linear_sum")(numeric_linear))
 

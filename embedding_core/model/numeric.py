@@ -16,9 +16,11 @@ vector per row, which joins the category vectors in the FM term and the MLP:
 
 Both encode a column as ``n_slots`` numbers: one per bin, then one missing flag (a
 missing cell has only that slot set). ``"bins"`` hands the model each column's slot
-index instead (int32, 4 bytes per column and row); the model expands it to the one-hot
-in the graph (``fm_layer.SlotOneHot``), batch by batch, so the bin count costs no
-memory. ``NumericEncoder`` is pure numpy (no TensorFlow); the model side is
+index instead (int32, 4 bytes per column and row), so the bin count costs no memory:
+DeepFM's numeric layers look each column's bin row up directly
+(``fm_layer.NumericEmbedding(n_slots=...)``), and the entity network, which feeds the
+encoding to its MLP, expands it to the one-hot in the graph (``fm_layer.SlotOneHot``),
+batch by batch. ``NumericEncoder`` is pure numpy (no TensorFlow); the model side is
 ``fm_layer.NumericEmbedding``.
 """
 
