@@ -218,9 +218,7 @@ def test_a_table_too_big_for_its_ple_bins_trains_with_fewer_and_says_so(monkeypa
     assert not any("bins each instead of" in w for w in run.warnings)
 
 
-def test_bins_as_indices_train_the_model_of_the_dense_one_hot(
-    tmp_path: Path, monkeypatch
-) -> None:
+def test_bins_as_indices_train_the_model_of_the_dense_one_hot(tmp_path: Path, monkeypatch) -> None:
     import functools
 
     from embedding_core.model.run import TrainedRun
