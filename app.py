@@ -1,12 +1,19 @@
 """Streamlit entry point: page config, session defaults, navigation. Nothing else.
 
-Run with ``streamlit run app.py``. TensorFlow is never imported on the page's path: once
-the first page of a session has been drawn, a daemon thread starts importing it
-(``ui.training.warm_up_tensorflow``), so a Train click soon after opening the app does not
-wait for the import.
+Run with ``streamlit run app.py``. TensorFlow is never imported on the page's path. As
+soon as a session opens, the training process starts and imports it on another core
+(``ui.trainer.warm_up_trainer``), so a Train click soon after opening the app finds it
+loaded; this process imports it too, for predictions, in a daemon thread once the page
+is drawn and no training runs (``ui.training.warm_up_tensorflow``).
 """
 
 from __future__ import annotations
+
+from ui.trainer import warm_up_trainer
+
+# First of all (before this script's other imports): the training process imports
+# TensorFlow on another core while the page is drawn.
+warm_up_trainer()
 
 from pathlib import Path
 

@@ -24,7 +24,8 @@ from ui.job_progress import live_progress
 from ui.literal import literal
 from ui.runs import store, stored_note
 from ui.state import Keys
-from ui.training import TrainingJob, warm_up_tensorflow
+from ui.trainer import warm_up_trainer
+from ui.training import TrainingJob
 from ui.widgets import DATA_PAGE, EXPLORE_PAGE
 
 BATCH_SIZES = [128, 256, 512, 1024, 2048, 4096]
@@ -361,7 +362,7 @@ else:
         "What-if and Lift also work when the run is reopened later; unticked, the run is "
         "smaller and its rows are not copied into it.",
     )
-    warm_up_tensorflow()  # load TensorFlow while the user looks at this page
+    warm_up_trainer()  # TensorFlow loads in the training process while the user looks
     running = job is not None and job.running
     clicked = st.button(
         "Train",

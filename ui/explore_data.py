@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
+
+from ui.job_slots import wait_until_quiet
 
 if TYPE_CHECKING:  # pragma: no cover
     from embedding_core.model.run import TrainedRun
@@ -244,31 +245,10 @@ def _tensorflow_warming_up() -> bool:
     return any(t.name == "tensorflow-warm-up" and t.is_alive() for t in threading.enumerate())
 
 
-def _jobs_running() -> bool:
-    from ui.job_slots import slots
-
-    return slots().running > 0
-
-
-def _wait_until_quiet(quiet_s: float, deadline_s: float, poll_s: float = 0.5) -> None:
-    """Return once neither the TensorFlow warm-up nor a job has run for ``quiet_s``
-    seconds, or after ``deadline_s`` seconds at the latest."""
-    start = time.monotonic()
-    quiet_since: float | None = None  # when the current quiet spell was first seen
-    while (now := time.monotonic()) - start < deadline_s:
-        if _tensorflow_warming_up() or _jobs_running():
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = now
-        elif now - quiet_since >= quiet_s:
-            return
-        time.sleep(poll_s)
-
-
 def _warm_up_umap() -> None:
     # Compiling UMAP takes seconds of CPU and holds the GIL: a user who clicks Train, or
     # opens Explore after a training, would wait for it.
-    _wait_until_quiet(_QUIET_S, _WAIT_FOR_TENSORFLOW_S)
+    wait_until_quiet(_QUIET_S, _WAIT_FOR_TENSORFLOW_S, busy=_tensorflow_warming_up)
     try:
         from embedding_core.analysis.projection import project
 

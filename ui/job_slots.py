@@ -11,8 +11,10 @@ warm-up flag in ``ui.training``.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 
-__all__ = ["SlotQueue", "slots"]
+__all__ = ["SlotQueue", "slots", "wait_until_quiet"]
 
 
 class SlotQueue:
@@ -79,3 +81,25 @@ def slots() -> SlotQueue:
 
             _queue = SlotQueue(limits().trainings)
         return _queue
+
+
+def wait_until_quiet(
+    quiet_s: float,
+    deadline_s: float,
+    *,
+    busy: Callable[[], bool] | None = None,
+    poll_s: float = 0.5,
+) -> None:
+    """Return once no job (nor anything ``busy`` reports) has run for ``quiet_s`` seconds,
+    or after ``deadline_s`` seconds at the latest: background warm-ups wait for this, so
+    they do not compete for the CPU with a training or the pages opened right after one."""
+    start = time.monotonic()
+    quiet_since: float | None = None  # when the current quiet spell was first seen
+    while (now := time.monotonic()) - start < deadline_s:
+        if slots().running > 0 or (busy is not None and busy()):
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= quiet_s:
+            return
+        time.sleep(poll_s)

@@ -1,8 +1,10 @@
-"""Training jobs (``ui.jobs.WorkerJob``) and the TensorFlow warm-up.
+"""Training jobs (``ui.jobs.WorkerJob``), the training process and the TensorFlow warm-up.
 
 ``TrainingJob``
-    The Train button's job: imports TensorFlow (lazily: ``embedding_core.model.train`` is
-    imported inside the thread) and calls ``embedding_core.model.train.train``.
+    The Train button's job: ``embedding_core.model.train.train`` in the server's training
+    process (``ui.trainer``; TensorFlow is imported there as soon as a session opens), or
+    in this process when that one is busy or the data is big or streamed (TensorFlow
+    imported lazily, in the thread).
 ``StabilityJob``
     Trains the same data with several seeds and saves each run in the run store.
 
@@ -14,10 +16,15 @@ the worker never calls Streamlit. The Lift page's job is ``ui.lift_job.LiftJob``
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
+import tempfile
 import threading
 import time
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
@@ -26,14 +33,22 @@ from embedding_core.data.roles import Roles
 from embedding_core.errors import EmbeddingCoreError
 from embedding_core.model.config import TrainConfig
 from ui import keras_guard
+from ui.job_slots import wait_until_quiet
 from ui.jobs import WorkerJob
+from ui.trainer import free_trainer, trainer_has_trained, trainer_started
 
 if TYPE_CHECKING:  # pragma: no cover
     from embedding_core.model.run import TrainedRun
     from embedding_core.model.store import RunRecord
     from embedding_core.model.train import Progress
+    from embedding_core.model.train_worker import TrainerProcess
 
-__all__ = ["TrainingJob", "StabilityJob", "save_to_store", "warm_up_tensorflow"]
+__all__ = [
+    "TrainingJob",
+    "StabilityJob",
+    "save_to_store",
+    "warm_up_tensorflow",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -41,15 +56,23 @@ _log = logging.getLogger(__name__)
 # (under a lock) says whether a warm-up import has been started.
 _WARMUP_LOCK = threading.Lock()
 _warmup_started = False
+#: With a training process, this process imports TensorFlow (for predictions: What-if,
+#: Lift, a saved model) only once that process has trained (or ``_IDLE_S`` seconds have
+#: passed without a training) and no job has run for ``_QUIET_S`` seconds, so the import
+#: never competes for the CPU with the first training or the pages opened right after it;
+#: at the latest after ``_QUIET_DEADLINE_S`` seconds.
+_QUIET_S = 3.0
+_IDLE_S = 30.0
+_QUIET_DEADLINE_S = 120.0
 
 
 def warm_up_tensorflow() -> bool:
-    """Start importing TensorFlow/Keras in a daemon thread, once per process.
+    """Start importing TensorFlow/Keras in this process, in a daemon thread, once.
 
-    Called by ``app.py`` after a session's first page has been drawn (and again by the
-    Train page, a no-op by then): loading TensorFlow takes 6-10 s, and doing it while the
-    user looks at the data takes it off the click-to-result path. No page waits for it.
-    Returns True if a thread was started.
+    Called by ``app.py`` after a session's first page has been drawn: predictions (the
+    What-if page, Lift's models, a loaded run's model) and trainings that do not go to the
+    training process need it here. With a training process started, the thread first
+    waits (see ``_QUIET_S``). No page waits for it. Returns True if a thread was started.
     """
     global _warmup_started
     if "keras" in sys.modules:
@@ -58,8 +81,19 @@ def warm_up_tensorflow() -> bool:
         if _warmup_started:
             return False
         _warmup_started = True
-    threading.Thread(target=_import_tensorflow, name="tensorflow-warm-up", daemon=True).start()
+    threading.Thread(target=_warm_up, name="tensorflow-warm-up", daemon=True).start()
     return True
+
+
+def _warm_up() -> None:
+    if trainer_started():
+        start = time.monotonic()
+
+        def first_training_to_come() -> bool:
+            return not trainer_has_trained() and time.monotonic() - start < _IDLE_S
+
+        wait_until_quiet(_QUIET_S, _QUIET_DEADLINE_S, busy=first_training_to_come)
+    _import_tensorflow()
 
 
 def _import_tensorflow() -> None:
@@ -69,6 +103,25 @@ def _import_tensorflow() -> None:
         keras_guard.install()
     except Exception:  # noqa: BLE001 - a failed warm-up only means the click will load it
         _log.exception("warming up TensorFlow failed")
+
+
+def _train_in(
+    trainer: TrainerProcess,
+    frame: pd.DataFrame,
+    roles: Roles,
+    config: TrainConfig,
+    on_progress: Callable[[Progress], bool],
+) -> TrainedRun:
+    """Train in the training process; the run's files stay in a temporary folder as long
+    as the run object lives (its model is read from there when first needed)."""
+    folder = tempfile.mkdtemp(prefix="embedding_run_")
+    try:
+        run = trainer.train(frame, roles, config, Path(folder) / "run", on_progress=on_progress)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    weakref.finalize(run, shutil.rmtree, folder, True)
+    return run
 
 
 @dataclass(eq=False)
@@ -181,13 +234,10 @@ class TrainingJob(WorkerJob):
         self.data_status = line
 
     def _run(self) -> None:
-        from embedding_core.model.train import train  # TensorFlow-free until the model
-
-        # TensorFlow loads in the warm-up thread (started now if no page has started it),
-        # while ``train`` checks and encodes the data in this thread: a click made while
-        # the import runs waits only for what is left of it, once, when the model is built.
-        warm_up_tensorflow()
-        if self.path is not None:  # a table on the server: stream every row from disk
+        trainer = free_trainer(self.frame, self.config) if self.path is None else None
+        if trainer is not None:  # the training process (TensorFlow loaded there)
+            run = _train_in(trainer, self.frame, self.roles, self.config, self._on_progress)
+        elif self.path is not None:  # a table on the server: stream every row from disk
             import keras  # noqa: F401  - first, as before (seconds, in this thread)
 
             from embedding_core.model.streaming import train_streaming
@@ -203,6 +253,12 @@ class TrainingJob(WorkerJob):
                 should_stop=self.stop_event.is_set,  # Stop works during the data passes too
             )
         else:
+            # Here, TensorFlow loads in the warm-up thread (started now if no page has),
+            # while ``train`` checks and encodes the data in this thread: a click made
+            # while the import runs waits only for what is left of it, once.
+            from embedding_core.model.train import train  # TensorFlow-free until the model
+
+            warm_up_tensorflow()
             run = train(self.frame, self.roles, self.config, on_progress=self._on_progress)
         if self.store_root is not None:
             self.record, self.save_error = save_to_store(

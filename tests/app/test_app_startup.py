@@ -1,4 +1,5 @@
-"""Opening the app starts loading TensorFlow in the background, and no page waits for it."""
+"""Opening the app starts loading TensorFlow in the background (in the training process,
+then in the server), and no page waits for it; trainings go to the training process."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ SCRIPT = textwrap.dedent(
     import sys
     import threading
     from streamlit.testing.v1 import AppTest
+    import ui.trainer as trainer
     import ui.training as training
 
     started, release = threading.Event(), threading.Event()
@@ -24,10 +26,12 @@ SCRIPT = textwrap.dedent(
         release.wait()
 
     training._import_tensorflow = slow_import
+    training._IDLE_S = 1.0  # the server's own import: once no training came for this long
     at = AppTest.from_file({str(APP)!r}, default_timeout=60).run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("Ready to train" in s.value for s in at.success)
-    assert started.wait(10), "the session did not start the TensorFlow warm-up"
+    assert trainer._trainer is not None and trainer._trainer.alive, "no training process"
+    assert started.wait(15), "the session did not start the TensorFlow warm-up"
     for page in ("pages/explore.py", "pages/neighbours.py", "pages/interactions.py"):
         at.switch_page(page).run()
         assert not at.exception, [e.value for e in at.exception]
@@ -98,3 +102,45 @@ def test_a_click_prepares_the_data_while_tensorflow_still_loads():
     done = _run(CLICK_SCRIPT)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "TF LOADED WHILE PREPARING False" in done.stdout and "OK" in done.stdout, done.stdout
+
+
+# A training with the training process started: the run comes back from it, and this
+# process never imports TensorFlow (the tables, metrics and the store do not need it).
+TRAINER_SCRIPT = textwrap.dedent(
+    f"""
+    import sys
+    import tempfile
+    import pandas as pd
+    import ui.trainer as trainer
+    import ui.training as training
+    from embedding_core.data.roles import Roles
+    from embedding_core.model.config import TrainConfig
+
+    assert trainer.warm_up_trainer() and not trainer.warm_up_trainer()  # once
+    frame = pd.read_csv({str(SMALL_CSV)!r})
+    roles = Roles(categorical=("plan", "device"), target="churned", task="binary")
+    store = tempfile.mkdtemp()
+    job = training.TrainingJob(
+        frame=frame, roles=roles, config=TrainConfig(epochs=2), store_root=store
+    ).start()
+    assert job.wait(300), "the training did not end"
+    assert job.error is None, job.error
+    assert [e["epoch"] for e in job.epochs][:1] == [1] and job.train_seconds > 0
+    assert job.record is not None and not job.save_error, job.save_error
+    assert len(job.result.embeddings("plan")) > 1
+    assert trainer._trainer.trained == 1
+    print("TF HERE", "tensorflow" in sys.modules, flush=True)
+    # bigger than the process takes, or while it trains for another session: trained here
+    trainer.TRAINER_MAX_FRAME_BYTES = 0
+    here = training.TrainingJob(frame=frame, roles=roles, config=TrainConfig(epochs=1)).start()
+    assert here.wait(300) and here.error is None, here.error
+    print("TF AFTER A BIG ONE", "tensorflow" in sys.modules, flush=True)
+    """
+)
+
+
+def test_a_training_runs_in_the_training_process_and_big_ones_here():
+    done = _run(TRAINER_SCRIPT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "TF HERE False" in done.stdout, done.stdout
+    assert "TF AFTER A BIG ONE True" in done.stdout, done.stdout

@@ -1,0 +1,222 @@
+"""Train in a separate process that has TensorFlow loaded already.
+
+Importing TensorFlow costs 5-10 s of CPU, nearly all of it Python holding the
+interpreter lock: in a server, a thread that imports it while a page is drawn makes the
+page wait as long. ``TrainerProcess`` imports it in a child process instead (``python -m
+embedding_core.model.train_worker``), started as soon as a session opens, so the import
+runs on another core while the user looks at the first page, and the training itself
+then runs outside the server's interpreter lock too.
+
+``TrainerProcess.train`` does what ``embedding_core.model.train.train`` does (same
+arguments, progress events, stop, refusals and messages); the child saves the run to a
+folder and the caller gets ``TrainedRun.load`` of it, whose Keras model is read only
+when something needs it (predicting), so the caller does not import TensorFlow for
+the tables, metrics or saving. One training at a time per process; ``busy`` says when
+one runs.
+
+Messages are pickled objects on the child's stdin/stdout, in order: the child sends
+``("ready",)`` once imported, then per request ``("progress", Progress)`` events and one
+``("done",)`` or ``("error", exception)``; the parent sends ``("train", frame, roles,
+config, folder)`` and, to stop, ``("stop",)``. Plain ``subprocess`` rather than
+``multiprocessing``: Streamlit installs each page script as the ``__main__`` module,
+which ``multiprocessing``'s spawn and forkserver methods would run again in the child.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from embedding_core.errors import EmbeddingCoreError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from embedding_core.data.roles import Roles
+    from embedding_core.model.config import TrainConfig
+    from embedding_core.model.run import TrainedRun
+    from embedding_core.model.train import Progress
+
+__all__ = ["TrainerProcess", "TrainerLost"]
+
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+class TrainerLost(EmbeddingCoreError):
+    """The training process ended before it answered (killed, or out of memory)."""
+
+
+class TrainerProcess:
+    """A child process with TensorFlow imported that trains one model at a time.
+
+    Parameters
+    ----------
+    python : str, optional
+        Interpreter to start (default: this one).
+    """
+
+    def __init__(self, python: str | None = None) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p
+        )
+        self._proc = subprocess.Popen(
+            [python or sys.executable, "-m", "embedding_core.model.train_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=_PACKAGE_ROOT,
+            env=env,
+        )
+        self._lock = threading.Lock()
+        self._busy = False
+        self._trained = 0
+
+    @property
+    def alive(self) -> bool:
+        """True while the child runs."""
+        return self._proc.poll() is None
+
+    @property
+    def busy(self) -> bool:
+        """True while a training runs in the child."""
+        return self._busy
+
+    @property
+    def trained(self) -> int:
+        """Trainings the child has finished (with a run or an error)."""
+        return self._trained
+
+    def close(self) -> None:
+        """End the child (its current training, if any, is lost)."""
+        if self.alive:
+            self._proc.kill()
+        self._proc.wait()
+
+    def train(
+        self,
+        frame: pd.DataFrame,
+        roles: Roles,
+        config: TrainConfig,
+        folder: str | Path,
+        *,
+        on_progress: Callable[[Progress], bool | None] | None = None,
+    ) -> TrainedRun:
+        """Train in the child as ``train.train`` would; the run is saved to ``folder``.
+
+        ``on_progress`` receives the same events; returning False stops training after
+        the current batch (the best weights are kept). Raises what ``train`` raises
+        (``DataError``, ``TrainingCancelled``...), ``TrainerLost`` if the child ends
+        first, and ``RuntimeError`` if a training already runs in it.
+        """
+        from embedding_core.model.run import TrainedRun
+
+        with self._lock:
+            if self._busy:
+                raise RuntimeError("A training already runs in this process.")
+            self._busy = True
+        try:
+            assert self._proc.stdin is not None and self._proc.stdout is not None
+            try:
+                _send(self._proc.stdin, ("train", frame, roles, config, str(folder)))
+            except (BrokenPipeError, OSError) as exc:
+                raise TrainerLost("The training process ended before training started.") from exc
+            stop_sent = False
+            while True:
+                message = _receive(self._proc.stdout)
+                if message is None:
+                    raise TrainerLost(
+                        "The training process ended unexpectedly (out of memory?). "
+                        "Use fewer rows or columns, or a smaller embedding or batch size."
+                    )
+                kind = message[0]
+                if kind == "progress":
+                    keep_going = on_progress(message[1]) if on_progress is not None else True
+                    if keep_going is False and not stop_sent:
+                        _send(self._proc.stdin, ("stop",))
+                        stop_sent = True
+                elif kind == "error":
+                    self._trained += 1
+                    raise message[1]
+                elif kind == "done":
+                    self._trained += 1
+                    return TrainedRun.load(folder)
+        finally:
+            self._busy = False
+
+
+def _send(stream: BinaryIO, message: tuple[Any, ...]) -> None:
+    pickle.dump(message, stream, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.flush()
+
+
+def _receive(stream: BinaryIO) -> tuple[Any, ...] | None:
+    try:
+        return pickle.load(stream)  # noqa: S301 - our own child process, over its pipe
+    except (EOFError, pickle.UnpicklingError, OSError):
+        return None
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives pickling, else a RuntimeError with its text."""
+    try:
+        pickle.loads(pickle.dumps(exc))  # noqa: S301
+        return exc
+    except Exception:  # noqa: BLE001 - any exception that does not travel is re-made
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def _serve(requests: BinaryIO, replies: BinaryIO) -> None:
+    """The child: import TensorFlow, say ready, then train each request in turn."""
+    import embedding_core.model.deepfm  # noqa: F401 - imports keras and registers the layers
+    from embedding_core.model.train import train
+
+    _send(replies, ("ready",))
+    inbox: queue.Queue[tuple[Any, ...]] = queue.Queue()
+    stop = threading.Event()
+
+    def read() -> None:  # requests and stops arrive while a training runs
+        while (message := _receive(requests)) is not None:
+            if message[0] == "stop":
+                stop.set()
+            else:
+                inbox.put(message)
+        os._exit(0)  # the parent has gone: so has whatever it asked for
+
+    threading.Thread(target=read, name="requests", daemon=True).start()
+    while True:
+        _, frame, roles, config, folder = inbox.get()
+        stop.clear()
+
+        def on_progress(progress: Progress) -> bool:
+            _send(replies, ("progress", progress))
+            return not stop.is_set()
+
+        try:
+            train(frame, roles, config, on_progress=on_progress).save(folder)
+        except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
+            _send(replies, ("error", _portable(exc)))
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            _send(replies, ("done",))
+        frame = None  # the next request's frame is not held next to this one's
+        gc.collect()  # the model's reference cycles, after the parent has its answer
+
+
+def main() -> None:
+    """Entry point of the child process (``python -m embedding_core.model.train_worker``)."""
+    replies = sys.stdout.buffer
+    sys.stdout = sys.stderr  # anything printed goes to the log, not into the messages
+    _serve(sys.stdin.buffer, replies)
+
+
+if __name__ == "__main__":
+    main()

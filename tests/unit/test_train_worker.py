@@ -1,0 +1,118 @@
+"""The training process: the same run as ``train``, its progress, stop, refusals, and death."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from synthetic import BINARY_ROLES, TINY_CONFIG, make_binary_frame
+
+from embedding_core.data.roles import Roles
+from embedding_core.errors import DataError
+from embedding_core.model.train_worker import TrainerLost, TrainerProcess
+
+
+@pytest.fixture(scope="module")
+def trainer() -> Iterator[TrainerProcess]:
+    process = TrainerProcess()
+    yield process
+    process.close()
+
+
+def test_the_process_trains_the_run_train_would(trainer: TrainerProcess, tmp_path: Path) -> None:
+    from embedding_core.model.train import train
+
+    frame = make_binary_frame()
+    config = TINY_CONFIG.replace(epochs=2)
+    kinds: list[str] = []
+    busy: list[bool] = []
+
+    def on_progress(progress) -> bool:
+        kinds.append(progress.kind)
+        busy.append(trainer.busy)
+        return True
+
+    run = trainer.train(frame, BINARY_ROLES, config, tmp_path / "run", on_progress=on_progress)
+    here = train(frame, BINARY_ROLES, config)
+    assert kinds[0] == "start" and kinds[-1] == "end" and kinds.count("epoch") == 2
+    assert all(busy) and not trainer.busy
+    assert (tmp_path / "run" / "model.keras").is_file()
+    assert run.metrics["epochs_run"] == here.metrics["epochs_run"]
+    for field in run.fields:
+        pd.testing.assert_frame_equal(run.embeddings(field), here.embeddings(field), atol=1e-6)
+    np.testing.assert_allclose(run.predict(frame), here.predict(frame), atol=1e-6)
+
+
+def test_stop_keeps_the_best_model_so_far(trainer: TrainerProcess, tmp_path: Path) -> None:
+    epochs: list[int] = []
+
+    def on_progress(progress) -> bool:
+        if progress.kind == "epoch":
+            epochs.append(progress.epoch)
+        return not epochs  # stop once the first epoch is done
+
+    config = TINY_CONFIG.replace(epochs=5, patience=5)
+    run = trainer.train(
+        make_binary_frame(), BINARY_ROLES, config, tmp_path / "run", on_progress=on_progress
+    )
+    assert run.metrics["stopped_by_user"] is True and run.metrics["epochs_run"] < 5
+
+
+def test_refusals_come_back_as_the_same_errors(trainer: TrainerProcess, tmp_path: Path) -> None:
+    from embedding_core.model.train import train
+
+    frame = make_binary_frame()
+    roles = Roles(categorical=("shop", "no_such_column"), target="y")
+    with pytest.raises(DataError) as here:
+        train(frame, roles, TINY_CONFIG)
+    with pytest.raises(DataError) as there:
+        trainer.train(frame, roles, TINY_CONFIG, tmp_path / "run")
+    assert str(there.value) == str(here.value)
+    assert trainer.alive and not trainer.busy  # and it trains again afterwards
+    assert trainer.train(frame, BINARY_ROLES, TINY_CONFIG, tmp_path / "again").fields
+
+
+def test_one_training_at_a_time(trainer: TrainerProcess, tmp_path: Path) -> None:
+    refused: list[str] = []
+
+    def on_progress(progress) -> bool:
+        if not refused:
+            with pytest.raises(RuntimeError, match="already runs") as info:
+                trainer.train(make_binary_frame(), BINARY_ROLES, TINY_CONFIG, tmp_path / "b")
+            refused.append(str(info.value))
+        return True
+
+    trainer.train(
+        make_binary_frame(), BINARY_ROLES, TINY_CONFIG, tmp_path / "a", on_progress=on_progress
+    )
+    assert refused
+
+
+def test_a_process_that_dies_mid_training_is_reported(tmp_path: Path) -> None:
+    process = TrainerProcess()
+
+    def on_progress(progress) -> bool:
+        process._proc.kill()  # as the system's out-of-memory killer would
+        return True
+
+    with pytest.raises(TrainerLost, match="ended unexpectedly"):
+        process.train(
+            make_binary_frame(),
+            BINARY_ROLES,
+            TINY_CONFIG,
+            tmp_path / "run",
+            on_progress=on_progress,
+        )
+    process._proc.wait(30)
+    assert not process.alive and not process.busy
+
+
+def test_the_process_ends_with_its_parent() -> None:
+    process = TrainerProcess()
+    assert process.alive
+    process._proc.stdin.close()  # what the parent's exit does to the pipe
+    assert process._proc.wait(120) == 0
+    assert not process.alive

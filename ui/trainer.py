@@ -1,0 +1,78 @@
+"""The server's training process (``embedding_core.model.train_worker.TrainerProcess``).
+
+One per server process, shared by every session, started by ``app.py`` before anything
+else when a session opens: it imports TensorFlow on another core while the first page
+is drawn, so a Train click soon after finds it loaded and the server's own interpreter
+lock never waits for the import. Light on purpose (no pandas, no Streamlit), so
+starting it is the first thing a session does.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING
+
+from embedding_core.model.train_worker import TrainerProcess
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from embedding_core.model.config import TrainConfig
+
+__all__ = [
+    "TRAINER_MAX_FRAME_BYTES",
+    "warm_up_trainer",
+    "free_trainer",
+    "trainer_started",
+    "trainer_has_trained",
+]
+
+#: Frames up to this size (bytes, ``DataFrame.memory_usage``) train in the training
+#: process; a bigger one trains in the server, so it is not held twice (the copy sent).
+TRAINER_MAX_FRAME_BYTES = 256 * 1024 * 1024
+
+_LOCK = threading.Lock()
+_trainer: TrainerProcess | None = None
+
+
+def warm_up_trainer() -> bool:
+    """Start the training process, once per server process (again if it has ended).
+
+    Returns True if a process was started.
+    """
+    global _trainer
+    with _LOCK:
+        if _trainer is not None and _trainer.alive:
+            return False
+        _trainer = TrainerProcess()
+        return True
+
+
+def trainer_started() -> bool:
+    """Whether this server has started a training process."""
+    return _trainer is not None
+
+
+def trainer_has_trained() -> bool:
+    """Whether the training process has finished a training."""
+    trainer = _trainer
+    return trainer is not None and trainer.trained > 0
+
+
+def free_trainer(frame: pd.DataFrame, config: TrainConfig) -> TrainerProcess | None:
+    """The training process if it can take this training now, else None (train here).
+
+    Not for an earlier run given as an object (``init_embeddings``: it is not sent), nor
+    for a frame over ``TRAINER_MAX_FRAME_BYTES``; not while it trains for another session.
+    """
+    init = config.init_embeddings
+    if init is not None and not isinstance(init, (str, os.PathLike)):
+        return None
+    if frame.memory_usage(index=True, deep=False).sum() > TRAINER_MAX_FRAME_BYTES:
+        return None
+    with _LOCK:
+        trainer = _trainer
+    if trainer is None or not trainer.alive or trainer.busy:
+        return None
+    return trainer
