@@ -32,6 +32,7 @@ import pandas as pd
 from embedding_core.data.roles import Roles
 from embedding_core.errors import EmbeddingCoreError
 from embedding_core.model.config import TrainConfig
+from embedding_core.model.train_worker import TrainerBusy, TrainerProcess
 from ui import keras_guard
 from ui.job_slots import wait_until_quiet
 from ui.jobs import WorkerJob
@@ -41,7 +42,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from embedding_core.model.run import TrainedRun
     from embedding_core.model.store import RunRecord
     from embedding_core.model.train import Progress
-    from embedding_core.model.train_worker import TrainerProcess
 
 __all__ = [
     "TrainingJob",
@@ -234,32 +234,9 @@ class TrainingJob(WorkerJob):
         self.data_status = line
 
     def _run(self) -> None:
-        trainer = free_trainer(self.frame, self.config) if self.path is None else None
-        if trainer is not None:  # the training process (TensorFlow loaded there)
-            run = _train_in(trainer, self.frame, self.roles, self.config, self._on_progress)
-        elif self.path is not None:  # a table on the server: stream every row from disk
-            import keras  # noqa: F401  - first, as before (seconds, in this thread)
-
-            from embedding_core.model.streaming import train_streaming
-
-            keras_guard.install()
-            self.train_started_at = time.perf_counter()
-            run = train_streaming(
-                self.path,
-                self.roles,
-                self.config,
-                on_progress=self._on_progress,
-                on_status=self._on_data_status,
-                should_stop=self.stop_event.is_set,  # Stop works during the data passes too
-            )
-        else:
-            # Here, TensorFlow loads in the warm-up thread (started now if no page has),
-            # while ``train`` checks and encodes the data in this thread: a click made
-            # while the import runs waits only for what is left of it, once.
-            from embedding_core.model.train import train  # TensorFlow-free until the model
-
-            warm_up_tensorflow()
-            run = train(self.frame, self.roles, self.config, on_progress=self._on_progress)
+        run = self._train_in_trainer()
+        if run is None:
+            run = self._train_here()
         if self.store_root is not None:
             self.record, self.save_error = save_to_store(
                 run,
@@ -270,6 +247,41 @@ class TrainingJob(WorkerJob):
                 dataset_key=self.dataset_key,
             )
         self.result = run
+
+    def _train_in_trainer(self) -> TrainedRun | None:
+        """The run from the training process; None when it cannot take this training."""
+        trainer = free_trainer(self.frame, self.config) if self.path is None else None
+        if trainer is None:
+            return None
+        try:
+            return _train_in(trainer, self.frame, self.roles, self.config, self._on_progress)
+        except TrainerBusy:  # another session's training took it first: train here
+            return None
+
+    def _train_here(self) -> TrainedRun:
+        """Train in this process: a streamed table, or what the training process cannot take."""
+        if self.path is not None:  # a table on the server: stream every row from disk
+            import keras  # noqa: F401  - first, as before (seconds, in this thread)
+
+            from embedding_core.model.streaming import train_streaming
+
+            keras_guard.install()
+            self.train_started_at = time.perf_counter()
+            return train_streaming(
+                self.path,
+                self.roles,
+                self.config,
+                on_progress=self._on_progress,
+                on_status=self._on_data_status,
+                should_stop=self.stop_event.is_set,  # Stop works during the data passes too
+            )
+        from embedding_core.model.train import train  # TensorFlow-free until the model
+
+        # TensorFlow loads in the warm-up thread (started now if no page has started it),
+        # while ``train`` checks and encodes the data in this thread: a click made while
+        # the import runs waits only for what is left of it, once, when the model is built.
+        warm_up_tensorflow()
+        return train(self.frame, self.roles, self.config, on_progress=self._on_progress)
 
 
 def save_to_store(

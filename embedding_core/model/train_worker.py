@@ -45,13 +45,20 @@ if TYPE_CHECKING:
     from embedding_core.model.run import TrainedRun
     from embedding_core.model.train import Progress
 
-__all__ = ["TrainerProcess", "TrainerLost"]
+__all__ = ["TrainerProcess", "TrainerBusy", "TrainerLost", "NICENESS"]
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+#: Scheduling priority of the child, below the server's own (``os.nice`` increment): its
+#: import starts while the first page is drawn, and must not slow it down.
+NICENESS = 19
 
 
 class TrainerLost(EmbeddingCoreError):
     """The training process ended before it answered (killed, or out of memory)."""
+
+
+class TrainerBusy(RuntimeError):
+    """A training already runs in this process (train elsewhere)."""
 
 
 class TrainerProcess:
@@ -114,13 +121,13 @@ class TrainerProcess:
         ``on_progress`` receives the same events; returning False stops training after
         the current batch (the best weights are kept). Raises what ``train`` raises
         (``DataError``, ``TrainingCancelled``...), ``TrainerLost`` if the child ends
-        first, and ``RuntimeError`` if a training already runs in it.
+        first, and ``TrainerBusy`` if a training already runs in it.
         """
         from embedding_core.model.run import TrainedRun
 
         with self._lock:
             if self._busy:
-                raise RuntimeError("A training already runs in this process.")
+                raise TrainerBusy("A training already runs in this process.")
             self._busy = True
         try:
             assert self._proc.stdin is not None and self._proc.stdout is not None
@@ -213,6 +220,8 @@ def _serve(requests: BinaryIO, replies: BinaryIO) -> None:
 
 def main() -> None:
     """Entry point of the child process (``python -m embedding_core.model.train_worker``)."""
+    if hasattr(os, "nice"):
+        os.nice(NICENESS)  # the server's pages come first; the import takes the spare CPU
     replies = sys.stdout.buffer
     sys.stdout = sys.stderr  # anything printed goes to the log, not into the messages
     _serve(sys.stdin.buffer, replies)

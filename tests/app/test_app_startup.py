@@ -130,17 +130,31 @@ TRAINER_SCRIPT = textwrap.dedent(
     assert len(job.result.embeddings("plan")) > 1
     assert trainer._trainer.trained == 1
     print("TF HERE", "tensorflow" in sys.modules, flush=True)
-    # bigger than the process takes, or while it trains for another session: trained here
-    trainer.TRAINER_MAX_FRAME_BYTES = 0
+    # taken by another session's training between the check and the call: trained here
+    from embedding_core.model.train_worker import TrainerBusy
+
+    def busy(*args, **kwargs):
+        raise TrainerBusy("A training already runs in this process.")
+
+    trainer._trainer.train = busy
     here = training.TrainingJob(frame=frame, roles=roles, config=TrainConfig(epochs=1)).start()
     assert here.wait(300) and here.error is None, here.error
-    print("TF AFTER A BIG ONE", "tensorflow" in sys.modules, flush=True)
+    print("TF AFTER A BUSY ONE", "tensorflow" in sys.modules, flush=True)
+    # bigger than the process takes: trained here, the process not asked
+    del trainer._trainer.train
+    trainer.TRAINER_MAX_FRAME_BYTES = 0
+    assert trainer.free_trainer(frame, TrainConfig()) is None
+    big = training.TrainingJob(frame=frame, roles=roles, config=TrainConfig(epochs=1)).start()
+    assert big.wait(300) and big.error is None, big.error
+    assert trainer._trainer.trained == 1
+    print("BIG TRAINED HERE", flush=True)
     """
 )
 
 
-def test_a_training_runs_in_the_training_process_and_big_ones_here():
+def test_a_training_runs_in_the_training_process_and_big_or_busy_ones_here():
     done = _run(TRAINER_SCRIPT)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "TF HERE False" in done.stdout, done.stdout
-    assert "TF AFTER A BIG ONE True" in done.stdout, done.stdout
+    assert "TF AFTER A BUSY ONE True" in done.stdout, done.stdout
+    assert "BIG TRAINED HERE" in done.stdout, done.stdout

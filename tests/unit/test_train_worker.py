@@ -12,7 +12,7 @@ from synthetic import BINARY_ROLES, TINY_CONFIG, make_binary_frame
 
 from embedding_core.data.roles import Roles
 from embedding_core.errors import DataError
-from embedding_core.model.train_worker import TrainerLost, TrainerProcess
+from embedding_core.model.train_worker import NICENESS, TrainerBusy, TrainerLost, TrainerProcess
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def test_one_training_at_a_time(trainer: TrainerProcess, tmp_path: Path) -> None
 
     def on_progress(progress) -> bool:
         if not refused:
-            with pytest.raises(RuntimeError, match="already runs") as info:
+            with pytest.raises(TrainerBusy, match="already runs") as info:
                 trainer.train(make_binary_frame(), BINARY_ROLES, TINY_CONFIG, tmp_path / "b")
             refused.append(str(info.value))
         return True
@@ -116,3 +116,12 @@ def test_the_process_ends_with_its_parent() -> None:
     process._proc.stdin.close()  # what the parent's exit does to the pipe
     assert process._proc.wait(120) == 0
     assert not process.alive
+
+
+def test_the_process_runs_below_the_server(trainer: TrainerProcess) -> None:
+    import os
+
+    import psutil
+
+    assert trainer.alive
+    assert psutil.Process(trainer._proc.pid).nice() >= min(os.nice(0) + NICENESS, 19)
