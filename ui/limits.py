@@ -40,6 +40,10 @@ class Limits:
         Memory budget of the read cache shared by all sessions, in MB.
     cache_ttl_seconds : int
         An uploaded file not used for this long leaves the read cache.
+    training_process : int
+        1: trainings run in a training process of their own, which imports TensorFlow as
+        soon as a session opens (``ui.trainer``; about 0.6-0.8 GB more memory); 0: they
+        run in the server's process, as before round 7.
     """
 
     max_bytes: int = DEFAULT_MAX_BYTES
@@ -48,6 +52,7 @@ class Limits:
     max_trainings: int = 0
     cache_mb: int = 512
     cache_ttl_seconds: int = 3600
+    training_process: int = 1
 
     @property
     def trainings(self) -> int:

@@ -37,11 +37,16 @@ _trainer: TrainerProcess | None = None
 
 
 def warm_up_trainer() -> bool:
-    """Start the training process, once per server process (again if it has ended).
+    """Start the training process, once per server process (again if it has ended),
+    unless the server's ``training_process`` limit is 0 (``ui.limits``).
 
     Returns True if a process was started.
     """
     global _trainer
+    from ui.limits import limits
+
+    if not limits().training_process:
+        return False
     with _LOCK:
         if _trainer is not None and _trainer.alive:
             return False

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from embedding_core.model.config import TrainConfig
 from ui.limits import CONFIG, Limits, limits
 from ui.read_cache import FrameCache
 
@@ -55,3 +56,14 @@ def test_limits_come_from_the_config_file_with_defaults(tmp_path: Path) -> None:
     assert got.trainings >= 1
     shipped = limits(CONFIG)
     assert shipped.max_columns == 5_000 and shipped.max_rows == 2_000_000
+    assert shipped.training_process == 1 and got.training_process == 1
+
+
+def test_training_process_0_keeps_trainings_in_the_server(monkeypatch) -> None:
+    from ui import limits as limits_module
+    from ui import trainer
+
+    monkeypatch.setattr(limits_module, "limits", lambda: Limits(training_process=0))
+    monkeypatch.setattr(trainer, "_trainer", None)
+    assert trainer.warm_up_trainer() is False
+    assert not trainer.trainer_started() and trainer.free_trainer(_frame(3), TrainConfig()) is None
