@@ -3,8 +3,8 @@
 One per server process, shared by every session, started by ``app.py`` before anything
 else when a session opens: it imports TensorFlow on another core while the first page
 is drawn, so a Train click soon after finds it loaded and the server's own interpreter
-lock never waits for the import. Light on purpose (no pandas, no Streamlit), so
-starting it is the first thing a session does.
+lock never waits for the import. No Streamlit here, so starting it is the first thing a
+session does. ``training_process = 0`` in the server limits (``ui.limits``) turns it off.
 """
 
 from __future__ import annotations

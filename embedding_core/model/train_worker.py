@@ -129,6 +129,7 @@ class TrainerProcess:
             if self._busy:
                 raise TrainerBusy("A training already runs in this process.")
             self._busy = True
+        answered = False
         try:
             assert self._proc.stdin is not None and self._proc.stdout is not None
             try:
@@ -149,13 +150,15 @@ class TrainerProcess:
                     if keep_going is False and not stop_sent:
                         _send(self._proc.stdin, ("stop",))
                         stop_sent = True
-                elif kind == "error":
+                elif kind in ("error", "done"):
+                    answered = True
                     self._trained += 1
-                    raise message[1]
-                elif kind == "done":
-                    self._trained += 1
+                    if kind == "error":
+                        raise message[1]
                     return TrainedRun.load(folder)
         finally:
+            if not answered:  # left mid-training (e.g. on_progress raised): the child
+                self._proc.kill()  # would answer the next request with this one's messages
             self._busy = False
 
 

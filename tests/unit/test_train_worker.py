@@ -125,3 +125,21 @@ def test_the_process_runs_below_the_server(trainer: TrainerProcess) -> None:
 
     assert trainer.alive
     assert psutil.Process(trainer._proc.pid).nice() >= min(os.nice(0) + NICENESS, 19)
+
+
+def test_a_caller_that_leaves_mid_training_ends_the_process(tmp_path: Path) -> None:
+    process = TrainerProcess()
+
+    def on_progress(progress) -> bool:
+        raise KeyboardInterrupt  # the caller gives up while the child still trains
+
+    with pytest.raises(KeyboardInterrupt):
+        process.train(
+            make_binary_frame(),
+            BINARY_ROLES,
+            TINY_CONFIG,
+            tmp_path / "run",
+            on_progress=on_progress,
+        )
+    process._proc.wait(30)  # not left to answer a next request with this one's messages
+    assert not process.alive and not process.busy
