@@ -1,4 +1,4 @@
-"""Training jobs (``ui.jobs.WorkerJob``), the training process and the TensorFlow warm-up.
+"""Training jobs (``ui.jobs.WorkerJob``) and the TensorFlow warm-up.
 
 ``TrainingJob``
     The Train button's job: ``embedding_core.model.train.train`` in the server's training
@@ -43,12 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from embedding_core.model.store import RunRecord
     from embedding_core.model.train import Progress
 
-__all__ = [
-    "TrainingJob",
-    "StabilityJob",
-    "save_to_store",
-    "warm_up_tensorflow",
-]
+__all__ = ["TrainingJob", "StabilityJob", "save_to_store", "warm_up_tensorflow"]
 
 _log = logging.getLogger(__name__)
 
