@@ -91,14 +91,32 @@ def test_one_training_at_a_time(trainer: TrainerProcess, tmp_path: Path) -> None
     assert refused
 
 
-def test_a_process_that_dies_mid_training_is_reported(tmp_path: Path) -> None:
+def _kill(process: TrainerProcess) -> None:
+    process._proc.kill()  # as the system's out-of-memory killer would
+
+
+def _leave(process: TrainerProcess) -> None:
+    raise KeyboardInterrupt  # the caller gives up while the child still trains
+
+
+@pytest.mark.parametrize(
+    ("during", "raised"),
+    [
+        (_kill, pytest.raises(TrainerLost, match="ended unexpectedly")),
+        (_leave, pytest.raises(KeyboardInterrupt)),
+    ],
+    ids=["killed", "caller-left"],
+)
+def test_a_training_left_halfway_ends_the_process(during, raised, tmp_path: Path) -> None:
+    # reported if it died; ended if the caller left, so it never answers a next request
+    # with this one's messages
     process = TrainerProcess()
 
     def on_progress(progress) -> bool:
-        process._proc.kill()  # as the system's out-of-memory killer would
+        during(process)
         return True
 
-    with pytest.raises(TrainerLost, match="ended unexpectedly"):
+    with raised:
         process.train(
             make_binary_frame(),
             BINARY_ROLES,
@@ -125,21 +143,3 @@ def test_the_process_runs_below_the_server(trainer: TrainerProcess) -> None:
 
     assert trainer.alive
     assert psutil.Process(trainer._proc.pid).nice() >= min(os.nice(0) + NICENESS, 19)
-
-
-def test_a_caller_that_leaves_mid_training_ends_the_process(tmp_path: Path) -> None:
-    process = TrainerProcess()
-
-    def on_progress(progress) -> bool:
-        raise KeyboardInterrupt  # the caller gives up while the child still trains
-
-    with pytest.raises(KeyboardInterrupt):
-        process.train(
-            make_binary_frame(),
-            BINARY_ROLES,
-            TINY_CONFIG,
-            tmp_path / "run",
-            on_progress=on_progress,
-        )
-    process._proc.wait(30)  # not left to answer a next request with this one's messages
-    assert not process.alive and not process.busy
