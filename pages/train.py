@@ -24,7 +24,6 @@ from ui.job_progress import live_progress
 from ui.literal import literal
 from ui.runs import store, stored_note
 from ui.state import Keys
-from ui.trainer import warm_up_trainer
 from ui.training import TrainingJob
 from ui.widgets import DATA_PAGE, EXPLORE_PAGE
 
@@ -362,7 +361,6 @@ else:
         "What-if and Lift also work when the run is reopened later; unticked, the run is "
         "smaller and its rows are not copied into it.",
     )
-    warm_up_trainer()  # TensorFlow loads in the training process while the user looks
     running = job is not None and job.running
     clicked = st.button(
         "Train",
