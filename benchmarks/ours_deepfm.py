@@ -179,6 +179,7 @@ def _run(overrides: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
         "engine_metrics": {
             k: v for k, v in metrics.items() if isinstance(v, int | float | str | bool)
         },
+        "crosses": [list(pair) for pair in getattr(run, "crosses", [])],
         **test_metrics(task_of(spec), test_frame[spec["target"]].to_numpy(), p_test),
     }
     result.update(clock.summary(n_fit_rows, train_seconds, train_cpu_seconds))

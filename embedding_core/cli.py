@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from embedding_core.errors import DataError, EmbeddingCoreError
-from embedding_core.model.config import MAX_EPOCHS, MAX_SEED
+from embedding_core.model.config import CROSSES, MAX_EPOCHS, MAX_SEED
 from embedding_core.model.numeric import NUMERIC_ENCODINGS
 from embedding_core.text import NAME_LIMIT, printable
 
@@ -159,6 +159,13 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         default=None,
         help="numeric columns as scaled values, or also as vectors (quantile bins or "
         "piecewise-linear encoding) that the FM part pairs with the categories",
+    )
+    p.add_argument(
+        "--crosses",
+        choices=CROSSES,
+        default=None,
+        help="auto (default): cross pairs of few-valued numeric columns (month x day) "
+        "whose cells act on the target together, a vector per cell; none: never",
     )
     p.add_argument(
         "--ema-epochs",
@@ -380,6 +387,7 @@ def _config(args: argparse.Namespace) -> Any:
         ("numeric_encoding", "numeric_encoding"),
         ("final_fit", "final_fit"),
         ("ema_epochs", "ema_epochs"),
+        ("crosses", "crosses"),
     ]:
         value = getattr(args, arg, None)
         if value is not None:
@@ -547,13 +555,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
     for warning in run.warnings:  # data notes (an inferred task, dropped rows...) on stderr
         print(f"note: {_one_line(warning)}", file=sys.stderr)
     summary = {k: v for k, v in run.metrics.items() if k.startswith("valid_")}
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"crosses": [list(p) for p in run.crosses]} if run.crosses else {}
     if len(runs) > 1:
         from embedding_core.analysis.stability import stability_all_fields
         from embedding_core.model.store import STABILITY_FILE
 
         stability_all_fields(runs).to_parquet(outs[0] / STABILITY_FILE, index=False)
-        extra = {"siblings": [str(o) for o in outs[1:]], "stability": str(outs[0] / STABILITY_FILE)}
+        extra["siblings"] = [str(o) for o in outs[1:]]
+        extra["stability"] = str(outs[0] / STABILITY_FILE)
     print(json.dumps({"out": str(args.out), "task": run.roles.task, **summary, **extra}))
     return 0
 
@@ -684,6 +693,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
         "embedding_dim": run.config.embedding_dim,
         "model": run.config.model,
         "embedding_dims": dims,
+        "crosses": [list(p) for p in run.crosses],
         "metrics": run.metrics,
     }
     if args.json:
@@ -699,6 +709,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
         print(f"  {printable(f, NAME_LIMIT)}: {n}, {dims[f]}")
     if info["numeric"]:
         print(f"numeric:       {', '.join(printable(c, NAME_LIMIT) for c in info['numeric'])}")
+    if run.crosses:
+        crossed = ", ".join(
+            f"{printable(a, NAME_LIMIT)} x {printable(b, NAME_LIMIT)}" for a, b in run.crosses
+        )
+        print(f"crossed:       {crossed}")
     print("metrics:")
     for k, v in run.metrics.items():
         print(f"  {k}: {v:.4f}" if isinstance(v, float) else f"  {k}: {v}")

@@ -134,6 +134,15 @@ def _config_widgets() -> TrainConfig | None:
             "piecewise-linear also give it a vector, which the model pairs with the "
             "categories like another field.",
         )
+        crosses = st.checkbox(
+            "Cross few-valued numeric columns",
+            current.crosses == "auto",
+            key=Keys.CFG_CROSSES,
+            persist_state="session",
+            help="With bins: numeric columns with few values (a month, a day, an hour) are "
+            "crossed in pairs where the pair acts on the target beyond each column alone "
+            "(a date: month x day), at most three pairs, each cell with its own vector.",
+        )
     try:
         config = current.replace(
             embedding_dim=int(dim),
@@ -146,6 +155,7 @@ def _config_widgets() -> TrainConfig | None:
             seed=int(seed),
             refit=bool(refit),
             numeric_encoding=str(numeric_encoding),
+            crosses="auto" if crosses else "none",
         )
     except ValueError as exc:
         st.error(literal(f"{exc} Change that setting to train."), icon=":material/error:")
@@ -228,6 +238,13 @@ def _summary(info: state.RunInfo) -> None:
     if run.config.model == "entity" or started:
         sizes = ", ".join(f"{f} {d}" for f, d in run.embedding_dims.items())
         st.caption(literal(f"Vector sizes: {sizes}.") + (f" {started}" if started else ""))
+    if run.crosses:
+        crossed = ", ".join(f"{a} x {b}" for a, b in run.crosses)
+        st.caption(
+            literal(f"Crossed numeric columns: {crossed}")
+            + " (each pair of values has its own vector: their effect together is not the "
+            "sum of their effects alone)."
+        )
     if metrics.get("stopped_by_user"):
         st.info("Stopped by you: the best weights so far were kept.")
     rows = metric_rows(metrics)

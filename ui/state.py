@@ -135,6 +135,7 @@ class Keys:
     CFG_SEED = "cfg_seed"
     CFG_REFIT = "cfg_refit"
     CFG_NUMERIC_ENCODING = "cfg_numeric_encoding"
+    CFG_CROSSES = "cfg_crosses"
     CFG_MODEL = "cfg_model"
     CFG_DIMS = "cfg_embedding_dims"
     INIT_ENABLE = "init_enable"

@@ -18,6 +18,7 @@ __all__ = [
     "TrainConfig",
     "MODELS",
     "FINAL_FITS",
+    "CROSSES",
     "MAX_PARAMETERS",
     "parameter_count",
     "check_model_size",
@@ -28,6 +29,9 @@ MODELS = ("deepfm", "entity")
 
 #: What ``refit`` does after early stopping (``TrainConfig.final_fit``).
 FINAL_FITS = ("auto", "refit", "holdout")
+
+#: Crossed numeric columns (``TrainConfig.crosses``): chosen from the data, or none.
+CROSSES = ("auto", "none")
 
 #: Largest model (trainable weights) ``train`` builds: 50M float32 weights are 200 MB,
 #: about 600 MB with the optimiser's two moment tables.
@@ -129,6 +133,14 @@ class TrainConfig:
         0.5 (the default since round 4) passed the adoption rule over seeds 0-2 on the
         six shared sets and hotel_adr; it costs more epochs (the average keeps
         improving for longer). In-memory training only: streamed training ignores it.
+    crosses : {"auto", "none"}, default="auto"
+        ``"auto"``: numeric columns with few values (a month, a day, an hour: at most
+        ``numeric_bins`` distinct values) are crossed in pairs where the pair's cells
+        act on the target beyond the two columns alone (``model.crosses``, at most
+        three pairs): each cell gets its own vector and first-order weight, like a
+        category. DeepFM with ``"bins"`` only, binary and regression targets. Measured
+        (README, "Crossed numeric columns"): +0.028 test AUC on a flights table whose
+        date enters as month and day; level on the six shared sets (three cross nothing).
     model : {"deepfm", "entity"}, default="deepfm"
         ``"entity"``: an entity-embedding network (Guo & Berkhahn 2016), one table per
         field with its own size, concatenated into the MLP; no FM term, so fields need
@@ -164,6 +176,7 @@ class TrainConfig:
     numeric_encoding: str = "bins"
     numeric_bins: int = 32
     ema_epochs: float = 0.5
+    crosses: str = "auto"
     model: str = "deepfm"
     embedding_dims: dict[str, int] | None = None
     init_embeddings: Any = None
@@ -247,6 +260,7 @@ class TrainConfig:
             ),
             ("numeric_bins", self.numeric_bins >= 1, ">= 1"),
             ("ema_epochs", 0 <= self.ema_epochs <= MAX_EPOCHS, f"in [0, {MAX_EPOCHS}]"),
+            ("crosses", self.crosses in CROSSES, f"in {CROSSES}"),
             ("final_fit", self.final_fit in FINAL_FITS, f"in {FINAL_FITS}"),
         ]
         for name, ok, rule in checks:
@@ -278,11 +292,12 @@ class TrainConfig:
 
         A config without ``numeric_encoding`` was saved before the option existed, when
         numeric columns were always ``"scaled"``; one without ``ema_epochs`` was trained
-        without weight averaging.
+        without weight averaging, one without ``crosses`` without crossed columns.
         """
         known = {f.name for f in fields(cls)}
         saved = {k: v for k, v in d.items() if k in known}
-        return cls(**{"numeric_encoding": "scaled", "ema_epochs": 0.0, **saved})
+        defaults = {"numeric_encoding": "scaled", "ema_epochs": 0.0, "crosses": "none"}
+        return cls(**{**defaults, **saved})
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (validated again)."""

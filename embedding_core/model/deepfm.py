@@ -11,7 +11,10 @@ Three logits are summed, all built on the same field embeddings:
 
 With ``numeric_encoding`` "bins" or "ple", each numeric column also gets a vector
 (``NumericEmbedding`` ``"numeric_embedding"``) that joins the field embeddings in the FM
-term and the MLP, and first-order weights (``"numeric_linear"``).
+term and the MLP, and first-order weights (``"numeric_linear"``). Crossed pairs of
+binned columns (``FeatureEncoder.crosses_``, ``model.crosses``) add a vector per cell
+(``CrossEmbedding`` ``"cross_embedding"``) to the same term and MLP, and a first-order
+weight per cell (``"cross_linear"``).
 
 Multiclass (C classes) is done without special cases in the maths: the first-order
 table has C columns (one weight per category and class), the FM part keeps its
@@ -44,6 +47,7 @@ from embedding_core.model.features import (  # noqa: E402
     FeatureEncoder,
 )
 from embedding_core.model.fm_layer import (  # noqa: E402
+    CrossEmbedding,
     FieldEmbedding,
     FMInteraction,
     NumericEmbedding,
@@ -67,6 +71,8 @@ EMBEDDING_LAYER = "embedding"
 LINEAR_LAYER = "linear"
 NUMERIC_EMBEDDING_LAYER = "numeric_embedding"
 NUMERIC_LINEAR_LAYER = "numeric_linear"
+CROSS_EMBEDDING_LAYER = "cross_embedding"
+CROSS_LINEAR_LAYER = "cross_linear"
 OUTPUT_LAYER = "prediction"
 #: Rows scored per call in ``predict_raw`` (bounds the activations held at once).
 PREDICT_CHUNK = 8192
@@ -229,11 +235,20 @@ def build_deepfm(
         activity_regularizer=activity,
         name=EMBEDDING_LAYER,
     )(cat_in)
+    vectors = [emb]
     if enc_in is not None:
-        numeric_emb = NumericEmbedding(
-            config.embedding_dim, n_slots=slots, name=NUMERIC_EMBEDDING_LAYER
-        )(enc_in)
-        emb = layers.Concatenate(axis=1, name="all_embeddings")([emb, numeric_emb])
+        vectors.append(
+            NumericEmbedding(config.embedding_dim, n_slots=slots, name=NUMERIC_EMBEDDING_LAYER)(
+                enc_in
+            )
+        )
+    pairs = _cross_pairs(features)
+    if pairs:  # crossed numeric columns: a vector and a first-order weight per cell
+        vectors.append(
+            CrossEmbedding(config.embedding_dim, pairs, slots, name=CROSS_EMBEDDING_LAYER)(enc_in)
+        )
+    if len(vectors) > 1:
+        emb = layers.Concatenate(axis=1, name="all_embeddings")(vectors)
 
     # First order.
     linear = FieldEmbedding(sizes, n_out, embeddings_initializer="zeros", name=LINEAR_LAYER)(cat_in)
@@ -249,6 +264,11 @@ def build_deepfm(
             n_out, kernel_initializer="zeros", n_slots=slots, name=NUMERIC_LINEAR_LAYER
         )(enc_in)
         logits.append(SumFields(name="numeric_linear_sum")(numeric_linear))
+    if pairs:
+        cross_linear = CrossEmbedding(
+            n_out, pairs, slots, kernel_initializer="zeros", name=CROSS_LINEAR_LAYER
+        )(enc_in)
+        logits.append(SumFields(name="cross_linear_sum")(cross_linear))
 
     # Second order.
     if n_out == 1:
@@ -274,6 +294,14 @@ def build_deepfm(
     activation = {"binary": "sigmoid", "multiclass": "softmax"}.get(task, "linear")
     out = layers.Activation(activation, name=OUTPUT_LAYER)(logit)
     return keras.Model(inputs=inputs, outputs=out, name="deepfm")
+
+
+def _cross_pairs(features: FeatureEncoder) -> list[tuple[int, int]]:
+    """Positions, in the bins' slot input, of the crossed numeric column pairs."""
+    if not features.crosses_:
+        return []
+    columns = features.numeric_encoder_.columns  # type: ignore[union-attr]
+    return [(columns.index(a), columns.index(b)) for a, b in features.crosses_]
 
 
 def field_tables(model: keras.Model, features: FeatureEncoder) -> dict[str, dict[str, np.ndarray]]:

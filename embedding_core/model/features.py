@@ -295,6 +295,7 @@ class FeatureEncoder:
             self.numeric_mean_[col] = mean
             self.numeric_std_[col] = std if std > 0 and np.isfinite(std) else 1.0
         self.numeric_encoder_: NumericEncoder | None = None
+        self.crosses_: list[tuple[str, str]] = []
         if numeric_encoding != "scaled" and numbers:
             self.numeric_encoder_ = NumericEncoder(numeric_encoding, numeric_bins).fit(numbers)
 
@@ -387,6 +388,20 @@ class FeatureEncoder:
             return self.input_names_[col]
         except KeyError:
             raise KeyError(f"'{col}' is not a feature of this encoder.") from None
+
+    def set_crosses(self, pairs: list[tuple[str, str]]) -> None:
+        """Cross these pairs of binned numeric columns (``model.crosses``); the network
+        reads them when it is built."""
+        self._check_fitted()
+        encoder = self.numeric_encoder_
+        if pairs and (encoder is None or not encoder.as_index):
+            raise ValueError("Expected numeric columns encoded as bins to cross.")
+        for a, b in pairs:
+            if a == b or a not in encoder.columns or b not in encoder.columns:  # type: ignore[union-attr]
+                raise ValueError(
+                    f"Expected two different binned numeric columns. Received: {(a, b)}"
+                )
+        self.crosses_ = [(str(a), str(b)) for a, b in pairs]
 
     # ---------------------------------------------------------------- transforms
     def transform_categorical(self, frame: pd.DataFrame) -> np.ndarray:
@@ -510,6 +525,7 @@ class FeatureEncoder:
             "numeric_encoder": (
                 None if self.numeric_encoder_ is None else self.numeric_encoder_.to_dict()
             ),
+            "crosses": [list(pair) for pair in self.crosses_],
         }
 
     @classmethod
@@ -532,6 +548,7 @@ class FeatureEncoder:
         fe.target_std_ = float(d["target_std"])
         encoder = d.get("numeric_encoder")  # absent in runs saved before numeric encodings
         fe.numeric_encoder_ = None if encoder is None else NumericEncoder.from_dict(encoder)
+        fe.crosses_ = [(str(a), str(b)) for a, b in d.get("crosses", [])]  # absent before crosses
         return fe
 
     def __repr__(self) -> str:

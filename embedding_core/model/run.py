@@ -194,6 +194,12 @@ class TrainedRun:
         order: ``embeddings(column)`` gives their bins as categories."""
         return list(self._bin_tables)
 
+    @property
+    def crosses(self) -> list[tuple[str, str]]:
+        """Pairs of numeric columns crossed in the model (``TrainConfig.crosses``): each
+        (value, value) cell has its own vector and first-order weight."""
+        return list(self.features.crosses_)
+
     def _field(self, field: str) -> str:
         if field not in self._tables:
             raise DataError(

@@ -261,6 +261,10 @@ def train(
     check_network_size(features, config)
 
     y_all = features.encode_target(data[roles.target] if labels is None else labels)
+    if _may_cross(features, config, task):
+        features.set_crosses(
+            _chosen_crosses(features, data, inputs, y_all, train_idx, numeric_bins, config.seed)
+        )
     y_user = features.user_target(y_all)
     x_train, x_valid = _subset(inputs, train_idx), _subset(inputs, valid_idx)
     y_train, y_valid = y_all[train_idx], y_all[valid_idx]
@@ -525,6 +529,47 @@ def _compiled_network(
     if build_slots:
         model.optimizer.build(model.trainable_variables)
     return model, plan
+
+
+#: Crossed columns' tables hold ``n_slots ** 2`` cells per pair: no crosses above this.
+MAX_CROSS_CELLS = 65**2
+
+
+def _may_cross(features: FeatureEncoder, config: TrainConfig, task: str) -> bool:
+    """Whether ``config.crosses`` applies: "auto", a DeepFM over bins, no multiclass."""
+    encoder = features.numeric_encoder_
+    return (
+        config.crosses == "auto"
+        and config.model == "deepfm"
+        and task != "multiclass"
+        and encoder is not None
+        and encoder.as_index
+        and encoder.n_slots**2 <= MAX_CROSS_CELLS
+    )
+
+
+def _chosen_crosses(
+    features: FeatureEncoder,
+    data: pd.DataFrame,
+    inputs: dict[str, np.ndarray],
+    y: np.ndarray,
+    train_idx: np.ndarray,
+    numeric_bins: int,
+    seed: int,
+) -> list[tuple[str, str]]:
+    """The numeric pairs ``crosses.select_crosses`` picks on the training rows (columns
+    with at most ``numeric_bins`` values are candidates: a bin each)."""
+    from embedding_core.data.values import parse_numeric
+    from embedding_core.model.crosses import select_crosses
+    from embedding_core.model.features import NUMERIC_ENCODED_INPUT
+
+    encoder = features.numeric_encoder_
+    assert encoder is not None
+    columns = encoder.columns
+    distinct = [int(parse_numeric(data[c].iloc[train_idx])[0].nunique()) for c in columns]
+    slots = inputs[NUMERIC_ENCODED_INPUT][train_idx]
+    pairs = select_crosses(slots, y[train_idx], distinct, max_levels=numeric_bins, seed=seed)
+    return [(columns[i], columns[j]) for i, j in pairs]
 
 
 def _refit_metrics(

@@ -1,0 +1,115 @@
+"""Crossed numeric columns: which pairs of few-valued numeric columns get a vector per cell.
+
+A month and a day of the month, entered as numbers, each get a bin per value
+(``numeric.NumericEncoder``), but a storm on 9 March is a property of the pair, not of
+March or of the 9th. The factorisation machine pairs the two bins' vectors and the MLP
+reads both, yet on a flights table neither learnt the date: trees, which split on
+month and then on day, kept a lead of 0.013-0.026 AUC (README, Benchmarks, "Crossed
+numeric columns"). A crossed column gives every (month, day) cell its own vector and
+first-order weight (``fm_layer.CrossEmbedding``), like a categorical field.
+
+``select_crosses`` chooses the pairs from the training rows, before the model is built:
+only numeric columns with at most ``numeric_bins`` distinct values (a bin per value),
+only pairs whose cells average ``MIN_ROWS_PER_CELL`` training rows, and only pairs where
+a table of cell means predicts held-out rows better than the pair's additive fit by at
+least ``MIN_GAIN`` of the target's variance (fitted on one half of the rows, scored on
+the other, and the other way round), the ``MAX_CROSSES`` best.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+
+__all__ = ["MAX_CROSSES", "MIN_GAIN", "MIN_ROWS_PER_CELL", "select_crosses", "cross_gain"]
+
+#: At most this many crossed pairs per model.
+MAX_CROSSES = 3
+#: Share of the target's variance a pair's cell table must explain beyond its additive fit.
+MIN_GAIN = 0.005
+#: Training rows per occupied cell, on average, at least.
+MIN_ROWS_PER_CELL = 100
+#: Shrinkage (in rows) of a group's mean toward the fit it corrects.
+_SHRINK = 20.0
+_BACKFIT_ROUNDS = 10
+
+
+def cross_gain(a: np.ndarray, b: np.ndarray, y: np.ndarray, first: np.ndarray) -> float:
+    """Held-out gain of a cell table over the additive fit of two slot columns.
+
+    Fits ``y ~ f(a) + g(b)`` (backfitting, shrunk means) and a shrunk cell correction on
+    the rows where ``first`` is True, then returns ``(MSE_additive - MSE_cells) / var(y)``
+    on the other rows: about 0 when the pair does not interact, positive when it does.
+    """
+    a, b = a.astype(np.int64), b.astype(np.int64)
+    n_a, n_b = int(a.max()) + 1, int(b.max()) + 1
+    fit, held = first, ~first
+    mean = float(y[fit].mean())
+
+    def shrunk(groups: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+        sums = np.bincount(groups, weights=values, minlength=size)
+        counts = np.bincount(groups, minlength=size)
+        return sums / (counts + _SHRINK)
+
+    effect_b = np.zeros(n_b)
+    for _ in range(_BACKFIT_ROUNDS):
+        effect_a = shrunk(a[fit], (y - mean - effect_b[b])[fit], n_a)
+        effect_b = shrunk(b[fit], (y - mean - effect_a[a])[fit], n_b)
+    additive = mean + effect_a[a] + effect_b[b]
+    cell = a * n_b + b
+    correction = shrunk(cell[fit], (y - additive)[fit], n_a * n_b)
+    variance = float(y[held].var())
+    if variance <= 0:
+        return 0.0
+    error_additive = float(np.mean((y[held] - additive[held]) ** 2))
+    error_cells = float(np.mean((y[held] - additive[held] - correction[cell[held]]) ** 2))
+    return (error_additive - error_cells) / variance
+
+
+def select_crosses(
+    slots: np.ndarray,
+    y: np.ndarray,
+    distinct: list[int],
+    *,
+    max_levels: int,
+    seed: int = 0,
+) -> list[tuple[int, int]]:
+    """The numeric column pairs to cross, best first (indices into the slot columns).
+
+    Parameters
+    ----------
+    slots : ndarray of shape (n, n_columns)
+        Bin indices of the training rows (``NumericEncoder`` with ``as_index``).
+    y : ndarray of shape (n,)
+        The target: 0/1 for binary, the (standardised) value for regression.
+    distinct : list of int
+        Distinct values of each column in the training rows.
+    max_levels : int
+        Columns with more distinct values than this are not candidates (their bins
+        group several values).
+    seed : int, default=0
+        Seed of the split into halves.
+
+    Returns
+    -------
+    list of (int, int)
+        At most ``MAX_CROSSES`` pairs ``(i, j)``, ``i < j``.
+    """
+    n = len(y)
+    candidates = [j for j, levels in enumerate(distinct) if 2 <= levels <= max_levels]
+    if n == 0 or len(candidates) < 2:
+        return []
+    y = np.asarray(y, dtype=np.float64).ravel()
+    first = np.random.default_rng(seed).random(n) < 0.5
+    scored = []
+    for i, j in combinations(candidates, 2):
+        a, b = slots[:, i], slots[:, j]
+        cells = np.unique(a.astype(np.int64) * (int(b.max()) + 1) + b).size
+        if n / cells < MIN_ROWS_PER_CELL:
+            continue
+        gain = (cross_gain(a, b, y, first) + cross_gain(a, b, y, ~first)) / 2
+        if gain >= MIN_GAIN:
+            scored.append((gain, i, j))
+    scored.sort(key=lambda s: -s[0])
+    return [(i, j) for _, i, j in scored[:MAX_CROSSES]]
