@@ -113,3 +113,31 @@ def make_planted_frame(n: int = 3000, seed: int = 0) -> pd.DataFrame:
 
 
 PLANTED_ROLES = Roles(categorical=("item", "other"), target="y")
+
+
+CALENDAR_ROLES = Roles(
+    categorical=("shop",), numeric=("month", "day", "hour", "price"), target="late"
+)
+
+
+def make_calendar_frame(n: int = 6000, seed: int = 0, interaction: float = 3.0) -> pd.DataFrame:
+    """Flights-like rows: ``late`` depends on single "dates" (month x day cells), which
+    neither column shows alone, plus a main effect of ``hour``; ``price`` is continuous."""
+    rng = np.random.default_rng(seed)
+    month = rng.integers(1, 7, n)
+    day = rng.integers(1, 7, n)
+    hour = rng.integers(6, 10, n)
+    stormy = np.random.default_rng(99).random((7, 7)) < 0.5  # a fixed set of bad dates
+    stormy &= np.roll(stormy, 1, axis=0) != stormy  # a fixed, irregular pattern
+    logit = interaction * (stormy[month, day] - stormy.mean()) + 0.5 * (hour - 7.5)
+    late = rng.random(n) < 1 / (1 + np.exp(-logit))
+    return pd.DataFrame(
+        {
+            "shop": rng.choice(["a", "b", "c"], n),
+            "month": month,
+            "day": day,
+            "hour": hour,
+            "price": rng.normal(100, 20, n).round(2),
+            "late": late.astype(int),
+        }
+    )

@@ -271,3 +271,36 @@ def test_the_loss_charts_are_built_once_per_epoch_not_at_every_redraw(new_app, m
     job.epochs = [*job.epochs, {"epoch": 2, "loss": 0.4, "val_loss": 0.55, "val_auc": 0.75}]
     at.run()
     assert len(built) == 4
+
+
+def test_the_summary_names_crossed_columns_and_the_checkbox_turns_them_off(new_app):
+    """A date in two numeric columns is crossed by default; the Advanced checkbox stops it."""
+    from synthetic import make_calendar_frame
+
+    at = new_app().run()
+    data = make_calendar_frame().to_csv(index=False).encode()
+    at.file_uploader(key=Keys.UPLOAD).set_value(("flights.csv", data, "text/csv"))
+    at.run()
+    [confirm] = [b for b in at.button if b.label.startswith("Predict ")]
+    confirm.click().run()
+    for widget in [*at.selectbox, *at.multiselect]:
+        if widget.label.startswith("Target"):
+            widget.set_value("late")
+        elif widget.label.startswith("Categorical"):
+            widget.set_value(["shop"])
+        elif widget.label.startswith("Numeric"):
+            widget.set_value(["month", "day", "hour", "price"])
+    at.run()
+    at.switch_page("pages/train.py").run()
+    _number_input(at, "Max epochs").set_value(1)
+    at.run()
+    assert at.session_state[Keys.CONFIG].crosses == "auto"
+    at.button(key=Keys.TRAIN_BUTTON).click().run()
+    wait_for_training(at)
+    assert_no_exception(at)
+    assert at.session_state[Keys.RUN_INFO].run.crosses[0] == ("month", "day")
+    assert "Crossed numeric columns: month x day" in plain(markdown_text(at))
+
+    [crosses] = [c for c in at.checkbox if c.label == "Cross few-valued numeric columns"]
+    crosses.uncheck().run()
+    assert at.session_state[Keys.CONFIG].crosses == "none"

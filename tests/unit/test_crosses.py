@@ -9,36 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from synthetic import TINY_CONFIG
+from synthetic import CALENDAR_ROLES as ROLES
+from synthetic import TINY_CONFIG, make_calendar_frame
 
-from embedding_core.data.roles import Roles
 from embedding_core.model.config import TrainConfig
 from embedding_core.model.crosses import MAX_CROSSES, MIN_GAIN, cross_gain, select_crosses
-
-ROLES = Roles(categorical=("shop",), numeric=("month", "day", "hour", "price"), target="late")
-
-
-def _calendar_frame(n: int = 6000, seed: int = 0, interaction: float = 3.0) -> pd.DataFrame:
-    """Flights-like rows: ``late`` depends on single "dates" (month x day cells), which
-    neither column shows alone, plus a main effect of ``hour``; ``price`` is continuous."""
-    rng = np.random.default_rng(seed)
-    month = rng.integers(1, 7, n)
-    day = rng.integers(1, 7, n)
-    hour = rng.integers(6, 10, n)
-    stormy = np.random.default_rng(99).random((7, 7)) < 0.5  # a fixed set of bad dates
-    stormy &= np.roll(stormy, 1, axis=0) != stormy  # no row or column is all-bad
-    logit = interaction * (stormy[month, day] - stormy.mean()) + 0.5 * (hour - 7.5)
-    late = rng.random(n) < 1 / (1 + np.exp(-logit))
-    return pd.DataFrame(
-        {
-            "shop": rng.choice(["a", "b", "c"], n),
-            "month": month,
-            "day": day,
-            "hour": hour,
-            "price": rng.normal(100, 20, n).round(2),
-            "late": late.astype(int),
-        }
-    )
 
 
 def _slots(frame: pd.DataFrame) -> tuple[np.ndarray, list[int]]:
@@ -60,7 +35,7 @@ def test_cross_gain_is_below_the_bar_for_additive_columns_and_large_for_an_inter
 
 
 def test_select_crosses_finds_the_date_and_leaves_continuous_columns_alone() -> None:
-    frame = _calendar_frame()
+    frame = make_calendar_frame()
     slots, distinct = _slots(frame)
     pairs = select_crosses(slots, frame["late"].to_numpy(), distinct, max_levels=32)
     assert pairs[0] == (0, 1)  # month x day first
@@ -69,10 +44,10 @@ def test_select_crosses_finds_the_date_and_leaves_continuous_columns_alone() -> 
 
 
 def test_select_crosses_needs_rows_in_every_cell_and_an_interaction() -> None:
-    small = _calendar_frame(n=2000)  # 36 cells, 55 rows each: not enough
+    small = make_calendar_frame(n=2000)  # 36 cells, 55 rows each: not enough
     slots, distinct = _slots(small)
     assert select_crosses(slots, small["late"].to_numpy(), distinct, max_levels=32) == []
-    plain = _calendar_frame(interaction=0.0)
+    plain = make_calendar_frame(interaction=0.0)
     slots, distinct = _slots(plain)
     assert select_crosses(slots, plain["late"].to_numpy(), distinct, max_levels=32) == []
 
@@ -102,7 +77,7 @@ def test_training_crosses_the_date_and_predicts_it_better(tmp_path: Path) -> Non
     from embedding_core.model.run import TrainedRun
     from embedding_core.model.train import train
 
-    frame = _calendar_frame()
+    frame = make_calendar_frame()
     config = TINY_CONFIG.replace(epochs=3)
     crossed = train(frame, ROLES, config)
     plain = train(frame, ROLES, config.replace(crosses="none"))
@@ -132,7 +107,7 @@ def test_training_crosses_the_date_and_predicts_it_better(tmp_path: Path) -> Non
 def test_crosses_apply_to_deepfm_over_bins_only(config: TrainConfig) -> None:
     from embedding_core.model.train import train
 
-    run = train(_calendar_frame(n=3000), ROLES, config.replace(epochs=1))
+    run = train(make_calendar_frame(n=3000), ROLES, config.replace(epochs=1))
     assert run.crosses == []
 
 
@@ -140,7 +115,7 @@ def test_runs_saved_before_crosses_load_without_them(tmp_path: Path) -> None:
     from embedding_core.model.run import TrainedRun
     from embedding_core.model.train import train
 
-    frame = _calendar_frame(n=3000)
+    frame = make_calendar_frame(n=3000)
     saved = train(frame, ROLES, TINY_CONFIG.replace(epochs=1, crosses="none")).save(tmp_path / "r")
     old = shutil.copytree(saved, tmp_path / "old")
     for name, key in (("features.json", "crosses"), ("config.json", "crosses")):
@@ -160,7 +135,7 @@ def test_config_and_encoder_refuse_what_cannot_be_crossed() -> None:
         TrainConfig(crosses="all")
     assert TrainConfig().crosses == "auto"
     assert TrainConfig.from_dict({}).crosses == "none"
-    frame = _calendar_frame(n=500)
+    frame = make_calendar_frame(n=500)
     bins = FeatureEncoder().fit(frame, ROLES, numeric_encoding="bins")
     with pytest.raises(ValueError, match="two different binned"):
         bins.set_crosses([("month", "shop")])
@@ -177,7 +152,7 @@ def test_cli_train_reports_the_crosses_and_info_shows_them(
     from embedding_core.cli import main
 
     path = tmp_path / "flights.csv"
-    _calendar_frame().to_csv(path, index=False)
+    make_calendar_frame().to_csv(path, index=False)
     common = ["--data", str(path), "--categorical", "shop", "--numeric", "month,day,hour,price",
               "--target", "late", "--epochs", "1", "--no-refit", "--quiet"]  # fmt: skip
     assert main(["train", *common, "--out", str(tmp_path / "auto")]) == 0
