@@ -176,6 +176,14 @@ def _console(problems: list[str], message: Any) -> None:
         problems.append(f"console {message.type}: {message.text}")
 
 
+def _failed_request(problems: list[str], request: Any) -> None:
+    # The browser cancels the app's own requests still in flight when the page navigates
+    # or reloads (net::ERR_ABORTED, e.g. the page icon): nothing failed on the server.
+    if request.url.startswith(_LOCAL) and "ERR_ABORTED" in str(request.failure):
+        return
+    problems.append(f"request failed: {request.url} ({request.failure})")
+
+
 def _watch_problems(page: Any) -> None:
     problems = _PROBLEMS.setdefault(id(page), [])
     page.on("console", lambda m: _console(problems, m))
@@ -184,10 +192,7 @@ def _watch_problems(page: Any) -> None:
         lambda r: None if r.url.startswith(_LOCAL) else problems.append(f"outside: {r.url}"),
     )
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on(
-        "requestfailed",
-        lambda r: problems.append(f"request failed: {r.url} ({r.failure})"),
-    )
+    page.on("requestfailed", lambda r: _failed_request(problems, r))
     page.on(
         "response",
         lambda r: (
