@@ -78,17 +78,22 @@ def plotly_chart(at: AppTest, index: int = 0) -> dict:
 
 def upload_small(at: AppTest, small_csv_bytes: bytes) -> None:
     """Upload the small CSV, confirm its target and pick its known roles."""
+    upload_with_roles(at, "small_churn.csv", small_csv_bytes, SMALL_ROLES)
+
+
+def upload_with_roles(at: AppTest, name: str, data: bytes, roles: dict[str, Any]) -> None:
+    """Upload a CSV, confirm the suggested target and pick ``roles`` (``Roles.to_dict``)."""
     from ui.state import Keys
 
-    at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))
+    at.file_uploader(key=Keys.UPLOAD).set_value((name, data, "text/csv"))
     at.run()
     [confirm] = [b for b in at.button if b.label.startswith("Predict ")]
     confirm.click().run()
     for widget in [*at.selectbox, *at.multiselect]:
         if widget.label.startswith("Target"):
-            widget.set_value(SMALL_ROLES["target"])
+            widget.set_value(roles["target"])
         elif widget.label.startswith("Categorical"):
-            widget.set_value(SMALL_ROLES["categorical"])
+            widget.set_value(list(roles["categorical"]))
         elif widget.label.startswith("Numeric"):
-            widget.set_value(SMALL_ROLES["numeric"])
+            widget.set_value(list(roles["numeric"]))
     at.run()

@@ -11,6 +11,7 @@ from app_helpers import (
     markdown_text,
     plain,
     upload_small,
+    upload_with_roles,
     wait_for_training,
 )
 
@@ -275,22 +276,11 @@ def test_the_loss_charts_are_built_once_per_epoch_not_at_every_redraw(new_app, m
 
 def test_the_summary_names_crossed_columns_and_the_checkbox_turns_them_off(new_app):
     """A date in two numeric columns is crossed by default; the Advanced checkbox stops it."""
-    from synthetic import make_calendar_frame
+    from synthetic import CALENDAR_ROLES, make_calendar_frame
 
     at = new_app().run()
     data = make_calendar_frame().to_csv(index=False).encode()
-    at.file_uploader(key=Keys.UPLOAD).set_value(("flights.csv", data, "text/csv"))
-    at.run()
-    [confirm] = [b for b in at.button if b.label.startswith("Predict ")]
-    confirm.click().run()
-    for widget in [*at.selectbox, *at.multiselect]:
-        if widget.label.startswith("Target"):
-            widget.set_value("late")
-        elif widget.label.startswith("Categorical"):
-            widget.set_value(["shop"])
-        elif widget.label.startswith("Numeric"):
-            widget.set_value(["month", "day", "hour", "price"])
-    at.run()
+    upload_with_roles(at, "flights.csv", data, CALENDAR_ROLES.to_dict())
     at.switch_page("pages/train.py").run()
     _number_input(at, "Max epochs").set_value(1)
     at.run()
