@@ -44,26 +44,28 @@ def cross_gain(a: np.ndarray, b: np.ndarray, y: np.ndarray, first: np.ndarray) -
     """
     a, b = a.astype(np.int64), b.astype(np.int64)
     n_a, n_b = int(a.max()) + 1, int(b.max()) + 1
-    fit, held = first, ~first
-    mean = float(y[fit].mean())
-
-    def shrunk(groups: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-        sums = np.bincount(groups, weights=values, minlength=size)
-        counts = np.bincount(groups, minlength=size)
-        return sums / (counts + _SHRINK)
-
-    effect_b = np.zeros(n_b)
+    a_fit, b_fit, y_fit = a[first], b[first], y[first]
+    a_held, b_held, y_held = a[~first], b[~first], y[~first]
+    mean = float(y_fit.mean())
+    counts_a = np.bincount(a_fit, minlength=n_a) + _SHRINK
+    counts_b = np.bincount(b_fit, minlength=n_b) + _SHRINK
+    effect_a, effect_b = np.zeros(n_a), np.zeros(n_b)
     for _ in range(_BACKFIT_ROUNDS):
-        effect_a = shrunk(a[fit], (y - mean - effect_b[b])[fit], n_a)
-        effect_b = shrunk(b[fit], (y - mean - effect_a[a])[fit], n_b)
-    additive = mean + effect_a[a] + effect_b[b]
-    cell = a * n_b + b
-    correction = shrunk(cell[fit], (y - additive)[fit], n_a * n_b)
-    variance = float(y[held].var())
+        effect_a = np.bincount(a_fit, weights=y_fit - mean - effect_b[b_fit], minlength=n_a)
+        effect_a /= counts_a
+        effect_b = np.bincount(b_fit, weights=y_fit - mean - effect_a[a_fit], minlength=n_b)
+        effect_b /= counts_b
+    cells_fit = a_fit * n_b + b_fit
+    residual = y_fit - mean - effect_a[a_fit] - effect_b[b_fit]
+    correction = np.bincount(cells_fit, weights=residual, minlength=n_a * n_b) / (
+        np.bincount(cells_fit, minlength=n_a * n_b) + _SHRINK
+    )
+    variance = float(y_held.var())
     if variance <= 0:
         return 0.0
-    error_additive = float(np.mean((y[held] - additive[held]) ** 2))
-    error_cells = float(np.mean((y[held] - additive[held] - correction[cell[held]]) ** 2))
+    additive = mean + effect_a[a_held] + effect_b[b_held]
+    error_additive = float(np.mean((y_held - additive) ** 2))
+    error_cells = float(np.mean((y_held - additive - correction[a_held * n_b + b_held]) ** 2))
     return (error_additive - error_cells) / variance
 
 
