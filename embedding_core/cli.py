@@ -164,7 +164,7 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         "--crosses",
         choices=CROSSES,
         default=None,
-        help="auto (default): cross pairs of few-valued numeric columns (month x day) "
+        help="auto (default): cross pairs of columns of small whole numbers (month x day) "
         "whose cells act on the target together, a vector per cell; none: never",
     )
     p.add_argument(

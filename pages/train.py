@@ -135,13 +135,14 @@ def _config_widgets() -> TrainConfig | None:
             "categories like another field.",
         )
         crosses = st.checkbox(
-            "Cross few-valued numeric columns",
+            "Cross columns of small whole numbers",
             current.crosses == "auto",
             key=Keys.CFG_CROSSES,
             persist_state="session",
-            help="With bins: numeric columns with few values (a month, a day, an hour) are "
-            "crossed in pairs where the pair acts on the target beyond each column alone "
-            "(a date: month x day), at most three pairs, each cell with its own vector.",
+            help="Months, days, hours, codes: columns of a few dozen whole-number values "
+            "(numeric with bins, or categorical) are crossed in pairs where the pair acts "
+            "on the target beyond each column alone (a date: month x day), at most three "
+            "pairs, each cell with its own vector.",
         )
     try:
         config = current.replace(
@@ -241,7 +242,7 @@ def _summary(info: state.RunInfo) -> None:
     if run.crosses:
         crossed = ", ".join(f"{a} x {b}" for a, b in run.crosses)
         st.caption(
-            literal(f"Crossed numeric columns: {crossed}")
+            literal(f"Crossed columns: {crossed}")
             + " (each pair of values has its own vector: their effect together is not the "
             "sum of their effects alone)."
         )

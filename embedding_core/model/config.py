@@ -30,7 +30,7 @@ MODELS = ("deepfm", "entity")
 #: What ``refit`` does after early stopping (``TrainConfig.final_fit``).
 FINAL_FITS = ("auto", "refit", "holdout")
 
-#: Crossed numeric columns (``TrainConfig.crosses``): chosen from the data, or none.
+#: Crossed columns (``TrainConfig.crosses``): chosen from the data, or none.
 CROSSES = ("auto", "none")
 
 #: Largest model (trainable weights) ``train`` builds: 50M float32 weights are 200 MB,
@@ -134,13 +134,15 @@ class TrainConfig:
         six shared sets and hotel_adr; it costs more epochs (the average keeps
         improving for longer). In-memory training only: streamed training ignores it.
     crosses : {"auto", "none"}, default="auto"
-        ``"auto"``: numeric columns with few values (a month, a day, an hour: at most
-        ``numeric_bins`` distinct values) are crossed in pairs where the pair's cells
-        act on the target beyond the two columns alone (``model.crosses``, at most
-        three pairs): each cell gets its own vector and first-order weight, like a
-        category. DeepFM with ``"bins"`` only, binary and regression targets. Measured
-        (README, "Crossed numeric columns"): +0.028 test AUC on a flights table whose
-        date enters as month and day; level on the six shared sets (three cross nothing).
+        ``"auto"``: columns of small whole numbers (a month, a day, an hour, a code:
+        numeric columns with at most ``numeric_bins`` distinct values, or categorical
+        fields with at most as many whole-number categories) are crossed in pairs where
+        the pair's cells act on the target beyond the two columns alone
+        (``model.crosses``, at most three pairs): each cell gets its own vector and
+        first-order weight, like a category. DeepFM only, binary and regression
+        targets; numeric columns take part with ``"bins"``. Measured (README, "Crossed
+        columns"): +0.028 test AUC on a flights table whose date enters as month and
+        day, numeric or categorical; level on the six shared sets.
     model : {"deepfm", "entity"}, default="deepfm"
         ``"entity"``: an entity-embedding network (Guo & Berkhahn 2016), one table per
         field with its own size, concatenated into the MLP; no FM term, so fields need

@@ -12,7 +12,7 @@ Three logits are summed, all built on the same field embeddings:
 With ``numeric_encoding`` "bins" or "ple", each numeric column also gets a vector
 (``NumericEmbedding`` ``"numeric_embedding"``) that joins the field embeddings in the FM
 term and the MLP, and first-order weights (``"numeric_linear"``). Crossed pairs of
-binned columns (``FeatureEncoder.crosses_``, ``model.crosses``) add a vector per cell
+few-valued columns (``FeatureEncoder.crosses_``, ``model.crosses``) add a vector per cell
 (``CrossEmbedding`` ``"cross_embedding"``) to the same term and MLP, and a first-order
 weight per cell (``"cross_linear"``).
 
@@ -242,10 +242,15 @@ def build_deepfm(
                 enc_in
             )
         )
-    pairs = _cross_pairs(features)
-    if pairs:  # crossed numeric columns: a vector and a first-order weight per cell
+    pairs, pair_sizes = _cross_pairs(features)
+    codes = cat_in
+    if pairs and slots is not None:  # fields' indices, then the numeric columns' bins
+        codes = layers.Concatenate(axis=1, name="cross_codes")([cat_in, enc_in])
+    if pairs:  # crossed columns: a vector and a first-order weight per cell
         vectors.append(
-            CrossEmbedding(config.embedding_dim, pairs, slots, name=CROSS_EMBEDDING_LAYER)(enc_in)
+            CrossEmbedding(config.embedding_dim, pairs, pair_sizes, name=CROSS_EMBEDDING_LAYER)(
+                codes
+            )
         )
     if len(vectors) > 1:
         emb = layers.Concatenate(axis=1, name="all_embeddings")(vectors)
@@ -266,8 +271,8 @@ def build_deepfm(
         logits.append(SumFields(name="numeric_linear_sum")(numeric_linear))
     if pairs:
         cross_linear = CrossEmbedding(
-            n_out, pairs, slots, kernel_initializer="zeros", name=CROSS_LINEAR_LAYER
-        )(enc_in)
+            n_out, pairs, pair_sizes, kernel_initializer="zeros", name=CROSS_LINEAR_LAYER
+        )(codes)
         logits.append(SumFields(name="cross_linear_sum")(cross_linear))
 
     # Second order.
@@ -296,12 +301,17 @@ def build_deepfm(
     return keras.Model(inputs=inputs, outputs=out, name="deepfm")
 
 
-def _cross_pairs(features: FeatureEncoder) -> list[tuple[int, int]]:
-    """Positions, in the bins' slot input, of the crossed numeric column pairs."""
+def _cross_pairs(features: FeatureEncoder) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Positions of the crossed columns in the cross codes (``crossable_columns``) and
+    each pair's sizes (a field's vocabulary size, a numeric column's bin slots)."""
     if not features.crosses_:
-        return []
-    columns = features.numeric_encoder_.columns  # type: ignore[union-attr]
-    return [(columns.index(a), columns.index(b)) for a, b in features.crosses_]
+        return [], []
+    columns = features.crossable_columns()
+    n_binned = len(columns) - len(features.fields)
+    slots = features.numeric_encoder_.n_slots if n_binned else 0  # type: ignore[union-attr]
+    sizes = features.field_sizes + [slots] * n_binned
+    pairs = [(columns.index(a), columns.index(b)) for a, b in features.crosses_]
+    return pairs, [(sizes[i], sizes[j]) for i, j in pairs]
 
 
 def field_tables(model: keras.Model, features: FeatureEncoder) -> dict[str, dict[str, np.ndarray]]:

@@ -389,17 +389,23 @@ class FeatureEncoder:
         except KeyError:
             raise KeyError(f"'{col}' is not a feature of this encoder.") from None
 
-    def set_crosses(self, pairs: list[tuple[str, str]]) -> None:
-        """Cross these pairs of binned numeric columns (``model.crosses``); the network
-        reads them when it is built."""
+    def crossable_columns(self) -> list[str]:
+        """Columns a cross may pair: the categorical fields, then the numeric columns
+        encoded as bin indices (the order of the model's cross codes)."""
         self._check_fitted()
         encoder = self.numeric_encoder_
-        if pairs and (encoder is None or not encoder.as_index):
-            raise ValueError("Expected numeric columns encoded as bins to cross.")
+        binned = encoder.columns if encoder is not None and encoder.as_index else []
+        return [*self.fields, *binned]
+
+    def set_crosses(self, pairs: list[tuple[str, str]]) -> None:
+        """Cross these pairs of columns (``model.crosses``); the network reads them when
+        it is built."""
+        allowed = set(self.crossable_columns())
         for a, b in pairs:
-            if a == b or a not in encoder.columns or b not in encoder.columns:  # type: ignore[union-attr]
+            if a == b or a not in allowed or b not in allowed:
                 raise ValueError(
-                    f"Expected two different binned numeric columns. Received: {(a, b)}"
+                    "Expected two different categorical fields or binned numeric columns. "
+                    f"Received: {(a, b)}"
                 )
         self.crosses_ = [(str(a), str(b)) for a, b in pairs]
 

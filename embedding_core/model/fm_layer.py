@@ -333,84 +333,91 @@ class SlotOneHot(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="embedding_core")
 class CrossEmbedding(keras.layers.Layer):
-    """A vector per cell of crossed numeric columns (``model.crosses``), looked up by index.
+    """A vector per cell of crossed columns (``model.crosses``), looked up by index.
 
-    Input: the bins' slot indices ``(batch, n_columns)`` (``NumericEncoder.as_index``);
-    output ``(batch, n_pairs, output_dim)``: for the pair ``(i, j)``, the row of cell
-    ``(slot_i, slot_j)`` in that pair's table of ``n_slots ** 2`` rows. Each crossed
-    pair enters the model like one more field: its vector joins the others in the FM
-    and the MLP, its first-order weight the linear term.
+    Input: integer codes ``(batch, n_columns)``: the categorical fields' vocabulary
+    indices followed by the numeric columns' bin indices (``NumericEncoder.as_index``).
+    Output ``(batch, n_pairs, output_dim)``: for the pair ``(i, j)`` of sizes
+    ``(size_i, size_j)``, the row of cell ``code_i * size_j + code_j`` in that pair's
+    table of ``size_i * size_j`` rows. Each crossed pair enters the model like one more
+    field: its vector joins the others in the FM and the MLP, its first-order weight the
+    linear term.
 
     Parameters
     ----------
     output_dim : int
         Size of each vector (k, or 1 / n_classes for first-order weights).
     pairs : sequence of (int, int)
-        Column positions of each crossed pair in the slot input.
-    n_slots : int
-        Slots per column (``NumericEncoder.n_slots``).
+        Column positions of each crossed pair in the input.
+    sizes : sequence of (int, int)
+        Codes per column of each pair (a field's vocabulary size, a column's slots).
     kernel_initializer : str or keras.initializers.Initializer, default="uniform"
     **kwargs
         Standard layer arguments (``name``...).
 
     Examples
     --------
-    >>> layer = CrossEmbedding(1, pairs=[(0, 1)], n_slots=3, kernel_initializer="zeros")
+    >>> layer = CrossEmbedding(1, pairs=[(0, 1)], sizes=[(2, 3)], kernel_initializer="zeros")
     >>> _ = layer.build((None, 2))
-    >>> layer.kernel.assign(np.arange(9, dtype="float32").reshape(9, 1))  # doctest: +ELLIPSIS
+    >>> layer.kernel.assign(np.arange(6, dtype="float32").reshape(6, 1))  # doctest: +ELLIPSIS
     <...>
-    >>> ops.convert_to_numpy(layer(np.array([[2, 1]]))).ravel().tolist()  # cell 2 * 3 + 1
-    [7.0]
+    >>> ops.convert_to_numpy(layer(np.array([[1, 2]]))).ravel().tolist()  # cell 1 * 3 + 2
+    [5.0]
     """
 
     def __init__(
         self,
         output_dim: int,
         pairs: Sequence[Sequence[int]],
-        n_slots: int,
+        sizes: Sequence[Sequence[int]],
         kernel_initializer: Any = "uniform",
         **kwargs: Any,
     ) -> None:
         if int(output_dim) < 1:
             raise ValueError(f"Expected output_dim > 0. Received: output_dim={output_dim}")
-        if int(n_slots) < 1:
-            raise ValueError(f"Expected n_slots > 0. Received: n_slots={n_slots}")
         pairs = [(int(i), int(j)) for i, j in pairs]
+        sizes = [(int(m), int(n)) for m, n in sizes]
         if not pairs or any(i == j or min(i, j) < 0 for i, j in pairs):
             raise ValueError(f"Expected pairs of two different columns. Received: pairs={pairs}")
+        if len(sizes) != len(pairs) or any(min(size) < 1 for size in sizes):
+            raise ValueError(
+                f"Expected a positive (size, size) per pair. Received: sizes={sizes} for "
+                f"{len(pairs)} pairs"
+            )
         super().__init__(**kwargs)
         self.output_dim = int(output_dim)
         self.pairs = pairs
-        self.n_slots = int(n_slots)
+        self.sizes = sizes
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         if len(input_shape) != 2 or input_shape[1] is None:
             raise ValueError(
-                "Expected slot indices of shape (batch, n_columns). "
+                "Expected codes of shape (batch, n_columns). "
                 f"Received: input_shape={tuple(input_shape)}"
             )
         if max(max(pair) for pair in self.pairs) >= int(input_shape[1]):
             raise ValueError(
                 f"Expected pairs of the {input_shape[1]} input columns. Received: {self.pairs}"
             )
-        cells = self.n_slots**2
+        cells = [m * n for m, n in self.sizes]
         self.kernel = self.add_weight(
-            shape=(len(self.pairs) * cells, self.output_dim),
+            shape=(sum(cells), self.output_dim),
             initializer=self.kernel_initializer,
             name="kernel",
         )
         self.first = np.array([i for i, _ in self.pairs], dtype="int32")
         self.second = np.array([j for _, j in self.pairs], dtype="int32")
-        self.offsets = (np.arange(len(self.pairs)) * cells).astype("int32")
+        self.strides = np.array([n for _, n in self.sizes], dtype="int32")
+        self.offsets = np.concatenate([[0], np.cumsum(cells)[:-1]]).astype("int32")
         self.built = True
 
     def call(self, inputs: Any) -> Any:
-        slots = ops.cast(inputs, "int32")
-        first = ops.take(slots, ops.convert_to_tensor(self.first), axis=1)
-        second = ops.take(slots, ops.convert_to_tensor(self.second), axis=1)
-        cells = first * self.n_slots + second + ops.convert_to_tensor(self.offsets)
-        return ops.take(self.kernel, cells, axis=0)
+        codes = ops.cast(inputs, "int32")
+        first = ops.take(codes, ops.convert_to_tensor(self.first), axis=1)
+        second = ops.take(codes, ops.convert_to_tensor(self.second), axis=1)
+        cells = first * ops.convert_to_tensor(self.strides) + second
+        return ops.take(self.kernel, cells + ops.convert_to_tensor(self.offsets), axis=0)
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return (input_shape[0], len(self.pairs), self.output_dim)
@@ -420,7 +427,7 @@ class CrossEmbedding(keras.layers.Layer):
             **super().get_config(),
             "output_dim": self.output_dim,
             "pairs": [list(pair) for pair in self.pairs],
-            "n_slots": self.n_slots,
+            "sizes": [list(size) for size in self.sizes],
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
         }
 

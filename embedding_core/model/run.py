@@ -196,8 +196,8 @@ class TrainedRun:
 
     @property
     def crosses(self) -> list[tuple[str, str]]:
-        """Pairs of numeric columns crossed in the model (``TrainConfig.crosses``): each
-        (value, value) cell has its own vector and first-order weight."""
+        """Pairs of columns crossed in the model (``TrainConfig.crosses``): each (value,
+        value) cell has its own vector and first-order weight."""
         return list(self.features.crosses_)
 
     def _field(self, field: str) -> str:

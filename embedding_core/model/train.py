@@ -531,21 +531,13 @@ def _compiled_network(
     return model, plan
 
 
-#: Crossed columns' tables hold ``n_slots ** 2`` cells per pair: no crosses above this.
-MAX_CROSS_CELLS = 65**2
+#: Codes a crossed column may have (its pair's table holds the product of two).
+MAX_CROSS_CODES = 65
 
 
 def _may_cross(features: FeatureEncoder, config: TrainConfig, task: str) -> bool:
-    """Whether ``config.crosses`` applies: "auto", a DeepFM over bins, no multiclass."""
-    encoder = features.numeric_encoder_
-    return (
-        config.crosses == "auto"
-        and config.model == "deepfm"
-        and task != "multiclass"
-        and encoder is not None
-        and encoder.as_index
-        and encoder.n_slots**2 <= MAX_CROSS_CELLS
-    )
+    """Whether ``config.crosses`` applies: "auto", a DeepFM, no multiclass."""
+    return config.crosses == "auto" and config.model == "deepfm" and task != "multiclass"
 
 
 def _chosen_crosses(
@@ -557,19 +549,31 @@ def _chosen_crosses(
     numeric_bins: int,
     seed: int,
 ) -> list[tuple[str, str]]:
-    """The numeric pairs ``crosses.select_crosses`` picks on the training rows (columns
-    with at most ``numeric_bins`` values are candidates: a bin each)."""
+    """The pairs ``crosses.select_crosses`` picks on the training rows, among the columns
+    of small whole numbers: categorical fields of at most ``numeric_bins`` whole-number
+    categories, and binned numeric columns of at most ``numeric_bins`` values (a bin each)."""
     from embedding_core.data.values import parse_numeric
-    from embedding_core.model.crosses import select_crosses
-    from embedding_core.model.features import NUMERIC_ENCODED_INPUT
+    from embedding_core.model.crosses import select_crosses, whole_numbers
+    from embedding_core.model.features import CATEGORICAL_INPUT, NUMERIC_ENCODED_INPUT
 
-    encoder = features.numeric_encoder_
-    assert encoder is not None
-    columns = encoder.columns
-    distinct = [int(parse_numeric(data[c].iloc[train_idx])[0].nunique()) for c in columns]
-    slots = inputs[NUMERIC_ENCODED_INPUT][train_idx]
-    pairs = select_crosses(slots, y[train_idx], distinct, max_levels=numeric_bins, seed=seed)
-    return [(columns[i], columns[j]) for i, j in pairs]
+    names, codes = [], []
+    for j, field_name in enumerate(features.fields):
+        encoder = features.encoders_[field_name]
+        categories = encoder.categories
+        if 2 <= len(categories) <= numeric_bins and encoder.size <= MAX_CROSS_CODES:
+            if whole_numbers(categories):
+                names.append(field_name)
+                codes.append(inputs[CATEGORICAL_INPUT][train_idx, j])
+    bins = features.numeric_encoder_
+    if bins is not None and bins.as_index and bins.n_slots <= MAX_CROSS_CODES:
+        for j, column in enumerate(bins.columns):
+            if 2 <= parse_numeric(data[column].iloc[train_idx])[0].nunique() <= numeric_bins:
+                names.append(column)
+                codes.append(inputs[NUMERIC_ENCODED_INPUT][train_idx, j])
+    if len(names) < 2:
+        return []
+    pairs = select_crosses(np.stack(codes, axis=1), y[train_idx], seed=seed)
+    return [(names[i], names[j]) for i, j in pairs]
 
 
 def _refit_metrics(

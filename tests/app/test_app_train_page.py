@@ -289,8 +289,8 @@ def test_the_summary_names_crossed_columns_and_the_checkbox_turns_them_off(new_a
     wait_for_training(at)
     assert_no_exception(at)
     assert at.session_state[Keys.RUN_INFO].run.crosses[0] == ("month", "day")
-    assert "Crossed numeric columns: month x day" in plain(markdown_text(at))
+    assert "Crossed columns: month x day" in plain(markdown_text(at))
 
-    [crosses] = [c for c in at.checkbox if c.label == "Cross few-valued numeric columns"]
+    [crosses] = [c for c in at.checkbox if c.label == "Cross columns of small whole numbers"]
     crosses.uncheck().run()
     assert at.session_state[Keys.CONFIG].crosses == "none"

@@ -12,16 +12,23 @@ import pytest
 from synthetic import CALENDAR_ROLES as ROLES
 from synthetic import TINY_CONFIG, make_calendar_frame
 
+from embedding_core.data.roles import Roles
 from embedding_core.model.config import TrainConfig
-from embedding_core.model.crosses import MAX_CROSSES, MIN_GAIN, cross_gain, select_crosses
+from embedding_core.model.crosses import (
+    MAX_CROSSES,
+    MIN_GAIN,
+    cross_gain,
+    select_crosses,
+    whole_numbers,
+)
 
 
-def _slots(frame: pd.DataFrame) -> tuple[np.ndarray, list[int]]:
-    from embedding_core.model.numeric import NumericEncoder
-
-    columns = {c: frame[c].to_numpy(dtype=float) for c in ROLES.numeric}
-    encoder = NumericEncoder("bins", n_bins=32).fit(columns)
-    return encoder.transform(columns), [frame[c].nunique() for c in ROLES.numeric]
+def _codes(frame: pd.DataFrame) -> np.ndarray:
+    """month, day, hour as codes (0-based)."""
+    return (
+        frame[["month", "day", "hour"]].to_numpy()
+        - frame[["month", "day", "hour"]].min().to_numpy()
+    )
 
 
 def test_cross_gain_is_below_the_bar_for_additive_columns_and_large_for_an_interaction() -> None:
@@ -34,22 +41,24 @@ def test_cross_gain_is_below_the_bar_for_additive_columns_and_large_for_an_inter
     assert cross_gain(a, b, crossed, first) > 0.1
 
 
-def test_select_crosses_finds_the_date_and_leaves_continuous_columns_alone() -> None:
+def test_select_crosses_finds_the_date_first() -> None:
     frame = make_calendar_frame()
-    slots, distinct = _slots(frame)
-    pairs = select_crosses(slots, frame["late"].to_numpy(), distinct, max_levels=32)
+    pairs = select_crosses(_codes(frame), frame["late"].to_numpy())
     assert pairs[0] == (0, 1)  # month x day first
-    assert all(3 not in pair for pair in pairs)  # price: more values than bins
     assert len(pairs) <= MAX_CROSSES
 
 
 def test_select_crosses_needs_rows_in_every_cell_and_an_interaction() -> None:
     small = make_calendar_frame(n=2000)  # 36 cells, 55 rows each: not enough
-    slots, distinct = _slots(small)
-    assert select_crosses(slots, small["late"].to_numpy(), distinct, max_levels=32) == []
+    assert select_crosses(_codes(small), small["late"].to_numpy()) == []
     plain = make_calendar_frame(interaction=0.0)
-    slots, distinct = _slots(plain)
-    assert select_crosses(slots, plain["late"].to_numpy(), distinct, max_levels=32) == []
+    assert select_crosses(_codes(plain), plain["late"].to_numpy()) == []
+
+
+def test_whole_numbers_are_codes_and_words_are_not() -> None:
+    assert whole_numbers(["1", "12", "-3", "7.0"])
+    assert not whole_numbers(["Jan", "Feb"]) and not whole_numbers(["1.5", "2"])
+    assert not whole_numbers([])
 
 
 def test_cross_embedding_looks_up_one_row_per_pair_and_cell() -> None:
@@ -57,20 +66,23 @@ def test_cross_embedding_looks_up_one_row_per_pair_and_cell() -> None:
 
     from embedding_core.model.fm_layer import CrossEmbedding
 
-    layer = CrossEmbedding(2, pairs=[(0, 2), (1, 2)], n_slots=4, kernel_initializer="zeros")
+    sizes = [(3, 4), (5, 4)]  # pair 0: 12 cells, then pair 1: 20 cells
+    layer = CrossEmbedding(2, pairs=[(0, 2), (1, 2)], sizes=sizes, kernel_initializer="zeros")
     layer.build((None, 3))
-    table = np.arange(2 * 16 * 2, dtype="float32").reshape(32, 2)
+    table = np.arange(32 * 2, dtype="float32").reshape(32, 2)
     layer.kernel.assign(table)
-    slots = np.array([[1, 3, 2], [0, 0, 3]])
-    out = keras.ops.convert_to_numpy(layer(slots))
-    expected = [[table[1 * 4 + 2], table[16 + 3 * 4 + 2]], [table[3], table[16 + 3]]]
+    codes = np.array([[1, 4, 2], [0, 0, 3]])
+    out = keras.ops.convert_to_numpy(layer(codes))
+    expected = [[table[1 * 4 + 2], table[12 + 4 * 4 + 2]], [table[3], table[12 + 3]]]
     np.testing.assert_array_equal(out, np.array(expected))
     again = CrossEmbedding.from_config(layer.get_config())
-    assert again.pairs == [(0, 2), (1, 2)] and again.n_slots == 4
+    assert again.pairs == [(0, 2), (1, 2)] and again.sizes == sizes
     with pytest.raises(ValueError, match="two different columns"):
-        CrossEmbedding(2, pairs=[(1, 1)], n_slots=4)
+        CrossEmbedding(2, pairs=[(1, 1)], sizes=[(2, 2)])
+    with pytest.raises(ValueError, match="a positive"):
+        CrossEmbedding(2, pairs=[(0, 1)], sizes=[])
     with pytest.raises(ValueError, match="of the 2 input columns"):
-        CrossEmbedding(2, pairs=[(0, 2)], n_slots=4).build((None, 2))
+        CrossEmbedding(2, pairs=[(0, 2)], sizes=[(2, 2)]).build((None, 2))
 
 
 def test_training_crosses_the_date_and_predicts_it_better(tmp_path: Path) -> None:
@@ -82,6 +94,7 @@ def test_training_crosses_the_date_and_predicts_it_better(tmp_path: Path) -> Non
     crossed = train(frame, ROLES, config)
     plain = train(frame, ROLES, config.replace(crosses="none"))
     assert crossed.crosses[0] == ("month", "day")
+    assert all("price" not in pair for pair in crossed.crosses)  # more values than bins
     assert plain.crosses == []
     assert crossed.model.get_layer("cross_embedding").output.shape[1] == len(crossed.crosses)
     with pytest.raises(ValueError):
@@ -96,6 +109,20 @@ def test_training_crosses_the_date_and_predicts_it_better(tmp_path: Path) -> Non
     assert not np.allclose(loaded.predict(moved), loaded.predict(rows))
 
 
+def test_date_parts_chosen_as_categories_are_crossed_and_words_are_not() -> None:
+    """The role guesser makes month and day categorical: their whole-number codes cross;
+    the same dates written as words do not (text categories are not candidates)."""
+    from embedding_core.model.train import train
+
+    frame = make_calendar_frame()
+    roles = Roles(categorical=("shop", "month", "day"), numeric=("hour",), target="late")
+    run = train(frame, roles, TINY_CONFIG.replace(epochs=1))
+    assert run.crosses[0] == ("month", "day")
+    months = {m: name for m, name in enumerate(["", "Jan", "Feb", "Mar", "Apr", "May", "Jun"])}
+    words = frame.assign(month=frame["month"].map(months))
+    assert train(words, roles, TINY_CONFIG.replace(epochs=1)).crosses == []
+
+
 @pytest.mark.parametrize(
     "config",
     [
@@ -104,7 +131,7 @@ def test_training_crosses_the_date_and_predicts_it_better(tmp_path: Path) -> Non
     ],
     ids=["ple", "entity"],
 )
-def test_crosses_apply_to_deepfm_over_bins_only(config: TrainConfig) -> None:
+def test_numeric_columns_cross_only_as_bins_and_only_in_deepfm(config: TrainConfig) -> None:
     from embedding_core.model.train import train
 
     run = train(make_calendar_frame(n=3000), ROLES, config.replace(epochs=1))
@@ -137,13 +164,13 @@ def test_config_and_encoder_refuse_what_cannot_be_crossed() -> None:
     assert TrainConfig.from_dict({}).crosses == "none"
     frame = make_calendar_frame(n=500)
     bins = FeatureEncoder().fit(frame, ROLES, numeric_encoding="bins")
-    with pytest.raises(ValueError, match="two different binned"):
-        bins.set_crosses([("month", "shop")])
+    with pytest.raises(ValueError, match="two different categorical fields or binned"):
+        bins.set_crosses([("month", "month")])
     scaled = FeatureEncoder().fit(frame, ROLES)
-    with pytest.raises(ValueError, match="encoded as bins"):
-        scaled.set_crosses([("month", "day")])
-    bins.set_crosses([("month", "day")])
-    assert FeatureEncoder.from_dict(bins.to_dict()).crosses_ == [("month", "day")]
+    with pytest.raises(ValueError, match="binned numeric columns"):
+        scaled.set_crosses([("month", "day")])  # scaled numerics have no codes
+    bins.set_crosses([("shop", "day")])
+    assert FeatureEncoder.from_dict(bins.to_dict()).crosses_ == [("shop", "day")]
 
 
 def test_cli_train_reports_the_crosses_and_info_shows_them(
