@@ -15,6 +15,13 @@ st.title("Interactions")
 run_info = require_run()
 if run_info is not None:
     show_view_link("interactions")
+    if run_info.run.crosses:
+        crossed = ", ".join(f"{a} x {b}" for a, b in run_info.run.crosses)
+        st.caption(
+            literal(f"Crossed in the model: {crossed}.")
+            + " Each pair of their values has a vector of its own, on top of the pairwise "
+            "terms measured here (Train page, Advanced settings)."
+        )
     if run_info.run.config.model == "entity":
         st.info(
             "This run is an entity-embedding network: it has no FM term, so there are no "

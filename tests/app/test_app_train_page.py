@@ -290,6 +290,10 @@ def test_the_summary_names_crossed_columns_and_the_checkbox_turns_them_off(new_a
     assert_no_exception(at)
     assert at.session_state[Keys.RUN_INFO].run.crosses[0] == ("month", "day")
     assert "Crossed columns: month x day" in plain(markdown_text(at))
+    at.switch_page("pages/interactions.py").run()
+    assert_no_exception(at)
+    assert "Crossed in the model: month x day" in plain(markdown_text(at))
+    at.switch_page("pages/train.py").run()
 
     [crosses] = [c for c in at.checkbox if c.label == "Cross columns of small whole numbers"]
     crosses.uncheck().run()
