@@ -8,10 +8,11 @@ of 0.013-0.026 AUC (README, Benchmarks, "Crossed columns"). A crossed pair gives
 (month, day) cell its own vector and first-order weight (``fm_layer.CrossEmbedding``),
 like a categorical field.
 
-``select_crosses`` chooses the pairs from the training rows, before the model is built,
-among the candidates the caller gives: columns of small whole numbers (a month, a day,
-an hour, a code), whether numeric (at most ``numeric_bins`` distinct values, so a bin
-each) or categorical (at most as many categories, all whole numbers; ``whole_numbers``).
+``choose_crosses`` chooses the pairs from the training rows, before the model is built
+(``select_crosses`` scores them), among the candidates: columns of small whole numbers
+(a month, a day, an hour, a code), whether numeric (at most ``numeric_bins`` distinct
+values, so a bin each) or categorical (at most as many categories, all whole numbers;
+``whole_numbers``).
 A pair qualifies when its cells average ``MIN_ROWS_PER_CELL`` training rows and a table
 of cell means predicts held-out rows better than the pair's additive fit by at least
 ``MIN_GAIN`` of the target's variance (fitted on one half of the rows, scored on the
@@ -25,13 +26,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from embedding_core.model.features import FeatureEncoder
 
 __all__ = [
     "MAX_CROSSES",
     "MIN_GAIN",
     "MIN_ROWS_PER_CELL",
+    "MAX_CODES",
+    "choose_crosses",
     "cross_gain",
     "select_crosses",
     "whole_numbers",
@@ -43,6 +52,8 @@ MAX_CROSSES = 3
 MIN_GAIN = 0.005
 #: Training rows per occupied cell, on average, at least.
 MIN_ROWS_PER_CELL = 100
+#: Codes a crossed column may have (its pair's table holds the product of two).
+MAX_CODES = 65
 #: Shrinkage (in rows) of a group's mean toward the fit it corrects.
 _SHRINK = 20.0
 _BACKFIT_ROUNDS = 10
@@ -124,3 +135,40 @@ def select_crosses(codes: np.ndarray, y: np.ndarray, *, seed: int = 0) -> list[t
             scored.append((gain, i, j))
     scored.sort(key=lambda s: -s[0])
     return [(i, j) for _, i, j in scored[:MAX_CROSSES]]
+
+
+def choose_crosses(
+    features: FeatureEncoder,
+    data: pd.DataFrame,
+    inputs: dict[str, np.ndarray],
+    y: np.ndarray,
+    rows: np.ndarray,
+    numeric_bins: int,
+    seed: int,
+) -> list[tuple[str, str]]:
+    """The column pairs to cross (``select_crosses`` on the training ``rows``, target
+    ``y`` of those rows) among the columns of small whole numbers: categorical fields of
+    at most ``numeric_bins`` whole-number categories, and binned numeric columns of at
+    most ``numeric_bins`` values (a bin each). ``inputs`` is ``features``' encoding of
+    ``data``."""
+    from embedding_core.data.values import parse_numeric
+    from embedding_core.model.features import CATEGORICAL_INPUT, NUMERIC_ENCODED_INPUT
+
+    names, codes = [], []
+    for j, field_name in enumerate(features.fields):
+        encoder = features.encoders_[field_name]
+        categories = encoder.categories
+        if 2 <= len(categories) <= numeric_bins and encoder.size <= MAX_CODES:
+            if whole_numbers(categories):
+                names.append(field_name)
+                codes.append(inputs[CATEGORICAL_INPUT][rows, j])
+    bins = features.numeric_encoder_
+    if bins is not None and bins.as_index and bins.n_slots <= MAX_CODES:
+        for j, column in enumerate(bins.columns):
+            if 2 <= parse_numeric(data[column].iloc[rows])[0].nunique() <= numeric_bins:
+                names.append(column)
+                codes.append(inputs[NUMERIC_ENCODED_INPUT][rows, j])
+    if len(names) < 2:
+        return []
+    pairs = select_crosses(np.stack(codes, axis=1), y, seed=seed)
+    return [(names[i], names[j]) for i, j in pairs]

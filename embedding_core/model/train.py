@@ -261,9 +261,13 @@ def train(
     check_network_size(features, config)
 
     y_all = features.encode_target(data[roles.target] if labels is None else labels)
-    if _may_cross(features, config, task):
+    if config.crosses == "auto" and config.model == "deepfm" and task != "multiclass":
+        from embedding_core.model.crosses import choose_crosses
+
         features.set_crosses(
-            _chosen_crosses(features, data, inputs, y_all, train_idx, numeric_bins, config.seed)
+            choose_crosses(
+                features, data, inputs, y_all[train_idx], train_idx, numeric_bins, config.seed
+            )
         )
     y_user = features.user_target(y_all)
     x_train, x_valid = _subset(inputs, train_idx), _subset(inputs, valid_idx)
@@ -529,51 +533,6 @@ def _compiled_network(
     if build_slots:
         model.optimizer.build(model.trainable_variables)
     return model, plan
-
-
-#: Codes a crossed column may have (its pair's table holds the product of two).
-MAX_CROSS_CODES = 65
-
-
-def _may_cross(features: FeatureEncoder, config: TrainConfig, task: str) -> bool:
-    """Whether ``config.crosses`` applies: "auto", a DeepFM, no multiclass."""
-    return config.crosses == "auto" and config.model == "deepfm" and task != "multiclass"
-
-
-def _chosen_crosses(
-    features: FeatureEncoder,
-    data: pd.DataFrame,
-    inputs: dict[str, np.ndarray],
-    y: np.ndarray,
-    train_idx: np.ndarray,
-    numeric_bins: int,
-    seed: int,
-) -> list[tuple[str, str]]:
-    """The pairs ``crosses.select_crosses`` picks on the training rows, among the columns
-    of small whole numbers: categorical fields of at most ``numeric_bins`` whole-number
-    categories, and binned numeric columns of at most ``numeric_bins`` values (a bin each)."""
-    from embedding_core.data.values import parse_numeric
-    from embedding_core.model.crosses import select_crosses, whole_numbers
-    from embedding_core.model.features import CATEGORICAL_INPUT, NUMERIC_ENCODED_INPUT
-
-    names, codes = [], []
-    for j, field_name in enumerate(features.fields):
-        encoder = features.encoders_[field_name]
-        categories = encoder.categories
-        if 2 <= len(categories) <= numeric_bins and encoder.size <= MAX_CROSS_CODES:
-            if whole_numbers(categories):
-                names.append(field_name)
-                codes.append(inputs[CATEGORICAL_INPUT][train_idx, j])
-    bins = features.numeric_encoder_
-    if bins is not None and bins.as_index and bins.n_slots <= MAX_CROSS_CODES:
-        for j, column in enumerate(bins.columns):
-            if 2 <= parse_numeric(data[column].iloc[train_idx])[0].nunique() <= numeric_bins:
-                names.append(column)
-                codes.append(inputs[NUMERIC_ENCODED_INPUT][train_idx, j])
-    if len(names) < 2:
-        return []
-    pairs = select_crosses(np.stack(codes, axis=1), y[train_idx], seed=seed)
-    return [(names[i], names[j]) for i, j in pairs]
 
 
 def _refit_metrics(
