@@ -91,13 +91,26 @@ def metric_label(name: str) -> str:
 
 
 def auc(y_true: npt.ArrayLike, p: npt.ArrayLike) -> float:
-    """Area under the ROC curve (NaN when only one class is present)."""
-    y = np.asarray(y_true).ravel()
-    if np.unique(y).size < 2:
-        return float("nan")
-    from sklearn.metrics import roc_auc_score
+    """Area under the ROC curve (NaN when only one class is present).
 
-    return float(roc_auc_score(y, np.asarray(p, dtype=np.float64).ravel()))
+    The larger label is the positive class. Computed from the scores' ranks (ties share
+    their mean rank), which equals scikit-learn's ``roc_auc_score`` without importing
+    it: the training process, which scores every epoch, never loads scikit-learn/SciPy.
+    """
+    y = np.asarray(y_true).ravel()
+    labels = np.unique(y)
+    if labels.size < 2:
+        return float("nan")
+    if labels.size > 2:
+        raise ValueError(f"auc needs two classes, got {labels.size}.")
+    _, tie_group, tie_size = np.unique(
+        np.asarray(p, dtype=np.float64).ravel(), return_inverse=True, return_counts=True
+    )
+    ranks = (np.cumsum(tie_size) - (tie_size - 1) / 2.0)[tie_group]
+    positive = y == labels[1]
+    n_pos = float(positive.sum())
+    n_neg = float(y.size) - n_pos
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
 def logloss(y_true: npt.ArrayLike, p: npt.ArrayLike) -> float:

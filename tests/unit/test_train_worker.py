@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +15,13 @@ from synthetic import BINARY_ROLES, TINY_CONFIG, make_binary_frame
 
 from embedding_core.data.roles import Roles
 from embedding_core.errors import DataError
-from embedding_core.model.train_worker import NICENESS, TrainerBusy, TrainerLost, TrainerProcess
+from embedding_core.model.train_worker import (
+    NICENESS,
+    TrainerBusy,
+    TrainerLost,
+    TrainerProcess,
+    _import_engine,
+)
 
 
 @pytest.fixture(scope="module")
@@ -137,9 +146,23 @@ def test_the_process_ends_with_its_parent() -> None:
 
 
 def test_the_process_runs_below_the_server(trainer: TrainerProcess) -> None:
-    import os
-
     import psutil
 
     assert trainer.alive
     assert psutil.Process(trainer._proc.pid).nice() >= min(os.nice(0) + NICENESS, 19)
+
+
+def test_the_import_leaves_out_scikit_learn() -> None:
+    code = (
+        "import sys\n"
+        f"from {_import_engine.__module__} import _import_engine\n"
+        "_import_engine()\n"
+        "import keras\n"
+        "print(sorted(m for m in ('sklearn', 'keras') if m in sys.modules))\n"
+        "import sklearn.metrics\n"  # still importable afterwards
+        "print(sklearn.metrics.roc_auc_score([0, 1], [0.2, 0.7]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    ).stdout.split()
+    assert out == ["['keras']", "1.0"]
