@@ -3,10 +3,7 @@
 The fragment reruns on its own every ``POLL_SECONDS`` while the rest of the page stays
 put: a progress bar with the job's status line, an optional Stop button and optional
 job-specific details (the loss chart, the cells finished so far). When the job ends
-it calls ``on_done`` (e.g. adopt the result) and reruns the whole page. After drawing,
-each run waits up to ``END_WAIT_SECONDS`` for the job to end, so a result usually shows
-as soon as it is ready rather than at the next poll (half a second later on average);
-a click meanwhile (Stop, another page) waits at most that long.
+it calls ``on_done`` (e.g. adopt the result) and reruns the whole page.
 """
 
 from __future__ import annotations
@@ -19,10 +16,9 @@ import streamlit as st
 from ui.jobs import WorkerJob
 from ui.literal import literal
 
-__all__ = ["END_WAIT_SECONDS", "POLL_SECONDS", "live_progress"]
+__all__ = ["POLL_SECONDS", "live_progress"]
 
 POLL_SECONDS = 1.0
-END_WAIT_SECONDS = 0.5
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -52,22 +48,20 @@ def live_progress(
     job = get_job()
     if job is None:
         return
-    if not job.done:
-        waiting = job.queue_text()
-        # status lines name columns, files and categories: Markdown would render them
-        st.progress(job.fraction_done(), text=literal(waiting or job.status_text()))
-        if stop_key is not None:
-            st.button(
-                "Stop",
-                key=stop_key,
-                on_click=job.request_stop,
-                disabled=job.stop_event.is_set(),
-                help=stop_help,
-            )
-        if details is not None:
-            details(job)
-        if not job.wait(END_WAIT_SECONDS):
-            return
-    if on_done is not None:
-        on_done()
-    st.rerun()
+    if job.done:
+        if on_done is not None:
+            on_done()
+        st.rerun()
+    waiting = job.queue_text()
+    # status lines name columns, files and categories: Markdown would render them
+    st.progress(job.fraction_done(), text=literal(waiting or job.status_text()))
+    if stop_key is not None:
+        st.button(
+            "Stop",
+            key=stop_key,
+            on_click=job.request_stop,
+            disabled=job.stop_event.is_set(),
+            help=stop_help,
+        )
+    if details is not None:
+        details(job)

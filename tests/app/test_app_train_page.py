@@ -257,9 +257,6 @@ def test_the_loss_charts_are_built_once_per_epoch_not_at_every_redraw(new_app, m
         def request_stop(self):
             self.stop_event.set()
 
-        def wait(self, timeout=None):
-            return False
-
     built = []
     history_figure = charts.history_figure
     monkeypatch.setattr(charts, "history_figure", lambda *a: built.append(1) or history_figure(*a))
