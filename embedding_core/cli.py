@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from embedding_core.errors import DataError, EmbeddingCoreError
 from embedding_core.model.config import CROSSES, MAX_EPOCHS, MAX_SEED
+from embedding_core.model.final_fit import BIG_TABLE_ROWS
 from embedding_core.model.numeric import NUMERIC_ENCODINGS
 from embedding_core.text import NAME_LIMIT, printable
 
@@ -161,6 +162,13 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         "piecewise-linear encoding) that the FM part pairs with the categories",
     )
     p.add_argument(
+        "--numeric-bins",
+        type=_whole(1),
+        default=None,
+        help="most quantile bins per numeric column with --numeric-encoding bins or ple "
+        "(default 32; fewer on small data)",
+    )
+    p.add_argument(
         "--crosses",
         choices=CROSSES,
         default=None,
@@ -185,8 +193,8 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         choices=("auto", "refit", "holdout"),
         default=None,
         help="the final fit after early stopping: refit on all rows for the best epoch "
-        "count, or one pass over the validation rows (auto: refit up to 20,000 "
-        "training rows and for regression)",
+        "count, or one pass over the validation rows (auto: refit below "
+        f"{BIG_TABLE_ROWS:,} training rows and for regression)",
     )
     p.add_argument(
         "--row-bias-correction",
@@ -385,6 +393,7 @@ def _config(args: argparse.Namespace) -> Any:
         ("max_vocabulary", "max_vocabulary"),
         ("patience", "patience"),
         ("numeric_encoding", "numeric_encoding"),
+        ("numeric_bins", "numeric_bins"),
         ("final_fit", "final_fit"),
         ("ema_epochs", "ema_epochs"),
         ("crosses", "crosses"),

@@ -28,6 +28,7 @@ from ui.training import TrainingJob
 from ui.widgets import DATA_PAGE, EXPLORE_PAGE
 
 BATCH_SIZES = [128, 256, 512, 1024, 2048, 4096]
+MIN_NUMERIC_BINS, MAX_NUMERIC_BINS = 2, 256
 
 
 def _config_widgets() -> TrainConfig | None:
@@ -134,6 +135,18 @@ def _config_widgets() -> TrainConfig | None:
             "piecewise-linear also give it a vector, which the model pairs with the "
             "categories like another field.",
         )
+        numeric_bins = st.number_input(
+            "Bins per numeric column",
+            MIN_NUMERIC_BINS,
+            MAX_NUMERIC_BINS,
+            min(max(current.numeric_bins, MIN_NUMERIC_BINS), MAX_NUMERIC_BINS),
+            key=Keys.CFG_NUMERIC_BINS,
+            persist_state="session",
+            disabled=numeric_encoding == "scaled",
+            help="With bins or piecewise-linear: at most this many quantile bins per numeric "
+            "column (fewer on small data, and never more than its distinct values). More "
+            "bins follow the numbers more finely and need more rows per bin.",
+        )
         crosses = st.checkbox(
             "Cross columns of small whole numbers",
             current.crosses == "auto",
@@ -156,6 +169,7 @@ def _config_widgets() -> TrainConfig | None:
             seed=int(seed),
             refit=bool(refit),
             numeric_encoding=str(numeric_encoding),
+            numeric_bins=int(numeric_bins),
             crosses="auto" if crosses else "none",
         )
     except ValueError as exc:

@@ -53,11 +53,21 @@ def test_train_one_epoch_on_tiny_data(new_app, small_csv_bytes):
     at.switch_page("pages/train.py").run()
     assert_no_exception(at)
     _number_input(at, "Max epochs").set_value(1)
-    [encoding] = [s for s in at.selectbox if s.label == "Numeric columns"]
-    encoding.set_value("ple")
+
+    def encoding():
+        return [s for s in at.selectbox if s.label == "Numeric columns"][0]
+
+    encoding().set_value("scaled")
     at.run()
+    assert _number_input(at, "Bins per numeric column").disabled  # no bins when scaled
+    encoding().set_value("ple")
+    at.run()
+    _number_input(at, "Bins per numeric column").set_value(8)
+    at.run()
+    assert not _number_input(at, "Bins per numeric column").disabled
     assert at.session_state[Keys.CONFIG].epochs == 1
     assert at.session_state[Keys.CONFIG].numeric_encoding == "ple"
+    assert at.session_state[Keys.CONFIG].numeric_bins == 8
 
     at.button(key=Keys.TRAIN_BUTTON).click().run()
     assert_no_exception(at)

@@ -23,7 +23,8 @@ def test_train_notes_an_inferred_task_and_takes_a_numeric_encoding(
     pd.DataFrame({"shop": shop, "price": price, "stars": stars}).to_csv(path, index=False)
     code = main(
         ["train", "--data", str(path), "--categorical", "shop", "--numeric", "price",
-         "--target", "stars", "--numeric-encoding", "ple", "--epochs", "1", "--no-refit",
+         "--target", "stars", "--numeric-encoding", "ple", "--numeric-bins", "1",
+         "--epochs", "1", "--no-refit",
          "--out", str(tmp_path / "run"), "--quiet"]
     )  # fmt: skip
     assert code == 0
@@ -37,5 +38,7 @@ def test_train_notes_an_inferred_task_and_takes_a_numeric_encoding(
     ), err
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["numeric_encoding"] == "ple"
+    assert config["numeric_bins"] == 1
     features = json.loads((tmp_path / "run" / "features.json").read_text())
     assert list(features["numeric_encoder"]["edges"]) == ["price"]
+    assert len(features["numeric_encoder"]["edges"]["price"]) == 1 + 1  # 2 by default here
