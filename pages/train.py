@@ -19,7 +19,7 @@ from embedding_core.model.config import TrainConfig
 from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_help, metric_label
 from embedding_core.model.numeric import NUMERIC_ENCODING_LABELS, NUMERIC_ENCODINGS
 from ui import reuse_widgets, state
-from ui.charts import history_figure, history_frame
+from ui.charts import empty_history_figure, history_figure, history_frame
 from ui.job_progress import live_progress
 from ui.literal import literal
 from ui.runs import store, stored_note
@@ -180,16 +180,27 @@ def _config_widgets() -> TrainConfig | None:
 
 
 def _history_charts(epochs: list[dict[str, Any]]) -> None:
-    """Loss and validation metric per epoch (two small line charts)."""
-    charts = _history_figures(json.dumps(epochs, sort_keys=True))
-    if not charts:
-        st.caption("The loss chart appears after the first epoch.")
-        return
+    """Loss and validation metric per epoch (two small line charts). Before the first
+    epoch their empty frames: the browser loads its chart library while TensorFlow
+    loads and the model is built, not while the first epochs compete with it for CPU."""
+    charts = _history_figures(json.dumps(epochs, sort_keys=True)) or _empty_history_figures()
     for column, (caption, figure) in zip(st.columns(2), charts, strict=True):
         if figure is not None:
             with column:
                 st.caption(caption)
                 st.plotly_chart(figure)
+
+
+@st.cache_resource(show_spinner=False)
+def _empty_history_figures() -> list[tuple[str, Any]]:
+    """The two charts' frames before the first epoch (a note, no lines)."""
+    return [
+        ("Loss per epoch", empty_history_figure("The loss shows after the first epoch.")),
+        (
+            "Validation metric per epoch",
+            empty_history_figure("The validation metric shows after the first epoch."),
+        ),
+    ]
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

@@ -328,6 +328,20 @@ def history_figure(frame: pd.DataFrame, columns: Sequence[str]) -> go.Figure:
             for c in columns
         ]
     )
+    return _history_layout(fig)
+
+
+def empty_history_figure(note: str) -> go.Figure:
+    """``history_figure``'s frame with no lines yet, ``note`` in the middle."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text=chart_text(note), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper"
+    )
+    fig.update_yaxes(showticklabels=False)
+    return _history_layout(fig)
+
+
+def _history_layout(fig: go.Figure) -> go.Figure:
     fig.update_layout(
         height=220,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -243,36 +244,55 @@ def test_status_names_both_steps_and_stop_in_the_final_fit_keeps_the_model(
     assert "Stopped by you" in markdown_text(at)
 
 
+class _RunningJob:
+    """What the Train page reads of a running TrainingJob."""
+
+    running, done, error = True, False, None
+
+    def __init__(self, epochs: list[dict]) -> None:
+        import threading
+
+        self.stop_event = threading.Event()
+        self.epochs = epochs
+
+    def queue_text(self):
+        return None
+
+    def fraction_done(self):
+        return 0.5
+
+    def status_text(self):
+        return "Epoch 2/5"
+
+    def request_stop(self):
+        self.stop_event.set()
+
+
+def test_before_the_first_epoch_the_loss_charts_show_their_empty_frames(new_app):
+    at = new_app().run()
+    at.switch_page("pages/train.py")
+    at.session_state[Keys.JOB] = _RunningJob([])
+    at.run()
+    assert_no_exception(at)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2  # the chart library loads now, before the epochs compete with it
+    for chart in charts:
+        spec = json.loads(chart.proto.spec)
+        assert spec["data"] == []
+        assert "after the first epoch" in spec["layout"]["annotations"][0]["text"]
+
+
 def test_the_loss_charts_are_built_once_per_epoch_not_at_every_redraw(new_app, monkeypatch):
     """The progress redraws every second while training runs; building the plotly figures
     each time took CPU from training. Same epochs: no new figure."""
-    import threading
-
     from ui import charts
-
-    class RunningJob:  # what the page reads of a running TrainingJob
-        running, done, error = True, False, None
-        stop_event = threading.Event()
-        epochs = [{"epoch": 1, "loss": 0.5, "val_loss": 0.6, "val_auc": 0.7}]
-
-        def queue_text(self):
-            return None
-
-        def fraction_done(self):
-            return 0.5
-
-        def status_text(self):
-            return "Epoch 2/5"
-
-        def request_stop(self):
-            self.stop_event.set()
 
     built = []
     history_figure = charts.history_figure
     monkeypatch.setattr(charts, "history_figure", lambda *a: built.append(1) or history_figure(*a))
     at = new_app().run()
     at.switch_page("pages/train.py")
-    job = RunningJob()
+    job = _RunningJob([{"epoch": 1, "loss": 0.5, "val_loss": 0.6, "val_auc": 0.7}])
     at.session_state[Keys.JOB] = job
     for _ in range(3):
         at.run()
