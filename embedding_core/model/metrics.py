@@ -95,7 +95,7 @@ def auc(y_true: npt.ArrayLike, p: npt.ArrayLike) -> float:
 
     The larger label is the positive class. Computed from the scores' ranks (ties share
     their mean rank), which equals scikit-learn's ``roc_auc_score`` without importing
-    it: the training process, which scores every epoch, never loads scikit-learn/SciPy.
+    it: the training process, which scores every epoch, never loads scikit-learn.
     """
     y = np.asarray(y_true).ravel()
     labels = np.unique(y)
