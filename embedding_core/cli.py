@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from embedding_core.errors import DataError, EmbeddingCoreError
+from embedding_core.formatting import pairs
 from embedding_core.model.config import CROSSES, MAX_EPOCHS, MAX_SEED
 from embedding_core.model.final_fit import BIG_TABLE_ROWS
 from embedding_core.model.numeric import NUMERIC_ENCODINGS
@@ -719,9 +720,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if info["numeric"]:
         print(f"numeric:       {', '.join(printable(c, NAME_LIMIT) for c in info['numeric'])}")
     if run.crosses:
-        crossed = ", ".join(
-            f"{printable(a, NAME_LIMIT)} x {printable(b, NAME_LIMIT)}" for a, b in run.crosses
-        )
+        crossed = pairs(run.crosses, lambda column: printable(column, NAME_LIMIT))
         print(f"crossed:       {crossed}")
     print("metrics:")
     for k, v in run.metrics.items():

@@ -23,6 +23,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 
 __all__ = [
     "number",
@@ -36,6 +37,7 @@ __all__ = [
     "count",
     "age",
     "category",
+    "pairs",
     "plotly_format",
     "PERCENT_METRICS",
 ]
@@ -178,6 +180,15 @@ def category(label: object) -> str:
     if text == UNKNOWN_LABEL:
         return "(rare or unseen)"
     return text
+
+
+def pairs(columns: Iterable[tuple[str, str]], name: Callable[[str], str] = str) -> str:
+    """Column pairs in one line (a run's crossed columns), each name through ``name``.
+
+    >>> pairs([("month", "day"), ("day", "hour")])
+    'month x day, day x hour'
+    """
+    return ", ".join(f"{name(a)} x {name(b)}" for a, b in columns)
 
 
 def plotly_format(kind: str) -> str:

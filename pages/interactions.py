@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from embedding_core import formatting as fmt
 from embedding_core.errors import EmbeddingCoreError
 from ui.charts import interactions_figure
 from ui.explore_data import cached_interactions
@@ -16,9 +17,8 @@ run_info = require_run()
 if run_info is not None:
     show_view_link("interactions")
     if run_info.run.crosses:
-        crossed = ", ".join(f"{a} x {b}" for a, b in run_info.run.crosses)
         st.caption(
-            literal(f"Crossed in the model: {crossed}.")
+            literal(f"Crossed in the model: {fmt.pairs(run_info.run.crosses)}.")
             + " Each pair of their values has a vector of its own, on top of the pairwise "
             "terms measured here (Train page, Advanced settings)."
         )

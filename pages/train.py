@@ -265,9 +265,8 @@ def _summary(info: state.RunInfo) -> None:
         sizes = ", ".join(f"{f} {d}" for f, d in run.embedding_dims.items())
         st.caption(literal(f"Vector sizes: {sizes}.") + (f" {started}" if started else ""))
     if run.crosses:
-        crossed = ", ".join(f"{a} x {b}" for a, b in run.crosses)
         st.caption(
-            literal(f"Crossed columns: {crossed}")
+            literal(f"Crossed columns: {fmt.pairs(run.crosses)}")
             + " (each pair of values has its own vector: their effect together is not the "
             "sum of their effects alone)."
         )
