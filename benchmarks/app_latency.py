@@ -3,9 +3,10 @@
 Scenarios, each timed from the user's click to the projection chart on screen (the
 Explore page's plotly scatter with all its points):
 
-1. ``default_sample_first``: a fresh server, the default sample; the user opens Train
-   and clicks Train right away (TensorFlow starts loading when the Train page opens,
-   so nearly all of its import is on the clock).
+1. ``default_sample_first``: a fresh server, the default sample; the user opens the
+   app as soon as the server answers, then Train, and clicks Train right away (the
+   training process imports TensorFlow from the server's start with ``ui.serve``, from
+   the session's opening with plain ``streamlit run``: part of it is on the clock).
 2. ``default_sample_again``: the same, a second time (TensorFlow already loaded).
 3. ``default_sample_first_after_5s_on_train_page``: another fresh server; the user
    spends ``--think-seconds`` on the Train page before clicking (TensorFlow loads
@@ -35,6 +36,12 @@ figures and their medians::
 
     .venv/bin/python benchmarks/app_latency.py --skip-upload --baseline-root /tmp/base \
         --repeats 2 --out benchmarks/results/app_latency_cold_start.json
+
+Each server starts as ``make run`` starts it, ``python -m ui.serve`` (the training
+process first, then ``streamlit run app.py``; a checkout without ``ui/serve.py`` with
+plain ``streamlit run``). ``--plain-streamlit baseline`` serves the baseline with plain
+``streamlit run app.py`` (``--baseline-root .`` then compares the two ways of serving
+this checkout), ``--plain-streamlit all`` every server.
 
 ``--big-upload ROWS`` runs one scenario instead, on a fresh server: a CSV of ROWS rows x
 20 categorical fields from ``benchmarks/scale.py``'s generator (4 fields with 100,000
@@ -328,16 +335,24 @@ def _train_to_projection(page: Any, proc: Any, runs_dir: Path) -> dict[str, Any]
 
 
 def _default_sample(
-    chromium: str, tmp_dir: Path, root: Path, label: str, think_seconds: float, csv: Path | None
+    chromium: str,
+    tmp_dir: Path,
+    root: Path,
+    label: str,
+    think_seconds: float,
+    csv: Path | None,
+    serve: bool = True,
 ) -> dict[str, Any]:
-    """The default-sample scenarios (and the 100k upload) against the app in ``root``."""
+    """The default-sample scenarios (and the 100k upload) against the app in ``root``
+    (``serve``: started as ``make run`` does, else with plain ``streamlit run``)."""
     result: dict[str, Any] = {}
     for think in (0.0, think_seconds):
         # a fresh server each time, so TensorFlow is not loaded yet; a run store of its own
         runs_dir = tmp_dir / f"runs_{label}_{think:g}"
         os.environ["EMBEDDING_CORE_RUNS"] = str(runs_dir)
+        log = tmp_dir / f"server_{label}_{think:g}.log"
         with (
-            streamlit_process(tmp_dir / f"server_{label}_{think:g}.log", root) as (url, proc),
+            streamlit_process(log, root, serve=serve) as (url, proc),
             chromium_page(chromium) as page,
         ):
             t = time.perf_counter()
@@ -427,6 +442,12 @@ def main() -> None:
         metavar="ROWS",
         help="only the big-upload scenario: ROWS rows x 20 fields (see above)",
     )
+    parser.add_argument(
+        "--plain-streamlit",
+        choices=["baseline", "all"],
+        help="serve the baseline (or every server) with plain `streamlit run app.py` "
+        "instead of `make run`'s `python -m ui.serve`",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
@@ -447,6 +468,8 @@ def main() -> None:
     roots = {"this": ROOT}
     if args.baseline_root is not None:
         roots = {"baseline": args.baseline_root.resolve(), "this": ROOT}
+    plain = {"baseline": {"baseline"}, "all": set(roots)}.get(args.plain_streamlit, set())
+    result["plain_streamlit"] = sorted(plain)
     runs: dict[str, list[dict[str, Any]]] = {label: [] for label in roots}
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)
@@ -454,8 +477,9 @@ def main() -> None:
         for repeat in range(args.repeats):
             order = list(roots.items())
             for label, root in order if repeat % 2 == 0 else order[::-1]:
+                serve = label not in plain
                 runs[label].append(
-                    _default_sample(chromium, tmp_dir, root, label, args.think_seconds, csv)
+                    _default_sample(chromium, tmp_dir, root, label, args.think_seconds, csv, serve)
                 )
     result.update(runs["this"][0])
     if "upload_100k" in result:

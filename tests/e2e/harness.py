@@ -1,4 +1,4 @@
-"""Start ``streamlit run app.py`` on a free port and drive it with Playwright + Chromium.
+"""Serve the app on a free port as ``make run`` does and drive it with Playwright + Chromium.
 
 Shared by the browser tests (tests/e2e) and the latency benchmark (benchmarks/).
 Streamlit's own e2e suite follows the same pattern: start the server, wait on
@@ -76,20 +76,25 @@ def streamlit_server(log_path: Path | None = None) -> Iterator[str]:
 
 @contextlib.contextmanager
 def streamlit_process(
-    log_path: Path | None = None, root: Path = ROOT
+    log_path: Path | None = None, root: Path = ROOT, *, serve: bool = True
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """Like ``streamlit_server`` but yields ``(url, process)``; ``root``: the checkout
-    whose ``app.py`` (and library) to run (a benchmark's baseline may be another one)."""
+    whose ``app.py`` (and library) to run (a benchmark's baseline may be another one).
+
+    ``serve``: start it as ``make run`` does, ``python -m ui.serve`` (``streamlit run
+    app.py`` with the training process started first); False, or a checkout without
+    ``ui/serve.py`` (before round 10): plain ``streamlit run app.py``."""
     port = free_port()
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
     if root != ROOT:
         env["PYTHONPATH"] = str(root)
+    if serve and (root / "ui" / "serve.py").is_file():
+        launch = ["-m", "ui.serve"]
+    else:
+        launch = ["-m", "streamlit", "run", str(root / "app.py")]
     cmd = [
         sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(root / "app.py"),
+        *launch,
         "--server.headless",
         "true",
         "--server.port",

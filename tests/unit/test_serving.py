@@ -1,16 +1,25 @@
-"""How the app is served: `make run` without the file watcher, `make dev` with it, and a
-page icon that is a local file (nothing fetched from a public host)."""
+"""How the app is served: `make run` without the file watcher, `make dev` with it, both
+through `ui.serve` (the training process starts with the server), and a page icon that
+is a local file (nothing fetched from a public host)."""
 
 from __future__ import annotations
 
 import re
 import shutil
 import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+from harness import free_port, wait_healthy  # noqa: E402
+
+WORKER = "embedding_core.model.train_worker"
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
@@ -19,8 +28,56 @@ def test_make_run_turns_the_file_watcher_off_and_make_dev_keeps_it(target, watch
     plan = subprocess.run(
         ["make", "-n", target], cwd=ROOT, capture_output=True, text=True, timeout=30
     ).stdout
-    command = plan[plan.index("streamlit run app.py") :]
+    command = plan[plan.index("-m ui.serve") :]
     assert re.search(rf"--server\.fileWatcherType {watcher}\b", command), command
+
+
+def _workers(server: psutil.Process) -> list[psutil.Process]:
+    return [p for p in server.children() if WORKER in " ".join(p.cmdline())]
+
+
+def test_serve_starts_the_training_process_before_any_session_opens():
+    port = free_port()
+    options = ["--server.headless", "true", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]  # fmt: skip
+    cmd = [sys.executable, "-m", "ui.serve", *options]
+    server = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", proc=server)
+        # nobody has opened the app: the training process is there all the same
+        deadline = time.monotonic() + 10
+        while not (workers := _workers(psutil.Process(server.pid))) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(workers) == 1, [p.cmdline() for p in psutil.Process(server.pid).children()]
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    # the server gone, its training process follows (it reads the end of its pipe)
+    workers[0].wait(timeout=15)
+
+
+# What ``ui.serve`` does before Streamlit runs ``app.py`` in the same process.
+REUSE = textwrap.dedent(
+    """
+    from streamlit.testing.v1 import AppTest
+    import ui.trainer as trainer
+
+    assert trainer.warm_up_trainer()
+    first = trainer._trainer
+    at = AppTest.from_file("app.py", default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert trainer._trainer is first and first.alive, "the session started another one"
+    print("REUSED")
+    """
+)
+
+
+def test_the_first_session_uses_the_training_process_serve_started():
+    done = subprocess.run(
+        [sys.executable, "-c", REUSE], cwd=ROOT, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "REUSED" in done.stdout
 
 
 def test_the_page_icon_is_a_local_file():
