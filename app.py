@@ -1,10 +1,11 @@
 """Streamlit entry point: page config, session defaults, navigation. Nothing else.
 
-Run with ``streamlit run app.py``. TensorFlow is never imported on the page's path. As
-soon as a session opens, the training process starts and imports it on another core
-(``ui.trainer.warm_up_trainer``), so a Train click soon after opening the app finds it
-loaded; this process imports it too, for predictions, in a daemon thread once the page
-is drawn and no training runs (``ui.training.warm_up_tensorflow``).
+Run with ``make run`` (``python -m ui.serve``) or ``streamlit run app.py``. TensorFlow is
+never imported on the page's path. The training process imports it on another core
+(``ui.trainer.warm_up_trainer``): ``ui.serve`` starts that process with the server, plain
+``streamlit run`` as soon as a session opens, so a Train click soon after opening the
+app finds it loaded; this process imports it too, for predictions, in a daemon thread
+once the page is drawn and no training runs (``ui.training.warm_up_tensorflow``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The server's training process (``embedding_core.model.train_worker.TrainerProcess``).
 
-One per server process, shared by every session, started by ``app.py`` before anything
-else when a session opens: it imports TensorFlow on another core while the first page
-is drawn, so a Train click soon after finds it loaded and the server's own interpreter
+One per server process, shared by every session, started with the server by
+``ui.serve`` (``make run``), else by ``app.py`` before anything else when a session
+opens: it imports TensorFlow on another core (before the first page, or while it is
+drawn), so a Train click soon after finds it loaded and the server's own interpreter
 lock never waits for the import. No Streamlit here, so starting it is the first thing a
 session does. ``training_process = 0`` in the server limits (``ui.limits``) turns it off.
 """
