@@ -41,7 +41,8 @@ Each server starts as ``make run`` starts it, ``python -m ui.serve`` (the traini
 process first, then ``streamlit run app.py``; a checkout without ``ui/serve.py`` with
 plain ``streamlit run``). ``--plain-streamlit baseline`` serves the baseline with plain
 ``streamlit run app.py`` (``--baseline-root .`` then compares the two ways of serving
-this checkout), ``--plain-streamlit all`` every server.
+this checkout), ``--plain-streamlit all`` every server. ``server_up_s``: from the
+launch to the server's health check answering (the first scenario's server).
 
 ``--big-upload ROWS`` runs one scenario instead, on a fresh server: a CSV of ROWS rows x
 20 categorical fields from ``benchmarks/scale.py``'s generator (4 fields with 100,000
@@ -351,10 +352,11 @@ def _default_sample(
         runs_dir = tmp_dir / f"runs_{label}_{think:g}"
         os.environ["EMBEDDING_CORE_RUNS"] = str(runs_dir)
         log = tmp_dir / f"server_{label}_{think:g}.log"
-        with (
-            streamlit_process(log, root, serve=serve) as (url, proc),
-            chromium_page(chromium) as page,
-        ):
+        with contextlib.ExitStack() as stack:
+            t = time.perf_counter()
+            url, proc = stack.enter_context(streamlit_process(log, root, serve=serve))
+            server_up_s = round(time.perf_counter() - t, 2)  # launch -> /_stcore/health ok
+            page = stack.enter_context(chromium_page(chromium))
             t = time.perf_counter()
             page.goto(url)
             page.get_by_text("Ready to train").first.wait_for()
@@ -363,6 +365,7 @@ def _default_sample(
             open_page(page, "Train")
             page.wait_for_timeout(think * 1000)
             if think == 0:
+                result["server_up_s"] = server_up_s
                 result["first_page_ready_s"] = ready_s
                 result["default_sample_first"] = _train_to_projection(page, proc, runs_dir)
                 open_page(page, "Train")

@@ -4,8 +4,9 @@
 first starts the training process (``ui.trainer.warm_up_trainer``). With plain
 ``streamlit run`` that process starts only when the first session opens, so a Train
 click right after opening a fresh server waits for its TensorFlow import; here the
-import runs while Streamlit starts and before anyone opens the page. ``app.py`` finds
-the process alive and uses it (it runs in this same Python process).
+import runs while Streamlit starts and before anyone opens the page, at the server's
+priority (no page waits yet). ``app.py`` finds the process alive and uses it (it runs in
+this same Python process); the first session lowers its priority, so pages come first.
 
 Examples
 --------
@@ -29,7 +30,7 @@ APP = Path(__file__).resolve().parents[1] / "app.py"
 
 def main(argv: list[str] | None = None) -> None:
     """Start the training process, then ``streamlit run app.py`` with ``argv``'s options."""
-    warm_up_trainer()
+    warm_up_trainer(before_sessions=True)
     from streamlit.web import cli
 
     sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]

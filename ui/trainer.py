@@ -14,7 +14,7 @@ import os
 import threading
 from typing import TYPE_CHECKING
 
-from embedding_core.model.train_worker import TrainerProcess
+from embedding_core.model.train_worker import NICENESS, TrainerProcess
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -37,9 +37,14 @@ _LOCK = threading.Lock()
 _trainer: TrainerProcess | None = None
 
 
-def warm_up_trainer() -> bool:
+def warm_up_trainer(*, before_sessions: bool = False) -> bool:
     """Start the training process, once per server process (again if it has ended),
     unless the server's ``training_process`` limit is 0 (``ui.limits``).
+
+    ``before_sessions``: called before the server serves anything (``ui.serve``): the
+    child then imports TensorFlow at the server's own priority, as no page waits yet.
+    Every other call (``app.py``, at each script run) runs it at ``NICENESS`` below the
+    server from then on, so the first page comes first.
 
     Returns True if a process was started.
     """
@@ -50,8 +55,10 @@ def warm_up_trainer() -> bool:
         return False
     with _LOCK:
         if _trainer is not None and _trainer.alive:
+            if not before_sessions:
+                _trainer.lower_priority(NICENESS)
             return False
-        _trainer = TrainerProcess()
+        _trainer = TrainerProcess(niceness=0 if before_sessions else NICENESS)
         return True
 
 

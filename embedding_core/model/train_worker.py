@@ -68,15 +68,19 @@ class TrainerProcess:
     ----------
     python : str, optional
         Interpreter to start (default: this one).
+    niceness : int, default=NICENESS
+        How far below this process's priority the child runs; ``lower_priority`` can
+        lower it later.
     """
 
-    def __init__(self, python: str | None = None) -> None:
+    def __init__(self, python: str | None = None, *, niceness: int = NICENESS) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p
         )
+        self._niceness = niceness
         self._proc = subprocess.Popen(
-            [python or sys.executable, "-m", "embedding_core.model.train_worker"],
+            [python or sys.executable, "-m", "embedding_core.model.train_worker", str(niceness)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd=_PACKAGE_ROOT,
@@ -85,6 +89,32 @@ class TrainerProcess:
         self._lock = threading.Lock()
         self._busy = False
         self._trained = 0
+
+    @property
+    def niceness(self) -> int:
+        """How far below this process's priority the child runs (``os.nice`` increment)."""
+        return self._niceness
+
+    def lower_priority(self, niceness: int = NICENESS) -> None:
+        """Run the child ``niceness`` below this process from now on, every thread of it
+        (on Linux each thread has its own priority; threads it starts later inherit it).
+
+        A child started with a smaller increment (``ui.serve`` starts it at the server's
+        priority, when no page is being drawn) is lowered once pages are to be served.
+        Only lowering is possible without privileges; a higher ``niceness`` than now
+        changes nothing.
+        """
+        if niceness <= self._niceness or not self.alive or not hasattr(os, "setpriority"):
+            return
+        target = min(os.getpriority(os.PRIO_PROCESS, 0) + niceness, 19)
+        pid = self._proc.pid
+        # the main thread first: threads it starts from now on inherit the new priority
+        for tid in [pid, *_thread_ids(pid)]:
+            try:
+                os.setpriority(os.PRIO_PROCESS, tid, target)
+            except (ProcessLookupError, PermissionError):  # a thread that has just ended
+                pass
+        self._niceness = niceness
 
     @property
     def alive(self) -> bool:
@@ -240,10 +270,20 @@ def _serve(requests: BinaryIO, replies: BinaryIO) -> None:
         gc.collect()  # the model's reference cycles, after the parent has its answer
 
 
+def _thread_ids(pid: int) -> list[int]:
+    """The ids of a process's threads (Linux), or none where they cannot be listed."""
+    try:
+        return [int(task.name) for task in Path(f"/proc/{pid}/task").iterdir()]
+    except OSError:
+        return []
+
+
 def main() -> None:
-    """Entry point of the child process (``python -m embedding_core.model.train_worker``)."""
-    if hasattr(os, "nice"):
-        os.nice(NICENESS)  # the server's pages come first; the import takes the spare CPU
+    """Entry point of the child process (``python -m embedding_core.model.train_worker
+    [NICENESS]``; ``NICENESS`` defaults to the module's)."""
+    niceness = int(sys.argv[1]) if len(sys.argv) > 1 else NICENESS
+    if hasattr(os, "nice") and niceness:
+        os.nice(niceness)  # the server's pages come first; the import takes the spare CPU
     replies = sys.stdout.buffer
     sys.stdout = sys.stderr  # anything printed goes to the log, not into the messages
     _serve(sys.stdin.buffer, replies)

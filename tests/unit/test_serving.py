@@ -59,20 +59,26 @@ def test_serve_starts_the_training_process_before_any_session_opens():
 # What ``ui.serve`` does before Streamlit runs ``app.py`` in the same process.
 REUSE = textwrap.dedent(
     """
+    import os
     from streamlit.testing.v1 import AppTest
     import ui.trainer as trainer
+    from embedding_core.model.train_worker import NICENESS
 
-    assert trainer.warm_up_trainer()
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert trainer.warm_up_trainer(before_sessions=True)
     first = trainer._trainer
+    assert os.getpriority(os.PRIO_PROCESS, first._proc.pid) == own, "not at full priority"
     at = AppTest.from_file("app.py", default_timeout=60).run()
     assert not at.exception, [e.value for e in at.exception]
     assert trainer._trainer is first and first.alive, "the session started another one"
+    lowered = os.getpriority(os.PRIO_PROCESS, first._proc.pid)
+    assert lowered == min(own + NICENESS, 19), "pages do not come first"
     print("REUSED")
     """
 )
 
 
-def test_the_first_session_uses_the_training_process_serve_started():
+def test_the_first_session_uses_the_training_process_serve_started_and_lowers_it():
     done = subprocess.run(
         [sys.executable, "-c", REUSE], cwd=ROOT, capture_output=True, text=True, timeout=180
     )

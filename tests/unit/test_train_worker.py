@@ -152,6 +152,36 @@ def test_the_process_runs_below_the_server(trainer: TrainerProcess) -> None:
     assert psutil.Process(trainer._proc.pid).nice() >= min(os.nice(0) + NICENESS, 19)
 
 
+def _thread_niceness(pid: int) -> dict[int, int]:
+    """Each thread's niceness, from ``/proc/PID/task/TID/stat`` (field 19)."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        stat = (task / "stat").read_text()
+        out[int(task.name)] = int(stat[stat.rindex(")") + 2 :].split()[16])
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="per-thread priority: Linux")
+def test_a_process_started_at_full_priority_can_be_lowered_thread_by_thread(
+    tmp_path: Path,
+) -> None:
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    target = min(own + NICENESS, 19)
+    process = TrainerProcess(niceness=0)
+    try:
+        assert process.niceness == 0
+        assert _thread_niceness(process._proc.pid)[process._proc.pid] == own
+        process.lower_priority()
+        assert process.niceness == NICENESS
+        assert set(_thread_niceness(process._proc.pid).values()) == {target}
+        # TensorFlow's thread pools, started by the training, inherit it
+        process.train(make_binary_frame(), BINARY_ROLES, TINY_CONFIG, tmp_path / "run")
+        threads = _thread_niceness(process._proc.pid)
+        assert len(threads) > 2 and set(threads.values()) == {target}
+    finally:
+        process.close()
+
+
 def test_the_import_leaves_out_scikit_learn() -> None:
     code = (
         "import sys\n"
