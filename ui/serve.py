@@ -28,12 +28,13 @@ __all__ = ["APP", "main"]
 APP = Path(__file__).resolve().parents[1] / "app.py"
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Start the training process, then ``streamlit run app.py`` with ``argv``'s options."""
+def main() -> None:
+    """Start the training process, then ``streamlit run app.py`` with this command's
+    options."""
     warm_up_trainer(before_sessions=True)
     from streamlit.web import cli
 
-    sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]
+    sys.argv = ["streamlit", "run", str(APP), *sys.argv[1:]]
     sys.exit(cli.main())
 
 

@@ -101,8 +101,8 @@ class TrainerProcess:
 
         A child started with a smaller increment (``ui.serve`` starts it at the server's
         priority, when no page is being drawn) is lowered once pages are to be served.
-        Only lowering is possible without privileges; a higher ``niceness`` than now
-        changes nothing.
+        Only lowering is possible without privileges: a ``niceness`` at or under the
+        current one changes nothing.
         """
         if niceness <= self._niceness or not self.alive or not hasattr(os, "setpriority"):
             return
