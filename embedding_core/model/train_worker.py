@@ -3,9 +3,9 @@
 Importing TensorFlow costs 5-10 s of CPU, nearly all of it Python holding the
 interpreter lock: in a server, a thread that imports it while a page is drawn makes the
 page wait as long. ``TrainerProcess`` imports it in a child process instead (``python -m
-embedding_core.model.train_worker``), started as soon as a session opens, so the import
-runs on another core while the user looks at the first page, and the training itself
-then runs outside the server's interpreter lock too.
+embedding_core.model.train_worker``), started with the server or as soon as a session
+opens, so the import runs on another core before or while the user looks at the first
+page, and the training itself then runs outside the server's interpreter lock too.
 
 ``TrainerProcess.train`` does what ``embedding_core.model.train.train`` does (same
 arguments, progress events, stop, refusals and messages); the child saves the run to a
