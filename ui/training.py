@@ -6,7 +6,8 @@
     with the server under ``ui.serve``), or in this process when that one is busy or the
     data is big or streamed (TensorFlow imported lazily, in the thread).
 ``StabilityJob``
-    Trains the same data with several seeds and saves each run in the run store.
+    Trains the same data with several seeds and saves each run in the run store; each
+    seed, like the Train button's run, in the training process when it is free.
 
 Each page stores its job in the session (``state.set_job``) and polls it with
 ``ui.job_progress.live_progress``. Progress callbacks only assign plain Python objects;
@@ -98,6 +99,23 @@ def _import_tensorflow() -> None:
         keras_guard.install()
     except Exception:  # noqa: BLE001 - a failed warm-up only means the click will load it
         _log.exception("warming up TensorFlow failed")
+
+
+def _train_in_trainer(
+    frame: pd.DataFrame,
+    roles: Roles,
+    config: TrainConfig,
+    on_progress: Callable[[Progress], bool],
+) -> TrainedRun | None:
+    """The run from the server's training process; None when it cannot take this
+    training (``ui.trainer.free_trainer``, or another session's training took it first)."""
+    trainer = free_trainer(frame, config)
+    if trainer is None:
+        return None
+    try:
+        return _train_in(trainer, frame, roles, config, on_progress)
+    except TrainerBusy:
+        return None
 
 
 def _train_in(
@@ -245,13 +263,9 @@ class TrainingJob(WorkerJob):
 
     def _train_in_trainer(self) -> TrainedRun | None:
         """The run from the training process; None when it cannot take this training."""
-        trainer = free_trainer(self.frame, self.config) if self.path is None else None
-        if trainer is None:
+        if self.path is not None:
             return None
-        try:
-            return _train_in(trainer, self.frame, self.roles, self.config, self._on_progress)
-        except TrainerBusy:  # another session's training took it first: train here
-            return None
+        return _train_in_trainer(self.frame, self.roles, self.config, self._on_progress)
 
     def _train_here(self) -> TrainedRun:
         """Train in this process: a streamed table, or what the training process cannot take."""
@@ -355,20 +369,14 @@ class StabilityJob(WorkerJob):
         return not self.stop_event.is_set()
 
     def _run(self) -> None:
-        import keras  # noqa: F401  - lazy: imports TensorFlow (seconds, in this thread)
-
         from embedding_core.model.store import RunStore
-        from embedding_core.model.train import train
 
-        keras_guard.install()
         store = RunStore(self.store_root)
         for seed in self.seeds:
-            run = train(
-                self.frame,
-                self.roles,
-                self.config.replace(seed=seed),
-                on_progress=self._on_progress,
-            )
+            config = self.config.replace(seed=seed)
+            run = _train_in_trainer(self.frame, self.roles, config, self._on_progress)
+            if run is None:
+                run = self._train_here(config)
             record, error = save_to_store(
                 run,
                 self.store_root,
@@ -382,3 +390,13 @@ class StabilityJob(WorkerJob):
             self.sibling_ids = [*self.sibling_ids, record.id]
             store.update(self.primary_id, siblings=self.sibling_ids)
             self.done_seeds = [*self.done_seeds, seed]
+
+    def _train_here(self, config: TrainConfig) -> TrainedRun:
+        """Train one seed in this process (the training process is busy or off, or the
+        data is too big to send it)."""
+        import keras  # noqa: F401  - lazy: imports TensorFlow (seconds, in this thread)
+
+        from embedding_core.model.train import train
+
+        keras_guard.install()
+        return train(self.frame, self.roles, config, on_progress=self._on_progress)

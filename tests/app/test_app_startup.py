@@ -104,8 +104,9 @@ def test_a_click_prepares_the_data_while_tensorflow_still_loads():
     assert "TF LOADED WHILE PREPARING False" in done.stdout and "OK" in done.stdout, done.stdout
 
 
-# A training with the training process started: the run comes back from it, and this
-# process never imports TensorFlow (the tables, metrics and the store do not need it).
+# A training with the training process started: the run comes back from it (the Train
+# button's and the stability check's seeds), and this process never imports TensorFlow
+# (the tables, metrics and the store do not need it).
 TRAINER_SCRIPT = textwrap.dedent(
     f"""
     import sys
@@ -129,6 +130,18 @@ TRAINER_SCRIPT = textwrap.dedent(
     assert job.record is not None and not job.save_error, job.save_error
     assert len(job.result.embeddings("plan")) > 1
     assert trainer._trainer.trained == 1
+    # the Neighbours page's stability check trains its seeds there too
+    stability = training.StabilityJob(
+        primary_id=job.record.id, store_root=store, frame=frame, roles=roles,
+        config=TrainConfig(epochs=1), seeds=(1, 2),
+    ).start()
+    assert stability.wait(300) and stability.error is None, stability.error
+    assert trainer._trainer.trained == 3 and stability.done_seeds == [1, 2]
+    from embedding_core.model.store import RunStore
+
+    runs = RunStore(store)
+    assert runs.record(job.record.id).siblings == stability.sibling_ids
+    assert [runs.record(s).seed for s in stability.sibling_ids] == [1, 2]
     print("TF HERE", "tensorflow" in sys.modules, flush=True)
     # taken by another session's training between the check and the call: trained here
     from embedding_core.model.train_worker import TrainerBusy
@@ -146,7 +159,7 @@ TRAINER_SCRIPT = textwrap.dedent(
     assert trainer.free_trainer(frame, TrainConfig()) is None
     big = training.TrainingJob(frame=frame, roles=roles, config=TrainConfig(epochs=1)).start()
     assert big.wait(300) and big.error is None, big.error
-    assert trainer._trainer.trained == 1
+    assert trainer._trainer.trained == 3
     print("BIG TRAINED HERE", flush=True)
     """
 )
