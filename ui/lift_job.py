@@ -1,4 +1,5 @@
-"""The Lift page's job: one ``run_lift`` call in a background thread.
+"""The Lift page's job: one ``run_lift`` call in a background thread (its DeepFM in the
+server's training process when that is free, ``ui.training.train_anywhere``).
 
 It keeps the cells finished so far, so the page can show them while the run goes on.
 The page stores it with ``state.set_lift_job`` and polls it from ``ui.job_progress``.
@@ -103,6 +104,7 @@ class LiftJob(WorkerJob):
 
     def _run(self) -> None:
         from embedding_core.analysis.lift import run_lift
+        from ui.training import train_anywhere
 
         self.result = run_lift(
             self.frame,
@@ -112,4 +114,5 @@ class LiftJob(WorkerJob):
             config=self.config,
             seed=self.config.seed,
             on_progress=self._on_progress,
+            train=train_anywhere,  # in the training process when it is free
         )

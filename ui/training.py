@@ -11,7 +11,8 @@
 
 Each page stores its job in the session (``state.set_job``) and polls it with
 ``ui.job_progress.live_progress``. Progress callbacks only assign plain Python objects;
-the worker never calls Streamlit. The Lift page's job is ``ui.lift_job.LiftJob``.
+the worker never calls Streamlit. The Lift page's job is ``ui.lift_job.LiftJob``; it
+trains its DeepFM with ``train_anywhere`` too.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from embedding_core.model.store import RunRecord
     from embedding_core.model.train import Progress
 
-__all__ = ["TrainingJob", "StabilityJob", "save_to_store", "warm_up_tensorflow"]
+__all__ = ["TrainingJob", "StabilityJob", "save_to_store", "train_anywhere", "warm_up_tensorflow"]
 
 _log = logging.getLogger(__name__)
 
@@ -99,6 +100,30 @@ def _import_tensorflow() -> None:
         keras_guard.install()
     except Exception:  # noqa: BLE001 - a failed warm-up only means the click will load it
         _log.exception("warming up TensorFlow failed")
+
+
+def train_anywhere(
+    frame: pd.DataFrame,
+    roles: Roles,
+    config: TrainConfig,
+    *,
+    on_progress: Callable[[Progress], bool],
+) -> TrainedRun:
+    """``embedding_core.model.train.train`` in the server's training process when it can
+    take this training, else in this thread (TensorFlow imported here first).
+
+    For the jobs that train besides the Train button: the stability check's seeds and
+    the Lift page's DeepFM (``run_lift(train=...)``).
+    """
+    run = _train_in_trainer(frame, roles, config, on_progress)
+    if run is not None:
+        return run
+    import keras  # noqa: F401  - lazy: imports TensorFlow (seconds, in this thread)
+
+    from embedding_core.model.train import train
+
+    keras_guard.install()
+    return train(frame, roles, config, on_progress=on_progress)
 
 
 def _train_in_trainer(
@@ -374,9 +399,7 @@ class StabilityJob(WorkerJob):
         store = RunStore(self.store_root)
         for seed in self.seeds:
             config = self.config.replace(seed=seed)
-            run = _train_in_trainer(self.frame, self.roles, config, self._on_progress)
-            if run is None:
-                run = self._train_here(config)
+            run = train_anywhere(self.frame, self.roles, config, on_progress=self._on_progress)
             record, error = save_to_store(
                 run,
                 self.store_root,
@@ -390,13 +413,3 @@ class StabilityJob(WorkerJob):
             self.sibling_ids = [*self.sibling_ids, record.id]
             store.update(self.primary_id, siblings=self.sibling_ids)
             self.done_seeds = [*self.done_seeds, seed]
-
-    def _train_here(self, config: TrainConfig) -> TrainedRun:
-        """Train one seed in this process (the training process is busy or off, or the
-        data is too big to send it)."""
-        import keras  # noqa: F401  - lazy: imports TensorFlow (seconds, in this thread)
-
-        from embedding_core.model.train import train
-
-        keras_guard.install()
-        return train(self.frame, self.roles, config, on_progress=self._on_progress)

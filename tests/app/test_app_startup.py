@@ -105,8 +105,8 @@ def test_a_click_prepares_the_data_while_tensorflow_still_loads():
 
 
 # A training with the training process started: the run comes back from it (the Train
-# button's and the stability check's seeds), and this process never imports TensorFlow
-# (the tables, metrics and the store do not need it).
+# button's, the stability check's seeds, the Lift page's DeepFM), and this process does
+# not import TensorFlow for it (the tables, metrics and the store do not need it).
 TRAINER_SCRIPT = textwrap.dedent(
     f"""
     import sys
@@ -143,6 +143,15 @@ TRAINER_SCRIPT = textwrap.dedent(
     assert runs.record(job.record.id).siblings == stability.sibling_ids
     assert [runs.record(s).seed for s in stability.sibling_ids] == [1, 2]
     print("TF HERE", "tensorflow" in sys.modules, flush=True)
+    # the Lift page's DeepFM trains there too (its own predictions, the reference cell,
+    # then load its model here)
+    from ui.lift_job import LiftJob
+
+    lift = LiftJob(
+        frame=frame, roles=roles, config=TrainConfig(epochs=1), models=("logistic",)
+    ).start()
+    assert lift.wait(300) and lift.error is None, lift.error
+    assert trainer._trainer.trained == 4 and lift.result.lift
     # taken by another session's training between the check and the call: trained here
     from embedding_core.model.train_worker import TrainerBusy
 
@@ -159,7 +168,7 @@ TRAINER_SCRIPT = textwrap.dedent(
     assert trainer.free_trainer(frame, TrainConfig()) is None
     big = training.TrainingJob(frame=frame, roles=roles, config=TrainConfig(epochs=1)).start()
     assert big.wait(300) and big.error is None, big.error
-    assert trainer._trainer.trained == 3
+    assert trainer._trainer.trained == 4
     print("BIG TRAINED HERE", flush=True)
     """
 )

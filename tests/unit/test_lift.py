@@ -308,6 +308,30 @@ def test_fast_mode_trains_deepfm_beside_the_other_fits_and_keeps_its_early_stopp
     assert not [t for t in threading.enumerate() if t.name.startswith("lift-deepfm")]
 
 
+def test_deepfm_trains_with_the_given_train_function_once_per_split():
+    from embedding_core.model.train import train
+
+    seen = []
+
+    def recording_train(frame, roles, config, *, on_progress):
+        seen.append((len(frame), config.seed, config.refit))
+        return train(frame, roles, config, on_progress=on_progress)
+
+    frame = _frame()
+    kwargs = {"models": ("logistic",), "encodings": ("target", "embedding"), "config": TINY}
+    given = run_lift(frame, ROLES, folds=2, seed=3, train=recording_train, **kwargs)
+    default = run_lift(frame, ROLES, folds=2, seed=3, **kwargs)
+    sizes = [
+        len(tr) for tr, _ in lift.lift_splits(frame["y"].to_numpy(), "binary", folds=2, seed=3)
+    ]
+    assert seen == [(n, 3, True) for n in sizes]  # the training rows only, the run's seed
+    for fold in range(2):
+        np.testing.assert_allclose(
+            given.predictions[fold][("logistic", "embedding")],
+            default.predictions[fold][("logistic", "embedding")],
+        )
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [

@@ -127,6 +127,7 @@ class _Plan:
     seed: int
     cv: bool
     parallel: bool
+    train: Callable[..., TrainedRun] | None = None
 
 
 @dataclass
@@ -191,6 +192,7 @@ def run_lift(
     bootstrap_resamples: int = BOOTSTRAP_RESAMPLES,
     deepfm_refit: bool | None = None,
     parallel: bool = True,
+    train: Callable[..., TrainedRun] | None = None,
 ) -> LiftResult:
     """Compare downstream models fed with one-hot, ordinal, target and embedding encodings.
 
@@ -229,6 +231,10 @@ def run_lift(
         Train DeepFM in a second thread while the models on the other encodings fit.
         The scores do not depend on it; on two cores it saves about a third of the
         wall time (``benchmarks/lift_speed.py``).
+    train : callable, optional
+        Trains DeepFM: called as ``train(frame, roles, config, on_progress=...)`` like
+        (and by default) ``embedding_core.model.train.train``, returning a
+        ``TrainedRun``. The app passes one that trains in its training process.
 
     Returns
     -------
@@ -270,6 +276,7 @@ def run_lift(
         seed=seed,
         cv=folds is not None,
         parallel=parallel,
+        train=train,
     )
     strata = y if task == "regression" else label_strata(data[roles.target])
     splits = lift_splits(strata, task, folds=folds, holdout_fraction=holdout_fraction, seed=seed)
@@ -406,8 +413,9 @@ class _Split:
     def train_deepfm(self) -> tuple[TrainedRun, float]:
         """DeepFM on the training rows, and its wall time."""
         started = time.perf_counter()
+        plan = self.plan
         run = _train_deepfm(
-            self.train, self.plan.roles, self.plan.config, self.reporter, self.fold, self.where
+            self.train, plan.roles, plan.config, self.reporter, self.fold, self.where, plan.train
         )
         return run, time.perf_counter() - started
 
@@ -510,9 +518,12 @@ def _train_deepfm(
     reporter: _Reporter,
     fold: int,
     where: str,
+    trainer: Callable[..., TrainedRun] | None = None,
 ) -> TrainedRun:
-    """Train DeepFM on the training rows only, forwarding progress and stop requests."""
-    from embedding_core.model.train import train as train_deepfm
+    """Train DeepFM on the training rows only, forwarding progress and stop requests
+    (with ``trainer``: ``run_lift``'s ``train``, when given)."""
+    if trainer is None:
+        from embedding_core.model.train import train as trainer
 
     def forward(p: Any) -> bool:
         # batches only check for a stop request; starts and epochs are reported
@@ -530,4 +541,4 @@ def _train_deepfm(
             pass
         return not reporter.stopped
 
-    return train_deepfm(train, roles, cfg, on_progress=forward)
+    return trainer(train, roles, cfg, on_progress=forward)
