@@ -41,4 +41,4 @@ def test_train_notes_an_inferred_task_and_takes_a_numeric_encoding(
     assert config["numeric_bins"] == 1
     features = json.loads((tmp_path / "run" / "features.json").read_text())
     assert list(features["numeric_encoder"]["edges"]) == ["price"]
-    assert len(features["numeric_encoder"]["edges"]["price"]) == 1 + 1  # 2 by default here
+    assert len(features["numeric_encoder"]["edges"]["price"]) == 2  # one bin: its two edges
