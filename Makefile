@@ -24,7 +24,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 # `make run` serves the app with the file watcher off (on a busy machine it printed
 # thousands of "Inotify queue overflowed" lines); `make dev` keeps it on to reload edits.
 # Both through `ui.serve`: `streamlit run app.py` that starts the training process (and its
-# TensorFlow import) with the server, not when the first session opens.
+# TensorFlow import) first, before Streamlit loads (`app.app`'s lifespan would, a moment later).
 run: $(VENV)/.runtime  ## RUNS=/path puts the run store there (default ./runs)
 	$(if $(RUNS),EMBEDDING_CORE_RUNS=$(RUNS) )$(BIN)/python -m ui.serve --server.headless true \
 		--server.port $(PORT) --browser.gatherUsageStats false --server.fileWatcherType none

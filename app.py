@@ -2,35 +2,38 @@
 
 Run with ``make run`` (``python -m ui.serve``) or ``streamlit run app.py``. TensorFlow is
 never imported on the page's path. The training process imports it on another core
-(``ui.trainer.warm_up_trainer``): ``ui.serve`` starts that process with the server, plain
-``streamlit run`` as soon as a session opens, so a Train click soon after opening the
-app finds it loaded; this process imports it too, for predictions, in a daemon thread
-once the page is drawn and no training runs (``ui.training.warm_up_tensorflow``).
+(``ui.trainer.warm_up_trainer``), started with the server: ``streamlit run app.py`` finds
+``app`` below (an ``st.App``) and serves it, and its lifespan (``ui.serve.lifespan``)
+starts that process before any session opens, so a Train click soon after opening the
+app finds it loaded. Each session runs this file as ``__main__``: the page. This process
+imports TensorFlow too, for predictions, in a daemon thread once the page is drawn and
+no training runs (``ui.training.warm_up_tensorflow``).
 """
 
 from __future__ import annotations
 
-from ui.trainer import warm_up_trainer
+if __name__ == "__main__":  # a session's script run
+    from ui.trainer import warm_up_trainer
 
-# First of all (before this script's other imports): the training process imports
-# TensorFlow on another core while the page is drawn.
-warm_up_trainer()
+    # First of all (before this script's other imports): the training process, if the
+    # server did not start it (an ``AppTest``), imports TensorFlow while the page is drawn.
+    warm_up_trainer()
 
 from pathlib import Path
 
 import streamlit as st
 
-from embedding_core.data.read_worker import warm_up_reader
-from embedding_core.errors import EmbeddingCoreError
-from ui import keras_guard, runs, state
-from ui.explore_data import warm_up_umap
-from ui.literal import literal
-from ui.training import warm_up_tensorflow
-from ui.widgets import show_error, training_banner
+if __name__ == "__main__":  # the page's modules (none is needed to serve it)
+    from embedding_core.data.read_worker import warm_up_reader
+    from embedding_core.errors import EmbeddingCoreError
+    from ui import keras_guard, runs, state
+    from ui.explore_data import warm_up_umap
+    from ui.literal import literal
+    from ui.training import warm_up_tensorflow
+    from ui.widgets import show_error, training_banner
 
 # A local file, not a ":material/..." icon: those are fetched from a public font host.
 ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
-st.set_page_config(page_title="Category embeddings", page_icon=str(ICON), layout="wide")
 
 
 def _session_defaults() -> str | None:
@@ -55,39 +58,50 @@ def _session_defaults() -> str | None:
     return target
 
 
-target_page = _session_defaults()
-training_banner()
-if link_error := state.get_link_error():
-    st.warning(literal(link_error), icon=":material/link_off:")
+def _page() -> None:
+    """Draw the page a session asks for (every script run)."""
+    st.set_page_config(page_title="Category embeddings", page_icon=str(ICON), layout="wide")
+    target_page = _session_defaults()
+    training_banner()
+    if link_error := state.get_link_error():
+        st.warning(literal(link_error), icon=":material/link_off:")
 
-pages = {
-    "Prepare": [
-        st.Page("pages/data.py", title="Data", icon=":material/table_view:", default=True),
-        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-        st.Page("pages/runs.py", title="Runs", icon=":material/folder_open:"),
-    ],
-    "Explore": [
-        st.Page("pages/explore.py", title="Explore", icon=":material/scatter_plot:"),
-        st.Page("pages/neighbours.py", title="Neighbours", icon=":material/hub:"),
-        st.Page("pages/interactions.py", title="Interactions", icon=":material/join_inner:"),
-    ],
-    "Evaluate": [
-        st.Page("pages/lift.py", title="Lift", icon=":material/trending_up:"),
-        st.Page("pages/whatif.py", title="What-if", icon=":material/tune:"),
-        st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
-    ],
-    "Share": [
-        st.Page("pages/export.py", title="Export", icon=":material/download:"),
-    ],
-}
-current = st.navigation(pages)
-by_path = {p.url_path or "data": p for group in pages.values() for p in group}
-wanted = by_path.get(target_page) if target_page else None
-if wanted is not None and wanted.url_path != current.url_path:
-    # a link's page=...; read once (sync_url drops it); the page's settings go with it
-    st.switch_page(wanted, query_params=runs.setting_params())
-current.run()
-# After the page is drawn, so the first page never waits for (or competes with) the import.
-warm_up_tensorflow()
-warm_up_umap()  # after TensorFlow: compiles UMAP's kernels (cached on disk) in the background
-warm_up_reader()  # a worker process that parses uploads, pandas imported (ui/datasets.py)
+    pages = {
+        "Prepare": [
+            st.Page("pages/data.py", title="Data", icon=":material/table_view:", default=True),
+            st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+            st.Page("pages/runs.py", title="Runs", icon=":material/folder_open:"),
+        ],
+        "Explore": [
+            st.Page("pages/explore.py", title="Explore", icon=":material/scatter_plot:"),
+            st.Page("pages/neighbours.py", title="Neighbours", icon=":material/hub:"),
+            st.Page("pages/interactions.py", title="Interactions", icon=":material/join_inner:"),
+        ],
+        "Evaluate": [
+            st.Page("pages/lift.py", title="Lift", icon=":material/trending_up:"),
+            st.Page("pages/whatif.py", title="What-if", icon=":material/tune:"),
+            st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        ],
+        "Share": [
+            st.Page("pages/export.py", title="Export", icon=":material/download:"),
+        ],
+    }
+    current = st.navigation(pages)
+    by_path = {p.url_path or "data": p for group in pages.values() for p in group}
+    wanted = by_path.get(target_page) if target_page else None
+    if wanted is not None and wanted.url_path != current.url_path:
+        # a link's page=...; read once (sync_url drops it); the page's settings go with it
+        st.switch_page(wanted, query_params=runs.setting_params())
+    current.run()
+    # After the page is drawn, so the first page never waits for (or competes with) the import.
+    warm_up_tensorflow()
+    warm_up_umap()  # after TensorFlow: compiles UMAP's kernels (cached on disk) in the background
+    warm_up_reader()  # a worker process that parses uploads, pandas imported (ui/datasets.py)
+
+
+if __name__ == "__main__":
+    _page()
+else:  # ``streamlit run app.py`` imports this module to serve it (an ASGI app)
+    from ui.serve import lifespan
+
+    app = st.App(__file__, lifespan=lifespan)

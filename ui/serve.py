@@ -1,12 +1,14 @@
 """Serve the app with its training process started before the server (``make run``).
 
 ``python -m ui.serve [streamlit options]`` is ``streamlit run app.py [options]`` that
-first starts the training process (``ui.trainer.warm_up_trainer``). With plain
-``streamlit run`` that process starts only when the first session opens, so a Train
-click right after opening a fresh server waits for its TensorFlow import; here the
-import runs while Streamlit starts and before anyone opens the page, at the server's
-priority (no page waits yet). ``app.py`` finds the process alive and uses it (it runs in
-this same Python process); the first session lowers its priority, so pages come first.
+first starts the training process (``ui.trainer.warm_up_trainer``), before Streamlit
+loads. Plain ``streamlit run app.py`` starts it too, a moment later: ``app.py`` defines
+``app``, an ``st.App`` whose lifespan is ``lifespan`` below, and ``streamlit run`` serves
+it. Either way the TensorFlow import runs while the server starts and before anyone
+opens the page, at the server's priority (no page waits yet), so a Train click right
+after opening a fresh server does not wait for it. ``app.py`` finds the process alive
+and uses it (it runs in this same Python process); the first session lowers its
+priority, so pages come first.
 
 Examples
 --------
@@ -18,14 +20,25 @@ Examples
 from __future__ import annotations
 
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from ui.trainer import warm_up_trainer
 
-__all__ = ["APP", "main"]
+__all__ = ["APP", "lifespan", "main"]
 
 #: The app's entry point, served by ``main``.
 APP = Path(__file__).resolve().parents[1] / "app.py"
+
+
+@asynccontextmanager
+async def lifespan(app: Any) -> AsyncIterator[None]:
+    """The served app's lifespan (``app.app``, an ``st.App``): the training process
+    starts as the server does, before any session opens."""
+    warm_up_trainer(before_sessions=True)
+    yield
 
 
 def main() -> None:

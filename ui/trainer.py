@@ -1,11 +1,13 @@
 """The server's training process (``embedding_core.model.train_worker.TrainerProcess``).
 
-One per server process, shared by every session, started with the server by
-``ui.serve`` (``make run``), else by ``app.py`` before anything else when a session
-opens: it imports TensorFlow on another core (before the first page, or while it is
-drawn), so a Train click soon after finds it loaded and the server's own interpreter
-lock never waits for the import. No Streamlit here, so starting it is the first thing a
-session does. ``training_process = 0`` in the server limits (``ui.limits``) turns it off.
+One per server process, shared by every session, started with the server (by
+``ui.serve`` for ``make run``, by the lifespan of ``app.app`` for plain ``streamlit run
+app.py``), else by ``app.py`` before anything else when a session opens (an ``AppTest``,
+or after the process has ended): it imports TensorFlow on another core (before the
+first page, or while it is drawn), so a Train click soon after finds it loaded and the
+server's own interpreter lock never waits for the import. No Streamlit here, so
+starting it is the first thing a session does. ``training_process = 0`` in the server
+limits (``ui.limits``) turns it off.
 """
 
 from __future__ import annotations

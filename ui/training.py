@@ -2,9 +2,9 @@
 
 ``TrainingJob``
     The Train button's job: ``embedding_core.model.train.train`` in the server's training
-    process (``ui.trainer``; TensorFlow is imported there as soon as a session opens, or
-    with the server under ``ui.serve``), or in this process when that one is busy or the
-    data is big or streamed (TensorFlow imported lazily, in the thread).
+    process (``ui.trainer``; TensorFlow is imported there as the server starts), or in
+    this process when that one is busy or the data is big or streamed (TensorFlow
+    imported lazily, in the thread).
 ``StabilityJob``
     Trains the same data with several seeds and saves each run in the run store; each
     seed, like the Train button's run, in the training process when it is free.

@@ -1,6 +1,7 @@
 """How the app is served: `make run` without the file watcher, `make dev` with it, both
-through `ui.serve` (the training process starts with the server), and a page icon that
-is a local file (nothing fetched from a public host)."""
+through `ui.serve`; the training process starts with the server, under `ui.serve` and
+under plain `streamlit run app.py` (``app.app``, an ``st.App``); a page icon that is a
+local file (nothing fetched from a public host)."""
 
 from __future__ import annotations
 
@@ -36,11 +37,14 @@ def _workers(server: psutil.Process) -> list[psutil.Process]:
     return [p for p in server.children() if WORKER in " ".join(p.cmdline())]
 
 
-def test_serve_starts_the_training_process_before_any_session_opens():
+@pytest.mark.parametrize(
+    "command", [["-m", "ui.serve"], ["-m", "streamlit", "run", "app.py"]], ids=["serve", "plain"]
+)
+def test_the_server_starts_the_training_process_before_any_session_opens(command):
     port = free_port()
     options = ["--server.headless", "true", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]  # fmt: skip
-    cmd = [sys.executable, "-m", "ui.serve", *options]
+    cmd = [sys.executable, *command, *options]
     server = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         wait_healthy(f"http://127.0.0.1:{port}", proc=server)
