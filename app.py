@@ -12,18 +12,17 @@ no training runs (``ui.training.warm_up_tensorflow``).
 
 from __future__ import annotations
 
-if __name__ == "__main__":  # a session's script run
-    from ui.trainer import warm_up_trainer
-
-    # First of all (before this script's other imports): the training process, if the
-    # server did not start it (an ``AppTest``), imports TensorFlow while the page is drawn.
-    warm_up_trainer()
-
 from pathlib import Path
 
 import streamlit as st
 
-if __name__ == "__main__":  # the page's modules (none is needed to serve it)
+if __name__ == "__main__":  # a session's script run: the page's modules
+    from ui.trainer import warm_up_trainer
+
+    # First of all (before the page's other imports): the training process, if the
+    # server did not start it (an ``AppTest``), imports TensorFlow while the page is drawn.
+    warm_up_trainer()
+
     from embedding_core.data.read_worker import warm_up_reader
     from embedding_core.errors import EmbeddingCoreError
     from ui import keras_guard, runs, state
