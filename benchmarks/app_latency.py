@@ -5,8 +5,9 @@ Explore page's plotly scatter with all its points):
 
 1. ``default_sample_first``: a fresh server, the default sample; the user opens the
    app as soon as the server answers, then Train, and clicks Train right away (the
-   training process imports TensorFlow from the server's start with ``ui.serve``, from
-   the session's opening with plain ``streamlit run``: part of it is on the clock).
+   training process imports TensorFlow from the server's start; in a checkout before
+   round 11 served with plain ``streamlit run``, from the session's opening: part of it
+   is on the clock).
 2. ``default_sample_again``: the same, a second time (TensorFlow already loaded).
 3. ``default_sample_first_after_5s_on_train_page``: another fresh server; the user
    spends ``--think-seconds`` on the Train page before clicking (TensorFlow loads

@@ -42,9 +42,8 @@ class Limits:
         An uploaded file not used for this long leaves the read cache.
     training_process : int
         1: trainings run in a training process of their own, which imports TensorFlow as
-        soon as a session opens, or with the server under ``ui.serve`` (``ui.trainer``;
-        about 0.6-0.8 GB more memory); 0: they run in the server's process, as before
-        round 7.
+        the server starts (``ui.trainer``; about 0.6-0.8 GB more memory); 0: they run in
+        the server's process, as before round 7.
     """
 
     max_bytes: int = DEFAULT_MAX_BYTES

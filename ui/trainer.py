@@ -43,10 +43,10 @@ def warm_up_trainer(*, before_sessions: bool = False) -> bool:
     """Start the training process, once per server process (again if it has ended),
     unless the server's ``training_process`` limit is 0 (``ui.limits``).
 
-    ``before_sessions``: called before the server serves anything (``ui.serve``): the
-    child then imports TensorFlow at the server's own priority, as no page waits yet.
-    Every other call (``app.py``, at each script run) runs it at ``NICENESS`` below the
-    server from then on, so the first page comes first.
+    ``before_sessions``: called before the server serves anything (``ui.serve``, the
+    lifespan of ``app.app``): the child then imports TensorFlow at the server's own
+    priority, as no page waits yet. Every other call (``app.py``, at each script run)
+    runs it at ``NICENESS`` below the server from then on, so the first page comes first.
 
     Returns True if a process was started.
     """

@@ -272,7 +272,9 @@ class TrainingJob(WorkerJob):
         self.data_status = line
 
     def _run(self) -> None:
-        run = self._train_in_trainer()
+        run = None
+        if self.path is None:  # a streamed table trains here
+            run = _train_in_trainer(self.frame, self.roles, self.config, self._on_progress)
         if run is None:
             run = self._train_here()
         if self.store_root is not None:
@@ -285,12 +287,6 @@ class TrainingJob(WorkerJob):
                 dataset_key=self.dataset_key,
             )
         self.result = run
-
-    def _train_in_trainer(self) -> TrainedRun | None:
-        """The run from the training process; None when it cannot take this training."""
-        if self.path is not None:
-            return None
-        return _train_in_trainer(self.frame, self.roles, self.config, self._on_progress)
 
     def _train_here(self) -> TrainedRun:
         """Train in this process: a streamed table, or what the training process cannot take."""
