@@ -202,6 +202,13 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="correct Adam per category row by its own update count (steadier rare rows)",
     )
+    p.add_argument(
+        "--fm-field-weights",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="learn a weight per pair of fields in the FM term, so pairs the target does "
+        "not need fade out (default: the library's, TrainConfig.fm_field_weights)",
+    )
     p.add_argument("--seed", type=_whole(0, MAX_SEED), default=0)
     p.add_argument(
         "--model",
@@ -404,6 +411,8 @@ def _config(args: argparse.Namespace) -> Any:
             changes[name] = value
     if getattr(args, "row_bias_correction", False):
         changes["row_bias_correction"] = True
+    if getattr(args, "fm_field_weights", None) is not None:
+        changes["fm_field_weights"] = args.fm_field_weights
     if getattr(args, "hidden_units", None):
         changes["hidden_units"] = args.hidden_units
     if getattr(args, "model", None):

@@ -157,6 +157,15 @@ def _config_widgets() -> TrainConfig | None:
             "on the target beyond each column alone (a date: month x day), at most three "
             "pairs, each cell with its own vector.",
         )
+        field_weights = st.checkbox(
+            "Weigh each pair of fields",
+            current.fm_field_weights,
+            key=Keys.CFG_FM_FIELD_WEIGHTS,
+            persist_state="session",
+            help="The pairwise (FM) part learns how much each pair of fields matters, so "
+            "pairs that do not act on the target fade out instead of pulling the vectors "
+            "apart. The Interactions page shows each pair's strength with its weight.",
+        )
     try:
         config = current.replace(
             embedding_dim=int(dim),
@@ -171,6 +180,7 @@ def _config_widgets() -> TrainConfig | None:
             numeric_encoding=str(numeric_encoding),
             numeric_bins=int(numeric_bins),
             crosses="auto" if crosses else "none",
+            fm_field_weights=bool(field_weights),
         )
     except ValueError as exc:
         st.error(literal(f"{exc} Change that setting to train."), icon=":material/error:")

@@ -130,7 +130,7 @@ def cached_interactions(run_id: str, _run: TrainedRun) -> tuple[pd.DataFrame, li
     """Field x field interaction matrix and plain-language sentences on the top pairs."""
     from embedding_core.analysis.interactions import describe_top_pairs, field_interactions
 
-    matrix = field_interactions(all_tables(run_id, _run))
+    matrix = field_interactions(all_tables(run_id, _run), pair_weights=_run.fm_pair_weights())
     return matrix, list(describe_top_pairs(matrix, n=3))
 
 

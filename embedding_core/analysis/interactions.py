@@ -7,6 +7,8 @@ over the training data:
 
     strength(A, B) = sum_a sum_b p_A(a) p_B(b) |<v_a, v_b>|
 
+(times ``|r_AB|`` for a field-weighted FM, whose term is ``r_AB <v_a, v_b>``)
+
 where ``p_A(a)`` is the share of training rows with category ``a`` (the ``count``
 column). The tables only hold per-field counts, so the joint frequency of ``(a, b)``
 is taken as the product of the two shares (fields treated as independent). It is
@@ -36,7 +38,12 @@ __all__ = ["field_interactions", "interaction_shares", "describe_top_pairs"]
 _BLOCK = 2_000_000  # entries of the category x category product held at once (8 MB)
 
 
-def field_interactions(tables: dict[str, pd.DataFrame], *, signed: bool = False) -> pd.DataFrame:
+def field_interactions(
+    tables: dict[str, pd.DataFrame],
+    *,
+    signed: bool = False,
+    pair_weights: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Field x field matrix of FM interaction strengths.
 
     Parameters
@@ -50,6 +57,10 @@ def field_interactions(tables: dict[str, pd.DataFrame], *, signed: bool = False)
         interaction whatever its direction (use this to rank pairs). ``True``: the
         frequency-weighted mean of ``<v_a, v_b>`` itself, i.e. the average push the
         pair gives the prediction; positive and negative combinations cancel out.
+    pair_weights : pd.DataFrame, optional
+        A field-weighted FM's weight per pair (``run.fm_pair_weights()``), labelled by
+        field: each pair's term is ``r_AB <v_a, v_b>``, so its strength is scaled by
+        ``r_AB`` (by ``|r_AB|`` unsigned). None: every pair weighs 1 (a plain FM).
 
     Returns
     -------
@@ -94,6 +105,9 @@ def field_interactions(tables: dict[str, pd.DataFrame], *, signed: bool = False)
                     value = float(means[i] @ means[j])
                 else:
                     value = _mean_abs_product(vecs[i], weights[i], vecs[j], weights[j])
+                if pair_weights is not None:
+                    r = float(pair_weights.loc[fields[i], fields[j]])
+                    value *= r if signed else abs(r)
                 out[i, j] = out[j, i] = value
     return pd.DataFrame(out, index=pd.Index(fields), columns=pd.Index(fields))
 

@@ -36,6 +36,7 @@ from typing import Any  # noqa: E402
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from keras import layers  # noqa: E402
 
 from embedding_core.data.roles import Task  # noqa: E402
@@ -60,7 +61,10 @@ __all__ = [
     "LazyAdam",
     "predict_raw",
     "field_tables",
+    "fm_pair_weights",
+    "fm_slot_names",
     "EMBEDDING_LAYER",
+    "FM_LAYER",
     "LINEAR_LAYER",
     "NUMERIC_EMBEDDING_LAYER",
     "NUMERIC_LINEAR_LAYER",
@@ -73,6 +77,7 @@ NUMERIC_EMBEDDING_LAYER = "numeric_embedding"
 NUMERIC_LINEAR_LAYER = "numeric_linear"
 CROSS_EMBEDDING_LAYER = "cross_embedding"
 CROSS_LINEAR_LAYER = "cross_linear"
+FM_LAYER = "fm"
 OUTPUT_LAYER = "prediction"
 #: Rows scored per call in ``predict_raw`` (bounds the activations held at once).
 PREDICT_CHUNK = 8192
@@ -276,10 +281,11 @@ def build_deepfm(
         logits.append(SumFields(name="cross_linear_sum")(cross_linear))
 
     # Second order.
+    weighted = config.fm_field_weights
     if n_out == 1:
-        logits.append(FMInteraction(name="fm")(emb))
+        logits.append(FMInteraction(field_weights=weighted, name=FM_LAYER)(emb))
     else:
-        fm_vector = FMInteraction(reduce_sum=False, name="fm")(emb)
+        fm_vector = FMInteraction(reduce_sum=False, field_weights=weighted, name=FM_LAYER)(emb)
         logits.append(layers.Dense(n_out, use_bias=False, name="fm_classes")(fm_vector))
 
     # Deep part.
@@ -325,6 +331,26 @@ def field_tables(model: keras.Model, features: FeatureEncoder) -> dict[str, dict
     emb = model.get_layer(EMBEDDING_LAYER).field_tables()
     lin = model.get_layer(LINEAR_LAYER).field_tables()
     return {col: {"embedding": emb[j], "linear": lin[j]} for j, col in enumerate(features.fields)}
+
+
+def fm_slot_names(features: FeatureEncoder) -> list[str]:
+    """Names of the FM term's slots, in model order: the categorical fields, the numeric
+    columns that have vectors (``"bins"``/``"ple"``), then the crossed pairs
+    (``"a x b"``)."""
+    names = list(features.fields)
+    if features.numeric_encoder_ is not None:
+        names += list(features.numeric_encoder_.columns)
+    return names + [f"{a} x {b}" for a, b in features.crosses_]
+
+
+def fm_pair_weights(model: keras.Model, features: FeatureEncoder) -> pd.DataFrame | None:
+    """The learned weight of each pair of FM slots (``config.fm_field_weights``), labelled
+    by ``fm_slot_names``; None for a plain FM term (every pair weighs 1)."""
+    layer = model.get_layer(FM_LAYER)
+    if not layer.field_weights:
+        return None
+    names = fm_slot_names(features)
+    return pd.DataFrame(layer.pair_weights(), index=pd.Index(names), columns=pd.Index(names))
 
 
 def predict_raw(

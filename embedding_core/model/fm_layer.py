@@ -37,12 +37,22 @@ class FMInteraction(keras.layers.Layer):
     ``0.5 * sum_d((sum_i v_id)^2 - sum_i v_id^2)``, which equals
     ``sum_{i<j} <v_i, v_j>`` in O(F k) instead of O(F^2 k).
 
+    With ``field_weights=True`` it is the field-weighted FM (Pan et al., "Field-weighted
+    Factorization Machines for Click-Through Rate Prediction in Display Advertising",
+    WWW 2018): ``sum_{i<j} r_ij <v_i, v_j>`` with a learned weight ``r_ij`` per pair of
+    fields (``pair_weights()``), starting at 1 (the plain FM). A pair the target does
+    not need can fade out through its weight instead of forcing the two fields' vectors
+    apart, which leaves the vectors free to carry the pairs that matter. It costs
+    O(F^2 k) per example.
+
     Parameters
     ----------
     reduce_sum : bool, default=True
         ``True`` sums over the k dimensions and returns shape ``(batch, 1)`` (the FM
         logit). ``False`` returns the per-dimension interaction vector
         ``(batch, k)``, e.g. to feed a ``Dense(n_classes)`` for multiclass.
+    field_weights : bool, default=False
+        Learn a weight per pair of fields (see above).
     **kwargs
         Standard ``keras.layers.Layer`` arguments (``name``, ``dtype``...).
 
@@ -54,13 +64,13 @@ class FMInteraction(keras.layers.Layer):
     6.5
     """
 
-    def __init__(self, reduce_sum: bool = True, **kwargs: Any) -> None:
-        if not isinstance(reduce_sum, bool):
-            raise ValueError(
-                f"Expected reduce_sum to be True or False. Received: reduce_sum={reduce_sum!r}"
-            )
+    def __init__(self, reduce_sum: bool = True, field_weights: bool = False, **kwargs: Any) -> None:
+        for name, value in (("reduce_sum", reduce_sum), ("field_weights", field_weights)):
+            if not isinstance(value, bool):
+                raise ValueError(f"Expected {name} to be True or False. Received: {name}={value!r}")
         super().__init__(**kwargs)
         self.reduce_sum = reduce_sum
+        self.field_weights = field_weights
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         if len(input_shape) != 3:
@@ -68,12 +78,32 @@ class FMInteraction(keras.layers.Layer):
                 "Expected input of shape (batch, fields, embedding_dim). "
                 f"Received: input_shape={tuple(input_shape)}"
             )
+        if self.field_weights:
+            n = int(input_shape[1])
+            # stored as a full square; only its symmetric off-diagonal part is used
+            self.pair_kernel = self.add_weight(
+                shape=(n, n), initializer="ones", name="pair_weights"
+            )
+            self._off_diagonal = 1.0 - np.eye(n, dtype="float32")
         self.built = True
 
+    def pair_weights(self) -> np.ndarray:
+        """The weight ``r_ij`` of each pair of fields, ``(F, F)`` symmetric with a zero
+        diagonal (all ones off the diagonal without ``field_weights``)."""
+        if not self.field_weights:
+            raise ValueError("This FM term has no field weights (field_weights=False).")
+        w = np.asarray(keras.ops.convert_to_numpy(self.pair_kernel), dtype=np.float64)
+        return 0.5 * (w + w.T) * self._off_diagonal
+
     def call(self, inputs: Any) -> Any:
-        square_of_sum = ops.square(ops.sum(inputs, axis=1))
-        sum_of_squares = ops.sum(ops.square(inputs), axis=1)
-        interaction = 0.5 * (square_of_sum - sum_of_squares)
+        if self.field_weights:
+            # sum_{i<j} r_ij v_i * v_j = 0.5 * sum_i v_i * (sum_j r_ij v_j), per dimension
+            r = 0.5 * (self.pair_kernel + ops.transpose(self.pair_kernel)) * self._off_diagonal
+            interaction = 0.5 * ops.sum(inputs * ops.einsum("ij,bjk->bik", r, inputs), axis=1)
+        else:
+            square_of_sum = ops.square(ops.sum(inputs, axis=1))
+            sum_of_squares = ops.sum(ops.square(inputs), axis=1)
+            interaction = 0.5 * (square_of_sum - sum_of_squares)
         if self.reduce_sum:
             return ops.sum(interaction, axis=1, keepdims=True)
         return interaction
@@ -82,7 +112,11 @@ class FMInteraction(keras.layers.Layer):
         return (input_shape[0], 1) if self.reduce_sum else (input_shape[0], input_shape[2])
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "reduce_sum": self.reduce_sum}
+        return {
+            **super().get_config(),
+            "reduce_sum": self.reduce_sum,
+            "field_weights": self.field_weights,
+        }
 
 
 @keras.saving.register_keras_serializable(package="embedding_core")

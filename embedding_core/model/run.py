@@ -8,6 +8,7 @@ A saved run is a directory::
     embeddings.parquet  every field's table (see ``embeddings``) with a ``field`` column
     config.json  roles.json  metrics.json  history.json  warnings.json
     numeric_bins.parquet  the numeric bins' tables (``model.bin_tables``), when there are any
+    fm_pair_weights.json  the FM term's weight per pair of fields (``fm_field_weights``)
 
 Nothing in the directory is executed on load: JSON, Parquet and a ``.keras`` file read
 with Keras' safe mode (no lambdas, no pickle). ``load`` reads only the JSON and Parquet
@@ -58,7 +59,8 @@ RUN_FILES = (
 REQUIRED_FILES = tuple(f for f in RUN_FILES if f != "warnings.json")
 BIN_TABLES_FILE = "numeric_bins.parquet"
 #: Files a run has only when it has something to put in them.
-OPTIONAL_FILES = (BIN_TABLES_FILE,)
+PAIR_WEIGHTS_FILE = "fm_pair_weights.json"
+OPTIONAL_FILES = (BIN_TABLES_FILE, PAIR_WEIGHTS_FILE)
 
 
 def _library_version() -> str:
@@ -107,6 +109,8 @@ class TrainedRun:
         Data warnings from validation, for display.
     bin_tables : dict of str to DataFrame, optional
         Per binned numeric column, its bins as categories (see ``model.bin_tables``).
+    pair_weights : DataFrame, optional
+        A field-weighted FM's weight per pair of slots (``deepfm.fm_pair_weights``).
     """
 
     def __init__(
@@ -120,6 +124,7 @@ class TrainedRun:
         tables: dict[str, pd.DataFrame],
         warnings: list[str] | None = None,
         bin_tables: dict[str, pd.DataFrame] | None = None,
+        pair_weights: pd.DataFrame | None = None,
     ) -> None:
         self._model = model
         self._model_file: Path | None = None
@@ -131,6 +136,7 @@ class TrainedRun:
         self.history = history
         self._tables = tables
         self._bin_tables = dict(bin_tables or {})
+        self._pair_weights = pair_weights
         self.warnings = list(warnings or [])
 
     # ------------------------------------------------------------------ model
@@ -222,6 +228,12 @@ class TrainedRun:
         if field in self._bin_tables:
             return self._bin_tables[field].copy()
         return self._tables[self._field(field)].copy()
+
+    def fm_pair_weights(self) -> pd.DataFrame | None:
+        """The learned weight of each pair of FM slots (``TrainConfig.fm_field_weights``):
+        square, labelled by field, numeric column and crossed pair (``deepfm.fm_slot_names``);
+        None when every pair weighs 1 (a plain FM term, or an entity network)."""
+        return None if self._pair_weights is None else self._pair_weights.copy()
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every field's embedding table (fresh copies), in the order of ``fields``."""
@@ -352,6 +364,13 @@ class TrainedRun:
         if self._bin_tables:
             tables_to_parquet(self._bin_tables, out / BIN_TABLES_FILE)
             files.append(BIN_TABLES_FILE)
+        if self._pair_weights is not None:
+            weights = self._pair_weights
+            _write_json(
+                out / PAIR_WEIGHTS_FILE,
+                {"slots": list(weights.index), "weights": weights.to_numpy().tolist()},
+            )
+            files.append(PAIR_WEIGHTS_FILE)
         _write_json(
             out / "manifest.json",
             {
@@ -407,13 +426,27 @@ class TrainedRun:
                 bin_tables = read_parquet_tables(root / BIN_TABLES_FILE)
                 for table in bin_tables.values():
                     table["category"] = table["category"].astype("str")
+            pair_weights = None
+            if (root / PAIR_WEIGHTS_FILE).is_file():  # field-weighted FM, since round 12
+                pair_weights = _pair_weights_frame(_read_json(root / PAIR_WEIGHTS_FILE))
         except ModelFormatError:
             raise
         except Exception as exc:  # noqa: BLE001 - any broken file is a format problem
             raise ModelFormatError(
                 f"'{root}' could not be read ({type(exc).__name__}: {exc}): save the run again."
             ) from exc
-        run = cls(None, features, roles, config, metrics, history, tables, warnings, bin_tables)
+        run = cls(
+            None,
+            features,
+            roles,
+            config,
+            metrics,
+            history,
+            tables,
+            warnings,
+            bin_tables,
+            pair_weights,
+        )
         run._model_file = root / MODEL_FILE
         run._keras_version = manifest.get("keras_version")
         return run
@@ -423,6 +456,15 @@ class TrainedRun:
             f"TrainedRun(task={self.task!r}, fields={self.fields}, "
             f"numeric={list(self.roles.numeric)}, k={self.embedding_dim})"
         )
+
+
+def _pair_weights_frame(saved: Any) -> pd.DataFrame:
+    """``fm_pair_weights.json`` as a square frame labelled by slot; ValueError if it is not."""
+    names = pd.Index([str(n) for n in saved["slots"]])
+    values = np.asarray(saved["weights"], dtype=np.float64)
+    if values.shape != (len(names), len(names)) or not np.isfinite(values).all():
+        raise ValueError(f"expected a finite {len(names)} x {len(names)} matrix")
+    return pd.DataFrame(values, index=names, columns=names)
 
 
 def _read_json(path: Path) -> Any:

@@ -457,12 +457,18 @@ def _finish_run(
     """Pull the tables out of a trained network, wrap the run and send the "end" event.
 
     ``bin_stats`` (``bin_tables.bin_statistics``) adds the tables of the numeric bins.
+    With ``config.fm_field_weights`` the run keeps the FM pair weights too.
     """
     from embedding_core.model.embeddings import build_tables
     from embedding_core.model.networks import network_field_tables
     from embedding_core.model.run import TrainedRun
 
     tables = build_tables(features, network_field_tables(model, features), stats)
+    pair_weights = None
+    if config.model == "deepfm":
+        from embedding_core.model.deepfm import fm_pair_weights
+
+        pair_weights = fm_pair_weights(model, features)
     bin_tables = None
     if bin_stats is not None and features.numeric_encoder_ is not None:
         from embedding_core.model.bin_tables import bin_weights, build_bin_tables
@@ -479,6 +485,7 @@ def _finish_run(
         tables=tables,
         warnings=warnings,
         bin_tables=bin_tables,
+        pair_weights=pair_weights,
     )
     numbers = {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)}
     reporter.send(Progress("end", metrics["epochs_run"], config.epochs, 0, batches, numbers))

@@ -188,7 +188,7 @@ def _interactions(run: TrainedRun, tables: dict[str, pd.DataFrame]) -> str:
         return "<p>Only one categorical field: no pairs to compare.</p>"
     from embedding_core.analysis.interactions import describe_top_pairs, field_interactions
 
-    matrix = field_interactions(tables)
+    matrix = field_interactions(tables, pair_weights=run.fm_pair_weights())
     top = float(np.nanmax(matrix.to_numpy())) if matrix.notna().any().any() else 1.0
     head = "<tr><th></th>" + "".join(f"<th>{_e(c)}</th>" for c in matrix.columns) + "</tr>"
     body = []

@@ -69,6 +69,21 @@ def test_matches_double_loop_over_categories(signed: bool) -> None:
     assert np.allclose(got.to_numpy(), got.to_numpy().T, equal_nan=True)
 
 
+@pytest.mark.parametrize("signed", [False, True])
+def test_pair_weights_scale_each_pair(signed: bool) -> None:
+    tables = random_tables([3, 7, 5])
+    names = ["f0", "f1", "f2"]
+    r = pd.DataFrame(
+        [[0.0, 2.0, -0.5], [2.0, 0.0, 0.0], [-0.5, 0.0, 0.0]], index=names, columns=names
+    )
+    plain = field_interactions(tables, signed=signed).to_numpy()
+    got = field_interactions(tables, signed=signed, pair_weights=r.loc[::-1, ::-1]).to_numpy()
+    scale = (r.to_numpy() if signed else np.abs(r.to_numpy())).copy()
+    np.fill_diagonal(scale, np.nan)
+    np.testing.assert_allclose(got, plain * scale, rtol=1e-6)
+    assert got[1, 2] == 0  # a pair whose weight faded out does not interact
+
+
 def test_block_wise_product_matches_double_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     from embedding_core.analysis import interactions
 
