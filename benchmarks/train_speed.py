@@ -65,7 +65,6 @@ OURS_SETTINGS = {
     "refit": False,
     "seed": 0,
     "numeric_encoding": "scaled",
-    "fm_field_weights": False,  # DeepCTR's FM term is the plain one: the same model
 }
 PEER_SETTINGS = {**SHARED, "l2_linear": 0.0, "seed": 1024}
 

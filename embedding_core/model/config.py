@@ -108,16 +108,16 @@ class TrainConfig:
         by the row's own update count instead of the global step
         (``model.rare_rows.RowAdam``): without it a rare row's steps are several times
         larger than a frequent row's.
-    fm_field_weights : bool, default=True
+    fm_field_weights : bool, default=False
         Field-weighted FM term (Pan et al. 2018): a learned weight per pair of fields
         (and numeric and crossed columns) scales that pair's ``<v_a, v_b>``
-        (``fm_layer.FMInteraction``), so a pair the target does not need fades out
-        instead of pushing the vectors apart; ``run.fm_pair_weights()`` gives the
-        weights. The default since round 12 (before: the plain FM). Measured (README,
-        "Field-weighted FM"): level test AUC over the six shared sets and hotel_adr,
-        better neighbours of rare categories on the planted benchmark (its 1,000-category
-        field 0.621 -> 0.653 on data seed 1, level on seeds 0 and 2), for 5-15% more time
-        per epoch on wide tables (O(F^2 k) instead of O(F k) per row).
+        (``fm_layer.FMInteraction``), so a pair the target does not need can fade out
+        through its weight; ``run.fm_pair_weights()`` gives the weights, and the
+        Interactions page and report scale each pair's strength by them. Measured
+        (README, "Field-weighted FM"): level test AUC on the six shared sets and
+        hotel_adr and level planted neighbours over eight training seeds, for 5-15% more
+        time per epoch on wide tables (O(F^2 k) instead of O(F k) per row), so not the
+        default.
     seed : int, default=0
         Seeds the split, the weight initialisation and the batch order.
     numeric_encoding : {"scaled", "bins", "ple"}, default="bins"
@@ -184,7 +184,7 @@ class TrainConfig:
     final_fit: str = "auto"
     big_table_patience: int | None = 1
     row_bias_correction: bool = False
-    fm_field_weights: bool = True
+    fm_field_weights: bool = False
     seed: int = 0
     numeric_encoding: str = "bins"
     numeric_bins: int = 32

@@ -100,4 +100,3 @@ def test_configs_saved_before_the_option_mean_the_plain_fm() -> None:
     saved = TrainConfig().to_dict()
     del saved["fm_field_weights"]
     assert TrainConfig.from_dict(saved).fm_field_weights is False
-    assert TrainConfig().fm_field_weights is True
