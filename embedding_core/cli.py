@@ -203,6 +203,14 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         help="correct Adam per category row by its own update count (steadier rare rows)",
     )
     p.add_argument(
+        "--embedding-lr-factor",
+        type=float,
+        default=None,
+        help="the category tables learn at this multiple of the learning rate (default "
+        "1; 3 gives rare categories better neighbours, at some test AUC on tables of "
+        "many small fields)",
+    )
+    p.add_argument(
         "--fm-field-weights",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -405,6 +413,7 @@ def _config(args: argparse.Namespace) -> Any:
         ("final_fit", "final_fit"),
         ("ema_epochs", "ema_epochs"),
         ("crosses", "crosses"),
+        ("embedding_lr_factor", "embedding_lr_factor"),
     ]:
         value = getattr(args, arg, None)
         if value is not None:

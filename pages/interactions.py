@@ -37,16 +37,13 @@ if run_info is not None:
         except EmbeddingCoreError as exc:
             show_error(exc)
         else:
+            weighted = run_info.run.fm_pair_weights() is not None
             st.caption(
                 "Strength = frequency-weighted mean absolute inner product of the two "
-                "fields' category vectors: the size of the pairwise term the FM part adds "
-                "to a prediction"
-                + (
-                    ", times the pair's learned weight"
-                    if run_info.run.fm_pair_weights() is not None
-                    else ""
-                )
-                + ". Bigger means the model relies more on that combination."
+                "fields' category vectors"
+                + (", times the pair's learned weight" if weighted else "")
+                + ": the size of the pairwise term the FM part adds to a prediction. "
+                "Bigger means the model relies more on that combination."
             )
             left, right = st.columns([3, 2])
             with left:

@@ -157,14 +157,27 @@ def _config_widgets() -> TrainConfig | None:
             "on the target beyond each column alone (a date: month x day), at most three "
             "pairs, each cell with its own vector.",
         )
+        lr_factor = st.number_input(
+            "Learning-rate factor of the category vectors",
+            0.1,
+            100.0,
+            float(current.embedding_lr_factor),
+            step=0.5,
+            key=Keys.CFG_EMBEDDING_LR_FACTOR,
+            persist_state="session",
+            help="The category vectors and weights learn at this multiple of the learning "
+            "rate. 3 gives rare categories better neighbours, at some accuracy on tables of "
+            "many small fields; 1 is the measured default.",
+        )
         field_weights = st.checkbox(
             "Weigh each pair of fields",
             current.fm_field_weights,
             key=Keys.CFG_FM_FIELD_WEIGHTS,
             persist_state="session",
-            help="The pairwise (FM) part learns how much each pair of fields matters, so "
-            "pairs that do not act on the target fade out instead of pulling the vectors "
-            "apart. The Interactions page shows each pair's strength with its weight.",
+            help="The pairwise (FM) part learns a weight for each pair of fields, so pairs "
+            "that do not act on the target can fade out; the Interactions page then shows "
+            "each pair's strength with its weight. Measured level on accuracy, a little "
+            "slower on tables of many columns.",
         )
     try:
         config = current.replace(
@@ -181,6 +194,7 @@ def _config_widgets() -> TrainConfig | None:
             numeric_bins=int(numeric_bins),
             crosses="auto" if crosses else "none",
             fm_field_weights=bool(field_weights),
+            embedding_lr_factor=float(lr_factor),
         )
     except ValueError as exc:
         st.error(literal(f"{exc} Change that setting to train."), icon=":material/error:")

@@ -40,10 +40,8 @@ class FMInteraction(keras.layers.Layer):
     With ``field_weights=True`` it is the field-weighted FM (Pan et al., "Field-weighted
     Factorization Machines for Click-Through Rate Prediction in Display Advertising",
     WWW 2018): ``sum_{i<j} r_ij <v_i, v_j>`` with a learned weight ``r_ij`` per pair of
-    fields (``pair_weights()``), starting at 1 (the plain FM). A pair the target does
-    not need can fade out through its weight instead of forcing the two fields' vectors
-    apart, which leaves the vectors free to carry the pairs that matter. It costs
-    O(F^2 k) per example.
+    fields (``pair_weights()``), starting at 1 (the plain FM), so a pair the target
+    does not need can fade out through its weight. It costs O(F^2 k) per example.
 
     Parameters
     ----------
@@ -89,7 +87,7 @@ class FMInteraction(keras.layers.Layer):
 
     def pair_weights(self) -> np.ndarray:
         """The weight ``r_ij`` of each pair of fields, ``(F, F)`` symmetric with a zero
-        diagonal (all ones off the diagonal without ``field_weights``)."""
+        diagonal; ValueError without ``field_weights``."""
         if not self.field_weights:
             raise ValueError("This FM term has no field weights (field_weights=False).")
         w = np.asarray(keras.ops.convert_to_numpy(self.pair_kernel), dtype=np.float64)

@@ -36,14 +36,18 @@ class RowAdam(LazyAdam):
     Parameters
     ----------
     learning_rate : float
+    embedding_lr_factor : float, default=1.0
+        As in ``LazyAdam``: the sparse updates' learning-rate factor.
     **kwargs
         ``keras.optimizers.Adam`` arguments (``amsgrad`` is not supported).
     """
 
-    def __init__(self, learning_rate: Any = 0.001, **kwargs: Any) -> None:
+    def __init__(
+        self, learning_rate: Any = 0.001, embedding_lr_factor: float = 1.0, **kwargs: Any
+    ) -> None:
         if kwargs.get("amsgrad"):
             raise ValueError("Expected amsgrad=False: RowAdam has no per-row AMSGrad.")
-        super().__init__(learning_rate, **kwargs)
+        super().__init__(learning_rate, embedding_lr_factor, **kwargs)
 
     def build(self, var_list: list[Any]) -> None:
         if self.built:
@@ -68,7 +72,7 @@ class RowAdam(LazyAdam):
         if not isinstance(gradient, tf.IndexedSlices) or index not in self._row_steps:
             return super().update_step(gradient, variable, learning_rate)
         dtype = variable.dtype
-        lr = tf.cast(learning_rate, dtype)
+        lr = tf.cast(learning_rate, dtype) * self.embedding_lr_factor
         beta_1 = tf.cast(self.beta_1, dtype)
         beta_2 = tf.cast(self.beta_2, dtype)
         rows, position = tf.unique(gradient.indices)

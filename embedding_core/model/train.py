@@ -508,7 +508,8 @@ def _compiled_network(
     with the prior as output bias and compiles it with ``LazyAdam``. ``build_slots``
     creates the optimiser's slots now: created inside the first traced step, they make
     TensorFlow trace the whole training step a second time (about a second per run).
-    ``config.row_bias_correction`` compiles with ``rare_rows.RowAdam`` instead.
+    ``config.row_bias_correction`` compiles with ``rare_rows.RowAdam`` instead; both
+    step the category tables with ``config.embedding_lr_factor`` times the learning rate.
     """
     from embedding_core.model.deepfm import LazyAdam
     from embedding_core.model.networks import build_network
@@ -527,11 +528,11 @@ def _compiled_network(
         output_bias=_prior_bias(task, y_train, n_classes),
         plan=plan,
     )
-    optimizer = LazyAdam(config.learning_rate)
+    optimizer = LazyAdam(config.learning_rate, config.embedding_lr_factor)
     if config.row_bias_correction:
         from embedding_core.model.rare_rows import RowAdam
 
-        optimizer = RowAdam(config.learning_rate)
+        optimizer = RowAdam(config.learning_rate, config.embedding_lr_factor)
     model.compile(
         optimizer=optimizer,
         loss=_loss(task),

@@ -328,3 +328,25 @@ def test_the_summary_names_crossed_columns_and_the_checkbox_turns_them_off(new_a
     [crosses] = [c for c in at.checkbox if c.label == "Cross columns of small whole numbers"]
     crosses.uncheck().run()
     assert at.session_state[Keys.CONFIG].crosses == "none"
+
+
+def test_advanced_field_weights_and_vector_learning_rate_reach_the_run(new_app, small_csv_bytes):
+    """The two round-12 options: set on the page, trained with, shown on Interactions."""
+    at = new_app().run()
+    _upload_small(at, small_csv_bytes)
+    at.switch_page("pages/train.py").run()
+    _number_input(at, "Max epochs").set_value(1)
+    _number_input(at, "Learning-rate factor of the category vectors").set_value(3.0)
+    [weights] = [c for c in at.checkbox if c.label == "Weigh each pair of fields"]
+    weights.check().run()
+    config = at.session_state[Keys.CONFIG]
+    assert config.fm_field_weights is True and config.embedding_lr_factor == 3.0
+    at.button(key=Keys.TRAIN_BUTTON).click().run()
+    wait_for_training(at)
+    assert_no_exception(at)
+    run = at.session_state[Keys.RUN_INFO].run
+    assert run.config.embedding_lr_factor == 3.0
+    assert run.fm_pair_weights() is not None
+    at.switch_page("pages/interactions.py").run()
+    assert_no_exception(at)
+    assert any("times the pair's learned weight" in c.value for c in at.caption)

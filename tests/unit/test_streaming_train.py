@@ -85,13 +85,18 @@ def test_cli_streamed_holdout_final_fit_passes_over_the_validation_rows(
     out = tmp_path / "run"
     code = main(
         ["train", "--data", str(shards), *ROLES, "--epochs", "2", "--batch-size", "64",
-         "--hidden-units", "16,8", "--final-fit", "holdout", "--out", str(out), "--quiet"]
+         "--hidden-units", "16,8", "--final-fit", "holdout", "--out", str(out), "--quiet",
+         "--fm-field-weights", "--embedding-lr-factor", "2"]
     )  # fmt: skip
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["refit"] is True and metrics["final_fit"] == "holdout"
     assert metrics["refit_epochs"] == 1 and metrics["refit_rows"] == 1200
-    assert json.loads((out / "config.json").read_text())["final_fit"] == "holdout"
+    config = json.loads((out / "config.json").read_text())
+    assert config["final_fit"] == "holdout"
+    # the options reach the streamed network too
+    assert config["fm_field_weights"] is True and config["embedding_lr_factor"] == 2.0
+    assert (out / "fm_pair_weights.json").is_file()
     assert _test_auc(out, _frame(600, seed=1)) > 0.75
 
 
