@@ -55,12 +55,11 @@ def test_interactions_weigh_each_pair(weighted_run: TrainedRun) -> None:
     np.testing.assert_allclose(weighted.to_numpy(), (plain * r).to_numpy(), rtol=1e-6)
 
 
-def test_plain_fm_has_no_pair_weights(binary_frame, tmp_path) -> None:
-    run = train(binary_frame, BINARY_ROLES, dataclasses.replace(WEIGHTED, fm_field_weights=False))
-    assert run.fm_pair_weights() is None
-    out = run.save(tmp_path / "run")
-    assert not (out / "fm_pair_weights.json").exists()
-    assert TrainedRun.load(out).fm_pair_weights() is None
+def test_plain_fm_has_no_pair_weights(tiny_binary_run: TrainedRun, tiny_binary_run_dir) -> None:
+    assert tiny_binary_run.config.fm_field_weights is False  # the default
+    assert tiny_binary_run.fm_pair_weights() is None
+    assert not (tiny_binary_run_dir / "fm_pair_weights.json").exists()
+    assert TrainedRun.load(tiny_binary_run_dir).fm_pair_weights() is None
 
 
 def test_multiclass_trains_with_field_weights(multiclass_frame) -> None:
