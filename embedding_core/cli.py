@@ -154,6 +154,13 @@ def _add_config(p: argparse.ArgumentParser) -> None:
     p.add_argument("--l2", type=_finite, default=None, help="L2 penalty on embeddings")
     _add_vocabulary(p)
     p.add_argument("--patience", type=_whole(0), default=None, help="early-stopping patience")
+    p.add_argument(
+        "--epoch-tolerance",
+        type=_finite,
+        default=None,
+        help="keep the latest epoch whose validation loss is within this fraction of the "
+        "lowest (default: the library's, TrainConfig.epoch_tolerance)",
+    )
     p.add_argument("--hidden-units", type=_units, default=None, help="e.g. 256,128,64")
     p.add_argument(
         "--numeric-encoding",
@@ -408,6 +415,7 @@ def _config(args: argparse.Namespace) -> Any:
         ("min_count", "min_count"),
         ("max_vocabulary", "max_vocabulary"),
         ("patience", "patience"),
+        ("epoch_tolerance", "epoch_tolerance"),
         ("numeric_encoding", "numeric_encoding"),
         ("numeric_bins", "numeric_bins"),
         ("final_fit", "final_fit"),

@@ -540,10 +540,10 @@ def _fit(
     on_progress: ProgressCallback | None,
     t_call: float,
 ) -> TrainedRun | None:
-    import keras
 
     from embedding_core.model.final_fit import resolve_final_fit, resolve_patience
     from embedding_core.model.metrics import baseline_metrics, task_metrics
+    from embedding_core.model.stopping import early_stopper
     from embedding_core.model.train import (
         _baseline_target,
         _compiled_network,
@@ -600,11 +600,8 @@ def _fit(
     callbacks = [reporter]
     stopper = None
     if not distributed:
-        stopper = keras.callbacks.EarlyStopping(
-            monitor="val_loss",
-            mode="min",
-            patience=resolve_patience(config, train_part.rows),
-            restore_best_weights=True,
+        stopper = early_stopper(
+            resolve_patience(config, train_part.rows), config.epoch_tolerance, task
         )
         callbacks.append(stopper)
     if not reporter.send(Progress("start", 0, config.epochs, 0, batches)):

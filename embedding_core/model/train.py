@@ -230,6 +230,7 @@ def train(
     from embedding_core.model.features import NUMERIC_ENCODED_INPUT, FeatureEncoder
     from embedding_core.model.final_fit import resolve_final_fit, resolve_patience
     from embedding_core.model.metrics import baseline_metrics
+    from embedding_core.model.stopping import early_stopper
 
     validated = validate_roles(frame, roles)
     data, roles = validated.frame, validated.roles
@@ -279,7 +280,6 @@ def train(
     n_classes = features.n_outputs if task == "multiclass" else 1
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
 
     from embedding_core.model.deepfm import predict_raw
 
@@ -299,12 +299,7 @@ def train(
     reporter = _make_reporter(
         on_progress, config.epochs, batches, validation_logs, t_call, batch_size=batch_size
     )
-    stopper = keras.callbacks.EarlyStopping(
-        monitor="val_loss",
-        mode="min",
-        patience=resolve_patience(config, len(train_idx)),
-        restore_best_weights=True,
-    )
+    stopper = early_stopper(resolve_patience(config, len(train_idx)), config.epoch_tolerance, task)
     averaging = _averaging_callbacks(config, batches)
     if not reporter.send(Progress("start", 0, config.epochs, 0, batches)):
         raise TrainingCancelled("Training was cancelled before it started; no model was kept.")
