@@ -158,8 +158,9 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         "--epoch-tolerance",
         type=_finite,
         default=None,
-        help="keep the latest epoch whose validation loss is within this fraction of the "
-        "lowest (default: the library's, TrainConfig.epoch_tolerance)",
+        help="early stopping keeps the latest epoch whose validation loss is within this "
+        "fraction of the lowest and whose AUC (accuracy for classes) is no lower (default "
+        "0.005; 0: the lowest-loss epoch)",
     )
     p.add_argument("--hidden-units", type=_units, default=None, help="e.g. 256,128,64")
     p.add_argument(

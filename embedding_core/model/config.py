@@ -79,10 +79,15 @@ class TrainConfig:
         "Training time"): at 1M rows x 20 fields it saves an epoch (82 -> 56-61 CPU
         seconds) at the same test AUC; patience 1 on every table lost 1.03 sd on
         amazon_access (20,972 training rows), so smaller tables keep ``patience``.
-    epoch_tolerance : float, default=0.0
-        Relative tolerance when early stopping picks the epoch count: the kept epoch
-        (and the final refit's epoch count) is the latest whose validation loss is
-        within this fraction of the lowest (``model.stopping``). 0: the lowest.
+    epoch_tolerance : float, default=0.005
+        When early stopping picks the epoch count (and so the final refit's), a later
+        epoch ties with the lowest-loss one if its validation loss is within this
+        fraction of the lowest and its validation AUC (accuracy for classes) is no
+        lower; the latest tied epoch is kept (``model.stopping``). 0: the lowest-loss
+        epoch; regression always keeps it. Measured (README, "Rare categories, the tied
+        epoch", round 13): planted 1,000-category field, data seed 1, neighbour
+        precision 0.618 -> 0.649 over eight training seeds, with the same test AUC on
+        the six shared sets and hotel_adr.
     valid_fraction : float, default=0.2
         Share of the training rows held out for validation and early stopping.
     min_count : int, default=2
@@ -195,7 +200,7 @@ class TrainConfig:
     refit: bool = True
     final_fit: str = "auto"
     big_table_patience: int | None = 1
-    epoch_tolerance: float = 0.0
+    epoch_tolerance: float = 0.005
     row_bias_correction: bool = False
     embedding_lr_factor: float = 1.0
     fm_field_weights: bool = False
@@ -329,7 +334,8 @@ class TrainConfig:
         A config without ``numeric_encoding`` was saved before the option existed, when
         numeric columns were always ``"scaled"``; one without ``ema_epochs`` was trained
         without weight averaging, one without ``crosses`` without crossed columns, one
-        without ``fm_field_weights`` with the plain FM term.
+        without ``fm_field_weights`` with the plain FM term, one without
+        ``epoch_tolerance`` kept the lowest-loss epoch.
         """
         known = {f.name for f in fields(cls)}
         saved = {k: v for k, v in d.items() if k in known}
@@ -338,6 +344,7 @@ class TrainConfig:
             "ema_epochs": 0.0,
             "crosses": "none",
             "fm_field_weights": False,
+            "epoch_tolerance": 0.0,
         }
         return cls(**{**defaults, **saved})
 

@@ -19,16 +19,16 @@ from embedding_core.model.train import train
 DATA = Path(__file__).resolve().parents[1] / "data" / "small_churn.csv"
 
 
-def _feed(stopper, epochs: list[tuple[float, float]]) -> list[float]:
-    """Drive ``stopper`` through epochs of (validation loss, validation AUC); the model's
-    one weight is set to the epoch number first. Returns the weight left at the end."""
+def _feed(stopper, epochs: list[tuple[float, float]], metric: str = "val_auc") -> list[float]:
+    """Drive ``stopper`` through epochs of (validation loss, ``metric``); the model's one
+    weight is set to the epoch number first. Returns the weight left at the end."""
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False)])
     model.stop_training = False  # what fit() sets
     stopper.set_model(model)
     stopper.on_train_begin()
     for epoch, (loss, auc) in enumerate(epochs):
         model.set_weights([np.full((1, 1), float(epoch), dtype="float32")])
-        stopper.on_epoch_end(epoch, {"val_loss": loss, "val_auc": auc})
+        stopper.on_epoch_end(epoch, {"val_loss": loss, metric: auc})
         if model.stop_training:
             break
     stopper.on_train_end()
@@ -47,6 +47,20 @@ def test_a_tie_must_not_lose_auc() -> None:
     stopper = early_stopper(patience=2, tolerance=0.01, task="binary")
     weights = _feed(stopper, [(1.0, 0.6), (0.5, 0.7), (0.504, 0.71), (0.5049, 0.699), (0.6, 0.8)])
     assert stopper.best_epoch == 2 and weights == [2.0]
+
+
+def test_classes_tie_on_accuracy() -> None:
+    epochs = [(1.0, 0.6), (0.5, 0.7), (0.504, 0.7), (0.6, 0.8)]
+    stopper = early_stopper(patience=1, tolerance=0.01, task="multiclass")
+    assert _feed(stopper, epochs, "val_accuracy") == [2.0] and stopper.best_epoch == 2
+    stopper = early_stopper(patience=1, tolerance=0.01, task="multiclass")
+    assert _feed(stopper, epochs, "val_auc") == [1.0]  # no accuracy figure: no tie
+
+
+def test_the_default_ties_and_saved_runs_keep_the_lowest_epoch() -> None:
+    assert TrainConfig().epoch_tolerance > 0
+    saved = {k: v for k, v in TrainConfig().to_dict().items() if k != "epoch_tolerance"}
+    assert TrainConfig.from_dict(saved).epoch_tolerance == 0
 
 
 def test_a_tie_with_an_older_best_does_not_outlive_a_new_best() -> None:

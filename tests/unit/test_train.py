@@ -135,8 +135,9 @@ def test_cancel_after_an_epoch_keeps_the_run_and_batch_events_are_throttled(
 def test_early_stopping_restores_the_best_epoch(binary_frame: pd.DataFrame) -> None:
     # A large learning rate on 400 rows overfits within a few epochs.
     config = TINY_CONFIG.replace(
-        epochs=12, patience=1, learning_rate=0.05, batch_size=16, hidden_units=(64, 64), dropout=0
-    )
+        epochs=12, patience=1, learning_rate=0.05, batch_size=16, hidden_units=(64, 64),
+        dropout=0, epoch_tolerance=0,
+    )  # fmt: skip
     run = train(binary_frame, BINARY_ROLES, config)
     m = run.metrics
     assert m["epochs_run"] < 12 and m["best_epoch"] < m["epochs_run"]
@@ -154,7 +155,7 @@ def test_early_stopping_works_for_multiclass_and_the_final_fit_uses_the_best_cou
 
     config = TINY_CONFIG.replace(
         epochs=12, patience=1, learning_rate=0.05, batch_size=16, hidden_units=(64, 64),
-        dropout=0, refit=True,
+        dropout=0, refit=True, epoch_tolerance=0,
     )  # fmt: skip
     run = train(multiclass_frame, MULTICLASS_ROLES, config)
     m = run.metrics
