@@ -158,9 +158,9 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         "--epoch-tolerance",
         type=_finite,
         default=None,
-        help="early stopping keeps the latest epoch whose validation loss is within this "
-        "fraction of the lowest and whose AUC (accuracy for classes) is no lower (default "
-        "0.005; 0: the lowest-loss epoch)",
+        help="later epochs within this fraction of the lowest validation loss tie with it; "
+        "early stopping keeps the tied epoch with the highest AUC (accuracy for classes) "
+        "(default 0.005; 0: the lowest-loss epoch)",
     )
     p.add_argument("--hidden-units", type=_units, default=None, help="e.g. 256,128,64")
     p.add_argument(

@@ -337,8 +337,8 @@ def _summary(info: state.RunInfo) -> None:
         "Epochs",
         f"{metrics.get('epochs_run', len(history))}"
         + (f" + {refit_epochs}" if refit_epochs and not holdout else ""),
-        help=f"Best epoch {metrics.get('best_epoch', '?')}; max {run.config.epochs} "
-        "with early stopping."
+        help=f"Kept epoch {metrics.get('best_epoch', '?')} (the lowest validation loss, or "
+        f"a later epoch tied with it); max {run.config.epochs} with early stopping."
         + (
             f"{final_step}; the validation figures above are those of the early-stopped model."
             if refit_epochs

@@ -1,16 +1,17 @@
-"""Early stopping that keeps the latest of the epochs tied with the best.
+"""Early stopping that keeps, among the epochs tied with the best, the one the task's
+metric prefers.
 
 Keras's ``EarlyStopping`` keeps the epoch with the lowest validation loss. When the
 loss curve is flat around its minimum, which epoch that is comes down to noise, yet the
 epoch count matters for the vectors: the final refit trains for that many epochs, and a
 category seen 30-100 times moves its vector only a little per epoch. With
-``TrainConfig.epoch_tolerance`` > 0 a later epoch ties with the best when its validation
-loss is within that fraction of the lowest (``loss <= best * (1 + tolerance)``) *and*
-its headline validation metric (``TIE_METRICS``: AUC for a binary target, accuracy for
-classes) is at least the best epoch's; the latest tied epoch is kept. A regression's
-validation loss and RMSE rank epochs alike, so there the lowest loss is kept. Stopping
-itself (``patience``) still counts epochs without a new lowest loss, so no run trains
-longer.
+``TrainConfig.epoch_tolerance`` > 0 every epoch whose validation loss is within that
+fraction of the lowest (``loss <= best * (1 + tolerance)``) ties with it, and of the tied
+epochs the one with the highest headline validation metric (``TIE_METRICS``: AUC for a
+binary target, accuracy for classes) is kept, the later one on equal metrics. A
+regression's validation loss and RMSE rank epochs alike, so there the lowest loss is
+kept. Stopping itself (``patience``) still counts epochs without a new lowest loss, so no
+run trains longer.
 """
 
 from __future__ import annotations
@@ -25,16 +26,17 @@ TIE_METRICS = {"binary": "val_auc", "multiclass": "val_accuracy"}
 
 def early_stopper(patience: int, tolerance: float = 0.0, task: str | None = None) -> Any:
     """A Keras ``EarlyStopping`` on ``val_loss`` with ``restore_best_weights``, whose
-    ``best_epoch`` (0-based) is the latest epoch tied with the lowest loss.
+    ``best_epoch`` (0-based) is, of the epochs tied with the lowest loss, the one with
+    the highest ``TIE_METRICS[task]`` (the later one on equal figures).
 
     Parameters
     ----------
     patience : int
         Epochs without a new lowest validation loss before training stops.
     tolerance : float, default=0.0
-        An epoch whose loss is at most ``best * (1 + tolerance)`` and whose
-        ``TIE_METRICS[task]`` is at least the best epoch's ties with it. 0, or a task
-        without a tie metric: the lowest-loss epoch is kept.
+        An epoch after the lowest-loss one ties with it when its loss is at most
+        ``best * (1 + tolerance)``. 0, or a task without a tie metric: the lowest-loss
+        epoch is kept.
     task : {"binary", "multiclass", "regression"}, optional
         The run's task; it names the tie metric.
     """
@@ -50,12 +52,12 @@ def early_stopper(patience: int, tolerance: float = 0.0, task: str | None = None
             self.tolerance = float(tolerance) if metric else 0.0
             self.tied_epoch = -1
             self.tied_weights: list[Any] | None = None
-            self.best_metric = float("nan")
+            self.tied_metric = float("nan")  # the metric of the epoch kept so far
 
         def on_train_begin(self, logs: dict | None = None) -> None:
             super().on_train_begin(logs)
             self.tied_epoch, self.tied_weights = -1, None
-            self.best_metric = float("nan")
+            self.tied_metric = float("nan")
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             super().on_epoch_end(epoch, logs)
@@ -63,15 +65,17 @@ def early_stopper(patience: int, tolerance: float = 0.0, task: str | None = None
             current, score = logs.get(self.monitor), logs.get(metric or "")
             if self.tolerance <= 0 or current is None or score is None:
                 return
-            if epoch == self.best_epoch:
-                self.best_metric = float(score)
+            if epoch == self.best_epoch:  # a new lowest loss: the ties start again from it
+                self.tied_epoch, self.tied_weights = -1, None
+                self.tied_metric = float(score)
             elif float(current) <= float(self.best) + self.tolerance * abs(float(self.best)) and (
-                float(score) >= self.best_metric
+                float(score) >= self.tied_metric
             ):
                 self.tied_epoch, self.tied_weights = epoch, self.model.get_weights()
+                self.tied_metric = float(score)
 
         def on_train_end(self, logs: dict | None = None) -> None:
-            # A tie found before a later new best was a tie with an older best: skip it.
+            # (A tie found before a later new best was dropped when that best came.)
             if self.tied_weights is not None and self.tied_epoch > self.best_epoch:
                 self.best_epoch, self.best_weights = self.tied_epoch, self.tied_weights
             super().on_train_end(logs)

@@ -35,18 +35,24 @@ def _feed(stopper, epochs: list[tuple[float, float]], metric: str = "val_auc") -
     return [float(w.ravel()[0]) for w in model.get_weights()]
 
 
-def test_the_latest_tied_epoch_is_kept_with_its_weights() -> None:
+def test_the_tied_epoch_with_the_highest_auc_is_kept_with_its_weights() -> None:
     stopper = early_stopper(patience=2, tolerance=0.01, task="binary")
-    epochs = [(1.0, 0.6), (0.5, 0.7), (0.504, 0.71), (0.5049, 0.7), (0.6, 0.8), (0.7, 0.8)]
+    epochs = [(1.0, 0.6), (0.5, 0.7), (0.504, 0.71), (0.5049, 0.71), (0.6, 0.8), (0.7, 0.8)]
     weights = _feed(stopper, epochs)
-    assert stopper.best_epoch == 3 and weights == [3.0]
+    assert stopper.best_epoch == 3 and weights == [3.0]  # equal AUC: the later epoch
     assert stopper.stopped_epoch == 3  # stopping still counts from the lowest loss
 
 
-def test_a_tie_must_not_lose_auc() -> None:
+@pytest.mark.parametrize(
+    ("epochs", "kept"),
+    [
+        ([(1.0, 0.6), (0.5, 0.7), (0.504, 0.71), (0.5049, 0.705), (0.6, 0.8)], 2),
+        ([(1.0, 0.6), (0.5, 0.7), (0.504, 0.69), (0.5049, 0.699), (0.6, 0.8)], 1),
+    ],
+)
+def test_a_tie_must_not_lose_auc(epochs: list[tuple[float, float]], kept: int) -> None:
     stopper = early_stopper(patience=2, tolerance=0.01, task="binary")
-    weights = _feed(stopper, [(1.0, 0.6), (0.5, 0.7), (0.504, 0.71), (0.5049, 0.699), (0.6, 0.8)])
-    assert stopper.best_epoch == 2 and weights == [2.0]
+    assert _feed(stopper, epochs) == [float(kept)] and stopper.best_epoch == kept
 
 
 def test_classes_tie_on_accuracy() -> None:
@@ -89,14 +95,15 @@ def test_train_refits_for_the_tied_epoch_count(binary_frame: pd.DataFrame) -> No
     best = int(np.argmin(losses))
     assert best + 1 < len(losses), "the plain run must stop after its best epoch"
     tolerance = 1.0  # every epoch's loss ties: the AUC alone decides
-    ties = [e for e in range(best + 1, len(losses)) if aucs[e] >= aucs[best]]
-    assert ties, "some later epoch must keep the best epoch's AUC"
+    later = range(best, len(losses))
+    kept = max(later, key=lambda e: (aucs[e], e))  # the highest AUC, then the latest
+    assert kept > best, "some later epoch must beat the best epoch's AUC"
     tied = train(binary_frame, BINARY_ROLES, config.replace(epoch_tolerance=tolerance))
     m = tied.metrics
     assert [h["val_loss"] for h in tied.history] == pytest.approx(losses)  # same stopping
-    assert m["best_epoch"] == max(ties) + 1 > plain.metrics["best_epoch"]
+    assert m["best_epoch"] == kept + 1 > plain.metrics["best_epoch"]
     assert m["refit_epochs"] == m["best_epoch"]
-    assert m["valid_logloss"] == pytest.approx(losses[max(ties)], rel=1e-6)
+    assert m["valid_logloss"] == pytest.approx(losses[kept], rel=1e-6)
 
 
 @pytest.mark.parametrize("value", [-0.1, 1.5, float("nan"), "0.1", True])
