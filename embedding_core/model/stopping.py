@@ -50,34 +50,23 @@ def early_stopper(patience: int, tolerance: float = 0.0, task: str | None = None
                 monitor="val_loss", mode="min", patience=patience, restore_best_weights=True
             )
             self.tolerance = float(tolerance) if metric else 0.0
-            self.tied_epoch = -1
-            self.tied_weights: list[Any] | None = None
-            self.tied_metric = float("nan")  # the metric of the epoch kept so far
-
-        def on_train_begin(self, logs: dict | None = None) -> None:
-            super().on_train_begin(logs)
-            self.tied_epoch, self.tied_weights = -1, None
-            self.tied_metric = float("nan")
+            self.kept_metric = float("nan")  # the metric of the epoch kept so far
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            lowest = self.best
             super().on_epoch_end(epoch, logs)
             logs = logs or {}
             current, score = logs.get(self.monitor), logs.get(metric or "")
             if self.tolerance <= 0 or current is None or score is None:
                 return
-            if epoch == self.best_epoch:  # a new lowest loss: the ties start again from it
-                self.tied_epoch, self.tied_weights = -1, None
-                self.tied_metric = float(score)
+            if self.best != lowest:  # a new lowest loss, kept by Keras: ties start from it
+                self.kept_metric = float(score)
             elif float(current) <= float(self.best) + self.tolerance * abs(float(self.best)) and (
-                float(score) >= self.tied_metric
+                float(score) >= self.kept_metric
             ):
-                self.tied_epoch, self.tied_weights = epoch, self.model.get_weights()
-                self.tied_metric = float(score)
-
-        def on_train_end(self, logs: dict | None = None) -> None:
-            # (A tie found before a later new best was dropped when that best came.)
-            if self.tied_weights is not None and self.tied_epoch > self.best_epoch:
-                self.best_epoch, self.best_weights = self.tied_epoch, self.tied_weights
-            super().on_train_end(logs)
+                # Kept instead of the lowest-loss epoch (which a later tie or a new lowest
+                # loss would replace anyway), so one copy of the weights is held, as before.
+                self.best_epoch, self.best_weights = epoch, self.model.get_weights()
+                self.kept_metric = float(score)
 
     return TolerantEarlyStopping()

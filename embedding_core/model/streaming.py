@@ -540,7 +540,6 @@ def _fit(
     on_progress: ProgressCallback | None,
     t_call: float,
 ) -> TrainedRun | None:
-
     from embedding_core.model.final_fit import resolve_final_fit, resolve_patience
     from embedding_core.model.metrics import baseline_metrics, task_metrics
     from embedding_core.model.stopping import early_stopper

@@ -1,4 +1,5 @@
-"""Early stopping with a tolerance: the latest epoch tied with the best is kept."""
+"""Early stopping with a tolerance: of the epochs tied with the best, the one with the
+highest validation AUC (accuracy for classes) is kept, and the final fit trains that many."""
 
 from __future__ import annotations
 

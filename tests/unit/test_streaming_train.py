@@ -225,3 +225,21 @@ def test_progress_bar_shows_rows_per_second_and_eta() -> None:
     time.sleep(0.05)
     printer(Progress("refit", 1, 2, 5, 10, {}, rows=500))
     assert re.search(r"ETA \d+:\d\d", out.getvalue().split("\r")[-1])
+
+
+def test_streamed_early_stopping_keeps_the_tied_epoch_with_the_best_auc(tmp_path: Path) -> None:
+    shards = _write_shards(_frame(1200, seed=0), tmp_path / "shards")
+    out = tmp_path / "run"
+    code = main(
+        ["train", "--data", str(shards), *ROLES, "--epochs", "8", "--batch-size", "64",
+         "--hidden-units", "16,8", "--epoch-tolerance", "1", "--seed", "1",
+         "--out", str(out), "--quiet"]
+    )  # fmt: skip
+    assert code == 0
+    history = json.loads((out / "history.json").read_text())
+    metrics = json.loads((out / "metrics.json").read_text())
+    lowest = int(np.argmin([h["val_loss"] for h in history]))
+    # every later epoch's loss is within 100% of the lowest: the AUC decides
+    kept = max(range(lowest, len(history)), key=lambda e: (history[e]["val_auc"], e))
+    assert kept > lowest, "seed 1 has a later epoch with a higher AUC"
+    assert metrics["best_epoch"] == kept + 1 == metrics["refit_epochs"]
