@@ -28,7 +28,7 @@ if __name__ == "__main__":  # a session's script run: the page's modules
     from ui import keras_guard, runs, state
     from ui.explore_data import warm_up_umap
     from ui.literal import literal
-    from ui.training import warm_up_tensorflow
+    from ui.training import prepare_training_ahead, warm_up_tensorflow
     from ui.widgets import show_error, training_banner
 
 # A local file, not a ":material/..." icon: those are fetched from a public font host.
@@ -86,12 +86,17 @@ def _page() -> None:
         ],
     }
     current = st.navigation(pages)
+    # As early as can be (a session's first run: the training process may still import
+    # TensorFlow, and reads the request once it has), and again after the page below,
+    # whose settings may have changed: the training a Train click would start.
+    prepare_training_ahead()
     by_path = {p.url_path or "data": p for group in pages.values() for p in group}
     wanted = by_path.get(target_page) if target_page else None
     if wanted is not None and wanted.url_path != current.url_path:
         # a link's page=...; read once (sync_url drops it); the page's settings go with it
         st.switch_page(wanted, query_params=runs.setting_params())
     current.run()
+    prepare_training_ahead()
     # After the page is drawn, so the first page never waits for (or competes with) the import.
     warm_up_tensorflow()
     warm_up_umap()  # after TensorFlow: compiles UMAP's kernels (cached on disk) in the background

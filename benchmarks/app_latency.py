@@ -23,8 +23,9 @@ else runs on the machine (training uses both cores, so on an idle 2-core machine
 wall time is roughly ``server_cpu_s / 2`` or more).
 ``browser_cpu_s`` is Chromium's, which shares the machine here. Each default-sample
 scenario also reports its ``steps`` (click -> ``started`` -> ``trained`` ->
-``projection``, wall and CPU seconds each) and the run's own ``fit_s``/``refit_s`` (each
-server has a run store of its own).
+``projection``, wall and CPU seconds each), the run's own ``fit_s``/``refit_s`` (each
+server has a run store of its own) and ``prepared_ahead`` (whether the training started
+from the set-up the training process made before the click, ``model.prepare``).
 
 Prints one JSON object (and writes it with ``--out``). Run from the repository root::
 
@@ -332,6 +333,7 @@ def _train_to_projection(page: Any, proc: Any, runs_dir: Path) -> dict[str, Any]
         "fit_s": fit_s,
         "refit_s": metrics.get("refit_seconds"),
         "epochs": [metrics.get("epochs_run"), metrics.get("refit_epochs")],
+        "prepared_ahead": metrics.get("prepared_ahead"),
         "trained_besides_fit_s": round(train_s - float(fit_s), 2) if fit_s else None,
     }
 

@@ -21,10 +21,13 @@ from embedding_core.model.train_worker import NICENESS, TrainerProcess
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from embedding_core.data.roles import Roles
     from embedding_core.model.config import TrainConfig
 
 __all__ = [
     "TRAINER_MAX_FRAME_BYTES",
+    "PREPARE_MAX_FRAME_BYTES",
+    "prepare_in_trainer",
     "warm_up_trainer",
     "free_trainer",
     "trainer_started",
@@ -34,6 +37,9 @@ __all__ = [
 #: Frames up to this size (bytes, ``DataFrame.memory_usage``) train in the training
 #: process; a bigger one trains in the server, so it is not held twice (the copy sent).
 TRAINER_MAX_FRAME_BYTES = 256 * 1024 * 1024
+#: Frames up to this size are prepared ahead (``prepare_in_trainer``): the child holds
+#: the prepared arrays and network until the next training, so not for any frame.
+PREPARE_MAX_FRAME_BYTES = 64 * 1024 * 1024
 
 _LOCK = threading.Lock()
 _trainer: TrainerProcess | None = None
@@ -91,3 +97,16 @@ def free_trainer(frame: pd.DataFrame, config: TrainConfig) -> TrainerProcess | N
     if trainer is None or not trainer.alive or trainer.busy:
         return None
     return trainer
+
+
+def prepare_in_trainer(frame: pd.DataFrame, roles: Roles, config: TrainConfig) -> bool:
+    """Have the training process set up and trace the training a Train click would start
+    now (``TrainerProcess.prepare``), so the click starts at the first epoch.
+
+    Not while it trains, nor for a frame over ``PREPARE_MAX_FRAME_BYTES``; the same
+    frame, roles and config are sent once. Returns True if a request was sent.
+    """
+    if frame.memory_usage(index=True, deep=False).sum() > PREPARE_MAX_FRAME_BYTES:
+        return False
+    trainer = free_trainer(frame, config)
+    return trainer is not None and trainer.prepare(frame, roles, config)

@@ -38,7 +38,7 @@ from embedding_core.model.train_worker import TrainerBusy, TrainerProcess
 from ui import keras_guard
 from ui.job_slots import wait_until_quiet
 from ui.jobs import WorkerJob
-from ui.trainer import free_trainer, trainer_has_trained, trainer_started
+from ui.trainer import free_trainer, prepare_in_trainer, trainer_has_trained, trainer_started
 
 if TYPE_CHECKING:  # pragma: no cover
     from embedding_core.model.run import TrainedRun
@@ -80,6 +80,22 @@ def warm_up_tensorflow() -> bool:
         _warmup_started = True
     threading.Thread(target=_warm_up, name="tensorflow-warm-up", daemon=True).start()
     return True
+
+
+def prepare_training_ahead() -> bool:
+    """Have the training process set up the training a Train click would start now: the
+    session's data, roles and settings (``ui.trainer.prepare_in_trainer``).
+
+    Called by ``app.py`` after each page is drawn, so a click, even right after the app
+    opens, starts at the first epoch. Not for a table streamed from the server (it
+    trains in this process). Returns True if a request was sent.
+    """
+    from ui import state
+
+    dataset, roles = state.get_dataset(), state.get_roles()
+    if dataset is None or roles is None or dataset.path is not None:
+        return False
+    return prepare_in_trainer(dataset.frame, roles, state.get_config())
 
 
 def _warm_up() -> None:

@@ -45,6 +45,7 @@ from embedding_core.model.networks import check_network_size
 if TYPE_CHECKING:
     from embedding_core.model.features import FeatureEncoder
     from embedding_core.model.init import InitPlan
+    from embedding_core.model.prepare import PreparedTraining
     from embedding_core.model.run import TrainedRun
 
 __all__ = [
@@ -170,6 +171,7 @@ def train(
     config: TrainConfig | None = None,
     *,
     on_progress: ProgressCallback | None = None,
+    prepared: PreparedTraining | None = None,
 ) -> TrainedRun:
     """Train a DeepFM and return the run (model, encoders, metrics, embeddings).
 
@@ -188,6 +190,10 @@ def train(
         ``False`` stops training: if an epoch has finished, the run is returned with
         the best epoch's weights and ``metrics["stopped_by_user"] = True``;
         otherwise ``TrainingCancelled`` is raised.
+    prepared : PreparedTraining, optional
+        Made ahead by ``prepare.prepare_training``; used (once) if it was made for this
+        frame, roles and config, which saves the set-up and the tracing of the first
+        epoch. The run is the same either way (``metrics["prepared_ahead"]`` says which).
 
     Returns
     -------
@@ -223,14 +229,200 @@ def train(
     """
     t_call = time.perf_counter()
     config = config or TrainConfig()
-    from embedding_core.data.split import train_valid_split
-    from embedding_core.data.validation import validate_roles
     from embedding_core.model.batches import array_batches
     from embedding_core.model.embeddings import field_statistics
-    from embedding_core.model.features import NUMERIC_ENCODED_INPUT, FeatureEncoder
-    from embedding_core.model.final_fit import resolve_final_fit, resolve_patience
+    from embedding_core.model.features import NUMERIC_ENCODED_INPUT
+    from embedding_core.model.final_fit import resolve_patience
     from embedding_core.model.metrics import baseline_metrics
     from embedding_core.model.stopping import early_stopper
+
+    setup = prepared.take(frame, roles, config) if prepared is not None else None
+    prepared_ahead = setup is not None
+    setup = setup or set_up(frame, roles, config)
+    from embedding_core.model.deepfm import predict_raw  # Keras: loaded by now
+
+    roles, task, features, model, plan = (
+        setup.roles,
+        setup.task,
+        setup.features,
+        setup.model,
+        setup.plan,
+    )
+    x_train, x_valid, y_train, y_valid = setup.x_train, setup.x_valid, setup.y_train, setup.y_valid
+    y_train_user, y_valid_user = setup.y_train_user, setup.y_valid_user
+    n_train, n_valid, n_classes = setup.n_train, setup.n_valid, setup.n_classes
+    batch_size, batches, final_fit = setup.batch_size, setup.batches, setup.final_fit
+    initial_weights, warnings = setup.initial_weights, setup.warnings
+    del setup  # the arrays go with the names above (the refit replaces x_train)
+
+    def score(x: dict[str, np.ndarray]) -> np.ndarray:
+        return _user_prediction(features, predict_raw(model, x, traced=True))
+
+    def validation_logs() -> dict[str, float]:
+        pred = score(x_valid)
+        return validation_figures(task, features, y_valid_user, y_valid, pred)
+
+    reporter = _make_reporter(
+        on_progress, config.epochs, batches, validation_logs, t_call, batch_size=batch_size
+    )
+    stopper = early_stopper(resolve_patience(config, n_train), config.epoch_tolerance, task)
+    averaging = _averaging_callbacks(config, batches)
+    if not reporter.send(Progress("start", 0, config.epochs, 0, batches)):
+        raise TrainingCancelled("Training was cancelled before it started; no model was kept.")
+
+    t_fit = time.perf_counter()
+    model.fit(
+        array_batches(x_train, y_train, batch_size, seed=config.seed)[0],
+        steps_per_epoch=batches,
+        epochs=config.epochs,
+        shuffle=False,  # the pipeline shuffles
+        verbose=0,
+        callbacks=[*averaging, reporter, stopper],  # the averager first: it swaps weights
+    )
+    train_seconds = time.perf_counter() - t_fit
+    epochs_run = len(reporter.history)
+    if epochs_run == 0:
+        raise TrainingCancelled(
+            "Training was cancelled before the first epoch finished; no model was kept."
+        )
+
+    # EarlyStopping put the best epoch's weights back; they were scored after that epoch.
+    best = [h for h in reporter.history if h["epoch"] == stopper.best_epoch + 1]
+    final = {k: v for k, v in best[0].items() if k.startswith("val_")} if best else None
+    final = final or validation_logs()
+    metrics: dict[str, Any] = {
+        "task": task,
+        "n_train": n_train,
+        "n_valid": n_valid,
+        "epochs_run": epochs_run,
+        "batch_size": batch_size,
+        "best_epoch": int(stopper.best_epoch) + 1,
+        "stopped_early": bool(stopper.stopped_epoch > 0),
+        "stopped_by_user": reporter.stopped_by_user,
+        "train_seconds": round(train_seconds, 3),
+        "rows_per_second": round(n_train * epochs_run / train_seconds, 1),
+        "steady_rows_per_second": None,
+        "time_to_first_epoch_seconds": round(reporter.first_epoch_at - t_call, 3),
+        "refit": False,
+        "final_fit": None,
+        "refit_epochs": 0,
+        "refit_rows": 0,
+        "refit_seconds": 0.0,
+        "prepared_ahead": prepared_ahead,
+        **_model_metrics(config, plan),
+    }
+    later = reporter.epoch_seconds[1:]
+    if later:
+        metrics["steady_rows_per_second"] = round(n_train / float(np.mean(later)), 1)
+    metrics.update({f"valid_{k[4:]}": v for k, v in final.items() if k != "val_loss"})
+    baseline = baseline_metrics(
+        task, _baseline_target(task, y_train, y_train_user), y_valid_user, n_classes=n_classes
+    )
+    metrics.update({f"baseline_{k}": v for k, v in baseline.items()})
+
+    if final_fit is not None and not reporter.stopped_by_user:
+        x_all = {k: np.concatenate([x_train[k], x_valid[k]]) for k in x_train}
+        y_all = np.concatenate([y_train, y_valid])
+        t_refit = time.perf_counter()
+        # "refit": all rows from the initial weights; "holdout": one pass over the held-out rows
+        x_fit, y_fit = (x_valid, y_valid) if final_fit == "holdout" else (x_all, y_all)
+        fit_batches, n_fit_batches = array_batches(x_fit, y_fit, batch_size, seed=config.seed)
+        refit_epochs = 1 if final_fit == "holdout" else metrics["best_epoch"]
+        refitted = _refit(
+            model,
+            initial_weights,
+            {"x": fit_batches, "steps_per_epoch": n_fit_batches, "shuffle": False},
+            n_fit_batches,
+            refit_epochs,
+            reporter.send,
+            batch_size=batch_size,
+            averaging=averaging,
+        )
+        refit_seconds = time.perf_counter() - t_refit
+        if not refitted:
+            metrics["stopped_by_user"] = True
+        else:
+            x_train, y_train = x_all, y_all
+            y_train_user = np.concatenate([y_train_user, y_valid_user])
+            metrics.update(
+                _refit_metrics(
+                    n_train,
+                    epochs_run,
+                    train_seconds,
+                    len(y_all),
+                    refit_epochs,
+                    refit_seconds,
+                    final_fit=final_fit,
+                    fitted_rows=len(y_fit),
+                )
+            )
+        del x_all, fit_batches
+    y_stats = y_train_user if task != "multiclass" else y_train
+    stats = field_statistics(features, x_train["categorical"], y_stats)
+    bin_stats = None
+    encoder = features.numeric_encoder_
+    if encoder is not None and encoder.as_index:  # numeric bins, explorable like categories
+        from embedding_core.model.bin_tables import bin_statistics
+
+        slots = x_train[NUMERIC_ENCODED_INPUT]
+        bin_stats = bin_statistics(encoder, slots, y_stats, multiclass=task == "multiclass")
+    return _finish_run(
+        model,
+        features,
+        roles,
+        config,
+        metrics,
+        reporter,
+        stats,
+        warnings,
+        batches,
+        bin_stats=bin_stats,
+    )
+
+
+@dataclass(eq=False)
+class TrainingSetUp:
+    """Everything ``train`` does before its first epoch: the checked roles, the split,
+    the fitted encoders and encoded arrays, and the compiled network with its initial
+    weights (``set_up``; ``prepare.prepare_training`` makes one ahead of a click)."""
+
+    roles: Roles
+    task: str
+    features: FeatureEncoder
+    x_train: dict[str, np.ndarray]
+    x_valid: dict[str, np.ndarray]
+    y_train: np.ndarray
+    y_valid: np.ndarray
+    y_train_user: np.ndarray
+    y_valid_user: np.ndarray
+    n_classes: int
+    batch_size: int
+    batches: int
+    model: Any
+    plan: InitPlan | None
+    final_fit: str | None
+    initial_weights: list[np.ndarray] | None
+    warnings: list[str]
+
+    @property
+    def n_train(self) -> int:
+        return int(len(self.y_train))
+
+    @property
+    def n_valid(self) -> int:
+        return int(len(self.y_valid))
+
+
+def set_up(frame: pd.DataFrame, roles: Roles, config: TrainConfig) -> TrainingSetUp:
+    """Check the roles, split the rows, fit the encoders on the training rows, encode
+    every row and build and compile the network (seeded): ``train`` up to its first epoch.
+
+    Raises ``DataError`` if the roles do not fit the data.
+    """
+    from embedding_core.data.split import train_valid_split
+    from embedding_core.data.validation import validate_roles
+    from embedding_core.model.features import FeatureEncoder
+    from embedding_core.model.final_fit import resolve_final_fit
 
     validated = validate_roles(frame, roles)
     data, roles = validated.frame, validated.roles
@@ -280,136 +472,29 @@ def train(
     n_classes = features.n_outputs if task == "multiclass" else 1
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-    from embedding_core.model.deepfm import predict_raw
-
     batch_size = effective_batch_size(config.batch_size, len(train_idx))
     batches = max(1, math.ceil(len(train_idx) / batch_size))
     model, plan = _compiled_network(features, config, task, n_classes, y_train, batches)
     final_fit = resolve_final_fit(config, len(train_idx), task)
     initial_weights = model.get_weights() if final_fit == "refit" else None
-
-    def score(x: dict[str, np.ndarray]) -> np.ndarray:
-        return _user_prediction(features, predict_raw(model, x, traced=True))
-
-    def validation_logs() -> dict[str, float]:
-        pred = score(x_valid)
-        return validation_figures(task, features, y_valid_user, y_valid, pred)
-
-    reporter = _make_reporter(
-        on_progress, config.epochs, batches, validation_logs, t_call, batch_size=batch_size
-    )
-    stopper = early_stopper(resolve_patience(config, len(train_idx)), config.epoch_tolerance, task)
-    averaging = _averaging_callbacks(config, batches)
-    if not reporter.send(Progress("start", 0, config.epochs, 0, batches)):
-        raise TrainingCancelled("Training was cancelled before it started; no model was kept.")
-
-    t_fit = time.perf_counter()
-    model.fit(
-        array_batches(x_train, y_train, batch_size, seed=config.seed)[0],
-        steps_per_epoch=batches,
-        epochs=config.epochs,
-        shuffle=False,  # the pipeline shuffles
-        verbose=0,
-        callbacks=[*averaging, reporter, stopper],  # the averager first: it swaps weights
-    )
-    train_seconds = time.perf_counter() - t_fit
-    epochs_run = len(reporter.history)
-    if epochs_run == 0:
-        raise TrainingCancelled(
-            "Training was cancelled before the first epoch finished; no model was kept."
-        )
-
-    # EarlyStopping put the best epoch's weights back; they were scored after that epoch.
-    best = [h for h in reporter.history if h["epoch"] == stopper.best_epoch + 1]
-    final = {k: v for k, v in best[0].items() if k.startswith("val_")} if best else None
-    final = final or validation_logs()
-    metrics: dict[str, Any] = {
-        "task": task,
-        "n_train": int(len(train_idx)),
-        "n_valid": int(len(valid_idx)),
-        "epochs_run": epochs_run,
-        "batch_size": batch_size,
-        "best_epoch": int(stopper.best_epoch) + 1,
-        "stopped_early": bool(stopper.stopped_epoch > 0),
-        "stopped_by_user": reporter.stopped_by_user,
-        "train_seconds": round(train_seconds, 3),
-        "rows_per_second": round(len(train_idx) * epochs_run / train_seconds, 1),
-        "steady_rows_per_second": None,
-        "time_to_first_epoch_seconds": round(reporter.first_epoch_at - t_call, 3),
-        "refit": False,
-        "final_fit": None,
-        "refit_epochs": 0,
-        "refit_rows": 0,
-        "refit_seconds": 0.0,
-        **_model_metrics(config, plan),
-    }
-    later = reporter.epoch_seconds[1:]
-    if later:
-        metrics["steady_rows_per_second"] = round(len(train_idx) / float(np.mean(later)), 1)
-    metrics.update({f"valid_{k[4:]}": v for k, v in final.items() if k != "val_loss"})
-    baseline = baseline_metrics(
-        task, _baseline_target(task, y_train, y_train_user), y_valid_user, n_classes=n_classes
-    )
-    metrics.update({f"baseline_{k}": v for k, v in baseline.items()})
-
-    if final_fit is not None and not reporter.stopped_by_user:
-        x_all = {k: np.concatenate([x_train[k], x_valid[k]]) for k in x_train}
-        y_all = np.concatenate([y_train, y_valid])
-        t_refit = time.perf_counter()
-        # "refit": all rows from the initial weights; "holdout": one pass over the held-out rows
-        x_fit, y_fit = (x_valid, y_valid) if final_fit == "holdout" else (x_all, y_all)
-        fit_batches, n_fit_batches = array_batches(x_fit, y_fit, batch_size, seed=config.seed)
-        refit_epochs = 1 if final_fit == "holdout" else metrics["best_epoch"]
-        refitted = _refit(
-            model,
-            initial_weights,
-            {"x": fit_batches, "steps_per_epoch": n_fit_batches, "shuffle": False},
-            n_fit_batches,
-            refit_epochs,
-            reporter.send,
-            batch_size=batch_size,
-            averaging=averaging,
-        )
-        refit_seconds = time.perf_counter() - t_refit
-        if not refitted:
-            metrics["stopped_by_user"] = True
-        else:
-            x_train, y_train = x_all, y_all
-            y_train_user = np.concatenate([y_train_user, y_valid_user])
-            metrics.update(
-                _refit_metrics(
-                    len(train_idx),
-                    epochs_run,
-                    train_seconds,
-                    len(y_all),
-                    refit_epochs,
-                    refit_seconds,
-                    final_fit=final_fit,
-                    fitted_rows=len(y_fit),
-                )
-            )
-        del x_all, fit_batches
-    y_stats = y_train_user if task != "multiclass" else y_train
-    stats = field_statistics(features, x_train["categorical"], y_stats)
-    bin_stats = None
-    encoder = features.numeric_encoder_
-    if encoder is not None and encoder.as_index:  # numeric bins, explorable like categories
-        from embedding_core.model.bin_tables import bin_statistics
-
-        slots = x_train[NUMERIC_ENCODED_INPUT]
-        bin_stats = bin_statistics(encoder, slots, y_stats, multiclass=task == "multiclass")
-    return _finish_run(
-        model,
-        features,
-        roles,
-        config,
-        metrics,
-        reporter,
-        stats,
-        warnings,
-        batches,
-        bin_stats=bin_stats,
+    return TrainingSetUp(
+        roles=roles,
+        task=task,
+        features=features,
+        x_train=x_train,
+        x_valid=x_valid,
+        y_train=y_train,
+        y_valid=y_valid,
+        y_train_user=y_train_user,
+        y_valid_user=y_valid_user,
+        n_classes=n_classes,
+        batch_size=batch_size,
+        batches=batches,
+        model=model,
+        plan=plan,
+        final_fit=final_fit,
+        initial_weights=initial_weights,
+        warnings=warnings,
     )
 
 

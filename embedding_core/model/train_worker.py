@@ -17,9 +17,14 @@ one runs.
 Messages are pickled objects on the child's stdin/stdout, in order: the child sends
 ``("ready",)`` once imported, then per request ``("progress", Progress)`` events and one
 ``("done",)`` or ``("error", exception)``; the parent sends ``("train", frame, roles,
-config, folder)`` and, to stop, ``("stop",)``. Plain ``subprocess`` rather than
-``multiprocessing``: Streamlit installs each page script as the ``__main__`` module,
-which ``multiprocessing``'s spawn and forkserver methods would run again in the child.
+config, folder)``, to stop, ``("stop",)``, and, while the child is idle, ``("prepare",
+frame, roles, config)``: set up and trace that training (``model.prepare``) so that a
+``train`` request for the same values starts at its first epoch. A preparation gets no
+answer; the child keeps only the latest and drops it when a training starts.
+
+Plain ``subprocess`` rather than ``multiprocessing``: Streamlit installs each page
+script as the ``__main__`` module, which ``multiprocessing``'s spawn and forkserver
+methods would run again in the child.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import queue
 import subprocess
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -87,8 +93,10 @@ class TrainerProcess:
             env=env,
         )
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one message at a time on the child's stdin
         self._busy = False
         self._trained = 0
+        self._prepared_for: tuple[weakref.ref[pd.DataFrame], Roles, TrainConfig] | None = None
 
     @property
     def niceness(self) -> int:
@@ -131,6 +139,40 @@ class TrainerProcess:
         """Trainings the child has finished (with a run or an error)."""
         return self._trained
 
+    def prepare(self, frame: pd.DataFrame, roles: Roles, config: TrainConfig) -> bool:
+        """Have the child set up and trace ``train(frame, roles, config)`` while it is idle
+        (``prepare.prepare_training``), so a ``train`` call with the same values starts
+        at its first epoch (1-2 s sooner on small data). Returns True if the request was
+        sent: not while a training runs, nor again for the values last sent.
+
+        The frame is sent from a background thread: the caller (a page) never waits.
+        """
+        with self._lock:
+            if self._busy or not self.alive:
+                return False
+            last = self._prepared_for
+            if last is not None and last[0]() is frame and (last[1], last[2]) == (roles, config):
+                return False
+            self._prepared_for = (weakref.ref(frame), roles, config)
+        threading.Thread(
+            target=self._send_quietly,
+            args=(("prepare", frame, roles, config),),
+            name="prepare-training",
+            daemon=True,
+        ).start()
+        return True
+
+    def _send_quietly(self, message: tuple[Any, ...]) -> None:
+        try:
+            self._send(message)
+        except (BrokenPipeError, OSError):  # the child has ended: the next train says so
+            pass
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        assert self._proc.stdin is not None
+        with self._write_lock:
+            _send(self._proc.stdin, message)
+
     def close(self) -> None:
         """End the child (its current training, if any, is lost)."""
         if self.alive:
@@ -159,11 +201,12 @@ class TrainerProcess:
             if self._busy:
                 raise TrainerBusy("A training already runs in this process.")
             self._busy = True
+            self._prepared_for = None  # the child drops its preparation: make it again after
         answered = False
         try:
             assert self._proc.stdin is not None and self._proc.stdout is not None
             try:
-                _send(self._proc.stdin, ("train", frame, roles, config, str(folder)))
+                self._send(("train", frame, roles, config, str(folder)))
             except (BrokenPipeError, OSError) as exc:
                 raise TrainerLost("The training process ended before training started.") from exc
             stop_sent = False
@@ -178,7 +221,7 @@ class TrainerProcess:
                 if kind == "progress":
                     keep_going = on_progress(message[1]) if on_progress is not None else True
                     if keep_going is False and not stop_sent:
-                        _send(self._proc.stdin, ("stop",))
+                        self._send(("stop",))
                         stop_sent = True
                 elif kind in ("error", "done"):
                     answered = True
@@ -232,9 +275,16 @@ def _import_engine() -> None:
             del sys.modules["sklearn"]
 
 
+def _superseded(inbox: queue.Queue[tuple[Any, ...]]) -> bool:
+    """Whether a newer preparation waits in ``inbox`` (this one is no longer wanted)."""
+    with inbox.mutex:
+        return any(message[0] == "prepare" for message in inbox.queue)
+
+
 def _serve(requests: BinaryIO, replies: BinaryIO) -> None:
-    """The child: import TensorFlow, say ready, then train each request in turn."""
+    """The child: import TensorFlow, say ready, then prepare or train each request in turn."""
     _import_engine()
+    from embedding_core.model.prepare import PreparedTraining, prepare_training
     from embedding_core.model.train import train
 
     _send(replies, ("ready",))
@@ -250,8 +300,29 @@ def _serve(requests: BinaryIO, replies: BinaryIO) -> None:
         os._exit(0)  # the parent has gone: so has whatever it asked for
 
     threading.Thread(target=read, name="requests", daemon=True).start()
+    prepared: PreparedTraining | None = None
     while True:
-        _, frame, roles, config, folder = inbox.get()
+        message = inbox.get()
+        if message[0] == "prepare":
+            _, frame, roles, config = message
+            if prepared is not None and prepared.matches(frame, roles, config):
+                message = frame = None  # another session's copy of the same values
+                continue
+            prepared = None  # one preparation at a time: free the last one first
+            if not _superseded(inbox):
+                try:
+                    prepared = prepare_training(
+                        frame, roles, config, should_stop=lambda: _superseded(inbox)
+                    )
+                except Exception:  # noqa: BLE001 - bad roles etc.: the training reports them
+                    prepared = None
+            message = frame = None
+            continue
+        _, frame, roles, config, folder = message
+        message = None
+        if prepared is not None and not prepared.matches(frame, roles, config):
+            prepared = None  # not held next to the training it was not made for
+            gc.collect()
         stop.clear()
 
         def on_progress(progress: Progress) -> bool:
@@ -259,14 +330,16 @@ def _serve(requests: BinaryIO, replies: BinaryIO) -> None:
             return not stop.is_set()
 
         try:
-            train(frame, roles, config, on_progress=on_progress).save(folder)
+            run = train(frame, roles, config, on_progress=on_progress, prepared=prepared)
+            prepared = None
+            run.save(folder)
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
             _send(replies, ("error", _portable(exc)))
             if not isinstance(exc, Exception):
                 raise
         else:
             _send(replies, ("done",))
-        frame = None  # the next request's frame is not held next to this one's
+        run = frame = prepared = None  # the next request's data is not held next to this one's
         gc.collect()  # the model's reference cycles, after the parent has its answer
 
 

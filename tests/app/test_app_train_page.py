@@ -350,3 +350,40 @@ def test_advanced_field_weights_and_vector_learning_rate_reach_the_run(new_app, 
     at.switch_page("pages/interactions.py").run()
     assert_no_exception(at)
     assert any("times the pair's learned weight" in c.value for c in at.caption)
+
+
+def test_a_train_click_starts_from_the_training_prepared_ahead(new_app, monkeypatch):
+    """The app has the training process set up the training a click would start
+    (``model.prepare``): as a session opens, and again when a setting changes."""
+    import threading
+
+    from embedding_core.model.train_worker import TrainerProcess
+
+    asked: list[tuple[int, bool]] = []
+    prepare = TrainerProcess.prepare
+
+    def noting_prepare(self, frame, roles, config):
+        answer = prepare(self, frame, roles, config)
+        asked.append((config.epochs, answer))
+        return answer
+
+    def sent() -> None:  # the requests are on their way (each sent from a thread)
+        for thread in threading.enumerate():
+            if thread.name == "prepare-training":
+                thread.join()
+
+    monkeypatch.setattr(TrainerProcess, "prepare", noting_prepare)
+    at = new_app().run()
+    assert_no_exception(at)
+    assert asked and asked[0] == (20, True), asked  # the default sample, as it opened
+    at.switch_page("pages/train.py").run()
+    assert [answer for _, answer in asked[1:]] == [False] * (len(asked) - 1), asked  # no news
+    _number_input(at, "Max epochs").set_value(1)
+    at.run()
+    assert (1, True) in asked, asked  # the changed setting's training
+    sent()
+    at.button(key=Keys.TRAIN_BUTTON).click().run()
+    wait_for_training(at)
+    assert_no_exception(at)
+    metrics = at.session_state[Keys.RUN_INFO].run.metrics
+    assert metrics["prepared_ahead"] is True and metrics["epochs_run"] == 1

@@ -100,6 +100,63 @@ def test_one_training_at_a_time(trainer: TrainerProcess, tmp_path: Path) -> None
     assert refused
 
 
+def test_a_prepared_training_starts_from_the_preparation(
+    trainer: TrainerProcess, tmp_path: Path
+) -> None:
+    from embedding_core.model.train import train
+
+    frame = make_binary_frame()
+    config = TINY_CONFIG.replace(epochs=2, seed=5)
+    assert trainer.prepare(frame, BINARY_ROLES, config)
+    assert not trainer.prepare(frame, BINARY_ROLES, config)  # sent once
+    assert trainer.prepare(frame, BINARY_ROLES, config.replace(seed=6))  # replaces it
+    assert trainer.prepare(frame, BINARY_ROLES, config)  # ...and back
+    run = trainer.train(frame.copy(), BINARY_ROLES, config, tmp_path / "run")
+    assert run.metrics["prepared_ahead"] is True
+    here = train(frame, BINARY_ROLES, config)
+    assert run.metrics["epochs_run"] == here.metrics["epochs_run"]
+    for field in run.fields:
+        pd.testing.assert_frame_equal(run.embeddings(field), here.embeddings(field), atol=1e-6)
+    # used up: the next training of the same values is set up afresh, unless prepared again
+    again = trainer.train(frame, BINARY_ROLES, config, tmp_path / "again")
+    assert again.metrics["prepared_ahead"] is False
+    assert trainer.prepare(frame, BINARY_ROLES, config)  # forgotten once a training started
+
+
+def test_a_preparation_for_other_values_is_not_used(
+    trainer: TrainerProcess, tmp_path: Path
+) -> None:
+    frame = make_binary_frame()
+    assert trainer.prepare(frame, BINARY_ROLES, TINY_CONFIG.replace(seed=7))
+    run = trainer.train(frame, BINARY_ROLES, TINY_CONFIG.replace(seed=8), tmp_path / "run")
+    assert run.metrics["prepared_ahead"] is False and run.config.seed == 8
+
+
+def test_a_preparation_that_fails_leaves_the_training_to_refuse(
+    trainer: TrainerProcess, tmp_path: Path
+) -> None:
+    frame = make_binary_frame()
+    roles = Roles(categorical=("shop", "no_such_column"), target="y")
+    assert trainer.prepare(frame, roles, TINY_CONFIG)  # no answer: nothing to report yet
+    with pytest.raises(DataError, match="no_such_column"):
+        trainer.train(frame, roles, TINY_CONFIG, tmp_path / "run")
+    assert trainer.train(frame, BINARY_ROLES, TINY_CONFIG, tmp_path / "again").fields
+
+
+def test_no_preparation_while_a_training_runs(trainer: TrainerProcess, tmp_path: Path) -> None:
+    answers: list[bool] = []
+
+    def on_progress(progress) -> bool:
+        if not answers:
+            answers.append(trainer.prepare(make_binary_frame(), BINARY_ROLES, TINY_CONFIG))
+        return True
+
+    trainer.train(
+        make_binary_frame(), BINARY_ROLES, TINY_CONFIG, tmp_path / "a", on_progress=on_progress
+    )
+    assert answers == [False]
+
+
 def _kill(process: TrainerProcess) -> None:
     process._proc.kill()  # as the system's out-of-memory killer would
 
