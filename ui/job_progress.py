@@ -3,7 +3,9 @@
 The fragment reruns on its own every ``POLL_SECONDS`` while the rest of the page stays
 put: a progress bar with the job's status line, an optional Stop button and optional
 job-specific details (the loss chart, the cells finished so far). When the job ends
-it calls ``on_done`` (e.g. adopt the result) and reruns the whole page.
+it calls ``on_done`` (e.g. adopt the result) and reruns the whole page; in the job's
+last moments (``WorkerJob.nearly_done``) it waits for the end rather than for the next
+poll.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ def live_progress(
     job = get_job()
     if job is None:
         return
+    if not job.done and job.nearly_done():
+        job.wait(POLL_SECONDS)  # show the end as it comes, not at the next poll
     if job.done:
         if on_done is not None:
             on_done()

@@ -129,3 +129,8 @@ class WorkerJob:
     def status_text(self) -> str:
         """One line for the progress bar."""
         raise NotImplementedError
+
+    def nearly_done(self) -> bool:
+        """Whether the work is in its last moments (``live_progress`` then waits for the
+        end instead of showing it at its next poll, up to a second later)."""
+        return False

@@ -272,6 +272,15 @@ class TrainingJob(WorkerJob):
             text += f" - batch {p.batch}/{p.batches}"
         return text
 
+    def nearly_done(self) -> bool:
+        """In the second half of the last epoch of the final fit, or past the training
+        (saving the run)."""
+        p = self.last
+        if p is None:
+            return False
+        last_epoch_half = p.epoch >= p.epochs and 2 * p.batch >= max(p.batches, 1)
+        return p.kind == "end" or (p.kind == "refit" and last_epoch_half)
+
     # ------------------------------------------------------------------ worker
     def _on_progress(self, progress: Progress) -> bool:
         if progress.kind == "start":
