@@ -36,6 +36,8 @@ _EXPORTS: dict[str, str] = {
     "load_sample": "data.samples",
     "train": "model.train",
     "Progress": "model.train",
+    "prepare_training": "model.prepare",
+    "PreparedTraining": "model.prepare",
     "TrainedRun": "model.run",
     "extract_embeddings": "model.run",
     "project": "analysis.projection",
