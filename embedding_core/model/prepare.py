@@ -67,11 +67,15 @@ def prepare_training(
     config: TrainConfig | None = None,
     *,
     should_stop: Callable[[], bool] | None = None,
+    skip_tracing: Callable[[], bool] | None = None,
 ) -> PreparedTraining | None:
     """Set up ``train(frame, roles, config)`` up to its first epoch and trace its functions.
 
-    Returns None if ``should_stop()`` turned true between the two steps (the preparation
-    is no longer wanted). Raises what ``train`` raises for bad roles (``DataError``).
+    Both callables are asked once, after the set-up. ``should_stop()`` true: the
+    preparation is no longer wanted, None is returned. ``skip_tracing()`` true: the
+    training is about to start (e.g. its request is waiting), so the set-up is returned
+    untraced; the training traces as it goes, and the warm-up call would only add its
+    few steps. Raises what ``train`` raises for bad roles (``DataError``).
     """
     from embedding_core.model.train import set_up
 
@@ -79,7 +83,8 @@ def prepare_training(
     setup = set_up(frame, roles, config)
     if should_stop is not None and should_stop():
         return None
-    _warm_up(setup, config.seed)
+    if skip_tracing is None or not skip_tracing():
+        _warm_up(setup, config.seed)
     return PreparedTraining(frame, roles, config, setup)
 
 

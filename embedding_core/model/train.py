@@ -241,17 +241,12 @@ def train(
     setup = setup or set_up(frame, roles, config)
     from embedding_core.model.deepfm import predict_raw  # Keras: loaded by now
 
-    roles, task, features, model, plan = (
-        setup.roles,
-        setup.task,
-        setup.features,
-        setup.model,
-        setup.plan,
-    )
+    roles, task, features = setup.roles, setup.task, setup.features
+    model, plan, final_fit = setup.model, setup.plan, setup.final_fit
     x_train, x_valid, y_train, y_valid = setup.x_train, setup.x_valid, setup.y_train, setup.y_valid
     y_train_user, y_valid_user = setup.y_train_user, setup.y_valid_user
     n_train, n_valid, n_classes = setup.n_train, setup.n_valid, setup.n_classes
-    batch_size, batches, final_fit = setup.batch_size, setup.batches, setup.final_fit
+    batch_size, batches = setup.batch_size, setup.batches
     initial_weights, warnings = setup.initial_weights, setup.warnings
     del setup  # the arrays go with the names above (the refit replaces x_train)
 

@@ -312,7 +312,11 @@ def _serve(requests: BinaryIO, replies: BinaryIO) -> None:
             if not _superseded(inbox):
                 try:
                     prepared = prepare_training(
-                        frame, roles, config, should_stop=lambda: _superseded(inbox)
+                        frame,
+                        roles,
+                        config,
+                        should_stop=lambda: _superseded(inbox),
+                        skip_tracing=lambda: not inbox.empty(),  # a training waits already
                     )
                 except Exception:  # noqa: BLE001 - bad roles etc.: the training reports them
                     prepared = None

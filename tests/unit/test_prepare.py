@@ -64,6 +64,7 @@ def test_a_prepared_training_is_the_training_train_gives(
 ) -> None:
     prepared = prepare_training(frame, roles, config)
     assert prepared is not None
+    assert prepared._setup is not None and prepared._setup.model.train_function is not None
     ahead = train(frame, roles, config, prepared=prepared)
     plain = train(frame, roles, config)
     assert ahead.metrics["prepared_ahead"] is True
@@ -112,6 +113,18 @@ def test_a_preparation_no_longer_wanted_stops_before_tracing() -> None:
     frame = make_binary_frame()
     assert prepare_training(frame, BINARY_ROLES, TINY_CONFIG, should_stop=should_stop) is None
     assert asked == [True]
+
+
+def test_a_training_about_to_start_gets_the_set_up_untraced() -> None:
+    frame = make_binary_frame()
+    config = TINY_CONFIG.replace(epochs=2)
+    prepared = prepare_training(frame, BINARY_ROLES, config, skip_tracing=lambda: True)
+    assert prepared is not None
+    model = prepared._setup.model
+    assert model.train_function is None  # not traced: the training will
+    run = train(frame, BINARY_ROLES, config, prepared=prepared)
+    assert run.metrics["prepared_ahead"] is True
+    _same_run(run, train(frame, BINARY_ROLES, config))
 
 
 def test_bad_roles_are_refused_as_train_refuses_them() -> None:
