@@ -36,6 +36,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -70,6 +71,10 @@ class TrainerBusy(RuntimeError):
 class TrainerProcess:
     """A child process with TensorFlow imported that trains one model at a time.
 
+    The child holds one prepared training (``prepare``); a request for another frame
+    replaces the latest one only after ``PREPARE_TURN_SECONDS``, so two sessions with
+    different data do not make it prepare in turn at every page they draw.
+
     Parameters
     ----------
     python : str, optional
@@ -78,6 +83,8 @@ class TrainerProcess:
         How far below this process's priority the child runs; ``lower_priority`` can
         lower it later.
     """
+
+    PREPARE_TURN_SECONDS = 10.0
 
     def __init__(self, python: str | None = None, *, niceness: int = NICENESS) -> None:
         env = dict(os.environ)
@@ -97,6 +104,7 @@ class TrainerProcess:
         self._busy = False
         self._trained = 0
         self._prepared_for: tuple[weakref.ref[pd.DataFrame], Roles, TrainConfig] | None = None
+        self._prepared_at = float("-inf")  # time.monotonic() of the latest request sent
 
     @property
     def niceness(self) -> int:
@@ -143,17 +151,25 @@ class TrainerProcess:
         """Have the child set up and trace ``train(frame, roles, config)`` while it is idle
         (``prepare.prepare_training``), so a ``train`` call with the same values starts
         at its first epoch (1-2 s sooner on small data). Returns True if the request was
-        sent: not while a training runs, nor again for the values last sent.
+        sent: not while a training runs, nor again for the values last sent, nor for
+        another frame within ``PREPARE_TURN_SECONDS`` of a request for a frame still in
+        use (another session's: the latest request would win, each in turn).
 
         The frame is sent from a background thread: the caller (a page) never waits.
         """
         with self._lock:
             if self._busy or not self.alive:
                 return False
+            now = time.monotonic()
             last = self._prepared_for
-            if last is not None and last[0]() is frame and (last[1], last[2]) == (roles, config):
-                return False
+            if last is not None and last[0]() is frame:
+                if (last[1], last[2]) == (roles, config):
+                    return False
+            elif last is not None and last[0]() is not None:
+                if now - self._prepared_at < self.PREPARE_TURN_SECONDS:
+                    return False
             self._prepared_for = (weakref.ref(frame), roles, config)
+            self._prepared_at = now
         threading.Thread(
             target=self._send_quietly,
             args=(("prepare", frame, roles, config),),

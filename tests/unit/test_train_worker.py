@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,6 +123,23 @@ def test_a_prepared_training_starts_from_the_preparation(
     again = trainer.train(frame, BINARY_ROLES, config, tmp_path / "again")
     assert again.metrics["prepared_ahead"] is False
     assert trainer.prepare(frame, BINARY_ROLES, config)  # forgotten once a training started
+
+
+def test_another_frame_is_prepared_only_after_a_turn(
+    trainer: TrainerProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine, theirs = make_binary_frame(), make_binary_frame(seed=1)
+    monkeypatch.setattr(trainer, "PREPARE_TURN_SECONDS", 0.0)
+    assert trainer.prepare(mine, BINARY_ROLES, TINY_CONFIG)  # a turn passed (none at all)
+    monkeypatch.setattr(trainer, "PREPARE_TURN_SECONDS", 3600.0)
+    assert not trainer.prepare(theirs, BINARY_ROLES, TINY_CONFIG)  # another session's data
+    assert trainer.prepare(mine, BINARY_ROLES, TINY_CONFIG.replace(seed=9))  # mine: at once
+    for thread in threading.enumerate():  # the requests are sent (each holds its frame)
+        if thread.name == "prepare-training":
+            thread.join()
+    del mine  # that session has let its data go: the other's turn has come
+    gc.collect()
+    assert trainer.prepare(theirs, BINARY_ROLES, TINY_CONFIG)
 
 
 def test_a_preparation_for_other_values_is_not_used(
