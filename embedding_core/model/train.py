@@ -52,6 +52,8 @@ __all__ = [
     "Progress",
     "ProgressCallback",
     "train",
+    "set_up",
+    "TrainingSetUp",
     "effective_batch_size",
     "MAX_BATCH_EVENTS",
     "MIN_STEPS_PER_EPOCH",
