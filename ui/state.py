@@ -82,6 +82,7 @@ class Keys:
     """Names of every session-state entry (values and widgets)."""
 
     # values
+    SESSION = "session_key"
     DATASET = "dataset"
     ROLES = "roles"
     ROLES_ERROR = "roles_error"
@@ -243,6 +244,11 @@ class Dataset:
     source: Literal["sample", "upload", "server"]
     path: str | None = None
     total_rows: int | None = None
+
+
+def session_key() -> str:
+    """A key of this session, made on first use (tells sessions apart on the server)."""
+    return st.session_state.setdefault(Keys.SESSION, uuid.uuid4().hex)
 
 
 def get_dataset() -> Dataset | None:

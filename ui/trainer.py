@@ -99,9 +99,12 @@ def free_trainer(frame: pd.DataFrame, config: TrainConfig) -> TrainerProcess | N
     return trainer
 
 
-def prepare_in_trainer(frame: pd.DataFrame, roles: Roles, config: TrainConfig) -> bool:
+def prepare_in_trainer(
+    frame: pd.DataFrame, roles: Roles, config: TrainConfig, *, owner: str | None = None
+) -> bool:
     """Have the training process set up and trace the training a Train click would start
-    now (``TrainerProcess.prepare``), so the click starts at the first epoch.
+    now (``TrainerProcess.prepare``; ``owner``: the session asking), so the click starts
+    at the first epoch.
 
     Not while it trains, nor for a frame over ``PREPARE_MAX_FRAME_BYTES``; the same
     frame, roles and config are sent once. Returns True if a request was sent.
@@ -109,4 +112,4 @@ def prepare_in_trainer(frame: pd.DataFrame, roles: Roles, config: TrainConfig) -
     if frame.memory_usage(index=True, deep=False).sum() > PREPARE_MAX_FRAME_BYTES:
         return False
     trainer = free_trainer(frame, config)
-    return trainer is not None and trainer.prepare(frame, roles, config)
+    return trainer is not None and trainer.prepare(frame, roles, config, owner=owner)

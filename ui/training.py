@@ -95,7 +95,7 @@ def prepare_training_ahead() -> bool:
     dataset, roles = state.get_dataset(), state.get_roles()
     if dataset is None or roles is None or dataset.path is not None:
         return False
-    return prepare_in_trainer(dataset.frame, roles, state.get_config())
+    return prepare_in_trainer(dataset.frame, roles, state.get_config(), owner=state.session_key())
 
 
 def _warm_up() -> None:

@@ -71,9 +71,9 @@ class TrainerBusy(RuntimeError):
 class TrainerProcess:
     """A child process with TensorFlow imported that trains one model at a time.
 
-    The child holds one prepared training (``prepare``); a request for another frame
-    replaces the latest one only after ``PREPARE_TURN_SECONDS``, so two sessions with
-    different data do not make it prepare in turn at every page they draw.
+    The child holds one prepared training (``prepare``); another owner's request (another
+    session's) replaces the latest one only after ``PREPARE_TURN_SECONDS``, so two
+    sessions with different data do not make it prepare in turn at every page they draw.
 
     Parameters
     ----------
@@ -105,6 +105,7 @@ class TrainerProcess:
         self._trained = 0
         self._prepared_for: tuple[weakref.ref[pd.DataFrame], Roles, TrainConfig] | None = None
         self._prepared_at = float("-inf")  # time.monotonic() of the latest request sent
+        self._prepared_owner: str | None = None  # ...and who asked for it
 
     @property
     def niceness(self) -> int:
@@ -147,13 +148,20 @@ class TrainerProcess:
         """Trainings the child has finished (with a run or an error)."""
         return self._trained
 
-    def prepare(self, frame: pd.DataFrame, roles: Roles, config: TrainConfig) -> bool:
+    def prepare(
+        self,
+        frame: pd.DataFrame,
+        roles: Roles,
+        config: TrainConfig,
+        *,
+        owner: str | None = None,
+    ) -> bool:
         """Have the child set up and trace ``train(frame, roles, config)`` while it is idle
         (``prepare.prepare_training``), so a ``train`` call with the same values starts
         at its first epoch (1-2 s sooner on small data). Returns True if the request was
         sent: not while a training runs, nor again for the values last sent, nor for
-        another frame within ``PREPARE_TURN_SECONDS`` of a request for a frame still in
-        use (another session's: the latest request would win, each in turn).
+        another owner's frame (``owner``: e.g. a session) within ``PREPARE_TURN_SECONDS``
+        of a request for a frame still in use (else the latest would win, each in turn).
 
         The frame is sent from a background thread: the caller (a page) never waits.
         """
@@ -165,11 +173,11 @@ class TrainerProcess:
             if last is not None and last[0]() is frame:
                 if (last[1], last[2]) == (roles, config):
                     return False
-            elif last is not None and last[0]() is not None:
+            elif last is not None and last[0]() is not None and owner != self._prepared_owner:
                 if now - self._prepared_at < self.PREPARE_TURN_SECONDS:
                     return False
             self._prepared_for = (weakref.ref(frame), roles, config)
-            self._prepared_at = now
+            self._prepared_at, self._prepared_owner = now, owner
         threading.Thread(
             target=self._send_quietly,
             args=(("prepare", frame, roles, config),),

@@ -365,8 +365,8 @@ def test_a_train_click_starts_from_the_training_prepared_ahead(new_app, monkeypa
     asked: list[tuple[int, bool]] = []
     prepare = TrainerProcess.prepare
 
-    def noting_prepare(self, frame, roles, config):
-        answer = prepare(self, frame, roles, config)
+    def noting_prepare(self, frame, roles, config, **kwargs):
+        answer = prepare(self, frame, roles, config, **kwargs)
         asked.append((config.epochs, answer))
         return answer
 
@@ -392,3 +392,25 @@ def test_a_train_click_starts_from_the_training_prepared_ahead(new_app, monkeypa
     assert_no_exception(at)
     metrics = at.session_state[Keys.RUN_INFO].run.metrics
     assert metrics["prepared_ahead"] is True and metrics["epochs_run"] == 1
+
+
+def test_a_sessions_own_new_data_is_prepared_at_once(new_app, small_csv_bytes, monkeypatch):
+    """Another session's data waits for its turn (``PREPARE_TURN_SECONDS``); the same
+    session's next data (an upload after the default sample) does not."""
+    from embedding_core.model.train_worker import TrainerProcess
+
+    asked: list[tuple[int, bool]] = []
+    prepare = TrainerProcess.prepare
+
+    def noting_prepare(self, frame, roles, config, **kwargs):
+        answer = prepare(self, frame, roles, config, **kwargs)
+        asked.append((len(frame), answer))
+        return answer
+
+    monkeypatch.setattr(TrainerProcess, "prepare", noting_prepare)
+    monkeypatch.setattr(TrainerProcess, "PREPARE_TURN_SECONDS", 0.0)
+    at = new_app().run()
+    assert asked and asked[0][1], asked  # the default sample
+    monkeypatch.setattr(TrainerProcess, "PREPARE_TURN_SECONDS", 3600.0)
+    _upload_small(at, small_csv_bytes)
+    assert (600, True) in asked, asked  # the upload: this session's own, no turn to wait

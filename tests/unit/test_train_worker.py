@@ -130,16 +130,20 @@ def test_another_frame_is_prepared_only_after_a_turn(
 ) -> None:
     mine, theirs = make_binary_frame(), make_binary_frame(seed=1)
     monkeypatch.setattr(trainer, "PREPARE_TURN_SECONDS", 0.0)
-    assert trainer.prepare(mine, BINARY_ROLES, TINY_CONFIG)  # a turn passed (none at all)
+    assert trainer.prepare(mine, BINARY_ROLES, TINY_CONFIG, owner="me")  # no turn to wait
     monkeypatch.setattr(trainer, "PREPARE_TURN_SECONDS", 3600.0)
-    assert not trainer.prepare(theirs, BINARY_ROLES, TINY_CONFIG)  # another session's data
-    assert trainer.prepare(mine, BINARY_ROLES, TINY_CONFIG.replace(seed=9))  # mine: at once
+    assert not trainer.prepare(theirs, BINARY_ROLES, TINY_CONFIG, owner="them")
+    assert trainer.prepare(mine, BINARY_ROLES, TINY_CONFIG.replace(seed=9), owner="me")
+    my_new_data = make_binary_frame(seed=2)  # my own next data: at once
+    assert trainer.prepare(my_new_data, BINARY_ROLES, TINY_CONFIG, owner="me")
+    assert trainer.prepare(mine, BINARY_ROLES, TINY_CONFIG, owner="me")
+    assert not trainer.prepare(theirs, BINARY_ROLES, TINY_CONFIG, owner="them")
     for thread in threading.enumerate():  # the requests are sent (each holds its frame)
         if thread.name == "prepare-training":
             thread.join()
     del mine  # that session has let its data go: the other's turn has come
     gc.collect()
-    assert trainer.prepare(theirs, BINARY_ROLES, TINY_CONFIG)
+    assert trainer.prepare(theirs, BINARY_ROLES, TINY_CONFIG, owner="them")
 
 
 def test_a_preparation_for_other_values_is_not_used(
