@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from embedding_core.errors import DataError, EmbeddingCoreError
 from embedding_core.formatting import pairs
-from embedding_core.model.config import CROSSES, MAX_EPOCHS, MAX_SEED
+from embedding_core.model.config import CROSSES, MAX_EPOCHS, MAX_SEED, parse_hidden_units
 from embedding_core.model.final_fit import BIG_TABLE_ROWS
 from embedding_core.model.numeric import NUMERIC_ENCODINGS
 from embedding_core.text import NAME_LIMIT, printable
@@ -96,12 +96,11 @@ def _finite(text: str) -> float:
 
 def _units(text: str) -> tuple[int, ...]:
     try:
-        units = tuple(int(u) for u in text.split(","))
+        return parse_hidden_units(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated whole numbers, e.g. 256,128,64, got {text!r}"
         ) from None
-    return units
 
 
 def _seeds(text: str) -> tuple[int, ...]:
@@ -154,6 +153,13 @@ def _add_config(p: argparse.ArgumentParser) -> None:
     p.add_argument("--l2", type=_finite, default=None, help="L2 penalty on embeddings")
     _add_vocabulary(p)
     p.add_argument("--patience", type=_whole(0), default=None, help="early-stopping patience")
+    p.add_argument(
+        "--valid-fraction",
+        type=_finite,
+        default=None,
+        help="share of the training rows held out for early stopping and the validation "
+        "figures (default 0.2)",
+    )
     p.add_argument(
         "--epoch-tolerance",
         type=_finite,
@@ -416,6 +422,7 @@ def _config(args: argparse.Namespace) -> Any:
         ("min_count", "min_count"),
         ("max_vocabulary", "max_vocabulary"),
         ("patience", "patience"),
+        ("valid_fraction", "valid_fraction"),
         ("epoch_tolerance", "epoch_tolerance"),
         ("numeric_encoding", "numeric_encoding"),
         ("numeric_bins", "numeric_bins"),

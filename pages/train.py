@@ -15,7 +15,8 @@ import streamlit as st
 
 from embedding_core import formatting as fmt
 from embedding_core.analysis.signal import weak_signal
-from embedding_core.model.config import TrainConfig
+from embedding_core.model.config import TrainConfig, parse_hidden_units
+from embedding_core.model.final_fit import BIG_TABLE_ROWS
 from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_help, metric_label
 from embedding_core.model.numeric import NUMERIC_ENCODING_LABELS, NUMERIC_ENCODINGS
 from ui import reuse_widgets, state
@@ -29,6 +30,9 @@ from ui.widgets import DATA_PAGE, EXPLORE_PAGE
 
 BATCH_SIZES = [128, 256, 512, 1024, 2048, 4096]
 MIN_NUMERIC_BINS, MAX_NUMERIC_BINS = 2, 256
+MAX_EPOCHS, MAX_PATIENCE = 500, 500
+MIN_VALID_FRACTION, MAX_VALID_FRACTION = 0.05, 0.5
+MAX_EPOCH_TOLERANCE = 0.1
 
 
 def _config_widgets() -> TrainConfig | None:
@@ -54,12 +58,11 @@ def _config_widgets() -> TrainConfig | None:
             epochs = st.number_input(
                 "Max epochs",
                 1,
-                500,
-                current.epochs,
+                MAX_EPOCHS,
+                min(current.epochs, MAX_EPOCHS),
                 key=Keys.CFG_EPOCHS,
                 persist_state="session",
-                help=f"Upper bound; early stopping (patience {defaults.patience}) usually "
-                "ends sooner.",
+                help="Upper bound; early stopping (Patience below) usually ends sooner.",
             )
         with c2:
             lr = st.number_input(
@@ -112,6 +115,56 @@ def _config_widgets() -> TrainConfig | None:
             )
             seed = st.number_input(
                 "Seed", 0, 2**31 - 1, current.seed, key=Keys.CFG_SEED, persist_state="session"
+            )
+        c1, c2, c3, c4 = st.columns(4)
+        with c1:
+            hidden = st.text_input(
+                "Hidden layers",
+                ", ".join(map(str, current.hidden_units)),
+                key=Keys.CFG_HIDDEN,
+                persist_state="session",
+                help="Units of each layer of the deep part, comma-separated (default "
+                f"{', '.join(map(str, defaults.hidden_units))}).",
+            )
+        with c2:
+            patience = st.number_input(
+                "Patience",
+                0,
+                MAX_PATIENCE,
+                min(current.patience, MAX_PATIENCE),
+                key=Keys.CFG_PATIENCE,
+                persist_state="session",
+                help="Epochs without a lower validation loss before training stops; the "
+                f"best epoch is kept (default {defaults.patience}). From "
+                f"{BIG_TABLE_ROWS:,} training rows up, {defaults.big_table_patience}: an "
+                "epoch there is hundreds of steps.",
+            )
+        with c3:
+            valid_fraction = st.number_input(
+                "Validation share",
+                MIN_VALID_FRACTION,
+                MAX_VALID_FRACTION,
+                min(max(float(current.valid_fraction), MIN_VALID_FRACTION), MAX_VALID_FRACTION),
+                step=0.05,
+                format="%.2f",
+                key=Keys.CFG_VALID_FRACTION,
+                persist_state="session",
+                help="Share of the rows held out to stop training and to report the "
+                f"validation figures (default {defaults.valid_fraction:.2f}).",
+            )
+        with c4:
+            tolerance = st.number_input(
+                "Epoch tolerance",
+                0.0,
+                MAX_EPOCH_TOLERANCE,
+                min(float(current.epoch_tolerance), MAX_EPOCH_TOLERANCE),
+                step=0.001,
+                format="%.3f",
+                key=Keys.CFG_EPOCH_TOLERANCE,
+                persist_state="session",
+                help="Later epochs whose validation loss is within this share of the lowest "
+                "tie with it, and the tied epoch with the best AUC (accuracy for classes) "
+                f"is kept (default {defaults.epoch_tolerance}; 0: the lowest loss).",
             )
         refit = st.checkbox(
             "Final fit on all rows",
@@ -181,6 +234,10 @@ def _config_widgets() -> TrainConfig | None:
         )
     try:
         config = current.replace(
+            hidden_units=parse_hidden_units(hidden),
+            patience=int(patience),
+            valid_fraction=float(valid_fraction),
+            epoch_tolerance=float(tolerance),
             embedding_dim=int(dim),
             epochs=int(epochs),
             learning_rate=float(lr),

@@ -22,6 +22,7 @@ __all__ = [
     "MAX_PARAMETERS",
     "parameter_count",
     "check_model_size",
+    "parse_hidden_units",
 ]
 
 #: Model types ``train`` can build: DeepFM (the default) and an entity-embedding network.
@@ -365,6 +366,30 @@ def _whole(value: object) -> int:
     if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
         return int(value)
     raise ValueError(value)
+
+
+def parse_hidden_units(text: str) -> tuple[int, ...]:
+    """Hidden layer sizes written as text: whole numbers separated by commas or spaces.
+
+    ``"256, 128, 64"`` -> ``(256, 128, 64)``. Sizes and the number of layers are checked
+    by ``TrainConfig``.
+
+    Raises
+    ------
+    ValueError
+        If a part is not a whole number, or there is none.
+    """
+    parts = text.replace(",", " ").split()
+    try:
+        units = tuple(int(part) for part in parts)
+    except ValueError:
+        units = ()
+    if not units:
+        raise ValueError(
+            "Expected hidden layer sizes as whole numbers separated by commas, e.g. "
+            f"256, 128, 64. Received: {text!r}"
+        )
+    return units
 
 
 def parameter_count(

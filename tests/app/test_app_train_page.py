@@ -169,12 +169,10 @@ def test_train_page_without_valid_roles_points_to_data(new_app):
 
 
 def test_stop_button_in_the_page_stops_training(new_app, small_csv_bytes):
-    from embedding_core.model.config import TrainConfig
-
     at = new_app().run()
     _upload_small(at, small_csv_bytes)
-    at.session_state[Keys.CONFIG] = TrainConfig(patience=500)  # no early stop before Stop
     at.switch_page("pages/train.py").run()
+    _number_input(at, "Patience").set_value(500)  # no early stop before Stop
     _number_input(at, "Max epochs").set_value(200)
     at.run()
     at.button(key=Keys.TRAIN_BUTTON).click().run()
@@ -414,3 +412,37 @@ def test_a_sessions_own_new_data_is_prepared_at_once(new_app, small_csv_bytes, m
     monkeypatch.setattr(TrainerProcess, "PREPARE_TURN_SECONDS", 3600.0)
     _upload_small(at, small_csv_bytes)
     assert (600, True) in asked, asked  # the upload: this session's own, no turn to wait
+
+
+def test_advanced_network_and_stopping_settings_reach_the_run(new_app, small_csv_bytes):
+    """Hidden layers, patience, validation share and epoch tolerance are set on the page
+    and trained with; bad layer text is refused with a message, and the Train button is
+    disabled until it is fixed."""
+    at = new_app().run()
+    _upload_small(at, small_csv_bytes)
+    at.switch_page("pages/train.py").run()
+    _number_input(at, "Max epochs").set_value(3)
+    at.text_input(key=Keys.CFG_HIDDEN).input("16, x").run()
+    assert any("hidden layer sizes" in e.value for e in at.error)
+    assert at.button(key=Keys.TRAIN_BUTTON).disabled
+    at.text_input(key=Keys.CFG_HIDDEN).input("0").run()
+    assert any("hidden layers of 1 to" in e.value for e in at.error)
+    at.text_input(key=Keys.CFG_HIDDEN).input("16 8").run()
+    _number_input(at, "Patience").set_value(0)
+    _number_input(at, "Validation share").set_value(0.3)
+    _number_input(at, "Epoch tolerance").set_value(0.0)
+    at.run()
+    assert not at.error and not at.button(key=Keys.TRAIN_BUTTON).disabled
+    config = at.session_state[Keys.CONFIG]
+    assert (config.hidden_units, config.patience) == ((16, 8), 0)
+    assert (config.valid_fraction, config.epoch_tolerance) == (0.3, 0.0)
+
+    at.button(key=Keys.TRAIN_BUTTON).click().run()
+    wait_for_training(at)
+    assert_no_exception(at)
+    run = at.session_state[Keys.RUN_INFO].run
+    assert run.config.hidden_units == (16, 8) and run.config.patience == 0
+    assert run.config.valid_fraction == 0.3 and run.config.epoch_tolerance == 0.0
+    deep = ("deep_0", "deep_1", "deep_2")
+    units = {layer.name: layer.units for layer in run.model.layers if layer.name in deep}
+    assert units == {"deep_0": 16, "deep_1": 8}

@@ -47,6 +47,8 @@ def _one_line(capsys: pytest.CaptureFixture[str], *needles: str) -> str:
         (["--learning-rate", "inf"], "--learning-rate"),
         (["--l2", "nan"], "--l2"),
         (["--dropout", "1.5"], "dropout"),
+        (["--valid-fraction", "1"], "valid_fraction"),
+        (["--valid-fraction", "x"], "--valid-fraction"),
         (["--ema-epochs", "-1"], "ema_epochs"),
         (["--ema-epochs", "nan"], "--ema-epochs"),
         (["--embedding-dim", "100000000"], "embedding_dim"),
