@@ -1,9 +1,10 @@
 """Server limits that keep one upload or one user from taking the server down.
 
-Read once from the ``[embedding_core]`` section of ``.streamlit/config.toml`` (next
-to Streamlit's own ``server.maxUploadSize``), with the defaults below for anything
-not set there. The README's "Limits and safety" section lists them with what was
-measured.
+Read once from the ``[embedding_core]`` section of ``.streamlit/limits.toml``, with the
+defaults below for anything not set there. The same section in ``.streamlit/config.toml``
+(where it was before; Streamlit logs each key it does not know there as "not a valid
+config option") is still read, and its keys win. The README's "Limits and safety"
+section lists them with what was measured.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from embedding_core.data.csv_reader import DEFAULT_MAX_BYTES, DEFAULT_MAX_COLUMN
 
 __all__ = ["Limits", "limits"]
 
-CONFIG = Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml"
+LIMITS = Path(__file__).resolve().parents[1] / ".streamlit" / "limits.toml"
+#: Streamlit's own settings file; an ``[embedding_core]`` section there is still honoured.
+CONFIG = LIMITS.with_name("config.toml")
 
 
 @dataclass(frozen=True)
@@ -61,12 +64,18 @@ class Limits:
 
 
 @functools.cache
-def limits(path: Path = CONFIG) -> Limits:
-    """The limits set in ``path`` (``[embedding_core]`` section), defaults elsewhere."""
-    try:
-        section = tomllib.loads(path.read_text()).get("embedding_core", {})
-    except (OSError, tomllib.TOMLDecodeError):
-        section = {}
+def limits(path: Path = LIMITS, config: Path = CONFIG) -> Limits:
+    """The limits set in the ``[embedding_core]`` sections of ``path`` and ``config`` (whose
+    keys win), defaults elsewhere. A file that is missing or not TOML counts as empty."""
+    section = {**_section(path), **_section(config)}
     known = {f.name for f in fields(Limits)}
     values = {k: int(v) for k, v in section.items() if k in known and isinstance(v, int)}
     return Limits(**values)
+
+
+def _section(path: Path) -> dict[str, object]:
+    try:
+        section = tomllib.loads(path.read_text()).get("embedding_core", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    return section if isinstance(section, dict) else {}

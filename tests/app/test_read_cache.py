@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from embedding_core.model.config import TrainConfig
-from ui.limits import CONFIG, Limits, limits
+from ui.limits import CONFIG, LIMITS, Limits, limits
 from ui.read_cache import FrameCache
 
 
@@ -48,15 +48,41 @@ def test_entries_expire_and_callers_cannot_change_the_cached_frame() -> None:
     assert len(cache.get_or_compute("k", lambda: _frame(5))) == 5  # expired, recomputed
 
 
-def test_limits_come_from_the_config_file_with_defaults(tmp_path: Path) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text("[server]\nmaxUploadSize = 10\n[embedding_core]\nmax_rows = 7\n")
-    got = limits(config)
-    assert got.max_rows == 7 and got.max_columns == Limits().max_columns
-    assert got.trainings >= 1
-    shipped = limits(CONFIG)
+def test_limits_come_from_the_limits_file_with_defaults(tmp_path: Path) -> None:
+    own = tmp_path / "limits.toml"
+    own.write_text("[embedding_core]\nmax_rows = 7\ncache_mb = 64\n")
+    got = limits(own, tmp_path / "missing.toml")
+    assert (got.max_rows, got.cache_mb) == (7, 64) and got.max_columns == Limits().max_columns
+    assert got.trainings >= 1 and got.training_process == 1
+    shipped = limits(LIMITS, CONFIG)
     assert shipped.max_columns == 5_000 and shipped.max_rows == 2_000_000
-    assert shipped.training_process == 1 and got.training_process == 1
+    assert shipped.max_bytes == 200_000_000 and shipped.training_process == 1
+
+
+def test_a_section_left_in_streamlits_config_file_is_still_read_and_wins(tmp_path: Path) -> None:
+    own = tmp_path / "limits.toml"
+    own.write_text("[embedding_core]\nmax_rows = 7\ncache_mb = 64\n")
+    config = tmp_path / "config.toml"
+    config.write_text("[server]\nmaxUploadSize = 10\n[embedding_core]\nmax_rows = 9\n")
+    got = limits(own, config)
+    assert (got.max_rows, got.cache_mb) == (9, 64)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[embedding_core\nmax_rows = 9\n")  # not TOML: ignored, not fatal
+    assert limits(own, broken).max_rows == 7
+
+
+def test_streamlits_config_file_holds_only_streamlits_options() -> None:
+    """Every section and key of the shipped config.toml is one Streamlit knows, so the
+    server starts without "not a valid config option" lines."""
+    import tomllib
+
+    from streamlit import config as st_config
+
+    shipped = tomllib.loads(CONFIG.read_text())
+    assert "embedding_core" not in shipped
+    options = st_config.get_config_options()
+    keys = [f"{section}.{key}" for section, values in shipped.items() for key in values]
+    assert keys and all(key in options for key in keys), keys
 
 
 def test_training_process_0_keeps_trainings_in_the_server(monkeypatch) -> None:

@@ -1,7 +1,8 @@
 """How the app is served: `make run` without the file watcher, `make dev` with it, both
 through `ui.serve`; the training process starts with the server, under `ui.serve` and
-under plain `streamlit run app.py` (``app.app``, an ``st.App``); a page icon that is a
-local file (nothing fetched from a public host)."""
+under plain `streamlit run app.py` (``app.app``, an ``st.App``), which logs no warning
+about its config file; a page icon that is a local file (nothing fetched from a public
+host)."""
 
 from __future__ import annotations
 
@@ -40,12 +41,14 @@ def _workers(server: psutil.Process) -> list[psutil.Process]:
 @pytest.mark.parametrize(
     "command", [["-m", "ui.serve"], ["-m", "streamlit", "run", "app.py"]], ids=["serve", "plain"]
 )
-def test_the_server_starts_the_training_process_before_any_session_opens(command):
+def test_the_server_starts_the_training_process_before_any_session_opens(command, tmp_path):
     port = free_port()
     options = ["--server.headless", "true", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]  # fmt: skip
     cmd = [sys.executable, *command, *options]
-    server = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    log = tmp_path / "server.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_healthy(f"http://127.0.0.1:{port}", proc=server)
         # nobody has opened the app: the training process is there all the same
@@ -58,6 +61,8 @@ def test_the_server_starts_the_training_process_before_any_session_opens(command
         server.wait(timeout=15)
     # the server gone, its training process follows (it reads the end of its pipe)
     workers[0].wait(timeout=15)
+    # our limits are not in Streamlit's config file, so it has nothing to warn about
+    assert "not a valid config option" not in log.read_text(), log.read_text()[-2000:]
 
 
 # What ``ui.serve`` does before Streamlit runs ``app.py`` in the same process.
