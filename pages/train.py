@@ -33,6 +33,7 @@ MIN_NUMERIC_BINS, MAX_NUMERIC_BINS = 2, 256
 MAX_EPOCHS, MAX_PATIENCE = 500, 500
 MIN_VALID_FRACTION, MAX_VALID_FRACTION = 0.05, 0.5
 MAX_EPOCH_TOLERANCE = 0.1
+HIDDEN_LAYERS_MAX_CHARS = 200  # 16 layers of 8192 units and separators fit
 
 
 def _config_widgets() -> TrainConfig | None:
@@ -121,6 +122,7 @@ def _config_widgets() -> TrainConfig | None:
             hidden = st.text_input(
                 "Hidden layers",
                 ", ".join(map(str, current.hidden_units)),
+                max_chars=HIDDEN_LAYERS_MAX_CHARS,
                 key=Keys.CFG_HIDDEN,
                 persist_state="session",
                 help="Units of each layer of the deep part, comma-separated (default "
