@@ -13,7 +13,6 @@ Skipped when Chromium is missing, except in CI (``CI=true``), where that is a fa
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,6 @@ from tests.e2e.harness import (
     choose_option,
     chromium_page,
     distinct_colours,
-    find_chromium,
     open_page,
     page_problems,
     phone_page,
@@ -46,16 +44,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SMALL_CSV = ROOT / "tests" / "data" / "small_churn.csv"
 CATEGORICAL = ["customer_city", "device", "plan"]
 LIFT_MODELS = ["logistic regression", "gradient boosting"]  # the two fastest
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = find_chromium()
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Chromium is missing: install the Debian `chromium` package.")
-        pytest.skip("Chromium is not installed")
-    return path
 
 
 @pytest.fixture(scope="module")

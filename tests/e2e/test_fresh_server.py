@@ -8,30 +8,18 @@ Skipped when Chromium is missing, except in CI (``CI=true``), where that is a fa
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.harness import (
     chromium_page,
-    find_chromium,
     page_problems,
     streamlit_process,
     wait_idle,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = find_chromium()
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Chromium is missing: install the Debian `chromium` package.")
-        pytest.skip("Chromium is not installed")
-    return path
 
 
 def _navigation(page) -> list[str]:
