@@ -64,7 +64,6 @@ def main() -> None:
     """Start the training process, then ``streamlit run app.py`` with this command's
     options."""
     warm_up_trainer(before_sessions=True)
-    navigate_from_app()
     from streamlit.web import cli
 
     sys.argv = ["streamlit", "run", str(APP), *sys.argv[1:]]
