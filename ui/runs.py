@@ -187,7 +187,19 @@ def restore_from_url() -> str | None:
     """
     if state.url_restored():
         return None
-    params = st.query_params.to_dict()
+    try:
+        target = _restore(st.query_params.to_dict())
+    except Exception:
+        state.mark_url_restored()  # a failing link is not tried again at every rerun
+        raise
+    # Only now: a rerun that stops this first run half-way (Streamlit raises it at the
+    # next st.* call, e.g. while the run opens) would otherwise lose the link's view.
+    state.mark_url_restored()
+    return target
+
+
+def _restore(params: dict[str, str]) -> str | None:
+    """Apply the URL's ``params`` to the session (``restore_from_url``)."""
     if params.get("data"):
         _restore_dataset(params["data"])
     run_id = params.get("run")

@@ -72,6 +72,7 @@ __all__ = [
     "get_link_error",
     "set_link_error",
     "url_restored",
+    "mark_url_restored",
     "get_store_data",
     "get_stability_job",
     "set_stability_job",
@@ -571,11 +572,14 @@ def set_link_error(message: str | None) -> None:
 
 
 def url_restored() -> bool:
-    """True once this session has read its first URL (``ui.runs.restore_from_url``);
-    marks it read."""
-    done = bool(st.session_state.get(Keys.URL_RESTORED))
+    """True once this session has applied its first URL (``ui.runs.restore_from_url``)."""
+    return bool(st.session_state.get(Keys.URL_RESTORED))
+
+
+def mark_url_restored() -> None:
+    """Record that this session's first URL has been applied (all of it, or it failed):
+    a first run stopped half-way, by a rerun that came in, applies it again."""
     st.session_state[Keys.URL_RESTORED] = True
-    return done
 
 
 def get_store_data() -> bool:

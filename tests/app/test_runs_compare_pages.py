@@ -105,6 +105,40 @@ def test_a_link_opens_the_same_neighbours_view_in_a_fresh_session(new_app, store
     assert all(f"{quote(key)}={value}" in link for key, value in settings.items()), link
 
 
+def test_a_first_run_stopped_half_way_applies_the_link(new_app, store, small_run, monkeypatch):
+    """A rerun that comes in while a fresh session's first run opens the link's run stops
+    that run half-way (Streamlit raises it at the next st.* call); the next run must apply
+    the link all the same: field, category and page. Before, the URL counted as read as
+    soon as the first run began, and the view fell back to the most frequent category."""
+    import streamlit as st
+
+    from ui import runs as ui_runs
+
+    opened, calls = ui_runs.open_run, []
+
+    def stopped_once(run_id: str):
+        calls.append(run_id)
+        if len(calls) == 1:
+            st.rerun()  # what an incoming rerun request does to the running script
+        return opened(run_id)
+
+    monkeypatch.setattr(ui_runs, "open_run", stopped_once)
+    run_id = _ids(store)["first"]
+    table = small_run.embeddings("device")
+    category = table.loc[~table["is_unknown"], "category"].iloc[-1]  # not the default one
+    at = new_app()
+    at.query_params.update(run=run_id, page="neighbours", field="device", category=category)
+    at.run()
+    assert_no_exception(at)
+    assert calls == [run_id, run_id]
+    assert at.title[0].value == "Neighbours"
+    [chosen] = [box.value for box in at.selectbox if box.label.startswith("Category")]
+    assert chosen == category
+    assert at.query_params["category"] == category and "page" not in at.query_params
+    at.run()  # applied once: later runs leave the session to the user
+    assert calls == [run_id, run_id]
+
+
 def test_a_reload_keeps_the_explore_settings(new_app, store):
     """F5 on Explore: the URL the page wrote holds its settings; a fresh session reads them."""
     run_id = _ids(store)["first"]
