@@ -672,29 +672,16 @@ def _load_run(path: str, *, model: bool = False) -> TrainedRun:
 
 
 def _quiet_tensorflow_import() -> None:
-    """Import TensorFlow with file descriptor 2 sent to /dev/null.
-
-    Its C++ start-up lines (absl's "All log messages before absl::InitializeLog()", the
-    oneDNN notice, CPU-feature hints) are written straight to fd 2, past Python, so
-    stderr keeps the one-line contract only if they never reach it. Setting
-    ``TF_ENABLE_ONEDNN_OPTS=0`` would also hide one of them but halves training speed.
-    """
+    """Import TensorFlow with its C++ start-up lines kept off stderr, so stderr keeps the
+    one-line contract (``quiet_stderr.native_stderr_silenced``)."""
     if "tensorflow" in sys.modules:
         return
+    from embedding_core.quiet_stderr import native_stderr_silenced
+
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:  # noqa: PTH123
-            os.dup2(devnull.fileno(), 2)
-            try:
-                import keras  # noqa: F401
-                import tensorflow  # noqa: F401
-            finally:
-                sys.stderr.flush()
-                os.dup2(saved, 2)
-    finally:
-        os.close(saved)
+    with native_stderr_silenced():
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:

@@ -307,7 +307,10 @@ def _superseded(inbox: queue.Queue[tuple[Any, ...]]) -> bool:
 
 def _serve(requests: BinaryIO, replies: BinaryIO) -> None:
     """The child: import TensorFlow, say ready, then prepare or train each request in turn."""
-    _import_engine()
+    from embedding_core.quiet_stderr import native_stderr_silenced
+
+    with native_stderr_silenced():  # TensorFlow's C++ start-up lines; nothing else runs yet
+        _import_engine()
     from embedding_core.model.prepare import PreparedTraining, prepare_training
     from embedding_core.model.train import train
 

@@ -276,3 +276,25 @@ def test_the_import_leaves_out_scikit_learn() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
     ).stdout.split()
     assert out == ["['keras']", "1.0"]
+
+
+def test_the_process_starts_without_tensorflows_start_up_lines() -> None:
+    """The training process starts with the server, in the terminal of whoever runs it:
+    TensorFlow's C++ start-up lines (absl, oneDNN) stay off its stderr (kept for real
+    problems: ``tests/unit/test_quiet_stderr.py``)."""
+    from embedding_core.model.train_worker import _receive
+
+    child = subprocess.Popen(
+        [sys.executable, "-m", "embedding_core.model.train_worker", "0"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert _receive(child.stdout) == ("ready",)
+        child.stdin.close()  # the parent "goes": the child ends
+        assert child.wait(120) == 0
+        err = child.stderr.read().decode()
+    finally:
+        child.kill()
+    assert "InitializeLog" not in err and "oneDNN" not in err, err
