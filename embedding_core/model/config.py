@@ -18,6 +18,7 @@ __all__ = [
     "TrainConfig",
     "MODELS",
     "FINAL_FITS",
+    "DEEP_PRECISIONS",
     "CROSSES",
     "MAX_PARAMETERS",
     "parameter_count",
@@ -33,6 +34,9 @@ FINAL_FITS = ("auto", "refit", "holdout")
 
 #: Crossed columns (``TrainConfig.crosses``): chosen from the data, or none.
 CROSSES = ("auto", "none")
+
+#: The hidden layers' precision (``TrainConfig.deep_precision``, ``model.mlp``).
+DEEP_PRECISIONS = ("auto", "bfloat16", "float32")
 
 #: Largest model (trainable weights) ``train`` builds: 50M float32 weights are 200 MB,
 #: about 600 MB with the optimiser's two moment tables.
@@ -171,6 +175,17 @@ class TrainConfig:
         targets; numeric columns take part with ``"bins"``. Measured (README, "Crossed
         columns"): +0.028 test AUC on a flights table whose date enters as month and
         day, numeric or categorical; level on the six shared sets.
+    deep_precision : {"auto", "bfloat16", "float32"}, default="auto"
+        What the MLP's hidden layers compute in (their weights are float32 either way;
+        the tables, FM and linear terms and the output stay float32; ``model.mlp``).
+        ``"auto"``: bfloat16 on a CPU with bfloat16 matrix instructions (AVX512-BF16,
+        AMX), without a GPU, from 10,000 training rows up; float32 otherwise
+        (``mlp.resolve_precision``). ``metrics["deep_precision"]`` says which ran.
+        Measured (README, "Training speed, round 16"): steady epochs 1.2-1.5x more
+        rows per CPU-second, default fits of the 120k-row sets a third shorter, test
+        figures within one sd of float32, planted neighbours level; below 10,000 rows
+        it saved no time.
+        On a CPU without those instructions ``"bfloat16"`` is emulated and slower.
     model : {"deepfm", "entity"}, default="deepfm"
         ``"entity"``: an entity-embedding network (Guo & Berkhahn 2016), one table per
         field with its own size, concatenated into the MLP; no FM term, so fields need
@@ -210,6 +225,7 @@ class TrainConfig:
     numeric_bins: int = 32
     ema_epochs: float = 0.5
     crosses: str = "auto"
+    deep_precision: str = "auto"
     model: str = "deepfm"
     embedding_dims: dict[str, int] | None = None
     init_embeddings: Any = None
@@ -303,6 +319,11 @@ class TrainConfig:
             ("numeric_bins", self.numeric_bins >= 1, ">= 1"),
             ("ema_epochs", 0 <= self.ema_epochs <= MAX_EPOCHS, f"in [0, {MAX_EPOCHS}]"),
             ("crosses", self.crosses in CROSSES, f"in {CROSSES}"),
+            (
+                "deep_precision",
+                self.deep_precision in DEEP_PRECISIONS,
+                f"in {DEEP_PRECISIONS}",
+            ),
             ("final_fit", self.final_fit in FINAL_FITS, f"in {FINAL_FITS}"),
         ]
         for name, ok, rule in checks:
@@ -336,7 +357,8 @@ class TrainConfig:
         numeric columns were always ``"scaled"``; one without ``ema_epochs`` was trained
         without weight averaging, one without ``crosses`` without crossed columns, one
         without ``fm_field_weights`` with the plain FM term, one without
-        ``epoch_tolerance`` kept the lowest-loss epoch.
+        ``epoch_tolerance`` kept the lowest-loss epoch, one without ``deep_precision``
+        computed its MLP in float32.
         """
         known = {f.name for f in fields(cls)}
         saved = {k: v for k, v in d.items() if k in known}
@@ -346,6 +368,7 @@ class TrainConfig:
             "crosses": "none",
             "fm_field_weights": False,
             "epoch_tolerance": 0.0,
+            "deep_precision": "float32",
         }
         return cls(**{**defaults, **saved})
 

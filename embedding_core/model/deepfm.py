@@ -55,6 +55,7 @@ from embedding_core.model.fm_layer import (  # noqa: E402
     SumFields,
     numeric_encoded_input,
 )
+from embedding_core.model.mlp import hidden_layers  # noqa: E402
 
 __all__ = [
     "build_deepfm",
@@ -318,10 +319,7 @@ def build_deepfm(
     h = layers.Flatten(name="deep_input")(emb)
     if num_in is not None:
         h = layers.Concatenate(name="deep_concat")([h, num_in])
-    for i, units in enumerate(config.hidden_units):
-        h = layers.Dense(units, activation="relu", name=f"deep_{i}")(h)
-        if config.dropout > 0:
-            h = layers.Dropout(config.dropout, name=f"deep_dropout_{i}")(h)
+    h = hidden_layers(h, config)
     bias_init: str | keras.initializers.Initializer = "zeros"
     if output_bias is not None:
         bias_init = keras.initializers.Constant(np.asarray(output_bias, dtype="float32").ravel())

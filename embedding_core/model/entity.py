@@ -30,6 +30,7 @@ from embedding_core.model.features import (  # noqa: E402
     FeatureEncoder,
 )
 from embedding_core.model.fm_layer import numeric_encoded_input  # noqa: E402
+from embedding_core.model.mlp import hidden_layers  # noqa: E402
 
 __all__ = ["EntityEmbedding", "build_entity", "ENTITY_LAYER"]
 
@@ -197,10 +198,7 @@ def build_entity(
         parts.append(layers.Flatten(name="numeric_encoded_flat")(dense))
     if len(parts) > 1:
         h = layers.Concatenate(name="deep_concat")(parts)
-    for i, units in enumerate(config.hidden_units):
-        h = layers.Dense(units, activation="relu", name=f"deep_{i}")(h)
-        if config.dropout > 0:
-            h = layers.Dropout(config.dropout, name=f"deep_dropout_{i}")(h)
+    h = hidden_layers(h, config)
     bias_init: str | keras.initializers.Initializer = "zeros"
     if output_bias is not None:
         bias_init = keras.initializers.Constant(np.asarray(output_bias, dtype="float32").ravel())

@@ -657,7 +657,7 @@ def _fit(
         "streamed": True,
         "strategy": strategy_name,
         "workers": workers,
-        **_model_metrics(config, plan),
+        **_model_metrics(config, plan, model),
     }
     later = reporter.epoch_seconds[1:]
     if later:

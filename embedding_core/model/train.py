@@ -306,7 +306,7 @@ def train(
         "refit_rows": 0,
         "refit_seconds": 0.0,
         "prepared_ahead": prepared_ahead,
-        **_model_metrics(config, plan),
+        **_model_metrics(config, plan, model),
     }
     later = reporter.epoch_seconds[1:]
     if later:
@@ -582,13 +582,15 @@ def _compiled_network(
     """The compiled network that in-memory and streamed training fit, and its init plan.
 
     Seeds, plans the initial embeddings (``config.init_embeddings``), builds the network
-    with the prior as output bias and compiles it with ``LazyAdam``. ``build_slots``
+    (its MLP in the precision ``mlp.resolve_precision`` picks for these rows) with the
+    prior as output bias and compiles it with ``LazyAdam``. ``build_slots``
     creates the optimiser's slots now: created inside the first traced step, they make
     TensorFlow trace the whole training step a second time (about a second per run).
     ``config.row_bias_correction`` compiles with ``rare_rows.RowAdam`` instead; both
     step the category tables with ``config.embedding_lr_factor`` times the learning rate.
     """
     from embedding_core.model.deepfm import LazyAdam
+    from embedding_core.model.mlp import resolve_precision
     from embedding_core.model.networks import build_network
 
     plan = None
@@ -597,9 +599,10 @@ def _compiled_network(
 
         plan = plan_init(features, config.init_embeddings, freeze=config.freeze_embeddings)
     _set_seed(config.seed)
+    precision = resolve_precision(config.deep_precision, len(y_train))
     model = build_network(
         features,
-        config,
+        config.replace(deep_precision=precision),
         task,
         n_classes,
         output_bias=_prior_bias(task, y_train, n_classes),
@@ -675,9 +678,11 @@ def _averaging_callbacks(config: TrainConfig, batches: int) -> list[Any]:
     return [weight_averager(config.ema_epochs, batches)]
 
 
-def _model_metrics(config: TrainConfig, plan: InitPlan | None) -> dict[str, Any]:
-    """``model`` and, when the tables started from an earlier run, where from."""
-    metrics: dict[str, Any] = {"model": config.model}
+def _model_metrics(config: TrainConfig, plan: InitPlan | None, model: Any) -> dict[str, Any]:
+    """``model``, the precision its MLP ran in and, when the tables started from an
+    earlier run, where from."""
+    precision = str(model.get_layer("deep_0").compute_dtype)
+    metrics: dict[str, Any] = {"model": config.model, "deep_precision": precision}
     if plan:
         metrics.update(
             init_embeddings=plan.source,
