@@ -100,7 +100,14 @@ class TrainerProcess:
             env=env,
         )
         self._lock = threading.Lock()
-        self._write_lock = threading.Lock()  # one message at a time on the child's stdin
+        # Messages reach the child's stdin one at a time, in the order they were asked for
+        # (a preparation is sent from a thread of its own, so a later request must wait
+        # for it): each takes a ticket, and writes when the tickets before it are done.
+        self._turn = threading.Condition()  # guards _written
+        self._ticket_lock = threading.Lock()  # guards _tickets
+        self._tickets = 0  # tickets handed out
+        self._written = 0  # tickets done (written or skipped)
+        self._latest_prepare = 0  # the ticket of the newest preparation asked for
         self._busy = False
         self._trained = 0
         self._prepared_for: tuple[weakref.ref[pd.DataFrame], Roles, TrainConfig] | None = None
@@ -178,24 +185,52 @@ class TrainerProcess:
                     return False
             self._prepared_for = (weakref.ref(frame), roles, config)
             self._prepared_at, self._prepared_owner = now, owner
-        threading.Thread(
-            target=self._send_quietly,
-            args=(("prepare", frame, roles, config),),
-            name="prepare-training",
-            daemon=True,
-        ).start()
+            ticket = self._latest_prepare = self._ticket()
+        try:
+            threading.Thread(
+                target=self._send_quietly,
+                args=(("prepare", frame, roles, config), ticket),
+                name="prepare-training",
+                daemon=True,
+            ).start()
+        except RuntimeError:  # no thread to be had: give up this turn, or later ones wait
+            self._send((), ticket, unless=lambda: True)
+            return False
         return True
 
-    def _send_quietly(self, message: tuple[Any, ...]) -> None:
+    def _ticket(self) -> int:
+        """The next place in the order of messages to the child."""
+        with self._ticket_lock:
+            self._tickets += 1
+            return self._tickets
+
+    def _send_quietly(self, message: tuple[Any, ...], ticket: int) -> None:
+        """Send a preparation in its turn, unless a newer one was asked for meanwhile."""
         try:
-            self._send(message)
+            self._send(message, ticket, unless=lambda: ticket != self._latest_prepare)
         except (BrokenPipeError, OSError):  # the child has ended: the next train says so
             pass
 
-    def _send(self, message: tuple[Any, ...]) -> None:
+    def _send(
+        self,
+        message: tuple[Any, ...],
+        ticket: int | None = None,
+        *,
+        unless: Callable[[], bool] | None = None,
+    ) -> None:
+        """Write ``message`` once every earlier ticket is done (a new ticket if none);
+        skip it if ``unless()`` is true by then."""
         assert self._proc.stdin is not None
-        with self._write_lock:
-            _send(self._proc.stdin, message)
+        ticket = self._ticket() if ticket is None else ticket
+        with self._turn:
+            self._turn.wait_for(lambda: self._written == ticket - 1)
+        try:  # alone now: the later tickets wait for this one (pickling a frame takes time)
+            if unless is None or not unless():
+                _send(self._proc.stdin, message)
+        finally:
+            with self._turn:
+                self._written = ticket
+                self._turn.notify_all()
 
     def close(self) -> None:
         """End the child (its current training, if any, is lost)."""

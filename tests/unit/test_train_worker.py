@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,6 +101,35 @@ def test_one_training_at_a_time(trainer: TrainerProcess, tmp_path: Path) -> None
         make_binary_frame(), BINARY_ROLES, TINY_CONFIG, tmp_path / "a", on_progress=on_progress
     )
     assert refused
+
+
+def test_messages_reach_the_child_in_the_order_they_were_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each preparation is sent from a thread of its own: a slow one (a big frame) must
+    not be overtaken by later messages, and one superseded before its turn is not sent."""
+    from embedding_core.model import train_worker
+
+    written: list[tuple[str, int | None]] = []
+
+    def slow_first(stream, message) -> None:
+        seed = message[3].seed if message[0] == "prepare" else None
+        if seed == 1:
+            time.sleep(0.5)
+        written.append((message[0], seed))
+
+    monkeypatch.setattr(train_worker, "_send", slow_first)
+    process = TrainerProcess()
+    try:
+        frame = make_binary_frame()
+        assert process.prepare(frame, BINARY_ROLES, TINY_CONFIG.replace(seed=1))
+        time.sleep(0.1)  # the first is being written
+        assert process.prepare(frame, BINARY_ROLES, TINY_CONFIG.replace(seed=2))
+        assert process.prepare(frame, BINARY_ROLES, TINY_CONFIG.replace(seed=3))
+        process._send(("stop",))  # a later message waits for the preparations before it
+        assert written == [("prepare", 1), ("prepare", 3), ("stop", None)]
+    finally:
+        process.close()
 
 
 def test_a_prepared_training_starts_from_the_preparation(
