@@ -446,3 +446,5 @@ def test_advanced_network_and_stopping_settings_reach_the_run(new_app, small_csv
     deep = ("deep_0", "deep_1", "deep_2")
     units = {layer.name: layer.units for layer in run.model.layers if layer.name in deep}
     assert units == {"deep_0": 16, "deep_1": 8}
+    speed = next(m for m in at.metric if m.label == "Rows / second")
+    assert f"computed in {run.metrics['deep_precision']}" in speed.help
