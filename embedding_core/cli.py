@@ -29,6 +29,7 @@ from embedding_core.model.config import (
     parse_hidden_units,
 )
 from embedding_core.model.final_fit import BIG_TABLE_ROWS
+from embedding_core.model.mlp import BF16_MIN_ROWS
 from embedding_core.model.numeric import NUMERIC_ENCODINGS
 from embedding_core.text import NAME_LIMIT, printable
 
@@ -201,8 +202,8 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         choices=DEEP_PRECISIONS,
         default=None,
         help="what the MLP's hidden layers compute in: auto (default) is bfloat16 from "
-        "10,000 training rows up on a CPU with bfloat16 instructions (AVX512-BF16, AMX), "
-        "else float32",
+        f"{BF16_MIN_ROWS:,} training rows up on a CPU with bfloat16 instructions "
+        "(AVX512-BF16, AMX), else float32",
     )
     p.add_argument(
         "--ema-epochs",

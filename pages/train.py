@@ -18,6 +18,7 @@ from embedding_core.analysis.signal import weak_signal
 from embedding_core.model.config import TrainConfig, parse_hidden_units
 from embedding_core.model.final_fit import BIG_TABLE_ROWS
 from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_help, metric_label
+from embedding_core.model.mlp import BF16_MIN_ROWS
 from embedding_core.model.numeric import NUMERIC_ENCODING_LABELS, NUMERIC_ENCODINGS
 from ui import reuse_widgets, state
 from ui.charts import empty_history_figure, history_figure, history_frame
@@ -409,8 +410,8 @@ def _summary(info: state.RunInfo) -> None:
         "Rows / second",
         fmt.count(rows_per_second) if rows_per_second else "n/a",
         help=f"Training rows per second over the whole call. The deep part computed in "
-        f"{precision} (bfloat16 on a CPU with bfloat16 instructions, from 10,000 "
-        "training rows up).",
+        f"{precision} (bfloat16 on a CPU with bfloat16 instructions, from "
+        f"{BF16_MIN_ROWS:,} training rows up).",
     )
     c4.metric(
         "Click to finish",
