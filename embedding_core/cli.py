@@ -24,11 +24,13 @@ from embedding_core.formatting import pairs
 from embedding_core.model.config import (
     CROSSES,
     DEEP_PRECISIONS,
+    FREQUENCY_BANDS,
     MAX_EPOCHS,
     MAX_SEED,
     parse_hidden_units,
 )
 from embedding_core.model.final_fit import BIG_TABLE_ROWS
+from embedding_core.model.frequency import MIN_CATEGORIES
 from embedding_core.model.mlp import BF16_MIN_ROWS
 from embedding_core.model.numeric import NUMERIC_ENCODINGS
 from embedding_core.text import NAME_LIMIT, printable
@@ -196,6 +198,14 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         default=None,
         help="auto (default): cross pairs of columns of small whole numbers (month x day) "
         "whose cells act on the target together, a vector per cell; none: never",
+    )
+    p.add_argument(
+        "--frequency-bands",
+        choices=FREQUENCY_BANDS,
+        default=None,
+        help=f"auto (default): fields of at least {MIN_CATEGORIES} categories also get a "
+        "vector per frequency band (how many training rows a category has, on a log "
+        "scale), so rare categories are known as rare; none: never",
     )
     p.add_argument(
         "--deep-precision",
@@ -444,6 +454,7 @@ def _config(args: argparse.Namespace) -> Any:
         ("final_fit", "final_fit"),
         ("ema_epochs", "ema_epochs"),
         ("crosses", "crosses"),
+        ("frequency_bands", "frequency_bands"),
         ("deep_precision", "deep_precision"),
         ("embedding_lr_factor", "embedding_lr_factor"),
     ]:
@@ -616,6 +627,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print(f"note: {_one_line(warning)}", file=sys.stderr)
     summary = {k: v for k, v in run.metrics.items() if k.startswith("valid_")}
     extra: dict[str, Any] = {"crosses": [list(p) for p in run.crosses]} if run.crosses else {}
+    if run.frequency_fields:
+        extra["frequency_fields"] = run.frequency_fields
     if len(runs) > 1:
         from embedding_core.analysis.stability import stability_all_fields
         from embedding_core.model.store import STABILITY_FILE
@@ -741,6 +754,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
         "model": run.config.model,
         "embedding_dims": dims,
         "crosses": [list(p) for p in run.crosses],
+        "frequency_fields": run.frequency_fields,
         "metrics": run.metrics,
     }
     if args.json:
@@ -759,6 +773,9 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if run.crosses:
         crossed = pairs(run.crosses, lambda column: printable(column, NAME_LIMIT))
         print(f"crossed:       {crossed}")
+    if run.frequency_fields:
+        banded = ", ".join(printable(f, NAME_LIMIT) for f in run.frequency_fields)
+        print(f"frequency bands: {banded}")
     print("metrics:")
     for k, v in run.metrics.items():
         print(f"  {k}: {v:.4f}" if isinstance(v, float) else f"  {k}: {v}")

@@ -17,6 +17,7 @@ from embedding_core import formatting as fmt
 from embedding_core.analysis.signal import weak_signal
 from embedding_core.model.config import TrainConfig, parse_hidden_units
 from embedding_core.model.final_fit import BIG_TABLE_ROWS
+from embedding_core.model.frequency import MIN_CATEGORIES
 from embedding_core.model.metrics import HIGHER_IS_BETTER, metric_help, metric_label
 from embedding_core.model.mlp import BF16_MIN_ROWS
 from embedding_core.model.numeric import NUMERIC_ENCODING_LABELS, NUMERIC_ENCODINGS
@@ -213,6 +214,16 @@ def _config_widgets() -> TrainConfig | None:
             "on the target beyond each column alone (a date: month x day), at most three "
             "pairs, each cell with its own vector.",
         )
+        frequency = st.checkbox(
+            "Frequency bands for fields of many categories",
+            current.frequency_bands == "auto",
+            key=Keys.CFG_FREQUENCY_BANDS,
+            persist_state="session",
+            help=f"Fields of at least {MIN_CATEGORIES} categories also get a vector for how "
+            "often a category was seen in training (bands on a log scale: 2, 3, 4-5, 6-7, "
+            "8-11... rows), shared by all categories of that band. A rare category's own "
+            "vector learns from a handful of rows; its band tells the model it is rare.",
+        )
         lr_factor = st.number_input(
             "Learning-rate factor of the category vectors",
             0.1,
@@ -253,6 +264,7 @@ def _config_widgets() -> TrainConfig | None:
             numeric_encoding=str(numeric_encoding),
             numeric_bins=int(numeric_bins),
             crosses="auto" if crosses else "none",
+            frequency_bands="auto" if frequency else "none",
             fm_field_weights=bool(field_weights),
             embedding_lr_factor=float(lr_factor),
         )
@@ -353,6 +365,11 @@ def _summary(info: state.RunInfo) -> None:
             literal(f"Crossed columns: {fmt.pairs(run.crosses)}")
             + " (each pair of values has its own vector: their effect together is not the "
             "sum of their effects alone)."
+        )
+    if run.frequency_fields:
+        st.caption(
+            literal(f"Frequency bands: {', '.join(run.frequency_fields)}")
+            + " (how often a category was seen in training has a vector of its own)."
         )
     if metrics.get("stopped_by_user"):
         st.info("Stopped by you: the best weights so far were kept.")

@@ -20,6 +20,7 @@ __all__ = [
     "FINAL_FITS",
     "DEEP_PRECISIONS",
     "CROSSES",
+    "FREQUENCY_BANDS",
     "MAX_PARAMETERS",
     "parameter_count",
     "check_model_size",
@@ -34,6 +35,9 @@ FINAL_FITS = ("auto", "refit", "holdout")
 
 #: Crossed columns (``TrainConfig.crosses``): chosen from the data, or none.
 CROSSES = ("auto", "none")
+
+#: Frequency bands of many-valued fields (``TrainConfig.frequency_bands``).
+FREQUENCY_BANDS = ("auto", "none")
 
 #: The hidden layers' precision (``TrainConfig.deep_precision``, ``model.mlp``).
 DEEP_PRECISIONS = ("auto", "bfloat16", "float32")
@@ -175,6 +179,13 @@ class TrainConfig:
         targets; numeric columns take part with ``"bins"``. Measured (README, "Crossed
         columns"): +0.028 test AUC on a flights table whose date enters as month and
         day, numeric or categorical; level on the six shared sets.
+    frequency_bands : {"auto", "none"}, default="auto"
+        ``"auto"``: every categorical field of at least ``frequency.MIN_CATEGORIES`` (50)
+        categories also gets a vector and a first-order weight per frequency band (how
+        many training rows a category has, on a log scale; ``model.frequency``), which
+        join the FM term and the MLP like one more field, so a rare category is known
+        to be rare. DeepFM only. Measured (README, "Frequency bands", round 17):
+        amazon_access test AUC +0.004 over eight seeds, the other shared sets level.
     deep_precision : {"auto", "bfloat16", "float32"}, default="auto"
         What the MLP's hidden layers compute in (their weights are float32 either way;
         the tables, FM and linear terms and the output stay float32; ``model.mlp``).
@@ -225,6 +236,7 @@ class TrainConfig:
     numeric_bins: int = 32
     ema_epochs: float = 0.5
     crosses: str = "auto"
+    frequency_bands: str = "auto"
     deep_precision: str = "auto"
     model: str = "deepfm"
     embedding_dims: dict[str, int] | None = None
@@ -319,6 +331,7 @@ class TrainConfig:
             ("numeric_bins", self.numeric_bins >= 1, ">= 1"),
             ("ema_epochs", 0 <= self.ema_epochs <= MAX_EPOCHS, f"in [0, {MAX_EPOCHS}]"),
             ("crosses", self.crosses in CROSSES, f"in {CROSSES}"),
+            ("frequency_bands", self.frequency_bands in FREQUENCY_BANDS, f"in {FREQUENCY_BANDS}"),
             (
                 "deep_precision",
                 self.deep_precision in DEEP_PRECISIONS,
@@ -358,7 +371,7 @@ class TrainConfig:
         without weight averaging, one without ``crosses`` without crossed columns, one
         without ``fm_field_weights`` with the plain FM term, one without
         ``epoch_tolerance`` kept the lowest-loss epoch, one without ``deep_precision``
-        computed its MLP in float32.
+        computed its MLP in float32, one without ``frequency_bands`` had none.
         """
         known = {f.name for f in fields(cls)}
         saved = {k: v for k, v in d.items() if k in known}
@@ -369,6 +382,7 @@ class TrainConfig:
             "fm_field_weights": False,
             "epoch_tolerance": 0.0,
             "deep_precision": "float32",
+            "frequency_bands": "none",
         }
         return cls(**{**defaults, **saved})
 
@@ -421,17 +435,22 @@ def parameter_count(
     n_outputs: int,
     config: TrainConfig,
     numeric_shape: tuple[int, int] = (0, 0),
+    banded_fields: int = 0,
 ) -> int:
     """Trainable weights of the DeepFM ``build_deepfm`` would build (to check before building).
 
     Embedding and first-order tables, the numeric linear term, the numeric vectors of
-    ``"bins"``/``"ple"`` (``numeric_shape`` = encoded columns, slots per column), the FM
-    class head, the FM field weights and the MLP.
+    ``"bins"``/``"ple"`` (``numeric_shape`` = encoded columns, slots per column), the
+    frequency bands' tables (``banded_fields`` fields), the FM class head, the FM field
+    weights and the MLP.
     """
-    rows = sum(field_sizes)
+    from embedding_core.model.frequency import N_BANDS
+
+    rows = sum(field_sizes) + banded_fields * N_BANDS
     total = rows * (config.embedding_dim + n_outputs) + n_numeric * n_outputs
     columns, slots = numeric_shape
     total += columns * (slots + 1) * (config.embedding_dim + n_outputs)
+    columns += banded_fields  # from here on, a banded field counts as one more slot
     if n_outputs > 1:
         total += config.embedding_dim * n_outputs
     if config.fm_field_weights:
@@ -450,11 +469,12 @@ def check_model_size(
     config: TrainConfig,
     max_parameters: int = MAX_PARAMETERS,
     numeric_shape: tuple[int, int] = (0, 0),
+    banded_fields: int = 0,
 ) -> int:
     """Raise ``DataError`` if the model would exceed ``max_parameters``; return its size."""
     from embedding_core.errors import DataError
 
-    n = parameter_count(field_sizes, n_numeric, n_outputs, config, numeric_shape)
+    n = parameter_count(field_sizes, n_numeric, n_outputs, config, numeric_shape, banded_fields)
     if n > max_parameters:
         raise DataError(
             f"The model would have {n:,} weights ({sum(field_sizes):,} category rows x "

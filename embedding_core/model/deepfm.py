@@ -14,7 +14,11 @@ With ``numeric_encoding`` "bins" or "ple", each numeric column also gets a vecto
 term and the MLP, and first-order weights (``"numeric_linear"``). Crossed pairs of
 few-valued columns (``FeatureEncoder.crosses_``, ``model.crosses``) add a vector per cell
 (``CrossEmbedding`` ``"cross_embedding"``) to the same term and MLP, and a first-order
-weight per cell (``"cross_linear"``).
+weight per cell (``"cross_linear"``). Fields with frequency bands
+(``FeatureEncoder.frequency_fields_``, ``model.frequency``) add a vector per band
+(``"frequency_embedding"``), looked up from the category's index
+(``FrequencyBands`` ``"frequency_bands"``), and a first-order weight per band
+(``"frequency_linear"``).
 
 Multiclass (C classes) is done without special cases in the maths: the first-order
 table has C columns (one weight per category and class), the FM part keeps its
@@ -51,10 +55,12 @@ from embedding_core.model.fm_layer import (  # noqa: E402
     CrossEmbedding,
     FieldEmbedding,
     FMInteraction,
+    FrequencyBands,
     NumericEmbedding,
     SumFields,
     numeric_encoded_input,
 )
+from embedding_core.model.frequency import N_BANDS, field_bands  # noqa: E402
 from embedding_core.model.mlp import hidden_layers  # noqa: E402
 
 __all__ = [
@@ -78,6 +84,9 @@ NUMERIC_EMBEDDING_LAYER = "numeric_embedding"
 NUMERIC_LINEAR_LAYER = "numeric_linear"
 CROSS_EMBEDDING_LAYER = "cross_embedding"
 CROSS_LINEAR_LAYER = "cross_linear"
+FREQUENCY_BANDS_LAYER = "frequency_bands"
+FREQUENCY_EMBEDDING_LAYER = "frequency_embedding"
+FREQUENCY_LINEAR_LAYER = "frequency_linear"
 FM_LAYER = "fm"
 OUTPUT_LAYER = "prediction"
 #: Rows scored per call in ``predict_raw`` (bounds the activations held at once).
@@ -284,6 +293,17 @@ def build_deepfm(
                 codes
             )
         )
+    bands = _frequency_bands(features, cat_in)
+    if bands is not None:  # a vector and a first-order weight per band of each such field
+        band_sizes = [N_BANDS] * len(features.frequency_fields_)
+        vectors.append(
+            FieldEmbedding(
+                band_sizes,
+                config.embedding_dim,
+                activity_regularizer=activity,
+                name=FREQUENCY_EMBEDDING_LAYER,
+            )(bands)
+        )
     if len(vectors) > 1:
         emb = layers.Concatenate(axis=1, name="all_embeddings")(vectors)
 
@@ -306,6 +326,11 @@ def build_deepfm(
             n_out, pairs, pair_sizes, kernel_initializer="zeros", name=CROSS_LINEAR_LAYER
         )(codes)
         logits.append(SumFields(name="cross_linear_sum")(cross_linear))
+    if bands is not None:
+        band_linear = FieldEmbedding(
+            band_sizes, n_out, embeddings_initializer="zeros", name=FREQUENCY_LINEAR_LAYER
+        )(bands)
+        logits.append(SumFields(name="frequency_linear_sum")(band_linear))
 
     # Second order.
     weighted = config.fm_field_weights
@@ -329,6 +354,21 @@ def build_deepfm(
     activation = {"binary": "sigmoid", "multiclass": "softmax"}.get(task, "linear")
     out = layers.Activation(activation, name=OUTPUT_LAYER)(logit)
     return keras.Model(inputs=inputs, outputs=out, name="deepfm")
+
+
+def _frequency_bands(features: FeatureEncoder, cat_in: Any) -> Any:
+    """The band of each banded field's category (``FrequencyBands`` over the categorical
+    input, its table filled from the vocabularies' counts), or None without such fields."""
+    chosen = features.frequency_fields_
+    if not chosen:
+        return None
+    positions = [features.fields.index(f) for f in chosen]
+    layer = FrequencyBands(
+        positions, [features.field_sizes[p] for p in positions], name=FREQUENCY_BANDS_LAYER
+    )
+    bands = layer(cat_in)
+    layer.set_bands([field_bands(features.encoders_[f]) for f in chosen])
+    return bands
 
 
 def _cross_pairs(features: FeatureEncoder) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -359,12 +399,13 @@ def field_tables(model: keras.Model, features: FeatureEncoder) -> dict[str, dict
 
 def fm_slot_names(features: FeatureEncoder) -> list[str]:
     """Names of the FM term's slots, in model order: the categorical fields, the numeric
-    columns that have vectors (``"bins"``/``"ple"``), then the crossed pairs
-    (``"a x b"``)."""
+    columns that have vectors (``"bins"``/``"ple"``), the crossed pairs (``"a x b"``),
+    then the fields' frequency bands (``"a (frequency)"``)."""
     names = list(features.fields)
     if features.numeric_encoder_ is not None:
         names += list(features.numeric_encoder_.columns)
-    return names + [f"{a} x {b}" for a, b in features.crosses_]
+    names += [f"{a} x {b}" for a, b in features.crosses_]
+    return names + [f"{f} (frequency)" for f in features.frequency_fields_]
 
 
 def fm_pair_weights(model: keras.Model, features: FeatureEncoder) -> pd.DataFrame | None:

@@ -296,6 +296,7 @@ class FeatureEncoder:
             self.numeric_std_[col] = std if std > 0 and np.isfinite(std) else 1.0
         self.numeric_encoder_: NumericEncoder | None = None
         self.crosses_: list[tuple[str, str]] = []
+        self.frequency_fields_: list[str] = []
         if numeric_encoding != "scaled" and numbers:
             self.numeric_encoder_ = NumericEncoder(numeric_encoding, numeric_bins).fit(numbers)
 
@@ -408,6 +409,14 @@ class FeatureEncoder:
                     f"Received: {(a, b)}"
                 )
         self.crosses_ = [(str(a), str(b)) for a, b in pairs]
+
+    def set_frequency_fields(self, fields: list[str]) -> None:
+        """Give these categorical fields frequency bands (``model.frequency``); the network
+        reads them when it is built."""
+        unknown = [f for f in fields if f not in self.encoders_]
+        if unknown:
+            raise ValueError(f"Expected categorical fields of this encoder. Received: {unknown}")
+        self.frequency_fields_ = [str(f) for f in fields]
 
     # ---------------------------------------------------------------- transforms
     def transform_categorical(self, frame: pd.DataFrame) -> np.ndarray:
@@ -532,6 +541,7 @@ class FeatureEncoder:
                 None if self.numeric_encoder_ is None else self.numeric_encoder_.to_dict()
             ),
             "crosses": [list(pair) for pair in self.crosses_],
+            "frequency_fields": list(self.frequency_fields_),
         }
 
     @classmethod
@@ -555,6 +565,7 @@ class FeatureEncoder:
         encoder = d.get("numeric_encoder")  # absent in runs saved before numeric encodings
         fe.numeric_encoder_ = None if encoder is None else NumericEncoder.from_dict(encoder)
         fe.crosses_ = [(str(a), str(b)) for a, b in d.get("crosses", [])]  # absent before crosses
+        fe.frequency_fields_ = [str(f) for f in d.get("frequency_fields", [])]  # absent before
         return fe
 
     def __repr__(self) -> str:

@@ -22,6 +22,7 @@ __all__ = [
     "CrossEmbedding",
     "FMInteraction",
     "FieldEmbedding",
+    "FrequencyBands",
     "NumericEmbedding",
     "SlotOneHot",
     "SumFields",
@@ -467,6 +468,87 @@ class CrossEmbedding(keras.layers.Layer):
             "pairs": [list(pair) for pair in self.pairs],
             "sizes": [list(size) for size in self.sizes],
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+        }
+
+
+@keras.saving.register_keras_serializable(package="embedding_core")
+class FrequencyBands(keras.layers.Layer):
+    """Each chosen field's vocabulary index -> the frequency band of that category
+    (``model.frequency``), by lookup in a fixed table.
+
+    Input: vocabulary indices ``(batch, n_fields)``. Output: int32 bands ``(batch,
+    len(positions))``, one column per chosen field, ready for a ``FieldEmbedding`` of
+    ``frequency.N_BANDS`` rows per field. The table (a band per vocabulary row of each
+    chosen field, ``set_bands``) is a non-trainable weight, so a saved model keeps it.
+
+    Parameters
+    ----------
+    positions : sequence of int
+        Input columns of the chosen fields.
+    field_sizes : sequence of int
+        Vocabulary size of each chosen field.
+    **kwargs
+        Standard layer arguments (``name``...).
+
+    Examples
+    --------
+    >>> layer = FrequencyBands(positions=[1], field_sizes=[3])
+    >>> _ = layer.build((None, 2))
+    >>> layer.set_bands([np.array([0, 5, 9])])
+    >>> ops.convert_to_numpy(layer(np.array([[7, 2], [7, 1]]))).ravel().tolist()
+    [9, 5]
+    """
+
+    def __init__(self, positions: Sequence[int], field_sizes: Sequence[int], **kwargs: Any) -> None:
+        positions = [int(p) for p in positions]
+        sizes = [int(s) for s in field_sizes]
+        if not positions or len(sizes) != len(positions) or min(sizes) < 1 or min(positions) < 0:
+            raise ValueError(
+                "Expected a column position and a positive size per chosen field. "
+                f"Received: positions={positions}, field_sizes={sizes}"
+            )
+        super().__init__(**kwargs)
+        self.positions = positions
+        self.field_sizes = sizes
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype("int32")
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        if len(input_shape) != 2 or input_shape[1] is None or max(self.positions) >= input_shape[1]:
+            raise ValueError(
+                f"Expected indices of shape (batch, n_fields) with n_fields > "
+                f"{max(self.positions)}. Received: input_shape={tuple(input_shape)}"
+            )
+        self.bands = self.add_weight(
+            shape=(sum(self.field_sizes),),
+            initializer="zeros",
+            dtype="int32",
+            trainable=False,
+            name="bands",
+        )
+        self.built = True
+
+    def set_bands(self, bands: Sequence[np.ndarray]) -> None:
+        """Set the band of every vocabulary row, one array per chosen field."""
+        sizes = [len(b) for b in bands]
+        if sizes != self.field_sizes:
+            raise ValueError(f"Expected bands of sizes {self.field_sizes}. Received: {sizes}")
+        self.bands.assign(np.concatenate(bands).astype("int32"))
+
+    def call(self, inputs: Any) -> Any:
+        codes = ops.take(ops.cast(inputs, "int32"), ops.convert_to_tensor(self.positions), axis=1)
+        return ops.take(self.bands, codes + ops.convert_to_tensor(self.offsets), axis=0)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (input_shape[0], len(self.positions))
+
+    def compute_output_spec(self, inputs: Any) -> Any:
+        return keras.KerasTensor((inputs.shape[0], len(self.positions)), dtype="int32")
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "positions": list(self.positions),
+            "field_sizes": list(self.field_sizes),
         }
 
 

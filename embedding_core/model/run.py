@@ -206,6 +206,12 @@ class TrainedRun:
         value) cell has its own vector and first-order weight."""
         return list(self.features.crosses_)
 
+    @property
+    def frequency_fields(self) -> list[str]:
+        """Fields whose categories' frequency bands have vectors in the model
+        (``TrainConfig.frequency_bands``, ``model.frequency``)."""
+        return list(self.features.frequency_fields_)
+
     def _field(self, field: str) -> str:
         if field not in self._tables:
             raise DataError(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+import numpy as np
+import pandas as pd
 import pytest
 from app_helpers import (
     SMALL_ROLES,
@@ -329,6 +331,37 @@ def test_the_summary_names_crossed_columns_and_the_checkbox_turns_them_off(new_a
     [crosses] = [c for c in at.checkbox if c.label == "Cross columns of small whole numbers"]
     crosses.uncheck().run()
     assert at.session_state[Keys.CONFIG].crosses == "none"
+
+
+def test_the_summary_names_fields_with_frequency_bands_and_the_checkbox_turns_them_off(new_app):
+    """A field of many categories gets frequency bands by default; the Advanced checkbox
+    trains without them."""
+    rng = np.random.default_rng(0)
+    items = rng.integers(0, 120, 1500)
+    frame = pd.DataFrame(
+        {"item": [f"i{i}" for i in items], "bought": np.where(items % 3 == 0, "yes", "no")}
+    )
+    roles = {"categorical": ["item"], "numeric": [], "target": "bought", "task": "binary"}
+    at = new_app().run()
+    upload_with_roles(at, "shop.csv", frame.to_csv(index=False).encode(), roles)
+    at.switch_page("pages/train.py").run()
+    _number_input(at, "Max epochs").set_value(1)
+    at.run()
+    assert at.session_state[Keys.CONFIG].frequency_bands == "auto"
+    at.button(key=Keys.TRAIN_BUTTON).click().run()
+    wait_for_training(at)
+    assert_no_exception(at)
+    assert at.session_state[Keys.RUN_INFO].run.frequency_fields == ["item"]
+    assert "Frequency bands: item" in plain(markdown_text(at))
+
+    [bands] = [c for c in at.checkbox if c.label.startswith("Frequency bands for fields")]
+    bands.uncheck().run()
+    assert at.session_state[Keys.CONFIG].frequency_bands == "none"
+    at.button(key=Keys.TRAIN_BUTTON).click().run()
+    wait_for_training(at)
+    assert_no_exception(at)
+    assert at.session_state[Keys.RUN_INFO].run.frequency_fields == []
+    assert "Frequency bands:" not in plain(markdown_text(at))
 
 
 def test_advanced_field_weights_and_vector_learning_rate_reach_the_run(new_app, small_csv_bytes):
