@@ -57,7 +57,8 @@ SHARED = {
     "valid_fraction": 0.2,
     "l2_embedding": 0.0,
 }
-# numerics as scaled values, as DeepCTR takes them (dense inputs): the same model
+# numerics as scaled values, as DeepCTR takes them (dense inputs), and no frequency bands,
+# which DeepCTR does not have: the same model
 OURS_SETTINGS = {
     **SHARED,
     "patience": 1000,
@@ -65,6 +66,7 @@ OURS_SETTINGS = {
     "refit": False,
     "seed": 0,
     "numeric_encoding": "scaled",
+    "frequency_bands": "none",
 }
 PEER_SETTINGS = {**SHARED, "l2_linear": 0.0, "seed": 1024}
 

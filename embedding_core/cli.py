@@ -203,9 +203,10 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         "--frequency-bands",
         choices=FREQUENCY_BANDS,
         default=None,
-        help=f"auto (default): fields of at least {MIN_CATEGORIES} categories also get a "
-        "vector per frequency band (how many training rows a category has, on a log "
-        "scale), so rare categories are known as rare; none: never",
+        help=f"auto: fields of at least {MIN_CATEGORIES} categories also get a vector per "
+        "frequency band (how many training rows a category has, on a log scale), so rare "
+        "categories are known as rare: better predictions where rarity matters, worse "
+        "neighbours for rare categories; none (default): never",
     )
     p.add_argument(
         "--deep-precision",

@@ -221,8 +221,10 @@ def _config_widgets() -> TrainConfig | None:
             persist_state="session",
             help=f"Fields of at least {MIN_CATEGORIES} categories also get a vector for how "
             "often a category was seen in training (bands on a log scale: 2, 3, 4-5, 6-7, "
-            "8-11... rows), shared by all categories of that band. A rare category's own "
-            "vector learns from a handful of rows; its band tells the model it is rare.",
+            "8-11... rows), shared by all categories of that band, so the model knows a "
+            "rare category is rare. Better predictions where rarity matters (access "
+            "requests: +0.006 AUC), but the model then leans less on rare categories' own "
+            "vectors, and their neighbours get worse: off by default.",
         )
         lr_factor = st.number_input(
             "Learning-rate factor of the category vectors",

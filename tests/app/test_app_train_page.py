@@ -333,9 +333,9 @@ def test_the_summary_names_crossed_columns_and_the_checkbox_turns_them_off(new_a
     assert at.session_state[Keys.CONFIG].crosses == "none"
 
 
-def test_the_summary_names_fields_with_frequency_bands_and_the_checkbox_turns_them_off(new_app):
-    """A field of many categories gets frequency bands by default; the Advanced checkbox
-    trains without them."""
+def test_the_frequency_bands_checkbox_reaches_the_run_and_its_summary(new_app):
+    """Off by default; checked under Advanced, a field of many categories gets bands and
+    the summary names it."""
     rng = np.random.default_rng(0)
     items = rng.integers(0, 120, 1500)
     frame = pd.DataFrame(
@@ -347,21 +347,21 @@ def test_the_summary_names_fields_with_frequency_bands_and_the_checkbox_turns_th
     at.switch_page("pages/train.py").run()
     _number_input(at, "Max epochs").set_value(1)
     at.run()
-    assert at.session_state[Keys.CONFIG].frequency_bands == "auto"
-    at.button(key=Keys.TRAIN_BUTTON).click().run()
-    wait_for_training(at)
-    assert_no_exception(at)
-    assert at.session_state[Keys.RUN_INFO].run.frequency_fields == ["item"]
-    assert "Frequency bands: item" in plain(markdown_text(at))
-
-    [bands] = [c for c in at.checkbox if c.label.startswith("Frequency bands for fields")]
-    bands.uncheck().run()
     assert at.session_state[Keys.CONFIG].frequency_bands == "none"
     at.button(key=Keys.TRAIN_BUTTON).click().run()
     wait_for_training(at)
     assert_no_exception(at)
     assert at.session_state[Keys.RUN_INFO].run.frequency_fields == []
     assert "Frequency bands:" not in plain(markdown_text(at))
+
+    [bands] = [c for c in at.checkbox if c.label.startswith("Frequency bands for fields")]
+    bands.check().run()
+    assert at.session_state[Keys.CONFIG].frequency_bands == "auto"
+    at.button(key=Keys.TRAIN_BUTTON).click().run()
+    wait_for_training(at)
+    assert_no_exception(at)
+    assert at.session_state[Keys.RUN_INFO].run.frequency_fields == ["item"]
+    assert "Frequency bands: item" in plain(markdown_text(at))
 
 
 def test_advanced_field_weights_and_vector_learning_rate_reach_the_run(new_app, small_csv_bytes):

@@ -74,7 +74,7 @@ def test_bands_learn_that_rare_items_are_bought_and_are_saved_with_the_run(tmp_p
     from embedding_core.model.run import TrainedRun
     from embedding_core.model.train import train
 
-    config = TINY_CONFIG.replace(epochs=3, refit=False)
+    config = TINY_CONFIG.replace(epochs=3, refit=False, frequency_bands="auto")
     frame, fresh = _rare_items_frame(0), _rare_items_frame(1)  # same items, new rows
     banded = train(frame, ROLES, config)
     plain = train(frame, ROLES, config.replace(frequency_bands="none"))
@@ -123,10 +123,11 @@ def test_only_deepfm_gets_bands_and_old_runs_read_as_without() -> None:
     from embedding_core.model.train import train
 
     frame = _rare_items_frame()
-    entity = train(frame, ROLES, TINY_CONFIG.replace(model="entity", epochs=1))
+    entity = TINY_CONFIG.replace(model="entity", epochs=1, frequency_bands="auto")
+    entity = train(frame, ROLES, entity)
     assert entity.frequency_fields == []
     assert TrainConfig.from_dict({}).frequency_bands == "none"
-    assert TrainConfig().frequency_bands == "auto"
+    assert TrainConfig().frequency_bands == "none"  # an option: see the README's benchmarks
     with pytest.raises(ValueError, match="frequency_bands"):
         TrainConfig(frequency_bands="always")
 
@@ -161,9 +162,10 @@ def test_cli_train_reports_the_banded_fields_and_info_shows_them(
     _rare_items_frame().to_csv(path, index=False)
     common = ["--data", str(path), "--categorical", "item,colour", "--target", "bought",
               "--epochs", "1", "--no-refit", "--quiet"]  # fmt: skip
-    assert main(["train", *common, "--out", str(tmp_path / "auto")]) == 0
+    banded = ["--frequency-bands", "auto", "--out", str(tmp_path / "auto")]
+    assert main(["train", *common, *banded]) == 0
     assert json.loads(capsys.readouterr().out)["frequency_fields"] == ["item"]
-    assert main(["train", *common, "--frequency-bands", "none", "--out", str(tmp_path / "no")]) == 0
+    assert main(["train", *common, "--out", str(tmp_path / "no")]) == 0  # off by default
     assert "frequency_fields" not in json.loads(capsys.readouterr().out)
     assert json.loads((tmp_path / "no" / "config.json").read_text())["frequency_bands"] == "none"
     assert main(["info", "--model", str(tmp_path / "auto")]) == 0
