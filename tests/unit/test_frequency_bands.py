@@ -105,17 +105,20 @@ def test_bands_learn_that_rare_items_are_bought_and_are_saved_with_the_run(tmp_p
 
 
 def test_the_parameter_count_includes_the_bands_tables() -> None:
-    from embedding_core.model.deepfm import build_deepfm, fm_slot_names
+    from embedding_core.model.deepfm import build_deepfm, fm_pair_weights, fm_slot_names
     from embedding_core.model.features import FeatureEncoder
 
     frame = _rare_items_frame()
     features = FeatureEncoder().fit(frame, ROLES, min_count=2)
     features.set_frequency_fields(["item"])
-    model = build_deepfm(features, TINY_CONFIG)
-    expected = parameter_count(features.field_sizes, 0, 1, TINY_CONFIG, banded_fields=1)
+    config = TINY_CONFIG.replace(fm_field_weights=True)
+    model = build_deepfm(features, config)
+    expected = parameter_count(features.field_sizes, 0, 1, config, banded_fields=1)
     assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == expected
     assert fm_slot_names(features) == ["item", "colour", "item (frequency)"]
     assert model.get_layer("frequency_embedding").output.shape[1:] == (1, 4)
+    weights = fm_pair_weights(model, features)  # one row and column per FM slot
+    assert list(weights.index) == list(weights.columns) == fm_slot_names(features)
 
 
 def test_only_deepfm_gets_bands_and_old_runs_read_as_without() -> None:

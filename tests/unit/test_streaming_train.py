@@ -243,3 +243,24 @@ def test_streamed_early_stopping_keeps_the_tied_epoch_with_the_best_auc(tmp_path
     kept = max(range(lowest, len(history)), key=lambda e: (history[e]["val_auc"], e))
     assert kept > lowest, "seed 1 has a later epoch with a higher AUC"
     assert metrics["best_epoch"] == kept + 1 == metrics["refit_epochs"]
+
+
+def test_streamed_training_gives_frequency_bands_from_the_scanned_counts(tmp_path: Path) -> None:
+    from embedding_core.model.frequency import field_bands
+    from embedding_core.model.run import TrainedRun
+
+    frame = _frame(1600, seed=2)
+    frame["shop"] = frame["shop"] + np.where(np.arange(1600) % 2 == 0, "a", "b")  # 80 shops
+    shards = _write_shards(frame, tmp_path / "shards")
+    out = tmp_path / "run"
+    code = main(
+        ["train", "--data", str(shards), *ROLES, "--stream", "--epochs", "1",
+         "--batch-size", "64", "--hidden-units", "16,8", "--frequency-bands", "auto",
+         "--out", str(out), "--quiet"]
+    )  # fmt: skip
+    assert code == 0
+    run = TrainedRun.load(out)
+    assert run.frequency_fields == ["shop"]  # colour has 5 categories
+    bands = run.model.get_layer("frequency_bands").bands.numpy()
+    np.testing.assert_array_equal(bands, field_bands(run.encoder("shop")))
+    assert np.isfinite(run.predict(frame.head(20))).all()
