@@ -206,7 +206,7 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         help=f"auto: fields of at least {MIN_CATEGORIES} categories also get a vector per "
         "frequency band (how many training rows a category has, on a log scale), so rare "
         "categories are known as rare: better predictions where rarity matters, worse "
-        "neighbours for rare categories; none (default): never",
+        "neighbours; none (default): never",
     )
     p.add_argument(
         "--deep-precision",

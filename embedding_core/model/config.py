@@ -186,10 +186,9 @@ class TrainConfig:
         join the FM term and the MLP like one more field, so a rare category is known
         to be rare. DeepFM only. Measured (README, "Frequency bands", round 17): test
         AUC +0.0057 on amazon_access over eight seeds (now ahead of TE+HGB), level on
-        the other sets with such fields; but the planted benchmark's rare categories
-        get worse neighbours (field A precision@5 0.645 -> 0.624 over eight seeds): a
-        model that knows a category is rare leans less on its vector. So it is an
-        option for when prediction matters more than rare categories' neighbours.
+        the other sets with such fields; but the planted benchmark's categories get
+        worse neighbours, at every count (field A precision@5 0.645 -> 0.624 over eight
+        seeds). So it is an option for when prediction matters more than neighbours.
     deep_precision : {"auto", "bfloat16", "float32"}, default="auto"
         What the MLP's hidden layers compute in (their weights are float32 either way;
         the tables, FM and linear terms and the output stay float32; ``model.mlp``).
