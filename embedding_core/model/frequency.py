@@ -4,7 +4,7 @@ On a field of many categories (at least ``MIN_CATEGORIES``), a rare category's o
 has learnt from a handful of rows. Whether a category is rare is itself a signal (an
 access request for a resource few people use, a diagnosis code seldom written), and the
 one target encoding and CatBoost's counters give their models. So with
-``TrainConfig.frequency="auto"`` each category's training count falls in a band on a log
+``TrainConfig.frequency_bands="auto"`` each category's training count falls in a band on a log
 scale (``bands``: half-octaves, band ``1 + floor(2 log2 count)``), and DeepFM gives every
 band of every such field a vector and a first-order weight, which join the FM term and
 the MLP as one more slot per field (``fm_layer.FrequencyBands``, ``deepfm``). A band's
@@ -23,13 +23,15 @@ import numpy as np
 
 if TYPE_CHECKING:
     from embedding_core.data.encoding import CategoryEncoder
+    from embedding_core.model.config import TrainConfig
+    from embedding_core.model.features import FeatureEncoder
 
-__all__ = ["MIN_CATEGORIES", "N_BANDS", "bands", "field_bands", "chosen_fields"]
+__all__ = ["MIN_CATEGORIES", "N_BANDS", "bands", "field_bands", "chosen_fields", "set_bands_of"]
 
-#: Fields with at least this many categories in the vocabulary get frequency bands.
-#: Measured (README, "Frequency bands"): 50 takes in amazon_access's nine ID fields and
-#: hotel_bookings' agent, company and country; no field of adult (41 countries),
-#: bank_marketing or german_credit.
+#: Fields with at least this many categories in the vocabulary get frequency bands. A
+#: choice, not tuned: on the shared sets it takes in amazon_access's nine ID fields,
+#: hotel_bookings' agent, company and country and diabetes_readmission's diagnoses and
+#: specialty; no field of adult (41 countries), bank_marketing or german_credit.
 MIN_CATEGORIES = 50
 
 #: Bands per field: band 0 (unknown) and half-octaves of the count up to 2**31.
@@ -66,3 +68,12 @@ def chosen_fields(encoders: dict[str, CategoryEncoder], fields: list[str]) -> li
     """The fields that get frequency bands: at least ``MIN_CATEGORIES`` categories kept in
     their vocabulary (reserved rows not counted), in field order."""
     return [f for f in fields if encoders[f].size - encoders[f].n_reserved_ >= MIN_CATEGORIES]
+
+
+def set_bands_of(features: FeatureEncoder, config: TrainConfig) -> None:
+    """Record on ``features`` which fields the network gives bands: ``chosen_fields`` for a
+    DeepFM with ``frequency_bands="auto"``, none otherwise (in-memory and streamed
+    training alike)."""
+    banded = config.frequency_bands == "auto" and config.model == "deepfm"
+    chosen = chosen_fields(features.encoders_, features.fields) if banded else []
+    features.set_frequency_fields(chosen)

@@ -49,7 +49,7 @@ def check_network_size(features: FeatureEncoder, config: TrainConfig) -> int:
         features.n_outputs,
         config,
         numeric_shape=shape,
-        banded_fields=len(features.frequency_fields_) if config.model == "deepfm" else 0,
+        banded_fields=len(features.frequency_fields_),
     )
 
 

@@ -52,7 +52,7 @@ from embedding_core.errors import DataError, TrainingCancelled
 from embedding_core.model.batches import pipeline_options
 from embedding_core.model.config import TrainConfig
 from embedding_core.model.features import CATEGORICAL_INPUT, NUMERIC_INPUT, FeatureEncoder
-from embedding_core.model.frequency import chosen_fields
+from embedding_core.model.frequency import set_bands_of
 from embedding_core.model.networks import check_network_size
 from embedding_core.model.train import Progress, ProgressCallback
 from embedding_core.model.vocabulary import StatusCallback, StreamVocabulary, scan_vocabulary
@@ -487,9 +487,7 @@ def train_streaming(
     if notes:
         vocabulary = dataclasses.replace(vocabulary, warnings=[*vocabulary.warnings, *notes])
     features = vocabulary.features
-    banded = config.frequency_bands == "auto" and config.model == "deepfm"
-    chosen = chosen_fields(features.encoders_, features.fields) if banded else []
-    features.set_frequency_fields(chosen)
+    set_bands_of(features, config)  # set either way: a vocabulary may be reused
     check_network_size(features, config)  # before the rows are encoded or a model built
     chief = index == 0
     my_files = set(range(index, len(source.files), workers))

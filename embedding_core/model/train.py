@@ -40,7 +40,7 @@ import pandas as pd
 from embedding_core.data.roles import Roles
 from embedding_core.errors import TrainingCancelled
 from embedding_core.model.config import TrainConfig
-from embedding_core.model.frequency import chosen_fields
+from embedding_core.model.frequency import set_bands_of
 from embedding_core.model.networks import check_network_size
 
 if TYPE_CHECKING:
@@ -449,8 +449,7 @@ def set_up(frame: pd.DataFrame, roles: Roles, config: TrainConfig) -> TrainingSe
         numeric_encoding=config.numeric_encoding,
         numeric_bins=numeric_bins,
     )
-    if config.frequency_bands == "auto" and config.model == "deepfm":
-        features.set_frequency_fields(chosen_fields(features.encoders_, features.fields))
+    set_bands_of(features, config)
     check_network_size(features, config)
 
     y_all = features.encode_target(data[roles.target] if labels is None else labels)
