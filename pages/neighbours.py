@@ -10,7 +10,13 @@ from embedding_core.analysis.neighbours import RELIABLE_MIN_COUNT, nearest_neigh
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
 from ui.charts import neighbours_figure
-from ui.explore_data import field_option_label, field_options, field_table, target_label
+from ui.explore_data import (
+    among_options,
+    field_option_label,
+    field_options,
+    field_table,
+    target_label,
+)
 from ui.literal import literal
 from ui.runs import show_view_link
 from ui.stability import stability_panel
@@ -25,6 +31,17 @@ def _go_to(field_name: str, goto_key: str) -> None:
     choice = st.session_state.get(goto_key)
     if choice:
         st.session_state[neighbour_category_key(field_name)] = choice
+        st.session_state[goto_key] = None
+
+
+def _go_across(run_id: str, field_name: str, among: str, goto_key: str) -> None:
+    """Pills callback across fields: the clicked category of ``among`` becomes the query,
+    and its neighbours are looked for in ``field_name`` (back where the user came from)."""
+    choice = st.session_state.get(goto_key)
+    if choice:
+        st.session_state[widget_key(Keys.NB_FIELD, run_id)] = among
+        st.session_state[neighbour_category_key(among)] = choice
+        st.session_state[widget_key(Keys.NB_AMONG, f"{run_id}/{among}")] = field_name
         st.session_state[goto_key] = None
 
 
@@ -92,6 +109,33 @@ def _page(info: state.RunInfo) -> None:
             persist_state="session",
             bind="query-params",
         )
+    label = field_option_label(run)
+    places = among_options(run, field_name)
+    among = field_name
+    if len(places) > 1:
+        among = st.selectbox(
+            "Look for neighbours among",
+            places,
+            format_func=lambda name: (
+                f"{label(name)} (this field)" if name == field_name else label(name)
+            ),
+            key=widget_key(Keys.NB_AMONG, f"{info.run_id}/{field_name}"),
+            persist_state="session",
+            bind="query-params",
+            help=(
+                "Another field or numeric column: which of its categories or bins have "
+                "vectors closest to this category's (e.g. which age band sits nearest a job)."
+            ),
+        )
+    across = among != field_name
+    if across:
+        try:
+            searched = field_table(info.run_id, among, run)
+        except EmbeddingCoreError as exc:
+            show_error(exc)
+            return
+    else:
+        searched = table
     show_view_link("neighbours", field=field_name, category=str(category))
     reliable_count = st.slider(
         "Call a category reliable when seen at least this many times",
@@ -111,12 +155,13 @@ def _page(info: state.RunInfo) -> None:
             metric=metric,
             reliable_min_count=int(reliable_count),
             field=field_name,
+            among=searched if across else None,
         )
     except EmbeddingCoreError as exc:
         show_error(exc)
         return
     # an "<unknown>" vector no training row ever used is noise, not a neighbour
-    untrained = set(table.loc[_untrained_reserved(table), "category"].astype(str))
+    untrained = set(searched.loc[_untrained_reserved(searched), "category"].astype(str))
     result = result[~result["category"].astype(str).isin(untrained)].head(int(k))
 
     value_column = "similarity" if metric == "cosine" else "distance"
@@ -130,6 +175,14 @@ def _page(info: state.RunInfo) -> None:
     st.caption(
         f"{literal(fmt.category(category))}: seen {query_count:,} times in training{rate_text}."
     )
+    if across:
+        st.caption(
+            f"Neighbours among {literal(label(among))}. DeepFM keeps every field's vectors in "
+            "one space: its FM term multiplies each with the other fields' vectors, so two "
+            "close vectors of different fields move the prediction alike with every other "
+            "field. Closeness across fields is weaker evidence than within one field: the "
+            "deep part reads each field in its own place."
+        )
     if metric == "cosine":
         st.caption(
             "Similarity is the cosine of the angle between two vectors: 1 means the model "
@@ -144,8 +197,18 @@ def _page(info: state.RunInfo) -> None:
             "are a rough guess."
         )
     options = result["category"].astype(str).tolist()[:N_GOTO]
-    goto_key = widget_key(Keys.NB_GOTO, f"{info.run_id}/{field_name}")
-    if options:
+    goto_key = widget_key(Keys.NB_GOTO, f"{info.run_id}/{field_name}/{among}")
+    if options and across:
+        st.pills(
+            f"Find the {literal(label(field_name))} neighbours of",
+            options,
+            format_func=lambda c: literal(fmt.category(c)),
+            key=goto_key,
+            on_change=_go_across,
+            args=(info.run_id, field_name, among, goto_key),
+            help=f"One click makes that category of {literal(among)} the query.",
+        )
+    elif options:
         st.pills(
             "Show the neighbours of",
             options,
@@ -155,7 +218,9 @@ def _page(info: state.RunInfo) -> None:
             args=(field_name, goto_key),
             help="One click makes that category the query.",
         )
-    agreement = stability_panel(info, field_name, category, int(k), metric, int(reliable_count))
+    agreement = None  # across fields, the seed runs are not compared
+    if not across:
+        agreement = stability_panel(info, field_name, category, int(k), metric, int(reliable_count))
     if agreement is not None:
         votes, n_runs = agreement
         result = result.assign(

@@ -26,6 +26,7 @@ __all__ = [
     "field_table",
     "field_options",
     "field_option_label",
+    "among_options",
     "all_tables",
     "projection_points",
     "cached_projection",
@@ -61,6 +62,16 @@ def field_option_label(run: TrainedRun) -> Callable[[str], str]:
     """``format_func`` for ``field_options``: a binned column reads "age (numeric bins)"."""
     binned = set(run.binned_columns)
     return lambda name: f"{name} (numeric bins)" if name in binned else name
+
+
+def among_options(run: TrainedRun, field_name: str) -> list[str]:
+    """Where the Neighbours page may look for ``field_name``'s neighbours: the field
+    itself first, then, for a DeepFM (whose FM term puts every field's vectors in one
+    space), every other field and binned numeric column. An entity network reads each
+    field in its own place, so its fields are not compared with each other."""
+    if run.config.model != "deepfm":
+        return [field_name]
+    return [field_name, *(name for name in field_options(run) if name != field_name)]
 
 
 def all_tables(run_id: str, run: TrainedRun) -> dict[str, pd.DataFrame]:

@@ -125,6 +125,7 @@ class Keys:
     NB_METRIC = "nb_metric"
     NB_MIN_COUNT = "nb_reliable_count"
     NB_GOTO = "nb_goto"
+    NB_AMONG = "nb_among"
     TRAIN_BUTTON = "train_button"
     STOP_BUTTON = "stop_button"
     CFG_DIM = "cfg_dim"

@@ -167,6 +167,64 @@ def test_neighbours_k_is_kept_per_field_and_similarity_is_explained(app_with_run
     assert at.number_input[0].value == 1 and n_plans >= 2
 
 
+def test_neighbours_across_fields_and_back(app_with_run, small_run):
+    """A plan's nearest age bins (the DeepFM's shared space), then one click turns around:
+    the chosen bin becomes the query and its nearest plans are listed."""
+    from embedding_core.analysis.neighbours import nearest_neighbours
+
+    at = app_with_run
+    at.switch_page("pages/neighbours.py").run()
+    [s for s in at.selectbox if s.label == "Field"][0].set_value("plan")
+    at.run()
+    among = [s for s in at.selectbox if s.label == "Look for neighbours among"][0]
+    assert among.options[0] == "plan (this field)"
+    assert set(among.options[1:]) == {
+        *(f for f in small_run.fields if f != "plan"),
+        "age (numeric bins)",
+    }
+    among.set_value("age")
+    at.run()
+    assert_no_exception(at)
+    query = [s for s in at.selectbox if s.label.startswith("Category")][0].value
+    bins = small_run.embeddings("age")
+    expected = nearest_neighbours(small_run.embeddings("plan"), query, k=50, among=bins)
+    expected = expected[expected["count"] > 0]  # an unused unknown bin is not listed
+    table = at.dataframe[0].value
+    assert 1 <= len(table) <= 10
+    assert table["category"].tolist() == expected["category"].head(len(table)).tolist()
+    assert table["similarity"].to_numpy() == pytest.approx(
+        expected["similarity"].head(len(table)).to_numpy()
+    )
+    assert "Neighbours among age (numeric bins)" in markdown_text(at)
+
+    goto = at.get("button_group")[0]
+    assert goto.label == "Find the plan neighbours of"
+    target = table["category"].iloc[0]
+    goto.set_value(target)
+    at.run()
+    assert_no_exception(at)
+    assert [s for s in at.selectbox if s.label == "Field"][0].value == "age"
+    assert [s for s in at.selectbox if s.label.startswith("Category")][0].value == target
+    assert [s for s in at.selectbox if s.label == "Look for neighbours among"][0].value == "plan"
+    plans = set(small_run.embeddings("plan")["category"])
+    listed = set(at.dataframe[0].value["category"])
+    assert listed and listed <= plans
+
+
+def test_an_entity_networks_fields_are_not_compared_with_each_other():
+    """Only a DeepFM's FM term puts the fields in one space."""
+    from types import SimpleNamespace
+
+    from ui.explore_data import among_options
+
+    def run(model: str) -> SimpleNamespace:
+        config = SimpleNamespace(model=model)
+        return SimpleNamespace(config=config, fields=["a", "b"], binned_columns=["x"])
+
+    assert among_options(run("deepfm"), "b") == ["b", "a", "x"]
+    assert among_options(run("entity"), "b") == ["b"]
+
+
 def test_interactions_heatmap_and_reading(app_with_run, small_run):
     at = app_with_run
     at.switch_page("pages/interactions.py").run()

@@ -111,6 +111,7 @@ def test_upload_train_explore_lift_whatif(page: Any, tmp_path: Path) -> None:
     _screenshot(page, tmp_path / "neighbours.png")
     link, before = _neighbours_link(page)
     assert "nb_metric=euclidean" in link  # the link carries the page's settings too
+    _neighbours_across(page, n_ages=pd.read_csv(SMALL_CSV)["age"].nunique())
 
     # Interactions: a heatmap of the three fields
     open_page(page, "Interactions")
@@ -258,6 +259,30 @@ def _neighbours_link(page: Any) -> tuple[str, list[list[Any]]]:
     assert "run=" in link and "page=neighbours" in link and "category=city_C" in link, link
     page.keyboard.press("Escape")
     return link, table
+
+
+def _neighbours_across(page: Any, n_ages: int) -> None:
+    """city_C's nearest age bins, then back to its nearest cities (the page's own field)."""
+    choose_option(page, "Look for neighbours among", "age (numeric bins)")
+    _in_url(page, "nb_among")
+    page.get_by_text("Neighbours among age (numeric bins)").first.wait_for()
+    _bars_are(page, cities=False)
+    names = _neighbours_table(page)[0]
+    assert names and len(names) <= min(5, n_ages), names
+    choose_option(page, "Look for neighbours among", "customer_city (this field)")
+    _bars_are(page, cities=True)
+    assert len(_neighbours_table(page)[0]) == 5
+    assert not page.locator('[data-testid="stException"]').count()
+
+
+def _bars_are(page: Any, *, cities: bool) -> None:
+    """Wait until every bar of the neighbours chart is a city (or none is): the chart is
+    redrawn a moment after the page's rerun."""
+    page.wait_for_function(
+        """c => Array.from(document.querySelector('.js-plotly-plot')._fullData[0].y)
+                 .every(n => String(n).startsWith('city_') === c)""",
+        arg=cities,
+    )
 
 
 def _link_after_restart(page: Any, link: str, before: list[list[Any]], tmp: Path) -> None:
