@@ -383,6 +383,28 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             q.add_argument("id", help="the run's id (its folder name)")
 
+    p = sub.add_parser("neighbours", help="the categories whose vectors are nearest one category")
+    p.add_argument("--model", required=True, help="run directory")
+    p.add_argument("--field", required=True, help="categorical field or binned numeric column")
+    p.add_argument(
+        "--category", default=None, help="the query (default: the field's most frequent category)"
+    )
+    p.add_argument("--k", type=_whole(1, 1000), default=10, help="how many neighbours")
+    p.add_argument("--metric", choices=("cosine", "euclidean"), default="cosine")
+    p.add_argument(
+        "--among",
+        default=None,
+        help="look among another field's categories or a numeric column's bins (DeepFM runs)",
+    )
+    p.add_argument(
+        "--reliable-count",
+        type=_whole(1),
+        default=30,
+        help="neighbours seen fewer times in training are marked unreliable",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--out", default=None, help="also write the neighbours to this CSV")
+
     p = sub.add_parser("compare", help="compare the embeddings of two runs, field by field")
     p.add_argument("--a", required=True, help="run directory A (rotated onto B)")
     p.add_argument("--b", required=True, help="run directory B")
@@ -937,6 +959,69 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_neighbours(args: argparse.Namespace) -> int:
+    from embedding_core.analysis.neighbours import nearest_neighbours
+    from embedding_core.atomic import check_output_file
+
+    if args.out is not None:
+        check_output_file(args.out)
+    run = _load_run(args.model)
+    places = [*run.fields, *run.binned_columns]
+    for option, name in (("--field", args.field), ("--among", args.among)):
+        if name is not None and name not in places:
+            raise DataError(
+                f"{option} {printable(name, NAME_LIMIT)!r} is not a field or binned numeric "
+                f"column of this run; choose one of: {printable(', '.join(places), 400)}."
+            )
+    across = args.among is not None and args.among != args.field
+    if across and run.config.model != "deepfm":
+        raise DataError(
+            "--among needs a DeepFM run: an entity network reads each field in its own place, "
+            "so its fields' vectors are not comparable."
+        )
+    table = run.embeddings(args.field)
+    category = args.category
+    if category is None:
+        used = table[~table["is_unknown"].astype(bool)] if "is_unknown" in table else table
+        category = str(
+            used.sort_values("count", ascending=False, kind="stable")["category"].iloc[0]
+        )
+    result = nearest_neighbours(
+        table,
+        category,
+        k=args.k,
+        metric=args.metric,
+        reliable_min_count=args.reliable_count,
+        field=args.field,
+        among=run.embeddings(args.among) if across else None,
+        include_unused=False,
+    )
+    searched = args.among if across else args.field
+    if args.out is not None:
+        _write_csv(result, args.out, raw=False)
+    if args.json:
+        payload = {
+            "field": args.field,
+            "category": category,
+            "among": searched,
+            "metric": args.metric,
+            "neighbours": json.loads(result.to_json(orient="records")),
+        }
+        print(json.dumps(payload, indent=2))
+        return 0
+    value = "similarity" if args.metric == "cosine" else "distance"
+    where = f" among {printable(searched, NAME_LIMIT)}" if across else ""
+    print(
+        f"nearest to {printable(category, NAME_LIMIT)} ({printable(args.field, NAME_LIMIT)})"
+        f"{where}, by {args.metric}:"
+    )
+    for row in result.to_dict("records"):
+        name = printable(row["category"], NAME_LIMIT)
+        rare = "" if row["reliable"] else "  (rare)"
+        print(f"  {row[value]:.3f}  {name}  seen {int(row['count']):,} times{rare}")
+    return 0
+
+
 _COMMANDS = {
     "train": _cmd_train,
     "vocab": _cmd_vocab,
@@ -948,6 +1033,7 @@ _COMMANDS = {
     "export": _cmd_export,
     "runs": _cmd_runs,
     "compare": _cmd_compare,
+    "neighbours": _cmd_neighbours,
 }
 
 

@@ -45,13 +45,6 @@ def _go_across(run_id: str, field_name: str, among: str, goto_key: str) -> None:
         st.session_state[goto_key] = None
 
 
-def _untrained_reserved(table: pd.DataFrame) -> pd.Series:
-    """Rows of reserved vectors (unknown) that no training row used."""
-    if "is_unknown" not in table.columns:
-        return pd.Series(False, index=table.index)
-    return table["is_unknown"].astype(bool) & (table["count"] == 0)
-
-
 def _categories(table: pd.DataFrame) -> list[str]:
     rows = table
     if "is_unknown" in rows.columns:
@@ -151,18 +144,16 @@ def _page(info: state.RunInfo) -> None:
         result = nearest_neighbours(
             table,
             category,
-            k=int(k) + 1,
+            k=int(k),
             metric=metric,
             reliable_min_count=int(reliable_count),
             field=field_name,
             among=searched if across else None,
+            include_unused=False,
         )
     except EmbeddingCoreError as exc:
         show_error(exc)
         return
-    # an "<unknown>" vector no training row ever used is noise, not a neighbour
-    untrained = set(searched.loc[_untrained_reserved(searched), "category"].astype(str))
-    result = result[~result["category"].astype(str).isin(untrained)].head(int(k))
 
     value_column = "similarity" if metric == "cosine" else "distance"
     other = "distance" if value_column == "similarity" else "similarity"

@@ -52,6 +52,7 @@ def nearest_neighbours(
     include_reserved: bool = True,
     field: str | None = None,
     among: pd.DataFrame | None = None,
+    include_unused: bool = True,
 ) -> pd.DataFrame:
     """The ``k`` categories whose vectors are closest to ``category``'s.
 
@@ -80,6 +81,9 @@ def nearest_neighbours(
         puts every field's vectors in one space (the FM term pairs them), so "which age
         band is closest to this job" is a fair question; the vectors must have the same
         size.
+    include_unused : bool, default=True
+        Whether a reserved row that no training row used (``count`` 0) may appear:
+        its vector never moved from its random start, so it is noise, not a neighbour.
 
     Returns
     -------
@@ -135,11 +139,14 @@ def nearest_neighbours(
         dist = np.linalg.norm(x - q, axis=1)
         sim = 1.0 / (1.0 + dist)
 
-    if not include_reserved:
-        for flag in ("is_unknown", "is_missing"):
-            if flag in table.columns:
-                candidate &= ~table[flag].to_numpy(dtype=bool)
     counts = _column(table, "count", 0).astype(np.int64)
+    for flag in ("is_unknown", "is_missing"):
+        if flag in table.columns:
+            reserved = table[flag].to_numpy(dtype=bool)
+            if not include_reserved:
+                candidate &= ~reserved
+            elif not include_unused:
+                candidate &= ~(reserved & (counts == 0))
     target = _column(table, "target_mean", np.nan)
 
     idx = np.flatnonzero(candidate)

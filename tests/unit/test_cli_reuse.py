@@ -124,7 +124,7 @@ def test_streamed_step2_starts_from_step1(step1: Path, tmp_path: Path) -> None:
     np.testing.assert_array_equal(b.loc[a.index].to_numpy(), a.to_numpy())
 
 
-def test_info_and_export_never_import_tensorflow(step1: Path, tmp_path: Path) -> None:
+def test_info_export_and_neighbours_never_import_tensorflow(step1: Path, tmp_path: Path) -> None:
     import subprocess
     import sys
 
@@ -134,7 +134,7 @@ def test_info_and_export_never_import_tensorflow(step1: Path, tmp_path: Path) ->
         "    assert main(argv.split('|')) == 0, argv\n"
         "print('heavy:' + ','.join(m for m in ('tensorflow', 'keras') if m in sys.modules))"
     )
-    commands = [f"info|--model|{step1}|--json"] + [
+    commands = [f"info|--model|{step1}|--json", f"neighbours|--model|{step1}|--field|plan"] + [
         f"export|--model|{step1}|--out|{tmp_path / fmt}|--format|{fmt}"
         for fmt in ("projector", "parquet", "csv", "report")
     ]

@@ -113,6 +113,23 @@ def test_reserved_rows_can_be_excluded() -> None:
     assert names == {"cat_2", "cat_3", "cat_5", "cat_6", "cat_7"}
 
 
+def test_reserved_rows_no_training_row_used_can_be_left_out() -> None:
+    """Unknown with count 0 (never trained) is dropped, missing with rows is kept, and k
+    neighbours are still listed."""
+    vectors = np.random.default_rng(3).normal(size=(12, 4))
+    vectors[0] = vectors[5] * 2  # the unused unknown row would be the closest to cat_5
+    vectors[1] = vectors[5] * 3  # so would the used missing row
+    table = make_table(vectors, counts=[0, 7, *range(10, 110, 10)])
+    assert nearest_neighbours(table, "cat_5", k=2)["category"].tolist()[0] in (
+        "<unknown>",
+        "<missing>",
+    )
+    got = nearest_neighbours(table, "cat_5", k=4, include_unused=False)
+    assert "<unknown>" not in got["category"].tolist()
+    assert "<missing>" == got["category"].iloc[0]
+    assert len(got) == 4
+
+
 def test_zero_vectors_get_zero_cosine_not_nan() -> None:
     x = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     table = make_table(x)
