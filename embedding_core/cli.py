@@ -844,7 +844,7 @@ def _cmd_lift(args: argparse.Namespace) -> int:
 
 
 def _cmd_profile(args: argparse.Namespace) -> int:
-    from embedding_core.data.profile import profile_columns, suggest_roles
+    from embedding_core.data.profile import profile_columns, suggest_roles, suggested_leaks
 
     frame = _read(args.data, args.max_rows)
     profile = profile_columns(frame)
@@ -853,6 +853,8 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     roles = suggest_roles(frame, profile)
     if roles is not None:
         print(f"\nsuggested (check the target):\n{printable(_train_command(args.data, roles))}")
+        for leak in suggested_leaks(frame, roles.target, profile):  # left out of the command
+            print(f"note: {_one_line(leak.sentence(roles.target))}", file=sys.stderr)
     return 0
 
 

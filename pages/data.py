@@ -14,6 +14,7 @@ from ui.datasets import (
     PROFILE_ROWS,
     SERVER_SAMPLE_ROWS,
     check_roles,
+    leak_notes,
     profile_for,
     sample_dataset,
     sample_titles,
@@ -293,6 +294,10 @@ def _roles_section(dataset: state.Dataset) -> None:
     remember_roles()  # a reload of this upload comes back to them, confirmed
     for warning in check["warnings"]:
         st.warning(literal(warning))
+    inputs = {*resolved.categorical, *resolved.numeric}
+    for column, why in leak_notes(dataset.key, target, frame).items():
+        if column not in inputs:
+            st.info(f"Left out of the inputs. {literal(why)}", icon=":material/block:")
     if check["spelling_note"]:
         if st.button("Merge the target classes that differ only in capitals or spaces"):
             merged = with_normalised_target(dataset, resolved)

@@ -195,6 +195,16 @@ def profile_for(key: str, _frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
+def leak_notes(key: str, target: str, _frame: pd.DataFrame) -> dict[str, str]:
+    """``{column: why}`` for the columns the role suggestion leaves out for ``target``
+    because each alone gives the target away (``profile.suggested_leaks``)."""
+    from embedding_core.data.profile import suggested_leaks
+
+    leaks = suggested_leaks(_frame, target, profile_for(key, _frame))
+    return {leak.column: leak.sentence(target) for leak in leaks}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
 def check_roles(key: str, roles: dict[str, Any], _frame: pd.DataFrame) -> dict[str, Any]:
     """Validate a choice of roles; returns a small dict (never the validated frame).
 
@@ -219,7 +229,7 @@ def check_roles(key: str, roles: dict[str, Any], _frame: pd.DataFrame) -> dict[s
         return check
 
     def column_note(name: str, role: str, target: TargetCheck) -> str | None:
-        ok, text = _column_note(key, name, role, chosen.target, _frame, target)
+        ok, text = _column_note(key, name, role, chosen.target, target.task, _frame, target)
         if not ok:
             raise DataError(text)
         return text
@@ -264,15 +274,15 @@ def _target_check(key: str, target: str, task: str | None, _frame: pd.DataFrame)
 
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _column_note(
-    key: str, name: str, role: str, target: str, _frame: pd.DataFrame, _target: Any
+    key: str, name: str, role: str, target: str, task: str, _frame: pd.DataFrame, _target: Any
 ) -> tuple[bool, str | None]:
     """(True, the column's warning or None) or (False, why it cannot be used), on the
-    rows the target ``target`` keeps (``_target``: its ``TargetCheck``)."""
-    from embedding_core.data.validation import prepare_column
+    rows the target ``target`` keeps (``_target``: its ``TargetCheck``, for ``task``)."""
+    from embedding_core.data.validation import prepare_feature
     from embedding_core.errors import DataError
 
     try:
-        return True, prepare_column(_target.rows_of(_frame[name]), role)[1]
+        return True, prepare_feature(_frame[name], role, _frame[target], _target)[1]
     except DataError as exc:
         return False, str(exc)
 

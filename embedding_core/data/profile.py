@@ -12,6 +12,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from embedding_core.data.leakage import Leak, leaking_columns
 from embedding_core.data.role_guess import (
     ColumnFacts,
     best_target,
@@ -21,11 +22,14 @@ from embedding_core.data.role_guess import (
     target_scores,
 )
 from embedding_core.data.roles import Roles
-from embedding_core.data.values import parse_distinct_numbers
+from embedding_core.data.task import infer_task
+from embedding_core.data.values import parse_distinct_numbers, target_missing
+from embedding_core.errors import DataError
 
 __all__ = [
     "profile_columns",
     "suggest_roles",
+    "suggested_leaks",
     "target_guess",
     "PROFILE_COLUMNS",
     "KINDS",
@@ -262,7 +266,9 @@ def suggest_roles(
     -------
     Roles or None
         The target, the columns suggested as categorical and numeric, and
-        ``task=None`` (inferred at validation). ``None`` when no column looks like a
+        ``task=None`` (inferred at validation). A column that alone predicts the target
+        almost perfectly (``suggested_leaks``) is left out, unless every categorical
+        column is one. ``None`` when no column looks like a
         target (and none is given) or no column can be categorical.
     """
     if profile is None:
@@ -277,8 +283,26 @@ def suggest_roles(
     categorical = by_role.get("categorical", [])
     if not categorical:
         return None
+    leaks = {leak.column for leak in suggested_leaks(df, target, profile)}
+    if set(categorical) - leaks:  # only leaks: keep them, the checks warn about each
+        categorical = [c for c in categorical if c not in leaks]
+    else:
+        leaks = set()
     return Roles(
         categorical=tuple(categorical),
         target=target,
-        numeric=tuple(by_role.get("numeric", [])),
+        numeric=tuple(c for c in by_role.get("numeric", []) if c not in leaks),
     )
+
+
+def suggested_leaks(df: pd.DataFrame, target: str, profile: pd.DataFrame) -> list[Leak]:
+    """The columns ``suggest_roles`` would suggest as inputs for ``target`` but leaves out
+    because each alone predicts it almost perfectly (``leakage.leaking_columns``, with
+    the task inferred from the target); [] when the target cannot be checked."""
+    inputs = profile[(profile["column"] != target) & (profile["input_role"] != "ignore")]
+    keep = ~target_missing(df[target])
+    try:
+        task = infer_task(df.loc[keep, target])
+    except DataError:
+        return []
+    return leaking_columns(df, target, inputs["column"].tolist(), task)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from embedding_core.data.encoding import as_category_text
+from embedding_core.data.leakage import leak_note
 from embedding_core.data.roles import TASKS, Roles, Task
 from embedding_core.data.task import resolve_task, task_note
 from embedding_core.data.values import (
@@ -32,6 +33,7 @@ __all__ = [
     "check_choice",
     "check_target",
     "prepare_column",
+    "prepare_feature",
     "TargetCheck",
     "MIN_ROWS",
 ]
@@ -142,7 +144,7 @@ def validate_roles(df: pd.DataFrame, roles: Roles, *, min_rows: int = MIN_ROWS) 
     prepared: dict[str, object] = {}
 
     def prepare(name: str, role: str, target: TargetCheck) -> str | None:
-        prepared[name], note = prepare_column(target.rows_of(df[name]), role)
+        prepared[name], note = prepare_feature(df[name], role, df[roles.target], target)
         return note
 
     target, warnings = check_choice(df, roles, min_rows=min_rows, column_note=prepare)
@@ -242,6 +244,21 @@ def check_target(target: pd.Series, task: Task | None = None) -> TargetCheck:
     )
 
 
+def prepare_feature(
+    values: pd.Series, role: str, target: pd.Series, check: TargetCheck
+) -> tuple[pd.Series | np.ndarray, str | None]:
+    """``prepare_column`` of a feature on the rows ``check`` keeps, with one more warning
+    when the column alone predicts the target almost perfectly (``leakage.leak_note``).
+
+    ``values`` and ``target`` are whole columns of the frame; ``check`` is the target's
+    ``check_target``.
+    """
+    kept = check.rows_of(values)
+    prepared, note = prepare_column(kept, role)
+    leak = leak_note(kept, check.rows_of(target), check.task)
+    return prepared, " ".join(n for n in (note, leak) if n) or None
+
+
 def prepare_column(values: pd.Series, role: str) -> tuple[pd.Series | np.ndarray, str | None]:
     """A feature column as training reads it, and the warning about it (None if none).
 
@@ -318,7 +335,7 @@ def check_choice(
     for role, names in (("numeric", roles.numeric), ("categorical", roles.categorical)):
         for name in names:
             if column_note is None:
-                note = prepare_column(target.rows_of(df[name]), role)[1]
+                note = prepare_feature(df[name], role, df[roles.target], target)[1]
             else:
                 note = column_note(name, role, target)
             if note:

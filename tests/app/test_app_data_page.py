@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from app_helpers import assert_no_exception, markdown_text
+from app_helpers import assert_no_exception, markdown_text, plain
 
 from embedding_core.data.samples import DEFAULT_SAMPLE
 from ui.state import Keys
@@ -355,3 +355,33 @@ def test_a_big_upload_is_profiled_on_a_sample_and_the_page_says_so(
     assert profiled[-1] == 300
     _confirm(at)
     assert any("Ready to train: 600 rows" in s.value for s in at.success)  # checks: every row
+
+
+def test_a_column_that_gives_the_target_away_is_left_out_and_flagged(new_app):
+    """``status`` is written after the outcome: the suggestion leaves it out and says why;
+    chosen anyway, it is trained with a warning."""
+    lines = ["market,status,cancelled"]
+    for i in range(400):
+        cancelled = i % 3 == 0 or (i % 7 == 0)
+        status = ("No-Show" if i % 11 == 0 else "Canceled") if cancelled else "Check-Out"
+        lines.append(f"m{i % 4},{status},{'yes' if cancelled else 'no'}")
+    at = new_app().run()
+    upload = ("bookings.csv", "\n".join(lines).encode(), "text/csv")
+    at.file_uploader(key=Keys.UPLOAD).set_value(upload)
+    at.run()
+    assert _roles_widget(at, "Target").value == "cancelled"
+    _confirm(at)
+    assert_no_exception(at)
+    assert _roles_widget(at, "Categorical").value == ["market"]
+    infos = [plain(i.value) for i in at.info]
+    [left_out] = [i for i in infos if i.startswith("Left out of the inputs.")]
+    assert "'status'" in left_out and "leakage" in left_out and "AUC 1.000" in left_out
+    assert not [w for w in at.warning if "leakage" in plain(w.value)]
+
+    _roles_widget(at, "Categorical").set_value(["market", "status"])
+    at.run()
+    assert_no_exception(at)
+    assert at.session_state[Keys.ROLES].categorical == ("market", "status")  # still allowed
+    warnings = [plain(w.value) for w in at.warning]
+    assert [w for w in warnings if "leakage" in w and "'status'" in w]
+    assert not [i for i in at.info if plain(i.value).startswith("Left out of the inputs.")]

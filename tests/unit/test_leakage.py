@@ -1,0 +1,167 @@
+"""Columns that give the target away: the held-out check, the suggestion, the notes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from embedding_core.data.leakage import LEAK_SCORE, _auc, leak_score, leaking_columns
+from embedding_core.data.profile import suggest_roles, suggested_leaks
+from embedding_core.data.roles import Roles
+from embedding_core.data.validation import validate_roles
+
+N = 3_000
+
+
+def _bookings(seed: int = 0) -> pd.DataFrame:
+    """Text columns as ``read_csv`` gives them: an honest signal (``market``), an ID,
+    and two columns written after the outcome (``status`` and ``nights_paid``)."""
+    rng = np.random.default_rng(seed)
+    market = rng.choice(["online", "agent", "direct", "group"], size=N)
+    p = np.select([market == "online", market == "group"], [0.55, 0.45], 0.15)
+    cancelled = rng.random(N) < p
+    status = np.where(cancelled, np.where(rng.random(N) < 0.05, "No-Show", "Canceled"), "Out")
+    nights = np.where(cancelled, 0, rng.integers(1, 15, size=N))
+    return pd.DataFrame(
+        {
+            "booking_id": [f"b{i:05d}" for i in range(N)],
+            "market": market,
+            "lead_days": rng.integers(0, 300, size=N).astype(str),
+            "status": status,
+            "nights_paid": nights.astype(str),
+            "cancelled": np.where(cancelled, "yes", "no"),
+        }
+    )
+
+
+def test_post_outcome_columns_are_leaks_and_honest_ones_are_not() -> None:
+    frame = _bookings()
+    y = frame["cancelled"]
+    scores = {c: leak_score(frame[c], y, "binary") for c in frame.columns[:-1]}
+    assert scores["status"].score == pytest.approx(1.0)
+    assert scores["nights_paid"].score >= LEAK_SCORE and scores["nights_paid"].metric == "AUC"
+    assert 0.6 < scores["market"].score < 0.9  # a real signal, far from perfect
+    assert scores["booking_id"].score == pytest.approx(0.5, abs=0.02)  # unseen ids: the prior
+    assert abs(scores["lead_days"].score - 0.5) < 0.05
+    found = leaking_columns(frame, "cancelled", list(frame.columns[:-1]), "binary")
+    assert [leak.column for leak in found] == ["status", "nights_paid"]
+
+
+def test_a_strong_honest_column_is_not_a_leak() -> None:
+    """The UCI mushroom table's odor (8,124 rows, its real counts): edible or poisonous
+    from the smell alone is right for 98.5% of mushrooms, a fact known before eating."""
+    counts = {("a", "e"): 400, ("l", "e"): 400, ("n", "e"): 3408, ("n", "p"): 120,
+              ("c", "p"): 192, ("y", "p"): 576, ("f", "p"): 2160, ("m", "p"): 36,
+              ("p", "p"): 256, ("s", "p"): 576}  # fmt: skip
+    rows = [key for key, n in counts.items() for _ in range(n)]
+    frame = pd.DataFrame(rows, columns=["odor", "class"])
+    leak = leak_score(frame["odor"], frame["class"], "binary")
+    assert 0.98 < leak.score < LEAK_SCORE
+    assert leaking_columns(frame, "class", ["odor"], "binary") == []
+
+
+def test_a_number_that_orders_the_target_is_caught_by_its_order() -> None:
+    """Every value distinct, so the per-value means learn nothing on the other half:
+    only the order gives it away."""
+    rng = np.random.default_rng(1)
+    y = rng.random(N) < 0.3
+    paid = np.where(y, rng.uniform(0, 10, N), rng.uniform(20, 900, N)).round(6)
+    leak = leak_score(pd.Series(paid.astype(str), name="paid"), pd.Series(y.astype(str)), "binary")
+    assert leak.score == pytest.approx(1.0)
+
+
+def test_classes_need_near_perfect_accuracy_against_the_majority_guess() -> None:
+    rng = np.random.default_rng(2)
+    classes = rng.choice(["<30", ">30", "NO"], size=N)
+    derived = pd.Series(np.where(classes == "NO", "none", "some_" + classes), name="code")
+    assert leak_score(derived, pd.Series(classes), "multiclass").score == 1.0
+    found = leaking_columns(
+        pd.DataFrame({"code": derived, "y": classes}), "y", ["code"], "multiclass"
+    )
+    assert [leak.metric for leak in found] == ["accuracy"]
+    # 99.5% of one class: a useless column is 99.5% accurate too, and is not a leak
+    rare = np.where(rng.random(N) < 0.005, "b", "a")
+    useless = pd.Series(rng.choice(["x", "y"], size=N), name="noise")
+    frame = pd.DataFrame({"noise": useless, "y": rare})
+    assert leak_score(useless, frame["y"], "multiclass").score >= 0.99
+    assert leaking_columns(frame, "y", ["noise"], "multiclass") == []
+
+
+def test_regression_by_value_means_and_by_rank() -> None:
+    rng = np.random.default_rng(3)
+    stars = rng.integers(1, 6, size=N)
+    price = rng.lognormal(4, 0.5, size=N)
+    frame = pd.DataFrame(
+        {
+            "label": [f"{s} stars" for s in stars],
+            "stars": stars.astype(str),
+            "price_eur": (price * 0.93).round(6).astype(str),  # another currency
+            "shop": rng.choice(["a", "b", "c"], size=N),
+            "price": price.round(6).astype(str),
+        }
+    )
+    by_stars = leaking_columns(frame, "stars", ["label", "shop"], "regression")
+    assert [(leak.column, leak.metric) for leak in by_stars] == [("label", "R²")]
+    assert by_stars[0].score == pytest.approx(1.0, abs=1e-3)
+    by_price = leaking_columns(frame, "price", ["price_eur", "shop", "stars"], "regression")
+    assert [(leak.column, leak.metric) for leak in by_price] == [("price_eur", "rank correlation")]
+
+
+def test_no_verdict_on_too_few_rows_or_one_class() -> None:
+    tiny = pd.Series(["a", "b"] * 10)
+    assert leak_score(tiny, tiny, "binary") is None
+    column = pd.Series(["a", "b"] * 100)
+    assert leak_score(column, pd.Series(["1"] * 200), "binary") is None
+
+
+def test_auc_matches_scikit_learn_with_ties() -> None:
+    rng = np.random.default_rng(4)
+    y = (rng.random(500) < 0.4).astype(float)
+    score = rng.integers(0, 7, size=500).astype(float)  # many ties
+    assert _auc(y, score) == pytest.approx(roc_auc_score(y, score))
+
+
+def test_the_suggestion_leaves_leaks_out_and_says_why() -> None:
+    frame = _bookings()
+    roles = suggest_roles(frame, target="cancelled")
+    assert roles is not None
+    assert "market" in roles.categorical
+    assert not {"status", "nights_paid"} & {*roles.categorical, *roles.numeric}
+    from embedding_core.data.profile import profile_columns
+
+    leaks = suggested_leaks(frame, "cancelled", profile_columns(frame))
+    assert [leak.column for leak in leaks] == ["status", "nights_paid"]
+    text = leaks[0].sentence("cancelled")
+    assert "'status'" in text and "'cancelled'" in text and "leakage" in text
+
+
+def test_choosing_a_leak_anyway_trains_with_a_warning() -> None:
+    frame = _bookings()
+    roles = Roles(categorical=("market", "status"), target="cancelled")
+    warnings = validate_roles(frame, roles).warnings
+    leaks = [w for w in warnings if "leakage" in w]
+    assert len(leaks) == 1 and "'status'" in leaks[0]
+    clean = validate_roles(frame, Roles(categorical=("market",), target="cancelled")).warnings
+    assert not [w for w in clean if "leakage" in w]
+
+
+def test_the_cli_profile_and_train_say_so_on_stderr(tmp_path, capsys) -> None:
+    from embedding_core.cli import main
+
+    path = tmp_path / "bookings.csv"
+    _bookings().to_csv(path, index=False)
+    assert main(["profile", "--data", str(path)]) == 0
+    out, err = capsys.readouterr()
+    command = out.split("suggested (check the target):")[1]
+    assert "--target cancelled" in command and "status" not in command
+    notes = err.strip().splitlines()
+    assert [n for n in notes if n.startswith("note: Column 'status'") and "leakage" in n]
+    assert [n for n in notes if n.startswith("note: Column 'nights_paid'")]
+
+    argv = ["train", "--data", str(path), "--categorical", "market,status", "--target",
+            "cancelled", "--epochs", "1", "--quiet", "--out", str(tmp_path / "run")]  # fmt: skip
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert [n for n in err.splitlines() if n.startswith("note: Column 'status'")], err
