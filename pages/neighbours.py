@@ -82,26 +82,6 @@ def _page(info: state.RunInfo) -> None:
             key=category_key,
             persist_state="session",
         )
-    with top[2]:
-        k = st.number_input(
-            "k",
-            1,
-            max(1, min(50, len(categories) - 1)),
-            min(10, len(categories) - 1),
-            key=widget_key(Keys.NB_K, f"{info.run_id}/{field_name}"),  # per field
-            persist_state="session",
-            bind="query-params",
-            help="How many neighbours to list.",
-        )
-    with top[3]:
-        metric = st.radio(
-            "Distance",
-            ["cosine", "euclidean"],
-            horizontal=True,
-            key=Keys.NB_METRIC,
-            persist_state="session",
-            bind="query-params",
-        )
     label = field_option_label(run)
     places = among_options(run, field_name)
     among = field_name
@@ -121,14 +101,37 @@ def _page(info: state.RunInfo) -> None:
             ),
         )
     across = among != field_name
+    searched, n_candidates, scope = table, len(categories) - 1, f"{info.run_id}/{field_name}"
     if across:
         try:
             searched = field_table(info.run_id, among, run)
         except EmbeddingCoreError as exc:
             show_error(exc)
             return
-    else:
-        searched = table
+        n_candidates, scope = len(_categories(searched)), f"{scope}/{among}"
+        if n_candidates < 1:
+            st.info(f"{literal(label(among))} has no learned categories to compare with.")
+            return
+    with top[2]:
+        k = st.number_input(
+            "k",
+            1,
+            max(1, min(50, n_candidates)),
+            min(10, n_candidates),
+            key=widget_key(Keys.NB_K, scope),  # per field (and field searched)
+            persist_state="session",
+            bind="query-params",
+            help="How many neighbours to list.",
+        )
+    with top[3]:
+        metric = st.radio(
+            "Distance",
+            ["cosine", "euclidean"],
+            horizontal=True,
+            key=Keys.NB_METRIC,
+            persist_state="session",
+            bind="query-params",
+        )
     show_view_link("neighbours", field=field_name, category=str(category))
     reliable_count = st.slider(
         "Call a category reliable when seen at least this many times",

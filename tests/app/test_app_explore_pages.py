@@ -182,11 +182,15 @@ def test_neighbours_across_fields_and_back(app_with_run, small_run):
         *(f for f in small_run.fields if f != "plan"),
         "age (numeric bins)",
     }
+    n_plans = int((~small_run.embeddings("plan")["is_unknown"].astype(bool)).sum())
+    assert at.number_input[0].max == min(50, n_plans - 1)
     among.set_value("age")
     at.run()
     assert_no_exception(at)
     query = [s for s in at.selectbox if s.label.startswith("Category")][0].value
     bins = small_run.embeddings("age")
+    n_bins = int((~bins["is_unknown"].astype(bool)).sum())
+    assert at.number_input[0].max == min(50, n_bins)  # k counts the bins searched
     expected = nearest_neighbours(small_run.embeddings("plan"), query, k=50, among=bins)
     expected = expected[expected["count"] > 0]  # an unused unknown bin is not listed
     table = at.dataframe[0].value
@@ -209,6 +213,16 @@ def test_neighbours_across_fields_and_back(app_with_run, small_run):
     plans = set(small_run.embeddings("plan")["category"])
     listed = set(at.dataframe[0].value["category"])
     assert listed and listed <= plans
+
+    # k is bounded by what is searched: 11 other cities, but only the age bins across
+    [s for s in at.selectbox if s.label == "Field"][0].set_value("customer_city")
+    at.run()
+    n_cities = int((~small_run.embeddings("customer_city")["is_unknown"].astype(bool)).sum())
+    assert at.number_input[0].max == min(50, n_cities - 1) > n_bins
+    [s for s in at.selectbox if s.label == "Look for neighbours among"][0].set_value("age")
+    at.run()
+    assert_no_exception(at)
+    assert at.number_input[0].max == n_bins and len(at.dataframe[0].value) == n_bins
 
 
 def test_an_entity_networks_fields_are_not_compared_with_each_other():
