@@ -118,6 +118,8 @@ def leaking_columns(frame: pd.DataFrame, target: str, columns: list[str], task: 
     without a target value left out)."""
     from embedding_core.data.values import target_missing
 
+    if len(frame) > MAX_ROWS:  # the sample leak_score would draw, drawn once for all columns
+        frame = frame.iloc[np.sort(np.random.default_rng(0).permutation(len(frame))[:MAX_ROWS])]
     keep = ~target_missing(frame[target])
     y = frame.loc[keep, target]
     found = []
