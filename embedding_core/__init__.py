@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "read_csv": "data.csv_reader",
     "profile_columns": "data.profile",
     "suggest_roles": "data.profile",
+    "leaking_columns": "data.leakage",
     "infer_task": "data.task",
     "validate_roles": "data.validation",
     "normalise_labels": "data.values",

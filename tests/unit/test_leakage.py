@@ -165,3 +165,11 @@ def test_the_cli_profile_and_train_say_so_on_stderr(tmp_path, capsys) -> None:
     assert main(argv) == 0
     err = capsys.readouterr().err
     assert [n for n in err.splitlines() if n.startswith("note: Column 'status'")], err
+
+
+def test_the_check_is_a_public_call() -> None:
+    import embedding_core as ec
+
+    frame = _bookings()
+    found = ec.leaking_columns(frame, "cancelled", ["market", "status"], "binary")
+    assert [(leak.column, leak.metric) for leak in found] == [("status", "AUC")]
