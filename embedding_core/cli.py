@@ -209,6 +209,14 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         "neighbours; none (default): never",
     )
     p.add_argument(
+        "--category-dropout",
+        type=_finite,
+        default=None,
+        help=f"in training, replace a row's category of a field of at least {MIN_CATEGORIES} "
+        "categories by the field's unknown vector with this probability, so that vector, "
+        "which unseen categories get, learns from every category's rows (DeepFM)",
+    )
+    p.add_argument(
         "--deep-precision",
         choices=DEEP_PRECISIONS,
         default=None,
@@ -478,6 +486,7 @@ def _config(args: argparse.Namespace) -> Any:
         ("ema_epochs", "ema_epochs"),
         ("crosses", "crosses"),
         ("frequency_bands", "frequency_bands"),
+        ("category_dropout", "category_dropout"),
         ("deep_precision", "deep_precision"),
         ("embedding_lr_factor", "embedding_lr_factor"),
     ]:

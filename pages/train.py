@@ -227,6 +227,19 @@ def _config_widgets() -> TrainConfig | None:
             "groups, the share of a category's neighbours from its own group fell from "
             "0.645 to 0.624): off by default.",
         )
+        category_dropout = st.slider(
+            "Category dropout for fields of many categories",
+            0.0,
+            0.5,
+            min(float(current.category_dropout), 0.5),
+            0.05,
+            key=Keys.CFG_CATEGORY_DROPOUT,
+            persist_state="session",
+            help=f"In training, a row's category of a field of at least {MIN_CATEGORIES} "
+            "categories is replaced by the field's unknown vector with this probability, so "
+            "that vector, which unseen and rare categories get when the model predicts, "
+            f"learns from every category's rows (default {defaults.category_dropout}).",
+        )
         lr_factor = st.number_input(
             "Learning-rate factor of the category vectors",
             0.1,
@@ -268,6 +281,7 @@ def _config_widgets() -> TrainConfig | None:
             numeric_bins=int(numeric_bins),
             crosses="auto" if crosses else "none",
             frequency_bands="auto" if frequency else "none",
+            category_dropout=float(category_dropout),
             fm_field_weights=bool(field_weights),
             embedding_lr_factor=float(lr_factor),
         )

@@ -140,6 +140,7 @@ class Keys:
     CFG_NUMERIC_ENCODING = "cfg_numeric_encoding"
     CFG_CROSSES = "cfg_crosses"
     CFG_FREQUENCY_BANDS = "cfg_frequency_bands"
+    CFG_CATEGORY_DROPOUT = "cfg_category_dropout"
     CFG_FM_FIELD_WEIGHTS = "cfg_fm_field_weights"
     CFG_EMBEDDING_LR_FACTOR = "cfg_embedding_lr_factor"
     CFG_NUMERIC_BINS = "cfg_numeric_bins"

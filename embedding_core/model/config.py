@@ -189,6 +189,12 @@ class TrainConfig:
         the other sets with such fields; but the planted benchmark's categories get
         worse neighbours, at every count (field A precision@5 0.645 -> 0.624 over eight
         seeds). So it is an option for when prediction matters more than neighbours.
+    category_dropout : float, default=0.0
+        In training, each row's category of a field of at least
+        ``frequency.MIN_CATEGORIES`` (50) categories is replaced by the field's unknown
+        row with this probability (``model.category_dropout``), so the unknown vector,
+        which rare and unseen categories get at prediction, learns from every
+        category's rows. DeepFM only; in [0, 1).
     deep_precision : {"auto", "bfloat16", "float32"}, default="auto"
         What the MLP's hidden layers compute in (their weights are float32 either way;
         the tables, FM and linear terms and the output stay float32; ``model.mlp``).
@@ -240,6 +246,7 @@ class TrainConfig:
     ema_epochs: float = 0.5
     crosses: str = "auto"
     frequency_bands: str = "none"
+    category_dropout: float = 0.0
     deep_precision: str = "auto"
     model: str = "deepfm"
     embedding_dims: dict[str, int] | None = None
@@ -273,6 +280,7 @@ class TrainConfig:
             "ema_epochs",
             "embedding_lr_factor",
             "epoch_tolerance",
+            "category_dropout",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -324,6 +332,7 @@ class TrainConfig:
             ("l2_embedding", self.l2_embedding >= 0, ">= 0"),
             ("epoch_tolerance", 0 <= self.epoch_tolerance <= 1, "in [0, 1]"),
             ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
+            ("category_dropout", 0 <= self.category_dropout < 1, "in [0, 1)"),
             ("valid_fraction", 0 < self.valid_fraction < 1, "in (0, 1)"),
             ("seed", 0 <= self.seed <= MAX_SEED, f"in [0, {MAX_SEED}]"),
             (
@@ -374,7 +383,8 @@ class TrainConfig:
         without weight averaging, one without ``crosses`` without crossed columns, one
         without ``fm_field_weights`` with the plain FM term, one without
         ``epoch_tolerance`` kept the lowest-loss epoch, one without ``deep_precision``
-        computed its MLP in float32, one without ``frequency_bands`` had none.
+        computed its MLP in float32, one without ``frequency_bands`` had none, one
+        without ``category_dropout`` dropped no category.
         """
         known = {f.name for f in fields(cls)}
         saved = {k: v for k, v in d.items() if k in known}
@@ -386,6 +396,7 @@ class TrainConfig:
             "epoch_tolerance": 0.0,
             "deep_precision": "float32",
             "frequency_bands": "none",
+            "category_dropout": 0.0,
         }
         return cls(**{**defaults, **saved})
 

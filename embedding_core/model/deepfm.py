@@ -18,7 +18,9 @@ weight per cell (``"cross_linear"``). Fields with frequency bands
 (``FeatureEncoder.frequency_fields_``, ``model.frequency``) add a vector per band
 (``"frequency_embedding"``), looked up from the category's index
 (``FrequencyBands`` ``"frequency_bands"``), and a first-order weight per band
-(``"frequency_linear"``).
+(``"frequency_linear"``). With ``category_dropout``, the first-order and vector lookups
+read the categories through ``CategoryDropout`` (``"category_dropout"``), which in
+training replaces some by the unknown row (``model.category_dropout``).
 
 Multiclass (C classes) is done without special cases in the maths: the first-order
 table has C columns (one weight per category and class), the FM part keeps its
@@ -44,6 +46,7 @@ import pandas as pd  # noqa: E402
 from keras import layers  # noqa: E402
 
 from embedding_core.data.roles import Task  # noqa: E402
+from embedding_core.model.category_dropout import dropped_fields  # noqa: E402
 from embedding_core.model.config import TrainConfig  # noqa: E402
 from embedding_core.model.features import (  # noqa: E402
     CATEGORICAL_INPUT,
@@ -52,6 +55,7 @@ from embedding_core.model.features import (  # noqa: E402
     FeatureEncoder,
 )
 from embedding_core.model.fm_layer import (  # noqa: E402
+    CategoryDropout,
     CrossEmbedding,
     FieldEmbedding,
     FMInteraction,
@@ -87,6 +91,7 @@ CROSS_LINEAR_LAYER = "cross_linear"
 FREQUENCY_BANDS_LAYER = "frequency_bands"
 FREQUENCY_EMBEDDING_LAYER = "frequency_embedding"
 FREQUENCY_LINEAR_LAYER = "frequency_linear"
+CATEGORY_DROPOUT_LAYER = "category_dropout"
 FM_LAYER = "fm"
 OUTPUT_LAYER = "prediction"
 #: Rows scored per call in ``predict_raw`` (bounds the activations held at once).
@@ -269,13 +274,19 @@ def build_deepfm(
         slots = numeric_encoder.n_slots if numeric_encoder.as_index else None
 
     activity = keras.regularizers.L2(config.l2_embedding) if config.l2_embedding > 0 else None
+    lookup = cat_in  # the indices the tables read: in training, some are the unknown row's
+    dropped = dropped_fields(features, config)
+    if any(dropped):
+        lookup = CategoryDropout(
+            config.category_dropout, dropped, seed=config.seed, name=CATEGORY_DROPOUT_LAYER
+        )(cat_in)
     emb = FieldEmbedding(
         sizes,
         config.embedding_dim,
         frozen_fields=[f in frozen_fields for f in features.fields],
         activity_regularizer=activity,
         name=EMBEDDING_LAYER,
-    )(cat_in)
+    )(lookup)
     vectors = [emb]
     if enc_in is not None:
         vectors.append(
@@ -308,7 +319,7 @@ def build_deepfm(
         emb = layers.Concatenate(axis=1, name="all_embeddings")(vectors)
 
     # First order.
-    linear = FieldEmbedding(sizes, n_out, embeddings_initializer="zeros", name=LINEAR_LAYER)(cat_in)
+    linear = FieldEmbedding(sizes, n_out, embeddings_initializer="zeros", name=LINEAR_LAYER)(lookup)
     logits = [SumFields(name="linear_sum")(linear)]
     if num_in is not None:
         logits.append(

@@ -19,6 +19,7 @@ import numpy as np  # noqa: E402
 from keras import ops  # noqa: E402
 
 __all__ = [
+    "CategoryDropout",
     "CrossEmbedding",
     "FMInteraction",
     "FieldEmbedding",
@@ -550,6 +551,68 @@ class FrequencyBands(keras.layers.Layer):
             "positions": list(self.positions),
             "field_sizes": list(self.field_sizes),
         }
+
+
+@keras.saving.register_keras_serializable(package="embedding_core")
+class CategoryDropout(keras.layers.Layer):
+    """In training, a chosen field's category index becomes the unknown row's (0) with
+    probability ``rate``, for each row and field independently; at prediction the
+    indices pass unchanged (``model.category_dropout``).
+
+    Input and output: vocabulary indices ``(batch, n_fields)``, int32.
+
+    Parameters
+    ----------
+    rate : float
+        In [0, 1).
+    fields : sequence of bool
+        One per input column: whether its categories are dropped.
+    seed : int, optional
+        Seeds the masks (the same seed, the same masks).
+    **kwargs
+        Standard layer arguments (``name``...).
+
+    Examples
+    --------
+    >>> layer = CategoryDropout(0.5, fields=[True, False], seed=0)
+    >>> x = np.full((1000, 2), 7, dtype="int32")
+    >>> out = ops.convert_to_numpy(layer(x, training=True))
+    >>> bool((out[:, 0] == 0).any()), int(out[:, 1].min())
+    (True, 7)
+    >>> int(ops.convert_to_numpy(layer(x)).min())
+    7
+    """
+
+    def __init__(
+        self, rate: float, fields: Sequence[bool], seed: int | None = None, **kwargs: Any
+    ) -> None:
+        if not 0 <= rate < 1 or not len(fields):
+            raise ValueError(
+                "Expected a rate in [0, 1) and one flag per field. "
+                f"Received: rate={rate}, fields={list(fields)}"
+            )
+        super().__init__(**kwargs)
+        self.rate = float(rate)
+        self.fields = [bool(f) for f in fields]
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        indices = ops.cast(inputs, "int32")
+        if not training or self.rate == 0:
+            return indices
+        chosen = ops.convert_to_tensor(np.asarray(self.fields))
+        draw = keras.random.uniform(ops.shape(indices), seed=self.seed_generator)
+        return ops.where(ops.logical_and(draw < self.rate, chosen), 0, indices)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return tuple(input_shape)
+
+    def compute_output_spec(self, inputs: Any, training: bool | None = None) -> Any:
+        return keras.KerasTensor(inputs.shape, dtype="int32")
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "rate": self.rate, "fields": self.fields, "seed": self.seed}
 
 
 def numeric_encoded_input(encoder: Any, name: str, *, one_hot: bool = True) -> tuple[Any, Any]:

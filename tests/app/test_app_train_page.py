@@ -18,6 +18,7 @@ from app_helpers import (
     wait_for_training,
 )
 
+from embedding_core.model.config import TrainConfig
 from ui.state import Keys
 
 pytestmark = [pytest.mark.usefixtures("keras_loaded"), pytest.mark.slow]  # trains for real
@@ -362,6 +363,36 @@ def test_the_frequency_bands_checkbox_reaches_the_run_and_its_summary(new_app):
     assert_no_exception(at)
     assert at.session_state[Keys.RUN_INFO].run.frequency_fields == ["item"]
     assert "Frequency bands: item" in plain(markdown_text(at))
+
+
+def test_the_category_dropout_slider_reaches_the_run(new_app):
+    """Set under Advanced, the rate is trained with: the field of many categories goes
+    through the dropout layer, the field of few does not."""
+    rng = np.random.default_rng(0)
+    items = rng.integers(0, 120, 1500)
+    frame = pd.DataFrame(
+        {
+            "item": [f"i{i}" for i in items],
+            "colour": rng.choice(["red", "blue"], 1500),
+            "bought": np.where(items % 3 == 0, "yes", "no"),
+        }
+    )
+    roles = {"categorical": ["item", "colour"], "numeric": [], "target": "bought",
+             "task": "binary"}  # fmt: skip
+    at = new_app().run()
+    upload_with_roles(at, "shop.csv", frame.to_csv(index=False).encode(), roles)
+    at.switch_page("pages/train.py").run()
+    _number_input(at, "Max epochs").set_value(1)
+    [rate] = [s for s in at.slider if s.label.startswith("Category dropout")]
+    assert rate.value == TrainConfig().category_dropout
+    rate.set_value(0.2).run()
+    assert at.session_state[Keys.CONFIG].category_dropout == 0.2
+    at.button(key=Keys.TRAIN_BUTTON).click().run()
+    wait_for_training(at)
+    assert_no_exception(at)
+    run = at.session_state[Keys.RUN_INFO].run
+    assert run.config.category_dropout == 0.2
+    assert run.model.get_layer("category_dropout").fields == [True, False]
 
 
 def test_advanced_field_weights_and_vector_learning_rate_reach_the_run(new_app, small_csv_bytes):
