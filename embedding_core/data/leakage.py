@@ -157,7 +157,10 @@ def _auc_of_means(codes: np.ndarray, y: np.ndarray, fit: np.ndarray, test: np.nd
     n = np.bincount(codes[fit], minlength=size)
     prior = float(y[fit].mean())
     rate = (np.bincount(codes[fit], weights=y[fit], minlength=size) + prior) / (n + 1.0)
-    return _auc(y[test], rate[codes[test]])
+    # every test row of a value has the same score: count per value, sort the values only
+    pos = np.bincount(codes[test], weights=y[test], minlength=size)
+    neg = np.bincount(codes[test], minlength=size) - pos
+    return _auc_counts(rate, pos, neg)
 
 
 def _accuracy(codes: np.ndarray, y: np.ndarray, fit: np.ndarray, test: np.ndarray) -> float:
@@ -180,9 +183,14 @@ def _r2(codes: np.ndarray, y: np.ndarray, fit: np.ndarray, test: np.ndarray) -> 
 
 def _auc(y: np.ndarray, score: np.ndarray) -> float:
     """ROC AUC of 0/1 labels ``y`` by ``score``, ties counted half (0.5 without both)."""
+    return _auc_counts(score, y, 1.0 - y)
+
+
+def _auc_counts(score: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> float:
+    """ROC AUC of items with a ``score`` each, ``pos`` positives and ``neg`` negatives."""
     values, inverse = np.unique(score, return_inverse=True)
-    pos = np.bincount(inverse, weights=y, minlength=len(values))
-    neg = np.bincount(inverse, weights=1.0 - y, minlength=len(values))
+    pos = np.bincount(inverse, weights=pos, minlength=len(values))
+    neg = np.bincount(inverse, weights=neg, minlength=len(values))
     n_pos, n_neg = pos.sum(), neg.sum()
     if n_pos == 0 or n_neg == 0:
         return 0.5
