@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import pytest
 from app_helpers import assert_no_exception, markdown_text, plotly_chart
@@ -103,6 +103,26 @@ def test_a_link_opens_the_same_neighbours_view_in_a_fresh_session(new_app, store
     assert at.slider(key=Keys.NB_MIN_COUNT).value == 7
     (link,) = [c.value for c in at.get("code") if run_id in c.value]  # "copy link to this view"
     assert all(f"{quote(key)}={value}" in link for key, value in settings.items()), link
+
+
+def test_a_link_opens_the_neighbours_across_fields_view(new_app, store, small_run):
+    """The field searched and its k travel with the link, like the page's other settings."""
+    run_id = _ids(store)["first"]
+    among_key = widget_key(Keys.NB_AMONG, f"{run_id}/plan")
+    k_key = widget_key(Keys.NB_K, f"{run_id}/plan/age")  # k per field and field searched
+    at = new_app()
+    at.query_params.update(run=run_id, page="neighbours", field="plan")
+    at.query_params.update({among_key: "age (numeric bins)", k_key: "2"})  # as shown
+    at.run()
+    assert_no_exception(at)
+    assert at.selectbox(key=among_key).value == "age"
+    assert at.number_input(key=k_key).value == 2
+    listed = at.dataframe[0].value["category"].tolist()
+    assert len(listed) == 2 and set(listed) <= set(small_run.embeddings("age")["category"])
+    assert "Neighbours among age (numeric bins)" in markdown_text(at)
+    (link,) = [c.value for c in at.get("code") if run_id in c.value]
+    assert f"{quote(among_key)}={quote_plus('age (numeric bins)')}" in link, link
+    assert f"{quote(k_key)}=2" in link, link
 
 
 def test_a_first_run_stopped_half_way_applies_the_link(new_app, store, small_run, monkeypatch):
