@@ -173,3 +173,20 @@ def test_the_check_is_a_public_call() -> None:
     frame = _bookings()
     found = ec.leaking_columns(frame, "cancelled", ["market", "status"], "binary")
     assert [(leak.column, leak.metric) for leak in found] == [("status", "AUC")]
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_hostile_cells_give_a_score_or_none_never_an_error(task: str) -> None:
+    weird = ["", " ", "nan", "inf", "-inf", "1e309", "__NA__", None, "0", "1", "=1+1",
+             "\x00", "a" * 5000, "1,5", "-0"]  # fmt: skip
+    targets = {
+        "binary": ["a", "b"],
+        "multiclass": ["a", "b", "c"],
+        "regression": ["1", "2.5", "inf", "3"],
+    }
+    rng = np.random.default_rng(0)
+    for n in (0, 3, 39, 40, 120):
+        column = pd.Series(rng.choice(np.array(weird, dtype=object), n), name="c")
+        target = pd.Series(rng.choice(targets[task], n), name="y")
+        leak = leak_score(column, target, task)
+        assert leak is None or 0.0 <= leak.score <= 1.0 + 1e-9
