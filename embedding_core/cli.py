@@ -981,7 +981,7 @@ def _cmd_neighbours(args: argparse.Namespace) -> int:
     for option, name in (("--field", args.field), ("--among", args.among)):
         if name is not None and name not in places:
             raise DataError(
-                f"{option} {printable(name, NAME_LIMIT)!r} is not a field or binned numeric "
+                f"{option} '{printable(name, NAME_LIMIT)}' is not a field or binned numeric "
                 f"column of this run; choose one of: {printable(', '.join(places), 400)}."
             )
     across = args.among is not None and args.among != args.field
@@ -1029,7 +1029,7 @@ def _cmd_neighbours(args: argparse.Namespace) -> int:
     for row in result.to_dict("records"):
         name = printable(row["category"], NAME_LIMIT)
         rare = "" if row["reliable"] else "  (rare)"
-        print(f"  {row[value]:.3f}  {name}  seen {int(row['count']):,} times{rare}")
+        print(f"  {row[value]:6.3f}  {name}  seen {int(row['count']):,} times{rare}")
     return 0
 
 
