@@ -655,7 +655,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
             _write_run_json(run, out, args.data, len(frame), outs)
             runs.append(run)
     run = runs[0]
-    for warning in run.warnings:  # data notes (an inferred task, dropped rows...) on stderr
+    from embedding_core.analysis.signal import too_good
+
+    suspect = too_good(run.metrics, run.roles.task)
+    for warning in [*run.warnings, *([suspect] if suspect else [])]:  # notes on stderr
         print(f"note: {_one_line(warning)}", file=sys.stderr)
     summary = {k: v for k, v in run.metrics.items() if k.startswith("valid_")}
     extra: dict[str, Any] = {"crosses": [list(p) for p in run.crosses]} if run.crosses else {}

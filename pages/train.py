@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from embedding_core import formatting as fmt
-from embedding_core.analysis.signal import weak_signal
+from embedding_core.analysis.signal import too_good, weak_signal
 from embedding_core.model.config import TrainConfig, parse_hidden_units
 from embedding_core.model.final_fit import BIG_TABLE_ROWS
 from embedding_core.model.frequency import MIN_CATEGORIES
@@ -452,7 +452,7 @@ def _summary(info: state.RunInfo) -> None:
         fmt.seconds(info.total_seconds),
         help="Includes loading TensorFlow and preparing the data.",
     )
-    note = weak_signal(metrics, run.roles.task)
+    note = weak_signal(metrics, run.roles.task) or too_good(metrics, run.roles.task)
     if note:
         st.warning(note, icon=":material/warning:")
     if history:

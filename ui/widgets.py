@@ -32,7 +32,7 @@ def require_run(*, weak_signal_note: bool = False) -> state.RunInfo | None:
 
     Pages call ``info = require_run()`` and ``st.stop()``-free ``return`` when it is None.
     ``weak_signal_note`` adds the warning of ``run_header`` when the model barely beats
-    the trivial baseline.
+    the trivial baseline, or is too good to trust (``signal.too_good``).
     """
     info = state.get_run_info()
     if info is not None:
@@ -52,7 +52,7 @@ def run_header(info: state.RunInfo, *, weak_signal_note: bool = False) -> None:
 
     A run is stale when the data loaded now is not the data it was trained on.
     """
-    from embedding_core.analysis.signal import weak_signal
+    from embedding_core.analysis.signal import too_good, weak_signal
     from embedding_core.model.metrics import metric_label
 
     run = info.run
@@ -76,7 +76,9 @@ def run_header(info: state.RunInfo, *, weak_signal_note: bool = False) -> None:
             f"{literal(dataset.label)}. Train again to see {literal(dataset.label)}.",
             icon=":material/history:",
         )
-    note = weak_signal(metrics, run.roles.task) if weak_signal_note else None
+    note = None
+    if weak_signal_note:
+        note = weak_signal(metrics, run.roles.task) or too_good(metrics, run.roles.task)
     if note:
         st.warning(note, icon=":material/warning:")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from app_helpers import assert_no_exception, markdown_text, plain
+from app_helpers import assert_no_exception, markdown_text, plain, wait_for_training
 
 from embedding_core.data.samples import DEFAULT_SAMPLE
 from ui.state import Keys
@@ -385,3 +385,17 @@ def test_a_column_that_gives_the_target_away_is_left_out_and_flagged(new_app):
     warnings = [plain(w.value) for w in at.warning]
     assert [w for w in warnings if "leakage" in w and "'status'" in w]
     assert not [i for i in at.info if plain(i.value).startswith("Left out of the inputs.")]
+
+    # trained anyway: the summary says the result is too good to trust
+    at.switch_page("pages/train.py").run()
+    [epochs] = [n for n in at.number_input if n.label == "Max epochs"]
+    epochs.set_value(3)
+    [rate] = [n for n in at.number_input if n.label == "Learning rate"]
+    rate.set_value(0.05).run()
+    at.button(key=Keys.TRAIN_BUTTON).click().run()
+    wait_for_training(at)
+    assert_no_exception(at)
+    assert at.session_state[Keys.RUN_INFO].run.metrics["valid_auc"] >= 0.999
+    assert [w for w in at.warning if "almost perfect" in plain(w.value)]
+    at.switch_page("pages/explore.py").run()
+    assert [w for w in at.warning if "almost perfect" in plain(w.value)]  # and on Explore

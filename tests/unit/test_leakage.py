@@ -165,6 +165,7 @@ def test_the_cli_profile_and_train_say_so_on_stderr(tmp_path, capsys) -> None:
     assert main(argv) == 0
     err = capsys.readouterr().err
     assert [n for n in err.splitlines() if n.startswith("note: Column 'status'")], err
+    assert [n for n in err.splitlines() if n.startswith("note: The model is almost perfect")]
 
 
 def test_the_check_is_a_public_call() -> None:
@@ -190,3 +191,18 @@ def test_hostile_cells_give_a_score_or_none_never_an_error(task: str) -> None:
         target = pd.Series(rng.choice(targets[task], n), name="y")
         leak = leak_score(column, target, task)
         assert leak is None or 0.0 <= leak.score <= 1.0 + 1e-9
+
+
+def test_a_run_too_good_to_trust_is_flagged() -> None:
+    from embedding_core.analysis.signal import MAX_SCORE, too_good
+
+    assert "AUC 1.000" in too_good({"valid_auc": 1.0}, "binary")
+    assert too_good({"valid_auc": MAX_SCORE - 0.001}, "binary") is None
+    assert "R²" in too_good({"valid_r2": 0.9995}, "regression")
+    perfect = {"valid_accuracy": 1.0, "baseline_accuracy": 0.5}
+    assert "accuracy" in too_good(perfect, "multiclass")
+    # 99.95% of one class: predicting it is as good, nothing gives the target away
+    assert too_good({"valid_accuracy": 1.0, "baseline_accuracy": 0.9995}, "multiclass") is None
+    assert (
+        too_good({}, "binary") is None and too_good({"valid_auc": float("nan")}, "binary") is None
+    )
