@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from embedding_core.data.roles import Task
-from embedding_core.data.values import parse_numeric
+from embedding_core.data.values import parse_numeric, target_missing
 
 __all__ = ["LEAK_SCORE", "MAX_ROWS", "Leak", "leak_score", "leak_note", "leaking_columns"]
 
@@ -43,6 +43,7 @@ class Leak:
     metric: str
 
     def sentence(self, target: str) -> str:
+        """What the Data page, ``profile`` and ``train`` say about it, for ``target``."""
         return (
             f"Column '{self.column}' predicts the target '{target}' almost perfectly on its "
             f"own ({self.metric} {self.score:.3f} on held-out rows): it is probably recorded "
@@ -104,7 +105,8 @@ def leak_score(values: pd.Series, target: pd.Series, task: Task, *, seed: int = 
 
 
 def leak_note(values: pd.Series, target: pd.Series, task: Task) -> str | None:
-    """``Leak.sentence`` when ``values`` alone predicts ``target`` (``is_leak``), else None."""
+    """``Leak.sentence`` when ``values`` alone predicts ``target`` (a score of at least
+    ``LEAK_SCORE``), else None."""
     leak = leak_score(values, target, task)
     return (
         leak.sentence(str(target.name))
@@ -116,8 +118,6 @@ def leak_note(values: pd.Series, target: pd.Series, task: Task) -> str | None:
 def leaking_columns(frame: pd.DataFrame, target: str, columns: list[str], task: Task) -> list[Leak]:
     """The ``columns`` of ``frame`` that give ``target`` away, in the given order (rows
     without a target value left out)."""
-    from embedding_core.data.values import target_missing
-
     if len(frame) > MAX_ROWS:  # the sample leak_score would draw, drawn once for all columns
         frame = frame.iloc[np.sort(np.random.default_rng(0).permutation(len(frame))[:MAX_ROWS])]
     keep = ~target_missing(frame[target])
