@@ -417,3 +417,28 @@ def test_markup_in_names_and_values_stays_text(page: Any, server: str, tmp_path:
         for i in range(found.count())
     ]
     assert outside == [] and dialogs == []
+
+
+def test_a_column_that_gives_the_target_away_is_left_out(page: Any, tmp_path: Path) -> None:
+    """An export with the outcome written next to it: the guessed inputs leave it out, and
+    the page says why."""
+    rows = 300
+    cancelled = [i % 3 == 0 for i in range(rows)]
+    frame = pd.DataFrame(
+        {
+            "market": [f"m{i % 4}" for i in range(rows)],
+            "reservation_status": ["Canceled" if c else "Check-Out" for c in cancelled],
+            "is_canceled": [int(c) for c in cancelled],
+        }
+    )
+    path = tmp_path / "bookings.csv"
+    frame.to_csv(path, index=False)
+    upload_csv(page, path)
+    page.get_by_role("button", name="Predict is_canceled").click()
+    page.get_by_text("Left out of the inputs.").first.wait_for()
+    note = page.get_by_text("Left out of the inputs.").first.inner_text()
+    assert "'reservation_status'" in note and "leakage" in note, note
+    chosen = page.locator('[data-testid="stMultiSelect"]').first.inner_text()
+    assert "market" in chosen and "reservation_status" not in chosen, chosen
+    _screenshot(page, tmp_path / "leak.png")
+    assert page_problems(page) == []
