@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -27,6 +28,9 @@ from ui.literal import literal
 from ui.runs import remember_roles
 from ui.state import Keys, widget_key
 from ui.widgets import TRAIN_PAGE, show_error
+
+if TYPE_CHECKING:  # pragma: no cover
+    from streamlit.delta_generator import DeltaGenerator
 
 AUTO_TASK = "auto"
 PREVIEW_ROWS = 200
@@ -294,10 +298,7 @@ def _roles_section(dataset: state.Dataset) -> None:
     remember_roles()  # a reload of this upload comes back to them, confirmed
     for warning in check["warnings"]:
         st.warning(literal(warning))
-    inputs = {*resolved.categorical, *resolved.numeric}
-    for column, why in leak_notes(dataset.key, target, frame).items():
-        if column not in inputs:
-            st.info(f"Left out of the inputs. {literal(why)}", icon=":material/block:")
+    leaks = st.container()  # filled once the page is usable: it reads every column again
     if check["spelling_note"]:
         if st.button("Merge the target classes that differ only in capitals or spaces"):
             merged = with_normalised_target(dataset, resolved)
@@ -312,6 +313,22 @@ def _roles_section(dataset: state.Dataset) -> None:
         f"{len(resolved.numeric)} numeric columns, task **{resolved.task}**."
     )
     st.page_link(TRAIN_PAGE, label="Next: Train", icon=":material/arrow_forward:")
+    _leak_notes(dataset, resolved, leaks)
+
+
+def _leak_notes(dataset: state.Dataset, roles: Roles, slot: DeltaGenerator) -> None:
+    """In ``slot``: a warning for each chosen input that alone gives the target away, and
+    a note for each the suggestion left out for that reason."""
+    profile = profile_for(dataset.key, dataset.frame)
+    suggested = set(profile.loc[profile["input_role"] != "ignore", "column"].astype(str))
+    inputs = {*roles.categorical, *roles.numeric}
+    for column, why in leak_notes(
+        dataset.key, roles.target, str(roles.task), dataset.frame
+    ).items():
+        if column in inputs:
+            slot.warning(literal(why), icon=":material/warning:")
+        elif column in suggested:
+            slot.info(f"Left out of the inputs. {literal(why)}", icon=":material/block:")
 
 
 st.title("Data")

@@ -195,12 +195,14 @@ def profile_for(key: str, _frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def leak_notes(key: str, target: str, _frame: pd.DataFrame) -> dict[str, str]:
-    """``{column: why}`` for the columns the role suggestion leaves out for ``target``
-    because each alone gives the target away (``profile.suggested_leaks``)."""
-    from embedding_core.data.profile import suggested_leaks
+def leak_notes(key: str, target: str, task: str, _frame: pd.DataFrame) -> dict[str, str]:
+    """``{column: why}`` for every other column that alone gives ``target`` away
+    (``leakage.leaking_columns``, on the ``PROFILE_ROWS`` the profile reads at most)."""
+    from embedding_core.data.leakage import leaking_columns
 
-    leaks = suggested_leaks(_frame, target, profile_for(key, _frame))
+    frame = _frame.sample(n=PROFILE_ROWS, random_state=0) if len(_frame) > PROFILE_ROWS else _frame
+    columns = [str(c) for c in frame.columns if str(c) != target]
+    leaks = leaking_columns(frame, target, columns, task)  # type: ignore[arg-type]
     return {leak.column: leak.sentence(target) for leak in leaks}
 
 
@@ -229,7 +231,7 @@ def check_roles(key: str, roles: dict[str, Any], _frame: pd.DataFrame) -> dict[s
         return check
 
     def column_note(name: str, role: str, target: TargetCheck) -> str | None:
-        ok, text = _column_note(key, name, role, chosen.target, target.task, _frame, target)
+        ok, text = _column_note(key, name, role, chosen.target, _frame, target)
         if not ok:
             raise DataError(text)
         return text
@@ -274,15 +276,16 @@ def _target_check(key: str, target: str, task: str | None, _frame: pd.DataFrame)
 
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _column_note(
-    key: str, name: str, role: str, target: str, task: str, _frame: pd.DataFrame, _target: Any
+    key: str, name: str, role: str, target: str, _frame: pd.DataFrame, _target: Any
 ) -> tuple[bool, str | None]:
     """(True, the column's warning or None) or (False, why it cannot be used), on the
-    rows the target ``target`` keeps (``_target``: its ``TargetCheck``, for ``task``)."""
-    from embedding_core.data.validation import prepare_feature
+    rows the target ``target`` keeps (``_target``: its ``TargetCheck``). Whether the
+    column gives the target away is ``leak_notes``'s, for every column at once."""
+    from embedding_core.data.validation import prepare_column
     from embedding_core.errors import DataError
 
     try:
-        return True, prepare_feature(_frame[name], role, _frame[target], _target)[1]
+        return True, prepare_column(_target.rows_of(_frame[name]), role)[1]
     except DataError as exc:
         return False, str(exc)
 
