@@ -997,6 +997,11 @@ def _cmd_neighbours(args: argparse.Namespace) -> int:
     category = args.category
     if category is None:
         used = table[~table["is_unknown"].astype(bool)] if "is_unknown" in table else table
+        if used.empty:
+            raise DataError(
+                f"Field '{printable(args.field, NAME_LIMIT)}' has no learned category (every "
+                "one was rarer than the run's min_count): nothing to compare."
+            )
         category = str(
             used.sort_values("count", ascending=False, kind="stable")["category"].iloc[0]
         )

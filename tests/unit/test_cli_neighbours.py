@@ -94,3 +94,18 @@ def test_an_entity_network_is_not_searched_across_fields(tmp_path, capsys) -> No
     assert "DeepFM" in capsys.readouterr().err
     got = _json(capsys, ["neighbours", "--model", str(out), "--field", "plan", "--json"])
     assert got["neighbours"] and got["among"] == "plan"
+
+
+def test_a_field_of_only_rare_categories_is_refused_in_one_line(tmp_path, capsys) -> None:
+    """Every order id appears once: below min_count, all share the unknown row."""
+    frame = pd.read_csv(DATA)
+    frame["order_id"] = [f"o{i}" for i in range(len(frame))]
+    path = tmp_path / "orders.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(path), "--categorical", "plan,order_id", "--target",
+                 "churned", "--epochs", "1", "--quiet", "--out", str(out)]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["neighbours", "--model", str(out), "--field", "order_id"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no learned category" in err, err
