@@ -230,8 +230,8 @@ def _config_widgets() -> TrainConfig | None:
         category_dropout = st.slider(
             "Category dropout for fields of many categories",
             0.0,
-            0.5,
-            min(float(current.category_dropout), 0.5),
+            0.9,
+            min(float(current.category_dropout), 0.9),
             0.05,
             key=Keys.CFG_CATEGORY_DROPOUT,
             persist_state="session",
