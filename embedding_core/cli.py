@@ -974,7 +974,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_neighbours(args: argparse.Namespace) -> int:
-    from embedding_core.analysis.neighbours import nearest_neighbours
+    from embedding_core.analysis.neighbours import categories_by_count, nearest_neighbours
     from embedding_core.atomic import check_output_file
 
     if args.out is not None:
@@ -996,15 +996,13 @@ def _cmd_neighbours(args: argparse.Namespace) -> int:
     table = run.embeddings(args.field)
     category = args.category
     if category is None:
-        used = table[~table["is_unknown"].astype(bool)] if "is_unknown" in table else table
-        if used.empty:
+        learned = categories_by_count(table)
+        if not learned:
             raise DataError(
                 f"Field '{printable(args.field, NAME_LIMIT)}' has no learned category (every "
                 "one was rarer than the run's min_count): nothing to compare."
             )
-        category = str(
-            used.sort_values("count", ascending=False, kind="stable")["category"].iloc[0]
-        )
+        category = learned[0]
     result = nearest_neighbours(
         table,
         category,

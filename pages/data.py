@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from embedding_core.data.profile import suggest_roles, target_guess
+from embedding_core.data.profile import candidate_inputs, suggest_roles, target_guess
 from embedding_core.data.roles import TASKS, Roles
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
@@ -319,8 +319,7 @@ def _roles_section(dataset: state.Dataset) -> None:
 def _leak_notes(dataset: state.Dataset, roles: Roles, slot: DeltaGenerator) -> None:
     """In ``slot``: a warning for each chosen input that alone gives the target away, and
     a note for each the suggestion left out for that reason."""
-    profile = profile_for(dataset.key, dataset.frame)
-    suggested = set(profile.loc[profile["input_role"] != "ignore", "column"].astype(str))
+    suggested = set(candidate_inputs(profile_for(dataset.key, dataset.frame), roles.target))
     inputs = {*roles.categorical, *roles.numeric}
     for column, why in leak_notes(
         dataset.key, roles.target, str(roles.task), dataset.frame

@@ -6,7 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from embedding_core import formatting as fmt
-from embedding_core.analysis.neighbours import RELIABLE_MIN_COUNT, nearest_neighbours
+from embedding_core.analysis.neighbours import (
+    RELIABLE_MIN_COUNT,
+    categories_by_count,
+    nearest_neighbours,
+)
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
 from ui.charts import neighbours_figure
@@ -45,14 +49,6 @@ def _go_across(run_id: str, field_name: str, among: str, goto_key: str) -> None:
         st.session_state[goto_key] = None
 
 
-def _categories(table: pd.DataFrame) -> list[str]:
-    rows = table
-    if "is_unknown" in rows.columns:
-        rows = rows[~rows["is_unknown"].astype(bool)]
-    rows = rows.sort_values("count", ascending=False, kind="stable")
-    return rows["category"].astype(str).tolist()
-
-
 def _page(info: state.RunInfo) -> None:
     run = info.run
     top = st.columns([2, 3, 1, 2])
@@ -69,7 +65,7 @@ def _page(info: state.RunInfo) -> None:
     except EmbeddingCoreError as exc:
         show_error(exc)
         return
-    categories = _categories(table)
+    categories = categories_by_count(table)
     if len(categories) < 2:
         st.info(f"Field {literal(field_name)} has fewer than two learned categories.")
         return
@@ -108,7 +104,7 @@ def _page(info: state.RunInfo) -> None:
         except EmbeddingCoreError as exc:
             show_error(exc)
             return
-        n_candidates, scope = len(_categories(searched)), f"{scope}/{among}"
+        n_candidates, scope = len(categories_by_count(searched)), f"{scope}/{among}"
         if n_candidates < 1:
             st.info(f"{literal(label(among))} has no learned categories to compare with.")
             return

@@ -197,12 +197,11 @@ def profile_for(key: str, _frame: pd.DataFrame) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=64)
 def leak_notes(key: str, target: str, task: str, _frame: pd.DataFrame) -> dict[str, str]:
     """``{column: why}`` for every other column that alone gives ``target`` away
-    (``leakage.leaking_columns``, on the ``PROFILE_ROWS`` the profile reads at most)."""
+    (``leakage.leaking_columns``, which reads a sample of a big table)."""
     from embedding_core.data.leakage import leaking_columns
 
-    frame = _frame.sample(n=PROFILE_ROWS, random_state=0) if len(_frame) > PROFILE_ROWS else _frame
-    columns = [str(c) for c in frame.columns if str(c) != target]
-    leaks = leaking_columns(frame, target, columns, task)  # type: ignore[arg-type]
+    columns = [str(c) for c in _frame.columns if str(c) != target]
+    leaks = leaking_columns(_frame, target, columns, task)  # type: ignore[arg-type]
     return {leak.column: leak.sentence(target) for leak in leaks}
 
 

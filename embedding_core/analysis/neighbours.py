@@ -26,6 +26,7 @@ from embedding_core.errors import DataError
 from embedding_core.model.embeddings import vectors
 
 __all__ = [
+    "categories_by_count",
     "Metric",
     "METRICS",
     "RELIABLE_MIN_COUNT",
@@ -40,6 +41,16 @@ METRICS: tuple[Metric, ...] = ("cosine", "euclidean")
 RELIABLE_MIN_COUNT = 30
 
 _COLUMNS = ["category", "similarity", "distance", "count", "target_mean", "reliable"]
+
+
+def categories_by_count(table: pd.DataFrame) -> list[str]:
+    """A table's category names, most frequent first, the unknown row left out: the
+    queries the Neighbours page offers (and the CLI's default, the first)."""
+    rows = table
+    if "is_unknown" in rows.columns:
+        rows = rows[~rows["is_unknown"].astype(bool)]
+    rows = rows.sort_values("count", ascending=False, kind="stable")
+    return rows["category"].astype(str).tolist()
 
 
 def nearest_neighbours(

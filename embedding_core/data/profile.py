@@ -30,6 +30,7 @@ __all__ = [
     "profile_columns",
     "suggest_roles",
     "suggested_leaks",
+    "candidate_inputs",
     "target_guess",
     "PROFILE_COLUMNS",
     "KINDS",
@@ -299,10 +300,16 @@ def suggested_leaks(df: pd.DataFrame, target: str, profile: pd.DataFrame) -> lis
     """The columns ``suggest_roles`` would suggest as inputs for ``target`` but leaves out
     because each alone predicts it almost perfectly (``leakage.leaking_columns``, with
     the task inferred from the target); [] when the target cannot be checked."""
-    inputs = profile[(profile["column"] != target) & (profile["input_role"] != "ignore")]
     keep = ~target_missing(df[target])
     try:
         task = infer_task(df.loc[keep, target])
     except DataError:
         return []
-    return leaking_columns(df, target, inputs["column"].tolist(), task)
+    return leaking_columns(df, target, candidate_inputs(profile, target), task)
+
+
+def candidate_inputs(profile: pd.DataFrame, target: str) -> list[str]:
+    """The columns of a ``profile_columns`` table that may be inputs for ``target``: every
+    other column whose suggested input role is not "ignore"."""
+    rows = profile[(profile["column"] != target) & (profile["input_role"] != "ignore")]
+    return rows["column"].astype(str).tolist()

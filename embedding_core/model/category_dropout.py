@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from embedding_core.model.frequency import MIN_CATEGORIES
+from embedding_core.model.frequency import MIN_CATEGORIES, chosen_fields
 
 if TYPE_CHECKING:
     from embedding_core.model.config import TrainConfig
@@ -30,5 +30,5 @@ def dropped_fields(features: FeatureEncoder, config: TrainConfig) -> list[bool]:
     kept in the vocabulary (reserved rows not counted)."""
     if config.category_dropout <= 0 or config.model != "deepfm":
         return [False] * len(features.fields)
-    encoders = features.encoders_
-    return [encoders[f].size - encoders[f].n_reserved_ >= MIN_CATEGORIES for f in features.fields]
+    chosen = set(chosen_fields(features.encoders_, features.fields))
+    return [f in chosen for f in features.fields]
