@@ -96,6 +96,7 @@ def _page() -> None:
         # a link's page=...; read once (sync_url drops it); the page's settings go with it
         st.switch_page(wanted, query_params=runs.setting_params())
     current.run()
+    runs.drop_stale_view()
     prepare_training_ahead()
     # After the page is drawn, so the first page never waits for (or competes with) the import.
     warm_up_tensorflow()

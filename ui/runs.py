@@ -39,6 +39,7 @@ __all__ = [
     "restore_from_url",
     "remember_roles",
     "sync_url",
+    "drop_stale_view",
     "show_view_link",
     "view_link",
     "PAGE_PARAM",
@@ -256,16 +257,27 @@ def _url_state() -> dict[str, str]:
 
 
 def sync_url() -> None:
-    """Write the session's handles into the URL (so F5 or a copied address restores it);
-    drops the one-off ``page`` and the previous page's view parameters."""
+    """Write the session's handles into the URL (so F5 or a copied address restores it)
+    and drop the one-off ``page``; at the start of a script run."""
+    st.session_state[Keys.VIEW_SET] = set()  # filled by show_view_link
     wanted = _url_state()
     current = st.query_params.to_dict()
-    for key in [*VIEW_PARAMS, PAGE_PARAM, "run", "data", "lift"]:
+    for key in [PAGE_PARAM, "run", "data", "lift"]:
         if key in current and key not in wanted:
             del st.query_params[key]
     for key, value in wanted.items():
         if current.get(key) != value:
             st.query_params[key] = value
+
+
+def drop_stale_view() -> None:
+    """After the page: drop the view parameters it did not set (another page's, or a
+    view it no longer shows). Never dropped and set again within one run: a run stopped
+    half-way by the next click would leave the address without them."""
+    kept = st.session_state.get(Keys.VIEW_SET, set())
+    for key in VIEW_PARAMS:
+        if key in st.query_params and key not in kept:
+            del st.query_params[key]
 
 
 def setting_params() -> list[tuple[str, str]]:
@@ -321,9 +333,12 @@ def show_view_link(page: str, **view: str) -> None:
     Without a stored run there is nothing a link could reopen, and the page says so.
     """
     info = state.get_run_info()
+    kept = st.session_state.setdefault(Keys.VIEW_SET, set())
     for key, value in view.items():
-        if value and st.query_params.get(key) != value:
-            st.query_params[key] = value
+        if value:
+            kept.add(key)
+            if st.query_params.get(key) != value:
+                st.query_params[key] = value
     with st.popover("Copy link to this view", icon=":material/link:"):
         if info is None or not info.stored:
             st.caption(

@@ -184,6 +184,7 @@ class Keys:
     WHATIF_SWEEP_CHART = "whatif_sweep_chart"
     # run store, links, compare, stability (ui/runs.py, pages/runs.py, pages/compare.py)
     URL_RESTORED = "url_restored"
+    VIEW_SET = "view_set"  # the view parameters the page set in this script run
     LINK_ERROR = "link_error"
     LIFT_HANDLE = "lift_handle"  # ui/lift_store.py
     STORE_DATA = "store_data"

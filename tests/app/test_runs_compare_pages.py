@@ -159,6 +159,35 @@ def test_a_first_run_stopped_half_way_applies_the_link(new_app, store, small_run
     assert calls == [run_id, run_id]
 
 
+def test_the_view_stays_in_the_address_while_the_page_reruns(new_app, store, monkeypatch):
+    """A rerun of the same page never takes the view (field, category) out of the URL to
+    put it back later: a click that stops the run in between left the address without
+    them, and F5 then showed the most frequent category. Another page drops them."""
+    from streamlit.runtime.state.query_params_proxy import QueryParamsProxy
+
+    run_id = _ids(store)["first"]
+    category = "phone"
+    at = new_app()
+    at.query_params.update(run=run_id, page="neighbours", field="device", category=category)
+    at.run()
+    assert_no_exception(at)
+    dropped: list[str] = []
+    delete = QueryParamsProxy.__delitem__
+
+    def recording(self, key: str) -> None:
+        dropped.append(key)
+        delete(self, key)
+
+    monkeypatch.setattr(QueryParamsProxy, "__delitem__", recording)
+    at.radio(key=Keys.NB_METRIC).set_value("euclidean").run()
+    assert_no_exception(at)
+    assert not {"field", "category"} & set(dropped), dropped
+    assert at.query_params["field"] == "device" and at.query_params["category"] == category
+    at.switch_page("pages/interactions.py").run()
+    assert_no_exception(at)
+    assert "field" not in at.query_params and "category" not in at.query_params
+
+
 def test_a_reload_keeps_the_explore_settings(new_app, store):
     """F5 on Explore: the URL the page wrote holds its settings; a fresh session reads them."""
     run_id = _ids(store)["first"]
