@@ -257,6 +257,7 @@ def scan_vocabulary(
         does not fit the task, too few rows.
     """
     from embedding_core.data.encoding import as_category_text, category_encoder_from_counts
+    from embedding_core.data.leakage import MAX_ROWS, leaking_columns
     from embedding_core.data.validation import MIN_ROWS, check_roles
     from embedding_core.data.values import parse_numeric
     from embedding_core.model.features import input_names, target_classes, target_text
@@ -271,6 +272,8 @@ def scan_vocabulary(
     target_bad: list[str] = []
     files = [{"name": name, "train_rows": 0, "valid_rows": 0} for name in source.names]
     rows_read = dropped = 0
+    first_rows: list[pd.DataFrame] = []  # the leak check's rows (leakage.MAX_ROWS at most)
+    n_first = 0
 
     for batch in source.split_batches(
         roles.features,
@@ -290,6 +293,9 @@ def scan_vocabulary(
         files[batch.file]["valid_rows"] += int((keep & valid).sum())
         kept = frame[keep]
         train_rows = frame[train]
+        if n_first < MAX_ROWS:
+            first_rows.append(kept.iloc[: MAX_ROWS - n_first])
+            n_first += len(first_rows[-1])
         for c in roles.categorical:
             counts[c].add(as_category_text(train_rows[c]))
         for c in roles.numeric:
@@ -337,6 +343,9 @@ def scan_vocabulary(
                 "those cells are filled with its average and flagged."
             )
 
+    head = pd.concat(first_rows, ignore_index=True)  # as in memory: warn, and train
+    for leak in leaking_columns(head, roles.target, list(roles.features), task):
+        warnings.append(leak.sentence(roles.target))
     resolved = replace(roles, task=task)
     state: dict[str, Any] = {
         "roles": resolved.to_dict(),

@@ -201,3 +201,19 @@ def test_streamed_target_coding_equals_in_memory_fit(tmp_path: Path, task: str) 
     assert streamed.features.target_std_ == pytest.approx(expected.target_std_, rel=1e-9)
     for field in roles.categorical:
         assert streamed.features.encoders_[field] == expected.encoders_[field]
+
+
+def test_a_streamed_column_that_gives_the_target_away_is_named(
+    frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    """As in memory (``validate_roles``): a warning names the leak, the run still trains;
+    the check reads the first rows only, so a long stream costs no more."""
+    leaky = frame.assign(status=np.where(frame["y"] == "yes", "closed", "open"))
+    _shards(leaky, tmp_path / "leaky", "csv")
+    roles = replace(BINARY_ROLES, categorical=(*BINARY_ROLES.categorical, "status"))
+    streamed = scan_vocabulary(open_table(tmp_path / "leaky"), roles)
+    [note] = [w for w in streamed.warnings if "predicts the target" in w]
+    assert "Column 'status'" in note and "'y'" in note and "AUC 1.000" in note
+    assert "status" in streamed.features.encoders_  # warned, not dropped
+    honest = scan_vocabulary(open_table(tmp_path / "leaky"), BINARY_ROLES)
+    assert not [w for w in honest.warnings if "predicts the target" in w]
