@@ -10,7 +10,7 @@ from embedding_core import formatting as fmt
 from embedding_core.errors import EmbeddingCoreError
 from ui.charts import movement_figure
 from ui.literal import literal
-from ui.runs import cached_run, store
+from ui.runs import cached_run, show_view_link, store
 from ui.state import Keys
 from ui.widgets import show_error
 
@@ -54,19 +54,27 @@ if len(records) < 2:
     st.info("Compare needs two saved runs: train another one, or add one on the Runs page.")
     st.stop()
 ids = list(records)
+for key, newest in ((Keys.COMPARE_A, ids[1]), (Keys.COMPARE_B, ids[0])):
+    if st.session_state.get(key) not in records:  # first visit, or a run deleted since
+        st.session_state[key] = newest
 c1, c2 = st.columns(2)
 with c1:
     a_id = st.selectbox(
         "Run A (before)",
         ids,
-        index=1,
         format_func=lambda i: _label(records[i]),
         key=Keys.COMPARE_A,
+        persist_state="session",
     )
 with c2:
     b_id = st.selectbox(
-        "Run B (after)", ids, index=0, format_func=lambda i: _label(records[i]), key=Keys.COMPARE_B
+        "Run B (after)",
+        ids,
+        format_func=lambda i: _label(records[i]),
+        key=Keys.COMPARE_B,
+        persist_state="session",
     )
+show_view_link("compare", needs_run=False, a=a_id, b=b_id)  # the runs by id, not by label
 shared = [f for f in records[a_id].fields if f in records[b_id].fields]
 if a_id == b_id:
     st.info("Pick two different runs.")
@@ -74,10 +82,28 @@ elif not shared:
     st.warning("These two runs share no categorical field: pick runs trained on related data.")
 else:
     c3, c4 = st.columns([3, 1])
+    if st.session_state.get(Keys.COMPARE_FIELD) not in (None, *shared):
+        del st.session_state[Keys.COMPARE_FIELD]  # a field the runs chosen now do not share
     with c3:
-        field_name = st.selectbox("Field", shared, key=Keys.COMPARE_FIELD)
+        field_name = st.selectbox(
+            "Field",
+            shared,
+            key=Keys.COMPARE_FIELD,
+            persist_state="session",
+            bind="query-params",
+        )
     with c4:
-        k = int(st.number_input("Neighbours (k)", 1, 50, 10, key=Keys.COMPARE_K))
+        k = int(
+            st.number_input(
+                "Neighbours (k)",
+                1,
+                50,
+                10,
+                key=Keys.COMPARE_K,
+                persist_state="session",
+                bind="query-params",
+            )
+        )
     try:
         table, points = _compare(a_id, b_id, field_name, k)
     except EmbeddingCoreError as exc:

@@ -53,8 +53,9 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 PAGE_PARAM = "page"
-#: URL parameters that describe the current view of one page (set by that page).
-VIEW_PARAMS = ("field", "category")
+#: URL parameters that describe the current view of one page (set by that page):
+#: Explore's and Neighbours' field and category, Compare's runs A and B.
+VIEW_PARAMS = ("field", "category", "a", "b")
 
 
 def store() -> RunStore:
@@ -215,7 +216,24 @@ def _restore(params: dict[str, str]) -> str | None:
         from ui.lift_store import restore_lift
 
         restore_lift(params["lift"])
+    _apply_compared(params.get("a"), params.get("b"))
     return params.get(PAGE_PARAM)
+
+
+def _apply_compared(a_id: str | None, b_id: str | None) -> None:
+    """Preset the Compare page's runs A and B to the link's (stored runs)."""
+    for run_id, key in ((a_id, Keys.COMPARE_A), (b_id, Keys.COMPARE_B)):
+        if not run_id:
+            continue
+        try:
+            record = store().record(run_id)
+        except ModelFormatError as exc:
+            state.set_link_error(f"{exc} Compare shows the two newest runs instead.")
+            continue
+        if record.ok:
+            st.session_state[key] = record.id
+        else:
+            state.set_link_error(f"Run '{record.id}' cannot be opened: {record.error}.")
 
 
 def _apply_view(info: state.RunInfo, field_name: str | None, category: str | None) -> None:
@@ -327,10 +345,11 @@ _PAGE_PATHS = {
 }
 
 
-def show_view_link(page: str, **view: str) -> None:
+def show_view_link(page: str, *, needs_run: bool = True, **view: str) -> None:
     """Put the view into the URL and offer "copy link to this view".
 
-    Without a stored run there is nothing a link could reopen, and the page says so.
+    Without a stored run there is nothing a link could reopen, and the page says so;
+    ``needs_run=False``: the view names its stored runs itself (Compare).
     """
     info = state.get_run_info()
     kept = st.session_state.setdefault(Keys.VIEW_SET, set())
@@ -340,7 +359,7 @@ def show_view_link(page: str, **view: str) -> None:
             if st.query_params.get(key) != value:
                 st.query_params[key] = value
     with st.popover("Copy link to this view", icon=":material/link:"):
-        if info is None or not info.stored:
+        if needs_run and (info is None or not info.stored):
             st.caption(
                 "This run is not in the run store, so a link could not reopen it. "
                 + literal(info.save_error if info is not None else "")

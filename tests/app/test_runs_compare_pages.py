@@ -234,6 +234,44 @@ def test_compare_page_shows_overlap_projection_and_most_moved(new_app, store):
     assert store.record(_ids(store)["second"]).compared_with == _ids(store)["first"]
 
 
+def test_a_link_opens_the_same_comparison_and_the_choice_outlives_other_pages(new_app, store):
+    """Compare's runs travel in the link by id (two runs may share a name and a minute),
+    with its field and k; leaving the page and coming back keeps the choice."""
+    ids = _ids(store)
+    at = new_app()
+    at.query_params.update(page="compare", a=ids["second"], b=ids["first"])  # not the default
+    at.query_params.update({Keys.COMPARE_FIELD: "device", Keys.COMPARE_K: "3"})
+    at.run()
+    assert_no_exception(at)
+    assert at.title[0].value == "Compare"
+    assert at.selectbox(key=Keys.COMPARE_A).value == ids["second"]
+    assert at.selectbox(key=Keys.COMPARE_B).value == ids["first"]
+    assert at.selectbox(key=Keys.COMPARE_FIELD).value == "device"
+    assert "Neighbour overlap@3" in {m.label for m in at.metric}
+    (link,) = [c.value for c in at.get("code") if "page=compare" in c.value]
+    assert f"a={ids['second']}" in link and f"b={ids['first']}" in link, link
+    assert f"{Keys.COMPARE_FIELD}=device" in link and f"{Keys.COMPARE_K}=3" in link, link
+    at.switch_page("pages/runs.py").run()
+    assert "a" not in at.query_params and "b" not in at.query_params  # Compare's own view
+    at.switch_page("pages/compare.py").run()
+    assert_no_exception(at)
+    assert at.selectbox(key=Keys.COMPARE_A).value == ids["second"]
+    assert at.selectbox(key=Keys.COMPARE_FIELD).value == "device"
+    assert at.query_params["a"] == ids["second"] and at.query_params["b"] == ids["first"]
+
+
+def test_a_comparison_link_to_a_deleted_run_says_so(new_app, store):
+    ids = _ids(store)
+    at = new_app()
+    at.query_params.update(page="compare", a="0" * 24, b=ids["first"])
+    at.run()
+    assert_no_exception(at)
+    assert any("no run" in w.value and "two newest" in w.value for w in at.warning)
+    assert at.selectbox(key=Keys.COMPARE_A).value == ids["first"]  # the default: the older
+    assert at.selectbox(key=Keys.COMPARE_B).value == ids["first"]  # the link's
+    assert any("two different runs" in i.value for i in at.info)
+
+
 @pytest.fixture
 def seed_group(store: RunStore, small_run) -> str:
     """The "first" run with two stored seed siblings (copies: every neighbour agrees)."""
