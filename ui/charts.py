@@ -360,9 +360,13 @@ def movement_figure(
     labels: tuple[str, str] = ("run A", "run B"),
 ) -> go.Figure:
     """Categories of two aligned runs on one 2D projection, a line from each category's
-    place in run A to its place in run B (open markers: A; filled: B)."""
+    place in run A to its place in run B (open markers: A; filled: B). The
+    ``MAX_LABELS`` most frequent carry their name at their place in B."""
     names = _safe([fmt.category(c) for c in categories])
-    sizes = marker_sizes(np.asarray(counts, dtype=float), smallest=5, largest=22)
+    counts = np.asarray(counts, dtype=float)
+    sizes = marker_sizes(counts, smallest=5, largest=22)
+    top = set(np.argsort(-counts, kind="stable")[:MAX_LABELS].tolist())
+    shown = [name if i in top else "" for i, name in enumerate(names)]
     xs: list[float | None] = []
     ys: list[float | None] = []
     for (x0, y0), (x1, y1) in zip(before, after, strict=True):
@@ -374,12 +378,15 @@ def movement_figure(
             go.Scatter(
                 x=after[:, 0],
                 y=after[:, 1],
-                mode="markers",
+                mode="markers+text",
                 name=chart_text(labels[1]),
-                text=names,
+                text=shown,
+                textposition="top center",
+                textfont={"size": 11},  # colour from the active theme
+                customdata=names,
                 meta=chart_text(labels[1]),
                 marker={"size": sizes, "color": "#1f77b4"},
-                hovertemplate=hover,
+                hovertemplate="<b>%{customdata}</b><br>%{meta}<extra></extra>",
             ),
             go.Scatter(
                 x=before[:, 0],
@@ -388,7 +395,12 @@ def movement_figure(
                 name=chart_text(labels[0]),
                 text=names,
                 meta=chart_text(labels[0]),
-                marker={"size": sizes, "color": "rgba(0,0,0,0)", "line": {"width": 1.5}},
+                # the outline's colour is set: Streamlit's theme draws it in the background's
+                marker={
+                    "size": sizes,
+                    "color": "rgba(0,0,0,0)",
+                    "line": {"width": 1.5, "color": "#1f77b4"},
+                },
                 hovertemplate=hover,
             ),
             go.Scatter(

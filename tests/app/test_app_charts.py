@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ui.charts import interactions_figure, neighbours_figure, scatter_figure
+from ui.charts import interactions_figure, movement_figure, neighbours_figure, scatter_figure
 
 
 def _points(names: list[str], target: float | None = 0.5) -> pd.DataFrame:
@@ -183,3 +183,26 @@ def test_history_frame_never_hands_a_chart_an_empty_or_infinite_series():
     lines = history_figure(frame, ["loss", "val_loss"])  # plotly: no Vega chart to warn
     assert [t.name for t in lines.data] == ["loss", "val_loss"]
     assert list(lines.data[0].x) == [1, 2] and list(lines.data[0].y) == [0.7, 0.6]
+
+
+def test_compare_draws_run_a_as_outlines_in_a_colour_of_their_own():
+    """Open markers for run A, filled for B, lines between; an outline left to the theme
+    took the background's colour, and run A's places did not show at all."""
+    before = np.array([[0.0, 0.0], [1.0, 1.0]])
+    fig = movement_figure(["x", "<b>y</b>"], before, before + 0.5, np.array([10, 20]))
+    after, run_a, moved = fig.data
+    assert run_a.marker.color == "rgba(0,0,0,0)"
+    assert run_a.marker.line.color == after.marker.color and run_a.marker.line.width > 0
+    assert list(moved.x) == [0.0, 0.5, None, 1.0, 1.5, None]
+    assert "&lt;b&gt;y&lt;/b&gt;" in list(run_a.text) and list(after.customdata) == list(run_a.text)
+
+
+def test_compare_labels_the_most_frequent_categories():
+    from ui.charts import MAX_LABELS
+
+    n = MAX_LABELS + 10
+    names = [f"c{i}" for i in range(n)]
+    points = np.random.default_rng(4).normal(size=(n, 2))
+    fig = movement_figure(names, points, points, np.arange(n))  # the last are the biggest
+    assert [t for t in fig.data[0].text if t] == names[-MAX_LABELS:]
+    assert fig.data[0].textfont.color is None  # Streamlit's theme decides (light or dark)
