@@ -216,14 +216,20 @@ def page_problems(page: Any) -> list[str]:
 # ------------------------------------------------------------------ user actions
 
 
+_IDLE = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+        && !document.querySelector(
+            '[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]');
+}"""
+
+
 def wait_idle(page: Any, timeout: float = 60_000) -> None:
-    """Wait until Streamlit has finished the current script run."""
+    """Wait until Streamlit has finished the current script run. The app's script state
+    says so from the start: right after a (re)load it is "initial" until the first run
+    has finished, where the status widget's running icon shows only after a while."""
     page.wait_for_timeout(200)
-    page.wait_for_function(
-        '() => !document.querySelector(\'[data-testid="stStatusWidget"] '
-        '[data-testid="stStatusWidgetRunningIcon"]\')',
-        timeout=timeout,
-    )
+    page.wait_for_function(_IDLE, timeout=timeout)
 
 
 def open_page(page: Any, title: str) -> None:
