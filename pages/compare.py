@@ -137,14 +137,16 @@ else:
     st.subheader("Moved most (weighted by how often they occur)")
     moved = both.head(20)[["category", "count_a", "count_b", "moved_relative", "overlap"]]
     st.dataframe(
-        moved.assign(category=[fmt.category(c) for c in moved["category"]]),
+        moved.assign(
+            category=[fmt.category(c) for c in moved["category"]], overlap=moved["overlap"] * 100
+        ),
         hide_index=True,
         column_config={
             "moved_relative": st.column_config.NumberColumn(
                 "moved", format="%.2f", help="Distance moved / typical vector length"
             ),
             "overlap": st.column_config.NumberColumn(
-                f"overlap@{points['attrs']['k']}", format="percent"
+                f"overlap@{points['attrs']['k']}", format="%.0f%%"
             ),
         },
     )

@@ -28,6 +28,7 @@ from ui.state import Keys, neighbour_category_key, widget_key
 from ui.widgets import require_run, show_error
 
 N_GOTO = 8
+SHORT_NAME = 24  # characters that fit a "medium" table column
 
 
 def _go_to(field_name: str, goto_key: str) -> None:
@@ -218,17 +219,23 @@ def _page(info: state.RunInfo) -> None:
         )
     left, right = st.columns([1, 1])
     with left:
-        shown = result.rename(columns={"target_mean": target_label(run)})
+        rate = target_label(run)
+        shown = result.rename(columns={"target_mean": rate})
         shown["category"] = [fmt.category(c) for c in shown["category"]]
+        if run.roles.task == "binary":  # one decimal in every row ("10.0%", not "10%")
+            shown[rate] = shown[rate] * 100
         n_opposite = int((shown[value_column] < 0).sum()) if value_column == "similarity" else 0
+        # names are never cut off; short ones (bins, codes) leave room for the other columns
+        longest = max((len(c) for c in shown["category"]), default=0)
+        name_width = "large" if longest > SHORT_NAME else "medium"
         st.dataframe(
             shown,
             hide_index=True,
             column_config={
-                "category": st.column_config.TextColumn("category", width="large"),
+                "category": st.column_config.TextColumn("category", width=name_width),
                 value_column: st.column_config.NumberColumn(format="%.3f"),
-                target_label(run): st.column_config.NumberColumn(
-                    format="percent" if run.roles.task == "binary" else "%.3g"
+                rate: st.column_config.NumberColumn(
+                    format="%.1f%%" if run.roles.task == "binary" else "%.3g"
                 ),
                 "reliable": st.column_config.CheckboxColumn(
                     "reliable", help=f"seen at least {reliable_count} times"

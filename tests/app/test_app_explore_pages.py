@@ -96,6 +96,8 @@ def test_neighbours_table_chart_and_click_through(app_with_run):
     assert "reliable" in table.columns and "count" in table.columns
     assert first not in table["category"].tolist()
     assert len(table) == min(10, 11)
+    rates = table["positive rate"]  # in percent, one decimal shown in every row
+    assert rates.between(0, 100).all() and rates.max() > 1
     chart = plotly_chart(at)
     assert chart["data"][0]["type"] == "bar"
     assert len(plotly_array(chart["data"][0]["y"])) == len(table)
