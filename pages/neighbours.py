@@ -252,7 +252,12 @@ def _page(info: state.RunInfo) -> None:
             )
     with right:
         st.plotly_chart(
-            neighbours_figure(result, value_column=value_column, query=category),
+            neighbours_figure(
+                result,
+                value_column=value_column,
+                query=category,
+                dark=st.context.theme.type == "dark",
+            ),
         )
 
 

@@ -285,7 +285,8 @@ if info is not None:
             swept = sweep(run, edited, field, top_n=top_n, target_class=target_class)
             what = f"each of the {len(swept)} most common categories of **{literal(field)}**"
         st.plotly_chart(
-            sweep_figure(swept, label, float(preds[1]), task), key=Keys.WHATIF_SWEEP_CHART
+            sweep_figure(swept, label, float(preds[1]), task, dark=st.context.theme.type == "dark"),
+            key=Keys.WHATIF_SWEEP_CHART,
         )
         st.caption(
             f"Prediction for {what}, the rest of the edited row fixed; the dashed line is the "

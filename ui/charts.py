@@ -24,6 +24,7 @@ __all__ = [
     "COLOUR_OPTIONS",
     "STABILITY_ORDER",
     "MAX_LABELS",
+    "dim_colour",
     "scatter_figure",
     "neighbours_figure",
     "interactions_figure",
@@ -42,6 +43,13 @@ COLOUR_OPTIONS = ("target rate", "count", "cluster")
 STABILITY_ORDER = ("stable", "unstable", "too rare", "not in every seed")
 STABILITY_COLOURS = ("#2ca02c", "#ff7f0e", "#9e9e9e", "#dddddd")
 MAX_LABELS = 25  # the most frequent categories carry their name on the map
+
+
+def dim_colour(dark: bool) -> str:
+    """The pale grey of what counts least (a neighbour pointing the other way, a category
+    barely seen or not in every seed): light on a light page, dark on a dark one, where
+    a light grey would be the brightest thing on the chart."""
+    return "#4a4a4a" if dark else "#d9d9d9"
 
 
 def _safe(values: Sequence[object]) -> list[str]:
@@ -141,7 +149,7 @@ def scatter_figure(
         n_levels = len(STABILITY_ORDER)
         scale = [
             [edge, colour]
-            for i, colour in enumerate(STABILITY_COLOURS)
+            for i, colour in enumerate((*STABILITY_COLOURS[:-1], dim_colour(dark)))
             for edge in (i / n_levels, (i + 1) / n_levels)
         ]
         marker.update(
@@ -232,17 +240,21 @@ def scatter_figure(
     return fig
 
 
-def neighbours_figure(table: pd.DataFrame, *, value_column: str, query: str) -> go.Figure:
+def neighbours_figure(
+    table: pd.DataFrame, *, value_column: str, query: str, dark: bool = False
+) -> go.Figure:
     """Horizontal bars of neighbour similarity (or distance).
 
     Rare (unreliable) neighbours are grey; so are neighbours with a negative cosine
-    similarity, whose vectors point the other way (pale grey).
+    similarity, whose vectors point the other way (pale: ``dim_colour``; ``dark``: the
+    app shows the dark theme).
     """
     categories = [fmt.category(c) for c in table["category"]]
     reliable = table["reliable"].astype(bool).to_numpy() if "reliable" in table else None
     colours = np.where(reliable, "#1f77b4", "#9e9e9e") if reliable is not None else "#1f77b4"
     if value_column == "similarity":
-        colours = np.where(table[value_column].to_numpy(dtype=float) < 0, "#d9d9d9", colours)
+        negative = table[value_column].to_numpy(dtype=float) < 0
+        colours = np.where(negative, dim_colour(dark), colours)
     fig = go.Figure(
         go.Bar(
             x=table[value_column].to_numpy(dtype=float),
@@ -428,12 +440,15 @@ def prediction_text(value: float, task: str) -> str:
     return fmt.number(value) if task == "regression" else fmt.percent(value)
 
 
-def sweep_figure(table: pd.DataFrame, label: str, current: float, task: str) -> go.Figure:
-    """What-if sweep: one horizontal bar per category (hatched grey: barely seen)."""
+def sweep_figure(
+    table: pd.DataFrame, label: str, current: float, task: str, *, dark: bool = False
+) -> go.Figure:
+    """What-if sweep: one horizontal bar per category (hatched grey: barely seen;
+    ``dim_colour``)."""
     ordered = table.iloc[::-1]  # plotly draws the first bar at the bottom
     names = [chart_text(fmt.category(c)) for c in ordered["category"]]
     label = chart_text(label)
-    colours = np.where(ordered["reliable"], "#1f77b4", "#c7c7c7")
+    colours = np.where(ordered["reliable"], "#1f77b4", dim_colour(dark))
     hover = [
         f"{n}<br>{label}: {prediction_text(p, task)}<br>seen {c:,} times"
         + ("" if r else " (barely seen)")

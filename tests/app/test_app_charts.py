@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ui.charts import interactions_figure, movement_figure, neighbours_figure, scatter_figure
+from ui.charts import (
+    dim_colour,
+    interactions_figure,
+    movement_figure,
+    neighbours_figure,
+    scatter_figure,
+    sweep_figure,
+)
 
 
 def _points(names: list[str], target: float | None = 0.5) -> pd.DataFrame:
@@ -74,7 +81,14 @@ def test_neighbours_and_interactions_figures():
         table.assign(similarity=[0.9, -0.2], reliable=True), value_column="similarity", query="q"
     )
     blue, pale = opposite.data[0].marker.color
-    assert blue != pale and pale == "#d9d9d9"  # a negative similarity is drawn pale
+    assert blue != pale and pale == dim_colour(False)  # a negative similarity is drawn pale
+    at_night = neighbours_figure(
+        table.assign(similarity=[0.9, -0.2], reliable=True),
+        value_column="similarity",
+        query="q",
+        dark=True,
+    )
+    assert at_night.data[0].marker.color[1] == dim_colour(True)  # pale, not the brightest
     assert "&lt;q&gt;" in bars.layout.title.text
     matrix = pd.DataFrame([[np.nan, 0.2], [0.2, np.nan]], index=["f1", "f2"], columns=["f1", "f2"])
     heat = interactions_figure(matrix)
@@ -206,3 +220,24 @@ def test_compare_labels_the_most_frequent_categories():
     fig = movement_figure(names, points, points, np.arange(n))  # the last are the biggest
     assert [t for t in fig.data[0].text if t] == names[-MAX_LABELS:]
     assert fig.data[0].textfont.color is None  # Streamlit's theme decides (light or dark)
+
+
+def test_pale_greys_are_dark_on_the_dark_theme():
+    """What counts least is drawn pale: a light grey on a light page, a dark grey on a
+    dark page (a light grey there was the brightest thing on the chart)."""
+    assert dim_colour(True) != dim_colour(False)
+    lum = [
+        sum(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in (dim_colour(False), dim_colour(True))
+    ]
+    assert lum[0] > 3 * 160 and lum[1] < 3 * 100
+    swept = pd.DataFrame(
+        {
+            "category": ["a", "b"],
+            "prediction": [0.2, 0.3],
+            "count": [100, 1],
+            "reliable": [True, False],
+        }
+    )
+    for dark in (False, True):
+        colours = list(sweep_figure(swept, "p", 0.25, "binary", dark=dark).data[0].marker.color)
+        assert dim_colour(dark) in colours and "#1f77b4" in colours
