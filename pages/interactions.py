@@ -8,7 +8,7 @@ from embedding_core import formatting as fmt
 from embedding_core.errors import EmbeddingCoreError
 from ui.charts import interactions_figure
 from ui.explore_data import cached_interactions
-from ui.literal import literal
+from ui.literal import literal, literal_marked
 from ui.runs import show_view_link
 from ui.widgets import require_run, show_error
 
@@ -47,7 +47,7 @@ if run_info is not None:
             )
             left, right = st.columns([3, 2])
             with left:
-                st.plotly_chart(interactions_figure(matrix))
+                st.plotly_chart(interactions_figure(matrix, dark=st.context.theme.type == "dark"))
             with right:
                 st.subheader("Reading")
-                st.markdown("\n".join(f"- {literal(sentence)}" for sentence in sentences))
+                st.markdown("\n".join(f"- {literal_marked(sentence)}" for sentence in sentences))

@@ -285,8 +285,9 @@ def neighbours_figure(
     return fig
 
 
-def interactions_figure(matrix: pd.DataFrame) -> go.Figure:
-    """Field x field heatmap of interaction strength."""
+def interactions_figure(matrix: pd.DataFrame, *, dark: bool = False) -> go.Figure:
+    """Field x field heatmap of interaction strength: the stronger, the further from the
+    page's background (``dark``: the app shows the dark theme)."""
     labels = _safe(matrix.columns)
     values = matrix.to_numpy(dtype=float)
     fig = go.Figure(
@@ -294,7 +295,7 @@ def interactions_figure(matrix: pd.DataFrame) -> go.Figure:
             z=values,
             x=labels,
             y=_safe(matrix.index),
-            colorscale="Blues",
+            colorscale="Blues_r" if dark else "Blues",
             colorbar={"title": "strength"},
             text=np.vectorize(lambda v: "" if np.isnan(v) else f"{v:.3g}")(values),
             texttemplate="%{text}",

@@ -24,7 +24,7 @@ import re
 
 from embedding_core.text import printable
 
-__all__ = ["literal", "chart_text"]
+__all__ = ["literal", "literal_marked", "chart_text"]
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping all
 # of them also defuses Streamlit's extensions (directives, maths, emoji shortcodes) and
@@ -34,6 +34,7 @@ _MD_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 # invisible word joiner (U+2060) after "://", "www" and "@" keeps them plain text.
 _AUTOLINK = re.compile(r"(?<=:)(?=//)|(?i:(?<=www))(?=\.)|(?<=@)")
 _WORD_JOINER = "\u2060"
+_MARKED = re.compile(r"`([^`]*)`")
 
 
 def literal(text: object, limit: int | None = None) -> str:
@@ -48,6 +49,19 @@ def literal(text: object, limit: int | None = None) -> str:
     """
     plain = _AUTOLINK.sub(_WORD_JOINER, printable(text, limit))
     return _MD_PUNCTUATION.sub(r"\\\1", plain)
+
+
+def literal_marked(text: object) -> str:
+    """``literal`` for a library sentence that marks names in backticks, as the CLI
+    prints them (``interactions.describe_top_pairs``): each name bold, no backticks.
+
+    >>> literal_marked("`a*b` and `c` interact")
+    '**a\\\\*b** and **c** interact'
+    """
+    parts = _MARKED.split(printable(text))
+    return "".join(
+        f"**{literal(part)}**" if i % 2 else literal(part) for i, part in enumerate(parts) if part
+    )
 
 
 def chart_text(text: object, limit: int | None = None) -> str:

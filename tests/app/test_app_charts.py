@@ -93,6 +93,9 @@ def test_neighbours_and_interactions_figures():
     matrix = pd.DataFrame([[np.nan, 0.2], [0.2, np.nan]], index=["f1", "f2"], columns=["f1", "f2"])
     heat = interactions_figure(matrix)
     assert heat.data[0].type == "heatmap" and list(heat.data[0].x) == ["f1", "f2"]
+    # the weakest pairs take the background's shade: white on a light page, dark at night
+    light, night = (interactions_figure(matrix, dark=d).data[0].colorscale for d in (0, 1))
+    assert light[0][1] == night[-1][1] and light[-1][1] == night[0][1]
 
 
 def test_the_biggest_points_are_labelled_and_text_takes_the_theme_colour():

@@ -250,6 +250,7 @@ def test_interactions_heatmap_and_reading(app_with_run, small_run):
     assert len(plotly_array(heat["x"])) == len(small_run.fields)
     text = markdown_text(at)
     assert "interact most strongly" in text
+    assert "`" not in text and text.count("**") >= 4  # the fields' names bold, no backticks
 
 
 def test_export_page_offers_every_download(app_with_run, small_run, small_csv_bytes, tmp_path):

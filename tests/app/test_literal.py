@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from embedding_core.text import printable
-from ui.literal import chart_text, literal
+from ui.literal import chart_text, literal, literal_marked
 
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
@@ -39,6 +39,26 @@ def test_bare_urls_and_addresses_are_not_autolinked() -> None:
     out = literal("http://e.invalid www.e.invalid me@e.invalid")
     for fragment in ("://", "http\\:\\/\\/", "www\\.", "\\@e"):
         assert fragment not in out
+
+
+@given(st.text(), st.text())
+def test_marked_names_are_bold_and_stay_text(name: str, rest: str) -> None:
+    """A library sentence marks names in backticks (as the CLI prints them); the page
+    shows each name bold, and whatever a name holds stays text."""
+    safe = name.replace("`", "'")  # as the library writes a name (no backtick inside)
+    out = literal_marked(f"`{safe}` {rest.replace('`', '')}")
+    if printable(safe):
+        assert out.startswith(f"**{literal(safe)}**")
+    assert "`" not in _ESCAPE.sub("", out)  # any backtick left is escaped
+
+
+def test_markup_in_marked_names_stays_text() -> None:
+    out = literal_marked("`![x](http://e.invalid/a.png)` and `:red[y]` interact")
+    assert (
+        out
+        == f"**{literal('![x](http://e.invalid/a.png)')}** and **{literal(':red[y]')}** interact"
+    )
+    assert "![" not in out and ":red[" not in out
 
 
 @given(st.text())
