@@ -168,8 +168,7 @@ def _embedded_rows(info: state.RunInfo) -> None:
 
 st.title("Export")
 run_info = require_run()
-if run_info is not None:
-    st.caption(f"Run trained on {literal(run_info.dataset_label)}.")
+if run_info is not None:  # require_run's header names the run
     _projector(run_info)
     _tables_and_model(run_info)
     _report_and_csv(run_info)

@@ -122,8 +122,14 @@ else:
         },
     )
     by_id = {r.id: r for r in readable}
+    if st.session_state.get(Keys.RUNS_CHOICE) not in by_id:  # deleted since
+        st.session_state.pop(Keys.RUNS_CHOICE, None)
     chosen = st.selectbox(
-        "Run", list(by_id), format_func=lambda i: _label(by_id[i]), key=Keys.RUNS_CHOICE
+        "Run",
+        list(by_id),
+        format_func=lambda i: _label(by_id[i]),
+        key=Keys.RUNS_CHOICE,
+        persist_state="session",  # kept while the user looks at another page
     )
     if chosen is not None:
         _actions(by_id[chosen])

@@ -264,6 +264,7 @@ def test_export_page_offers_every_download(app_with_run, small_run, small_csv_by
     at = app_with_run
     at.switch_page("pages/export.py").run()
     assert_no_exception(at)
+    assert sum("Run trained on" in c.value for c in at.caption) == 1  # named once
     # the default sample lacks the run's columns: no embedded-rows download, a note instead
     assert "embedded_rows.csv" not in [b.label for b in at.download_button]
     assert any("lacks columns" in i.value for i in at.info)

@@ -38,6 +38,9 @@ def test_runs_page_lists_newest_first_and_opens_a_run(new_app, store):
     assert {"dataset", "rows", "task", "metric", "fields", "created", "size MB"} <= set(table)
     assert table["fields"].tolist() == [4, 4]
     at.selectbox(key=Keys.RUNS_CHOICE).set_value(_ids(store)["first"]).run()
+    at.switch_page("pages/data.py").run()
+    at.switch_page("pages/runs.py").run()
+    assert at.selectbox(key=Keys.RUNS_CHOICE).value == _ids(store)["first"]  # kept while away
     at.button(key=f"{Keys.RUNS_OPEN}_{_ids(store)['first']}").click().run()
     assert_no_exception(at)
     info = at.session_state[Keys.RUN_INFO]
@@ -50,6 +53,7 @@ def test_rename_and_delete_with_confirmation(new_app, store):
     at = new_app().run()
     at.switch_page("pages/runs.py").run()
     run_id = _ids(store)["second"]
+    at.selectbox(key=Keys.RUNS_CHOICE).set_value(run_id).run()
     at.text_input(key=f"{Keys.RUNS_NAME}_{run_id}").set_value("renamed")
     at.button(key=f"{Keys.RUNS_RENAME}_{run_id}").click().run()
     assert store.record(run_id).name == "renamed"
@@ -60,6 +64,7 @@ def test_rename_and_delete_with_confirmation(new_app, store):
     assert_no_exception(at)
     assert list(_ids(store)) == ["first"]
     assert at.dataframe[0].value["name"].tolist() == ["first"]
+    assert at.selectbox(key=Keys.RUNS_CHOICE).value == _ids(store)["first"]  # not the deleted
 
 
 def test_upload_of_a_run_zip_is_checked(new_app, store):
