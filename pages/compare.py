@@ -142,6 +142,8 @@ else:
         ),
         hide_index=True,
         column_config={
+            "count_a": st.column_config.NumberColumn(format="localized"),
+            "count_b": st.column_config.NumberColumn(format="localized"),
             "moved_relative": st.column_config.NumberColumn(
                 "moved", format="%.2f", help="Distance moved / typical vector length"
             ),

@@ -234,6 +234,7 @@ def _page(info: state.RunInfo) -> None:
             column_config={
                 "category": st.column_config.TextColumn("category", width=name_width),
                 value_column: st.column_config.NumberColumn(format="%.3f"),
+                "count": st.column_config.NumberColumn(format="localized"),  # 10,422
                 rate: st.column_config.NumberColumn(
                     format="%.1f%%" if run.roles.task == "binary" else "%.3g"
                 ),

@@ -398,6 +398,7 @@ def movement_figure(
                 textfont={"size": 11},  # colour from the active theme
                 customdata=names,
                 meta=chart_text(labels[1]),
+                legendrank=2,  # the legend reads A, then B, then the lines
                 marker={"size": sizes, "color": "#1f77b4"},
                 hovertemplate="<b>%{customdata}</b><br>%{meta}<extra></extra>",
             ),
@@ -408,6 +409,7 @@ def movement_figure(
                 name=chart_text(labels[0]),
                 text=names,
                 meta=chart_text(labels[0]),
+                legendrank=1,
                 # the outline's colour is set: Streamlit's theme draws it in the background's
                 marker={
                     "size": sizes,
@@ -421,6 +423,7 @@ def movement_figure(
                 y=ys,
                 mode="lines",
                 name="moved",
+                legendrank=3,
                 line={"width": 1, "color": "rgba(120,120,120,0.6)"},
                 hoverinfo="skip",
             ),

@@ -207,7 +207,8 @@ def test_compare_draws_run_a_as_outlines_in_a_colour_of_their_own():
     took the background's colour, and run A's places did not show at all."""
     before = np.array([[0.0, 0.0], [1.0, 1.0]])
     fig = movement_figure(["x", "<b>y</b>"], before, before + 0.5, np.array([10, 20]))
-    after, run_a, moved = fig.data
+    after, run_a, moved = fig.data  # B drawn first, A's outlines on top
+    assert run_a.legendrank < after.legendrank < moved.legendrank  # the legend: A, B, lines
     assert run_a.marker.color == "rgba(0,0,0,0)"
     assert run_a.marker.line.color == after.marker.color and run_a.marker.line.width > 0
     assert list(moved.x) == [0.0, 0.5, None, 1.0, 1.5, None]
