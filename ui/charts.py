@@ -39,9 +39,10 @@ __all__ = [
 
 COLOUR_OPTIONS = ("target rate", "count", "cluster")
 #: Stability badges (``embedding_core.analysis.stability``) and a last level for
-#: categories that not every seed learned; colours in the same order.
+#: categories that not every seed learned; colours of the badges in the same order (the
+#: last level's is ``dim_colour``, which follows the theme).
 STABILITY_ORDER = ("stable", "unstable", "too rare", "not in every seed")
-STABILITY_COLOURS = ("#2ca02c", "#ff7f0e", "#9e9e9e", "#dddddd")
+STABILITY_COLOURS = ("#2ca02c", "#ff7f0e", "#9e9e9e")
 MAX_LABELS = 25  # the most frequent categories carry their name on the map
 
 
@@ -149,7 +150,7 @@ def scatter_figure(
         n_levels = len(STABILITY_ORDER)
         scale = [
             [edge, colour]
-            for i, colour in enumerate((*STABILITY_COLOURS[:-1], dim_colour(dark)))
+            for i, colour in enumerate((*STABILITY_COLOURS, dim_colour(dark)))
             for edge in (i / n_levels, (i + 1) / n_levels)
         ]
         marker.update(
