@@ -10,7 +10,7 @@ from embedding_core import formatting as fmt
 from embedding_core.errors import EmbeddingCoreError
 from ui.charts import movement_figure
 from ui.literal import literal
-from ui.runs import cached_run, show_view_link, store
+from ui.runs import cached_run, show_view_link, stop_page, store
 from ui.state import Keys
 from ui.widgets import show_error
 
@@ -52,7 +52,7 @@ st.write(
 records = {r.id: r for r in store().list() if r.ok}
 if len(records) < 2:
     st.info("Compare needs two saved runs: train another one, or add one on the Runs page.")
-    st.stop()
+    stop_page()
 ids = list(records)
 for key, newest in ((Keys.COMPARE_A, ids[1]), (Keys.COMPARE_B, ids[0])):
     if st.session_state.get(key) not in records:  # first visit, or a run deleted since
@@ -108,7 +108,7 @@ else:
         table, points = _compare(a_id, b_id, field_name, k)
     except EmbeddingCoreError as exc:
         show_error(exc)
-        st.stop()
+        stop_page()
     both = table.dropna(subset=["overlap"])
     m1, m2, m3 = st.columns(3)
     m1.metric("Shared categories", f"{points['attrs']['shared']:,}")

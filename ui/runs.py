@@ -18,7 +18,7 @@ What is kept where:
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlencode, urlsplit
 
 import pandas as pd
@@ -40,6 +40,7 @@ __all__ = [
     "remember_roles",
     "sync_url",
     "drop_stale_view",
+    "stop_page",
     "show_view_link",
     "view_link",
     "PAGE_PARAM",
@@ -296,6 +297,13 @@ def drop_stale_view() -> None:
     for key in VIEW_PARAMS:
         if key in st.query_params and key not in kept:
             del st.query_params[key]
+
+
+def stop_page() -> NoReturn:
+    """End the page here (``st.stop``), its view parameters settled first: ``app.py``
+    drops another page's only after a page that runs to its end."""
+    drop_stale_view()
+    st.stop()
 
 
 def setting_params() -> list[tuple[str, str]]:

@@ -193,6 +193,21 @@ def test_the_view_stays_in_the_address_while_the_page_reruns(new_app, store, mon
     assert "field" not in at.query_params and "category" not in at.query_params
 
 
+def test_a_page_that_stops_early_drops_another_pages_view(new_app, store):
+    """Compare with one run stops after its message; the field and category Neighbours
+    put in the URL go all the same (a copied link would carry them to the wrong page)."""
+    ids = _ids(store)
+    store.delete(ids["second"])
+    at = new_app()
+    at.query_params.update(run=ids["first"], page="neighbours", field="device", category="phone")
+    at.run()
+    assert at.query_params["category"] == "phone"
+    at.switch_page("pages/compare.py").run()
+    assert_no_exception(at)
+    assert any("two saved runs" in i.value for i in at.info)
+    assert not {"field", "category"} & set(at.query_params)
+
+
 def test_a_reload_keeps_the_explore_settings(new_app, store):
     """F5 on Explore: the URL the page wrote holds its settings; a fresh session reads them."""
     run_id = _ids(store)["first"]
