@@ -22,6 +22,7 @@ from ui import state
 from ui.charts import lift_figure
 from ui.job_progress import live_progress
 from ui.lift_job import LiftJob
+from ui.lift_source import changes_since
 from ui.literal import literal
 from ui.state import Keys
 from ui.widgets import DATA_PAGE
@@ -36,6 +37,7 @@ def _start(dataset: state.Dataset, roles: Any, folds: int | None, models: list[s
         models=tuple(models),
         folds=folds,
         dataset_label=dataset.label,
+        dataset_key=dataset.key,
     )
     state.set_lift_job(job.start())
 
@@ -221,5 +223,14 @@ elif job is not None and job.error:
 
 result = state.get_lift_result()
 if result is not None and not running:
-    label = job.dataset_label if job is not None and job.result is result else ""
-    _show_result(result, label)
+    source = state.get_lift_data()
+    if dataset is not None:
+        changes = changes_since(
+            result, source, dataset.key, dataset.label, roles, state.get_config()
+        )
+        if changes:
+            st.warning(
+                " ".join([*changes, "Run lift again to measure what is chosen now."]),
+                icon=":material/history:",
+            )
+    _show_result(result, source["label"] if source else "")

@@ -38,6 +38,7 @@ class LiftJob(WorkerJob):
     models: tuple[str, ...]
     folds: int | None = None
     dataset_label: str = ""
+    dataset_key: str = ""
     last: LiftProgress | None = None
     cells: list[dict[str, Any]] = field(default_factory=list)
     result: LiftResult | None = None

@@ -1,6 +1,7 @@
 """Keep finished lift results on the server, so a reloaded page shows them again.
 
-A result is written once, as its JSON contract (``LiftResult.to_json_dict``), to
+A result is written once, as its JSON contract (``LiftResult.to_json_dict``) plus the
+data it measured (``"data"``: ``{"key", "label"}``, see ``ui.lift_source``), to
 ``<run store>/.lift/<digest>.json``; the URL carries only the digest (``lift=``).
 """
 
@@ -27,8 +28,12 @@ _HANDLE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def keep(result: LiftResult) -> str | None:
-    """Write ``result`` to the store and remember its handle; None if writing failed."""
-    text = json.dumps(result.to_json_dict(), sort_keys=True)
+    """Write ``result`` to the store, with the session's note of the data it measured
+    (``"data"``, next to the contract's keys), and remember its handle; None if writing
+    failed."""
+    from ui import state
+
+    text = json.dumps({**result.to_json_dict(), "data": state.get_lift_data()}, sort_keys=True)
     handle = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
     try:
         with atomic_file(store().root / _DIR / f"{handle}.json", encoding="utf-8") as fh:
@@ -60,6 +65,8 @@ def restore_lift(handle: str) -> bool:
     except (OSError, ValueError, TypeError) as exc:
         _log.warning("restoring lift result %s failed: %s", handle, exc)
         return False
-    state.set_lift_result(result)
+    source = data.get("data")
+    known = isinstance(source, dict) and {"key", "label"} <= source.keys()
+    state.set_lift_result(result, {k: str(source[k]) for k in ("key", "label")} if known else None)
     st.session_state[Keys.LIFT_HANDLE] = handle
     return True

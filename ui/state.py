@@ -58,6 +58,7 @@ __all__ = [
     "set_lift_job",
     "get_lift_result",
     "set_lift_result",
+    "get_lift_data",
     "adopt_finished_lift_job",
     "get_scenarios",
     "set_scenarios",
@@ -95,6 +96,7 @@ class Keys:
     UPLOADS_READ = "uploads_read"  # uploads read so far: names the uploader (upload_key)
     LIFT_JOB = "lift_job"
     LIFT_RESULT = "lift_result"
+    LIFT_DATA = "lift_data"  # {"key", "label"} of the data the lift result measured
     SCENARIOS = "whatif_scenarios"
     WHATIF_ROW = "whatif_row"
     SESSION_RUNS = "session_runs"
@@ -531,9 +533,16 @@ def get_lift_result() -> LiftResult | None:
     return st.session_state.get(Keys.LIFT_RESULT)
 
 
-def set_lift_result(result: LiftResult | None) -> None:
-    """Store a finished lift result."""
+def set_lift_result(result: LiftResult | None, data: dict[str, str] | None = None) -> None:
+    """Store a finished lift result and ``data``, the ``{"key", "label"}`` of the
+    dataset it measured (None: not known)."""
     st.session_state[Keys.LIFT_RESULT] = result
+    st.session_state[Keys.LIFT_DATA] = data
+
+
+def get_lift_data() -> dict[str, str] | None:
+    """``{"key", "label"}`` of the data the lift result measured, or None if not known."""
+    return st.session_state.get(Keys.LIFT_DATA)
 
 
 def adopt_finished_lift_job() -> LiftResult | None:
@@ -547,7 +556,7 @@ def adopt_finished_lift_job() -> LiftResult | None:
     if job is None or not job.done or job.adopted or job.result is None:
         return None
     job.adopted = True
-    set_lift_result(job.result)
+    set_lift_result(job.result, {"key": job.dataset_key, "label": job.dataset_label})
     return job.result
 
 

@@ -96,6 +96,15 @@ def test_fast_mode_run_shows_table_chart_verdicts_and_downloads(new_app):
     at.switch_page("pages/train.py").run()
     at.switch_page("pages/lift.py").run()
     assert _job(at) is job and "Fast holdout mode" in markdown_text(at)
+    assert "Data: small_churn.csv." in markdown_text(at)
+    assert not [w for w in at.warning if "Run lift again" in w.value]  # it is current
+
+    # other Train settings: the result stays, and the page says what changed since
+    at.session_state[Keys.CONFIG] = TINY.replace(seed=7)
+    at.run()
+    stale = [w.value.replace("\\", "") for w in at.warning if "Run lift again" in w.value]
+    assert stale and "settings have changed since: **seed**" in stale[0], stale
+    at.session_state[Keys.CONFIG] = TINY
 
     # F5: a fresh session opened on the same URL shows the same result (kept on the server)
     fresh = new_app()
@@ -104,6 +113,10 @@ def test_fast_mode_run_shows_table_chart_verdicts_and_downloads(new_app):
     assert_no_exception(fresh)
     assert "Fast holdout mode" in markdown_text(fresh)
     assert fresh.dataframe[0].value.equals(at.dataframe[0].value)
+    # the fresh session has the default sample loaded: the result says it is for other data
+    stale = [w.value.replace("\\", "") for w in fresh.warning if "Run lift again" in w.value]
+    assert stale and "These results are for **small_churn.csv**, not the data" in stale[0]
+    assert "Data: small_churn.csv." in markdown_text(fresh)
 
 
 def test_running_job_shows_the_cells_finished_so_far(new_app):
