@@ -14,8 +14,10 @@ from ui.widgets import EXPLORE_PAGE, show_error
 
 
 def _label(record: RunRecord) -> str:
+    """The run's name, then its data and time unless the name says them already."""
     created = record.created.replace("T", " ")[:16]
-    return f"{record.name}  ({record.dataset or 'unknown data'}, {created})"
+    extra = [x for x in (record.dataset or "unknown data", created) if x not in record.name]
+    return f"{record.name}  ({', '.join(extra)})" if extra else record.name
 
 
 def _open(run_id: str) -> None:
@@ -27,10 +29,50 @@ def _open(run_id: str) -> None:
     st.switch_page(EXPLORE_PAGE)
 
 
+def _is_current(run_id: str) -> bool:
+    current = state.get_run_info()
+    return current is not None and current.stored and current.run_id == run_id
+
+
+def _rename(run_id: str) -> None:
+    """Save name's callback: before the page is drawn, so the picker shows the new name."""
+    name = st.session_state.get(f"{Keys.RUNS_NAME}_{run_id}", "")
+    try:
+        record = store().rename(run_id, name)
+    except EmbeddingCoreError as exc:
+        st.session_state[Keys.RUNS_NOTICE] = ("error", str(exc))
+        return
+    if _is_current(run_id):
+        state.get_run_info().name = record.name
+    st.session_state[Keys.RUNS_CHOICE] = run_id  # set again: the picker redraws its label
+    st.session_state[Keys.RUNS_NOTICE] = ("success", f"Renamed the run to '{record.name}'.")
+
+
+def _delete(run_id: str, name: str) -> None:
+    """Delete run's callback: the picker then moves to the current run, or the newest."""
+    try:
+        store().delete(run_id)
+    except OSError as exc:
+        st.session_state[Keys.RUNS_NOTICE] = ("error", f"Could not delete the run: {exc}.")
+        return
+    if _is_current(run_id):
+        state.clear_run()
+    # set, not dropped: a dropped choice leaves the deleted run's name in the picker
+    st.session_state[Keys.RUNS_CHOICE] = _default_choice([r.id for r in store().list() if r.ok])
+    st.session_state[Keys.RUNS_NOTICE] = ("success", f"Deleted the run '{name}'.")
+
+
+def _default_choice(ids: list[str]) -> str | None:
+    """The current run (the one the URL names) if it is stored, else the newest."""
+    current = state.get_run_info()
+    if current is not None and current.stored and current.run_id in ids:
+        return current.run_id
+    return ids[0] if ids else None
+
+
 def _actions(record: RunRecord) -> None:
     runs = store()
-    current = state.get_run_info()
-    is_current = current is not None and current.stored and current.run_id == record.id
+    is_current = _is_current(record.id)
     c1, c2, c3 = st.columns([1, 1, 2])
     with c1:
         if st.button(
@@ -50,24 +92,23 @@ def _actions(record: RunRecord) -> None:
         )
     with c3:
         with st.popover("Rename"):
-            new_name = st.text_input("New name", record.name, key=f"{Keys.RUNS_NAME}_{record.id}")
-            if st.button("Save name", key=f"{Keys.RUNS_RENAME}_{record.id}"):
-                try:
-                    runs.rename(record.id, new_name)
-                except EmbeddingCoreError as exc:
-                    show_error(exc)
-                else:
-                    if is_current and current is not None:
-                        current.name = " ".join(new_name.split())
-                    st.rerun()
+            st.text_input("New name", record.name, key=f"{Keys.RUNS_NAME}_{record.id}")
+            st.button(
+                "Save name",
+                key=f"{Keys.RUNS_RENAME}_{record.id}",
+                on_click=_rename,
+                args=(record.id,),
+            )
         with st.popover("Delete"):
             st.write("Delete this run and its files? Links to it will stop working.")
             sure = st.checkbox("Yes, delete it", key=f"{Keys.RUNS_CONFIRM}_{record.id}")
-            if st.button("Delete run", disabled=not sure, key=f"{Keys.RUNS_DELETE}_{record.id}"):
-                runs.delete(record.id)
-                if is_current:
-                    state.clear_run()
-                st.rerun()
+            st.button(
+                "Delete run",
+                disabled=not sure,
+                key=f"{Keys.RUNS_DELETE}_{record.id}",
+                on_click=_delete,
+                args=(record.id, record.name),
+            )
     details = [f"id `{record.id}`"]
     if record.sibling_of:
         details.append(f"seed {record.seed}, sibling of {literal(record.sibling_of)}")
@@ -102,6 +143,9 @@ def _upload() -> None:
 
 
 st.title("Runs")
+if notice := st.session_state.pop(Keys.RUNS_NOTICE, None):
+    kind, text = notice
+    (st.error if kind == "error" else st.success)(literal(text))
 runs_store = store()
 records = runs_store.list()
 readable = [r for r in records if r.ok]
@@ -122,8 +166,8 @@ else:
         },
     )
     by_id = {r.id: r for r in readable}
-    if st.session_state.get(Keys.RUNS_CHOICE) not in by_id:  # deleted since
-        st.session_state.pop(Keys.RUNS_CHOICE, None)
+    if st.session_state.get(Keys.RUNS_CHOICE) not in by_id:  # first visit, or deleted since
+        st.session_state[Keys.RUNS_CHOICE] = _default_choice(list(by_id))
     chosen = st.selectbox(
         "Run",
         list(by_id),

@@ -201,6 +201,7 @@ class Keys:
     RUNS_IMPORTED = "runs_imported"  # + upload file id
     RUNS_CONFIRM = "runs_confirm"  # + run id
     RUNS_NAME = "runs_name"  # + run id
+    RUNS_NOTICE = "runs_notice"  # (kind, text) of the last rename or delete
     COMPARE_A = "compare_a"
     COMPARE_B = "compare_b"
     COMPARE_FIELD = "compare_field"

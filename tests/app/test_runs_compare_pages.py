@@ -25,6 +25,11 @@ def store(small_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunStor
     return runs
 
 
+def _plain(markdown: str) -> str:
+    """A message as read: without the escapes ``ui.literal`` adds."""
+    return markdown.replace("\\", "")
+
+
 def _ids(store: RunStore) -> dict[str, str]:
     return {r.name: r.id for r in store.list()}
 
@@ -57,6 +62,10 @@ def test_rename_and_delete_with_confirmation(new_app, store):
     at.text_input(key=f"{Keys.RUNS_NAME}_{run_id}").set_value("renamed")
     at.button(key=f"{Keys.RUNS_RENAME}_{run_id}").click().run()
     assert store.record(run_id).name == "renamed"
+    assert [_plain(s.value) for s in at.success] == ["Renamed the run to 'renamed'."]
+    # the choice is set again after a rename (Streamlit's picker then redraws its label)
+    picker = at.selectbox(key=Keys.RUNS_CHOICE)
+    assert picker.value == run_id and picker.format_func(run_id).startswith("renamed  (")
     delete = at.button(key=f"{Keys.RUNS_DELETE}_{run_id}")
     assert delete.disabled  # not before the confirmation
     at.checkbox(key=f"{Keys.RUNS_CONFIRM}_{run_id}").check().run()
@@ -65,6 +74,28 @@ def test_rename_and_delete_with_confirmation(new_app, store):
     assert list(_ids(store)) == ["first"]
     assert at.dataframe[0].value["name"].tolist() == ["first"]
     assert at.selectbox(key=Keys.RUNS_CHOICE).value == _ids(store)["first"]  # not the deleted
+    assert "Deleted the run 'renamed'." in [_plain(s.value) for s in at.success]
+
+
+def test_the_runs_picker_starts_on_the_run_the_address_names(new_app, store):
+    """F5 on Runs (or a link): the picker shows the run the URL opened, not the newest;
+    renaming it renames the open run too."""
+    first = _ids(store)["first"]
+    at = new_app()
+    at.query_params.update(run=first, page="runs")
+    at.run()
+    assert_no_exception(at)
+    assert at.title[0].value == "Runs"
+    assert at.selectbox(key=Keys.RUNS_CHOICE).value == first
+    at.text_input(key=f"{Keys.RUNS_NAME}_{first}").set_value("  baseline   run ")
+    at.button(key=f"{Keys.RUNS_RENAME}_{first}").click().run()
+    assert at.session_state[Keys.RUN_INFO].name == "baseline run"
+    # an empty name is refused, and the page says why
+    at.text_input(key=f"{Keys.RUNS_NAME}_{first}").set_value("   ")
+    at.button(key=f"{Keys.RUNS_RENAME}_{first}").click().run()
+    assert_no_exception(at)
+    assert [_plain(e.value) for e in at.error] == ["A run name cannot be empty."]
+    assert store.record(first).name == "baseline run"
 
 
 def test_upload_of_a_run_zip_is_checked(new_app, store):
