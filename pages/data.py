@@ -192,6 +192,14 @@ def _on_target_change(dataset: state.Dataset, keys: dict[str, str]) -> None:
     st.session_state[keys["numeric"]] = list(roles.numeric) if roles else []
 
 
+def _default(key: str, chosen: tuple[str, ...], columns: list[str]) -> list[str] | None:
+    """A role multiselect's default: None once ``_on_target_change`` has set its value
+    (Streamlit warns about a widget given both)."""
+    if key in st.session_state:
+        return None
+    return [c for c in chosen if c in columns]
+
+
 def _target_note(dataset: state.Dataset, target: str | None) -> bool:
     """Why the target was suggested and, for an upload, the confirm step.
 
@@ -261,7 +269,7 @@ def _roles_section(dataset: state.Dataset) -> None:
         categorical = st.multiselect(
             "Categorical columns (learn an embedding for each)",
             columns,
-            default=[c for c in (chosen.categorical if chosen else ()) if c in columns],
+            default=_default(keys["categorical"], chosen.categorical if chosen else (), columns),
             key=keys["categorical"],
             persist_state="session",
         )
@@ -269,7 +277,7 @@ def _roles_section(dataset: state.Dataset) -> None:
         numeric = st.multiselect(
             "Numeric columns (optional)",
             columns,
-            default=[c for c in (chosen.numeric if chosen else ()) if c in columns],
+            default=_default(keys["numeric"], chosen.numeric if chosen else (), columns),
             key=keys["numeric"],
             persist_state="session",
         )
