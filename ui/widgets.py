@@ -15,6 +15,7 @@ __all__ = [
     "DATA_PAGE",
     "EXPLORE_PAGE",
     "NEIGHBOURS_PAGE",
+    "RUNS_PAGE",
     "require_run",
     "run_header",
     "show_error",
@@ -25,6 +26,7 @@ DATA_PAGE = "pages/data.py"
 TRAIN_PAGE = "pages/train.py"
 EXPLORE_PAGE = "pages/explore.py"
 NEIGHBOURS_PAGE = "pages/neighbours.py"
+RUNS_PAGE = "pages/runs.py"
 
 
 def require_run(*, weak_signal_note: bool = False) -> state.RunInfo | None:
@@ -41,6 +43,15 @@ def require_run(*, weak_signal_note: bool = False) -> state.RunInfo | None:
     job = state.get_job()
     if job is not None and job.running:
         st.info("Training is in progress: this page fills in as soon as it finishes.")
+        st.page_link(TRAIN_PAGE, label="Go to Train", icon=":material/model_training:")
+        return None
+    from ui.runs import store
+
+    saved = sum(r.ok for r in store().list())
+    if saved:
+        runs = "One run is" if saved == 1 else f"{saved:,} runs are"
+        st.info(f"No run is open. {runs} saved: open one, or train a new model.")
+        st.page_link(RUNS_PAGE, label="Open a saved run", icon=":material/folder_open:")
     else:
         st.info("No trained run yet. Train a model first: it takes a few seconds on the sample.")
     st.page_link(TRAIN_PAGE, label="Go to Train", icon=":material/model_training:")

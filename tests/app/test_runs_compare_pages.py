@@ -406,3 +406,18 @@ def test_an_upload_restored_with_its_run_is_not_asked_to_confirm_again(new_app, 
     text = markdown_text(at)
     assert "Ready to train" in text and "confirm it" not in text, text
     assert not [b for b in at.button if b.label.startswith("Predict ")]
+
+
+def test_a_page_without_an_open_run_points_to_the_saved_ones(new_app, store):
+    """A plain address of Explore (no run=) while the store has runs: open one, or train."""
+    at = new_app().run()
+    at.switch_page("pages/explore.py").run()
+    assert_no_exception(at)
+    assert [i.value for i in at.info] == [
+        "No run is open. 2 runs are saved: open one, or train a new model."
+    ]
+    targets = [link.proto.page for link in at.get("page_link")]
+    assert any("runs" in t for t in targets) and any("train" in t for t in targets)
+    store.delete(_ids(store)["second"])
+    at.run()
+    assert "One run is saved" in at.info[0].value
