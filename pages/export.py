@@ -7,6 +7,7 @@ import streamlit as st
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
 from ui.export_data import (
+    about,
     csv_zip_bytes,
     embedded_rows_csv,
     parquet_bytes,
@@ -99,6 +100,10 @@ def _tables_and_model(info: state.RunInfo) -> None:
 def _report_and_csv(info: state.RunInfo) -> None:
     left, right = st.columns(2)
     lift = state.get_lift_result()
+    source = state.get_lift_data()
+    other_data = lift is not None and source is not None and source["key"] != info.dataset_key
+    if other_data:
+        lift = None  # measured on other data: not this run's report
     with left:
         st.subheader("Report (one HTML file)")
         st.caption(
@@ -106,12 +111,15 @@ def _report_and_csv(info: state.RunInfo) -> None:
             "the interaction map"
             + (" and the lift results" if lift is not None else "")
             + ": one file that opens in any browser, offline (e.g. from an e-mail)."
+            + (" The lift results are for other data, so they are left out." if other_data else "")
         )
         try:
             lift_json = lift.to_json_dict() if lift is not None else None
             st.download_button(
                 "report.html",
-                report_html(info.run_id, str(id(lift)) if lift else "", info.run, lift_json),
+                report_html(
+                    info.run_id, str(id(lift)) if lift else "", info.run, lift_json, about(info)
+                ),
                 file_name="embeddings_report.html",
                 mime="text/html",
                 key=Keys.DL_REPORT,

@@ -8,6 +8,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,8 +19,10 @@ from ui.explore_data import all_tables
 
 if TYPE_CHECKING:  # pragma: no cover
     from embedding_core.model.run import TrainedRun
+    from ui.state import RunInfo
 
 __all__ = [
+    "about",
     "slug",
     "projector_files",
     "projector_zip_bytes",
@@ -72,11 +75,21 @@ def csv_zip_bytes(run_id: str, _run: TrainedRun) -> bytes:
 
 
 @st.cache_data(show_spinner="Writing the report...", max_entries=8)
-def report_html(run_id: str, lift_id: str, _run: TrainedRun, _lift: dict | None) -> bytes:
-    """The one-file HTML report (``lift_id`` names the lift result included, "" if none)."""
+def report_html(
+    run_id: str, lift_id: str, _run: TrainedRun, _lift: dict | None, about: str = ""
+) -> bytes:
+    """The one-file HTML report (``lift_id`` names the lift result included, "" if none;
+    ``about``: the line under its heading)."""
     from embedding_core.reuse.report import build_report
 
-    return build_report(_run, lift=_lift).encode("utf-8")
+    return build_report(_run, lift=_lift, about=about or None).encode("utf-8")
+
+
+def about(info: RunInfo) -> str:
+    """Which run a report shows, for its reader: name, data and when it was trained."""
+    when = datetime.fromtimestamp(info.created).strftime("%Y-%m-%d %H:%M") if info.created else ""
+    said = [f"Run '{info.name}'" if info.name else "A run", f"trained on {info.dataset_label}"]
+    return " ".join(said) + (f" on {when}" if when else "")
 
 
 @st.cache_data(show_spinner="Saving the model...", max_entries=4)

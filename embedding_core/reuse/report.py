@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import html
 import math
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from embedding_core.formatting import category as category_label
+from embedding_core.model.metrics import metric_label
 
 if TYPE_CHECKING:
     from embedding_core.model.run import TrainedRun
@@ -44,7 +46,11 @@ svg{background:#fbfcfe;border:1px solid #d9e2ec}
 
 
 def build_report(
-    run: TrainedRun, *, lift: dict[str, Any] | None = None, title: str | None = None
+    run: TrainedRun,
+    *,
+    lift: dict[str, Any] | None = None,
+    title: str | None = None,
+    about: str | None = None,
 ) -> str:
     """The HTML report of ``run`` as one string.
 
@@ -57,6 +63,9 @@ def build_report(
         ``lift`` command's file), shown when given.
     title : str, optional
         Heading; default "Category embeddings: <target>".
+    about : str, optional
+        A line under the heading saying which run this is (its name, data, date); the
+        date the report was written follows it.
 
     Returns
     -------
@@ -69,6 +78,8 @@ def build_report(
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{_e(heading)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{_e(heading)}</h1>",
+        f"<p class='note'>{_e(about + '. ' if about else '')}"
+        f"Report written {date.today().isoformat()}.</p>",
         _summary(run, tables),
         "<h2>Maps of the categories</h2>",
         "<p class='note'>Each field's vectors projected to two dimensions by PCA (the "
@@ -105,7 +116,11 @@ def _summary(run: TrainedRun, tables: dict[str, pd.DataFrame]) -> str:
     if m.get("init_embeddings"):
         frozen = "frozen" if m.get("frozen_fields") else "fine-tuned"
         rows.append(("started from", f"{m['init_embeddings']} ({frozen})"))
-    figures = [(k, v) for k, v in m.items() if k.startswith(("valid_", "baseline_"))]
+    figures = [
+        (_capital(metric_label(k[6:])), _num(v, 4), _num(m.get(f"baseline_{k[6:]}"), 4))
+        for k, v in m.items()
+        if k.startswith("valid_")
+    ]
     fields = [
         (f, len(t) - int(t["is_unknown"].sum() + t["is_missing"].sum()), _width(t))
         for f, t in tables.items()
@@ -115,7 +130,7 @@ def _summary(run: TrainedRun, tables: dict[str, pd.DataFrame]) -> str:
         + "<h2>Validation figures</h2>"
         + "<p class='note'>Measured on rows held out from training; baseline = a trivial "
         "predictor (training prior or mean).</p>"
-        + _table(["metric", "value"], [(k, _num(v)) for k, v in figures])
+        + _table(["measure", "model", "trivial baseline"], figures)
         + "<h2>Fields</h2>"
         + _table(["field", "categories", "vector size"], fields)
     )
@@ -148,10 +163,13 @@ def _field_map(field: str, table: pd.DataFrame) -> str:
             f"<circle cx='{px[i]:.1f}' cy='{py[i]:.1f}' r='{radius[i]:.1f}' fill='{colour}' "
             f"fill-opacity='0.75'><title>{_e(tip)}</title></circle>"
         )
-        if i < _LABELLED:
+        if i < _LABELLED:  # right of the point, or left of it in the right half
+            left = px[i] > _W / 2
+            x = px[i] - radius[i] - 2 if left else px[i] + radius[i] + 2
+            anchor = " text-anchor='end'" if left else ""
             shapes.append(
-                f"<text x='{px[i] + radius[i] + 2:.1f}' y='{py[i] + 3:.1f}' "
-                f"font-size='10'>{_e(_short(name))}</text>"
+                f"<text x='{x:.1f}' y='{py[i] + 3:.1f}' font-size='10'{anchor}>"
+                f"{_e(_short(name))}</text>"
             )
     return (
         f"<div class='field'><h3>{_e(field)}</h3>"
@@ -212,23 +230,37 @@ def _interactions(run: TrainedRun, tables: dict[str, pd.DataFrame]) -> str:
 
 
 def _lift(lift: dict[str, Any]) -> str:
-    metric = str(lift.get("metric", ""))
+    from embedding_core.analysis.lift import ENCODING_LABELS, model_label
+
+    metric = metric_label(str(lift.get("metric", ""))) or "score"
+    task = lift.get("task")
+
+    def model(name: Any) -> str:
+        return model_label(str(name), task)
+
+    def encoding(name: Any) -> str:
+        return ENCODING_LABELS.get(str(name), str(name))
+
     results = [
-        (r.get("model"), r.get("encoding"), _num(r.get("mean")), _num(r.get("std")))
+        (model(r.get("model")), encoding(r.get("encoding")), _num(r.get("mean"), 4),
+         _num(r.get("std"), 4))
         for r in lift.get("results", [])
-    ]
+    ]  # fmt: skip
     lifts = [
-        (r.get("model"), r.get("best_baseline"), _num(r.get("lift")), _num(r.get("std")))
+        (model(r.get("model")), encoding(r.get("best_baseline")), _num(r.get("lift"), 4, "+"),
+         _num(r.get("std"), 4))
         for r in lift.get("lift", [])
-    ]
+    ]  # fmt: skip
     verdicts = "".join(f"<li>{_e(str(v))}</li>" for v in lift.get("verdicts", []))
+    folds = lift.get("folds")
+    mode = f"{folds}-fold cross-validation" if folds else "one holdout split"
     return (
-        f"<p class='note'>Mode: {_e(str(lift.get('mode', '')))}; metric: {_e(metric)}. "
-        "Lift = embeddings minus the best other encoding for the same model "
-        "(positive = embeddings better).</p>"
-        + _table(["model", "best other encoding", "lift", "+-"], lifts)
+        f"<p class='note'>Measured by {_e(metric)} on {_e(mode)}. Lift = the embeddings' "
+        "score minus the best other encoding's, for the same model (positive: the "
+        "embeddings do better); +- is one standard deviation.</p>"
+        + _table(["model", "best other encoding", f"lift ({metric})", "+-"], lifts)
         + (f"<ul>{verdicts}</ul>" if verdicts else "")
-        + _table(["model", "encoding", metric or "score", "+-"], results)
+        + _table(["model", "encoding", metric, "+-"], results)
     )
 
 
@@ -253,14 +285,23 @@ def _table(header: list[str], rows: list[tuple[Any, ...]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _num(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
+def _num(value: Any, decimals: int | None = None, sign: str = "") -> str:
+    """A figure for people: thousands separators for counts; ``decimals`` fixed places
+    (``sign="+"``: always signed) else 4 significant digits; "n/a" when missing."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
-        return "n/a" if not math.isfinite(value) else f"{value:.4g}"
+        return f"{value:{sign}.{decimals}f}" if decimals is not None else f"{value:.4g}"
     return str(value)
+
+
+def _capital(label: str) -> str:
+    """A label at the start of a row: "log loss" -> "Log loss", "AUC" unchanged."""
+    return label[:1].upper() + label[1:]
 
 
 def _width(table: pd.DataFrame) -> int:

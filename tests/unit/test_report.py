@@ -1,0 +1,48 @@
+"""The one-file HTML report reads as a document for people (``reuse.report``)."""
+
+from __future__ import annotations
+
+import re
+
+from embedding_core.reuse.report import _W, build_report
+
+LIFT = {
+    "task": "binary",
+    "mode": "cv",
+    "folds": 5,
+    "metric": "auc",
+    "results": [
+        {"model": "logistic", "encoding": "onehot", "mean": 0.71234, "std": 0.0041},
+        {"model": "logistic", "encoding": "embedding", "mean": 0.71241695, "std": 0.0039},
+    ],
+    "lift": [{"model": "logistic", "best_baseline": "onehot", "lift": 7.695e-05, "std": 0.0001498}],
+    "verdicts": ["For logistic regression, embeddings are level with one-hot encoding."],
+}
+
+
+def _cells(page: str) -> list[str]:
+    return re.findall(r"<td[^>]*>([^<]*)</td>", page)
+
+
+def test_figures_are_named_and_formatted_for_people(tiny_binary_run):
+    page = build_report(tiny_binary_run, lift=LIFT, about="Run 'Q3 <claims>' trained on x.csv")
+    assert "Run &#x27;Q3 &lt;claims&gt;&#x27; trained on x.csv. Report written 20" in page
+    assert "valid_" not in page and "baseline_" not in page  # not the metric keys
+    assert "<th>measure</th><th>model</th><th>trivial baseline</th>" in page
+    cells = _cells(page)
+    assert "AUC" in cells and "Log loss" in cells
+    # the lift table: model and encoding names as on the Lift page; fixed decimals, signed
+    assert "logistic regression" in cells and "one-hot encoding" in cells
+    assert "DeepFM embeddings" in cells
+    assert "+0.0001" in cells and "0.0001" in cells and "0.7124" in cells
+    assert not [c for c in cells if re.search(r"\de-?\d", c)]  # no 7.695e-05
+    assert "Measured by AUC on 5-fold cross-validation." in page
+
+
+def test_labels_in_the_right_half_of_a_map_end_at_their_point(tiny_binary_run):
+    page = build_report(tiny_binary_run)
+    labels = re.findall(r"<text x='([\d.]+)'[^>]*?( text-anchor='end')?>", page)
+    assert labels
+    for x, anchored in labels:  # a label runs toward the middle, never past the edge
+        assert float(x) >= _W / 2 - 12 if anchored else float(x) <= _W / 2 + 12, (x, anchored)
+    assert any(anchored for _, anchored in labels)  # some points sit in the right half
