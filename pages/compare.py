@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from embedding_core import formatting as fmt
+from embedding_core.analysis.compare import chance_note
 from embedding_core.errors import EmbeddingCoreError
 from ui.charts import movement_figure
 from ui.literal import literal
@@ -47,7 +48,9 @@ st.title("Compare")
 st.write(
     "What changed between two runs: last month's data and this month's, or a run and "
     "its fine-tuned copy. Run A is rotated onto run B (orthogonal Procrustes, fitted on "
-    "the categories both know, weighted by count), so only real changes remain."
+    "the categories both know, weighted by count), so what remains is how the runs differ: "
+    "a real change, or training noise (two seeds of the same data differ too; the "
+    "Neighbours page's stability check shows by how much)."
 )
 records = {r.id: r for r in store().list() if r.ok}
 if len(records) < 2:
@@ -110,6 +113,8 @@ else:
         show_error(exc)
         stop_page()
     both = table.dropna(subset=["overlap"])
+    if note := chance_note(points["attrs"]["k"], points["attrs"]["shared"]):
+        st.warning(note, icon=":material/casino:")
     m1, m2, m3 = st.columns(3)
     m1.metric("Shared categories", f"{points['attrs']['shared']:,}")
     m2.metric(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from embedding_core.analysis.compare import chance_note
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
 from ui.job_progress import live_progress
@@ -111,4 +112,6 @@ def _show(
             "neighbours agree on average (stable: at least half; too rare: seen fewer "
             "times than the reliability threshold)."
         )
+        if note := chance_note(table.attrs["k"], len(table)):
+            st.warning(note, icon=":material/casino:")
     return votes, len(group)

@@ -33,6 +33,8 @@ __all__ = [
     "AlignedField",
     "align_field",
     "compare_runs",
+    "chance_overlap",
+    "chance_note",
     "learned_rows",
     "table_of",
 ]
@@ -212,7 +214,8 @@ def compare_runs(
         - ``overlap``: share of its ``k`` nearest neighbours (among shared categories)
           that are the same in both runs.
 
-        ``attrs["k"]`` is the ``k`` used; ``attrs["shared"]`` the shared count.
+        ``attrs["k"]`` is the ``k`` used; ``attrs["shared"]`` the shared count;
+        ``attrs["chance"]`` the overlap random vectors would give (``chance_overlap``).
     """
     if k < 1:
         raise DataError(f"k must be at least 1, not {k}.")
@@ -246,8 +249,37 @@ def compare_runs(
     parts = [shared.sort_values("moved_weighted", ascending=False, kind="stable")]
     parts += [p for p in only if len(p)]
     out = pd.concat(parts, ignore_index=True)
-    out.attrs.update(k=k_used, shared=n, field=field)
+    out.attrs.update(k=k_used, shared=n, field=field, chance=chance_overlap(k_used, n))
     return out
+
+
+def chance_overlap(k: int, n: int) -> float:
+    """The overlap@k two random neighbour lists share on average among ``n`` categories:
+    each list holds ``k`` of the ``n - 1`` others, so ``k / (n - 1)``.
+
+    >>> chance_overlap(10, 12)
+    0.9090909090909091
+    >>> chance_overlap(10, 1001)
+    0.01
+    """
+    return min(1.0, k / (n - 1)) if n > 1 else 1.0
+
+
+#: From this chance overlap up, an agreement figure says little and the pages say so.
+HIGH_CHANCE = 0.3
+
+
+def chance_note(k: int, n: int) -> str | None:
+    """A sentence when ``k`` neighbours are so large a share of ``n`` categories that
+    random vectors would already agree a lot (``HIGH_CHANCE``); else None."""
+    chance = chance_overlap(k, n)
+    if chance < HIGH_CHANCE:
+        return None
+    return (
+        f"With {n:,} categories, {k} neighbours are {chance:.0%} of the others: even random "
+        f"vectors would share {chance:.0%} of them, so a high agreement means little here. "
+        "Choose a smaller k."
+    )
 
 
 def _only_rows(table: pd.DataFrame, shared: set[str], *, in_a: bool) -> pd.DataFrame:

@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from embedding_core.analysis.compare import learned_rows, overlap_at_k, table_of, top_k_sets
+from embedding_core.analysis.compare import (
+    chance_overlap,
+    learned_rows,
+    overlap_at_k,
+    table_of,
+    top_k_sets,
+)
 from embedding_core.analysis.neighbours import RELIABLE_MIN_COUNT, nearest_neighbours
 from embedding_core.errors import DataError
 from embedding_core.model.embeddings import vectors
@@ -77,7 +83,8 @@ def stability(
         One row per category learned by every run, most frequent first: ``category``,
         ``count``, ``overlap`` (mean share of common neighbours over all pairs of runs),
         ``min_overlap`` (the worst pair), ``reliability`` (see module docstring).
-        ``attrs["k"]`` and ``attrs["runs"]`` say what was used.
+        ``attrs["k"]`` and ``attrs["runs"]`` say what was used; ``attrs["chance"]`` is the
+        overlap random vectors would give (``compare.chance_overlap``).
     """
     if k < 1:
         raise DataError(f"k must be at least 1, not {k}.")
@@ -113,7 +120,9 @@ def stability(
             "reliability": badge,
         }
     ).sort_values("count", ascending=False, kind="stable", ignore_index=True)
-    out.attrs.update(k=k_used, runs=len(tables), field=field)
+    out.attrs.update(
+        k=k_used, runs=len(tables), field=field, chance=chance_overlap(k_used, len(names))
+    )
     return out
 
 

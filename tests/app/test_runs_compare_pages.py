@@ -279,10 +279,14 @@ def test_compare_page_shows_overlap_projection_and_most_moved(new_app, store):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Neighbour overlap@10"] == "100%"  # the same run twice
     assert metrics["Shared categories"] == "12"
+    # 10 of 11 others: random vectors would agree as much, and the page says so
+    assert ["even random vectors would share 91%" in w.value for w in at.warning] == [True]
     figure = plotly_chart(at)
     assert [t["name"] for t in figure["data"]][2] == "moved"
     assert len(at.dataframe[0].value) == 12
     assert store.record(_ids(store)["second"]).compared_with == _ids(store)["first"]
+    at.number_input(key=Keys.COMPARE_K).set_value(3).run()
+    assert not at.warning  # 3 of 11: agreement means something
 
 
 def test_a_link_opens_the_same_comparison_and_the_choice_outlives_other_pages(new_app, store):

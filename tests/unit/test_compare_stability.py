@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 from embedding_core.analysis.compare import (
+    chance_note,
+    chance_overlap,
     compare_runs,
     overlap_at_k,
     procrustes_rotation,
@@ -58,7 +60,8 @@ def test_procrustes_recovers_a_known_rotation_exactly(base) -> None:
 def test_a_rotated_copy_has_not_moved_and_keeps_every_neighbour(base) -> None:
     a, names = base
     result = compare_runs(_table(a, names), _table(a @ _rotation(6, 2), names), "f", k=5)
-    assert len(result) == 40 and result.attrs == {"k": 5, "shared": 40, "field": "f"}
+    assert len(result) == 40
+    assert result.attrs == {"k": 5, "shared": 40, "field": "f", "chance": 5 / 39}
     np.testing.assert_allclose(result["moved"], 0.0, atol=1e-5)  # float32 tables
     assert (result["overlap"] == 1.0).all() and result["in_a"].all() and result["in_b"].all()
 
@@ -115,7 +118,7 @@ def test_stability_badges(base) -> None:
     counts = [100] * 38 + [3, 3]
     same = [_table(a @ _rotation(6, s), names, counts) for s in range(3)]
     result = stability(same, "f", k=5)
-    assert result.attrs == {"k": 5, "runs": 3, "field": "f"}
+    assert result.attrs == {"k": 5, "runs": 3, "field": "f", "chance": 5 / 39}
     assert (result["overlap"] == 1.0).all()
     badges = result.set_index("category")["reliability"]
     assert (badges[names[:38]] == "stable").all() and (badges[names[38:]] == "too rare").all()
@@ -154,3 +157,25 @@ def test_all_fields_stacks_and_skips_what_cannot_be_compared(base) -> None:
 
     out = stability_all_fields([Run(_table(a, names)), Run(_table(a, names))], k=3)
     assert set(out["field"]) == {"f"} and len(out) == 40 and (out["k"] == 3).all()
+
+
+def test_agreement_says_how_much_random_vectors_would_give(base) -> None:
+    """Overlap@k on a field of few categories is high by construction: random vectors
+    share k / (n - 1) of their neighbours on average. Measured, and said."""
+    rng = np.random.default_rng(0)
+    n, k = 12, 10
+    names = [f"c{i}" for i in range(n)]
+    shared = [
+        stability([_table(rng.normal(size=(n, 6)), names) for _ in range(2)], "f", k=k)[
+            "overlap"
+        ].mean()
+        for _ in range(30)
+    ]
+    assert abs(np.mean(shared) - chance_overlap(k, n)) < 0.02  # 10 / 11
+    note = chance_note(k, n)
+    assert note is not None and "12 categories" in note and "91%" in note
+    assert "smaller k" in note
+    assert chance_note(5, 1000) is None and chance_note(3, 12) is None  # 27%: below the line
+    a, names40 = base
+    compared = compare_runs(_table(a, names40), _table(a @ _rotation(6, 1), names40), "f", k=5)
+    assert compared.attrs["chance"] == chance_overlap(5, 40)
