@@ -57,7 +57,10 @@ if len(records) < 2:
     st.info("Compare needs two saved runs: train another one, or add one on the Runs page.")
     stop_page()
 ids = list(records)
-for key, newest in ((Keys.COMPARE_A, ids[1]), (Keys.COMPARE_B, ids[0])):
+# by default the two newest runs a user trained, not the extra seeds of a stability check
+own = [i for i in ids if not records[i].sibling_of]
+defaults = own if len(own) >= 2 else ids
+for key, newest in ((Keys.COMPARE_A, defaults[1]), (Keys.COMPARE_B, defaults[0])):
     if st.session_state.get(key) not in records:  # first visit, or a run deleted since
         st.session_state[key] = newest
 c1, c2 = st.columns(2)

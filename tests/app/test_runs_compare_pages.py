@@ -315,6 +315,19 @@ def test_a_link_opens_the_same_comparison_and_the_choice_outlives_other_pages(ne
     assert at.query_params["a"] == ids["second"] and at.query_params["b"] == ids["first"]
 
 
+def test_compare_starts_on_the_users_runs_not_a_stability_checks_seeds(new_app, store, small_run):
+    """A stability check saves extra seeds (newest of all); Compare's default pair is
+    still the two newest runs the user trained."""
+    ids = _ids(store)
+    store.save(small_run, name="second, seed 1", extra={"sibling_of": ids["second"]})
+    at = new_app()
+    at.query_params.update(page="compare")
+    at.run()
+    assert_no_exception(at)
+    assert at.selectbox(key=Keys.COMPARE_A).value == ids["first"]
+    assert at.selectbox(key=Keys.COMPARE_B).value == ids["second"]
+
+
 def test_a_comparison_link_to_a_deleted_run_says_so(new_app, store):
     ids = _ids(store)
     at = new_app()
