@@ -12,6 +12,9 @@ run and an in-memory run see the same values: every column is text, empty cells 
 its first bytes, header names are stripped, gzip is unpacked on the fly; every file of
 a table must have the same columns.
 
+A path that exists is taken as it is, even when its name holds glob characters
+(``d[1].csv``); only a path that does not exist is a glob pattern.
+
 ``split_mask`` is the deterministic validation split used for streams: a row goes to
 validation when a hash of (file name, row number in the file, seed) falls below the
 validation fraction, so no shuffle of the whole table is needed and every worker of
@@ -47,6 +50,7 @@ __all__ = [
     "RowBatch",
     "open_table",
     "is_streaming_source",
+    "files_note",
     "split_mask",
     "PARQUET_SUFFIXES",
     "CSV_SUFFIXES",
@@ -313,14 +317,12 @@ def is_streaming_source(spec: str | Path, *, csv_above_bytes: int) -> bool:
     larger than ``csv_above_bytes`` on disk.
     """
     text = str(spec)
-    if globlib.has_magic(text):
-        return True
     path = Path(text)
     if path.is_dir():
         return True
-    if not path.is_file():
-        return False
-    return _file_kind(path) == "parquet" or path.stat().st_size > csv_above_bytes
+    if path.is_file():
+        return _file_kind(path) == "parquet" or path.stat().st_size > csv_above_bytes
+    return globlib.has_magic(text)
 
 
 def open_table(spec: str | Path) -> TableSource:
@@ -358,6 +360,18 @@ def open_table(spec: str | Path) -> TableSource:
     return source
 
 
+def files_note(spec: str | Path, source: TableSource) -> str | None:
+    """A line naming the files a folder or a glob pattern matched; None for one file."""
+    if len(source.files) < 2:
+        return None
+    names = [printable(n, NAME_LIMIT) for n in source.names]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
+    return (
+        f"'{printable(str(spec), NAME_LIMIT)}' matches {len(names):,} files, "
+        f"read as one table: {shown}."
+    )
+
+
 def split_mask(
     file_name: str, first_row: int, n_rows: int, *, valid_fraction: float, seed: int
 ) -> np.ndarray:
@@ -392,17 +406,17 @@ def _resolve_files(spec: str | Path) -> list[Path]:
     text = str(spec)
     if not text.strip():
         raise DataError("No data given: point --data at a CSV or Parquet file, folder or glob.")
-    if globlib.has_magic(text):
+    path = Path(text)
+    if path.is_file():  # taken as it is, even with glob characters in its name
+        return [path]
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if _is_table_file(p))
+        what = f"the folder '{text}'"
+    elif globlib.has_magic(text):
         files = sorted(Path(p) for p in globlib.glob(text, recursive=True) if Path(p).is_file())
         what = f"the pattern '{text}'"
     else:
-        path = Path(text)
-        if path.is_file():
-            return [path]
-        if not path.exists():
-            raise DataError(f"Cannot read {text}: no such file or folder.")
-        files = sorted(p for p in path.rglob("*") if _is_table_file(p))
-        what = f"the folder '{text}'"
+        raise DataError(f"Cannot read {text}: no such file or folder.")
     files = [f for f in files if not f.name.startswith((".", "_"))]
     if not files:
         raise DataError(

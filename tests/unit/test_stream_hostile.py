@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from embedding_core.data.csv_reader import read_csv
-from embedding_core.data.stream import open_table
+from embedding_core.data.stream import is_streaming_source, open_table
 from embedding_core.errors import DataError
 
 ROWS = [("Nancy", "a", 1), ("Metz", "b", 0), ("Lille", "", 1)] * 20
@@ -84,3 +84,12 @@ def test_shards_are_matched_by_column_name_and_a_stranger_is_named(tmp_path: Pat
         DataError, match=r"'sales_2019.csv' does not have the columns of 'sales.csv'"
     ):
         open_table(str(tmp_path / "sales*.csv"))
+
+
+def test_a_path_with_glob_characters_is_the_file_of_that_name(tmp_path: Path):
+    literal = tmp_path / "d[1].csv"
+    literal.write_text("city,y\nNancy,1\n")
+    (tmp_path / "d1.csv").write_text("other\nx\n")  # what the name matches as a pattern
+    assert open_table(literal).files == (literal,)
+    assert not is_streaming_source(literal, csv_above_bytes=1_000_000)  # small: in memory
+    assert is_streaming_source(str(tmp_path / "d*.csv"), csv_above_bytes=1_000_000)
