@@ -27,7 +27,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pandas as pd
 
@@ -145,48 +145,78 @@ def csv_batches(
         closed, or the file is cut short or cannot be read.
     """
     import pyarrow as pa
-    import pyarrow.csv as pacsv
 
     label = file_label(path)
     bad_rows: list[tuple[int, int, int | None, str]] = []
 
-    def on_invalid_row(row: pacsv.InvalidRow) -> str:
+    def on_invalid_row(row: Any) -> str:  # a pyarrow.csv.InvalidRow
         bad_rows.append((row.expected_columns, row.actual_columns, row.number, row.text))
         return "error"
 
-    with _open_utf8(path, layout, label) as stream:
-        try:
-            reader = pacsv.open_csv(
-                stream,
-                read_options=pacsv.ReadOptions(
-                    column_names=list(layout.columns),
-                    block_size=_BLOCK_BYTES,
-                    use_threads=False,  # serial: invalid rows come with their line number
-                ),
-                parse_options=pacsv.ParseOptions(
-                    delimiter=layout.delimiter,
-                    newlines_in_values=True,
-                    invalid_row_handler=on_invalid_row,
-                ),
-                convert_options=pacsv.ConvertOptions(
-                    include_columns=list(columns),
-                    column_types=dict.fromkeys(columns, pa.binary()),
-                    null_values=["", *MISSING_TOKENS],
-                    strings_can_be_null=True,
-                    quoted_strings_can_be_null=True,
-                ),
-            )
+    wanted = list(dict.fromkeys(columns))
+    last = layout.columns[-1]  # read always: a quote left open there swallows the rest
+    rows, end_value = 0, None
+    try:
+        with _open_utf8(path, layout, label) as stream:
+            reader = _arrow_reader(stream, layout, [*wanted, last], on_invalid_row)
             for batch in reader:
+                if batch.num_rows:
+                    rows, end_value = rows + batch.num_rows, batch.column(last)[-1].as_py()
                 for first in range(0, batch.num_rows, batch_rows):
-                    yield _text_frame(batch.slice(first, batch_rows))
-        except pa.ArrowInvalid as exc:
-            if str(exc).startswith("Empty CSV file"):
-                return  # a header and no data rows
-            if bad_rows:
-                raise _row_error(bad_rows[0], layout, label) from exc
-            raise _unreadable(label, exc) from exc
-        except (pa.ArrowException, OSError) as exc:
-            raise _unreadable(label, exc) from exc
+                    yield _text_frame(batch.slice(first, batch_rows).select(wanted))
+            if _quote_runs_to_the_end(end_value, stream.tail):
+                raise DataError(
+                    f'A double quote (") opened in the last column of row {rows:,} of {label} '
+                    "is never closed (the value runs to the end of the file): check the "
+                    "quoting of that row."
+                )
+    except pa.ArrowInvalid as exc:
+        if str(exc).startswith("Empty CSV file"):
+            return  # a header and no data rows
+        if bad_rows:
+            raise _row_error(bad_rows[0], layout, label) from exc
+        raise _unreadable(label, exc) from exc
+    except (pa.ArrowException, OSError) as exc:
+        raise _unreadable(label, exc) from exc
+
+
+def _quote_runs_to_the_end(value: bytes | None, tail: bytes) -> bool:
+    """Whether the last value spans lines though the file does not end with a quote: pyarrow
+    read a quote never closed as a value that runs to the end (``read_csv`` refuses it)."""
+    has_break = value is not None and (b"\n" in value or b"\r" in value)
+    return has_break and not tail.rstrip(b" \t\r\n").endswith(b'"')
+
+
+def _arrow_reader(
+    stream: BinaryIO,
+    layout: CsvLayout,
+    columns: Sequence[str],
+    on_invalid_row: Callable[[Any], str],
+) -> Iterator[object]:
+    """pyarrow's streaming reader of ``columns`` (as bytes; ``_text_frame`` decodes them)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    return pacsv.open_csv(
+        stream,
+        read_options=pacsv.ReadOptions(
+            column_names=list(layout.columns),
+            block_size=_BLOCK_BYTES,
+            use_threads=False,  # serial: invalid rows come with their line number
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter=layout.delimiter,
+            newlines_in_values=True,
+            invalid_row_handler=on_invalid_row,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=list(dict.fromkeys(columns)),
+            column_types=dict.fromkeys(columns, pa.binary()),
+            null_values=["", *MISSING_TOKENS],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    )
 
 
 # ----------------------------------------------------------------------- the head
@@ -366,7 +396,28 @@ class _Utf8(io.RawIOBase):
         super().close()
 
 
-def _open_utf8(path: Path, layout: CsvLayout, label: str) -> BinaryIO:
+class _Tail(io.RawIOBase):
+    """A binary stream that keeps its last bytes (``tail``): how the file ends."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        super().__init__()
+        self._raw, self.tail = raw, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        n = self._raw.readinto(buffer)  # type: ignore[attr-defined]
+        if n:
+            self.tail = (self.tail + bytes(buffer[max(0, n - 16) : n]))[-16:]
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def _open_utf8(path: Path, layout: CsvLayout, label: str) -> _Tail:
     """The file as UTF-8 bytes (unpacked, decoded), positioned at its first data row."""
     try:
         stream: BinaryIO = path.open("rb")
@@ -379,14 +430,14 @@ def _open_utf8(path: Path, layout: CsvLayout, label: str) -> BinaryIO:
         stream = io.BufferedReader(_Utf8(stream, decode), _READ_BYTES)
     if not layout.compressed and decode is None:
         stream.seek(layout.data_start)
-        return stream
+        return _Tail(stream)
     left = layout.data_start
     while left > 0:
         skipped = len(stream.read(min(left, _READ_BYTES)))
         if not skipped:
             break
         left -= skipped
-    return stream
+    return _Tail(stream)
 
 
 def _decoder(encoding: str, label: str) -> Callable[[bytes, bool], str] | None:

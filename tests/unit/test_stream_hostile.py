@@ -74,6 +74,18 @@ def test_unreadable_files_are_refused_with_what_to_do(tmp_path: Path, content: b
         _read_all(path)
 
 
+def test_a_quote_left_open_in_the_last_column_is_refused_and_a_closed_one_read(tmp_path: Path):
+    """pyarrow reads a quote never closed in the last column as a value running to the end
+    of the file; the file's last bytes tell it from a closed value with a line break."""
+    path = tmp_path / "t.csv"
+    path.write_bytes((BODY + 'Brest,c,"1\r\n0"').encode())
+    pd.testing.assert_frame_equal(_read_all(path), read_csv(path), check_dtype=False)
+    path.write_bytes(BODY.replace("Metz,b,0", 'Metz,b,"0', 1).encode())
+    left_open = "A double quote (\") opened in the last column of row 2 of 't.csv' is never closed"
+    with pytest.raises(DataError, match=re.escape(left_open)):
+        _read_all(path)
+
+
 def test_shards_are_matched_by_column_name_and_a_stranger_is_named(tmp_path: Path):
     (tmp_path / "sales.csv").write_text("city,y\nNancy,1\n")
     (tmp_path / "sales_2020.csv").write_text("y;city\n0;Metz\n")  # other order and delimiter
