@@ -598,16 +598,30 @@ def _streams(args: argparse.Namespace) -> bool:
     return is_streaming_source(args.data, csv_above_bytes=STREAM_CSV_ABOVE_BYTES)
 
 
+def _open_table(spec: str) -> Any:
+    """``open_table``, with a note on stderr naming the files a folder or pattern matched."""
+    from embedding_core.data.stream import files_note, open_table
+
+    source = open_table(spec)
+    note = files_note(spec, source)
+    if note:
+        print(f"note: {_one_line(note)}", file=sys.stderr)
+    return source
+
+
 def _train_streamed(args: argparse.Namespace, roles: Any, config: Any, printer: Any) -> Any:
     """``train_streaming`` for ``train``; ``None`` on workers other than worker 0."""
-    from embedding_core.model.streaming import train_streaming
     from embedding_core.model.vocabulary import StreamVocabulary
 
     if args.seeds and len(args.seeds) > 1:
         raise DataError("--seeds trains in memory only: with streamed data, train once per --seed.")
     vocabulary = StreamVocabulary.load(args.vocabulary) if args.vocabulary else None
+    source = _open_table(args.data)  # a file that cannot be read is refused before the import
+    _quiet_tensorflow_import()
+    from embedding_core.model.streaming import train_streaming
+
     return train_streaming(
-        args.data,
+        source,
         roles,
         config,
         vocabulary=vocabulary,
@@ -630,7 +644,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
         check_output_dir(out, overwrite=args.overwrite)
     runs = []
     if _streams(args):
-        _quiet_tensorflow_import()
         run = _train_streamed(args, roles, config, _ProgressPrinter(sys.stderr, args.quiet))
         if run is None:  # a worker other than worker 0: the chief writes the run
             print(json.dumps({"out": None, "worker": "done"}))
@@ -676,13 +689,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_vocab(args: argparse.Namespace) -> int:
-    from embedding_core.data.stream import open_table
     from embedding_core.model.vocabulary import scan_vocabulary
 
     config = _config(args)
     printer = _ProgressPrinter(sys.stderr, args.quiet)
     vocabulary = scan_vocabulary(
-        open_table(args.data),
+        _open_table(args.data),
         _roles(args),
         min_count=config.min_count,
         max_vocabulary=config.max_vocabulary,

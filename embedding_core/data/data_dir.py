@@ -16,6 +16,7 @@ import pandas as pd
 
 from embedding_core.data.stream import CSV_SUFFIXES, PARQUET_SUFFIXES, open_table
 from embedding_core.errors import DataError
+from embedding_core.text import NAME_LIMIT, printable
 
 __all__ = ["DATA_DIR_ENV", "data_dir", "list_tables", "resolve_table", "read_sample"]
 
@@ -90,6 +91,13 @@ def read_sample(path: Path, rows: int) -> tuple[pd.DataFrame, int | None]:
 
     The count is exact for Parquet (from the files' metadata) and ``None`` for CSV
     (known only after a full pass, which training makes anyway).
+
+    Raises
+    ------
+    DataError
+        The table cannot be read (not a CSV or Parquet file, cut short, badly quoted,
+        lines with the wrong number of fields...) or has no data rows; the message says
+        which file and what to do.
     """
     source = open_table(path)
     parts: list[pd.DataFrame] = []
@@ -100,7 +108,11 @@ def read_sample(path: Path, rows: int) -> tuple[pd.DataFrame, int | None]:
         if got >= rows:
             break
     if not parts:
-        raise DataError(f"{source.label} has no rows: choose a table with data.")
+        names = ", ".join(source.columns[:5]) + (", ..." if len(source.columns) > 5 else "")
+        raise DataError(
+            f"{source.label} has a header row ({printable(names, NAME_LIMIT)}) but no data rows: "
+            "choose a table with at least one row of data."
+        )
     sample = pd.concat(parts, ignore_index=True)
     sample = sample.astype("str").where(sample.notna())
     total = None

@@ -6,10 +6,14 @@ pandas frames of a bounded number of rows, one file after the other, so the whol
 table is never in memory. Scanning is done by ``pyarrow.dataset`` (its fragments are
 the files), which reads Parquet column by column and parses CSV in C++ threads.
 
-CSV files are read the way ``read_csv`` reads them, so that a streamed run and an
-in-memory run see the same values: every column is text, only empty cells are
-missing, the delimiter is sniffed from the first rows (``,`` ``;`` tab ``|``) and
-header names are stripped. Gzip-compressed CSV (``.gz``) is unpacked on the fly.
+CSV files are read the way ``read_csv`` reads them (``csv_stream``), so that a streamed
+run and an in-memory run see the same values: every column is text, empty cells and
+``__NA__`` are missing, each file's delimiter, encoding and ``sep=`` line are found from
+its first bytes, header names are stripped, gzip is unpacked on the fly; every file of
+a table must have the same columns.
+
+A path that exists is taken as it is, even when its name holds glob characters
+(``d[1].csv``); only a path that does not exist is a glob pattern.
 
 ``split_mask`` is the deterministic validation split used for streams: a row goes to
 validation when a hash of (file name, row number in the file, seed) falls below the
@@ -24,7 +28,6 @@ now and then, and a stop check at every batch.
 
 from __future__ import annotations
 
-import codecs
 import glob as globlib
 import hashlib
 import os
@@ -38,13 +41,16 @@ import numpy as np
 import pandas as pd
 
 from embedding_core.data.csv_reader import DEFAULT_MAX_COLUMNS
+from embedding_core.data.csv_stream import CsvLayout, csv_batches, file_label, sniff_csv
 from embedding_core.errors import DataError, TrainingCancelled
+from embedding_core.text import NAME_LIMIT, printable
 
 __all__ = [
     "TableSource",
     "RowBatch",
     "open_table",
     "is_streaming_source",
+    "files_note",
     "split_mask",
     "PARQUET_SUFFIXES",
     "CSV_SUFFIXES",
@@ -59,11 +65,6 @@ MAX_COLUMNS = DEFAULT_MAX_COLUMNS
 #: Rows per batch handed to callers (bounds the memory of one step of a scan).
 BATCH_ROWS = 131_072
 _PARQUET_MAGIC = b"PAR1"
-_GZIP_MAGIC = b"\x1f\x8b"
-_SNIFF_BYTES = 64_000
-# A header line is read whole, up to this many bytes (names of 256 bytes on average at the
-# column limit); past it the table has too many columns or absurd names.
-_MAX_HEADER_BYTES = _SNIFF_BYTES + 256 * (MAX_COLUMNS + 1)
 _SPLIT_BUCKETS = 1 << 20
 #: Seconds between two status lines of a pass.
 _STATUS_SECONDS = 2.0
@@ -102,17 +103,24 @@ class TableSource:
     format : {"csv", "parquet"}
     columns : tuple of str
         Column names (the first file's; every file must have the used ones).
-    delimiter : str
-        CSV only: the field separator.
-    encoding : str
-        CSV only: the text encoding (``utf8`` or ``cp1252``).
+    layouts : tuple of CsvLayout
+        CSV only: how each file is read (its delimiter, encoding, header).
     """
 
     files: tuple[Path, ...]
     format: Literal["csv", "parquet"]
     columns: tuple[str, ...]
-    delimiter: str = ","
-    encoding: str = "utf8"
+    layouts: tuple[CsvLayout, ...] = ()
+
+    @property
+    def delimiter(self) -> str:
+        """CSV only: the first file's field separator."""
+        return self.layouts[0].delimiter if self.layouts else ","
+
+    @property
+    def encoding(self) -> str:
+        """CSV only: the first file's text encoding (``utf8``, ``cp1252`` or ``utf-16``)."""
+        return self.layouts[0].encoding if self.layouts else "utf8"
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -127,7 +135,7 @@ class TableSource:
     def label(self) -> str:
         """How the source is named in messages."""
         if len(self.files) == 1:
-            return f"'{self.files[0].name}'"
+            return file_label(self.files[0])
         return f"{len(self.files)} {self.format} files"
 
     def shard(self, index: int, count: int) -> TableSource:
@@ -145,7 +153,7 @@ class TableSource:
                 f"{self.label} cannot be shared by {count} workers: split the data into at "
                 f"least {count} files (one or more per worker)."
             )
-        return replace(self, files=self.files[index::count])
+        return replace(self, files=self.files[index::count], layouts=self.layouts[index::count])
 
     def check_columns(self, columns: Sequence[str]) -> None:
         """Raise ``DataError`` naming the columns the table does not have."""
@@ -171,20 +179,46 @@ class TableSource:
         the stored types); ``first_row`` is the position of its first row in its file.
         ``only``: read just these file numbers (positions in ``files``).
         """
+        self.check_columns(columns)
+        cols = list(dict.fromkeys(columns))
+        if self.format == "csv":
+            for number, (path, layout) in enumerate(zip(self.files, self.layouts, strict=True)):
+                if only is None or number in only:
+                    yield from self._csv_batches(number, path, layout, cols, batch_rows)
+            return
+        yield from self._parquet_batches(cols, batch_rows, only)
+
+    def _csv_batches(
+        self, number: int, path: Path, layout: CsvLayout, cols: list[str], batch_rows: int
+    ) -> Iterator[tuple[int, int, pd.DataFrame]]:
+        missing = [c for c in cols if c not in layout.columns]
+        if missing:
+            raise DataError(
+                f"{file_label(path)} has no column {', '.join(repr(c) for c in missing)}: "
+                "every file must have the same columns."
+            )
+        first = 0
+        for frame in csv_batches(path, layout, cols, batch_rows):
+            yield number, first, frame
+            first += len(frame)
+
+    def _parquet_batches(
+        self, cols: list[str], batch_rows: int, only: Collection[int] | None
+    ) -> Iterator[tuple[int, int, pd.DataFrame]]:
         import pyarrow as pa
         import pyarrow.dataset as ds
 
-        self.check_columns(columns)
-        cols = list(dict.fromkeys(columns))
-        dataset = ds.dataset([str(f) for f in self.files], format=self._file_format())
+        paths = [str(f) for f in self.files]
+        dataset = ds.dataset(paths, format=ds.ParquetFileFormat())
         for number, fragment in enumerate(dataset.get_fragments()):
             if only is not None and number not in only:
                 continue
+            name = file_label(Path(fragment.path))
             missing = [c for c in cols if c not in fragment.physical_schema.names]
             if missing:
                 raise DataError(
-                    f"'{Path(fragment.path).name}' has no column "
-                    f"{', '.join(repr(c) for c in missing)}: every file must have the same columns."
+                    f"{name} has no column {', '.join(repr(c) for c in missing)}: "
+                    "every file must have the same columns."
                 )
             first = 0
             try:
@@ -197,10 +231,10 @@ class TableSource:
                     frame = pa.Table.from_batches([batch]).to_pandas()
                     yield number, first, frame
                     first += batch.num_rows
-            except (pa.ArrowInvalid, OSError) as exc:
+            except (pa.ArrowException, OSError) as exc:
                 raise DataError(
-                    f"'{Path(fragment.path).name}' could not be read as {self.format} "
-                    f"({str(exc).splitlines()[0]}): check the file."
+                    f"{name} could not be read as Parquet ({str(exc).splitlines()[0]}): "
+                    "check the file."
                 ) from exc
 
     def split_batches(
@@ -275,29 +309,6 @@ class TableSource:
                 f"({rows_read / max(seconds, 1e-9):,.0f} rows/s)"
             )
 
-    def _file_format(self) -> object:
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-        import pyarrow.dataset as ds
-
-        if self.format == "parquet":
-            return ds.ParquetFileFormat()
-        return ds.CsvFileFormat(
-            parse_options=pacsv.ParseOptions(delimiter=self.delimiter),
-            read_options=pacsv.ReadOptions(
-                column_names=list(self.columns),
-                skip_rows=1,
-                encoding=self.encoding,
-                block_size=1 << 22,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in self.columns},
-                null_values=[""],
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-            ),
-        )
-
 
 def is_streaming_source(spec: str | Path, *, csv_above_bytes: int) -> bool:
     """Whether ``spec`` should be streamed rather than read into memory.
@@ -306,14 +317,12 @@ def is_streaming_source(spec: str | Path, *, csv_above_bytes: int) -> bool:
     larger than ``csv_above_bytes`` on disk.
     """
     text = str(spec)
-    if globlib.has_magic(text):
-        return True
     path = Path(text)
     if path.is_dir():
         return True
-    if not path.is_file():
-        return False
-    return _file_kind(path) == "parquet" or path.stat().st_size > csv_above_bytes
+    if path.is_file():
+        return _file_kind(path) == "parquet" or path.stat().st_size > csv_above_bytes
+    return globlib.has_magic(text)
 
 
 def open_table(spec: str | Path) -> TableSource:
@@ -351,6 +360,18 @@ def open_table(spec: str | Path) -> TableSource:
     return source
 
 
+def files_note(spec: str | Path, source: TableSource) -> str | None:
+    """A line naming the files a folder or a glob pattern matched; None for one file."""
+    if len(source.files) < 2:
+        return None
+    names = [printable(n, NAME_LIMIT) for n in source.names]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
+    return (
+        f"'{printable(str(spec), NAME_LIMIT)}' matches {len(names):,} files, "
+        f"read as one table: {shown}."
+    )
+
+
 def split_mask(
     file_name: str, first_row: int, n_rows: int, *, valid_fraction: float, seed: int
 ) -> np.ndarray:
@@ -385,17 +406,17 @@ def _resolve_files(spec: str | Path) -> list[Path]:
     text = str(spec)
     if not text.strip():
         raise DataError("No data given: point --data at a CSV or Parquet file, folder or glob.")
-    if globlib.has_magic(text):
+    path = Path(text)
+    if path.is_file():  # taken as it is, even with glob characters in its name
+        return [path]
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if _is_table_file(p))
+        what = f"the folder '{text}'"
+    elif globlib.has_magic(text):
         files = sorted(Path(p) for p in globlib.glob(text, recursive=True) if Path(p).is_file())
         what = f"the pattern '{text}'"
     else:
-        path = Path(text)
-        if path.is_file():
-            return [path]
-        if not path.exists():
-            raise DataError(f"Cannot read {text}: no such file or folder.")
-        files = sorted(p for p in path.rglob("*") if _is_table_file(p))
-        what = f"the folder '{text}'"
+        raise DataError(f"Cannot read {text}: no such file or folder.")
     files = [f for f in files if not f.name.startswith((".", "_"))]
     if not files:
         raise DataError(
@@ -427,82 +448,31 @@ def _parquet_columns(path: Path) -> tuple[str, ...]:
 
 
 def _csv_source(files: list[Path]) -> TableSource:
-    """Sniff the delimiter, encoding and header of the first CSV file."""
-    import csv
-    import io
-
-    from embedding_core.data.csv_reader import _sniff_delimiter
-
-    head = _read_head(files[0])
-    if len(head) > _MAX_HEADER_BYTES:
-        raise _header_too_long(files[0].name, head)
-    if not head.strip(b" \t\r\n"):
-        raise DataError(f"'{files[0].name}' is empty: choose a CSV file with a header row.")
-    try:
-        text = head.decode("utf-8-sig")
-        encoding = "utf8"
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # a real error, not a character cut at the end
-            text, encoding = head.decode("cp1252", errors="replace"), "cp1252"
-        else:
-            text, encoding = head[: exc.start].decode("utf-8-sig"), "utf8"
-    delimiter = _sniff_delimiter(text)
-    first_line = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
-    header = [h.lstrip("\ufeff").strip() or f"column_{i + 1}" for i, h in enumerate(first_line)]
-    if not header:
-        raise DataError(f"'{files[0].name}' has no header row: add one naming the columns.")
-    if len(set(header)) != len(header):
-        raise DataError(
-            f"'{files[0].name}' has duplicate column names: rename the columns so that "
-            "each name is unique."
-        )
-    return TableSource(tuple(files), "csv", tuple(header), delimiter, encoding)
+    """Each file's layout; refuses a file whose columns differ from the first file's."""
+    layouts = tuple(sniff_csv(f) for f in files)
+    first = layouts[0].columns
+    for path, layout in zip(files[1:], layouts[1:], strict=True):
+        if set(layout.columns) != set(first):
+            lacks = [c for c in first if c not in layout.columns]
+            extra = [c for c in layout.columns if c not in first]
+            what = "; ".join(
+                part
+                for part in (
+                    _names("lacks", lacks),
+                    _names("has", extra),
+                )
+                if part
+            )
+            raise DataError(
+                f"{file_label(path)} does not have the columns of {file_label(files[0])} "
+                f"({what}): every file of a table needs the same header; move the other "
+                "files away or point at the files that belong together."
+            )
+    return TableSource(tuple(files), "csv", first, layouts)
 
 
-def _has_line_end(head: bytes) -> bool:
-    start = len(head) - len(head.lstrip(b" \t\r\n"))  # blank lines before the header
-    return b"\n" in head[start:] or b"\r" in head[start:]
-
-
-def _header_too_long(name: str, head: bytes) -> DataError:
-    """For a header line longer than ``_MAX_HEADER_BYTES``: how many columns it has."""
-    from embedding_core.data.csv_reader import DELIMITERS
-
-    line = head.lstrip(b" \t\r\n")
-    complete = _has_line_end(line)
-    line = line.splitlines()[0] if complete else line
-    fields = max(line.count(d.encode("ascii")) for d in DELIMITERS) + 1
-    if fields > MAX_COLUMNS and complete:
-        return DataError(
-            f"'{name}' has {fields:,} columns, more than the {MAX_COLUMNS:,} supported: "
-            "keep the columns you need."
-        )
-    if fields > MAX_COLUMNS:
-        return DataError(
-            f"'{name}' has more than the {MAX_COLUMNS:,} columns supported ({fields:,} in the "
-            f"first {len(line):,} bytes of its header line): keep the columns you need."
-        )
-    return DataError(
-        f"'{name}' has a header line longer than {_MAX_HEADER_BYTES:,} bytes: check that the "
-        "file is a CSV with a header row of column names."
-    )
-
-
-def _read_head(path: Path) -> bytes:
-    import gzip
-
-    with path.open("rb") as fh:
-        magic = fh.read(2)
-    opener = gzip.open if magic == _GZIP_MAGIC else open
-    try:
-        with opener(path, "rb") as fh:
-            head = fh.read(_SNIFF_BYTES)
-            # the whole header line, however long (a cut one would name the wrong columns)
-            while len(head) <= _MAX_HEADER_BYTES and not _has_line_end(head):
-                more = fh.read(_SNIFF_BYTES * 16)
-                if not more:
-                    break
-                head += more
-    except OSError as exc:
-        raise DataError(f"Cannot read '{path.name}' ({exc}): check the file.") from exc
-    return head.removeprefix(codecs.BOM_UTF8)
+def _names(verb: str, names: list[str]) -> str:
+    if not names:
+        return ""
+    shown = ", ".join(repr(printable(n, NAME_LIMIT)) for n in names[:5])
+    return f"{verb} {shown}{', ...' if len(names) > 5 else ''}"

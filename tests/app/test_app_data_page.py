@@ -250,6 +250,29 @@ def test_server_table_is_sampled_then_trained_in_full(new_app, tmp_path, monkeyp
     assert run.metrics["n_train"] + run.metrics["n_valid"] == n
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("image.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "looks like a PNG image"),
+        ("cut.csv", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03KN", "is cut short"),
+        ("rows.csv", b"city,y\nNancy,1\nMetz,0,9\n", "Line 3 of 'rows.csv' has 3 fields"),
+    ],
+    ids=["png", "gzip_cut_short", "long_row"],
+)
+def test_an_unreadable_server_table_shows_an_error_and_keeps_the_data(
+    new_app, tmp_path, monkeypatch, name: str, content: bytes, needle: str
+):
+    (tmp_path / name).write_bytes(content)
+    monkeypatch.setenv("EMBEDDING_CORE_DATA_DIR", str(tmp_path))
+    at = new_app().run()
+    before = _dataset(at).key
+    _roles_widget(at, "...or a table on the server").set_value(name).run()
+    assert_no_exception(at)
+    [error] = [plain(e.value) for e in at.error if needle in plain(e.value)]
+    assert "Pick another table or upload a CSV." in error
+    assert _dataset(at).key == before
+
+
 def test_target_spelled_differently_can_be_merged(new_app):
     import numpy as np
     import pandas as pd

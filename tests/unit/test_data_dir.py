@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -49,3 +51,30 @@ def test_resolves_and_samples(root: Path) -> None:
     assert sample["city"].isna().sum() == 13 and sample["n"].iloc[0] == "1.5"
     sample, total = read_sample(resolve_table(root, "small.csv"), rows=1000)
     assert total is None and len(sample) == 30 and list(sample.columns) == ["city", "n"]
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (
+            b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4,
+            "'t.csv' is not a CSV file; it looks like a PNG",
+        ),
+        (bytes(range(1, 256)) * 16, "'t.csv' is not a text file (it contains binary data)"),
+        (gzip.compress(b"city,y\n" + b"Nancy,1\n" * 500)[:-30], "is cut short: check that the"),
+        (b'city,y\nNancy,1\nMetz,"0\nLille,1\n', 'A double quote (") opened in the last column'),
+        (b"city,y\n", "'t.csv' has a header row (city, y) but no data rows"),
+    ],
+    ids=["png", "random_bytes", "gzip_cut_short", "quote_never_closed", "no_rows"],
+)
+def test_an_unreadable_table_is_a_data_error(tmp_path: Path, content: bytes, needle: str) -> None:
+    """The app's server tables show ``DataError`` messages; nothing else may escape."""
+    (tmp_path / "t.csv").write_bytes(content)
+    with pytest.raises(DataError, match=re.escape(needle)):
+        read_sample(tmp_path / "t.csv", rows=10)
+
+
+def test_a_sample_reads_carriage_return_line_ends(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_bytes(b"city,y\rNancy,1\rMetz,0\r")
+    sample, _ = read_sample(tmp_path / "t.csv", rows=10)
+    assert sample.to_dict("list") == {"city": ["Nancy", "Metz"], "y": ["1", "0"]}
