@@ -447,10 +447,13 @@ def _summary(info: state.RunInfo) -> None:
         f"{precision} (bfloat16 on a CPU with bfloat16 instructions, from "
         f"{BF16_MIN_ROWS:,} training rows up).",
     )
+    trained_here = info.total_seconds > 0  # else opened from the run store
     c4.metric(
         "Click to finish",
-        fmt.seconds(info.total_seconds),
-        help="Includes loading TensorFlow and preparing the data.",
+        fmt.seconds(info.total_seconds) if trained_here else "n/a",
+        help="Includes loading TensorFlow and preparing the data."
+        if trained_here
+        else "This run was opened from the run store, not trained in this session.",
     )
     note = weak_signal(metrics, run.roles.task) or too_good(metrics, run.roles.task)
     if note:

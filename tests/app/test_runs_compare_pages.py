@@ -52,6 +52,8 @@ def test_runs_page_lists_newest_first_and_opens_a_run(new_app, store):
     assert info.stored and info.run_id == _ids(store)["first"] and info.name == "first"
     assert at.title[0].value == "Explore"  # opens on Explore, no retraining
     assert at.query_params["run"] == _ids(store)["first"]
+    at.switch_page("pages/train.py").run()  # the summary of a run not trained here
+    assert {m.label: m.value for m in at.metric}["Click to finish"] == "n/a"
 
 
 def test_rename_and_delete_with_confirmation(new_app, store):
