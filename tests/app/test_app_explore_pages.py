@@ -13,7 +13,8 @@ RUN_PAGES = ["pages/explore.py", "pages/neighbours.py", "pages/interactions.py",
 
 
 @pytest.mark.parametrize("page", RUN_PAGES)
-def test_pages_without_a_run_link_to_train(new_app, page):
+def test_pages_without_a_run_link_to_train(new_app, page, tmp_path, monkeypatch):
+    monkeypatch.setenv("EMBEDDING_CORE_RUNS", str(tmp_path))  # no saved run to point to
     at = new_app().run()
     at.switch_page(page).run()
     assert_no_exception(at)

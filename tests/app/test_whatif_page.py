@@ -31,7 +31,8 @@ def _selectbox(at, label):
     return next(s for s in at.selectbox if plain(s.label) == label)
 
 
-def test_without_a_run_the_page_points_to_train(new_app):
+def test_without_a_run_the_page_points_to_train(new_app, tmp_path, monkeypatch):
+    monkeypatch.setenv("EMBEDDING_CORE_RUNS", str(tmp_path))  # no saved run to point to
     at = new_app().run()
     at.switch_page("pages/whatif.py").run()
     assert_no_exception(at)
