@@ -659,7 +659,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     suspect = too_good(run.metrics, run.roles.task)
     for warning in [*run.warnings, *([suspect] if suspect else [])]:  # notes on stderr
-        print(f"note: {_one_line(warning)}", file=sys.stderr)
+        _note(warning)
     summary = {k: v for k, v in run.metrics.items() if k.startswith("valid_")}
     extra: dict[str, Any] = {"crosses": [list(p) for p in run.crosses]} if run.crosses else {}
     if run.frequency_fields:
@@ -753,17 +753,23 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     check_output_file(args.out, inputs=(args.data,))
     run = _load_run(args.model, model=True)
+    import pandas as pd
+
+    from embedding_core.output_columns import free_names
+
     frame = _read(args.data)
-    out = frame.copy()
     pred = run.predict(frame)
     if pred.ndim == 2:
         classes = run.classes
-        for j, label in enumerate(classes):
-            out[f"proba_{label}"] = pred[:, j]
-        out["prediction"] = [classes[i] for i in pred.argmax(axis=1)]
+        labels = [classes[i] for i in pred.argmax(axis=1)]
+        values = [*(pred[:, j] for j in range(len(classes))), labels]
+        wanted = [*(f"proba_{label}" for label in classes), "prediction"]
     else:
-        out["prediction"] = pred
-    _write_csv(out, args.out, args.raw)
+        values, wanted = [pred], ["prediction"]
+    chosen = free_names(wanted, frame.columns)  # the user's columns are never overwritten
+    added = pd.DataFrame(dict(zip(chosen.names, values, strict=True)), index=frame.index)
+    _note(chosen.note())
+    _write_csv(pd.concat([frame, added], axis=1), args.out, args.raw)
     return 0
 
 
@@ -772,7 +778,11 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 
     check_output_file(args.out, inputs=(args.data,))
     run = _load_run(args.model)
-    _write_csv(run.embed(_read(args.data)), args.out, args.raw)
+    frame = _read(args.data)
+    embedded = run.embed(frame)
+    for chosen in run.embedding_names(frame.columns).values():
+        _note(chosen.note())
+    _write_csv(embedded, args.out, args.raw)
     return 0
 
 
@@ -866,7 +876,7 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     if roles is not None:
         print(f"\nsuggested (check the target):\n{printable(_train_command(args.data, roles))}")
         for leak in suggested_leaks(frame, roles.target, profile):  # left out of the command
-            print(f"note: {_one_line(leak.sentence(roles.target))}", file=sys.stderr)
+            _note(leak.sentence(roles.target))
     return 0
 
 
@@ -1079,6 +1089,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: unexpected {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
         return 1
+
+
+def _note(message: object | None) -> None:
+    """One ``note:`` line on stderr (nothing for ``None``)."""
+    if message is not None:
+        print(f"note: {_one_line(message)}", file=sys.stderr)
 
 
 def _one_line(message: object, limit: int = 600) -> str:
