@@ -457,3 +457,12 @@ def test_export_page_says_when_the_vectors_are_renamed(app_with_run, small_csv_b
     assert "embedded_rows.csv" in [b.label for b in at.download_button]
     notes = [i.value for i in at.info if "kept as it is" in i.value]
     assert len(notes) == 1 and "plan\\_emb\\_0\\_new" in notes[0], [i.value for i in at.info]
+
+
+@pytest.mark.parametrize("name", ["L" * 5000, "ü" * 3000 + ".csv"])
+def test_download_names_stay_short_and_apart(name) -> None:
+    from embedding_core.reuse.export import MAX_STEM
+    from ui.export_data import slug
+
+    assert len(slug(name)) <= MAX_STEM and slug(name) != slug(name + "2")
+    assert slug("my data.csv") == "my_data"  # short names as before
