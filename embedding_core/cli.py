@@ -31,8 +31,10 @@ from embedding_core.model.config import (
 )
 from embedding_core.model.final_fit import BIG_TABLE_ROWS
 from embedding_core.model.frequency import MIN_CATEGORIES
+from embedding_core.model.metrics import missing_metric_note
 from embedding_core.model.mlp import BF16_MIN_ROWS
 from embedding_core.model.numeric import NUMERIC_ENCODINGS
+from embedding_core.strict_json import dumps
 from embedding_core.text import NAME_LIMIT, printable
 
 if TYPE_CHECKING:
@@ -633,7 +635,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         _quiet_tensorflow_import()
         run = _train_streamed(args, roles, config, _ProgressPrinter(sys.stderr, args.quiet))
         if run is None:  # a worker other than worker 0: the chief writes the run
-            print(json.dumps({"out": None, "worker": "done"}))
+            print(dumps({"out": None, "worker": "done"}))
             return 0
         run.save(outs[0], overwrite=args.overwrite)
         rows = int(run.metrics["n_train"] + run.metrics["n_valid"])
@@ -661,6 +663,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     for warning in [*run.warnings, *([suspect] if suspect else [])]:  # notes on stderr
         _note(warning)
     summary = {k: v for k, v in run.metrics.items() if k.startswith("valid_")}
+    for name, value in summary.items():  # null in the JSON below: say why
+        if isinstance(value, float) and not math.isfinite(value):
+            _note(missing_metric_note(name))
     extra: dict[str, Any] = {"crosses": [list(p) for p in run.crosses]} if run.crosses else {}
     if run.frequency_fields:
         extra["frequency_fields"] = run.frequency_fields
@@ -671,7 +676,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         stability_all_fields(runs).to_parquet(outs[0] / STABILITY_FILE, index=False)
         extra["siblings"] = [str(o) for o in outs[1:]]
         extra["stability"] = str(outs[0] / STABILITY_FILE)
-    print(json.dumps({"out": str(args.out), "task": run.roles.task, **summary, **extra}))
+    print(dumps({"out": str(args.out), "task": run.roles.task, **summary, **extra}))
     return 0
 
 
@@ -695,7 +700,7 @@ def _cmd_vocab(args: argparse.Namespace) -> int:
     features = vocabulary.features
     sizes = {f: features.encoders_[f].size for f in features.fields}
     print(
-        json.dumps(
+        dumps(
             {
                 "out": str(args.out),
                 "task": features.task,
@@ -803,7 +808,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
         "metrics": run.metrics,
     }
     if args.json:
-        print(json.dumps(info, indent=2, default=str))
+        print(dumps(info, indent=2, default=str))
         return 0
     print(f"task:          {info['task']} (target: {printable(info['target'], NAME_LIMIT)})")
     if run.config.model == "entity":
@@ -859,7 +864,7 @@ def _cmd_lift(args: argparse.Namespace) -> int:
     from embedding_core.atomic import atomic_file
 
     with atomic_file(args.out, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(result.to_json_dict(), indent=2))
+        fh.write(dumps(result.to_json_dict(), indent=2))
     for sentence in result.to_json_dict().get("verdicts", []):
         print(printable(sentence))
     return 0
@@ -932,7 +937,7 @@ def _cmd_runs(args: argparse.Namespace) -> int:
         return 0
     records = store.list()
     if args.json:
-        print(json.dumps([r.to_dict() for r in records], indent=2, default=str))
+        print(dumps([r.to_dict() for r in records], indent=2, default=str))
         return 0
     if not records:
         print(f"no runs in {store.root}")
@@ -1034,7 +1039,7 @@ def _cmd_neighbours(args: argparse.Namespace) -> int:
             "metric": args.metric,
             "neighbours": json.loads(result.to_json(orient="records")),
         }
-        print(json.dumps(payload, indent=2))
+        print(dumps(payload, indent=2))
         return 0
     value = "similarity" if args.metric == "cosine" else "distance"
     where = f" among {printable(searched, NAME_LIMIT)}" if across else ""

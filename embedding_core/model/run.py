@@ -19,7 +19,6 @@ or ``.model``), so tables, vocabularies, ``embed`` and exports stay light.
 from __future__ import annotations
 
 import json
-import math
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -37,6 +36,7 @@ from embedding_core.model.embeddings import vectors
 from embedding_core.model.embeddings_file import read_parquet_tables, tables_to_parquet
 from embedding_core.model.features import FeatureEncoder
 from embedding_core.output_columns import OutputNames, free_names
+from embedding_core.strict_json import dumps
 
 if TYPE_CHECKING:
     import keras
@@ -71,21 +71,8 @@ def _library_version() -> str:
     return str(__version__)
 
 
-def _json_ready(value: Any) -> Any:
-    """Replace NaN/inf by None and numpy scalars by Python ones (strict JSON)."""
-    if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def _write_json(path: Path, value: Any, indent: int | None = 2) -> None:
-    path.write_text(json.dumps(_json_ready(value), indent=indent, allow_nan=False) + "\n")
+    path.write_text(dumps(value, indent=indent) + "\n")
 
 
 class TrainedRun:
