@@ -31,8 +31,10 @@ from embedding_core.model.config import (
 )
 from embedding_core.model.final_fit import BIG_TABLE_ROWS
 from embedding_core.model.frequency import MIN_CATEGORIES
+from embedding_core.model.metrics import missing_metric_note
 from embedding_core.model.mlp import BF16_MIN_ROWS
 from embedding_core.model.numeric import NUMERIC_ENCODINGS
+from embedding_core.strict_json import dumps
 from embedding_core.text import NAME_LIMIT, printable
 
 if TYPE_CHECKING:
@@ -646,7 +648,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if _streams(args):
         run = _train_streamed(args, roles, config, _ProgressPrinter(sys.stderr, args.quiet))
         if run is None:  # a worker other than worker 0: the chief writes the run
-            print(json.dumps({"out": None, "worker": "done"}))
+            print(dumps({"out": None, "worker": "done"}))
             return 0
         run.save(outs[0], overwrite=args.overwrite)
         rows = int(run.metrics["n_train"] + run.metrics["n_valid"])
@@ -672,8 +674,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     suspect = too_good(run.metrics, run.roles.task)
     for warning in [*run.warnings, *([suspect] if suspect else [])]:  # notes on stderr
-        print(f"note: {_one_line(warning)}", file=sys.stderr)
+        _note(warning)
     summary = {k: v for k, v in run.metrics.items() if k.startswith("valid_")}
+    for name, value in summary.items():  # null in the JSON below: say why
+        if isinstance(value, float) and not math.isfinite(value):
+            _note(missing_metric_note(name))
     extra: dict[str, Any] = {"crosses": [list(p) for p in run.crosses]} if run.crosses else {}
     if run.frequency_fields:
         extra["frequency_fields"] = run.frequency_fields
@@ -684,7 +689,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         stability_all_fields(runs).to_parquet(outs[0] / STABILITY_FILE, index=False)
         extra["siblings"] = [str(o) for o in outs[1:]]
         extra["stability"] = str(outs[0] / STABILITY_FILE)
-    print(json.dumps({"out": str(args.out), "task": run.roles.task, **summary, **extra}))
+    print(dumps({"out": str(args.out), "task": run.roles.task, **summary, **extra}))
     return 0
 
 
@@ -707,7 +712,7 @@ def _cmd_vocab(args: argparse.Namespace) -> int:
     features = vocabulary.features
     sizes = {f: features.encoders_[f].size for f in features.fields}
     print(
-        json.dumps(
+        dumps(
             {
                 "out": str(args.out),
                 "task": features.task,
@@ -765,17 +770,23 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     check_output_file(args.out, inputs=(args.data,))
     run = _load_run(args.model, model=True)
+    import pandas as pd
+
+    from embedding_core.output_columns import free_names
+
     frame = _read(args.data)
-    out = frame.copy()
     pred = run.predict(frame)
     if pred.ndim == 2:
         classes = run.classes
-        for j, label in enumerate(classes):
-            out[f"proba_{label}"] = pred[:, j]
-        out["prediction"] = [classes[i] for i in pred.argmax(axis=1)]
+        labels = [classes[i] for i in pred.argmax(axis=1)]
+        values = [*(pred[:, j] for j in range(len(classes))), labels]
+        wanted = [*(f"proba_{label}" for label in classes), "prediction"]
     else:
-        out["prediction"] = pred
-    _write_csv(out, args.out, args.raw)
+        values, wanted = [pred], ["prediction"]
+    chosen = free_names(wanted, frame.columns)  # the user's columns are never overwritten
+    added = pd.DataFrame(dict(zip(chosen.names, values, strict=True)), index=frame.index)
+    _note(chosen.note())
+    _write_csv(pd.concat([frame, added], axis=1), args.out, args.raw)
     return 0
 
 
@@ -784,7 +795,11 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 
     check_output_file(args.out, inputs=(args.data,))
     run = _load_run(args.model)
-    _write_csv(run.embed(_read(args.data)), args.out, args.raw)
+    frame = _read(args.data)
+    embedded = run.embed(frame)
+    for chosen in run.embedding_names(frame.columns).values():
+        _note(chosen.note())
+    _write_csv(embedded, args.out, args.raw)
     return 0
 
 
@@ -805,7 +820,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
         "metrics": run.metrics,
     }
     if args.json:
-        print(json.dumps(info, indent=2, default=str))
+        print(dumps(info, indent=2, default=str))
         return 0
     print(f"task:          {info['task']} (target: {printable(info['target'], NAME_LIMIT)})")
     if run.config.model == "entity":
@@ -861,7 +876,7 @@ def _cmd_lift(args: argparse.Namespace) -> int:
     from embedding_core.atomic import atomic_file
 
     with atomic_file(args.out, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(result.to_json_dict(), indent=2))
+        fh.write(dumps(result.to_json_dict(), indent=2))
     for sentence in result.to_json_dict().get("verdicts", []):
         print(printable(sentence))
     return 0
@@ -878,7 +893,7 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     if roles is not None:
         print(f"\nsuggested (check the target):\n{printable(_train_command(args.data, roles))}")
         for leak in suggested_leaks(frame, roles.target, profile):  # left out of the command
-            print(f"note: {_one_line(leak.sentence(roles.target))}", file=sys.stderr)
+            _note(leak.sentence(roles.target))
     return 0
 
 
@@ -934,7 +949,7 @@ def _cmd_runs(args: argparse.Namespace) -> int:
         return 0
     records = store.list()
     if args.json:
-        print(json.dumps([r.to_dict() for r in records], indent=2, default=str))
+        print(dumps([r.to_dict() for r in records], indent=2, default=str))
         return 0
     if not records:
         print(f"no runs in {store.root}")
@@ -1036,7 +1051,7 @@ def _cmd_neighbours(args: argparse.Namespace) -> int:
             "metric": args.metric,
             "neighbours": json.loads(result.to_json(orient="records")),
         }
-        print(json.dumps(payload, indent=2))
+        print(dumps(payload, indent=2))
         return 0
     value = "similarity" if args.metric == "cosine" else "distance"
     where = f" among {printable(searched, NAME_LIMIT)}" if across else ""
@@ -1091,6 +1106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: unexpected {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
         return 1
+
+
+def _note(message: object | None) -> None:
+    """One ``note:`` line on stderr (nothing for ``None``)."""
+    if message is not None:
+        print(f"note: {_one_line(message)}", file=sys.stderr)
 
 
 def _one_line(message: object, limit: int = 600) -> str:

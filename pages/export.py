@@ -163,6 +163,9 @@ def _embedded_rows(info: state.RunInfo) -> None:
         f"(`<column>_emb_0..k-1`); {len(dataset.frame):,} rows."
         + ("" if same else " (Not the data the run was trained on, but it has the columns.)")
     )
+    for chosen in info.run.embedding_names(dataset.frame.columns).values():
+        if (note := chosen.note()) is not None:  # the user's own column is kept
+            st.info(literal(note))
     # built on click, in Streamlit's download thread: large files never block the page
     st.download_button(
         "embedded_rows.csv",

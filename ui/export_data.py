@@ -37,9 +37,11 @@ _log = logging.getLogger(__name__)
 
 
 def slug(name: str) -> str:
-    """A file-name-safe version of a field or file name."""
+    """A file-name-safe version of a field or file name, shortened as the exports' are."""
+    from embedding_core.reuse.export import short_stem
+
     stem = re.sub(r"\.(csv|tsv|txt)(\.gz)?$", "", str(name), flags=re.IGNORECASE)
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "data"
+    return short_stem(re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "data", name)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -29,6 +29,8 @@ __all__ = [
     "metric_help",
     "HIGHER_IS_BETTER",
     "metric_label",
+    "UNDEFINED_WHEN",
+    "missing_metric_note",
 ]
 
 _EPS = 1e-7
@@ -88,6 +90,29 @@ def metric_help(name: str) -> str:
 def metric_label(name: str) -> str:
     """Display label of a metric (``"auc"`` -> ``"AUC"``); unknown names pass through."""
     return METRIC_LABELS.get(name, name)
+
+
+#: Why a metric has no value on the validation rows (NaN here, ``null`` in JSON).
+UNDEFINED_WHEN: dict[str, str] = {
+    "auc": "the validation rows hold only one class of the target",
+    "r2": "the target has the same value in every validation row",
+}
+
+
+def missing_metric_note(name: str) -> str:
+    """One sentence on why metric ``name`` (``valid_auc``...) has no value, and what to do.
+
+    Examples
+    --------
+    >>> missing_metric_note("valid_r2")[:35]
+    'valid_r2 is null: the target has th'
+    """
+    base = name.removeprefix("valid_").removeprefix("baseline_")
+    why = UNDEFINED_WHEN.get(base, "it could not be computed on the validation rows")
+    return (
+        f"{name} is null: {why}, so {metric_label(base)} is undefined; use more data, or "
+        "more rows of the rarer values, for a figure."
+    )
 
 
 def auc(y_true: npt.ArrayLike, p: npt.ArrayLike) -> float:

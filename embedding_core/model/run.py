@@ -19,8 +19,8 @@ or ``.model``), so tables, vocabularies, ``embed`` and exports stay light.
 from __future__ import annotations
 
 import json
-import math
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,8 @@ from embedding_core.model.config import TrainConfig
 from embedding_core.model.embeddings import vectors
 from embedding_core.model.embeddings_file import read_parquet_tables, tables_to_parquet
 from embedding_core.model.features import FeatureEncoder
+from embedding_core.output_columns import OutputNames, free_names
+from embedding_core.strict_json import dumps
 
 if TYPE_CHECKING:
     import keras
@@ -69,21 +71,8 @@ def _library_version() -> str:
     return str(__version__)
 
 
-def _json_ready(value: Any) -> Any:
-    """Replace NaN/inf by None and numpy scalars by Python ones (strict JSON)."""
-    if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def _write_json(path: Path, value: Any, indent: int | None = 2) -> None:
-    path.write_text(json.dumps(_json_ready(value), indent=indent, allow_nan=False) + "\n")
+    path.write_text(dumps(value, indent=indent) + "\n")
 
 
 class TrainedRun:
@@ -299,17 +288,37 @@ class TrainedRun:
             return raw
         return np.asarray(self.features.decode_target(raw[:, 0]), dtype=np.float64)
 
+    def embedding_names(self, columns: Iterable[object]) -> dict[str, OutputNames]:
+        """The columns ``embed`` gives each field of a frame with these ``columns``.
+
+        ``<field>_emb_0..k-1``; when the frame already has one of those names (a column
+        ``embed`` passes through), each of the field's names gets ``_new`` appended
+        (``output_columns.free_names``) and ``.note()`` says so.
+        """
+        columns = list(columns)
+        taken: list[object] = [c for c in columns if c not in self._tables]
+        dims = self.embedding_dims
+        out: dict[str, OutputNames] = {}
+        for col in columns:
+            if col in self._tables and col not in out:
+                chosen = free_names([f"{col}_emb_{d}" for d in range(dims[col])], taken)
+                taken.extend(chosen.names)
+                out[str(col)] = chosen
+        return out
+
     def embed(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` with each categorical column replaced by its vector.
 
         Column ``c`` becomes ``c_emb_0 .. c_emb_{k-1}`` at the same position; every
         other column (numeric inputs, the target, IDs...) passes through unchanged.
-        Rows keep their order and index; unseen categories get the unknown vector.
+        Rows keep their order and index; unseen categories get the unknown vector. A
+        column of ``frame`` already named like a new one is kept; the new ones are then
+        named as ``embedding_names`` says, so no two columns share a name.
 
         Raises
         ------
         DataError
-            A categorical column of the model is absent from ``frame``.
+            A categorical column of the model is absent from ``frame``, or appears twice.
         """
         missing = [c for c in self.fields if c not in frame.columns]
         if missing:
@@ -317,14 +326,20 @@ class TrainedRun:
                 f"The data has no column {', '.join(repr(c) for c in missing)}; embedding "
                 f"needs every categorical column of the model ({', '.join(self.fields)})."
             )
+        twice = [c for c in self.fields if list(frame.columns).count(c) > 1]
+        if twice:
+            raise DataError(
+                f"The data has more than one column named {', '.join(repr(c) for c in twice)}; "
+                "rename the copies so each categorical column of the model appears once."
+            )
+        names = self.embedding_names(frame.columns)
         pieces: list[pd.DataFrame] = []
-        for col in frame.columns:
+        for i, col in enumerate(frame.columns):
             if col in self._tables:
-                vec = self.embedding_matrix(col)[self.category_rows(col, frame[col])]
-                names = [f"{col}_emb_{d}" for d in range(vec.shape[1])]
-                pieces.append(pd.DataFrame(vec, columns=names, index=frame.index))
+                vec = self.embedding_matrix(col)[self.category_rows(col, frame.iloc[:, i])]
+                pieces.append(pd.DataFrame(vec, columns=names[col].names, index=frame.index))
             else:
-                pieces.append(frame[[col]])
+                pieces.append(frame.iloc[:, [i]])
         return pd.concat(pieces, axis=1)
 
     # ------------------------------------------------------------ persistence

@@ -154,10 +154,10 @@ def _read_json(path: Path) -> Any:
 
 
 def _write_json_atomic(path: Path, value: Any) -> None:
-    from embedding_core.model.run import _json_ready
+    from embedding_core.strict_json import dumps
 
     with atomic_file(path, encoding="utf-8") as fh:
-        fh.write(json.dumps(_json_ready(value), indent=2, allow_nan=False) + "\n")
+        fh.write(dumps(value, indent=2) + "\n")
 
 
 def _size(root: Path) -> int:

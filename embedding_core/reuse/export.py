@@ -20,7 +20,9 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -51,10 +53,19 @@ __all__ = [
     "csv_zip",
     "FIELD_COLUMN",
     "PROJECTOR_CONFIG",
+    "CSV_MANIFEST",
+    "MAX_STEM",
+    "file_stem",
+    "short_stem",
 ]
 
 #: The file TensorBoard's Projector plugin reads in a log directory.
 PROJECTOR_CONFIG = "projector_config.pbtxt"
+#: Beside the CSV files: which field each file holds (``{"<file>": "<field>"}``).
+CSV_MANIFEST = "fields.json"
+#: Longest file-name stem an export writes. Stems are ASCII, so this is bytes too: with
+#: "_metadata.tsv" and a "_2" it stays far below the usual limit of 255 bytes.
+MAX_STEM = 100
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _ESCAPE_RE = re.compile(r"[\\\t\n\r]")
 
@@ -111,8 +122,9 @@ def write_projector_files(
     -------
     dict of str to (Path, Path)
         ``field -> (vectors_path, metadata_path)``. File names use the field name with
-        characters other than letters, digits, ``.``, ``_``, ``-`` replaced by ``_``
-        (made unique if two fields clash).
+        characters other than letters, digits, ``.``, ``_``, ``-`` replaced by ``_``,
+        shortened with a hash beyond ``MAX_STEM`` characters (``file_stem``) and made
+        unique if two fields clash. ``projector_config.pbtxt`` names each file's field.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -165,6 +177,8 @@ def projector_config(tables: dict[str, pd.DataFrame]) -> str:
 def write_csv_files(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> dict[str, Path]:
     """Write one ``<field>.csv`` per field (the whole table, formula-guarded text).
 
+    ``fields.json`` (``CSV_MANIFEST``) beside them names the full field of each file.
+
     Returns
     -------
     dict of str to Path
@@ -177,6 +191,7 @@ def write_csv_files(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> dic
         path = out / f"{stem}.csv"
         path.write_bytes(to_csv_bytes(tables[field]))
         written[field] = path
+    (out / CSV_MANIFEST).write_text(_csv_manifest(tables), encoding="utf-8")
     return written
 
 
@@ -186,7 +201,15 @@ def csv_zip(tables: dict[str, pd.DataFrame]) -> bytes:
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for field, stem in zip(tables, _file_stems(tables), strict=True):
             archive.writestr(f"{stem}.csv", to_csv_bytes(tables[field]))
+        archive.writestr(CSV_MANIFEST, _csv_manifest(tables))
     return buffer.getvalue()
+
+
+def _csv_manifest(tables: dict[str, pd.DataFrame]) -> str:
+    """``{"<stem>.csv": "<field>"}``: the full field name of every CSV file."""
+    stems = _file_stems(tables)
+    files = {f"{stem}.csv": str(field) for field, stem in zip(tables, stems, strict=True)}
+    return json.dumps(files, indent=2, ensure_ascii=False) + "\n"
 
 
 def projector_zip(tables: dict[str, pd.DataFrame]) -> bytes:
@@ -261,11 +284,35 @@ def _lines(lines: list[str]) -> str:
     return "".join(line + "\n" for line in lines)
 
 
+def short_stem(stem: str, name: object) -> str:
+    """``stem`` if at most ``MAX_STEM`` characters, else its start and 8 hex digits of a
+    hash of ``name``, so names that share a long beginning keep different files."""
+    if len(stem) <= MAX_STEM:
+        return stem
+    digest = hashlib.sha256(str(name).encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{stem[: MAX_STEM - 9]}_{digest}"
+
+
+def file_stem(name: object) -> str:
+    """A file-name stem for a field: characters other than letters, digits, ``.``, ``_``,
+    ``-`` become ``_``; a long name is shortened (``short_stem``).
+
+    Examples
+    --------
+    >>> file_stem("price/usd")
+    'price_usd'
+    >>> len(file_stem("x" * 5000))
+    100
+    """
+    base = re.sub(r"[^A-Za-z0-9._-]", "_", str(name)).strip(".") or "field"
+    return short_stem(base, name)
+
+
 def _file_stems(tables: dict[str, pd.DataFrame]) -> list[str]:
     stems: list[str] = []
     seen: set[str] = set()
     for field in tables:
-        base = re.sub(r"[^A-Za-z0-9._-]", "_", str(field)).strip(".") or "field"
+        base = file_stem(field)
         stem, i = base, 2
         while stem.lower() in seen:  # case-insensitive file systems
             stem, i = f"{base}_{i}", i + 1

@@ -37,10 +37,14 @@ def guard_cell(value: object) -> object:
 
 
 def guard_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` whose text cells and column names are guarded."""
+    """A copy of ``frame`` whose text cells and column names are guarded.
+
+    Columns are taken by position, so any frame works, one with repeated names too.
+    """
     out = frame.copy()
-    for col in out.columns:
-        if pd.api.types.is_string_dtype(out[col]) or out[col].dtype == object:
-            out[col] = out[col].map(guard_cell)
+    for i in range(out.shape[1]):
+        column = out.iloc[:, i]
+        if pd.api.types.is_string_dtype(column) or column.dtype == object:
+            out.isetitem(i, column.map(guard_cell))
     out.columns = pd.Index([guard_cell(c) for c in out.columns])
     return out

@@ -53,6 +53,7 @@ from embedding_core.errors import DataError, ModelFormatError
 from embedding_core.model.config import TrainConfig
 from embedding_core.model.embeddings_file import read_parquet_tables
 from embedding_core.model.table_lookup import TableLookup
+from embedding_core.output_columns import free_names
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from embedding_core.model.run import TrainedRun
@@ -277,7 +278,11 @@ class EmbeddingLookupEncoder(TransformerMixin, BaseEstimator):
             return np.hstack([np.asarray(b, dtype=object) for b in blocks])
 
     def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
-        """Output names: ``<column>_emb_<j>`` for embedded columns, others unchanged."""
+        """Output names: ``<column>_emb_<j>`` for embedded columns, others unchanged.
+
+        An embedded column's names get ``_new`` appended when a passed-through column
+        already has one of them (``output_columns.free_names``), as ``TrainedRun.embed``.
+        """
         check_is_fitted(self, "columns_")
         names = list(
             getattr(self, "feature_names_in_", [f"x{i}" for i in range(self.n_features_in_)])
@@ -291,11 +296,17 @@ class EmbeddingLookupEncoder(TransformerMixin, BaseEstimator):
                 )
             if hasattr(self, "feature_names_in_") and input_features != names:
                 raise ValueError("input_features is not equal to feature_names_in_")
+        passthrough = self.remainder == "passthrough"
+        taken = [c for c in names if c not in self._lookups] if passthrough else []
         out: list[str] = []
         for col in names:
             if col in self._lookups:
-                out.extend(f"{col}_emb_{j}" for j in range(self._lookups[col].dim))
-            elif self.remainder == "passthrough":
+                # as ``TrainedRun.embed`` names them: never a passed-through column's name
+                wanted = [f"{col}_emb_{j}" for j in range(self._lookups[col].dim)]
+                chosen = free_names(wanted, taken).names
+                taken.extend(chosen)
+                out.extend(chosen)
+            elif passthrough:
                 out.append(col)
         return np.asarray(out, dtype=object)
 

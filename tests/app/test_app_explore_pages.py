@@ -426,3 +426,44 @@ def test_embedded_rows_download_guards_formulas_in_the_header_and_cells(
     header, first = text.splitlines()[:2]
     assert "'=cmd|'/C calc'!A0" in header and ",=cmd" not in header
     assert "'@SUM(1)" in first
+
+
+def test_embedded_rows_download_keeps_a_column_named_like_a_vector(
+    tiny_binary_run, binary_frame
+) -> None:
+    """A column named like a new one stays; the vectors get '_new': no repeated header."""
+    import csv
+    import io
+
+    import pandas as pd
+
+    from ui.export_data import embedded_rows_csv
+
+    frame = binary_frame.head(20).assign(shop_emb_0="mine")
+    text = embedded_rows_csv(tiny_binary_run, frame)().decode("utf-8-sig")
+    header = next(csv.reader(io.StringIO(text)))
+    assert len(header) == len(set(header)) and "shop_emb_0_new" in header
+    assert pd.read_csv(io.StringIO(text))["shop_emb_0"].eq("mine").all()
+
+
+def test_export_page_says_when_the_vectors_are_renamed(app_with_run, small_csv_bytes):
+    text = small_csv_bytes.decode("utf-8").splitlines()
+    clashing = "\n".join([text[0] + ",plan_emb_0", *(line + ",7" for line in text[1:])])
+    at = app_with_run
+    at.switch_page("pages/data.py").run()
+    at.file_uploader(key=Keys.UPLOAD).set_value(("clash.csv", clashing.encode(), "text/csv"))
+    at.run()
+    at.switch_page("pages/export.py").run()
+    assert_no_exception(at)
+    assert "embedded_rows.csv" in [b.label for b in at.download_button]
+    notes = [i.value for i in at.info if "kept as it is" in i.value]
+    assert len(notes) == 1 and "plan\\_emb\\_0\\_new" in notes[0], [i.value for i in at.info]
+
+
+@pytest.mark.parametrize("name", ["L" * 5000, "ü" * 3000 + ".csv"])
+def test_download_names_stay_short_and_apart(name) -> None:
+    from embedding_core.reuse.export import MAX_STEM
+    from ui.export_data import slug
+
+    assert len(slug(name)) <= MAX_STEM and slug(name) != slug(name + "2")
+    assert slug("my data.csv") == "my_data"  # short names as before

@@ -207,3 +207,24 @@ def test_stderr_is_one_line_after_loading_tensorflow(tiny_binary_run_dir: Path, 
     )  # fmt: skip
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1, proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("labels", "folds", "needle"),
+    [
+        (lambda n: np.where(np.arange(n) == 0, "c", np.where(np.arange(n) % 2, "a", "b")), "3",
+         "class 'c'"),
+        (lambda n: (np.arange(n) == 0).astype(int), None, "class '1'"),
+    ],
+    ids=["multiclass-singleton", "binary-one-positive"],
+)  # fmt: skip
+def test_lift_refuses_a_class_too_rare_for_its_splits(labels, folds, needle, tmp_path, capsys):
+    """One line naming the class, exit 2: no traceback, no scikit-learn warning."""
+    frame = _frame(150).assign(y=labels(150))
+    data = _write(frame, tmp_path / "d.csv")
+    argv = ["lift", "--data", str(data), "--categorical", "a", "--target", "y", "--models",
+            "logistic", "--epochs", "1", "--out", str(tmp_path / "l.json"), "--quiet"]  # fmt: skip
+    assert _run([*argv, *(["--folds", folds] if folds else [])]) == 2
+    err = _one_line(capsys, needle, "rows of every class")
+    assert "Warning" not in err
+    assert not (tmp_path / "l.json").exists()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -12,6 +14,8 @@ import pytest
 
 from embedding_core.errors import DataError
 from embedding_core.reuse.export import (
+    CSV_MANIFEST,
+    MAX_STEM,
     csv_zip,
     projector_config,
     projector_zip,
@@ -150,6 +154,36 @@ def test_write_projector_files_per_field(tmp_path: Path) -> None:
         assert meta_path.read_bytes().decode("utf-8") == expected[1]
 
 
+LONG = "L" * 5000
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [[LONG], [LONG, LONG + "2", "job"], [LONG + "/é", LONG + "/ü"], ["ü" * 3000]],
+    ids=["one", "shared-start", "sanitised-alike", "non-ascii"],
+)
+@pytest.mark.parametrize("form", ["projector", "csv"])
+def test_long_field_names_give_short_unique_files_and_keep_the_full_name(
+    fields, form, tmp_path: Path
+) -> None:
+    tables = {f: make_table(seed=i) for i, f in enumerate(fields)}
+    if form == "projector":
+        written = write_projector_files(tables, tmp_path)
+        names = [p.name for pair in written.values() for p in pair]
+        config = (tmp_path / "projector_config.pbtxt").read_text(encoding="utf-8")
+        assert re.findall(r'tensor_name: "(.*)"', config) == fields  # the full names
+        archive_names = zipfile.ZipFile(io.BytesIO(projector_zip(tables))).namelist()
+    else:
+        written_csv = write_csv_files(tables, tmp_path)
+        names = [p.name for p in written_csv.values()]
+        manifest = json.loads((tmp_path / CSV_MANIFEST).read_text(encoding="utf-8"))
+        assert manifest == {p.name: f for f, p in written_csv.items()}
+        archive_names = zipfile.ZipFile(io.BytesIO(csv_zip(tables))).namelist()
+    assert len(set(names)) == len(names) == len(fields) * (2 if form == "projector" else 1)
+    assert all(len(n.encode()) <= MAX_STEM + 20 for n in names)
+    assert set(names) <= set(archive_names)
+
+
 def test_projector_zip_holds_both_files_per_field() -> None:
     tables = {"a": make_table(seed=1), "b": make_table(seed=2)}
     with zipfile.ZipFile(io.BytesIO(projector_zip(tables))) as archive:
@@ -230,7 +264,8 @@ def test_csv_files_round_trip_with_formula_guard(tmp_path: Path) -> None:
     tables = {"job": make_table(names=names, k=3), "mixed": make_table(seed=3, k=1)}
     written = write_csv_files(tables, tmp_path)
     with zipfile.ZipFile(io.BytesIO(csv_zip(tables))) as archive:
-        assert sorted(archive.namelist()) == sorted(p.name for p in written.values())
+        assert sorted(archive.namelist()) == sorted(p.name for p in tmp_path.iterdir())
+        assert json.loads(archive.read(CSV_MANIFEST)) == {"job.csv": "job", "mixed.csv": "mixed"}
     back = pd.read_csv(written["job"], encoding="utf-8-sig", keep_default_na=False)
     guarded = ["<unknown>", "<missing>", "plain", "ünïcødé 東京", "new\nline", "'=SUM(A1)",
                "-1.5", "'@x"]  # fmt: skip

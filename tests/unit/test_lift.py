@@ -386,3 +386,56 @@ def test_embedding_lift_on_pure_noise_is_about_zero_and_leakage_would_show(monke
     leaked = run_lift(frame, roles, **kwargs)
     assert leaked.lift[0]["lift"] > 0.1, leaked.lift
     assert leaked.reference["mean"] > 0.65
+
+
+# --------------------------------------------------------------- rare classes, small data
+
+
+def _with_rare(y: str, rare: str, n_rare: int, n: int = 300) -> pd.DataFrame:
+    """``_frame(n)`` with its target replaced: classes "a" / "b" and ``n_rare`` rows of ``rare``."""
+    frame = _frame(n)
+    labels = np.where(np.arange(n) % 2, "a", "b").astype(object)
+    labels[:n_rare] = rare
+    return frame.assign(y=labels if y == "text" else (labels == rare).astype(int))
+
+
+@pytest.mark.parametrize(
+    ("frame", "folds", "needles"),
+    [
+        (_with_rare("text", "c", 1), 3, ["only 1 row of class 'c'", "3 folds need at least 3",
+                                          "merge that class"]),
+        (_with_rare("int", "x", 1), None, ["only 1 row of class '1'", "20% holdout needs at "
+                                            "least 3", "add rows"]),
+        (_with_rare("int", "x", 2), 3, ["only 2 rows of class '1'", "use at most 2 folds"]),
+    ],
+    ids=["multiclass-singleton-cv", "binary-one-positive-holdout", "binary-two-positives-cv"],
+)  # fmt: skip
+def test_a_class_too_rare_for_every_split_is_refused_up_front(frame, folds, needles):
+    """Each split must train and score on every class: say which class and what to do."""
+    with pytest.raises(DataError) as info:
+        run_lift(frame, ROLES, folds=folds, models=("logistic",), encodings=("onehot", "target"))
+    for needle in needles:
+        assert needle in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("folds", "needle"),
+    [(None, "holding out 20% to score on leaves 48"), (5, "the smallest fold leaves 48")],
+)
+def test_deepfm_rows_are_counted_in_the_datas_terms(folds, needle):
+    with pytest.raises(DataError, match="The data has 60 rows with a target value") as info:
+        run_lift(_frame(60), ROLES, folds=folds, models=("logistic",), config=TINY,
+                 encodings=("onehot", "embedding"))  # fmt: skip
+    assert needle in str(info.value) and "at least 50" in str(info.value)
+
+
+def test_small_classes_give_no_scikit_learn_warnings():
+    """3 rows of a class pass the check; the target encoder's inner folds warn, silently."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_lift(_with_rare("text", "c", 3), ROLES, folds=3, models=("logistic",),
+                          encodings=("onehot", "target"))  # fmt: skip
+    assert result.complete
+    assert [str(w.message) for w in caught] == []

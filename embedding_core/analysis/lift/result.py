@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,18 +16,12 @@ import pandas as pd
 
 from embedding_core.analysis.lift.zoo import ENCODING_LABELS, model_label
 from embedding_core.model.metrics import HIGHER_IS_BETTER, METRIC_LABELS
+from embedding_core.strict_json import json_ready
 
 __all__ = ["LiftResult", "FORMAT"]
 
 #: Value of the ``format`` key of the JSON contract.
 FORMAT = "embedding_core.lift/1"
-
-
-def _json_float(x: Any) -> float | None:
-    if x is None:
-        return None
-    x = float(x)
-    return None if math.isnan(x) or math.isinf(x) else x
 
 
 @dataclass
@@ -103,20 +96,7 @@ class LiftResult:
         ``roles``, ``created_at``, ``total_seconds``.
         """
 
-        def clean(obj: Any) -> Any:
-            if isinstance(obj, dict):
-                return {str(k): clean(v) for k, v in obj.items()}
-            if isinstance(obj, list | tuple):
-                return [clean(v) for v in obj]
-            if isinstance(obj, bool | str) or obj is None:
-                return obj
-            if isinstance(obj, int | np.integer):
-                return int(obj)
-            if isinstance(obj, float | np.floating):
-                return _json_float(obj)
-            return obj
-
-        return clean(
+        return json_ready(
             {
                 "format": FORMAT,
                 "task": self.task,

@@ -25,6 +25,7 @@ from embedding_core.analysis.lift.progress import LiftProgress, Stage
 from embedding_core.analysis.lift.result import LiftResult
 from embedding_core.analysis.lift.scoring import TASK_METRICS, score
 from embedding_core.analysis.lift.splits import (
+    check_class_counts,
     deepfm_predictions,
     encode_target,
     label_strata,
@@ -177,6 +178,26 @@ def _validate(frame: pd.DataFrame, roles: Roles) -> tuple[pd.DataFrame, Roles, l
     return validated.frame.reset_index(drop=True), validated.roles, list(validated.warnings)
 
 
+def _check_deepfm_rows(
+    n_rows: int, n_train: int, folds: int | None, holdout_fraction: float
+) -> None:
+    """Refuse splits that leave DeepFM fewer training rows than training needs."""
+    from embedding_core.data.validation import MIN_ROWS
+
+    if n_train >= MIN_ROWS:
+        return
+    if folds is None:
+        split = f"holding out {holdout_fraction:.0%} to score on leaves {n_train:,}"
+        fix = "use a larger file"
+    else:
+        split = f"with {folds} folds, the smallest fold leaves {n_train:,}"
+        fix = "use more folds or a larger file"
+    raise DataError(
+        f"The data has {n_rows:,} rows with a target value; {split} to train DeepFM on, "
+        f"but it needs at least {MIN_ROWS:,}: {fix}."
+    )
+
+
 def run_lift(
     frame: pd.DataFrame,
     roles: Roles,
@@ -278,10 +299,16 @@ def run_lift(
         parallel=parallel,
         train=train,
     )
-    strata = y if task == "regression" else label_strata(data[roles.target])
+    if task == "regression":
+        strata = y
+    else:
+        check_class_counts(data[roles.target], roles.target, folds, holdout_fraction)
+        strata = label_strata(data[roles.target])
     splits = lift_splits(strata, task, folds=folds, holdout_fraction=holdout_fraction, seed=seed)
     if folds is not None and any(len(te) < 5 for _, te in splits):
         raise DataError(f"Too few rows for {folds} folds; use fewer folds or more data.")
+    if "embedding" in encodings:
+        _check_deepfm_rows(len(data), min(len(tr) for tr, _ in splits), folds, holdout_fraction)
     steps_per_split = int("embedding" in encodings) + len(models) * len(encodings)
     reporter = _Reporter(on_progress, steps_per_split * len(splits), len(splits))
     cells = _Cells()
@@ -439,7 +466,11 @@ class _Split:
     def fit(self, encodings: Sequence[str], run: TrainedRun | None = None) -> None:
         """Fit every model on each encoding, reporting each finished cell."""
         plan, reporter = self.plan, self.reporter
-        with sklearn_threads():
+        # scikit-learn's warnings (a class with fewer rows than the target encoder's inner
+        # folds, categories first seen in the held-out rows) describe expected cases of
+        # small data; the results stand, so they are not shown
+        with sklearn_threads(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             num_train, num_test, num_seconds, cat_train, cat_test, rows_for = self._blocks()
             for enc in encodings:
                 blocks: dict[bool, tuple[Any, Any, float]] = {}  # dense one-hot or not
@@ -470,9 +501,7 @@ class _Split:
                     )
                     model = make_model(m, plan.task, plan.seed)
                     started = time.perf_counter()
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        model.fit(X_fit, y_fit)
+                    model.fit(X_fit, y_fit)
                     seconds = time.perf_counter() - started + enc_seconds
                     pred = predict(model, X_test, plan.task, max(len(plan.classes), 1))
                     self.cells.add((m, enc), pred, seconds, len(y_fit))

@@ -14,12 +14,21 @@ import numpy as np
 import pandas as pd
 
 from embedding_core.data.split import train_valid_split
+from embedding_core.errors import DataError
 from embedding_core.model.features import target_classes, target_text
+from embedding_core.text import NAME_LIMIT, printable
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from embedding_core.model.run import TrainedRun
 
-__all__ = ["encode_target", "label_strata", "lift_splits", "deepfm_predictions"]
+__all__ = [
+    "encode_target",
+    "label_strata",
+    "lift_splits",
+    "deepfm_predictions",
+    "rows_per_class_needed",
+    "check_class_counts",
+]
 
 
 def encode_target(series: pd.Series, task: str) -> tuple[np.ndarray, list[str]]:
@@ -48,6 +57,66 @@ def label_strata(series: pd.Series) -> np.ndarray:
     labels = target_text(series)
     ranks = {c: i for i, c in enumerate(target_classes(labels.value_counts(), "multiclass"))}
     return labels.map(ranks).to_numpy(dtype=np.int64)
+
+
+def rows_per_class_needed(folds: int | None, holdout_fraction: float = 0.2) -> int:
+    """Fewest rows of a class that put it in every split's training and held-out rows.
+
+    k folds (stratified): k, one held out per fold. Holdout: the fewest rows of which
+    ``train_valid_split`` holds out at least one and keeps at least one.
+    """
+    if folds is not None:
+        return int(folds)
+    if not 0.0 < holdout_fraction < 1.0:
+        raise ValueError(f"Expected 0 < holdout_fraction < 1. Received: {holdout_fraction}")
+    n = 2
+    while not 1 <= round(holdout_fraction * n) < n:
+        n += 1
+    return n
+
+
+def check_class_counts(
+    series: pd.Series, target: str, folds: int | None, holdout_fraction: float = 0.2
+) -> None:
+    """Refuse a class too rare to be trained on and scored in every split.
+
+    A class missing from a split's training rows leaves a model that cannot predict it
+    (or, in a binary task, a single class to fit); one missing from its held-out rows
+    leaves the split's score undefined.
+
+    Raises
+    ------
+    DataError
+        Names the rarest such class, its row count, what the splits need and what to do.
+    """
+    needed = rows_per_class_needed(folds, holdout_fraction)
+    counts = target_text(series).value_counts()
+    rare = counts[counts < needed]
+    if rare.empty:
+        return
+    label, n = str(rare.index[-1]), int(rare.iloc[-1])
+    rows = "1 row" if n == 1 else f"{n} rows"
+    more = len(rare) - 1
+    others = f" (and {more} more class{'es' if more > 1 else ''} too)" if more else ""
+    if folds is not None:
+        need = (
+            f"{folds} folds need at least {needed} rows of every class, so that each fold "
+            "trains and scores on it"
+        )
+    else:
+        need = (
+            f"a {holdout_fraction:.0%} holdout needs at least {needed} rows of every class, "
+            "so that the training and the held-out rows both have one"
+        )
+    fixes = ["merge that class into another or drop its rows" if len(counts) > 2 else ""]
+    fixes.append("add rows of that class")
+    if folds is not None and n >= 2:
+        fixes.append(f"use at most {n} folds")
+    raise DataError(
+        f"The target '{printable(target, NAME_LIMIT)}' has only {rows} of class "
+        f"'{printable(label, NAME_LIMIT)}'{others}, but {need}: "
+        f"{', or '.join(f for f in fixes if f)}."
+    )
 
 
 def lift_splits(

@@ -176,16 +176,6 @@ def baseline_blocks(
     return scaler.fit_transform(tr), scaler.transform(te)
 
 
-def _embedding_columns(embedded: pd.DataFrame, categorical: Sequence[str]) -> list[str]:
-    cols: list[str] = []
-    for col in categorical:
-        prefix = f"{col}_emb_"
-        found = [c for c in embedded.columns if str(c).startswith(prefix)]
-        found.sort(key=lambda c: int(str(c)[len(prefix) :]))
-        cols.extend(found)
-    return cols
-
-
 def embedding_blocks(
     run: TrainedRun, train: pd.DataFrame, test: pd.DataFrame, roles: Roles
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -195,7 +185,8 @@ def embedding_blocks(
     features = list(roles.features)
     emb_tr = run.embed(train[features])
     emb_te = run.embed(test[features])
-    cols = _embedding_columns(emb_tr, roles.categorical)
+    names = run.embedding_names(features)
+    cols = [n for c in roles.categorical if c in names for n in names[c].names]
     if not cols:
         raise DataError("The trained model returned no embedding columns; retrain and retry.")
     scaler = StandardScaler()
