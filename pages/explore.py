@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from embedding_core.analysis.neighbours import RELIABLE_MIN_COUNT
+from embedding_core.analysis.projection import few_points_note
 from embedding_core.analysis.whatif_explain import default_class
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
@@ -191,6 +192,8 @@ def _plot(info: state.RunInfo, choice: dict[str, object]) -> None:
         return
     if note:
         st.caption(literal(note))
+    if few := few_points_note(method, len(points)):
+        st.info(few, icon=":material/scatter_plot:")
     spinner = f"Computing the {choice['method_label']} projection..."
     try:
         with st.spinner(literal(spinner)):

@@ -38,6 +38,8 @@ __all__ = [
     "DEFAULT_TSNE_MAX_ITER",
     "project",
     "sample_for_projection",
+    "few_points_note",
+    "FEW_POINTS",
 ]
 
 Method = Literal["pca", "tsne", "umap"]
@@ -120,6 +122,27 @@ def project(
     if method == "tsne":
         return _tsne(x, n_components, seed=seed, perplexity=perplexity, max_iter=max_iter)
     return _umap(x, n_components, seed=seed, n_neighbors=n_neighbors, min_dist=min_dist)
+
+
+#: Below this many categories a t-SNE or UMAP map says more about its settings than the
+#: vectors (each point's neighbourhood is most of the field); PCA is then the honest map.
+FEW_POINTS = 20
+
+
+def few_points_note(method: str, n_points: int) -> str | None:
+    """A sentence when ``method`` is t-SNE or UMAP on fewer than ``FEW_POINTS`` points.
+
+    >>> few_points_note("pca", 5) is None and few_points_note("umap", 500) is None
+    True
+    """
+    if method == "pca" or n_points >= FEW_POINTS:
+        return None
+    title = _METHOD_TITLES.get(method, method)
+    return (
+        f"With only {n_points} categories, {title} has little to arrange: its layout "
+        "depends more on its settings and seed than on the vectors. PCA shows them as "
+        "they are."
+    )
 
 
 def sample_for_projection(

@@ -80,8 +80,16 @@ def test_explore_tsne_and_umap(app_with_run):
         at.run()
         assert_no_exception(at)
         assert len(plotly_array(plotly_chart(at)["data"][0]["x"])) >= 10
+        # 12 cities: the page says a manifold map has little to arrange
+        assert [i.value for i in at.info if "has little to arrange" in i.value] == [
+            f"With only 12 categories, {method} has little to arrange: its layout depends "
+            "more on its settings and seed than on the vectors. PCA shows them as they are."
+        ]
     assert any("UMAP" in c.value and "cached" in c.value or "background" in c.value
                for c in at.caption)  # fmt: skip
+    at.get("button_group")[0].set_value("PCA")
+    at.run()
+    assert not [i for i in at.info if "has little to arrange" in i.value]
 
 
 def test_neighbours_table_chart_and_click_through(app_with_run):
