@@ -25,6 +25,7 @@ __all__ = [
     "STABILITY_ORDER",
     "MAX_LABELS",
     "dim_colour",
+    "count_ticks",
     "scatter_figure",
     "neighbours_figure",
     "interactions_figure",
@@ -44,6 +45,11 @@ COLOUR_OPTIONS = ("target rate", "count", "cluster")
 STABILITY_ORDER = ("stable", "unstable", "too rare", "not in every seed")
 STABILITY_COLOURS = ("#2ca02c", "#ff7f0e", "#9e9e9e")
 MAX_LABELS = 25  # the most frequent categories carry their name on the map
+#: The map's scales at night: RdYlBu and Viridis start at a navy or purple that all but
+#: vanishes on a dark page, so there they start at a mid blue (same hues above).
+RATE_SCALE_DARK = [[0.0, "#4575b4"], [0.25, "#91bfdb"], [0.5, "#ffffbf"], [0.75, "#fc8d59"],
+                   [1.0, "#d73027"]]  # fmt: skip
+COUNT_SCALE_DARK = [[0.0, "#31688e"], [0.35, "#21918c"], [0.7, "#5ec962"], [1.0, "#fde725"]]
 
 
 def dim_colour(dark: bool) -> str:
@@ -51,6 +57,21 @@ def dim_colour(dark: bool) -> str:
     barely seen or not in every seed): light on a light page, dark on a dark one, where
     a light grey would be the brightest thing on the chart."""
     return "#4a4a4a" if dark else "#d9d9d9"
+
+
+def count_ticks(counts: np.ndarray) -> dict[str, list]:
+    """Colour-bar ticks for a colour of ``log10(count + 1)``, labelled in counts: 1, 10,
+    100... (also 2 and 5 of each decade when the counts span less than three)."""
+    lo, hi = np.log10(float(np.min(counts)) + 1.0), np.log10(float(np.max(counts)) + 1.0)
+    top = max(int(np.ceil(hi)), 1)
+    candidates = [m * 10**e for e in range(top + 1) for m in (1, 2, 5)]
+    inside = [v for v in candidates if lo - 1e-9 <= np.log10(v + 1.0) <= hi + 1e-9]
+    if len(inside) > 7:
+        inside = [v for v in inside if str(v).startswith("1")]
+    return {
+        "tickvals": [float(np.log10(v + 1.0)) for v in inside],
+        "ticktext": [f"{v:,}" for v in inside],
+    }
 
 
 def _safe(values: Sequence[object]) -> list[str]:
@@ -166,11 +187,15 @@ def scatter_figure(
         )
     elif colour_by == "target rate" and not np.all(np.isnan(target)):
         marker.update(
-            color=target, colorscale="RdYlBu_r", colorbar={"title": chart_text(target_label)}
+            color=target,
+            colorscale=RATE_SCALE_DARK if dark else "RdYlBu_r",
+            colorbar={"title": chart_text(target_label)},
         )
     else:
         marker.update(
-            color=np.log10(counts + 1.0), colorscale="Viridis", colorbar={"title": "log10 count"}
+            color=np.log10(counts + 1.0),
+            colorscale=COUNT_SCALE_DARK if dark else "Viridis",
+            colorbar={"title": "count", **count_ticks(counts)},
         )
 
     needle = search.strip().lower()

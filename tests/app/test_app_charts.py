@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from ui.charts import (
+    count_ticks,
     dim_colour,
     interactions_figure,
     movement_figure,
@@ -46,7 +48,7 @@ def test_multiclass_nan_target_falls_back_to_count_colour_and_3d_works():
     )
     trace = fig.data[0]
     assert trace.type == "scatter3d"
-    assert trace.marker.colorbar.title.text == "log10 count"
+    assert trace.marker.colorbar.title.text == "count"
     assert [row[2] for row in trace.customdata] == ["n/a"] * 5
 
 
@@ -245,3 +247,24 @@ def test_pale_greys_are_dark_on_the_dark_theme():
     for dark in (False, True):
         colours = list(sweep_figure(swept, "p", 0.25, "binary", dark=dark).data[0].marker.color)
         assert dim_colour(dark) in colours and "#1f77b4" in colours
+
+
+def test_the_count_colour_bar_reads_in_counts():
+    ticks = count_ticks(np.array([3, 40, 9_000]))
+    assert ticks["ticktext"] == ["10", "100", "1,000"]  # decades only, over three of them
+    np.testing.assert_allclose(ticks["tickvals"], np.log10([11, 101, 1001]))
+    narrow = count_ticks(np.array([1_500, 9_000]))  # less than a decade: 2 and 5 too
+    assert narrow["ticktext"] == ["2,000", "5,000"]
+
+
+@pytest.mark.parametrize("colour_by", ["target rate", "count"])
+def test_the_maps_colours_start_visible_on_a_dark_page(colour_by):
+    """At night the lowest colour is a mid blue, not the navy or purple that vanish on a
+    dark background; by day the usual scales."""
+    points = _points(list("abcd"))
+    coords = np.random.default_rng(3).normal(size=(4, 2))
+    kw = {"colour_by": colour_by, "target_label": "positive rate"}
+    night = scatter_figure(coords, points, dark=True, **kw).data[0].marker.colorscale
+    day = scatter_figure(coords, points, **kw).data[0].marker.colorscale
+    assert night[0][1] in ("#4575b4", "#31688e")
+    assert night != day
