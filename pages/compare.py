@@ -41,7 +41,8 @@ def _compare(a_id: str, b_id: str, field_name: str, k: int) -> tuple[pd.DataFram
 
 
 def _label(record) -> str:  # noqa: ANN001 - a RunRecord
-    return f"{record.name} ({record.created.replace('T', ' ')[:16]})"
+    """When first: a narrow picker cuts a long name, and the time tells runs apart."""
+    return f"{record.created.replace('T', ' ')[:16]} · {record.name}"
 
 
 st.title("Compare")
@@ -150,10 +151,13 @@ else:
         ),
         hide_index=True,
         column_config={
-            "count_a": st.column_config.NumberColumn(format="localized"),
-            "count_b": st.column_config.NumberColumn(format="localized"),
+            "count_a": st.column_config.NumberColumn("rows in A", format="localized"),
+            "count_b": st.column_config.NumberColumn("rows in B", format="localized"),
             "moved_relative": st.column_config.NumberColumn(
-                "moved", format="%.2f", help="Distance moved / typical vector length"
+                "moved",
+                format="%.2f",
+                help="How far the category's vector moved from A to B, as a share of a "
+                "typical vector's length: 0 is the same place, 1 as far as a vector is long.",
             ),
             "overlap": st.column_config.NumberColumn(
                 f"overlap@{points['attrs']['k']}", format="%.0f%%"

@@ -38,12 +38,16 @@ if run_info is not None:
             show_error(exc)
         else:
             weighted = run_info.run.fm_pair_weights() is not None
+            regression = run_info.run.task == "regression"
+            unit = "standard deviations of the target" if regression else "log-odds"
             st.caption(
-                "Strength = frequency-weighted mean absolute inner product of the two "
-                "fields' category vectors"
+                "Strength: how much the model's score moves with the two fields' values "
+                "together, on top of each field alone (the typical size of the pairwise term "
+                f"the FM part adds for that pair, in {unit}"
                 + (", times the pair's learned weight" if weighted else "")
-                + ": the size of the pairwise term the FM part adds to a prediction. "
-                "Bigger means the model relies more on that combination."
+                + "). Bigger means the model relies more on that combination; the numbers "
+                "are for comparing pairs with each other. (Technically: the "
+                "frequency-weighted mean absolute inner product of the fields' vectors.)"
             )
             left, right = st.columns([3, 2])
             with left:

@@ -69,8 +69,10 @@ def _cell_columns(metric: str, metric_key: str = "") -> dict[str, Any]:
     config: dict[str, Any] = {
         "mean": number(metric, format="%.4f", help=metric_help(metric_key)),
         "std": number("±", format="%.4f", help="Standard deviation over folds or bootstraps."),
-        "fit_seconds": number("fit s", format="%.2f"),
-        "n_train": number("training rows", format="%d"),
+        "fit_seconds": number(
+            "fit time (s)", format="%.2f", help="Seconds to train the model on this encoding."
+        ),
+        "n_train": number("training rows", format="localized"),
         "n_folds": number("folds", format="%d"),
     }
     for column in ("logloss", "rmse", "r2", "mae", "accuracy"):
