@@ -6,12 +6,15 @@ as a number, and how target labels that differ only in spelling are merged.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 __all__ = [
     "NA_TOKENS",
     "MAX_ABS_NUMBER",
+    "looks_separated",
     "SHOW_VALUES",
     "is_missing_token",
     "parse_distinct_numbers",
@@ -32,6 +35,8 @@ NA_TOKENS: frozenset[str] = frozenset(
 )
 #: Values quoted in a message before "and N more".
 SHOW_VALUES = 5
+# A number with group or decimal separators float() does not read: "1,5", "12 345".
+_SEPARATED = re.compile(r"[+-]?(?:\d{1,3}(?:[.,' \u00a0\u202f]\d{3})+(?:[.,]\d+)?|\d+,\d+)")
 
 
 def is_missing_token(value: object) -> bool:
@@ -99,6 +104,12 @@ def parse_numeric(values: pd.Series) -> tuple[pd.Series, list[str]]:
     return pd.Series(out, index=values.index, name=values.name), bad_values
 
 
+def looks_separated(value: str) -> bool:
+    """True for text such as ``"1,5"``, ``"1.234,50"`` or ``"12 345"``: a number written
+    with a decimal comma or thousands separators, which ``float`` does not read."""
+    return _SEPARATED.fullmatch(str(value).strip()) is not None
+
+
 def normalise_labels(values: pd.Series) -> pd.Series:
     """Labels with surrounding spaces removed and case folded to the most frequent spelling.
 
@@ -138,18 +149,35 @@ def label_spelling_note(target: pd.Series) -> str | None:
 
 
 def bad_numbers_message(name: object, bad: list[str]) -> str:
-    """The refusal of a numeric column holding ``bad`` values (text or huge numbers)."""
-    huge = [v for v in bad if _is_float(v)]
-    if len(huge) == len(bad):
+    """The refusal of a numeric column holding ``bad`` values (text, infinite or huge)."""
+    numbers = [v for v in bad if _is_float(v)]
+    infinite = [v for v in numbers if np.isinf(float(v))]
+    text = [v for v in bad if v not in numbers]
+    if infinite and len(infinite) == len(bad):
+        return (
+            f"The numeric column '{name}' has infinite values ({quote_values(infinite)}): "
+            f"replace them with numbers or leave those cells empty (missing), or use '{name}' "
+            "as a categorical column instead."
+        )
+    if not text:
+        huge = [v for v in numbers if v not in infinite]
         return (
             f"The numeric column '{name}' has values too large to scale (beyond "
             f"±{MAX_ABS_NUMBER:g}: {quote_values(huge)}): rescale them (e.g. use thousands), "
             f"or use '{name}' as a categorical column instead."
         )
+    separated = [v for v in text if looks_separated(v)]
+    if separated:
+        return (
+            f"The numeric column '{name}' contains values that are not numbers "
+            f"({quote_values(text)}); {quote_values(separated, 2)} may be numbers written "
+            "with a decimal comma or thousands separators, which are read only when every "
+            "value of the column reads one way: write them with a decimal point and no "
+            f"separators (1234.5), or use '{name}' as a categorical column instead."
+        )
     return (
         f"The numeric column '{name}' contains values that are not numbers "
-        f"({quote_values([v for v in bad if v not in huge])}): fix them, or use '{name}' as a "
-        "categorical column instead."
+        f"({quote_values(text)}): fix them, or use '{name}' as a categorical column instead."
     )
 
 
