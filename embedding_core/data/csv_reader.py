@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 import pandas as pd
 
+from embedding_core.data.charset import encoded_bytes, reject_binary
 from embedding_core.data.encoding import MISSING_TOKENS
 from embedding_core.errors import DataError
 from embedding_core.text import NAME_LIMIT, printable
@@ -34,25 +35,10 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _SNIFF_CHARS = 64_000
 _SNIFF_ROWS = 50
 _CHUNK_CELLS = 2_000_000  # parse this many cells at a time: bounds the parser's Python objects
-_DECODE_CHUNK = 1 << 20
 # Excel writes "sep=;" as the first line of CSVs meant for another locale.
 _SEP_LINE = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*sep=(.)[ \t]*\r?\n", re.IGNORECASE)
 _QUOTED = re.compile(rb'"(?:[^"]|"")*"?')
 _TEXT = re.compile(rb"[^ \t\r\n]")
-# Signatures of files people upload by mistake, with a hint of what they are.
-_KNOWN_BINARY = (
-    (b"PK\x03\x04", "a ZIP archive or an Excel workbook (.xlsx); save the sheet as CSV first"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls); save the sheet as CSV first"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"%PDF", "a PDF document"),
-    (b"PAR1", "a Parquet file"),
-    (b"SQLite format 3", "an SQLite database"),
-    (b"BZh", "a bzip2 archive; unpack it first"),
-    (b"\xfd7zXZ", "an xz archive; unpack it first"),
-    (b"7z\xbc\xaf", "a 7-Zip archive; unpack it first"),
-)
 
 
 def read_csv(
@@ -107,8 +93,8 @@ def read_csv(
         raw = _gunzip(raw, max_bytes, label)
     if not _TEXT.search(raw, len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0):
         raise _empty_error(label)  # (a search, not a strip: no copy of a big file)
-    _reject_binary(raw, label)
-    raw, encoding = _encoded_bytes(raw, label)
+    reject_binary(raw, label)
+    raw, encoding = encoded_bytes(raw, label)
     delimiter = None
     sep_line = _SEP_LINE.match(raw)
     if sep_line and sep_line.group(1).decode("latin-1") in DELIMITERS:
@@ -142,10 +128,6 @@ def _cap(label: str) -> str:
 
 def _empty_error(label: str) -> DataError:
     return DataError(f"{_cap(label)} is empty: choose a CSV file with a header row and data rows.")
-
-
-def _binary_error(label: str) -> DataError:
-    return DataError(f"{_cap(label)} is not a text file (it contains binary data): choose a CSV.")
 
 
 def _too_big(label: str, max_bytes: int, unpacked: bool = False) -> DataError:
@@ -224,53 +206,6 @@ def _gunzip(raw: bytes, max_bytes: int, label: str) -> bytes:
             "check that the download finished."
         )
     return b"".join(parts)
-
-
-def _reject_binary(raw: bytes, label: str) -> None:
-    head = raw[:4096]
-    for magic, what in _KNOWN_BINARY:
-        if head.startswith(magic):
-            raise DataError(f"{_cap(label)} is not a CSV file; it looks like {what}.")
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return  # UTF-16 text (Excel's "Unicode text"): NUL bytes are expected.
-    if b"\x00" in head:
-        raise _binary_error(label)
-    # Control characters other than tab, newline, carriage return and form feed are
-    # almost never in CSV text but are frequent in random or binary content.
-    controls = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
-    if controls > max(8, len(head) // 50):
-        raise _binary_error(label)
-
-
-def _encoded_bytes(raw: bytes, label: str) -> tuple[bytes, str]:
-    """The bytes to parse and their encoding, found without decoding the file into memory.
-
-    UTF-16 (Excel's "Unicode text") is re-encoded as UTF-8; otherwise the first of
-    UTF-8, cp1252 and latin-1 that decodes every byte is chosen.
-    """
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return raw.decode("utf-16").encode("utf-8"), "utf-8"
-        except UnicodeDecodeError as exc:
-            raise DataError(
-                f"{_cap(label)} starts like UTF-16 text but cannot be decoded: "
-                "save it as UTF-8 CSV."
-            ) from exc
-    for encoding in ("utf-8-sig", "cp1252"):
-        if _decodes(raw, encoding):
-            return raw, encoding
-    return raw, "latin-1"  # decodes any byte string
-
-
-def _decodes(raw: bytes, encoding: str) -> bool:
-    decoder = codecs.getincrementaldecoder(encoding)()
-    try:
-        for i in range(0, len(raw), _DECODE_CHUNK):
-            decoder.decode(raw[i : i + _DECODE_CHUNK])
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _count_header_fields(raw: bytes, delimiter: str, max_columns: int, label: str) -> int:
