@@ -1,9 +1,12 @@
 """Read a user's CSV into a frame of strings, or say clearly why it cannot be read.
 
 Every column comes back as text (pandas ``str`` dtype), so IDs and zip codes keep
-their leading zeros and nothing is guessed at read time; only empty cells and the
-explicit missing markers of ``MISSING_TOKENS`` (``__NA__``) become missing (``NaN``).
-Deciding which columns are numbers is the job of the profile and of the validation step.
+their leading zeros; only empty cells and the explicit missing markers of
+``MISSING_TOKENS`` (``__NA__``) become missing (``NaN``). Deciding which columns are
+numbers is the job of the profile and of the validation step. The one rewrite: a column
+whose every value is a number written with decimal commas ("1.234,50") or thousands
+separators ("12,345"), unambiguously (``values.comma_numbers``), is rewritten as plain
+number text ("1234.50"), and the frame's ``attrs["notes"]`` says so.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import pandas as pd
 
 from embedding_core.data.charset import encoded_bytes, reject_binary
 from embedding_core.data.encoding import MISSING_TOKENS
+from embedding_core.data.values import DECIMAL_COMMA, THOUSANDS_COMMA, comma_numbers
 from embedding_core.errors import DataError
 from embedding_core.text import NAME_LIMIT, printable
 
@@ -72,7 +76,8 @@ def read_csv(
     pandas.DataFrame
         One column per header field (names stripped of surrounding whitespace), all of
         pandas ``str`` dtype, empty cells as ``NaN``. Rows that are entirely empty are
-        dropped.
+        dropped. ``attrs["notes"]`` lists, one sentence each, what the reader did that
+        the user should know (columns of numbers read from decimal commas, for example).
 
     Raises
     ------
@@ -106,9 +111,39 @@ def read_csv(
     delimiter = delimiter or _sniff_delimiter(sample, complete=len(raw) <= _SNIFF_CHARS)
     n_columns = _count_header_fields(raw, delimiter, max_columns, label)
     frame = _parse_arrow(raw, encoding, delimiter, n_columns, max_rows)
-    if frame is not None:
-        return frame
-    return _parse(raw, encoding, delimiter, n_columns, max_rows, label)
+    if frame is None:
+        frame = _parse(raw, encoding, delimiter, n_columns, max_rows, label)
+    notes = []
+    if raw.find(b",") >= 0 and (delimiter != "," or raw.find(b'"') >= 0):
+        notes += _plain_numbers(frame, delimiter)  # no comma in any value: nothing to do
+    frame.attrs["notes"] = notes
+    return frame
+
+
+def _plain_numbers(frame: pd.DataFrame, delimiter: str) -> list[str]:
+    """Rewrite columns of numbers written with commas as plain number text, in place.
+
+    Returns one note per way of writing found, naming the columns and an example.
+    """
+    found: dict[str, list[str]] = {}
+    examples: dict[str, str] = {}
+    for i, name in enumerate(frame.columns):
+        column = frame.iloc[:, i]
+        plain = comma_numbers(column, delimiter)
+        if plain is None:
+            continue
+        text, style = plain
+        found.setdefault(style, []).append(repr(printable(name, NAME_LIMIT)))
+        if style not in examples:
+            first = int(column.str.contains(",", regex=False, na=False).argmax())
+            examples[style] = f"{printable(column.iloc[first], 40)!r} as {text.iloc[first]}"
+        frame.isetitem(i, text)
+    written = {DECIMAL_COMMA: "decimal commas", THOUSANDS_COMMA: "thousands separators"}
+    notes = []
+    for style, names in found.items():
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
+        notes.append(f"Read {shown} as numbers written with {written[style]} ({examples[style]}).")
+    return notes
 
 
 def _display_name(source: object, name: str | None) -> str:

@@ -20,6 +20,11 @@ from embedding_core.errors import DataError
 SIMPLE = b"id,city,amount\n007,Nancy,1.5\n042,Oslo,2\n"
 
 
+def _csv_rows(raw: bytes) -> list[list[str]]:
+    text = raw.decode("utf-8")
+    return list(csv.reader(io.StringIO(text), delimiter=";" if ";" in text else ","))
+
+
 def _csv_bytes(rows: list[list[str]], delimiter: str = ",", encoding: str = "utf-8") -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerows(rows)
@@ -138,7 +143,8 @@ def test_delimiter_is_sniffed(delimiter):
 def test_semicolon_file_with_decimal_commas():
     df = read_csv(b"region;price;rate\nNord;1,5;0,25\nSud;2,75;0,5\n")
     assert df.columns.tolist() == ["region", "price", "rate"]
-    assert df["price"].tolist() == ["1,5", "2,75"]
+    assert df["price"].tolist() == ["1.5", "2.75"]
+    assert df["region"].tolist() == ["Nord", "Sud"]
 
 
 def test_comma_file_whose_quoted_values_contain_semicolons():
@@ -146,6 +152,84 @@ def test_comma_file_whose_quoted_values_contain_semicolons():
     df = read_csv(_csv_bytes(rows, ","))
     assert df.columns.tolist() == ["a", "b"]
     assert df["a"].iloc[3] == "x;3;y"
+
+
+# --- numbers written with decimal commas or thousands separators ------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected", "written"),
+    [
+        (  # European Excel: ";" and decimal commas, with "." groups
+            b"premium;claim_amount;city\n820,23;1.234,50;Metz\n12,5;0;Nancy\n",
+            {"premium": ["820.23", "12.5"], "claim_amount": ["1234.50", "0"]},
+            "decimal commas",
+        ),
+        (  # French: no-break space groups, a sign, missing values and tokens
+            "prix;n\n1\u00a0234,5;1\n-0,75;2\n;3\nNA;4\n".encode("cp1252"),
+            {"prix": ["1234.5", "-0.75", None, "NA"]},
+            "decimal commas",
+        ),
+        (b"a\tb\n1 234 567,5\tx\n 3,25 \ty\n", {"a": ["1234567.5", "3.25"]}, "decimal"),
+        (b"a|b\n1,5E+03|x\n2|y\n", {"a": ["1.5E+03", "2"]}, "decimal commas"),
+        (  # quoted thousands in a comma-separated file (Excel "#,##0")
+            b'id,income\n1,"12,345"\n2,"1,234,567"\n3,999\n',
+            {"income": ["12345", "1234567", "999"], "id": ["1", "2", "3"]},
+            "thousands separators",
+        ),
+        (b'id,income\n1,"1,500"\n2,"2,250"\n', {"income": ["1500", "2250"]}, "thousands"),
+        (  # outside comma files, thousands need a value only they read: "12.5", "1,234,567"
+            b"a;b\n1,500;x\n12.5;y\n",
+            {"a": ["1500", "12.5"]},
+            "thousands separators",
+        ),
+        (b"a;b\n1,234,567;x\n2,500;y\n", {"a": ["1234567", "2500"]}, "thousands separators"),
+    ],
+)
+def test_numbers_written_with_commas_are_read_as_numbers(raw, expected, written):
+    df = read_csv(raw)
+    for column, values in expected.items():
+        assert [None if pd.isna(v) else v for v in df[column]] == values
+    assert all(str(dtype) == "str" for dtype in df.dtypes)
+    [note] = df.attrs["notes"]
+    assert note.startswith("Read ") and written in note
+    assert all(f"'{c}'" in note for c in expected if c != "id")
+
+
+def test_the_note_names_every_converted_column_once():
+    raw = b"premium;claim_amount;city\n820,23;1.234,50;Metz\n12,5;0;Nancy\n"
+    assert read_csv(raw).attrs["notes"] == [
+        "Read 'premium', 'claim_amount' as numbers written with decimal commas "
+        "('820,23' as 820.23)."
+    ]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'a,b\n"1,5",x\n"1,500",y\n',  # a comma file: "1,5" is a list, or a typo
+        b"a;b\n1,500;x\n2,250;y\n",  # every comma reads both ways: 1.5 or 1500
+        b"a;b\n01,02;x\n3,5;y\n",  # a leading zero: a code
+        b"a;b\n1.500;x\n2,5;y\n",  # "1.500" alone may be one and a half
+        b"a;b\n1,5;x\nabout 2;y\n",  # a word
+        b"a;b\n1,2,3;x\n4,5;y\n",  # a list
+        b'a,b\n"12,34",x\n"1,234",y\n',  # a group of two digits
+    ],
+)
+def test_comma_columns_that_read_two_ways_stay_text(raw):
+    df = read_csv(raw)
+    text = _csv_rows(raw)
+    assert df["a"].tolist() == [row[0] for row in text[1:]]
+    assert df.attrs["notes"] == []
+
+
+def test_many_rows_of_decimal_commas_late_in_the_file():
+    """The decision is on every value, not on the first rows."""
+    rows = [["amount", "y"]] + [[str(i), "0"] for i in range(3_000)] + [["2,5", "1"]]
+    df = read_csv(_csv_bytes(rows, ";"))
+    assert df["amount"].iloc[-1] == "2.5" and df["amount"].iloc[0] == "0"
+    rows[1][0] = "007"  # ... so one code in the column keeps it all text
+    assert read_csv(_csv_bytes(rows, ";"))["amount"].iloc[-1] == "2,5"
 
 
 # --- values that must survive exactly ---------------------------------------------------
@@ -394,7 +478,7 @@ def test_row_limit_stops_a_gzip_bomb_early():
 
 def test_excel_sep_line_sets_the_delimiter():
     frame = read_csv(b"sep=;\r\na;b\r\n1,5;x\r\n")
-    assert list(frame.columns) == ["a", "b"] and frame["a"].tolist() == ["1,5"]
+    assert list(frame.columns) == ["a", "b"] and frame["a"].tolist() == ["1.5"]
     frame = read_csv(b"\xef\xbb\xbfSEP=|\nx|y\n1|2\n")
     assert list(frame.columns) == ["x", "y"]
 

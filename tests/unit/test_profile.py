@@ -297,6 +297,36 @@ def test_suggest_roles_from_a_read_csv_frame(mixed):
     assert suggest_roles(df, profile_columns(df)) == roles
 
 
+def _european_claims(n: int = 300) -> bytes:
+    """A ";"-separated export of European Excel: amounts with decimal commas."""
+    rng = np.random.default_rng(7)
+    lines = ["policy_id;region;vehicle;age;premium;claim_amount;claim"]
+    for i in range(n):
+        claimed = rng.random() < 0.3
+        amount = f"{rng.gamma(1, 2000):,.2f}" if rng.random() < 0.3 else "0"  # last year's
+        premium = f"{rng.gamma(3, 300):.2f}"
+        lines.append(
+            f"{100_000 + i};{rng.choice(['North', 'South', 'East'])};"
+            f"{rng.choice(['SUV', 'Sedan'])};{rng.integers(18, 90)};"
+            f"{premium.replace('.', ',')};"
+            f"{amount.replace(',', ' ').replace('.', ',').replace(' ', '.')};"
+            f"{'Yes' if claimed else 'No'}"
+        )
+    return "\n".join(lines).encode()
+
+
+def test_decimal_comma_amounts_are_numeric_inputs_not_ids():
+    df = read_csv(_european_claims())
+    assert df["claim_amount"].str.contains(r"\.\d\d$").any()  # "1.234,50" was read
+    profile = profile_columns(df)
+    for column in ("premium", "claim_amount"):
+        row = _row(profile, column)
+        assert (row["kind"], row["suggested_role"], row["warning"]) == ("numeric", "numeric", "")
+    roles = suggest_roles(df, profile)
+    assert roles is not None and roles.target == "claim"
+    assert {"premium", "claim_amount"} <= set(roles.numeric)
+
+
 def test_profile_is_fast_on_100k_rows_by_40_columns():
     rng = np.random.default_rng(5)
     n = 100_000

@@ -319,6 +319,17 @@ def test_numbers_with_separators_get_a_hint(df, bad):
     assert "written with a decimal comma or thousands separators" in message
 
 
+def test_a_comma_column_that_reads_two_ways_is_refused_with_the_hint():
+    lines = ["store;amount;bought"] + [
+        f"S{i % 3};{1 + i % 4},{250 * (i % 3 + 1)};{'yes' if i % 2 else 'no'}" for i in range(60)
+    ]  # "1,500": 1.5 or 1500, in every row
+    df = read_csv("\n".join(lines).encode())
+    assert df.attrs["notes"] == [] and df["amount"].iloc[1] == "2,500"
+    roles = Roles(categorical=("store",), numeric=("amount",), target="bought")
+    message = _error(df, roles)
+    assert "may be numbers written with a decimal comma or thousands separators" in message
+
+
 def test_numeric_column_without_any_value(df):
     df["price"] = np.nan
     assert "numeric column 'price' has no values" in _error(df, ROLES)
