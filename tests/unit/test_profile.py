@@ -327,6 +327,33 @@ def test_decimal_comma_amounts_are_numeric_inputs_not_ids():
     assert {"premium", "claim_amount"} <= set(roles.numeric)
 
 
+@pytest.mark.parametrize("bad", [["inf"], ["-inf", "Infinity"], ["1e400"]])
+def test_a_few_infinite_values_make_a_flagged_number_not_an_id(bad):
+    rng = np.random.default_rng(4)
+    values = [f"{v:.2f}" for v in rng.gamma(2.0, 100.0, N)]
+    values[: len(bad)] = bad
+    df = pd.DataFrame({"income": _text(values), "y": _text(rng.choice(["0", "1"], N))})
+    row = _row(profile_columns(df), "income")
+    assert row["kind"] == "numeric" and not row["id_like"]
+    assert row["suggested_role"] == "ignore"  # training would refuse it as it is
+    assert f"infinite or too large values ('{bad[0]}'" in row["warning"]
+    assert "leave those cells empty" in row["role_reason"]
+    assert "ID" not in row["warning"]
+
+
+def test_numbers_with_separators_that_read_two_ways_are_named_not_called_ids():
+    rng = np.random.default_rng(5)
+    values = [f"{rng.integers(1, 999)},{rng.integers(0, 999):03d}" for _ in range(N)]
+    values[:3] = ["0", "NA", "12"]
+    lines = "".join(f"{v};{i % 2}\n" for i, v in enumerate(values))
+    df = read_csv(f"amount;y\n{lines}".encode())
+    assert df["amount"].iloc[0] == "0" and df["amount"].iloc[5] == values[5]  # kept as text
+    row = _row(profile_columns(df), "amount")
+    assert row["kind"] == "text" and row["suggested_role"] == "ignore"
+    assert row["warning"].startswith("numbers written with separators that read two ways ('")
+    assert "looks like an ID" not in row["warning"]
+
+
 def test_profile_is_fast_on_100k_rows_by_40_columns():
     rng = np.random.default_rng(5)
     n = 100_000
