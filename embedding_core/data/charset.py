@@ -2,7 +2,8 @@
 
 ``reject_binary`` names the files people upload by mistake (a workbook, an image, an
 archive) and refuses other binary content; ``encoded_bytes`` picks the encoding to
-parse with: UTF-8, else cp1252, else latin-1, with UTF-16 re-encoded as UTF-8.
+parse with: UTF-8, else cp1252, else latin-1, with UTF-16 re-encoded as UTF-8 and the
+odd lines of a mostly UTF-8 file decoded on their own.
 """
 
 from __future__ import annotations
@@ -46,24 +47,110 @@ def reject_binary(raw: bytes, label: str) -> None:
         raise _binary_error(label)
 
 
-def encoded_bytes(raw: bytes, label: str) -> tuple[bytes, str]:
-    """The bytes to parse and their encoding, found without decoding the file into memory.
+def encoded_bytes(raw: bytes, label: str) -> tuple[bytes, str, list[str]]:
+    """The bytes to parse, their encoding and notes, found without decoding the file whole.
 
-    UTF-16 (Excel's "Unicode text") is re-encoded as UTF-8; otherwise the first of
-    UTF-8, cp1252 and latin-1 that decodes every byte is chosen.
+    UTF-16 (Excel's "Unicode text") is re-encoded as UTF-8. A UTF-8 file with a few
+    lines that are not (rows appended by another program) has those lines decoded as
+    cp1252 (latin-1 if that fails) and re-encoded, with a note naming them. Otherwise
+    the first of UTF-8, cp1252 and latin-1 that decodes every byte is chosen.
     """
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return raw.decode("utf-16").encode("utf-8"), "utf-8"
+            return raw.decode("utf-16").encode("utf-8"), "utf-8", []
         except UnicodeDecodeError as exc:
             raise DataError(
                 f"{_cap(label)} starts like UTF-16 text but cannot be decoded: "
                 "save it as UTF-8 CSV."
             ) from exc
-    for encoding in ("utf-8-sig", "cp1252"):
-        if _decodes(raw, encoding):
-            return raw, encoding
-    return raw, "latin-1"  # decodes any byte string
+    if _decodes(raw, "utf-8-sig"):
+        return raw, "utf-8-sig", []
+    mixed = _mixed_utf8(raw)
+    if mixed is not None:
+        fixed, lines = mixed
+        return fixed, "utf-8-sig", [_mixed_note(lines, label)]
+    if _decodes(raw, "cp1252"):
+        return raw, "cp1252", []
+    return raw, "latin-1", []  # decodes any byte string
+
+
+def _mixed_utf8(raw: bytes) -> tuple[bytes, list[int]] | None:
+    """A mostly UTF-8 file with its other lines re-encoded, and their line numbers.
+
+    "Mostly": the file holds at least as many UTF-8 characters beyond ASCII as lines
+    that are not UTF-8; None otherwise (a cp1252 file, where "\xc3\xa9" is a rare
+    accident, is read as cp1252 whole).
+    """
+    evidence = _utf8_evidence(raw)
+    if evidence == 0:
+        return None
+    view = memoryview(raw)
+    parts: list[bytes | memoryview] = []
+    lines: list[int] = []
+    start, line, counted = 0, 1, 0
+    while (error := _first_invalid(view, start)) is not None:
+        newline = max(raw.rfind(b"\n", start, error), raw.rfind(b"\r", start, error))
+        first = newline + 1 if newline >= 0 else start
+        end = raw.find(b"\n", error)
+        end = len(raw) if end < 0 else end
+        carriage = raw.find(b"\r", error, end)
+        end = carriage if carriage >= 0 else end
+        line += _line_ends(raw, counted, first)
+        counted = first
+        lines.append(line)
+        if len(lines) > evidence:
+            return None
+        parts += [view[start:first], _decode_line(raw[first:end]).encode("utf-8")]
+        start = end
+    parts.append(view[start:])
+    return b"".join(parts), lines
+
+
+def _line_ends(raw: bytes, start: int, end: int) -> int:
+    """Line ends between ``start`` and ``end``: \\n, \\r\\n or a lone \\r (old Mac files)."""
+    crlf = raw.count(b"\r\n", start, end)
+    return raw.count(b"\n", start, end) + raw.count(b"\r", start, end) - crlf
+
+
+def _first_invalid(raw: memoryview, start: int) -> int | None:
+    """Where the first byte that is not UTF-8 is, from ``start`` on; None if there is none."""
+    while start < len(raw):
+        last = start + _DECODE_CHUNK >= len(raw)
+        try:
+            _, used = codecs.utf_8_decode(raw[start : start + _DECODE_CHUNK], "strict", last)
+        except UnicodeDecodeError as exc:
+            return start + exc.start
+        start += used
+    return None
+
+
+def _utf8_evidence(raw: bytes) -> int:
+    """How many bytes of ``raw`` belong to valid UTF-8 characters beyond ASCII (at most)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")
+    extra = 0
+    for i in range(0, len(raw), _DECODE_CHUNK):
+        text = decoder.decode(raw[i : i + _DECODE_CHUNK], final=i + _DECODE_CHUNK >= len(raw))
+        if not text.isascii():
+            extra += len(text.encode("utf-8")) - len(text)
+    return extra
+
+
+def _decode_line(line: bytes) -> str:
+    try:
+        return line.decode("cp1252")
+    except UnicodeDecodeError:
+        return line.decode("latin-1")
+
+
+def _mixed_note(lines: list[int], label: str) -> str:
+    shown = ", ".join(f"{n:,}" for n in lines[:3])
+    more = f" and {len(lines) - 3:,} more" if len(lines) > 3 else ""
+    which = f"line {shown}" if len(lines) == 1 else f"{len(lines):,} lines ({shown}{more})"
+    they = ("it is", "its") if len(lines) == 1 else ("they are", "their")
+    return (
+        f"Read {which} of {label} as Windows-1252 (cp1252) text, as {they[0]} not UTF-8 like "
+        f"the rest of the file: check {they[1]} accented letters."
+    )
 
 
 def _decodes(raw: bytes, encoding: str) -> bool:

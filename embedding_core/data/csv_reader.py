@@ -99,7 +99,7 @@ def read_csv(
     if not _TEXT.search(raw, len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0):
         raise _empty_error(label)  # (a search, not a strip: no copy of a big file)
     reject_binary(raw, label)
-    raw, encoding = encoded_bytes(raw, label)
+    raw, encoding, notes = encoded_bytes(raw, label)
     delimiter = None
     sep_line = _SEP_LINE.match(raw)
     if sep_line and sep_line.group(1).decode("latin-1") in DELIMITERS:
@@ -113,7 +113,6 @@ def read_csv(
     frame = _parse_arrow(raw, encoding, delimiter, n_columns, max_rows)
     if frame is None:
         frame = _parse(raw, encoding, delimiter, n_columns, max_rows, label)
-    notes = []
     if raw.find(b",") >= 0 and (delimiter != "," or raw.find(b'"') >= 0):
         notes += _plain_numbers(frame, delimiter)  # no comma in any value: nothing to do
     frame.attrs["notes"] = notes

@@ -123,6 +123,45 @@ def test_latin1_fallback_for_bytes_undefined_in_cp1252():
     assert df["code"].tolist() == ["é"]
 
 
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("where", [0, 1, 3])
+def test_a_latin1_line_in_a_utf8_file_leaves_the_other_lines_alone(end, where):
+    rows = ["city;y", "Zürich;1", "Genève;0", "Łódź;1", "Köln;0"]
+    rows.insert(where + 1, "Café crème;1")
+    raw = b"".join(
+        r.encode("cp1252" if r.startswith("Café") else "utf-8") + end.encode() for r in rows
+    )
+    df = read_csv(raw)
+    assert df["city"].tolist() == [r.split(";")[0] for r in rows[1:]]
+    assert df.attrs["notes"] == [
+        f"Read line {where + 2} of the file as Windows-1252 (cp1252) text, as it is not UTF-8 "
+        "like the rest of the file: check its accented letters."
+    ]
+
+
+def test_the_repro_of_a_mixed_file_and_its_note_naming_several_lines():
+    df = read_csv("city,y\nZürich,1\n".encode() + b"Caf\xe9,0\n")
+    assert df["city"].tolist() == ["Zürich", "Café"]
+    raw = "city,y\nZürich,1\n".encode() + b"Caf\xe9,0\n" * 5 + "Genève,1\n".encode() * 5
+    [note] = read_csv(raw, name="eu.csv").attrs["notes"]
+    assert note.startswith("Read 5 lines (3, 4, 5 and 2 more) of 'eu.csv' as Windows-1252")
+
+
+@pytest.mark.parametrize(
+    ("raw", "city"),
+    [
+        ("city;y\nZürich;1\n".encode(), "Zürich"),  # UTF-8: as it was
+        ("city;y\nCafé;1\nthé;0\n".encode("cp1252"), "Café"),  # cp1252 whole
+        # cp1252 where two bytes happen to be UTF-8 ("Ã©" is "é"): still cp1252 whole
+        ("city;y\nÃ©;1\nCafé;1\nthé;0\n".encode("cp1252"), "Ã©"),
+    ],
+)
+def test_files_in_one_encoding_get_no_mixed_encoding_note(raw, city):
+    df = read_csv(raw)
+    assert df["city"].iloc[0] == city
+    assert df.attrs["notes"] == []
+
+
 def test_utf16_with_bom():
     df = read_csv("city\tcount\nZürich\t3\n".encode("utf-16"))
     assert df.columns.tolist() == ["city", "count"]
