@@ -15,6 +15,10 @@ from embedding_core.errors import DataError
 __all__ = ["reject_binary", "encoded_bytes"]
 
 _DECODE_CHUNK = 1 << 20
+_HEAD = 4096  # bytes looked at to tell text from binary
+_CONTROLS = tuple(chr(c) for c in range(32) if c not in (9, 10, 12, 13))
+_UTF16_NULS = 0.3  # UTF-16 without a byte-order mark: at least this share of NULs on one side
+_UTF16_STRAY = 0.02  # ... and at most this share on the other
 # Signatures of files people upload by mistake, with a hint of what they are.
 _KNOWN_BINARY = (
     (b"PK\x03\x04", "a ZIP archive or an Excel workbook (.xlsx); save the sheet as CSV first"),
@@ -32,25 +36,48 @@ _KNOWN_BINARY = (
 
 
 def reject_binary(raw: bytes, label: str) -> None:
-    head = raw[:4096]
+    head = raw[:_HEAD]
     for magic, what in _KNOWN_BINARY:
         if head.startswith(magic):
             raise DataError(f"{_cap(label)} is not a CSV file; it looks like {what}.")
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_order(head):
         return  # UTF-16 text (Excel's "Unicode text"): NUL bytes are expected.
-    if b"\x00" in head:
+    if b"\x00" in head or _mostly_controls(head.decode("latin-1")):
         raise _binary_error(label)
-    # Control characters other than tab, newline, carriage return and form feed are
-    # almost never in CSV text but are frequent in random or binary content.
-    controls = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
-    if controls > max(8, len(head) // 50):
-        raise _binary_error(label)
+
+
+def _mostly_controls(text: str) -> bool:
+    """Control characters other than tab, newline, carriage return and form feed are
+    almost never in CSV text but are frequent in random or binary content."""
+    controls = sum(text.count(c) for c in _CONTROLS)
+    return controls > max(8, len(text) // 50)
+
+
+def _utf16_order(head: bytes) -> str | None:
+    """The byte order of UTF-16 text without a byte-order mark ("utf-16-le"), else None.
+
+    CSV text in UTF-16 (digits, delimiters, Latin letters) has a NUL byte at every
+    other position: the odd ones in little-endian, the even ones in big-endian.
+    """
+    pairs = len(head) // 2
+    if pairs < 4:
+        return None
+    even, odd = head[: 2 * pairs : 2].count(0), head[1 : 2 * pairs : 2].count(0)
+    if odd >= pairs * _UTF16_NULS and even <= pairs * _UTF16_STRAY:
+        order = "utf-16-le"
+    elif even >= pairs * _UTF16_NULS and odd <= pairs * _UTF16_STRAY:
+        order = "utf-16-be"
+    else:
+        return None
+    text = head[: 2 * pairs].decode(order, errors="replace")
+    return None if "\x00" in text or _mostly_controls(text) else order
 
 
 def encoded_bytes(raw: bytes, label: str) -> tuple[bytes, str, list[str]]:
     """The bytes to parse, their encoding and notes, found without decoding the file whole.
 
-    UTF-16 (Excel's "Unicode text") is re-encoded as UTF-8. A UTF-8 file with a few
+    UTF-16 (Excel's "Unicode text", with or without a byte-order mark) is re-encoded
+    as UTF-8. A UTF-8 file with a few
     lines that are not (rows appended by another program) has those lines decoded as
     cp1252 (latin-1 if that fails) and re-encoded, with a note naming them. Otherwise
     the first of UTF-8, cp1252 and latin-1 that decodes every byte is chosen.
@@ -62,6 +89,15 @@ def encoded_bytes(raw: bytes, label: str) -> tuple[bytes, str, list[str]]:
             raise DataError(
                 f"{_cap(label)} starts like UTF-16 text but cannot be decoded: "
                 "save it as UTF-8 CSV."
+            ) from exc
+    order = _utf16_order(raw[:_HEAD])
+    if order is not None:  # valid UTF-8 too (NUL is a character): check it first
+        try:
+            return raw.decode(order).encode("utf-8"), "utf-8", []
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{_cap(label)} looks like UTF-16 text without a byte-order mark but cannot "
+                "be decoded: save it as UTF-8 CSV."
             ) from exc
     if _decodes(raw, "utf-8-sig"):
         return raw, "utf-8-sig", []

@@ -168,6 +168,23 @@ def test_utf16_with_bom():
     assert df["city"].tolist() == ["Zürich"]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("delimiter", ["\t", ",", ";"])
+def test_utf16_without_bom(encoding, delimiter):
+    text = f"city{delimiter}count\nZürich{delimiter}3\nŁódź{delimiter}4\n"
+    df = read_csv(text.encode(encoding))
+    assert df.columns.tolist() == ["city", "count"]
+    assert df["city"].tolist() == ["Zürich", "Łódź"]
+
+
+def test_utf16_cut_short_or_binary_with_nuls_is_still_refused():
+    with pytest.raises(DataError, match="UTF-16 text without a byte-order mark .* as UTF-8"):
+        read_csv("city\tcount\nZürich\t3\n".encode("utf-16-le") + b"x")
+    small_numbers = np.arange(2_000, dtype="<i2") % 40  # binary: a NUL in every other byte
+    with pytest.raises(DataError, match="not a text file"):
+        read_csv(small_numbers.tobytes())
+
+
 # --- delimiters ------------------------------------------------------------------------
 
 
