@@ -16,6 +16,7 @@ import csv
 import io
 import re
 import zlib
+from collections import Counter
 from pathlib import Path
 from typing import BinaryIO
 
@@ -113,6 +114,13 @@ def read_csv(
     frame = _parse_arrow(raw, encoding, delimiter, n_columns, max_rows)
     if frame is None:
         frame = _parse(raw, encoding, delimiter, n_columns, max_rows, label)
+    cells = list(frame.columns)
+    line = _first_line(raw)
+    if any(token.encode("utf-8") in line for token in MISSING_TOKENS):
+        cells = _written_header(raw, encoding, delimiter)  # a column named "__NA__"
+    names, header_notes = _column_names(cells, label)
+    frame.columns = pd.Index(names)
+    notes += header_notes
     if raw.find(b",") >= 0 and (delimiter != "," or raw.find(b'"') >= 0):
         notes += _plain_numbers(frame, delimiter)  # no comma in any value: nothing to do
     frame.attrs["notes"] = notes
@@ -244,14 +252,7 @@ def _gunzip(raw: bytes, max_bytes: int, label: str) -> bytes:
 
 def _count_header_fields(raw: bytes, delimiter: str, max_columns: int, label: str) -> int:
     """Fields of the header line, counted on the bytes; refuses more than ``max_columns``."""
-    # searches bounded by the first line: a strip or a search to the end would copy or
-    # scan the whole file (160 MB: seconds for the reader, under load)
-    first = _TEXT.search(raw)
-    start = first.start() if first else len(raw)
-    newline = raw.find(b"\n", start)
-    end = newline if newline >= 0 else len(raw)
-    carriage = raw.find(b"\r", start, end)
-    line = raw[start : carriage if carriage >= 0 else end]
+    line = _first_line(raw)
     sep = delimiter.encode("ascii")
     count = line.count(sep) + 1
     if count > max_columns and b'"' in line:
@@ -263,6 +264,18 @@ def _count_header_fields(raw: bytes, delimiter: str, max_columns: int, label: st
             "and upload again."
         )
     return count
+
+
+def _first_line(raw: bytes) -> bytes:
+    """The first line that is not blank, without its line end."""
+    # searches bounded by the first line: a strip or a search to the end would copy or
+    # scan the whole file (160 MB: seconds for the reader, under load)
+    first = _TEXT.search(raw)
+    start = first.start() if first else len(raw)
+    newline = raw.find(b"\n", start)
+    end = newline if newline >= 0 else len(raw)
+    carriage = raw.find(b"\r", start, end)
+    return raw[start : carriage if carriage >= 0 else end]
 
 
 def _sniff_delimiter(text: str, complete: bool = False) -> str:
@@ -336,10 +349,7 @@ def _parse_arrow(
     if table.num_rows < 2 or (max_rows is not None and table.num_rows - 1 > max_rows):
         return None
     frame = table.to_pandas()
-    try:
-        header = _header(frame.iloc[0], "")
-    except DataError:
-        return None
+    header = _cells(frame.iloc[0])
     frame = frame.iloc[1:].dropna(how="all")
     if frame.empty:
         return None
@@ -370,7 +380,7 @@ def _parse(
         with reader:
             for chunk in reader:
                 if header is None:
-                    header = _header(chunk.iloc[0], label)
+                    header = _cells(chunk.iloc[0])
                     chunk = chunk.iloc[1:]
                 chunk = chunk.dropna(how="all")
                 n_rows += len(chunk)
@@ -387,7 +397,7 @@ def _parse(
     if header is None:
         raise _empty_error(label)
     if n_rows == 0:
-        shown = ", ".join(header[:5]) + (", ..." if len(header) > 5 else "")
+        shown = ", ".join(h.strip() for h in header[:5]) + (", ..." if len(header) > 5 else "")
         raise DataError(
             f"{_cap(label)} has a header row ({printable(shown, NAME_LIMIT)}) but no data rows: "
             "choose a file with at least one row of data."
@@ -416,21 +426,62 @@ def _parser_error(exc: Exception, delimiter: str, label: str) -> DataError:
     return DataError(f"{_cap(label)} could not be read as CSV ({printable(exc, 200)}).")
 
 
-def _header(row: pd.Series, label: str) -> list[str]:
-    header = [("" if pd.isna(v) else str(v)).lstrip("\ufeff").strip() for v in row]
-    header = [h or f"column_{i + 1}" for i, h in enumerate(header)]
-    seen: dict[str, int] = {}
-    duplicates = []
-    for h in header:
-        seen[h] = seen.get(h, 0) + 1
-        if seen[h] == 2:
-            duplicates.append(h)
+def _cells(row: pd.Series) -> list[str]:
+    """The header row's cells as text; empty (or a missing marker) as ""."""
+    return ["" if pd.isna(v) else str(v) for v in row]
+
+
+def _written_header(raw: bytes, encoding: str, delimiter: str) -> list[str]:
+    """The header's cells exactly as written, missing markers such as ``__NA__`` included."""
+    row = pd.read_csv(
+        io.BytesIO(raw),
+        sep=delimiter,
+        header=None,
+        nrows=1,
+        dtype=str,
+        na_filter=False,
+        skip_blank_lines=True,
+        encoding=encoding,
+        engine="c",
+    )
+    return _cells(row.iloc[0])
+
+
+def _column_names(cells: list[str], label: str) -> tuple[list[str], list[str]]:
+    """Names from the header's cells, and a note on the columns the header leaves unnamed.
+
+    Names are stripped of surrounding whitespace; an empty one becomes ``column_<i>``
+    (with a suffix if the user wrote that name elsewhere). Duplicates are refused.
+    """
+    names = [c.lstrip("\ufeff").strip() for c in cells]
+    counts = Counter(n for n in names if n)
+    duplicates = [n for n, k in counts.items() if k > 1]
     if duplicates:
-        names = ", ".join(repr(printable(d, NAME_LIMIT)) for d in duplicates[:5])
+        shown = ", ".join(repr(printable(d, NAME_LIMIT)) for d in duplicates[:5])
         more = f" and {len(duplicates) - 5:,} more" if len(duplicates) > 5 else ""
         verb = "appear" if len(duplicates) > 1 else "appears"
         raise DataError(
-            f"{_cap(label)} has duplicate column names: {names}{more} {verb} more than once; "
+            f"{_cap(label)} has duplicate column names: {shown}{more} {verb} more than once; "
             "rename the columns so that each name is unique."
         )
-    return header
+    unnamed = [i for i, n in enumerate(names) if not n]
+    taken = set(names)
+    for i in unnamed:
+        name, k = f"column_{i + 1}", 2
+        while name in taken:  # "column_2" is a name the user wrote: "column_2_2"
+            name, k = f"column_{i + 1}_{k}", k + 1
+        names[i] = name
+        taken.add(name)
+    if not unnamed:
+        return names, []
+    where = ", ".join(str(i + 1) for i in unnamed[:5])
+    given = ", ".join(repr(printable(names[i], NAME_LIMIT)) for i in unnamed[:5])
+    more = f" and {len(unnamed) - 5:,} more" if len(unnamed) > 5 else ""
+    if len(unnamed) == 1:
+        note = f"Column {where} of {label} has no name in the header: it is called {given}."
+    else:
+        note = (
+            f"Columns {where}{more} of {label} have no name in the header: they are called "
+            f"{given}{more}."
+        )
+    return names, [note]

@@ -74,6 +74,38 @@ def test_header_names_are_stripped_and_blank_names_filled():
     assert df.columns.tolist() == ["name", "column_2", "age"]
 
 
+@pytest.mark.parametrize("delimiter", [",", ";"])
+@pytest.mark.parametrize("quoted", [False, True])  # the fast parser, and pandas' parser
+def test_a_header_written_like_a_missing_marker_keeps_its_name(delimiter, quoted):
+    q = '"' if quoted else ""
+    raw = f"{q}__NA__{q}{delimiter}b\nx{delimiter}1\n__NA__{delimiter}2\n".encode()
+    df = read_csv(raw)
+    assert df.columns.tolist() == ["__NA__", "b"]
+    assert df["__NA__"].isna().tolist() == [False, True]  # in the data it is missing
+    assert df.attrs["notes"] == []
+
+
+@pytest.mark.parametrize(
+    ("header", "names", "note"),
+    [
+        (b",column_1,x", ["column_1_2", "column_1", "x"], "Column 1 of the file has no name"),
+        (
+            b"column_2,,column_2_2",
+            ["column_2", "column_2_3", "column_2_2"],
+            "it is called 'column_2_3'",
+        ),
+        (b" name , ,age", ["name", "column_2", "age"], "Column 2 of the file has no name"),
+        (b"a,,b,", ["a", "column_2", "b", "column_4"], "Columns 2, 4 of the file have no name"),
+    ],
+)
+def test_unnamed_columns_get_names_that_clash_with_none_and_a_note(header, names, note):
+    width = len(names)
+    df = read_csv(header + b"\n" + b",".join([b"1"] * width) + b"\n")
+    assert df.columns.tolist() == names
+    [written] = df.attrs["notes"]
+    assert note in written
+
+
 def test_fully_empty_rows_are_dropped():
     df = read_csv(b"a,b\n1,2\n,\n\n3,4\n,\n")
     assert df["a"].tolist() == ["1", "3"]
