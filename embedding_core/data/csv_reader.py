@@ -39,6 +39,12 @@ _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _GZIP_MAGIC = b"\x1f\x8b"
 _SNIFF_CHARS = 64_000
 _SNIFF_ROWS = 50
+_MAX_TITLE_LINES = 3  # lines above the header skipped as a title, at most
+_TITLE_CONSISTENCY = 0.9  # share of the rows below a title that agree on their fields
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_LINE_END_BYTES = re.compile(rb"\r\n|\r|\n")
+# '{"a": 1}', '[{"a": 1}]', '[[1, 2]]' or '["a"]', not a header such as "[id],name"
+_JSON = re.compile(r'\A\ufeff?\s*(?:\{\s*["}]|\[\s*[\[{"\]])')
 _CHUNK_CELLS = 2_000_000  # parse this many cells at a time: bounds the parser's Python objects
 # Excel writes "sep=;" as the first line of CSVs meant for another locale.
 _SEP_LINE = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*sep=(.)[ \t]*\r?\n", re.IGNORECASE)
@@ -78,14 +84,16 @@ def read_csv(
         One column per header field (names stripped of surrounding whitespace), all of
         pandas ``str`` dtype, empty cells as ``NaN``. Rows that are entirely empty are
         dropped. ``attrs["notes"]`` lists, one sentence each, what the reader did that
-        the user should know (columns of numbers read from decimal commas, for example).
+        the user should know: columns of numbers read from decimal commas or thousands
+        separators, lines of a UTF-8 file read as cp1252, a title line above the header
+        skipped, header cells without a name.
 
     Raises
     ------
     DataError
         The file is empty, has a header but no rows, is not text (an image, a workbook,
-        random bytes), has duplicate column names, has a row with more fields than the
-        header, or is above the size, row or column limit.
+        random bytes) or is JSON, has duplicate column names, has a row with more fields
+        than the header, or is above the size, row or column limit.
 
     Examples
     --------
@@ -109,8 +117,19 @@ def read_csv(
     sample = raw[: _SNIFF_CHARS * 4].decode(encoding, errors="ignore")[:_SNIFF_CHARS]
     if not sample.strip():
         raise _empty_error(label)
-    delimiter = delimiter or _sniff_delimiter(sample, complete=len(raw) <= _SNIFF_CHARS)
+    if _JSON.match(sample):
+        raise DataError(
+            f"{_cap(label)} looks like JSON, not CSV: save the table as CSV with a header "
+            "row (in pandas: read_json, then to_csv)."
+        )
+    complete = len(raw) <= _SNIFF_CHARS
+    delimiter = delimiter or _sniff_delimiter(sample, complete=complete)
     n_columns = _count_header_fields(raw, delimiter, max_columns, label)
+    title = _skip_title(raw, sample, complete, label) if n_columns == 1 else None
+    if title is not None:
+        raw, delimiter, note = title
+        notes.append(note)
+        n_columns = _count_header_fields(raw, delimiter, max_columns, label)
     frame = _parse_arrow(raw, encoding, delimiter, n_columns, max_rows)
     if frame is None:
         frame = _parse(raw, encoding, delimiter, n_columns, max_rows, label)
@@ -280,11 +299,20 @@ def _first_line(raw: bytes) -> bytes:
 
 def _sniff_delimiter(text: str, complete: bool = False) -> str:
     """Pick the candidate delimiter that splits the first rows most consistently."""
+    return _best_split(text, complete)[0]
+
+
+def _best_split(text: str, complete: bool = False) -> tuple[str, float, int, int]:
+    """The delimiter that splits the first rows most consistently, the share of rows
+    with as many fields as the first, that number of fields, and the rows looked at.
+
+    Only delimiters that split the first row in two or more count; none: ``(",", 0, 0, 0)``.
+    """
     sample = text[:_SNIFF_CHARS]
     if not complete and "\n" in sample:
         sample = sample[: sample.rindex("\n")]  # do not judge a row cut in half
     sample = sample.replace("\r\n", "\n").replace("\r", "\n")  # old Mac files end lines in \r
-    best, best_score = ",", (0.0, 0)
+    best: tuple[str, float, int, int] = (",", 0.0, 0, 0)
     for delimiter in DELIMITERS:
         rows = []
         reader = csv.reader(io.StringIO(sample), delimiter=delimiter)
@@ -299,10 +327,48 @@ def _sniff_delimiter(text: str, complete: bool = False) -> str:
         if not rows or rows[0] < 2:
             continue
         consistency = sum(n == rows[0] for n in rows) / len(rows)
-        score = (consistency, rows[0])
-        if score > best_score:
-            best, best_score = delimiter, score
+        if (consistency, rows[0]) > best[1:3]:
+            best = (delimiter, consistency, rows[0], len(rows))
     return best
+
+
+def _title_lines(sample: str, complete: bool) -> tuple[int, str, int] | None:
+    """Lines above the header that look like a title: how many, the delimiter below them
+    and the number of fields of the header.
+
+    A title is one field a line ("Claims export 2026"), at most ``_MAX_TITLE_LINES`` of
+    them, above rows that agree on two fields or more; None when there is none.
+    """
+    lines = _LINE_END.split(sample)
+    for k in range(1, min(_MAX_TITLE_LINES, len(lines) - 1) + 1):
+        delimiter, consistency, width, rows = _best_split("\n".join(lines[k:]), complete)
+        if width >= 2 and rows >= 2 and consistency >= _TITLE_CONSISTENCY:
+            fields = [next(csv.reader([line], delimiter=delimiter), []) for line in lines[:k]]
+            if all(len(f) <= 1 for f in fields):
+                return k, delimiter, width
+    return None
+
+
+def _skip_title(
+    raw: bytes, sample: str, complete: bool, label: str
+) -> tuple[bytes, str, str] | None:
+    """``raw`` without the title lines above its header, the delimiter and a note; or None."""
+    title = _title_lines(sample, complete)
+    if title is None:
+        return None
+    k, delimiter, width = title
+    ends = _LINE_END_BYTES.finditer(raw)
+    offset = [next(ends) for _ in range(k)][-1].end()
+    text = next(line for line in _LINE_END.split(sample)[:k] if line.strip())
+    lines = "line 1" if k == 1 else f"lines 1 to {k}"
+    name = _DELIMITER_NAMES[delimiter]
+    return (
+        raw[offset:],
+        delimiter,
+        f"Skipped {lines} of {label} ({printable(text.strip(), 60)!r}) as a title above the "
+        f"header: one field, above rows of {width} {name}-separated fields; if it is the "
+        f"header, put the values that hold a {name} in double quotes.",
+    )
 
 
 _FIELDS_ERROR = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")

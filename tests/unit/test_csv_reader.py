@@ -462,6 +462,40 @@ def test_duplicates_after_stripping_and_several_of_them():
         read_csv(b"a, a ,b,b\n1,2,3,4\n")
 
 
+@pytest.mark.parametrize(
+    ("raw", "skipped"),
+    [
+        (b"Claims export 2026\npolicy,region,amount\n1,N,2\n2,S,3\n", "line 1"),
+        (
+            b"\xef\xbb\xbfClaims export 2026\r\n\r\npolicy;region;amount\r\n1;N;2\r\n",
+            "line 1",
+        ),
+        (b"Claims\nExported 2026-01-05 by X\npolicy\tregion\tamount\n1\tN\t2\n", "lines 1 to 2"),
+    ],
+)
+def test_a_title_above_the_header_is_skipped_with_a_note(raw, skipped):
+    df = read_csv(raw, name="claims.csv")
+    assert df.columns.tolist() == ["policy", "region", "amount"]
+    assert df.iloc[0].tolist() == ["1", "N", "2"]
+    [note] = df.attrs["notes"]
+    assert note.startswith(f"Skipped {skipped} of 'claims.csv' ('Claims")
+    assert "as a title above the header" in note
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'[\n {\n  "city": "Metz",\n  "y": 0\n },\n {\n  "city": "Nice",\n  "y": 1\n }\n]\n',
+        b'{"city": "Metz", "y": 0}\n{"city": "Nice", "y": 1}\n',  # JSON lines
+        b'\xef\xbb\xbf  [["city", "y"], ["Metz", 0]]',
+    ],
+)
+def test_json_is_named_as_such(raw):
+    with pytest.raises(DataError, match="looks like JSON, not CSV: save the table as CSV"):
+        read_csv(raw)
+    assert read_csv(b"[id],name\n1,x\n").columns.tolist() == ["[id]", "name"]  # still CSV
+
+
 def test_row_with_too_many_fields_names_the_line():
     with pytest.raises(DataError, match="Line 3 .* has 4 fields but the header has 3"):
         read_csv(b"a,b,c\n1,2,3\n4,5,6,7\n")
