@@ -17,6 +17,7 @@ import io
 import re
 import zlib
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -137,9 +138,9 @@ def read_csv(
     line = _first_line(raw)
     if any(token.encode("utf-8") in line for token in MISSING_TOKENS):
         cells = _written_header(raw, encoding, delimiter)  # a column named "__NA__"
-    names, header_notes = _column_names(cells, label)
+    names = _header(cells, label)
     frame.columns = pd.Index(names)
-    notes += header_notes
+    notes += _unnamed_note(cells, names, label)
     if raw.find(b",") >= 0 and (delimiter != "," or raw.find(b'"') >= 0):
         notes += _plain_numbers(frame, delimiter)  # no comma in any value: nothing to do
     frame.attrs["notes"] = notes
@@ -513,13 +514,13 @@ def _written_header(raw: bytes, encoding: str, delimiter: str) -> list[str]:
     return _cells(row.iloc[0])
 
 
-def _column_names(cells: list[str], label: str) -> tuple[list[str], list[str]]:
-    """Names from the header's cells, and a note on the columns the header leaves unnamed.
+def _header(row: Sequence[object], label: str) -> list[str]:
+    """Column names from the header row's cells.
 
-    Names are stripped of surrounding whitespace; an empty one becomes ``column_<i>``
-    (with a suffix if the user wrote that name elsewhere). Duplicates are refused.
+    Names are stripped of surrounding whitespace; an empty cell becomes ``column_<i>``
+    (with a suffix when the user wrote that name elsewhere). Duplicates are refused.
     """
-    names = [c.lstrip("\ufeff").strip() for c in cells]
+    names = [_name(v) for v in row]
     counts = Counter(n for n in names if n)
     duplicates = [n for n, k in counts.items() if k > 1]
     if duplicates:
@@ -530,24 +531,32 @@ def _column_names(cells: list[str], label: str) -> tuple[list[str], list[str]]:
             f"{_cap(label)} has duplicate column names: {shown}{more} {verb} more than once; "
             "rename the columns so that each name is unique."
         )
-    unnamed = [i for i, n in enumerate(names) if not n]
     taken = set(names)
-    for i in unnamed:
+    for i in (i for i, n in enumerate(names) if not n):
         name, k = f"column_{i + 1}", 2
         while name in taken:  # "column_2" is a name the user wrote: "column_2_2"
             name, k = f"column_{i + 1}_{k}", k + 1
         names[i] = name
         taken.add(name)
+    return names
+
+
+def _name(cell: object) -> str:
+    """A header cell as a name: stripped of whitespace (and a BOM); "" if empty or missing."""
+    return "" if pd.isna(cell) else str(cell).lstrip("\ufeff").strip()
+
+
+def _unnamed_note(row: Sequence[object], names: list[str], label: str) -> list[str]:
+    """A note naming the columns whose header cell is empty, or []."""
+    unnamed = [i for i, v in enumerate(row) if not _name(v)]
     if not unnamed:
-        return names, []
+        return []
     where = ", ".join(str(i + 1) for i in unnamed[:5])
     given = ", ".join(repr(printable(names[i], NAME_LIMIT)) for i in unnamed[:5])
     more = f" and {len(unnamed) - 5:,} more" if len(unnamed) > 5 else ""
     if len(unnamed) == 1:
-        note = f"Column {where} of {label} has no name in the header: it is called {given}."
-    else:
-        note = (
-            f"Columns {where}{more} of {label} have no name in the header: they are called "
-            f"{given}{more}."
-        )
-    return names, [note]
+        return [f"Column {where} of {label} has no name in the header: it is called {given}."]
+    return [
+        f"Columns {where}{more} of {label} have no name in the header: they are called "
+        f"{given}{more}."
+    ]
