@@ -345,7 +345,7 @@ def _title_lines(sample: str, complete: bool) -> tuple[int, str, int] | None:
         delimiter, consistency, width, rows = _best_split("\n".join(lines[k:]), complete)
         if width >= 2 and rows >= 2 and consistency >= _TITLE_CONSISTENCY:
             fields = [next(csv.reader([line], delimiter=delimiter), []) for line in lines[:k]]
-            if all(len(f) <= 1 for f in fields):
+            if all(len(f) <= 1 for f in fields) and any(line.strip() for line in lines[:k]):
                 return k, delimiter, width
     return None
 

@@ -613,6 +613,7 @@ def test_control_characters_in_names_are_escaped_in_messages():
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=400) | st.text(max_size=300).map(lambda t: t.encode("utf-8")))
+@example(b"\n \tb\nc\td\n")  # a blank line, one field: no title to skip
 def test_any_bytes_give_a_text_frame_or_a_data_error(raw):
     try:
         frame = read_csv(raw, max_columns=50, max_rows=100)
