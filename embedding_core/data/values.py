@@ -213,12 +213,17 @@ def looks_separated(value: str) -> bool:
 
 def _may_contain(column: pd.Series, text: str) -> bool:
     """False when no value of ``column`` contains ``text``; a byte search of Arrow's buffer."""
-    if getattr(column.dtype, "storage", None) != "pyarrow":
-        return bool(column.astype("str").str.contains(text, regex=False).any())
     import pyarrow as pa
 
+    chunks = []
+    if getattr(column.dtype, "storage", None) == "pyarrow":
+        chunks = pa.chunked_array(pa.array(column.array)).chunks
+    if not all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):
+        chunks = []  # another layout: ask pandas
+    if not chunks:
+        return bool(column.astype("str").str.contains(text, regex=False).any())
     needle = text.encode("utf-8")
-    for chunk in pa.chunked_array(pa.array(column.array)).chunks:
+    for chunk in chunks:
         data = chunk.buffers()[2]  # the values' bytes, one after the other
         if data is not None and data.to_pybytes().find(needle) >= 0:
             return True
