@@ -36,6 +36,7 @@ _KNOWN_BINARY = (
 
 
 def reject_binary(raw: bytes, label: str) -> None:
+    """Refuse ``raw`` unless its first bytes look like text; name what it looks like."""
     head = raw[:_HEAD]
     for magic, what in _KNOWN_BINARY:
         if head.startswith(magic):

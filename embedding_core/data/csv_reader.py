@@ -5,8 +5,10 @@ their leading zeros; only empty cells and the explicit missing markers of
 ``MISSING_TOKENS`` (``__NA__``) become missing (``NaN``). Deciding which columns are
 numbers is the job of the profile and of the validation step. The one rewrite: a column
 whose every value is a number written with decimal commas ("1.234,50") or thousands
-separators ("12,345"), unambiguously (``values.comma_numbers``), is rewritten as plain
-number text ("1234.50"), and the frame's ``attrs["notes"]`` says so.
+separators ("12,345"), unambiguously (``values.comma_numbers``), becomes plain number
+text ("1234.50"). That, and the other liberties taken (a title line above the header
+skipped, a few lines of a UTF-8 file read as cp1252, unnamed columns named), are told
+in one sentence each in the frame's ``attrs["notes"]``.
 """
 
 from __future__ import annotations
