@@ -452,7 +452,10 @@ def _read(path: str, max_rows: int | None = None) -> Any:
 
     if not Path(path).is_file():
         raise DataError(f"Cannot read {_path(path)}: no such file.")
-    return read_csv(path, max_rows=max_rows)
+    frame = read_csv(path, max_rows=max_rows)
+    for note in frame.attrs.get("notes", []):  # decimal commas read, a title line skipped...
+        print(f"note: {_one_line(note)}", file=sys.stderr)
+    return frame
 
 
 def _path(path: str | Path) -> str:

@@ -151,6 +151,8 @@ def _profile_section(dataset: state.Dataset) -> None:
             else ""
         )
         st.caption(f"{len(frame):,} rows x {frame.shape[1]:,} columns{sampled}")
+    for note in frame.attrs.get("notes", []):  # what the reader did: decimal commas read...
+        st.info(literal(note), icon="ℹ️")
     with st.expander(f"Preview (first {min(PREVIEW_ROWS, len(frame))} rows)", expanded=False):
         st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True)
     try:

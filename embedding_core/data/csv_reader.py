@@ -1,9 +1,14 @@
 """Read a user's CSV into a frame of strings, or say clearly why it cannot be read.
 
 Every column comes back as text (pandas ``str`` dtype), so IDs and zip codes keep
-their leading zeros and nothing is guessed at read time; only empty cells and the
-explicit missing markers of ``MISSING_TOKENS`` (``__NA__``) become missing (``NaN``).
-Deciding which columns are numbers is the job of the profile and of the validation step.
+their leading zeros; only empty cells and the explicit missing markers of
+``MISSING_TOKENS`` (``__NA__``) become missing (``NaN``). Deciding which columns are
+numbers is the job of the profile and of the validation step. The one rewrite: a column
+whose every value is a number written with decimal commas ("1.234,50") or thousands
+separators ("12,345"), unambiguously (``values.comma_numbers``), becomes plain number
+text ("1234.50"). That, and the other liberties taken (a title line above the header
+skipped, a few lines of a UTF-8 file read as cp1252, unnamed columns named), are told
+in one sentence each in the frame's ``attrs["notes"]``.
 """
 
 from __future__ import annotations
@@ -13,12 +18,16 @@ import csv
 import io
 import re
 import zlib
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 import pandas as pd
 
+from embedding_core.data.charset import encoded_bytes, reject_binary
 from embedding_core.data.encoding import MISSING_TOKENS
+from embedding_core.data.values import DECIMAL_COMMA, THOUSANDS_COMMA, comma_numbers
 from embedding_core.errors import DataError
 from embedding_core.text import NAME_LIMIT, printable
 
@@ -33,26 +42,17 @@ _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _GZIP_MAGIC = b"\x1f\x8b"
 _SNIFF_CHARS = 64_000
 _SNIFF_ROWS = 50
+_MAX_TITLE_LINES = 3  # lines above the header skipped as a title, at most
+_TITLE_CONSISTENCY = 0.9  # share of the rows below a title that agree on their fields
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_LINE_END_BYTES = re.compile(rb"\r\n|\r|\n")
+# '{"a": 1}', '[{"a": 1}]', '[[1, 2]]' or '["a"]', not a header such as "[id],name"
+_JSON = re.compile(r'\A\ufeff?\s*(?:\{\s*["}]|\[\s*[\[{"\]])')
 _CHUNK_CELLS = 2_000_000  # parse this many cells at a time: bounds the parser's Python objects
-_DECODE_CHUNK = 1 << 20
 # Excel writes "sep=;" as the first line of CSVs meant for another locale.
 _SEP_LINE = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*sep=(.)[ \t]*\r?\n", re.IGNORECASE)
 _QUOTED = re.compile(rb'"(?:[^"]|"")*"?')
 _TEXT = re.compile(rb"[^ \t\r\n]")
-# Signatures of files people upload by mistake, with a hint of what they are.
-_KNOWN_BINARY = (
-    (b"PK\x03\x04", "a ZIP archive or an Excel workbook (.xlsx); save the sheet as CSV first"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls); save the sheet as CSV first"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"%PDF", "a PDF document"),
-    (b"PAR1", "a Parquet file"),
-    (b"SQLite format 3", "an SQLite database"),
-    (b"BZh", "a bzip2 archive; unpack it first"),
-    (b"\xfd7zXZ", "an xz archive; unpack it first"),
-    (b"7z\xbc\xaf", "a 7-Zip archive; unpack it first"),
-)
 
 
 def read_csv(
@@ -86,14 +86,17 @@ def read_csv(
     pandas.DataFrame
         One column per header field (names stripped of surrounding whitespace), all of
         pandas ``str`` dtype, empty cells as ``NaN``. Rows that are entirely empty are
-        dropped.
+        dropped. ``attrs["notes"]`` lists, one sentence each, what the reader did that
+        the user should know: columns of numbers read from decimal commas or thousands
+        separators, lines of a UTF-8 file read as cp1252, a title line above the header
+        skipped, header cells without a name.
 
     Raises
     ------
     DataError
         The file is empty, has a header but no rows, is not text (an image, a workbook,
-        random bytes), has duplicate column names, has a row with more fields than the
-        header, or is above the size, row or column limit.
+        random bytes) or is JSON, has duplicate column names, has a row with more fields
+        than the header, or is above the size, row or column limit.
 
     Examples
     --------
@@ -107,8 +110,8 @@ def read_csv(
         raw = _gunzip(raw, max_bytes, label)
     if not _TEXT.search(raw, len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0):
         raise _empty_error(label)  # (a search, not a strip: no copy of a big file)
-    _reject_binary(raw, label)
-    raw, encoding = _encoded_bytes(raw, label)
+    reject_binary(raw, label)
+    raw, encoding, notes = encoded_bytes(raw, label)
     delimiter = None
     sep_line = _SEP_LINE.match(raw)
     if sep_line and sep_line.group(1).decode("latin-1") in DELIMITERS:
@@ -117,12 +120,59 @@ def read_csv(
     sample = raw[: _SNIFF_CHARS * 4].decode(encoding, errors="ignore")[:_SNIFF_CHARS]
     if not sample.strip():
         raise _empty_error(label)
-    delimiter = delimiter or _sniff_delimiter(sample, complete=len(raw) <= _SNIFF_CHARS)
+    if _JSON.match(sample):
+        raise DataError(
+            f"{_cap(label)} looks like JSON, not CSV: save the table as CSV with a header "
+            "row (in pandas: read_json, then to_csv)."
+        )
+    complete = len(raw) <= _SNIFF_CHARS
+    delimiter = delimiter or _sniff_delimiter(sample, complete=complete)
     n_columns = _count_header_fields(raw, delimiter, max_columns, label)
+    title = _skip_title(raw, sample, complete, label) if n_columns == 1 else None
+    if title is not None:
+        raw, delimiter, note = title
+        notes.append(note)
+        n_columns = _count_header_fields(raw, delimiter, max_columns, label)
     frame = _parse_arrow(raw, encoding, delimiter, n_columns, max_rows)
-    if frame is not None:
-        return frame
-    return _parse(raw, encoding, delimiter, n_columns, max_rows, label)
+    if frame is None:
+        frame = _parse(raw, encoding, delimiter, n_columns, max_rows, label)
+    cells = list(frame.columns)
+    line = _first_line(raw)
+    if any(token.encode("utf-8") in line for token in MISSING_TOKENS):
+        cells = _written_header(raw, encoding, delimiter)  # a column named "__NA__"
+    names = _header(cells, label)
+    frame.columns = pd.Index(names)
+    notes += _unnamed_note(cells, names, label)
+    if raw.find(b",") >= 0 and (delimiter != "," or raw.find(b'"') >= 0):
+        notes += _plain_numbers(frame, delimiter)  # no comma in any value: nothing to do
+    frame.attrs["notes"] = notes
+    return frame
+
+
+def _plain_numbers(frame: pd.DataFrame, delimiter: str) -> list[str]:
+    """Rewrite columns of numbers written with commas as plain number text, in place.
+
+    Returns one note per way of writing found, naming the columns and an example.
+    """
+    found: dict[str, list[str]] = {}
+    examples: dict[str, str] = {}
+    for i, name in enumerate(frame.columns):
+        column = frame.iloc[:, i]
+        plain = comma_numbers(column, delimiter)
+        if plain is None:
+            continue
+        text, style = plain
+        found.setdefault(style, []).append(repr(printable(name, NAME_LIMIT)))
+        if style not in examples:
+            first = int(column.str.contains(",", regex=False, na=False).argmax())
+            examples[style] = f"{printable(column.iloc[first], 40)!r} as {text.iloc[first]}"
+        frame.isetitem(i, text)
+    written = {DECIMAL_COMMA: "decimal commas", THOUSANDS_COMMA: "thousands separators"}
+    notes = []
+    for style, names in found.items():
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
+        notes.append(f"Read {shown} as numbers written with {written[style]} ({examples[style]}).")
+    return notes
 
 
 def _display_name(source: object, name: str | None) -> str:
@@ -142,10 +192,6 @@ def _cap(label: str) -> str:
 
 def _empty_error(label: str) -> DataError:
     return DataError(f"{_cap(label)} is empty: choose a CSV file with a header row and data rows.")
-
-
-def _binary_error(label: str) -> DataError:
-    return DataError(f"{_cap(label)} is not a text file (it contains binary data): choose a CSV.")
 
 
 def _too_big(label: str, max_bytes: int, unpacked: bool = False) -> DataError:
@@ -226,63 +272,9 @@ def _gunzip(raw: bytes, max_bytes: int, label: str) -> bytes:
     return b"".join(parts)
 
 
-def _reject_binary(raw: bytes, label: str) -> None:
-    head = raw[:4096]
-    for magic, what in _KNOWN_BINARY:
-        if head.startswith(magic):
-            raise DataError(f"{_cap(label)} is not a CSV file; it looks like {what}.")
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return  # UTF-16 text (Excel's "Unicode text"): NUL bytes are expected.
-    if b"\x00" in head:
-        raise _binary_error(label)
-    # Control characters other than tab, newline, carriage return and form feed are
-    # almost never in CSV text but are frequent in random or binary content.
-    controls = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
-    if controls > max(8, len(head) // 50):
-        raise _binary_error(label)
-
-
-def _encoded_bytes(raw: bytes, label: str) -> tuple[bytes, str]:
-    """The bytes to parse and their encoding, found without decoding the file into memory.
-
-    UTF-16 (Excel's "Unicode text") is re-encoded as UTF-8; otherwise the first of
-    UTF-8, cp1252 and latin-1 that decodes every byte is chosen.
-    """
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return raw.decode("utf-16").encode("utf-8"), "utf-8"
-        except UnicodeDecodeError as exc:
-            raise DataError(
-                f"{_cap(label)} starts like UTF-16 text but cannot be decoded: "
-                "save it as UTF-8 CSV."
-            ) from exc
-    for encoding in ("utf-8-sig", "cp1252"):
-        if _decodes(raw, encoding):
-            return raw, encoding
-    return raw, "latin-1"  # decodes any byte string
-
-
-def _decodes(raw: bytes, encoding: str) -> bool:
-    decoder = codecs.getincrementaldecoder(encoding)()
-    try:
-        for i in range(0, len(raw), _DECODE_CHUNK):
-            decoder.decode(raw[i : i + _DECODE_CHUNK])
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def _count_header_fields(raw: bytes, delimiter: str, max_columns: int, label: str) -> int:
     """Fields of the header line, counted on the bytes; refuses more than ``max_columns``."""
-    # searches bounded by the first line: a strip or a search to the end would copy or
-    # scan the whole file (160 MB: seconds for the reader, under load)
-    first = _TEXT.search(raw)
-    start = first.start() if first else len(raw)
-    newline = raw.find(b"\n", start)
-    end = newline if newline >= 0 else len(raw)
-    carriage = raw.find(b"\r", start, end)
-    line = raw[start : carriage if carriage >= 0 else end]
+    line = _first_line(raw)
     sep = delimiter.encode("ascii")
     count = line.count(sep) + 1
     if count > max_columns and b'"' in line:
@@ -296,13 +288,34 @@ def _count_header_fields(raw: bytes, delimiter: str, max_columns: int, label: st
     return count
 
 
+def _first_line(raw: bytes) -> bytes:
+    """The first line that is not blank, without its line end."""
+    # searches bounded by the first line: a strip or a search to the end would copy or
+    # scan the whole file (160 MB: seconds for the reader, under load)
+    first = _TEXT.search(raw)
+    start = first.start() if first else len(raw)
+    newline = raw.find(b"\n", start)
+    end = newline if newline >= 0 else len(raw)
+    carriage = raw.find(b"\r", start, end)
+    return raw[start : carriage if carriage >= 0 else end]
+
+
 def _sniff_delimiter(text: str, complete: bool = False) -> str:
     """Pick the candidate delimiter that splits the first rows most consistently."""
+    return _best_split(text, complete)[0]
+
+
+def _best_split(text: str, complete: bool = False) -> tuple[str, float, int, int]:
+    """The delimiter that splits the first rows most consistently, the share of rows
+    with as many fields as the first, that number of fields, and the rows looked at.
+
+    Only delimiters that split the first row in two or more count; none: ``(",", 0, 0, 0)``.
+    """
     sample = text[:_SNIFF_CHARS]
     if not complete and "\n" in sample:
         sample = sample[: sample.rindex("\n")]  # do not judge a row cut in half
     sample = sample.replace("\r\n", "\n").replace("\r", "\n")  # old Mac files end lines in \r
-    best, best_score = ",", (0.0, 0)
+    best: tuple[str, float, int, int] = (",", 0.0, 0, 0)
     for delimiter in DELIMITERS:
         rows = []
         reader = csv.reader(io.StringIO(sample), delimiter=delimiter)
@@ -317,10 +330,48 @@ def _sniff_delimiter(text: str, complete: bool = False) -> str:
         if not rows or rows[0] < 2:
             continue
         consistency = sum(n == rows[0] for n in rows) / len(rows)
-        score = (consistency, rows[0])
-        if score > best_score:
-            best, best_score = delimiter, score
+        if (consistency, rows[0]) > best[1:3]:
+            best = (delimiter, consistency, rows[0], len(rows))
     return best
+
+
+def _title_lines(sample: str, complete: bool) -> tuple[int, str, int] | None:
+    """Lines above the header that look like a title: how many, the delimiter below them
+    and the number of fields of the header.
+
+    A title is one field a line ("Claims export 2026"), at most ``_MAX_TITLE_LINES`` of
+    them, above rows that agree on two fields or more; None when there is none.
+    """
+    lines = _LINE_END.split(sample)
+    for k in range(1, min(_MAX_TITLE_LINES, len(lines) - 1) + 1):
+        delimiter, consistency, width, rows = _best_split("\n".join(lines[k:]), complete)
+        if width >= 2 and rows >= 2 and consistency >= _TITLE_CONSISTENCY:
+            fields = [next(csv.reader([line], delimiter=delimiter), []) for line in lines[:k]]
+            if all(len(f) <= 1 for f in fields) and any(line.strip() for line in lines[:k]):
+                return k, delimiter, width
+    return None
+
+
+def _skip_title(
+    raw: bytes, sample: str, complete: bool, label: str
+) -> tuple[bytes, str, str] | None:
+    """``raw`` without the title lines above its header, the delimiter and a note; or None."""
+    title = _title_lines(sample, complete)
+    if title is None:
+        return None
+    k, delimiter, width = title
+    ends = _LINE_END_BYTES.finditer(raw)
+    offset = [next(ends) for _ in range(k)][-1].end()
+    text = next(line for line in _LINE_END.split(sample)[:k] if line.strip())
+    lines = "line 1" if k == 1 else f"lines 1 to {k}"
+    name = _DELIMITER_NAMES[delimiter]
+    return (
+        raw[offset:],
+        delimiter,
+        f"Skipped {lines} of {label} ({printable(text.strip(), 60)!r}) as a title above the "
+        f"header: one field, above rows of {width} {name}-separated fields; if it is the "
+        f"header, put the values that hold a {name} in double quotes.",
+    )
 
 
 _FIELDS_ERROR = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
@@ -367,10 +418,7 @@ def _parse_arrow(
     if table.num_rows < 2 or (max_rows is not None and table.num_rows - 1 > max_rows):
         return None
     frame = table.to_pandas()
-    try:
-        header = _header(frame.iloc[0], "")
-    except DataError:
-        return None
+    header = _cells(frame.iloc[0])
     frame = frame.iloc[1:].dropna(how="all")
     if frame.empty:
         return None
@@ -401,7 +449,7 @@ def _parse(
         with reader:
             for chunk in reader:
                 if header is None:
-                    header = _header(chunk.iloc[0], label)
+                    header = _cells(chunk.iloc[0])
                     chunk = chunk.iloc[1:]
                 chunk = chunk.dropna(how="all")
                 n_rows += len(chunk)
@@ -418,7 +466,7 @@ def _parse(
     if header is None:
         raise _empty_error(label)
     if n_rows == 0:
-        shown = ", ".join(header[:5]) + (", ..." if len(header) > 5 else "")
+        shown = ", ".join(h.strip() for h in header[:5]) + (", ..." if len(header) > 5 else "")
         raise DataError(
             f"{_cap(label)} has a header row ({printable(shown, NAME_LIMIT)}) but no data rows: "
             "choose a file with at least one row of data."
@@ -447,21 +495,70 @@ def _parser_error(exc: Exception, delimiter: str, label: str) -> DataError:
     return DataError(f"{_cap(label)} could not be read as CSV ({printable(exc, 200)}).")
 
 
-def _header(row: pd.Series, label: str) -> list[str]:
-    header = [("" if pd.isna(v) else str(v)).lstrip("\ufeff").strip() for v in row]
-    header = [h or f"column_{i + 1}" for i, h in enumerate(header)]
-    seen: dict[str, int] = {}
-    duplicates = []
-    for h in header:
-        seen[h] = seen.get(h, 0) + 1
-        if seen[h] == 2:
-            duplicates.append(h)
+def _cells(row: pd.Series) -> list[str]:
+    """The header row's cells as text; empty (or a missing marker) as ""."""
+    return ["" if pd.isna(v) else str(v) for v in row]
+
+
+def _written_header(raw: bytes, encoding: str, delimiter: str) -> list[str]:
+    """The header's cells exactly as written, missing markers such as ``__NA__`` included."""
+    row = pd.read_csv(
+        io.BytesIO(raw),
+        sep=delimiter,
+        header=None,
+        nrows=1,
+        dtype=str,
+        na_filter=False,
+        skip_blank_lines=True,
+        encoding=encoding,
+        engine="c",
+    )
+    return _cells(row.iloc[0])
+
+
+def _header(row: Sequence[object], label: str) -> list[str]:
+    """Column names from the header row's cells.
+
+    Names are stripped of surrounding whitespace; an empty cell becomes ``column_<i>``
+    (with a suffix when the user wrote that name elsewhere). Duplicates are refused.
+    """
+    names = [_name(v) for v in row]
+    counts = Counter(n for n in names if n)
+    duplicates = [n for n, k in counts.items() if k > 1]
     if duplicates:
-        names = ", ".join(repr(printable(d, NAME_LIMIT)) for d in duplicates[:5])
+        shown = ", ".join(repr(printable(d, NAME_LIMIT)) for d in duplicates[:5])
         more = f" and {len(duplicates) - 5:,} more" if len(duplicates) > 5 else ""
         verb = "appear" if len(duplicates) > 1 else "appears"
         raise DataError(
-            f"{_cap(label)} has duplicate column names: {names}{more} {verb} more than once; "
+            f"{_cap(label)} has duplicate column names: {shown}{more} {verb} more than once; "
             "rename the columns so that each name is unique."
         )
-    return header
+    taken = set(names)
+    for i in (i for i, n in enumerate(names) if not n):
+        name, k = f"column_{i + 1}", 2
+        while name in taken:  # "column_2" is a name the user wrote: "column_2_2"
+            name, k = f"column_{i + 1}_{k}", k + 1
+        names[i] = name
+        taken.add(name)
+    return names
+
+
+def _name(cell: object) -> str:
+    """A header cell as a name: stripped of whitespace (and a BOM); "" if empty or missing."""
+    return "" if pd.isna(cell) else str(cell).lstrip("\ufeff").strip()
+
+
+def _unnamed_note(row: Sequence[object], names: list[str], label: str) -> list[str]:
+    """A note naming the columns whose header cell is empty, or []."""
+    unnamed = [i for i, v in enumerate(row) if not _name(v)]
+    if not unnamed:
+        return []
+    where = ", ".join(str(i + 1) for i in unnamed[:5])
+    given = ", ".join(repr(printable(names[i], NAME_LIMIT)) for i in unnamed[:5])
+    more = f" and {len(unnamed) - 5:,} more" if len(unnamed) > 5 else ""
+    if len(unnamed) == 1:
+        return [f"Column {where} of {label} has no name in the header: it is called {given}."]
+    return [
+        f"Columns {where}{more} of {label} have no name in the header: they are called "
+        f"{given}{more}."
+    ]

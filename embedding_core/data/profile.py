@@ -8,6 +8,8 @@ turns that into a ``Roles`` the user can start from.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -23,7 +25,12 @@ from embedding_core.data.role_guess import (
 )
 from embedding_core.data.roles import Roles
 from embedding_core.data.task import infer_task
-from embedding_core.data.values import parse_distinct_numbers, target_missing
+from embedding_core.data.values import (
+    looks_separated,
+    parse_distinct_numbers,
+    quote_values,
+    target_missing,
+)
 from embedding_core.errors import DataError
 
 __all__ = [
@@ -85,6 +92,32 @@ def _examples(values: list[object]) -> str:
     return ", ".join(shown)
 
 
+def _words(numbers: np.ndarray, bad: np.ndarray) -> bool:
+    """Whether ``parse_distinct_numbers`` found values that are no number (finite or not)."""
+    return bool((bad & np.isnan(numbers)).any())
+
+
+def _separated_numbers(uniques: np.ndarray) -> bool:
+    """Every value a number or missing but one at least written with separators ("1,500")."""
+    numbers, bad = parse_distinct_numbers(uniques[:_PROBE])  # words fail here, quickly
+    if not all(looks_separated(v) for v in uniques[:_PROBE][bad & np.isnan(numbers)]):
+        return False
+    numbers, bad = parse_distinct_numbers(uniques)
+    words = uniques[bad & np.isnan(numbers)]
+    return len(words) > 0 and all(looks_separated(v) for v in words)
+
+
+def _first_separated(values: Iterable[object], n: int = 2) -> list[str]:
+    """The first ``n`` distinct values written with separators, for a message."""
+    found: list[str] = []
+    for v in values:
+        if looks_separated(v) and str(v) not in found:
+            found.append(str(v))
+            if len(found) == n:
+                break
+    return found
+
+
 def _profile_one(name: str, s: pd.Series, n_rows: int) -> dict[str, object]:
     n_missing = int(s.isna().sum())
     counts = s.value_counts(dropna=True, sort=False)
@@ -94,6 +127,7 @@ def _profile_one(name: str, s: pd.Series, n_rows: int) -> dict[str, object]:
     kind = "text"
     whole = False
     numbers = np.empty(0)
+    beyond = uniques[:0]
     if n_distinct == 0:
         kind = "empty"
     elif pd.api.types.is_bool_dtype(s.dtype):
@@ -104,11 +138,11 @@ def _profile_one(name: str, s: pd.Series, n_rows: int) -> dict[str, object]:
         finite = numbers[np.isfinite(numbers)]
         whole = bool(np.all(finite == np.round(finite)))
     else:
-        _, bad = parse_distinct_numbers(uniques[:_PROBE])
-        if not bad.any():
+        if not _words(*parse_distinct_numbers(uniques[:_PROBE])):
             numbers, bad = parse_distinct_numbers(uniques)
             finite = numbers[np.isfinite(numbers)]
-            if not bad.any() and finite.size:
+            beyond = uniques[bad & ~np.isnan(numbers)]  # "inf", "1e400": numbers, refused
+            if not _words(numbers, bad) and finite.size:
                 leading_zero = any(_LEADING_ZERO.match(str(u)) for u in uniques)
                 if not leading_zero:  # zip codes and IDs such as "00123" stay text
                     kind = "numeric"
@@ -122,6 +156,8 @@ def _profile_one(name: str, s: pd.Series, n_rows: int) -> dict[str, object]:
                         counts = counts[~tokens]
                         numbers = numbers[~tokens]
                         n_distinct = len(uniques)
+    if kind != "numeric":
+        beyond = uniques[:0]  # "inf" among words is a word
     if n_distinct == 2 and kind != "boolean":
         pair = {str(v).strip().lower() for v in uniques}
         if kind == "numeric":
@@ -147,12 +183,25 @@ def _profile_one(name: str, s: pd.Series, n_rows: int) -> dict[str, object]:
         warnings.append("empty in every row")
     elif constant:
         warnings.append(f"same value in every row ({_examples(frequent)})")
-    if id_like:
+    separated = kind == "text" and _separated_numbers(uniques)
+    if separated:
+        shown = quote_values(_first_separated(chain(frequent, uniques)))
+        warnings.append(
+            f"numbers written with separators that read two ways ({shown}), kept as text: "
+            "write them with a decimal point and no separators to use them as numbers"
+        )
+    elif id_like:
         warnings.append("looks like an ID (almost one distinct value per row)")
+    if len(beyond):
+        warnings.append(
+            f"infinite or too large values ({quote_values([str(v) for v in beyond], 2)}), "
+            "refused in a numeric column: leave those cells empty or write a number"
+        )
     if kind != "empty" and missing_share >= MOSTLY_MISSING:
         warnings.append(f"missing in {missing_share:.0%} of rows")
 
     ignore = kind == "empty" or constant or id_like or missing_share >= IGNORE_MISSING
+    ignore = ignore or len(beyond) > 0
     count_like = False
     if ignore:
         role, reason = "ignore", warnings[0] if warnings else "almost always missing"

@@ -1,10 +1,13 @@
 """Cell values as training reads them: missing tokens, numbers written as text, labels.
 
 The one place that decides what counts as "no value" (``NA_TOKENS``), which text parses
-as a number, and how target labels that differ only in spelling are merged.
+as a number (including columns written with decimal commas or thousands separators,
+``comma_numbers``), and how target labels that differ only in spelling are merged.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -12,6 +15,11 @@ import pandas as pd
 __all__ = [
     "NA_TOKENS",
     "MAX_ABS_NUMBER",
+    "DECIMAL_COMMA",
+    "THOUSANDS_COMMA",
+    "comma_numbers",
+    "comma_number_style",
+    "looks_separated",
     "SHOW_VALUES",
     "is_missing_token",
     "parse_distinct_numbers",
@@ -32,6 +40,28 @@ NA_TOKENS: frozenset[str] = frozenset(
 )
 #: Values quoted in a message before "and N more".
 SHOW_VALUES = 5
+#: ``comma_number_style``'s answers: "1.234,50" is 1234.5; "1,234.5" is 1234.5.
+DECIMAL_COMMA = "decimal comma"
+THOUSANDS_COMMA = "thousands comma"
+
+# Patterns of whole values, run by pandas in Arrow's RE2: [0-9] and no \d or \s (those
+# send pandas to Python's re, 10x slower).
+_EXPONENT = r"(?:[eE][+-]?[0-9]+)?"
+_SPACE = "[ \u00a0\u202f]"  # space, no-break space, narrow no-break space (French)
+_WHOLE = r"(?:0|[1-9][0-9]*)"  # no leading zero: "007" or "01,5" are codes, not numbers
+# "820,23", "1 234,5", "1.234,50"; dot groups only before a comma ("1.500" may be 1.5)
+_DECIMAL_COMMA = (
+    rf"[+-]?(?:{_WHOLE}(?:,[0-9]+)?|[1-9][0-9]{{0,2}}(?:{_SPACE}[0-9]{{3}})+(?:,[0-9]+)?"
+    rf"|[1-9][0-9]{{0,2}}(?:\.[0-9]{{3}})+,[0-9]+){_EXPONENT}"
+)
+# "12,345", "1,234,567.5" and plain numbers such as "12.5"
+_THOUSANDS_COMMA = rf"[+-]?(?:{_WHOLE}|[1-9][0-9]{{0,2}}(?:,[0-9]{{3}})+)(?:\.[0-9]+)?{_EXPONENT}"
+# Read both ways: "1,500" is 1.5 with a decimal comma, 1500 with a thousands comma.
+_EITHER = r"[+-]?[1-9][0-9]{0,2},[0-9]{3}"
+# A number with group or decimal separators float() does not read: "1,5", "12 345".
+_SEPARATED = re.compile(r"[+-]?(?:\d{1,3}(?:[.,' \u00a0\u202f]\d{3})+(?:[.,]\d+)?|\d+,\d+)")
+_NUMBER_CHARS = re.compile(r"[+-]?[\d.,' \u00a0\u202f]*\d[\d.,' \u00a0\u202feE+-]*")
+_PROBE_VALUES = 256  # values looked at before the whole column is
 
 
 def is_missing_token(value: object) -> bool:
@@ -99,6 +129,107 @@ def parse_numeric(values: pd.Series) -> tuple[pd.Series, list[str]]:
     return pd.Series(out, index=values.index, name=values.name), bad_values
 
 
+def comma_numbers(column: pd.Series, delimiter: str) -> tuple[pd.Series, str] | None:
+    """A text column of numbers written with commas, rewritten as plain number text.
+
+    ``"1.234,50"`` becomes ``"1234.50"`` and ``"12,345"`` becomes ``"12345"`` when
+    ``comma_number_style`` finds the whole column unambiguous; missing tokens stay.
+
+    Returns
+    -------
+    tuple of (pandas.Series, str) or None
+        The rewritten column (text) and its style (``DECIMAL_COMMA`` or
+        ``THOUSANDS_COMMA``); None to keep the column as it is. A column without a
+        comma costs one byte search, a column of words a look at its first values.
+
+    Examples
+    --------
+    >>> column, style = comma_numbers(pd.Series(["1.234,50", "820,23"], dtype="str"), ";")
+    >>> column.tolist(), style
+    (['1234.50', '820.23'], 'decimal comma')
+    """
+    if not _may_contain(column, ","):
+        return None
+    probe = column.head(_PROBE_VALUES * 4).dropna().head(_PROBE_VALUES)
+    if not all(_NUMBER_CHARS.fullmatch(v.strip()) or is_missing_token(v) for v in probe):
+        return None  # words: decided on the first values, without a pass over the column
+    text = column.astype("str")
+    style = comma_number_style(text, delimiter)
+    if style == THOUSANDS_COMMA:
+        text = text.str.strip() if _may_contain(text, " ") else text
+        return text.str.replace(",", "", regex=False), style
+    if style == DECIMAL_COMMA:
+        if any(_may_contain(text, group) for group in ". \u00a0\u202f"):
+            text = text.str.replace("[. \u00a0\u202f]", "", regex=True)
+        return text.str.replace(",", ".", regex=False), style
+    return None
+
+
+def comma_number_style(values: pd.Series, delimiter: str) -> str | None:
+    """How a column writes numbers with commas, when all its values say the same.
+
+    Parameters
+    ----------
+    values : pandas.Series of str
+        A column of text; missing cells and missing tokens (``"NA"``) are allowed.
+    delimiter : str
+        The file's delimiter. In a comma-separated file a value with a comma was
+        quoted on purpose and "1,5" may be a list: decimal commas are not read there.
+
+    Returns
+    -------
+    str or None
+        ``DECIMAL_COMMA`` when every value is a number with an optional decimal comma
+        ("820,23", "1.234,50", "1 234,5") and one at least cannot be a thousands group
+        ("1,5", "0,250"); ``THOUSANDS_COMMA`` when every value is a number with optional
+        groups of exactly three digits ("12,345", "1,234,567.5") and, outside
+        comma-separated files, one at least cannot be a decimal comma ("1,234,567",
+        "12.5"); None when no value has a comma, a value is not such a number ("abc",
+        "007", "01,5", "1.500"), or every comma reads both ways ("1,500", "2,250").
+    """
+    commas = values[values.str.contains(",", regex=False, na=False)]
+    if commas.empty:
+        return None
+    either = _all_match(commas.head(_PROBE_VALUES), _EITHER) and _all_match(commas, _EITHER)
+    if delimiter != "," and _all_match(values, _DECIMAL_COMMA):
+        return None if either else DECIMAL_COMMA
+    if _all_match(values, _THOUSANDS_COMMA):
+        point = _may_contain(values, ".") and values.str.contains(".", regex=False).any()
+        return THOUSANDS_COMMA if delimiter == "," or not either or point else None
+    return None
+
+
+def _all_match(values: pd.Series, pattern: str) -> bool:
+    """Every value matches ``pattern`` (surrounding spaces allowed) or is missing."""
+    fails = values[~values.str.fullmatch(rf"[ \t]*(?:{pattern})[ \t]*", na=True)]
+    return all(is_missing_token(v) for v in fails.unique())
+
+
+def looks_separated(value: str) -> bool:
+    """True for text such as ``"1,5"``, ``"1.234,50"`` or ``"12 345"``: a number written
+    with a decimal comma or thousands separators, which ``float`` does not read."""
+    return _SEPARATED.fullmatch(str(value).strip()) is not None
+
+
+def _may_contain(column: pd.Series, text: str) -> bool:
+    """False when no value of ``column`` contains ``text``; a byte search of Arrow's buffer."""
+    import pyarrow as pa
+
+    chunks = []
+    if getattr(column.dtype, "storage", None) == "pyarrow":
+        chunks = pa.chunked_array(pa.array(column.array)).chunks
+    if not all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):
+        chunks = []  # another layout: ask pandas
+    if not chunks:
+        return bool(column.astype("str").str.contains(text, regex=False).any())
+    needle = text.encode("utf-8")
+    for chunk in chunks:
+        data = chunk.buffers()[2]  # the values' bytes, one after the other
+        if data is not None and data.to_pybytes().find(needle) >= 0:
+            return True
+    return False
+
+
 def normalise_labels(values: pd.Series) -> pd.Series:
     """Labels with surrounding spaces removed and case folded to the most frequent spelling.
 
@@ -138,18 +269,35 @@ def label_spelling_note(target: pd.Series) -> str | None:
 
 
 def bad_numbers_message(name: object, bad: list[str]) -> str:
-    """The refusal of a numeric column holding ``bad`` values (text or huge numbers)."""
-    huge = [v for v in bad if _is_float(v)]
-    if len(huge) == len(bad):
+    """The refusal of a numeric column holding ``bad`` values (text, infinite or huge)."""
+    numbers = [v for v in bad if _is_float(v)]
+    infinite = [v for v in numbers if np.isinf(float(v))]
+    text = [v for v in bad if v not in numbers]
+    if infinite and len(infinite) == len(bad):
+        return (
+            f"The numeric column '{name}' has infinite values ({quote_values(infinite)}): "
+            f"replace them with numbers or leave those cells empty (missing), or use '{name}' "
+            "as a categorical column instead."
+        )
+    if not text:
+        huge = [v for v in numbers if v not in infinite]
         return (
             f"The numeric column '{name}' has values too large to scale (beyond "
             f"±{MAX_ABS_NUMBER:g}: {quote_values(huge)}): rescale them (e.g. use thousands), "
             f"or use '{name}' as a categorical column instead."
         )
+    separated = [v for v in text if looks_separated(v)]
+    if separated:
+        return (
+            f"The numeric column '{name}' contains values that are not numbers "
+            f"({quote_values(text)}); {quote_values(separated, 2)} may be numbers written "
+            "with a decimal comma or thousands separators, which are read only when every "
+            "value of the column reads one way: write them with a decimal point and no "
+            f"separators (1234.5), or use '{name}' as a categorical column instead."
+        )
     return (
         f"The numeric column '{name}' contains values that are not numbers "
-        f"({quote_values([v for v in bad if v not in huge])}): fix them, or use '{name}' as a "
-        "categorical column instead."
+        f"({quote_values(text)}): fix them, or use '{name}' as a categorical column instead."
     )
 
 

@@ -138,6 +138,21 @@ def test_profile_warns_about_id_like_and_constant_columns(new_app):
     assert {"row_id", "const"} <= flagged
 
 
+def test_an_upload_says_what_the_reader_did(new_app):
+    rows = ["Claims export 2026", "policy;region;premium;claim"]
+    rows += [f"{i};{'NSE'[i % 3]};{100 + i},{i % 100:02d};{i % 2}" for i in range(120)]
+    at = new_app().run()
+    data = ("\n".join(rows) + "\n").encode()
+    at.file_uploader(key=Keys.UPLOAD).set_value(("claims.csv", data, "text/csv"))
+    at.run()
+    assert_no_exception(at)
+    infos = [plain(i.value) for i in at.info]
+    assert any(i.startswith("Skipped line 1 of 'claims.csv' ('Claims export 2026')") for i in infos)
+    assert "Read 'premium' as numbers written with decimal commas ('100,00' as 100.00)." in infos
+    profile = at.dataframe[1].value
+    assert profile.set_index("column").loc["premium", "suggested_role"] == "numeric"
+
+
 def test_a_few_whole_number_targets_are_classes_and_the_page_says_so(new_app):
     rows = [f"s{i % 7},{1 + i % 5}" for i in range(120)]
     data = "\n".join(["shop,stars", *rows]).encode()

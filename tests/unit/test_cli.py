@@ -208,6 +208,22 @@ def test_profile_suggests_roles(csv_path: Path, capsys: pytest.CaptureFixture[st
     assert "--target bought" in out
 
 
+def test_profile_prints_what_the_reader_did_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [f"s{i % 3};{i % 7},{i % 10}5;{'yes' if i % 2 else 'no'}" for i in range(60)]
+    path = tmp_path / "eu.csv"
+    path.write_text("Claims export 2026\nshop;amount;bought\n" + "\n".join(rows) + "\n")
+    assert main(["profile", "--data", str(path)]) == 0
+    captured = capsys.readouterr()
+    notes = [line for line in captured.err.splitlines() if line.startswith("note: ")]
+    assert notes[0].startswith("note: Skipped line 1 of 'eu.csv' ('Claims export 2026')")
+    assert notes[1] == (
+        "note: Read 'amount' as numbers written with decimal commas ('0,05' as 0.05)."
+    )
+    assert "--numeric amount" in captured.out
+
+
 def test_lift_writes_the_json_contract(csv_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "lift.json"
     code = main(

@@ -20,6 +20,11 @@ from embedding_core.errors import DataError
 SIMPLE = b"id,city,amount\n007,Nancy,1.5\n042,Oslo,2\n"
 
 
+def _csv_rows(raw: bytes) -> list[list[str]]:
+    text = raw.decode("utf-8")
+    return list(csv.reader(io.StringIO(text), delimiter=";" if ";" in text else ","))
+
+
 def _csv_bytes(rows: list[list[str]], delimiter: str = ",", encoding: str = "utf-8") -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerows(rows)
@@ -67,6 +72,38 @@ def test_only_empty_cells_and_explicit_markers_are_missing():
 def test_header_names_are_stripped_and_blank_names_filled():
     df = read_csv(b" name , ,age\nx,y,3\n")
     assert df.columns.tolist() == ["name", "column_2", "age"]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";"])
+@pytest.mark.parametrize("quoted", [False, True])  # the fast parser, and pandas' parser
+def test_a_header_written_like_a_missing_marker_keeps_its_name(delimiter, quoted):
+    q = '"' if quoted else ""
+    raw = f"{q}__NA__{q}{delimiter}b\nx{delimiter}1\n__NA__{delimiter}2\n".encode()
+    df = read_csv(raw)
+    assert df.columns.tolist() == ["__NA__", "b"]
+    assert df["__NA__"].isna().tolist() == [False, True]  # in the data it is missing
+    assert df.attrs["notes"] == []
+
+
+@pytest.mark.parametrize(
+    ("header", "names", "note"),
+    [
+        (b",column_1,x", ["column_1_2", "column_1", "x"], "Column 1 of the file has no name"),
+        (
+            b"column_2,,column_2_2",
+            ["column_2", "column_2_3", "column_2_2"],
+            "it is called 'column_2_3'",
+        ),
+        (b" name , ,age", ["name", "column_2", "age"], "Column 2 of the file has no name"),
+        (b"a,,b,", ["a", "column_2", "b", "column_4"], "Columns 2, 4 of the file have no name"),
+    ],
+)
+def test_unnamed_columns_get_names_that_clash_with_none_and_a_note(header, names, note):
+    width = len(names)
+    df = read_csv(header + b"\n" + b",".join([b"1"] * width) + b"\n")
+    assert df.columns.tolist() == names
+    [written] = df.attrs["notes"]
+    assert note in written
 
 
 def test_fully_empty_rows_are_dropped():
@@ -118,10 +155,66 @@ def test_latin1_fallback_for_bytes_undefined_in_cp1252():
     assert df["code"].tolist() == ["é"]
 
 
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("where", [0, 1, 3])
+def test_a_latin1_line_in_a_utf8_file_leaves_the_other_lines_alone(end, where):
+    rows = ["city;y", "Zürich;1", "Genève;0", "Łódź;1", "Köln;0"]
+    rows.insert(where + 1, "Café crème;1")
+    raw = b"".join(
+        r.encode("cp1252" if r.startswith("Café") else "utf-8") + end.encode() for r in rows
+    )
+    df = read_csv(raw)
+    assert df["city"].tolist() == [r.split(";")[0] for r in rows[1:]]
+    assert df.attrs["notes"] == [
+        f"Read line {where + 2} of the file as Windows-1252 (cp1252) text, as it is not UTF-8 "
+        "like the rest of the file: check its accented letters."
+    ]
+
+
+def test_the_repro_of_a_mixed_file_and_its_note_naming_several_lines():
+    df = read_csv("city,y\nZürich,1\n".encode() + b"Caf\xe9,0\n")
+    assert df["city"].tolist() == ["Zürich", "Café"]
+    raw = "city,y\nZürich,1\n".encode() + b"Caf\xe9,0\n" * 5 + "Genève,1\n".encode() * 5
+    [note] = read_csv(raw, name="eu.csv").attrs["notes"]
+    assert note.startswith("Read 5 lines (3, 4, 5 and 2 more) of 'eu.csv' as Windows-1252")
+
+
+@pytest.mark.parametrize(
+    ("raw", "city"),
+    [
+        ("city;y\nZürich;1\n".encode(), "Zürich"),  # UTF-8: as it was
+        ("city;y\nCafé;1\nthé;0\n".encode("cp1252"), "Café"),  # cp1252 whole
+        # cp1252 where two bytes happen to be UTF-8 ("Ã©" is "é"): still cp1252 whole
+        ("city;y\nÃ©;1\nCafé;1\nthé;0\n".encode("cp1252"), "Ã©"),
+    ],
+)
+def test_files_in_one_encoding_get_no_mixed_encoding_note(raw, city):
+    df = read_csv(raw)
+    assert df["city"].iloc[0] == city
+    assert df.attrs["notes"] == []
+
+
 def test_utf16_with_bom():
     df = read_csv("city\tcount\nZürich\t3\n".encode("utf-16"))
     assert df.columns.tolist() == ["city", "count"]
     assert df["city"].tolist() == ["Zürich"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("delimiter", ["\t", ",", ";"])
+def test_utf16_without_bom(encoding, delimiter):
+    text = f"city{delimiter}count\nZürich{delimiter}3\nŁódź{delimiter}4\n"
+    df = read_csv(text.encode(encoding))
+    assert df.columns.tolist() == ["city", "count"]
+    assert df["city"].tolist() == ["Zürich", "Łódź"]
+
+
+def test_utf16_cut_short_or_binary_with_nuls_is_still_refused():
+    with pytest.raises(DataError, match="UTF-16 text without a byte-order mark .* as UTF-8"):
+        read_csv("city\tcount\nZürich\t3\n".encode("utf-16-le") + b"x")
+    small_numbers = np.arange(2_000, dtype="<i2") % 40  # binary: a NUL in every other byte
+    with pytest.raises(DataError, match="not a text file"):
+        read_csv(small_numbers.tobytes())
 
 
 # --- delimiters ------------------------------------------------------------------------
@@ -138,7 +231,8 @@ def test_delimiter_is_sniffed(delimiter):
 def test_semicolon_file_with_decimal_commas():
     df = read_csv(b"region;price;rate\nNord;1,5;0,25\nSud;2,75;0,5\n")
     assert df.columns.tolist() == ["region", "price", "rate"]
-    assert df["price"].tolist() == ["1,5", "2,75"]
+    assert df["price"].tolist() == ["1.5", "2.75"]
+    assert df["region"].tolist() == ["Nord", "Sud"]
 
 
 def test_comma_file_whose_quoted_values_contain_semicolons():
@@ -146,6 +240,84 @@ def test_comma_file_whose_quoted_values_contain_semicolons():
     df = read_csv(_csv_bytes(rows, ","))
     assert df.columns.tolist() == ["a", "b"]
     assert df["a"].iloc[3] == "x;3;y"
+
+
+# --- numbers written with decimal commas or thousands separators ------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected", "written"),
+    [
+        (  # European Excel: ";" and decimal commas, with "." groups
+            b"premium;claim_amount;city\n820,23;1.234,50;Metz\n12,5;0;Nancy\n",
+            {"premium": ["820.23", "12.5"], "claim_amount": ["1234.50", "0"]},
+            "decimal commas",
+        ),
+        (  # French: no-break space groups, a sign, missing values and tokens
+            "prix;n\n1\u00a0234,5;1\n-0,75;2\n;3\nNA;4\n".encode("cp1252"),
+            {"prix": ["1234.5", "-0.75", None, "NA"]},
+            "decimal commas",
+        ),
+        (b"a\tb\n1 234 567,5\tx\n 3,25 \ty\n", {"a": ["1234567.5", "3.25"]}, "decimal"),
+        (b"a|b\n1,5E+03|x\n2|y\n", {"a": ["1.5E+03", "2"]}, "decimal commas"),
+        (  # quoted thousands in a comma-separated file (Excel "#,##0")
+            b'id,income\n1,"12,345"\n2,"1,234,567"\n3,999\n',
+            {"income": ["12345", "1234567", "999"], "id": ["1", "2", "3"]},
+            "thousands separators",
+        ),
+        (b'id,income\n1,"1,500"\n2,"2,250"\n', {"income": ["1500", "2250"]}, "thousands"),
+        (  # outside comma files, thousands need a value only they read: "12.5", "1,234,567"
+            b"a;b\n1,500;x\n12.5;y\n",
+            {"a": ["1500", "12.5"]},
+            "thousands separators",
+        ),
+        (b"a;b\n1,234,567;x\n2,500;y\n", {"a": ["1234567", "2500"]}, "thousands separators"),
+    ],
+)
+def test_numbers_written_with_commas_are_read_as_numbers(raw, expected, written):
+    df = read_csv(raw)
+    for column, values in expected.items():
+        assert [None if pd.isna(v) else v for v in df[column]] == values
+    assert all(str(dtype) == "str" for dtype in df.dtypes)
+    [note] = df.attrs["notes"]
+    assert note.startswith("Read ") and written in note
+    assert all(f"'{c}'" in note for c in expected if c != "id")
+
+
+def test_the_note_names_every_converted_column_once():
+    raw = b"premium;claim_amount;city\n820,23;1.234,50;Metz\n12,5;0;Nancy\n"
+    assert read_csv(raw).attrs["notes"] == [
+        "Read 'premium', 'claim_amount' as numbers written with decimal commas "
+        "('820,23' as 820.23)."
+    ]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'a,b\n"1,5",x\n"1,500",y\n',  # a comma file: "1,5" is a list, or a typo
+        b"a;b\n1,500;x\n2,250;y\n",  # every comma reads both ways: 1.5 or 1500
+        b"a;b\n01,02;x\n3,5;y\n",  # a leading zero: a code
+        b"a;b\n1.500;x\n2,5;y\n",  # "1.500" alone may be one and a half
+        b"a;b\n1,5;x\nabout 2;y\n",  # a word
+        b"a;b\n1,2,3;x\n4,5;y\n",  # a list
+        b'a,b\n"12,34",x\n"1,234",y\n',  # a group of two digits
+    ],
+)
+def test_comma_columns_that_read_two_ways_stay_text(raw):
+    df = read_csv(raw)
+    text = _csv_rows(raw)
+    assert df["a"].tolist() == [row[0] for row in text[1:]]
+    assert df.attrs["notes"] == []
+
+
+def test_many_rows_of_decimal_commas_late_in_the_file():
+    """The decision is on every value, not on the first rows."""
+    rows = [["amount", "y"]] + [[str(i), "0"] for i in range(3_000)] + [["2,5", "1"]]
+    df = read_csv(_csv_bytes(rows, ";"))
+    assert df["amount"].iloc[-1] == "2.5" and df["amount"].iloc[0] == "0"
+    rows[1][0] = "007"  # ... so one code in the column keeps it all text
+    assert read_csv(_csv_bytes(rows, ";"))["amount"].iloc[-1] == "2,5"
 
 
 # --- values that must survive exactly ---------------------------------------------------
@@ -181,6 +353,7 @@ _cell = st.text(
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(_cell, _cell, _cell), min_size=1, max_size=15))
+@example([("1,234", "x", "")])
 def test_any_text_written_by_csv_module_round_trips(rows):
     raw = _csv_bytes([["a", "b", "c"], *map(list, rows)])
     # A missing marker reads as missing (Hypothesis draws the module's own string
@@ -193,6 +366,12 @@ def test_any_text_written_by_csv_module_round_trips(rows):
         return
     df = read_csv(raw)
     got = [tuple("" if pd.isna(v) else v for v in row) for row in df.itertuples(index=False)]
+    # a column of "1,234"-like numbers only is read without its thousands separators
+    numbers = [i for i, c in enumerate("abc") if any(f"'{c}'" in n for n in df.attrs["notes"])]
+    expected = [
+        tuple(v.strip().replace(",", "") if i in numbers else v for i, v in enumerate(r))
+        for r in expected
+    ]
     assert got == expected
 
 
@@ -288,6 +467,40 @@ def test_duplicate_column_names_are_named():
 def test_duplicates_after_stripping_and_several_of_them():
     with pytest.raises(DataError, match="'a', 'b' appear more than once"):
         read_csv(b"a, a ,b,b\n1,2,3,4\n")
+
+
+@pytest.mark.parametrize(
+    ("raw", "skipped"),
+    [
+        (b"Claims export 2026\npolicy,region,amount\n1,N,2\n2,S,3\n", "line 1"),
+        (
+            b"\xef\xbb\xbfClaims export 2026\r\n\r\npolicy;region;amount\r\n1;N;2\r\n",
+            "line 1",
+        ),
+        (b"Claims\nExported 2026-01-05 by X\npolicy\tregion\tamount\n1\tN\t2\n", "lines 1 to 2"),
+    ],
+)
+def test_a_title_above_the_header_is_skipped_with_a_note(raw, skipped):
+    df = read_csv(raw, name="claims.csv")
+    assert df.columns.tolist() == ["policy", "region", "amount"]
+    assert df.iloc[0].tolist() == ["1", "N", "2"]
+    [note] = df.attrs["notes"]
+    assert note.startswith(f"Skipped {skipped} of 'claims.csv' ('Claims")
+    assert "as a title above the header" in note
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'[\n {\n  "city": "Metz",\n  "y": 0\n },\n {\n  "city": "Nice",\n  "y": 1\n }\n]\n',
+        b'{"city": "Metz", "y": 0}\n{"city": "Nice", "y": 1}\n',  # JSON lines
+        b'\xef\xbb\xbf  [["city", "y"], ["Metz", 0]]',
+    ],
+)
+def test_json_is_named_as_such(raw):
+    with pytest.raises(DataError, match="looks like JSON, not CSV: save the table as CSV"):
+        read_csv(raw)
+    assert read_csv(b"[id],name\n1,x\n").columns.tolist() == ["[id]", "name"]  # still CSV
 
 
 def test_row_with_too_many_fields_names_the_line():
@@ -394,7 +607,7 @@ def test_row_limit_stops_a_gzip_bomb_early():
 
 def test_excel_sep_line_sets_the_delimiter():
     frame = read_csv(b"sep=;\r\na;b\r\n1,5;x\r\n")
-    assert list(frame.columns) == ["a", "b"] and frame["a"].tolist() == ["1,5"]
+    assert list(frame.columns) == ["a", "b"] and frame["a"].tolist() == ["1.5"]
     frame = read_csv(b"\xef\xbb\xbfSEP=|\nx|y\n1|2\n")
     assert list(frame.columns) == ["x", "y"]
 
@@ -407,6 +620,7 @@ def test_control_characters_in_names_are_escaped_in_messages():
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=400) | st.text(max_size=300).map(lambda t: t.encode("utf-8")))
+@example(b"\n \tb\nc\td\n")  # a blank line, one field: no title to skip
 def test_any_bytes_give_a_text_frame_or_a_data_error(raw):
     try:
         frame = read_csv(raw, max_columns=50, max_rows=100)

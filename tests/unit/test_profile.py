@@ -297,6 +297,63 @@ def test_suggest_roles_from_a_read_csv_frame(mixed):
     assert suggest_roles(df, profile_columns(df)) == roles
 
 
+def _european_claims(n: int = 300) -> bytes:
+    """A ";"-separated export of European Excel: amounts with decimal commas."""
+    rng = np.random.default_rng(7)
+    lines = ["policy_id;region;vehicle;age;premium;claim_amount;claim"]
+    for i in range(n):
+        claimed = rng.random() < 0.3
+        amount = f"{rng.gamma(1, 2000):,.2f}" if rng.random() < 0.3 else "0"  # last year's
+        premium = f"{rng.gamma(3, 300):.2f}"
+        lines.append(
+            f"{100_000 + i};{rng.choice(['North', 'South', 'East'])};"
+            f"{rng.choice(['SUV', 'Sedan'])};{rng.integers(18, 90)};"
+            f"{premium.replace('.', ',')};"
+            f"{amount.replace(',', ' ').replace('.', ',').replace(' ', '.')};"
+            f"{'Yes' if claimed else 'No'}"
+        )
+    return "\n".join(lines).encode()
+
+
+def test_decimal_comma_amounts_are_numeric_inputs_not_ids():
+    df = read_csv(_european_claims())
+    assert df["claim_amount"].str.contains(r"\.\d\d$").any()  # "1.234,50" was read
+    profile = profile_columns(df)
+    for column in ("premium", "claim_amount"):
+        row = _row(profile, column)
+        assert (row["kind"], row["suggested_role"], row["warning"]) == ("numeric", "numeric", "")
+    roles = suggest_roles(df, profile)
+    assert roles is not None and roles.target == "claim"
+    assert {"premium", "claim_amount"} <= set(roles.numeric)
+
+
+@pytest.mark.parametrize("bad", [["inf"], ["-inf", "Infinity"], ["1e400"]])
+def test_a_few_infinite_values_make_a_flagged_number_not_an_id(bad):
+    rng = np.random.default_rng(4)
+    values = [f"{v:.2f}" for v in rng.gamma(2.0, 100.0, N)]
+    values[: len(bad)] = bad
+    df = pd.DataFrame({"income": _text(values), "y": _text(rng.choice(["0", "1"], N))})
+    row = _row(profile_columns(df), "income")
+    assert row["kind"] == "numeric" and not row["id_like"]
+    assert row["suggested_role"] == "ignore"  # training would refuse it as it is
+    assert f"infinite or too large values ('{bad[0]}'" in row["warning"]
+    assert "leave those cells empty" in row["role_reason"]
+    assert "ID" not in row["warning"]
+
+
+def test_numbers_with_separators_that_read_two_ways_are_named_not_called_ids():
+    rng = np.random.default_rng(5)
+    values = [f"{rng.integers(1, 999)},{rng.integers(0, 999):03d}" for _ in range(N)]
+    values[:3] = ["0", "NA", "12"]
+    lines = "".join(f"{v};{i % 2}\n" for i, v in enumerate(values))
+    df = read_csv(f"amount;y\n{lines}".encode())
+    assert df["amount"].iloc[0] == "0" and df["amount"].iloc[5] == values[5]  # kept as text
+    row = _row(profile_columns(df), "amount")
+    assert row["kind"] == "text" and row["suggested_role"] == "ignore"
+    assert row["warning"].startswith("numbers written with separators that read two ways ('")
+    assert "looks like an ID" not in row["warning"]
+
+
 def test_profile_is_fast_on_100k_rows_by_40_columns():
     rng = np.random.default_rng(5)
     n = 100_000

@@ -301,6 +301,35 @@ def test_numeric_column_with_infinite_values(df):
     assert "'inf'" in _error(df, ROLES)
 
 
+@pytest.mark.parametrize("values", [["inf"], ["-inf", "Infinity"]])
+def test_infinite_values_are_named_as_such_not_as_too_large(df, values):
+    df.loc[range(len(values)), "price"] = values
+    message = _error(df, ROLES)
+    assert "numeric column 'price' has infinite values" in message
+    assert "empty" in message and "rescale" not in message
+    df.loc[range(len(values)), "price"] = "1e300"
+    assert "rescale them" in _error(df, ROLES)  # huge numbers keep their advice
+
+
+@pytest.mark.parametrize("bad", ["820,23", "1.234,50", "12 345", "1,234,567"])
+def test_numbers_with_separators_get_a_hint(df, bad):
+    df.loc[[0, 1, 2], "price"] = [bad, "cheap", "01.02.2024"]
+    message = _error(df, ROLES)
+    assert f"not numbers ('{bad}', 'cheap', '01.02.2024'); '{bad}' may be numbers" in message
+    assert "written with a decimal comma or thousands separators" in message
+
+
+def test_a_comma_column_that_reads_two_ways_is_refused_with_the_hint():
+    lines = ["store;amount;bought"] + [
+        f"S{i % 3};{1 + i % 4},{250 * (i % 3 + 1)};{'yes' if i % 2 else 'no'}" for i in range(60)
+    ]  # "1,500": 1.5 or 1500, in every row
+    df = read_csv("\n".join(lines).encode())
+    assert df.attrs["notes"] == [] and df["amount"].iloc[1] == "2,500"
+    roles = Roles(categorical=("store",), numeric=("amount",), target="bought")
+    message = _error(df, roles)
+    assert "may be numbers written with a decimal comma or thousands separators" in message
+
+
 def test_numeric_column_without_any_value(df):
     df["price"] = np.nan
     assert "numeric column 'price' has no values" in _error(df, ROLES)

@@ -1,0 +1,209 @@
+"""Bytes to text: refuse what is not text, and find the encoding of what is.
+
+``reject_binary`` names the files people upload by mistake (a workbook, an image, an
+archive) and refuses other binary content; ``encoded_bytes`` picks the encoding to
+parse with: UTF-8, else cp1252, else latin-1, with UTF-16 re-encoded as UTF-8 and the
+odd lines of a mostly UTF-8 file decoded on their own.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+from embedding_core.errors import DataError
+
+__all__ = ["reject_binary", "encoded_bytes"]
+
+_DECODE_CHUNK = 1 << 20
+_HEAD = 4096  # bytes looked at to tell text from binary
+_CONTROLS = tuple(chr(c) for c in range(32) if c not in (9, 10, 12, 13))
+_UTF16_NULS = 0.3  # UTF-16 without a byte-order mark: at least this share of NULs on one side
+_UTF16_STRAY = 0.02  # ... and at most this share on the other
+# Signatures of files people upload by mistake, with a hint of what they are.
+_KNOWN_BINARY = (
+    (b"PK\x03\x04", "a ZIP archive or an Excel workbook (.xlsx); save the sheet as CSV first"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls); save the sheet as CSV first"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PAR1", "a Parquet file"),
+    (b"SQLite format 3", "an SQLite database"),
+    (b"BZh", "a bzip2 archive; unpack it first"),
+    (b"\xfd7zXZ", "an xz archive; unpack it first"),
+    (b"7z\xbc\xaf", "a 7-Zip archive; unpack it first"),
+)
+
+
+def reject_binary(raw: bytes, label: str) -> None:
+    """Refuse ``raw`` unless its first bytes look like text; name what it looks like."""
+    head = raw[:_HEAD]
+    for magic, what in _KNOWN_BINARY:
+        if head.startswith(magic):
+            raise DataError(f"{_cap(label)} is not a CSV file; it looks like {what}.")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_order(head):
+        return  # UTF-16 text (Excel's "Unicode text"): NUL bytes are expected.
+    if b"\x00" in head or _mostly_controls(head.decode("latin-1")):
+        raise _binary_error(label)
+
+
+def _mostly_controls(text: str) -> bool:
+    """Control characters other than tab, newline, carriage return and form feed are
+    almost never in CSV text but are frequent in random or binary content."""
+    controls = sum(text.count(c) for c in _CONTROLS)
+    return controls > max(8, len(text) // 50)
+
+
+def _utf16_order(head: bytes) -> str | None:
+    """The byte order of UTF-16 text without a byte-order mark ("utf-16-le"), else None.
+
+    CSV text in UTF-16 (digits, delimiters, Latin letters) has a NUL byte at every
+    other position: the odd ones in little-endian, the even ones in big-endian.
+    """
+    pairs = len(head) // 2
+    if pairs < 4:
+        return None
+    even, odd = head[: 2 * pairs : 2].count(0), head[1 : 2 * pairs : 2].count(0)
+    if odd >= pairs * _UTF16_NULS and even <= pairs * _UTF16_STRAY:
+        order = "utf-16-le"
+    elif even >= pairs * _UTF16_NULS and odd <= pairs * _UTF16_STRAY:
+        order = "utf-16-be"
+    else:
+        return None
+    text = head[: 2 * pairs].decode(order, errors="replace")
+    return None if "\x00" in text or _mostly_controls(text) else order
+
+
+def encoded_bytes(raw: bytes, label: str) -> tuple[bytes, str, list[str]]:
+    """The bytes to parse, their encoding and notes, found without decoding the file whole.
+
+    UTF-16 (Excel's "Unicode text", with or without a byte-order mark) is re-encoded
+    as UTF-8. A UTF-8 file with a few
+    lines that are not (rows appended by another program) has those lines decoded as
+    cp1252 (latin-1 if that fails) and re-encoded, with a note naming them. Otherwise
+    the first of UTF-8, cp1252 and latin-1 that decodes every byte is chosen.
+    """
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16").encode("utf-8"), "utf-8", []
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{_cap(label)} starts like UTF-16 text but cannot be decoded: "
+                "save it as UTF-8 CSV."
+            ) from exc
+    order = _utf16_order(raw[:_HEAD])
+    if order is not None:  # valid UTF-8 too (NUL is a character): check it first
+        try:
+            return raw.decode(order).encode("utf-8"), "utf-8", []
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{_cap(label)} looks like UTF-16 text without a byte-order mark but cannot "
+                "be decoded: save it as UTF-8 CSV."
+            ) from exc
+    if _decodes(raw, "utf-8-sig"):
+        return raw, "utf-8-sig", []
+    mixed = _mixed_utf8(raw)
+    if mixed is not None:
+        fixed, lines = mixed
+        return fixed, "utf-8-sig", [_mixed_note(lines, label)]
+    if _decodes(raw, "cp1252"):
+        return raw, "cp1252", []
+    return raw, "latin-1", []  # decodes any byte string
+
+
+def _mixed_utf8(raw: bytes) -> tuple[bytes, list[int]] | None:
+    """A mostly UTF-8 file with its other lines re-encoded, and their line numbers.
+
+    "Mostly": the file holds at least as many UTF-8 characters beyond ASCII as lines
+    that are not UTF-8; None otherwise (a cp1252 file, where "\xc3\xa9" is a rare
+    accident, is read as cp1252 whole).
+    """
+    evidence = _utf8_evidence(raw)
+    if evidence == 0:
+        return None
+    view = memoryview(raw)
+    parts: list[bytes | memoryview] = []
+    lines: list[int] = []
+    start, line, counted = 0, 1, 0
+    while (error := _first_invalid(view, start)) is not None:
+        newline = max(raw.rfind(b"\n", start, error), raw.rfind(b"\r", start, error))
+        first = newline + 1 if newline >= 0 else start
+        end = raw.find(b"\n", error)
+        end = len(raw) if end < 0 else end
+        carriage = raw.find(b"\r", error, end)
+        end = carriage if carriage >= 0 else end
+        line += _line_ends(raw, counted, first)
+        counted = first
+        lines.append(line)
+        if len(lines) > evidence:
+            return None
+        parts += [view[start:first], _decode_line(raw[first:end]).encode("utf-8")]
+        start = end
+    parts.append(view[start:])
+    return b"".join(parts), lines
+
+
+def _line_ends(raw: bytes, start: int, end: int) -> int:
+    """Line ends between ``start`` and ``end``: \\n, \\r\\n or a lone \\r (old Mac files)."""
+    crlf = raw.count(b"\r\n", start, end)
+    return raw.count(b"\n", start, end) + raw.count(b"\r", start, end) - crlf
+
+
+def _first_invalid(raw: memoryview, start: int) -> int | None:
+    """Where the first byte that is not UTF-8 is, from ``start`` on; None if there is none."""
+    while start < len(raw):
+        last = start + _DECODE_CHUNK >= len(raw)
+        try:
+            _, used = codecs.utf_8_decode(raw[start : start + _DECODE_CHUNK], "strict", last)
+        except UnicodeDecodeError as exc:
+            return start + exc.start
+        start += used
+    return None
+
+
+def _utf8_evidence(raw: bytes) -> int:
+    """How many bytes of ``raw`` belong to valid UTF-8 characters beyond ASCII (at most)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")
+    extra = 0
+    for i in range(0, len(raw), _DECODE_CHUNK):
+        text = decoder.decode(raw[i : i + _DECODE_CHUNK], final=i + _DECODE_CHUNK >= len(raw))
+        if not text.isascii():
+            extra += len(text.encode("utf-8")) - len(text)
+    return extra
+
+
+def _decode_line(line: bytes) -> str:
+    try:
+        return line.decode("cp1252")
+    except UnicodeDecodeError:
+        return line.decode("latin-1")
+
+
+def _mixed_note(lines: list[int], label: str) -> str:
+    shown = ", ".join(f"{n:,}" for n in lines[:3])
+    more = f" and {len(lines) - 3:,} more" if len(lines) > 3 else ""
+    which = f"line {shown}" if len(lines) == 1 else f"{len(lines):,} lines ({shown}{more})"
+    they = ("it is", "its") if len(lines) == 1 else ("they are", "their")
+    return (
+        f"Read {which} of {label} as Windows-1252 (cp1252) text, as {they[0]} not UTF-8 like "
+        f"the rest of the file: check {they[1]} accented letters."
+    )
+
+
+def _decodes(raw: bytes, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        for i in range(0, len(raw), _DECODE_CHUNK):
+            decoder.decode(raw[i : i + _DECODE_CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _cap(label: str) -> str:
+    return label[:1].upper() + label[1:]
+
+
+def _binary_error(label: str) -> DataError:
+    return DataError(f"{_cap(label)} is not a text file (it contains binary data): choose a CSV.")
