@@ -12,7 +12,7 @@ import codecs
 
 from embedding_core.errors import DataError
 
-__all__ = ["reject_binary", "encoded_bytes"]
+__all__ = ["reject_binary", "encoded_bytes", "utf16_order"]
 
 _DECODE_CHUNK = 1 << 20
 _HEAD = 4096  # bytes looked at to tell text from binary
@@ -41,7 +41,7 @@ def reject_binary(raw: bytes, label: str) -> None:
     for magic, what in _KNOWN_BINARY:
         if head.startswith(magic):
             raise DataError(f"{_cap(label)} is not a CSV file; it looks like {what}.")
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_order(head):
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or utf16_order(head):
         return  # UTF-16 text (Excel's "Unicode text"): NUL bytes are expected.
     if b"\x00" in head or _mostly_controls(head.decode("latin-1")):
         raise _binary_error(label)
@@ -54,7 +54,7 @@ def _mostly_controls(text: str) -> bool:
     return controls > max(8, len(text) // 50)
 
 
-def _utf16_order(head: bytes) -> str | None:
+def utf16_order(head: bytes) -> str | None:
     """The byte order of UTF-16 text without a byte-order mark ("utf-16-le"), else None.
 
     CSV text in UTF-16 (digits, delimiters, Latin letters) has a NUL byte at every
@@ -91,7 +91,7 @@ def encoded_bytes(raw: bytes, label: str) -> tuple[bytes, str, list[str]]:
                 f"{_cap(label)} starts like UTF-16 text but cannot be decoded: "
                 "save it as UTF-8 CSV."
             ) from exc
-    order = _utf16_order(raw[:_HEAD])
+    order = utf16_order(raw[:_HEAD])
     if order is not None:  # valid UTF-8 too (NUL is a character): check it first
         try:
             return raw.decode(order).encode("utf-8"), "utf-8", []

@@ -31,12 +31,12 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 
+from embedding_core.data.charset import reject_binary, utf16_order
 from embedding_core.data.csv_reader import (
     DEFAULT_MAX_COLUMNS,
     DELIMITERS,
     _empty_error,
     _header,
-    _reject_binary,
     _sniff_delimiter,
 )
 from embedding_core.data.encoding import MISSING_TOKENS
@@ -105,7 +105,7 @@ def sniff_csv(path: Path) -> CsvLayout:
     bom = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
     if not head[bom:].strip(b" \t\r\n\f"):
         raise _empty_error(label)
-    _reject_binary(head, label)
+    reject_binary(head, label)
     if len(head) > _MAX_HEADER_BYTES:
         raise _header_too_long(label, head)
     text, encoding = _decode_head(head, complete, label)
@@ -247,9 +247,11 @@ def _has_line_end(head: bytes) -> bool:
 
 def _decode_head(head: bytes, complete: bool, label: str) -> tuple[str, str]:
     """The head as text, and the encoding the file is read with."""
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    bom = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    utf16 = "utf-16" if bom else utf16_order(head)  # without a mark: by its NUL bytes
+    if utf16 is not None:
         try:
-            return codecs.getincrementaldecoder("utf-16")().decode(head, complete), "utf-16"
+            return codecs.getincrementaldecoder(utf16)().decode(head, complete), utf16
         except UnicodeDecodeError as exc:
             raise _utf16_error(label) from exc
     try:  # incremental: a character cut at the end of the head is not an error

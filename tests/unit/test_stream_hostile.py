@@ -23,6 +23,8 @@ READABLE = {
     "cr_line_ends": BODY.replace("\n", "\r").encode(),
     "utf16_le_bom": codecs.BOM_UTF16_LE + BODY.encode("utf-16-le"),
     "utf16_be_bom": codecs.BOM_UTF16_BE + BODY.replace("\n", "\r\n").encode("utf-16-be"),
+    "utf16_le_no_bom": BODY.encode("utf-16-le"),
+    "utf16_be_no_bom": BODY.replace("Metz", "Mâcon").encode("utf-16-be"),
     "excel_sep_line": b"sep=;\r\n" + BODY.replace(",", ";").encode(),
     "gzip_named_csv": gzip.compress(BODY.encode()),
     "cp1252_past_the_first_64kB": (BODY + "Metz,b,0\n" * 8_000 + "Mâcon,é,1\n").encode("cp1252"),
