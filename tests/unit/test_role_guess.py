@@ -99,6 +99,12 @@ def _peaked_codes(rng: np.random.Generator) -> np.ndarray:
         (lambda r: r.choice([1, 2, 3, 4], N), "categorical", "only 4 values"),
         (lambda r: r.choice(np.arange(20, 200, 10), N), "categorical", "with gaps"),
         (lambda r: r.poisson(2, N), "numeric", "shaped like a count"),
+        # a count with a long, sparse tail (calls of a campaign: 1-56, gaps past 20)
+        (
+            lambda r: np.concatenate([r.geometric(0.35, N - 6), [29, 31, 35, 42, 43, 56]]),
+            "numeric",
+            "shaped like a count",
+        ),
         (lambda r: r.integers(0, 500, N), "numeric", "whole numbers, "),
         (lambda r: r.normal(size=N), "numeric", "decimals"),
     ],
