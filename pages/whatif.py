@@ -147,6 +147,7 @@ def _edit_row(run: TrainedRun, base: dict[str, Any], scope: str) -> dict[str, An
                     accept_new_options=True,
                     placeholder="(missing)",
                     key=key,
+                    bind="query-params",  # an edit survives F5 and travels with a link
                     help="Pick a category or type a new one (unseen ones use the "
                     "model's 'unknown' vector).",
                 )
@@ -156,6 +157,7 @@ def _edit_row(run: TrainedRun, base: dict[str, Any], scope: str) -> dict[str, An
                     literal(col),
                     value=None if value is None else float(value),
                     key=key,
+                    bind="query-params",
                     format="%g",
                 )
     return edited

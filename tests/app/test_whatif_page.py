@@ -111,3 +111,29 @@ def test_sweep_over_the_nearest_neighbours_of_the_current_value(app_with_run, sm
     assert current not in bars["y"] and len(bars["y"]) == 8
     assert spec["layout"]["xaxis"]["tickformat"] == ".1%"
     assert any("nearest to" in plain(c.value) for c in at.caption)
+
+
+def test_an_edit_survives_a_reload(new_app, small_run, tmp_path, monkeypatch):
+    """F5 (a fresh session on the same address) keeps the values the user changed: the
+    edit widgets are bound to the URL, which the browser updates as the user edits."""
+    from embedding_core.model.store import RunStore
+
+    monkeypatch.setenv("EMBEDDING_CORE_RUNS", str(tmp_path))
+    record = RunStore(tmp_path).save(
+        small_run, name="r", data=read_csv(SMALL_CSV), dataset="small_churn.csv"
+    )
+    at = new_app()
+    at.query_params.update(run=record.id, page="whatif")
+    at.run()
+    assert_no_exception(at)
+    box = _selectbox(at, "customer_city")
+    other = next(o for o in box.options if o != box.value)
+    box.set_value(other).run()
+    changed = at.metric[1].value
+    assert changed != at.metric[0].value
+    fresh = new_app()  # F5: the address now holds the edit under the widget's key
+    fresh.query_params.update(run=record.id, page="whatif", **{box.key: other})
+    fresh.run()
+    assert_no_exception(fresh)
+    assert _selectbox(fresh, "customer_city").value == other
+    assert fresh.metric[1].value == changed
