@@ -114,8 +114,7 @@ def _page(info: state.RunInfo) -> None:
             "k",
             1,
             max(1, min(50, n_candidates)),
-            # a field (or field searched) not seen yet starts at the k the user chose last
-            min(st.session_state.get(Keys.NB_LAST_K, 10), n_candidates),
+            min(10, n_candidates),
             key=widget_key(Keys.NB_K, scope),  # per field (and field searched)
             persist_state="session",
             bind="query-params",
@@ -130,7 +129,6 @@ def _page(info: state.RunInfo) -> None:
             persist_state="session",
             bind="query-params",
         )
-    st.session_state[Keys.NB_LAST_K] = int(k)
     show_view_link("neighbours", field=field_name, category=str(category))
     reliable_count = st.slider(
         "Call a category reliable when seen at least this many times",

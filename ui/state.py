@@ -124,7 +124,6 @@ class Keys:
     EXPLORE_MIN_COUNT = "explore_min_count"
     NB_FIELD = "nb_field"
     NB_K = "nb_k"
-    NB_LAST_K = "nb_last_k"  # the k last chosen, where a new field starts
     NB_METRIC = "nb_metric"
     NB_MIN_COUNT = "nb_reliable_count"
     NB_GOTO = "nb_goto"

@@ -163,20 +163,6 @@ def test_a_link_opens_the_neighbours_across_fields_view(new_app, store, small_ru
     assert f"{quote(k_key)}=2" in link, link
 
 
-def test_another_field_searched_starts_at_the_k_chosen_last(new_app, store):
-    """k is kept per field (and field searched); one not seen yet starts at the k the
-    user chose last, not back at 10."""
-    run_id = _ids(store)["first"]
-    at = new_app()
-    at.query_params.update(run=run_id, page="neighbours", field="plan")
-    at.run()
-    at.number_input(key=widget_key(Keys.NB_K, f"{run_id}/plan")).set_value(2).run()
-    at.selectbox(key=widget_key(Keys.NB_AMONG, f"{run_id}/plan")).set_value("device").run()
-    assert_no_exception(at)
-    assert at.number_input(key=widget_key(Keys.NB_K, f"{run_id}/plan/device")).value == 2
-    assert len(at.dataframe[0].value) == 2
-
-
 def test_a_first_run_stopped_half_way_applies_the_link(new_app, store, small_run, monkeypatch):
     """A rerun that comes in while a fresh session's first run opens the link's run stops
     that run half-way (Streamlit raises it at the next st.* call); the next run must apply
