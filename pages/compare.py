@@ -11,7 +11,7 @@ from embedding_core.analysis.compare import chance_note
 from embedding_core.errors import EmbeddingCoreError
 from ui.charts import movement_figure
 from ui.literal import literal
-from ui.runs import cached_run, show_view_link, stop_page, store
+from ui.runs import cached_run, show_view_link, stop_page, store, unique_labels
 from ui.state import Keys
 from ui.widgets import show_error
 
@@ -41,8 +41,10 @@ def _compare(a_id: str, b_id: str, field_name: str, k: int) -> tuple[pd.DataFram
 
 
 def _label(record) -> str:  # noqa: ANN001 - a RunRecord
-    """When first: a narrow picker cuts a long name, and the time tells runs apart."""
-    return f"{record.created.replace('T', ' ')[:16]} · {record.name}"
+    """When first (unless the name says it): a narrow picker cuts a long name, and the
+    time tells runs apart."""
+    when = record.created.replace("T", " ")[:16]
+    return record.name if when in record.name else f"{when} · {record.name}"
 
 
 st.title("Compare")
@@ -58,6 +60,7 @@ if len(records) < 2:
     st.info("Compare needs two saved runs: train another one, or add one on the Runs page.")
     stop_page()
 ids = list(records)
+labels = unique_labels({i: _label(r) for i, r in records.items()})
 # by default the two newest runs a user trained, not the extra seeds of a stability check
 own = [i for i in ids if not records[i].sibling_of]
 defaults = own if len(own) >= 2 else ids
@@ -69,7 +72,7 @@ with c1:
     a_id = st.selectbox(
         "Run A (before)",
         ids,
-        format_func=lambda i: _label(records[i]),
+        format_func=labels.get,
         key=Keys.COMPARE_A,
         persist_state="session",
     )
@@ -77,7 +80,7 @@ with c2:
     b_id = st.selectbox(
         "Run B (after)",
         ids,
-        format_func=lambda i: _label(records[i]),
+        format_func=labels.get,
         key=Keys.COMPARE_B,
         persist_state="session",
     )

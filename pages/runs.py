@@ -8,7 +8,7 @@ from embedding_core.errors import EmbeddingCoreError
 from embedding_core.model.store import RunRecord
 from ui import state
 from ui.literal import literal
-from ui.runs import open_run, records_frame, store
+from ui.runs import open_run, records_frame, store, unique_labels
 from ui.state import Keys
 from ui.widgets import EXPLORE_PAGE, show_error
 
@@ -166,12 +166,13 @@ else:
         },
     )
     by_id = {r.id: r for r in readable}
+    labels = unique_labels({i: _label(r) for i, r in by_id.items()})
     if st.session_state.get(Keys.RUNS_CHOICE) not in by_id:  # first visit, or deleted since
         st.session_state[Keys.RUNS_CHOICE] = _default_choice(list(by_id))
     chosen = st.selectbox(
         "Run",
         list(by_id),
-        format_func=lambda i: _label(by_id[i]),
+        format_func=labels.get,
         key=Keys.RUNS_CHOICE,
         persist_state="session",  # kept while the user looks at another page
     )

@@ -145,9 +145,7 @@ def init_settings(categorical: tuple[str, ...]) -> dict[str, Any] | None:
         options = [info.run_id for info in runs] + [UPLOAD]
         labels = {info.run_id: _run_label(info, i + 1) for i, info in enumerate(runs)}
         labels[UPLOAD] = "Upload a saved run (zip)"
-        choice = st.selectbox(
-            "Earlier run", options, format_func=lambda o: literal(labels[o]), key=Keys.INIT_SOURCE
-        )
+        choice = st.selectbox("Earlier run", options, format_func=labels.get, key=Keys.INIT_SOURCE)
         source: Any = next((info.run for info in runs if info.run_id == choice), None)
         if choice == UPLOAD:
             source = _uploaded_zip_path()

@@ -41,6 +41,7 @@ __all__ = [
     "sync_url",
     "drop_stale_view",
     "stop_page",
+    "unique_labels",
     "show_view_link",
     "view_link",
     "PAGE_PARAM",
@@ -304,6 +305,16 @@ def stop_page() -> NoReturn:
     drops another page's only after a page that runs to its end."""
     drop_stale_view()
     st.stop()
+
+
+def unique_labels(labels: dict[str, str]) -> dict[str, str]:
+    """Run labels by id, each one told apart: a label two runs share (same name, same
+    minute) gets the start of the run's id. A picker matches a choice by its label, so
+    twins could not be picked otherwise."""
+    seen: dict[str, int] = {}
+    for label in labels.values():
+        seen[label] = seen.get(label, 0) + 1
+    return {i: f"{t} · {i[:6]}" if seen[t] > 1 else t for i, t in labels.items()}
 
 
 def setting_params() -> list[tuple[str, str]]:

@@ -440,3 +440,26 @@ def test_a_page_without_an_open_run_points_to_the_saved_ones(new_app, store):
     store.delete(_ids(store)["second"])
     at.run()
     assert "One run is saved" in at.info[0].value
+
+
+def test_runs_of_the_same_name_and_minute_are_told_apart(new_app, store, small_run):
+    """A picker matches a choice by its label: twins (same name, same minute) get the
+    start of their id, on Runs and on Compare, or the second could not be picked."""
+    ids = _ids(store)
+    created = store.record(ids["first"]).created
+    twin = store.save(small_run, name="first", dataset="small_churn.csv")
+    store.update(twin.id, created=created)
+    at = new_app().run()
+    at.switch_page("pages/runs.py").run()
+    assert_no_exception(at)
+    labels = at.selectbox(key=Keys.RUNS_CHOICE).options  # as shown
+    assert len(set(labels)) == len(labels) == 3, labels
+    assert (
+        sum(label.endswith((f" · {twin.id[:6]}", f" · {ids['first'][:6]}")) for label in labels)
+        == 2
+    )
+    assert not any(label.endswith(f" · {ids['second'][:6]}") for label in labels)
+    at.selectbox(key=Keys.RUNS_CHOICE).set_value(twin.id).run()
+    assert at.selectbox(key=Keys.RUNS_CHOICE).value == twin.id
+    at.switch_page("pages/compare.py").run()
+    assert len(set(at.selectbox(key=Keys.COMPARE_A).options)) == 3
