@@ -187,7 +187,8 @@ def _neighbours(field: str, table: pd.DataFrame) -> str:
     for name in sources["category"].astype(str):
         near = nearest_neighbours(table, name, k=NEIGHBOURS, include_reserved=False, field=field)
         listed = ", ".join(
-            f"{category_label(n)} ({s:.2f})" + ("" if ok else " [unreliable]")
+            f"{category_label(n)} ({s + 0.0:.2f})".replace("(-0.00)", "(0.00)")
+            + ("" if ok else " [unreliable]")
             for n, s, ok in zip(near["category"], near["similarity"], near["reliable"], strict=True)
         )
         rows.append((category_label(name), listed))
@@ -221,7 +222,7 @@ def _interactions(run: TrainedRun, tables: dict[str, pd.DataFrame]) -> str:
                 f"<td class='num' style='background:rgb({shade},{shade},255)'>{value:.3g}</td>"
             )
         body.append(f"<tr><th>{_e(name)}</th>{''.join(cells)}</tr>")
-    sentences = "".join(f"<li>{_e(s)}</li>" for s in describe_top_pairs(matrix))
+    sentences = "".join(f"<li>{_code_spans(s)}</li>" for s in describe_top_pairs(matrix))
     return (
         "<p class='note'>How strongly the FM part links each pair of fields "
         "(frequency-weighted mean |&lt;v_a, v_b&gt;|; darker = stronger).</p>"
@@ -297,6 +298,13 @@ def _num(value: Any, decimals: int | None = None, sign: str = "") -> str:
     if isinstance(value, float):
         return f"{value:{sign}.{decimals}f}" if decimals is not None else f"{value:.4g}"
     return str(value)
+
+
+def _code_spans(sentence: str) -> str:
+    """A sentence with Markdown code spans (field names in backticks) as escaped HTML,
+    the names in <code>."""
+    parts = sentence.split("`")
+    return "".join(f"<code>{_e(p)}</code>" if i % 2 else _e(p) for i, p in enumerate(parts))
 
 
 def _capital(label: str) -> str:

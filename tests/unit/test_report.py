@@ -46,3 +46,12 @@ def test_labels_in_the_right_half_of_a_map_end_at_their_point(tiny_binary_run):
     for x, anchored in labels:  # a label runs toward the middle, never past the edge
         assert float(x) >= _W / 2 - 12 if anchored else float(x) <= _W / 2 + 12, (x, anchored)
     assert any(anchored for _, anchored in labels)  # some points sit in the right half
+
+
+def test_the_interaction_reading_shows_field_names_not_backticks(tiny_binary_run):
+    page = build_report(tiny_binary_run)
+    reading = page[page.index("Field interactions") :]
+    items = re.findall(r"<li>(.*?)</li>", reading)
+    assert items and "`" not in "".join(items)
+    assert "<code>" in items[0]
+    assert "(-0.00)" not in page
