@@ -245,7 +245,12 @@ def _page(info: state.RunInfo) -> None:
         )
         n_unreliable = int((~result["reliable"].astype(bool)).sum()) if len(result) else 0
         if n_unreliable:
-            st.caption(f"{n_unreliable} of the neighbours are rare (unreliable, grey bars).")
+            many = f"{n_unreliable} of the neighbours are"
+            said = "One of the neighbours is" if n_unreliable == 1 else many
+            st.caption(
+                f"{said} rare: seen fewer than {reliable_count} times, so less reliable (grey "
+                "bars, and unticked in the table's *reliable* column)."
+            )
         if n_opposite:
             st.caption(
                 f"{n_opposite} of the neighbours have a negative similarity (pale bars): "

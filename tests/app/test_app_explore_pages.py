@@ -129,6 +129,8 @@ def test_neighbours_table_chart_and_click_through(app_with_run):
     table = at.dataframe[0].value
     assert "distance" in table.columns
     assert not table["reliable"].any()
+    said = [c.value for c in at.caption if "rare: seen fewer than 500 times" in c.value]
+    assert said and said[0].startswith(f"{len(table)} of the neighbours are rare")
 
 
 def test_a_numeric_columns_bins_are_mapped_and_have_neighbours(app_with_run, small_run):
