@@ -6,7 +6,8 @@ What is kept where:
   ``$EMBEDDING_CORE_RUNS``) holds every trained run, its training data (unless the user
   unticks "store the data with the run") and uploaded CSVs (``.uploads/<sha256>``).
 - The URL holds only handles: ``run=<id>`` (random, 96 bits), ``data=<sha256 of the
-  upload>``, ``lift=<digest>``, and on Explore and Neighbours ``field=`` / ``category=``.
+  upload>`` (or ``data=sample:<name>`` for a sample other than the run's or the default
+  one), ``lift=<digest>``, and on Explore and Neighbours ``field=`` / ``category=``.
   A link opened in a fresh browser, or F5, rebuilds the session from those: same data,
   same run, same view, with no retraining.
 - The settings of the page on screen (projection, colour, k, distance, lift models...)
@@ -25,6 +26,7 @@ import pandas as pd
 import streamlit as st
 
 from embedding_core.data.roles import Roles
+from embedding_core.data.samples import DEFAULT_SAMPLE
 from embedding_core.errors import EmbeddingCoreError, ModelFormatError
 from embedding_core.model.run import TrainedRun
 from embedding_core.model.store import RunRecord, RunStore
@@ -86,12 +88,13 @@ def cached_run(run_id: str) -> tuple[RunRecord, TrainedRun]:
     return record, _load(str(runs.root), run_id, record.created)
 
 
-def open_run(run_id: str) -> state.RunInfo:
+def open_run(run_id: str, *, keep_data: str | None = None) -> state.RunInfo:
     """Make a stored run the session's current run (no retraining), with its data.
 
     The dataset becomes the one the run was trained on when it can be found: the
     bundled sample, the kept upload, or the data stored with the run. The chosen
-    roles become the run's.
+    roles become the run's. ``keep_data``: the key of data a link chose; kept (and the
+    roles with it) unless it is the run's own.
     """
     record, run = cached_run(run_id)
     info = state.set_run(
@@ -104,6 +107,8 @@ def open_run(run_id: str) -> state.RunInfo:
         stored=True,
         created=record.created_ts,
     )
+    if keep_data is not None and keep_data != record.dataset_key:
+        return info  # the pages say the run was trained on other data
     dataset = _dataset_of(record)
     if dataset is not None:
         current = state.get_dataset()
@@ -139,8 +144,17 @@ def _dataset_of(record: RunRecord) -> state.Dataset | None:
     )
 
 
-def _restore_dataset(digest: str) -> None:
-    from ui.datasets import upload_dataset
+def _restore_dataset(handle: str) -> None:
+    """The URL's ``data=``: an upload's digest, or ``sample:<name>``."""
+    from ui.datasets import sample_dataset, upload_dataset
+
+    if handle.startswith("sample:"):
+        try:
+            state.set_dataset(sample_dataset(handle.split(":", 1)[1]))
+        except EmbeddingCoreError:
+            state.set_link_error("The sample in this link is not bundled with this app.")
+        return
+    digest = handle
 
     kept = store().load_upload(digest)
     if kept is None:
@@ -206,10 +220,11 @@ def _restore(params: dict[str, str]) -> str | None:
     """Apply the URL's ``params`` to the session (``restore_from_url``)."""
     if params.get("data"):
         _restore_dataset(params["data"])
+    chosen = state.get_dataset() if params.get("data") else None
     run_id = params.get("run")
     if run_id:
         try:
-            info = open_run(run_id)
+            info = open_run(run_id, keep_data=chosen.key if chosen is not None else None)
         except ModelFormatError as exc:
             state.set_link_error(str(exc))
         else:
@@ -268,6 +283,11 @@ def _url_state() -> dict[str, str]:
     dataset = state.get_dataset()
     if dataset is not None and dataset.key.startswith("upload:"):
         params["data"] = dataset.key.split(":", 1)[1]
+    elif dataset is not None and dataset.key.startswith("sample:"):
+        # only when F5 would not load it anyway: the run's own data, or the default sample
+        default = f"sample:{DEFAULT_SAMPLE}"
+        if dataset.key != (info.dataset_key if info is not None else default):
+            params["data"] = dataset.key
     from ui.lift_store import lift_handle
 
     handle = lift_handle()

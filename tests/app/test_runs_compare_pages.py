@@ -174,11 +174,11 @@ def test_a_first_run_stopped_half_way_applies_the_link(new_app, store, small_run
 
     opened, calls = ui_runs.open_run, []
 
-    def stopped_once(run_id: str):
+    def stopped_once(run_id: str, **kwargs):
         calls.append(run_id)
         if len(calls) == 1:
             st.rerun()  # what an incoming rerun request does to the running script
-        return opened(run_id)
+        return opened(run_id, **kwargs)
 
     monkeypatch.setattr(ui_runs, "open_run", stopped_once)
     run_id = _ids(store)["first"]
@@ -463,3 +463,28 @@ def test_runs_of_the_same_name_and_minute_are_told_apart(new_app, store, small_r
     assert at.selectbox(key=Keys.RUNS_CHOICE).value == twin.id
     at.switch_page("pages/compare.py").run()
     assert len(set(at.selectbox(key=Keys.COMPARE_A).options)) == 3
+
+
+def test_f5_keeps_the_sample_chosen_after_opening_a_run(new_app, store):
+    """A run trained on other data is open and the user picks a sample on the Data page:
+    the address names the sample, so F5 brings back that sample (not the run's data),
+    with the run still open."""
+    run_id = _ids(store)["first"]
+    at = new_app()
+    at.query_params.update(run=run_id)
+    at.run()
+    box = next(s for s in at.selectbox if s.label == "Bundled sample")
+    box.set_value("german_credit").run()
+    assert_no_exception(at)
+    assert at.session_state[Keys.DATASET].key == "sample:german_credit"
+    assert at.query_params["data"] == "sample:german_credit"
+    fresh = new_app()
+    fresh.query_params.update(run=run_id, data="sample:german_credit", page="explore")
+    fresh.run()
+    assert_no_exception(fresh)
+    assert fresh.session_state[Keys.DATASET].key == "sample:german_credit"
+    assert fresh.session_state[Keys.RUN_INFO].run_id == run_id
+    assert any("Run trained on **small\\_churn" in c.value for c in fresh.caption)
+    # the default sample with no run, or the run's own data, needs no handle
+    plain_app = new_app().run()
+    assert "data" not in plain_app.query_params
