@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["printable", "NAME_LIMIT"]
+__all__ = ["printable", "capitalised", "NAME_LIMIT"]
 
 #: Longest name (in characters) shown in a message before it is cut with an ellipsis.
 NAME_LIMIT = 80
@@ -55,3 +55,13 @@ def printable(text: object, limit: int | None = None) -> str:
     if limit is not None and len(out) > limit:
         out = out[: max(limit - 1, 0)] + "…"
     return out
+
+
+def capitalised(text: str) -> str:
+    """``text`` with its first letter in capitals, the rest as it is ("log loss" ->
+    "Log loss", "'data.csv' is empty" -> "'data.csv' is empty", "AUC" -> "AUC").
+
+    >>> capitalised("the file 'a.csv'")
+    "The file 'a.csv'"
+    """
+    return text[:1].upper() + text[1:]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 
 from embedding_core.errors import DataError
+from embedding_core.text import capitalised
 
 __all__ = ["reject_binary", "encoded_bytes", "utf16_order"]
 
@@ -40,7 +41,7 @@ def reject_binary(raw: bytes, label: str) -> None:
     head = raw[:_HEAD]
     for magic, what in _KNOWN_BINARY:
         if head.startswith(magic):
-            raise DataError(f"{_cap(label)} is not a CSV file; it looks like {what}.")
+            raise DataError(f"{capitalised(label)} is not a CSV file; it looks like {what}.")
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or utf16_order(head):
         return  # UTF-16 text (Excel's "Unicode text"): NUL bytes are expected.
     if b"\x00" in head or _mostly_controls(head.decode("latin-1")):
@@ -88,7 +89,7 @@ def encoded_bytes(raw: bytes, label: str) -> tuple[bytes, str, list[str]]:
             return raw.decode("utf-16").encode("utf-8"), "utf-8", []
         except UnicodeDecodeError as exc:
             raise DataError(
-                f"{_cap(label)} starts like UTF-16 text but cannot be decoded: "
+                f"{capitalised(label)} starts like UTF-16 text but cannot be decoded: "
                 "save it as UTF-8 CSV."
             ) from exc
     order = utf16_order(raw[:_HEAD])
@@ -97,7 +98,7 @@ def encoded_bytes(raw: bytes, label: str) -> tuple[bytes, str, list[str]]:
             return raw.decode(order).encode("utf-8"), "utf-8", []
         except UnicodeDecodeError as exc:
             raise DataError(
-                f"{_cap(label)} looks like UTF-16 text without a byte-order mark but cannot "
+                f"{capitalised(label)} looks like UTF-16 text without a byte-order mark but cannot "
                 "be decoded: save it as UTF-8 CSV."
             ) from exc
     if _decodes(raw, "utf-8-sig"):
@@ -201,9 +202,7 @@ def _decodes(raw: bytes, encoding: str) -> bool:
     return True
 
 
-def _cap(label: str) -> str:
-    return label[:1].upper() + label[1:]
-
-
 def _binary_error(label: str) -> DataError:
-    return DataError(f"{_cap(label)} is not a text file (it contains binary data): choose a CSV.")
+    return DataError(
+        f"{capitalised(label)} is not a text file (it contains binary data): choose a CSV."
+    )

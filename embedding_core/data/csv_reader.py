@@ -29,7 +29,7 @@ from embedding_core.data.charset import encoded_bytes, reject_binary
 from embedding_core.data.encoding import MISSING_TOKENS
 from embedding_core.data.values import DECIMAL_COMMA, THOUSANDS_COMMA, comma_numbers
 from embedding_core.errors import DataError
-from embedding_core.text import NAME_LIMIT, printable
+from embedding_core.text import NAME_LIMIT, capitalised, printable
 
 __all__ = ["read_csv", "DELIMITERS", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_COLUMNS"]
 
@@ -122,7 +122,7 @@ def read_csv(
         raise _empty_error(label)
     if _JSON.match(sample):
         raise DataError(
-            f"{_cap(label)} looks like JSON, not CSV: save the table as CSV with a header "
+            f"{capitalised(label)} looks like JSON, not CSV: save the table as CSV with a header "
             "row (in pandas: read_json, then to_csv)."
         )
     complete = len(raw) <= _SNIFF_CHARS
@@ -186,18 +186,16 @@ def _display_name(source: object, name: str | None) -> str:
     return "the file"
 
 
-def _cap(label: str) -> str:
-    return label[:1].upper() + label[1:]
-
-
 def _empty_error(label: str) -> DataError:
-    return DataError(f"{_cap(label)} is empty: choose a CSV file with a header row and data rows.")
+    return DataError(
+        f"{capitalised(label)} is empty: choose a CSV file with a header row and data rows."
+    )
 
 
 def _too_big(label: str, max_bytes: int, unpacked: bool = False) -> DataError:
     where = " once unpacked" if unpacked else ""
     return DataError(
-        f"{_cap(label)} is larger than the {_human_size(max_bytes)} limit{where}: "
+        f"{capitalised(label)} is larger than the {_human_size(max_bytes)} limit{where}: "
         "upload a sample of its rows or raise the size limit."
     )
 
@@ -216,7 +214,7 @@ def _read_bytes(source: str | Path | bytes | BinaryIO, max_bytes: int, label: st
     elif isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
-            raise DataError(f"{_cap(label)} was not found: check the path ({path}).")
+            raise DataError(f"{capitalised(label)} was not found: check the path ({path}).")
         if path.stat().st_size > max_bytes:  # even packed it is over the limit
             raise _too_big(label, max_bytes)
         with path.open("rb") as fh:
@@ -261,12 +259,12 @@ def _gunzip(raw: bytes, max_bytes: int, label: str) -> bytes:
                 break
     except zlib.error as exc:
         raise DataError(
-            f"{_cap(label)} looks gzip-compressed but cannot be unpacked ({exc}): "
+            f"{capitalised(label)} looks gzip-compressed but cannot be unpacked ({exc}): "
             "check that the download finished."
         ) from exc
     if not decoder.eof:
         raise DataError(
-            f"{_cap(label)} looks gzip-compressed but is cut short: "
+            f"{capitalised(label)} looks gzip-compressed but is cut short: "
             "check that the download finished."
         )
     return b"".join(parts)
@@ -281,7 +279,7 @@ def _count_header_fields(raw: bytes, delimiter: str, max_columns: int, label: st
         count = _QUOTED.sub(b"", line).count(sep) + 1  # delimiters inside quotes do not count
     if count > max_columns:
         raise DataError(
-            f"{_cap(label)} has {count:,} columns (read as {_DELIMITER_NAMES[delimiter]}-"
+            f"{capitalised(label)} has {count:,} columns (read as {_DELIMITER_NAMES[delimiter]}-"
             f"separated), more than the limit of {max_columns:,}: keep the columns you need "
             "and upload again."
         )
@@ -455,7 +453,7 @@ def _parse(
                 n_rows += len(chunk)
                 if max_rows is not None and n_rows > max_rows:
                     raise DataError(
-                        f"{_cap(label)} has more than {max_rows:,} rows, the limit: "
+                        f"{capitalised(label)} has more than {max_rows:,} rows, the limit: "
                         "upload a sample of the rows or raise the row limit."
                     )
                 parts.append(chunk.astype("str"))
@@ -468,7 +466,8 @@ def _parse(
     if n_rows == 0:
         shown = ", ".join(h.strip() for h in header[:5]) + (", ..." if len(header) > 5 else "")
         raise DataError(
-            f"{_cap(label)} has a header row ({printable(shown, NAME_LIMIT)}) but no data rows: "
+            f"{capitalised(label)} has a header row ({printable(shown, NAME_LIMIT)}) "
+            "but no data rows: "
             "choose a file with at least one row of data."
         )
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
@@ -492,7 +491,7 @@ def _parser_error(exc: Exception, delimiter: str, label: str) -> DataError:
             f'A double quote (") opened on line {line} of {label} is never closed: '
             "check the quoting of that line."
         )
-    return DataError(f"{_cap(label)} could not be read as CSV ({printable(exc, 200)}).")
+    return DataError(f"{capitalised(label)} could not be read as CSV ({printable(exc, 200)}).")
 
 
 def _cells(row: pd.Series) -> list[str]:
@@ -530,7 +529,8 @@ def _header(row: Sequence[object], label: str) -> list[str]:
         more = f" and {len(duplicates) - 5:,} more" if len(duplicates) > 5 else ""
         verb = "appear" if len(duplicates) > 1 else "appears"
         raise DataError(
-            f"{_cap(label)} has duplicate column names: {shown}{more} {verb} more than once; "
+            f"{capitalised(label)} has duplicate column names: {shown}{more} {verb} more "
+            "than once; "
             "rename the columns so that each name is unique."
         )
     taken = set(names)

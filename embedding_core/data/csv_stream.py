@@ -41,7 +41,7 @@ from embedding_core.data.csv_reader import (
 )
 from embedding_core.data.encoding import MISSING_TOKENS
 from embedding_core.errors import DataError
-from embedding_core.text import NAME_LIMIT, printable
+from embedding_core.text import NAME_LIMIT, capitalised, printable
 
 __all__ = ["CsvLayout", "sniff_csv", "csv_batches", "file_label"]
 
@@ -291,7 +291,7 @@ def _check_header_record(
     """Refuse a header that is missing, has a quote never closed, or runs past the head
     (``cut``: it reaches the end of the bytes read, unfinished, and the file goes on)."""
     if fields is None and not cut:
-        raise DataError(f"{_cap(label)} has no header row: add one naming the columns.")
+        raise DataError(f"{capitalised(label)} has no header row: add one naming the columns.")
     if open_quote:
         raise DataError(
             f'A double quote (") opened on line 1 of {label} is never closed: check the '
@@ -357,12 +357,12 @@ class _Unpacked(io.RawIOBase):
             return self._gzip.readinto(buffer)
         except EOFError as exc:
             raise DataError(
-                f"{_cap(self._label)} looks gzip-compressed but is cut short: "
+                f"{capitalised(self._label)} looks gzip-compressed but is cut short: "
                 "check that the download finished."
             ) from exc
         except (zlib.error, gzip.BadGzipFile) as exc:
             raise DataError(
-                f"{_cap(self._label)} looks gzip-compressed but cannot be unpacked ({exc}): "
+                f"{capitalised(self._label)} looks gzip-compressed but cannot be unpacked ({exc}): "
                 "check that the download finished."
             ) from exc
 
@@ -481,19 +481,17 @@ def _decode_value(value: bytes) -> str:
 
 
 # ----------------------------------------------------------------------- messages
-def _cap(label: str) -> str:
-    return label[:1].upper() + label[1:]
 
 
 def _utf16_error(label: str) -> DataError:
     return DataError(
-        f"{_cap(label)} starts like UTF-16 text but cannot be decoded: save it as UTF-8 CSV."
+        f"{capitalised(label)} starts like UTF-16 text but cannot be decoded: save it as UTF-8 CSV."
     )
 
 
 def _unreadable(label: str, exc: BaseException) -> DataError:
     detail = printable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 200)
-    return DataError(f"{_cap(label)} could not be read as CSV ({detail}): check the file.")
+    return DataError(f"{capitalised(label)} could not be read as CSV ({detail}): check the file.")
 
 
 def _row_error(row: tuple[int, int, int | None, str], layout: CsvLayout, label: str) -> DataError:
@@ -508,11 +506,12 @@ def _row_error(row: tuple[int, int, int | None, str], layout: CsvLayout, label: 
         )
     if seen > expected:
         return DataError(
-            f"{_cap(line)} of {label} has {seen} fields but the header has {expected} ({how}): "
+            f"{capitalised(line)} of {label} has {seen} fields but the header has {expected} "
+            f"({how}): "
             "check the delimiter and that text containing the delimiter is in double quotes."
         )
     return DataError(
-        f"{_cap(line)} of {label} has {seen} fields but the header has {expected} ({how}): "
+        f"{capitalised(line)} of {label} has {seen} fields but the header has {expected} ({how}): "
         "a table read in batches needs every field on every line; add the missing delimiters "
         "(empty fields) to that line, or check the delimiter."
     )

@@ -19,6 +19,7 @@ import pandas as pd
 
 from embedding_core.formatting import category as category_label
 from embedding_core.model.metrics import metric_label
+from embedding_core.text import capitalised
 
 if TYPE_CHECKING:
     from embedding_core.model.run import TrainedRun
@@ -117,7 +118,7 @@ def _summary(run: TrainedRun, tables: dict[str, pd.DataFrame]) -> str:
         frozen = "frozen" if m.get("frozen_fields") else "fine-tuned"
         rows.append(("started from", f"{m['init_embeddings']} ({frozen})"))
     figures = [
-        (_capital(metric_label(k[6:])), _num(v, 4), _num(m.get(f"baseline_{k[6:]}"), 4))
+        (capitalised(metric_label(k[6:])), _num(v, 4), _num(m.get(f"baseline_{k[6:]}"), 4))
         for k, v in m.items()
         if k.startswith("valid_")
     ]
@@ -305,11 +306,6 @@ def _code_spans(sentence: str) -> str:
     the names in <code>."""
     parts = sentence.split("`")
     return "".join(f"<code>{_e(p)}</code>" if i % 2 else _e(p) for i, p in enumerate(parts))
-
-
-def _capital(label: str) -> str:
-    """A label at the start of a row: "log loss" -> "Log loss", "AUC" unchanged."""
-    return label[:1].upper() + label[1:]
 
 
 def _width(table: pd.DataFrame) -> int:
