@@ -27,6 +27,7 @@ from ui.job_progress import live_progress
 from ui.literal import literal
 from ui.runs import store, stored_note
 from ui.state import Keys
+from ui.train_settings import changed_settings, start_values, within
 from ui.training import TrainingJob
 from ui.widgets import DATA_PAGE, EXPLORE_PAGE
 
@@ -36,11 +37,14 @@ MAX_EPOCHS, MAX_PATIENCE = 500, 500
 MIN_VALID_FRACTION, MAX_VALID_FRACTION = 0.05, 0.5
 MAX_EPOCH_TOLERANCE = 0.1
 HIDDEN_LAYERS_MAX_CHARS = 200  # 16 layers of 8192 units and separators fit
+MAX_DIM, MIN_LR, MAX_DROPOUT, MAX_MIN_COUNT, MAX_LR_FACTOR = 128, 1e-5, 0.9, 10_000, 100.0
+MAX_SEED = 2**31 - 1
 
 
 def _config_widgets() -> TrainConfig | None:
     defaults = TrainConfig()
     current = state.get_config()
+    start = start_values(state.get_run_info())
     with st.expander("Advanced settings", expanded=False):
         st.caption(
             "The defaults work for most data; early stopping ends training when the "
@@ -51,10 +55,11 @@ def _config_widgets() -> TrainConfig | None:
             dim = st.number_input(
                 "Embedding dimension",
                 1,
-                128,
-                current.embedding_dim,
+                MAX_DIM,
+                within(start.embedding_dim, 1, MAX_DIM),
                 key=Keys.CFG_DIM,
                 persist_state="session",
+                bind="query-params",
                 help=f"Length of each category vector (default {defaults.embedding_dim}); "
                 "DeepFM only: an entity network sizes each field itself.",
             )
@@ -62,71 +67,84 @@ def _config_widgets() -> TrainConfig | None:
                 "Max epochs",
                 1,
                 MAX_EPOCHS,
-                min(current.epochs, MAX_EPOCHS),
+                within(start.epochs, 1, MAX_EPOCHS),
                 key=Keys.CFG_EPOCHS,
                 persist_state="session",
+                bind="query-params",
                 help="Upper bound; early stopping (Patience below) usually ends sooner.",
             )
         with c2:
             lr = st.number_input(
                 "Learning rate",
-                1e-5,
+                MIN_LR,
                 1.0,
-                float(current.learning_rate),
+                within(float(start.learning_rate), MIN_LR, 1.0),
                 step=1e-4,
                 format="%.5f",
                 key=Keys.CFG_LR,
                 persist_state="session",
+                bind="query-params",
             )
-            batch_options = sorted({*BATCH_SIZES, current.batch_size})
+            batch_options = sorted({*BATCH_SIZES, start.batch_size})
             batch = st.selectbox(
                 "Batch size",
                 batch_options,
-                index=batch_options.index(current.batch_size),
+                index=batch_options.index(start.batch_size),
                 key=Keys.CFG_BATCH,
                 persist_state="session",
+                bind="query-params",
             )
         with c3:
             dropout = st.slider(
                 "Dropout",
                 0.0,
-                0.9,
-                float(current.dropout),
+                MAX_DROPOUT,
+                within(float(start.dropout), 0.0, MAX_DROPOUT),
                 0.05,
                 key=Keys.CFG_DROPOUT,
                 persist_state="session",
+                bind="query-params",
             )
             l2 = st.number_input(
                 "L2 on embeddings",
                 0.0,
                 1.0,
-                float(current.l2_embedding),
+                within(float(start.l2_embedding), 0.0, 1.0),
                 step=1e-6,
                 format="%.1e",
                 key=Keys.CFG_L2,
                 persist_state="session",
+                bind="query-params",
             )
         with c4:
             min_count = st.number_input(
                 "Rare-category threshold",
                 1,
-                10_000,
-                current.min_count,
+                MAX_MIN_COUNT,
+                within(start.min_count, 1, MAX_MIN_COUNT),
                 key=Keys.CFG_MIN_COUNT,
                 persist_state="session",
+                bind="query-params",
                 help="Categories seen fewer times than this share one 'unknown' vector.",
             )
             seed = st.number_input(
-                "Seed", 0, 2**31 - 1, current.seed, key=Keys.CFG_SEED, persist_state="session"
+                "Seed",
+                0,
+                MAX_SEED,
+                within(start.seed, 0, MAX_SEED),
+                key=Keys.CFG_SEED,
+                persist_state="session",
+                bind="query-params",
             )
         c1, c2, c3, c4 = st.columns(4)
         with c1:
             hidden = st.text_input(
                 "Hidden layers",
-                ", ".join(map(str, current.hidden_units)),
+                ", ".join(map(str, start.hidden_units)),
                 max_chars=HIDDEN_LAYERS_MAX_CHARS,
                 key=Keys.CFG_HIDDEN,
                 persist_state="session",
+                bind="query-params",
                 help="Units of each layer of the deep part, comma-separated (default "
                 f"{', '.join(map(str, defaults.hidden_units))}).",
             )
@@ -135,9 +153,10 @@ def _config_widgets() -> TrainConfig | None:
                 "Patience",
                 0,
                 MAX_PATIENCE,
-                min(current.patience, MAX_PATIENCE),
+                within(start.patience, 0, MAX_PATIENCE),
                 key=Keys.CFG_PATIENCE,
                 persist_state="session",
+                bind="query-params",
                 help="Epochs without a lower validation loss before training stops; the "
                 f"best epoch is kept (default {defaults.patience}). From "
                 f"{BIG_TABLE_ROWS:,} training rows up, {defaults.big_table_patience}: an "
@@ -148,11 +167,12 @@ def _config_widgets() -> TrainConfig | None:
                 "Validation share",
                 MIN_VALID_FRACTION,
                 MAX_VALID_FRACTION,
-                min(max(float(current.valid_fraction), MIN_VALID_FRACTION), MAX_VALID_FRACTION),
+                within(float(start.valid_fraction), MIN_VALID_FRACTION, MAX_VALID_FRACTION),
                 step=0.05,
                 format="%.2f",
                 key=Keys.CFG_VALID_FRACTION,
                 persist_state="session",
+                bind="query-params",
                 help="Share of the rows held out to stop training and to report the "
                 f"validation figures (default {defaults.valid_fraction:.2f}).",
             )
@@ -161,20 +181,22 @@ def _config_widgets() -> TrainConfig | None:
                 "Epoch tolerance",
                 0.0,
                 MAX_EPOCH_TOLERANCE,
-                min(float(current.epoch_tolerance), MAX_EPOCH_TOLERANCE),
+                within(float(start.epoch_tolerance), 0.0, MAX_EPOCH_TOLERANCE),
                 step=0.001,
                 format="%.3f",
                 key=Keys.CFG_EPOCH_TOLERANCE,
                 persist_state="session",
+                bind="query-params",
                 help="Later epochs whose validation loss is within this share of the lowest "
                 "tie with it, and the tied epoch with the best AUC (accuracy for classes) "
                 f"is kept (default {defaults.epoch_tolerance}; 0: the lowest loss).",
             )
         refit = st.checkbox(
             "Final fit on all rows",
-            current.refit,
+            start.refit,
             key=Keys.CFG_REFIT,
             persist_state="session",
+            bind="query-params",
             help="After early stopping, let the model learn from the validation rows too: "
             "below 200,000 training rows, and for a numeric target, it trains again on all "
             "rows for the best number of epochs; on bigger tables it makes one pass over "
@@ -184,10 +206,11 @@ def _config_widgets() -> TrainConfig | None:
         numeric_encoding = st.selectbox(
             "Numeric columns",
             encodings,
-            index=encodings.index(current.numeric_encoding),
+            index=encodings.index(start.numeric_encoding),
             format_func=NUMERIC_ENCODING_LABELS.get,
             key=Keys.CFG_NUMERIC_ENCODING,
             persist_state="session",
+            bind="query-params",
             help="Scaled: each number enters the model as one standardised value. Bins and "
             "piecewise-linear also give it a vector, which the model pairs with the "
             "categories like another field.",
@@ -196,9 +219,10 @@ def _config_widgets() -> TrainConfig | None:
             "Bins per numeric column",
             MIN_NUMERIC_BINS,
             MAX_NUMERIC_BINS,
-            min(max(current.numeric_bins, MIN_NUMERIC_BINS), MAX_NUMERIC_BINS),
+            within(start.numeric_bins, MIN_NUMERIC_BINS, MAX_NUMERIC_BINS),
             key=Keys.CFG_NUMERIC_BINS,
             persist_state="session",
+            bind="query-params",
             disabled=numeric_encoding == "scaled",
             help="With bins or piecewise-linear: at most this many quantile bins per numeric "
             "column (fewer on small data, and never more than its distinct values). More "
@@ -206,9 +230,10 @@ def _config_widgets() -> TrainConfig | None:
         )
         crosses = st.checkbox(
             "Cross columns of small whole numbers",
-            current.crosses == "auto",
+            start.crosses == "auto",
             key=Keys.CFG_CROSSES,
             persist_state="session",
+            bind="query-params",
             help="Months, days, hours, codes: columns of a few dozen whole-number values "
             "(numeric with bins, or categorical) are crossed in pairs where the pair acts "
             "on the target beyond each column alone (a date: month x day), at most three "
@@ -216,9 +241,10 @@ def _config_widgets() -> TrainConfig | None:
         )
         frequency = st.checkbox(
             "Frequency bands for fields of many categories",
-            current.frequency_bands == "auto",
+            start.frequency_bands == "auto",
             key=Keys.CFG_FREQUENCY_BANDS,
             persist_state="session",
+            bind="query-params",
             help=f"Fields of at least {MIN_CATEGORIES} categories also get a vector for how "
             "often a category was seen in training (bands on a log scale: 2, 3, 4-5, 6-7, "
             "8-11... rows), shared by all categories of that band, so the model knows a "
@@ -230,11 +256,12 @@ def _config_widgets() -> TrainConfig | None:
         category_dropout = st.slider(
             "Category dropout for fields of many categories",
             0.0,
-            0.9,
-            min(float(current.category_dropout), 0.9),
+            MAX_DROPOUT,
+            within(float(start.category_dropout), 0.0, MAX_DROPOUT),
             0.05,
             key=Keys.CFG_CATEGORY_DROPOUT,
             persist_state="session",
+            bind="query-params",
             help=f"In training, a row's category of a field of at least {MIN_CATEGORIES} "
             "categories is replaced by the field's unknown vector with this probability, so "
             "that vector, which unseen and rare categories get when the model predicts, "
@@ -243,20 +270,22 @@ def _config_widgets() -> TrainConfig | None:
         lr_factor = st.number_input(
             "Learning-rate factor of the category vectors",
             0.1,
-            100.0,
-            float(current.embedding_lr_factor),
+            MAX_LR_FACTOR,
+            within(float(start.embedding_lr_factor), 0.1, MAX_LR_FACTOR),
             step=0.5,
             key=Keys.CFG_EMBEDDING_LR_FACTOR,
             persist_state="session",
+            bind="query-params",
             help="The category vectors and weights learn at this multiple of the learning "
             "rate. 3 gives rare categories better neighbours, at some accuracy on tables of "
             "many small fields; 1 is the measured default.",
         )
         field_weights = st.checkbox(
             "Weigh each pair of fields",
-            current.fm_field_weights,
+            start.fm_field_weights,
             key=Keys.CFG_FM_FIELD_WEIGHTS,
             persist_state="session",
+            bind="query-params",
             help="The pairwise (FM) part learns a weight for each pair of fields, so pairs "
             "that do not act on the target can fade out; the Interactions page then shows "
             "each pair's strength with its weight. Measured level on accuracy, a little "
@@ -288,6 +317,9 @@ def _config_widgets() -> TrainConfig | None:
     except ValueError as exc:
         st.error(literal(f"{exc} Change that setting to train."), icon=":material/error:")
         return None
+    changed = changed_settings(config)
+    if changed:  # the expander is closed: say what in it differs from the defaults
+        st.caption(literal(f"Advanced settings changed from the defaults: {'; '.join(changed)}."))
     state.set_config(config)
     return config
 
@@ -473,7 +505,9 @@ def _reuse_settings(
     dataset: state.Dataset, categorical: tuple[str, ...], config: TrainConfig
 ) -> TrainConfig | None:
     """Model type and sizes, and where the tables start (``ui.reuse_widgets``)."""
-    model = reuse_widgets.model_settings(dataset, categorical, config)
+    model = reuse_widgets.model_settings(
+        dataset, categorical, config, start_values(state.get_run_info())
+    )
     start = reuse_widgets.init_settings(categorical)
     if model is None or start is None:
         return None

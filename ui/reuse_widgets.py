@@ -40,9 +40,11 @@ def _planned_sizes(
 
 
 def model_settings(
-    dataset: state.Dataset, categorical: tuple[str, ...], config: TrainConfig
+    dataset: state.Dataset, categorical: tuple[str, ...], config: TrainConfig, start: TrainConfig
 ) -> dict[str, Any] | None:
-    """The model choice (DeepFM or entity) and, for entity, the sizes it will use.
+    """The model choice (DeepFM or entity) and, for entity, the sizes it will use;
+    ``start`` gives their first values (both are bound to the URL, like the Train page's
+    settings).
 
     Returns the config changes, or None when the size overrides cannot be used (an error
     is shown).
@@ -50,10 +52,11 @@ def model_settings(
     model = st.radio(
         "Model",
         list(MODELS),
-        index=list(MODELS).index(config.model),
+        index=list(MODELS).index(start.model),
         format_func=MODELS.get,
         horizontal=True,
         key=Keys.CFG_MODEL,
+        bind="query-params",
         help="DeepFM learns vectors that also explain pairwise field interactions; an "
         "entity-embedding network (Guo & Berkhahn 2016) gives every field a vector size "
         "of its own.",
@@ -65,12 +68,13 @@ def model_settings(
         "the vectors of different fields; an entity network only concatenates them, so each "
         "field gets min(50, ceil(categories / 2)) dimensions unless you set another size."
     )
-    current = ", ".join(f"{k}={v}" for k, v in (config.embedding_dims or {}).items())
+    current = ", ".join(f"{k}={v}" for k, v in (start.embedding_dims or {}).items())
     text = st.text_input(
         "Sizes to override (optional)",
         value=current,
         placeholder="job=12, month=4",
         key=Keys.CFG_DIMS,
+        bind="query-params",
     )
     overrides: dict[str, int] = {}
     try:

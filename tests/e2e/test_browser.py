@@ -95,6 +95,7 @@ def test_upload_train_explore_lift_whatif(page: Any, tmp_path: Path) -> None:
     page.get_by_role("heading", name="Last run").wait_for(timeout=180_000)
     page.get_by_text("Rows / second").first.wait_for()
     _screenshot(page, tmp_path / "train.png")
+    _train_settings_survive_a_reload(page)
 
     # Explore: one point per category of the first field (customer_city: 12 cities)
     open_page(page, "Explore")
@@ -240,6 +241,21 @@ def _reload_keeps(page: Any, label: str, option: str, param: str) -> None:
     radio = page.locator('[data-testid="stRadio"]').filter(has_text=label).first
     # retried: a widget first shows its default, then the value the URL gave it
     expect(radio.locator("label:has(input:checked)")).to_have_text(option)
+
+
+def _train_settings_survive_a_reload(page: Any) -> None:
+    """A setting changed after training goes into the address; F5 shows it, and the
+    other settings are the trained run's (not the defaults)."""
+    set_number(page, "Seed", 3)
+    _in_url(page, "cfg_seed=3")
+    page.reload()
+    page.get_by_role("heading", name="Last run").wait_for()
+    wait_idle(page)
+    page.get_by_text("changed from the defaults").first.wait_for()
+    page.get_by_text("Advanced settings", exact=True).click()
+    for label, value in (("Seed", "3"), ("Max epochs", "2"), ("Learning rate", "0.05000")):
+        field = page.locator('[data-testid="stNumberInput"]').filter(has_text=label).first
+        expect(field.locator("input")).to_have_value(value)  # retried: default, then URL's
 
 
 def _neighbours_link(page: Any) -> tuple[str, list[list[Any]]]:
