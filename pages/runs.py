@@ -8,7 +8,7 @@ from embedding_core.errors import EmbeddingCoreError
 from embedding_core.model.store import RunRecord
 from ui import state
 from ui.literal import literal
-from ui.runs import open_run, records_frame, store, unique_labels
+from ui.runs import open_run, records_frame, store, unique_labels, zip_run_name
 from ui.state import Keys
 from ui.widgets import EXPLORE_PAGE, show_error
 
@@ -121,25 +121,36 @@ def _actions(record: RunRecord) -> None:
     st.caption("; ".join(details) + ".")  # ids are hex; names are shown in widgets only
 
 
+def _import() -> None:
+    """The uploader's callback: add the zip, then point the picker at the new run (before
+    the page is drawn, like rename and delete)."""
+    upload = st.session_state.get(Keys.RUNS_UPLOAD)
+    if upload is None:  # the file was taken out of the box
+        st.session_state.pop(Keys.RUNS_IMPORTED, None)
+        return
+    try:
+        record = store().import_zip(upload.getvalue(), name=zip_run_name(upload.name))
+    except EmbeddingCoreError as exc:
+        st.session_state[Keys.RUNS_IMPORTED] = ("error", f"{exc} Nothing was added.")
+        return
+    st.session_state[Keys.RUNS_CHOICE] = record.id
+    data = f"trained on {record.dataset}" if record.dataset else "its training data is not named"
+    st.session_state[Keys.RUNS_IMPORTED] = (
+        "success",
+        f"Added the run '{record.name}' ({data}); it is chosen above: Open it to explore it.",
+    )
+
+
 def _upload() -> None:
-    upload = st.file_uploader(
+    st.file_uploader(
         "Add a saved run (a zip from this page or of a `train --out` folder)",
         type=["zip"],
         key=Keys.RUNS_UPLOAD,
+        on_change=_import,
     )
-    if upload is None:
-        return
-    marker = f"{Keys.RUNS_IMPORTED}_{upload.file_id}"
-    if marker in st.session_state:
-        st.success(st.session_state[marker])
-        return
-    try:
-        record = store().import_zip(upload.getvalue(), name=upload.name.removesuffix(".zip"))
-    except EmbeddingCoreError as exc:
-        show_error(exc, "Nothing was added.")
-        return
-    st.session_state[marker] = f"Added the run '{literal(record.name)}' ({record.id})."
-    st.rerun()
+    if notice := st.session_state.get(Keys.RUNS_IMPORTED):
+        kind, text = notice
+        (st.error if kind == "error" else st.success)(literal(text))
 
 
 st.title("Runs")

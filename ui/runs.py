@@ -19,6 +19,7 @@ What is kept where:
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, NoReturn
 from urllib.parse import urlencode, urlsplit
 
@@ -44,6 +45,7 @@ __all__ = [
     "drop_stale_view",
     "stop_page",
     "unique_labels",
+    "zip_run_name",
     "show_view_link",
     "view_link",
     "PAGE_PARAM",
@@ -335,6 +337,14 @@ def unique_labels(labels: dict[str, str]) -> dict[str, str]:
     for label in labels.values():
         seen[label] = seen.get(label, 0) + 1
     return {i: f"{t} · {i[:6]}" if seen[t] > 1 else t for i, t in labels.items()}
+
+
+def zip_run_name(file_name: str) -> str:
+    """The name an uploaded run zip gives its run: the file's name without ``.zip``, or ""
+    (the zip's own name is kept) for this page's download name, ``run-<id>.zip``, which
+    a browser may have numbered (``run-<id> (1).zip``)."""
+    stem = re.sub(r"\.zip$", "", file_name.strip(), flags=re.IGNORECASE)
+    return "" if re.fullmatch(r"run-[0-9a-f]{24}(?: ?\(\d+\))?", stem) else stem
 
 
 def setting_params() -> list[tuple[str, str]]:

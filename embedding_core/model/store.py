@@ -65,6 +65,8 @@ STABILITY_FILE = "stability.parquet"
 UPLOADS_DIR = ".uploads"
 #: What a store may hold besides the files ``TrainedRun.save`` writes.
 STORE_FILES = (RUN_JSON, DATA_FILE, STABILITY_FILE)
+#: The name of a run imported from a zip that names it nowhere (no ``run.json``, no name).
+IMPORTED_NAME = "imported run"
 #: The metric shown in lists, per task (read from ``metrics.json``).
 HEADLINE_METRICS = {
     "binary": "valid_auc",
@@ -424,7 +426,7 @@ class RunStore:
 
     def rename(self, run_id: str, name: str) -> RunRecord:
         """Give a run a new display name (its id, and so its links, stay)."""
-        name = " ".join(str(name).split())[:200]
+        name = _display_name(name)
         if not name:
             raise DataError("A run name cannot be empty.")
         return self.update(run_id, name=name)
@@ -512,6 +514,9 @@ class RunStore:
         paths, links, files a run does not have, more than ``MAX_UNZIPPED_BYTES`` once
         unpacked or a suspicious compression ratio, or files that do not make a readable
         run. Nothing in it is executed; the model is later loaded in Keras' safe mode.
+
+        ``name`` names the new run; without it, the zip's own name does (its
+        ``run.json``, else the folder the files are in, else ``IMPORTED_NAME``).
         """
         from embedding_core.model.run import OPTIONAL_FILES, RUN_FILES
 
@@ -533,6 +538,7 @@ class RunStore:
                 raise DataError("The zip has nested folders; a saved run is one flat folder.")
             if prefixes and any(len(n.parts) == 1 for n in names):
                 raise DataError("The zip mixes top-level files and a folder; expected one run.")
+            folder = next(iter(prefixes), "")
             unexpected = sorted({n.name for n in names} - allowed)
             if unexpected:
                 shown = ", ".join(repr(u[:60]) for u in unexpected[:5])
@@ -568,17 +574,24 @@ class RunStore:
                     raise DataError(f"The zip is not a readable saved run: {record.error}.")
                 _check_run(tmp)
                 old_meta = _read_json(tmp / RUN_JSON) if (tmp / RUN_JSON).is_file() else {}
+                old = old_meta if isinstance(old_meta, dict) else {}
                 meta = {
-                    **(old_meta if isinstance(old_meta, dict) else {}),
+                    **old,
                     "id": run_id,
-                    "name": name or record.name,
+                    "name": _display_name(name or str(old.get("name") or "") or folder)
+                    or IMPORTED_NAME,
                     "created": _now(),
-                    "imported_from": record.id if old_meta else name,
+                    "imported_from": str(old.get("id") or "") or name or None,
                 }
                 # a copy is a new run: links to the original's siblings do not follow
                 meta.update(sibling_of=None, siblings=[])
                 write_run_json(tmp, meta)
         return describe_run_dir(target)
+
+
+def _display_name(name: str) -> str:
+    """A run name as the store keeps it: one line, single spaces, at most 200 characters."""
+    return " ".join(str(name).split())[:200]
 
 
 def _write_frame(frame: pd.DataFrame, path: Path) -> None:

@@ -11,6 +11,7 @@ import pytest
 from app_helpers import assert_no_exception, markdown_text, plotly_chart
 
 from embedding_core.model.store import RunStore
+from ui.runs import zip_run_name
 from ui.state import Keys, widget_key
 
 
@@ -115,8 +116,38 @@ def test_upload_of_a_run_zip_is_checked(new_app, store):
     good = store.zip_bytes(_ids(store)["first"])
     at.file_uploader(key=Keys.RUNS_UPLOAD).set_value(("copy.zip", good, "application/zip")).run()
     assert_no_exception(at)
-    assert "Added the run 'copy'" in markdown_text(at)
+    assert "Added the run 'copy' (trained on small_churn.csv)" in markdown_text(at)
     assert sorted(_ids(store)) == ["copy", "first", "second"]
+    assert at.selectbox(key=Keys.RUNS_CHOICE).value == _ids(store)["copy"]  # chosen
+
+
+def test_a_downloaded_run_comes_back_under_its_own_name(new_app, store):
+    """This page's download is ``run-<id>.zip`` (a browser may number it): uploaded
+    again, the run keeps its name, and the picker moves to it."""
+    first = _ids(store)["first"]
+    at = new_app().run()
+    at.switch_page("pages/runs.py").run()
+    upload = (f"run-{first} (1).zip", store.zip_bytes(first), "application/zip")
+    at.file_uploader(key=Keys.RUNS_UPLOAD).set_value(upload).run()
+    assert_no_exception(at)
+    added = [r for r in store.list() if r.id not in {first, _ids(store)["second"]}]
+    assert [r.name for r in added] == ["first"]
+    assert at.selectbox(key=Keys.RUNS_CHOICE).value == added[0].id
+    assert at.session_state[Keys.RUNS_CHOICE] == added[0].id
+
+
+@pytest.mark.parametrize(
+    ("file_name", "name"),
+    [
+        ("run-0123456789abcdef01234567.zip", ""),
+        ("run-0123456789abcdef01234567 (2).ZIP", ""),
+        ("claims v2.zip", "claims v2"),
+        ("run-final.zip", "run-final"),
+        ("trained_run.zip", "trained_run"),
+    ],
+)
+def test_zip_run_name(file_name, name):
+    assert zip_run_name(file_name) == name
 
 
 def test_a_link_opens_the_same_neighbours_view_in_a_fresh_session(new_app, store, small_run):

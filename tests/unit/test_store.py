@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from embedding_core.errors import DataError, ModelFormatError
-from embedding_core.model.store import RunStore, default_store_path
+from embedding_core.model.store import IMPORTED_NAME, RUN_JSON, RunStore, default_store_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -177,6 +177,24 @@ def test_zip_round_trip_gives_a_new_run(filled, tiny_binary_run, tmp_path) -> No
     f = tiny_binary_run.fields[0]
     opened = other.open(record.id)
     pd.testing.assert_frame_equal(opened.embeddings(f), tiny_binary_run.embeddings(f))
+
+
+def test_an_imported_run_keeps_the_zips_own_name(filled, tiny_binary_run, tmp_path) -> None:
+    """Without a name, the zip names its run: its run.json, else its folder, else a
+    fixed name (never the store's temporary folder); the original id is remembered."""
+    store, run_id = filled
+    other = RunStore(tmp_path / "other")
+    record = other.import_zip(store.zip_bytes(run_id))
+    assert record.name == "first" and record.dataset == "binary.csv"
+    meta = json.loads((other.root / record.id / RUN_JSON).read_text())
+    assert meta["imported_from"] == run_id
+    plain = tmp_path / "plain"
+    tiny_binary_run.save(plain)  # a library save: no run.json
+    files = {p.name: p.read_bytes() for p in plain.iterdir()}
+    in_folder = other.import_zip(_zip({f"claims model/{n}": b for n, b in files.items()}))
+    assert in_folder.name == "claims model" and in_folder.dataset == ""
+    assert other.import_zip(_zip(files)).name == IMPORTED_NAME
+    assert other.import_zip(_zip(files), name=" a\nb  c ").name == "a b c"
 
 
 def _zip(files: dict[str, bytes], **kwargs) -> bytes:
