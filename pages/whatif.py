@@ -21,6 +21,7 @@ from embedding_core.analysis.whatif import (
     baseline_row,
     compare_scenarios,
     describe_changes,
+    learned_categories,
     predict_rows,
     row_at,
     scalar_prediction,
@@ -40,6 +41,7 @@ TYPICAL = "A typical row (most common values)"
 MOST_COMMON = "most common categories"
 NEAREST = "nearest neighbours of the current value"
 FROM_DATA = "A row of the data"
+SWEEP_MIN, SWEEP_MAX = 5, 50  # the sweep's slider, within the field's own count
 
 
 def _categories(run: TrainedRun, field: str) -> list[str]:
@@ -274,9 +276,20 @@ if info is not None:
             bind="query-params",
             help="Nearest: the categories whose vectors are closest to the row's own value.",
         )
-        top_n = s3.slider("Categories", 5, 50, 20 if over == MOST_COMMON else 8,
-                          key=state.widget_key(Keys.WHATIF_SWEEP_N, over),
-                          bind="query-params")  # fmt: skip
+        available = len(learned_categories(run, field)) - (over == NEAREST)  # not itself
+        low, high = min(SWEEP_MIN, available), min(SWEEP_MAX, available)
+        if high > low:  # the range is the field's own: no "20" for 12 categories
+            top_n = s3.slider(
+                "Categories",
+                low,
+                high,
+                min(20 if over == MOST_COMMON else 8, high),
+                key=state.widget_key(Keys.WHATIF_SWEEP_N, f"{over}/{field}"),
+                bind="query-params",
+            )
+        else:
+            top_n = max(available, 1)
+            s3.caption(f"All {available} of its categories." if available else "No other one.")
         if over == NEAREST:
             swept = neighbour_sweep(run, edited, field, k=top_n, target_class=target_class)
             what = (

@@ -41,6 +41,7 @@ __all__ = [
     "compare_scenarios",
     "describe_changes",
     "sweep",
+    "learned_categories",
 ]
 
 #: Categories seen fewer times than this in training are flagged as barely seen.
@@ -275,6 +276,16 @@ def compare_scenarios(
     return frame
 
 
+def learned_categories(run: TrainedRun, field: str) -> pd.DataFrame:
+    """``run.embeddings(field)`` without the unknown and missing rows: the categories a
+    sweep can set."""
+    table = run.embeddings(field)
+    for flag in ("is_unknown", "is_missing"):
+        if flag in table.columns:
+            table = table[~table[flag].astype(bool)]
+    return table
+
+
 def sweep(
     run: TrainedRun,
     row: Mapping[str, Any],
@@ -315,12 +326,9 @@ def sweep(
         )
     if top_n < 1:
         raise ValueError(f"Expected top_n >= 1. Received: top_n={top_n}")
-    table = run.embeddings(field)
-    real = table
-    for flag in ("is_unknown", "is_missing"):
-        if flag in real.columns:
-            real = real[~real[flag].astype(bool)]
-    real = real.sort_values(["count", "category"], ascending=[False, True], kind="mergesort")
+    real = learned_categories(run, field).sort_values(
+        ["count", "category"], ascending=[False, True], kind="mergesort"
+    )
     real = real.head(top_n)
     categories = [str(c) for c in real["category"]]
     counts = real["count"].astype(int).to_numpy()

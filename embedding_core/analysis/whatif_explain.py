@@ -19,7 +19,12 @@ import numpy as np
 import pandas as pd
 
 from embedding_core.analysis.neighbours import nearest_neighbours
-from embedding_core.analysis.whatif import RELIABLE_COUNT, predict_rows, scalar_prediction
+from embedding_core.analysis.whatif import (
+    RELIABLE_COUNT,
+    learned_categories,
+    predict_rows,
+    scalar_prediction,
+)
 from embedding_core.errors import DataError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -129,11 +134,7 @@ def neighbour_sweep(
             f"{', '.join(run.roles.categorical)}."
         )
     current = row.get(field)
-    table = run.embeddings(field)
-    learned = table
-    for flag in ("is_unknown", "is_missing"):
-        if flag in learned.columns:
-            learned = learned[~learned[flag].astype(bool)]
+    learned = learned_categories(run, field)
     if current is None or str(current) not in set(learned["category"].astype(str)):
         raise DataError(
             f"The row's {field} ({current!r}) is not a category the model learned, so it has "

@@ -137,3 +137,29 @@ def test_an_edit_survives_a_reload(new_app, small_run, tmp_path, monkeypatch):
     assert_no_exception(fresh)
     assert _selectbox(fresh, "customer_city").value == other
     assert fresh.metric[1].value == changed
+
+
+def test_the_sweep_offers_only_as_many_categories_as_the_field_has(app_with_run, small_run):
+    """The slider's range is the field's own (12 cities: up to 12, and 11 neighbours);
+    a field of fewer categories than the slider's low end gets no slider: all of them."""
+    from embedding_core.analysis.whatif import learned_categories
+
+    at = _whatif(app_with_run)
+    cities = len(learned_categories(small_run, "customer_city"))
+    at.selectbox(key=Keys.WHATIF_SWEEP_FIELD).set_value("customer_city").run()
+    (slider,) = [s for s in at.slider if s.label == "Categories"]
+    assert (slider.min, slider.max, slider.value) == (5, cities, min(20, cities))
+    bars = [
+        t for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"] if t["type"] == "bar"
+    ]
+    assert len(bars[0]["y"]) == cities
+    at.radio(key=Keys.WHATIF_SWEEP_OVER).set_value("nearest neighbours of the current value")
+    at.run()
+    (slider,) = [s for s in at.slider if s.label == "Categories"]
+    assert slider.max == cities - 1
+    plans = len(learned_categories(small_run, "plan"))
+    assert plans <= 5
+    at.selectbox(key=Keys.WHATIF_SWEEP_FIELD).set_value("plan").run()
+    assert_no_exception(at)
+    assert not [s for s in at.slider if s.label == "Categories"]
+    assert f"All {plans - 1} of its categories." in [plain(c.value) for c in at.caption]
