@@ -2,29 +2,25 @@
 
 A result is written once, as its JSON contract (``LiftResult.to_json_dict``) plus the
 data it measured (``"data"``: ``{"key", "label"}``, see ``ui.lift_source``), to
-``<run store>/.lift/<digest>.json``; the URL carries only the digest (``lift=``).
+``<run store>/.lift/<digest>.json`` (``ui.kept_json``); the URL carries only the digest
+(``lift=``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import re
 from dataclasses import fields
 
 import streamlit as st
 
 from embedding_core.analysis.lift import LiftResult
-from embedding_core.atomic import atomic_file
-from ui.runs import store
+from ui.kept_json import keep_json, read_kept
 from ui.state import Keys
 
 __all__ = ["keep", "lift_handle", "restore_lift"]
 
 _log = logging.getLogger(__name__)
 _DIR = ".lift"
-_HANDLE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def keep(result: LiftResult) -> str | None:
@@ -33,15 +29,9 @@ def keep(result: LiftResult) -> str | None:
     failed."""
     from ui import state
 
-    text = json.dumps({**result.to_json_dict(), "data": state.get_lift_data()}, sort_keys=True)
-    handle = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-    try:
-        with atomic_file(store().root / _DIR / f"{handle}.json", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        _log.warning("keeping the lift result failed: %s", exc)
-        return None
-    st.session_state[Keys.LIFT_HANDLE] = handle
+    handle = keep_json(_DIR, {**result.to_json_dict(), "data": state.get_lift_data()})
+    if handle is not None:
+        st.session_state[Keys.LIFT_HANDLE] = handle
     return handle
 
 
@@ -54,16 +44,15 @@ def restore_lift(handle: str) -> bool:
     """Make a kept lift result the session's result again; False if it is gone."""
     from ui import state
 
-    if not _HANDLE.match(str(handle)):
-        return False
+    data = read_kept(_DIR, handle)
     try:
-        data = json.loads((store().root / _DIR / f"{handle}.json").read_text(encoding="utf-8"))
         names = {f.name for f in fields(LiftResult)} - {"predictions"}
-        values = {k: v for k, v in data.items() if k in names}
+        values = {k: v for k, v in data.items() if k in names}  # type: ignore[union-attr]
         values["secondary_metrics"] = tuple(values.get("secondary_metrics") or ())
         result = LiftResult(**values)
-    except (OSError, ValueError, TypeError) as exc:
-        _log.warning("restoring lift result %s failed: %s", handle, exc)
+    except (AttributeError, ValueError, TypeError) as exc:
+        if data is not None:
+            _log.warning("restoring lift result %s failed: %s", handle, exc)
         return False
     source = data.get("data")
     known = isinstance(source, dict) and {"key", "label"} <= source.keys()

@@ -352,9 +352,15 @@ def set_last_upload(file_id: str | None, error: str | None = None) -> None:
 
 
 def get_config() -> TrainConfig:
-    """The training configuration (defaults until the user changes it)."""
+    """The training configuration: the Train page's, and until that page is shown the
+    settings it starts from (the open run's, else the defaults), so Lift trains with what
+    Train shows."""
     config = st.session_state.get(Keys.CONFIG)
-    return config if isinstance(config, TrainConfig) else TrainConfig()
+    if isinstance(config, TrainConfig):
+        return config
+    from ui.train_settings import start_values  # it reads the run info from here
+
+    return start_values(get_run_info())
 
 
 def set_config(config: TrainConfig) -> None:

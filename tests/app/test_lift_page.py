@@ -93,7 +93,7 @@ def test_fast_mode_run_shows_table_chart_verdicts_and_downloads(new_app):
     assert len(downloads) == 2
 
     # a rerun (or a page switch and back) keeps the result and does not start again
-    at.switch_page("pages/train.py").run()
+    at.switch_page("pages/runs.py").run()  # not Train: its widgets set the config
     at.switch_page("pages/lift.py").run()
     assert _job(at) is job and "Fast holdout mode" in markdown_text(at)
     assert "Data: small_churn.csv." in markdown_text(at)
