@@ -33,6 +33,7 @@ from embedding_core.model.run import TrainedRun
 from ui import state
 from ui.charts import prediction_text, sweep_figure
 from ui.literal import literal
+from ui.scenario_store import set_kept
 from ui.state import Keys
 from ui.widgets import require_run, show_error
 
@@ -231,9 +232,8 @@ if info is not None:
         kept = [s for s in state.get_scenarios() if s.get("run_id") == info.run_id]
 
         def _keep(row: dict[str, Any], name: str) -> None:
-            scenarios = state.get_scenarios()
-            scenarios.append({"run_id": info.run_id, "name": name, "row": dict(row)})
-            state.set_scenarios(scenarios)
+            entry = {"run_id": info.run_id, "name": name, "row": dict(row)}
+            set_kept([*state.get_scenarios(), entry])  # kept on the server: F5, links
 
         b1, b2 = st.columns([1, 4])
         b1.button(
@@ -243,8 +243,7 @@ if info is not None:
             args=(edited, f"Scenario {len(kept) + 1}"),
         )
         if kept:
-            b2.button("Clear scenarios", key=Keys.WHATIF_CLEAR, on_click=state.set_scenarios,
-                      args=([],))  # fmt: skip
+            b2.button("Clear scenarios", key=Keys.WHATIF_CLEAR, on_click=set_kept, args=([],))
             table = compare_scenarios(
                 run,
                 [base, *(s["row"] for s in kept)],
@@ -259,7 +258,10 @@ if info is not None:
             for col in roles.categorical:
                 table[col] = [fmt.category(v) for v in table[col]]
             st.dataframe(table, hide_index=True)
-            st.caption("'change' is the difference from the starting row.")
+            st.caption(
+                "'change' is the difference from the starting row. The scenarios are kept "
+                "with the run store: F5 and a copied link show them too."
+            )
         else:
             st.caption("Keep a few edited rows here to compare them side by side.")
 

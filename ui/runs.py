@@ -7,7 +7,8 @@ What is kept where:
   unticks "store the data with the run") and uploaded CSVs (``.uploads/<sha256>``).
 - The URL holds only handles: ``run=<id>`` (random, 96 bits), ``data=<sha256 of the
   upload>`` (or ``data=sample:<name>`` for a sample other than the run's or the default
-  one), ``lift=<digest>``, and on Explore and Neighbours ``field=`` / ``category=``.
+  one), ``lift=<digest>`` and ``scenarios=<digest>`` (``ui.kept_json``), and on Explore
+  and Neighbours ``field=`` / ``category=``.
   A link opened in a fresh browser, or F5, rebuilds the session from those: same data,
   same run, same view, with no retraining.
 - The settings of the page on screen (projection, colour, k, distance, lift models...)
@@ -62,6 +63,8 @@ PAGE_PARAM = "page"
 #: URL parameters that describe the current view of one page (set by that page):
 #: Explore's and Neighbours' field and category, Compare's runs A and B.
 VIEW_PARAMS = ("field", "category", "a", "b")
+#: URL parameters naming what the session holds (``_url_state``).
+HANDLES = ("run", "data", "lift", "scenarios")
 
 
 def store() -> RunStore:
@@ -202,8 +205,9 @@ def remember_roles() -> None:
 def restore_from_url() -> str | None:
     """On a session's first run, rebuild it from the URL; returns the page to show.
 
-    Reads ``data``, ``run``, ``lift``, ``field`` and ``category``; a run that cannot be
-    opened leaves a plain message (``state.get_link_error``) instead of an error.
+    Reads ``data``, ``run``, ``lift``, ``scenarios``, ``field`` and ``category``; a run
+    that cannot be opened leaves a plain message (``state.get_link_error``) instead of an
+    error.
     """
     if state.url_restored():
         return None
@@ -235,6 +239,10 @@ def _restore(params: dict[str, str]) -> str | None:
         from ui.lift_store import restore_lift
 
         restore_lift(params["lift"])
+    if params.get("scenarios"):
+        from ui.scenario_store import restore_scenarios
+
+        restore_scenarios(params["scenarios"])
     _apply_compared(params.get("a"), params.get("b"))
     return params.get(PAGE_PARAM)
 
@@ -291,10 +299,11 @@ def _url_state() -> dict[str, str]:
         if dataset.key != (info.dataset_key if info is not None else default):
             params["data"] = dataset.key
     from ui.lift_store import lift_handle
+    from ui.scenario_store import scenarios_handle
 
-    handle = lift_handle()
-    if handle:
-        params["lift"] = handle
+    for key, handle in (("lift", lift_handle()), ("scenarios", scenarios_handle())):
+        if handle:
+            params[key] = handle
     return params
 
 
@@ -304,7 +313,7 @@ def sync_url() -> None:
     st.session_state[Keys.VIEW_SET] = set()  # filled by show_view_link
     wanted = _url_state()
     current = st.query_params.to_dict()
-    for key in [PAGE_PARAM, "run", "data", "lift"]:
+    for key in [PAGE_PARAM, *HANDLES]:
         if key in current and key not in wanted:
             del st.query_params[key]
     for key, value in wanted.items():
@@ -350,7 +359,7 @@ def zip_run_name(file_name: str) -> str:
 def setting_params() -> list[tuple[str, str]]:
     """The page's widget settings the URL holds now (widgets bound to the URL), as pairs:
     a multiselect's choices are one pair each."""
-    handles = {*VIEW_PARAMS, PAGE_PARAM, "run", "data", "lift"}
+    handles = {*VIEW_PARAMS, PAGE_PARAM, *HANDLES}
     return [
         (key, value)
         for key in st.query_params

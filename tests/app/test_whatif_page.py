@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 from app_helpers import assert_no_exception, plain
 
 from embedding_core import formatting as fmt
@@ -163,3 +164,53 @@ def test_the_sweep_offers_only_as_many_categories_as_the_field_has(app_with_run,
     assert_no_exception(at)
     assert not [s for s in at.slider if s.label == "Categories"]
     assert f"All {plans - 1} of its categories." in [plain(c.value) for c in at.caption]
+
+
+def test_kept_scenarios_survive_a_reload_and_travel_in_a_link(
+    new_app, small_run, tmp_path, monkeypatch
+):
+    """Kept scenarios are written to the run store and the address names them
+    (``scenarios=``): F5 or a stakeholder's link shows the same table; clearing them
+    drops the name; a name that is not theirs is ignored."""
+    from embedding_core.model.store import RunStore
+
+    monkeypatch.setenv("EMBEDDING_CORE_RUNS", str(tmp_path))
+    record = RunStore(tmp_path).save(
+        small_run, name="r", data=read_csv(SMALL_CSV), dataset="small_churn.csv"
+    )
+    at = new_app()
+    at.query_params.update(run=record.id, page="whatif")
+    at.run()
+    box = _selectbox(at, "customer_city")
+    other = next(o for o in box.options if o != box.value)
+    box.set_value(other).run()
+    at.button(key=Keys.WHATIF_KEEP).click().run()
+    assert_no_exception(at)
+    handle = at.query_params["scenarios"]
+    assert len(handle) == 32 and list((tmp_path / ".scenarios").iterdir())
+    kept = _scenario_table(at)
+
+    fresh = new_app()  # F5, or the link in another browser
+    fresh.query_params.update(run=record.id, page="whatif", scenarios=handle)
+    fresh.run()
+    assert_no_exception(fresh)
+    table = _scenario_table(fresh)
+    assert list(table.iloc[:, 0]) == ["Starting row", "Scenario 1"]
+    assert other in set(table["customer_city"])
+    pd.testing.assert_frame_equal(table, kept)
+
+    fresh.button(key=Keys.WHATIF_CLEAR).click().run()
+    assert "scenarios" not in fresh.query_params and _scenario_table(fresh) is None
+
+    for hostile in ("../../etc/passwd", "0" * 32):
+        other_session = new_app()
+        other_session.query_params.update(run=record.id, page="whatif", scenarios=hostile)
+        other_session.run()
+        assert_no_exception(other_session)
+        assert _scenario_table(other_session) is None
+
+
+def _scenario_table(at):
+    """The scenarios' table (its first column starts with the starting row), or None."""
+    tables = [d.value for d in at.dataframe if "Starting row" in set(d.value.iloc[:, 0])]
+    return tables[0] if tables else None
