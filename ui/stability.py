@@ -11,7 +11,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from embedding_core.analysis.compare import chance_note
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
 from ui.job_progress import live_progress
@@ -89,6 +88,23 @@ def stability_panel(
     return None
 
 
+def stability_caption(table: pd.DataFrame, overlap: float, seeds: int) -> str:
+    """How a category's badge was decided: its agreement against chance and the line."""
+    k, asked = table.attrs["k"], table.attrs.get("asked_k", table.attrs["k"])
+    judged = (
+        f" (judged on {k}, not {asked}: with {len(table):,} categories, {asked} neighbours "
+        "are most of the others, which random vectors would share too)"
+        if k < asked
+        else ""
+    )
+    return (
+        f"Across {seeds} seeds, {overlap:.0%} of its {k} nearest neighbours agree on "
+        f"average{judged}; random vectors would share {table.attrs['chance']:.0%}. Stable: "
+        f"at least {table.attrs['line']:.0%}, half of the way from chance to full "
+        "agreement. Too rare: seen fewer times than the reliability threshold."
+    )
+
+
 def _show(
     group: list[str], field_name: str, category: str, k: int, metric: str, rare: int
 ) -> tuple[dict[str, int], int] | None:
@@ -107,11 +123,5 @@ def _show(
         badge = str(row["reliability"].iloc[0])
         overlap = float(row["overlap"].iloc[0])
         st.badge(badge, color=BADGE_COLOURS[badge])
-        st.caption(
-            f"Across {len(group)} seeds, {overlap:.0%} of its {table.attrs['k']} nearest "
-            "neighbours agree on average (stable: at least half; too rare: seen fewer "
-            "times than the reliability threshold)."
-        )
-        if note := chance_note(table.attrs["k"], len(table)):
-            st.warning(note, icon=":material/casino:")
+        st.caption(stability_caption(table, overlap, len(group)))
     return votes, len(group)

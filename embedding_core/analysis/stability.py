@@ -6,9 +6,13 @@ nearest neighbours agree across runs and gives a badge:
 
 - ``"too rare"``: seen fewer than ``reliable_min_count`` times (in the first run): its
   vector is learned from few rows, whatever the seeds say;
-- ``"stable"``: on average at least ``stable_overlap`` of its neighbours agree between
-  two runs;
+- ``"stable"``: on average its neighbours agree between two runs at least
+  ``stable_overlap`` of the way from chance (the share random vectors would give,
+  ``compare.chance_overlap``) to full agreement;
 - ``"unstable"``: otherwise.
+
+On a field of few categories the verdict uses at most half of the other categories as
+neighbours (``verdict_k``): with 10 of 11, even random vectors agree on 91%.
 
 >>> stability([run_seed0, run_seed1, run_seed2], "job", k=10)   # doctest: +SKIP
 """
@@ -42,10 +46,24 @@ __all__ = [
     "stability_all_fields",
     "STABLE_OVERLAP",
     "RELIABILITY",
+    "verdict_k",
+    "stable_line",
 ]
 
 STABLE_OVERLAP = 0.5
 RELIABILITY = ("stable", "unstable", "too rare")
+
+
+def verdict_k(k: int, n: int) -> int:
+    """The neighbours a verdict on ``n`` categories uses: ``k``, at most half of the
+    ``n - 1`` others (at least one), so that chance stays at or below one half."""
+    return max(1, min(int(k), n - 1, (n - 1) // 2))
+
+
+def stable_line(chance: float, stable_overlap: float = STABLE_OVERLAP) -> float:
+    """The overlap from which a category is "stable": ``stable_overlap`` of the way from
+    ``chance`` to full agreement (``stable_overlap`` itself when chance is nil)."""
+    return chance + stable_overlap * (1.0 - chance)
 
 
 def _tables(runs: Sequence[TrainedRun | pd.DataFrame], field: str) -> list[pd.DataFrame]:
@@ -72,10 +90,12 @@ def stability(
         first one's counts decide "too rare".
     field : str
     k : int, default=10
-        Neighbours per category (capped at the shared categories minus one).
+        Neighbours per category (capped by ``verdict_k``: at most half of the others).
     metric : {"cosine", "euclidean"}, default="cosine"
     reliable_min_count : int, default=30
     stable_overlap : float, default=0.5
+        How far from chance to full agreement a stable category's overlap goes
+        (``stable_line``).
 
     Returns
     -------
@@ -84,7 +104,8 @@ def stability(
         ``count``, ``overlap`` (mean share of common neighbours over all pairs of runs),
         ``min_overlap`` (the worst pair), ``reliability`` (see module docstring).
         ``attrs["k"]`` and ``attrs["runs"]`` say what was used; ``attrs["chance"]`` is the
-        overlap random vectors would give (``compare.chance_overlap``).
+        overlap random vectors would give (``compare.chance_overlap``), ``attrs["line"]``
+        the overlap from which a category is stable, ``attrs["asked_k"]`` the ``k`` asked.
     """
     if k < 1:
         raise DataError(f"k must be at least 1, not {k}.")
@@ -98,7 +119,9 @@ def stability(
         raise DataError(
             f"The runs share {len(names)} learned categories of '{field}': nothing to compare."
         )
-    k_used = min(int(k), len(names) - 1)
+    k_used = verdict_k(k, len(names))
+    chance = chance_overlap(k_used, len(names))
+    line = stable_line(chance, stable_overlap)
     neighbour_sets = []
     for t in tables:
         ordered = t.set_index(t["category"].astype(str)).loc[names]
@@ -109,7 +132,7 @@ def stability(
     badge = np.where(
         counts < reliable_min_count,
         "too rare",
-        np.where(overlap >= stable_overlap, "stable", "unstable"),
+        np.where(overlap >= line - 1e-12, "stable", "unstable"),
     )
     out = pd.DataFrame(
         {
@@ -121,7 +144,7 @@ def stability(
         }
     ).sort_values("count", ascending=False, kind="stable", ignore_index=True)
     out.attrs.update(
-        k=k_used, runs=len(tables), field=field, chance=chance_overlap(k_used, len(names))
+        k=k_used, runs=len(tables), field=field, chance=chance, line=line, asked_k=int(k)
     )
     return out
 
@@ -161,10 +184,13 @@ def stability_all_fields(runs: Sequence[TrainedRun], k: int = 10, **kwargs: obje
             table = stability(runs, field, k, **kwargs)  # type: ignore[arg-type]
         except DataError:
             continue
-        parts.append(table.assign(field=field, k=table.attrs["k"]))
+        parts.append(table.assign(field=field, k=table.attrs["k"], chance=table.attrs["chance"]))
     if not parts:
         return pd.DataFrame(
-            columns=["field", "category", "count", "overlap", "min_overlap", "reliability", "k"]
-        )
+            columns=[
+                "field", "category", "count", "overlap", "min_overlap", "reliability", "k",
+                "chance",
+            ]
+        )  # fmt: skip
     out = pd.concat(parts, ignore_index=True)
     return out[["field", *[c for c in out.columns if c != "field"]]]

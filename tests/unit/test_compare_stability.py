@@ -118,7 +118,10 @@ def test_stability_badges(base) -> None:
     counts = [100] * 38 + [3, 3]
     same = [_table(a @ _rotation(6, s), names, counts) for s in range(3)]
     result = stability(same, "f", k=5)
-    assert result.attrs == {"k": 5, "runs": 3, "field": "f", "chance": 5 / 39}
+    line = 5 / 39 + 0.5 * (1 - 5 / 39)
+    assert result.attrs == {
+        "k": 5, "runs": 3, "field": "f", "chance": 5 / 39, "line": line, "asked_k": 5
+    }  # fmt: skip
     assert (result["overlap"] == 1.0).all()
     badges = result.set_index("category")["reliability"]
     assert (badges[names[:38]] == "stable").all() and (badges[names[38:]] == "too rare").all()
@@ -165,13 +168,17 @@ def test_agreement_says_how_much_random_vectors_would_give(base) -> None:
     rng = np.random.default_rng(0)
     n, k = 12, 10
     names = [f"c{i}" for i in range(n)]
-    shared = [
-        stability([_table(rng.normal(size=(n, 6)), names) for _ in range(2)], "f", k=k)[
-            "overlap"
-        ].mean()
+    tables = [
+        stability([_table(rng.normal(size=(n, 6)), names) for _ in range(3)], "f", k=k)
         for _ in range(30)
     ]
-    assert abs(np.mean(shared) - chance_overlap(k, n)) < 0.02  # 10 / 11
+    # the verdict uses 5 of the 11 others (10 would be 91% agreement by chance alone)
+    assert {t.attrs["k"] for t in tables} == {5} and tables[0].attrs["asked_k"] == 10
+    assert abs(np.mean([t["overlap"].mean() for t in tables]) - chance_overlap(5, n)) < 0.03
+    # random vectors are not "stable": the line is half way from chance to agreement
+    badges = pd.concat(tables)["reliability"]
+    assert (badges == "stable").mean() < 0.1
+    assert tables[0].attrs["line"] == pytest.approx(5 / 11 + 0.5 * 6 / 11)
     note = chance_note(k, n)
     assert note is not None and "12 categories" in note and "91%" in note
     assert "smaller k" in note
