@@ -11,7 +11,16 @@ from embedding_core.analysis.compare import chance_note
 from embedding_core.errors import EmbeddingCoreError
 from ui.charts import movement_figure
 from ui.literal import literal
-from ui.runs import cached_run, show_view_link, stop_page, store, unique_labels
+from ui.runs import (
+    MODEL_NAMES,
+    cached_run,
+    default_pair,
+    show_view_link,
+    stop_page,
+    store,
+    time_first,
+    unique_labels,
+)
 from ui.state import Keys
 from ui.widgets import show_error
 
@@ -41,10 +50,11 @@ def _compare(a_id: str, b_id: str, field_name: str, k: int) -> tuple[pd.DataFram
 
 
 def _label(record) -> str:  # noqa: ANN001 - a RunRecord
-    """When first (unless the name says it): a narrow picker cuts a long name, and the
-    time tells runs apart."""
-    when = record.created.replace("T", " ")[:16]
-    return record.name if when in record.name else f"{when} · {record.name}"
+    """When first: a narrow picker cuts a long name, and the time tells runs apart; an
+    entity network says so (its vectors compare only with runs of the same sizes)."""
+    model = str(record.config.get("model", "deepfm"))
+    kind = f" · {MODEL_NAMES.get(model, model)}" if model != "deepfm" else ""
+    return time_first(record.name, record.created) + kind
 
 
 st.title("Compare")
@@ -61,12 +71,10 @@ if len(records) < 2:
     stop_page()
 ids = list(records)
 labels = unique_labels({i: _label(r) for i, r in records.items()})
-# by default the two newest runs a user trained, not the extra seeds of a stability check
-own = [i for i in ids if not records[i].sibling_of]
-defaults = own if len(own) >= 2 else ids
-for key, newest in ((Keys.COMPARE_A, defaults[1]), (Keys.COMPARE_B, defaults[0])):
+pair = default_pair(list(records.values()))
+for key, default in zip((Keys.COMPARE_A, Keys.COMPARE_B), pair, strict=True):
     if st.session_state.get(key) not in records:  # first visit, or a run deleted since
-        st.session_state[key] = newest
+        st.session_state[key] = default
 c1, c2 = st.columns(2)
 with c1:
     a_id = st.selectbox(

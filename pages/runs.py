@@ -170,7 +170,9 @@ else:
     st.dataframe(
         records_frame(readable),
         hide_index=True,
-        column_config={
+        column_config={  # names and data narrow: the figures stay in view at 1280 px
+            "name": st.column_config.TextColumn(width="medium"),
+            "dataset": st.column_config.TextColumn(width="small"),
             "value": st.column_config.NumberColumn(format="%.3f"),
             "size MB": st.column_config.NumberColumn(format="%.1f"),
             "rows": st.column_config.NumberColumn(format="localized"),

@@ -19,6 +19,7 @@ What is kept where:
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any, NoReturn
@@ -30,6 +31,7 @@ import streamlit as st
 from embedding_core.data.roles import Roles
 from embedding_core.data.samples import DEFAULT_SAMPLE
 from embedding_core.errors import EmbeddingCoreError, ModelFormatError
+from embedding_core.model.metrics import metric_label
 from embedding_core.model.run import TrainedRun
 from embedding_core.model.store import RunRecord, RunStore
 from ui import state
@@ -47,6 +49,9 @@ __all__ = [
     "stop_page",
     "unique_labels",
     "zip_run_name",
+    "time_first",
+    "default_pair",
+    "MODEL_NAMES",
     "show_view_link",
     "view_link",
     "PAGE_PARAM",
@@ -63,6 +68,8 @@ PAGE_PARAM = "page"
 #: URL parameters that describe the current view of one page (set by that page):
 #: Explore's and Neighbours' field and category, Compare's runs A and B.
 VIEW_PARAMS = ("field", "category", "a", "b")
+#: How the pickers and tables name a run's model (``TrainConfig.model``).
+MODEL_NAMES = {"deepfm": "DeepFM", "entity": "entity"}
 #: URL parameters naming what the session holds (``_url_state``).
 HANDLES = ("run", "data", "lift", "scenarios")
 
@@ -348,6 +355,38 @@ def unique_labels(labels: dict[str, str]) -> dict[str, str]:
     return {i: f"{t} · {i[:6]}" if seen[t] > 1 else t for i, t in labels.items()}
 
 
+def time_first(name: str, created: str) -> str:
+    """A run's label for a narrow picker: its time first (a run name the app gave ends
+    with it, "<data>, YYYY-MM-DD HH:MM", and a picker cuts the end of a long name)."""
+    match = re.fullmatch(r"(?s)(.*?),? *(\d{4}-\d\d-\d\d \d\d:\d\d)", name)
+    if match and match.group(1).strip():
+        return f"{match.group(2)} · {match.group(1).strip()}"
+    return f"{created.replace('T', ' ')[:16]} · {name}"
+
+
+def _vector_sizes(record: RunRecord) -> tuple[str, Any, Any]:
+    config = record.config
+    model = str(config.get("model", "deepfm"))
+    sizes = config.get("embedding_dims") if model == "entity" else None
+    return model, config.get("embedding_dim"), json.dumps(sizes, sort_keys=True)
+
+
+def default_pair(records: list[RunRecord]) -> tuple[str, str]:
+    """Compare's first runs A and B (ids), from at least two records, newest first: the
+    newest run a user trained (not a stability check's extra seed) as B, and as A the
+    newest other one that can be aligned with it (same model and vector sizes, a field
+    in common); failing that, the next newest."""
+    own = [r for r in records if not r.sibling_of]
+    pool = own if len(own) >= 2 else records
+    b = pool[0]
+    alike = [
+        r
+        for r in pool[1:]
+        if _vector_sizes(r) == _vector_sizes(b) and set(r.fields) & set(b.fields)
+    ]
+    return (alike or pool[1:])[0].id, b.id
+
+
 def zip_run_name(file_name: str) -> str:
     """The name an uploaded run zip gives its run: the file's name without ``.zip``, or ""
     (the zip's own name is kept) for this page's download name, ``run-<id>.zip``, which
@@ -486,7 +525,8 @@ def records_frame(records: list[RunRecord]) -> pd.DataFrame:
                 "dataset": r.dataset,
                 "rows": r.rows,
                 "task": r.task,
-                "metric": r.metric.removeprefix("valid_"),
+                "model": MODEL_NAMES.get(str(r.config.get("model", "deepfm")), "?"),
+                "metric": metric_label(r.metric.removeprefix("valid_")),
                 "value": r.metric_value,
                 "fields": len(r.fields),
                 "created": r.created.replace("T", " ").removesuffix("+00:00"),

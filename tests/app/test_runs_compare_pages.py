@@ -11,7 +11,7 @@ import pytest
 from app_helpers import assert_no_exception, markdown_text, plotly_chart
 
 from embedding_core.model.store import RunStore
-from ui.runs import zip_run_name
+from ui.runs import default_pair, time_first, zip_run_name
 from ui.state import Keys, widget_key
 
 
@@ -523,3 +523,37 @@ def test_f5_keeps_the_sample_chosen_after_opening_a_run(new_app, store):
     # the default sample with no run, or the run's own data, needs no handle
     plain_app = new_app().run()
     assert "data" not in plain_app.query_params
+
+
+def _record(run_id: str, *, model: str = "deepfm", dim: int = 16, fields=("job",), **kw):
+    from embedding_core.model.store import RunRecord
+
+    config = {"model": model, "embedding_dim": dim, "embedding_dims": None}
+    return RunRecord(id=run_id, path=Path(run_id), fields=list(fields), config=config, **kw)
+
+
+def test_compare_starts_on_two_runs_it_can_align():
+    """Newest first: B is the newest run; A the newest other run of the same model and
+    vector sizes with a field in common (not an entity network the newest cannot be
+    aligned with), else simply the next one."""
+    newest = _record("n")
+    entity = _record("e", model="entity")
+    other_size = _record("s", dim=8)
+    other_data = _record("d", fields=("city",))
+    alike = _record("a")
+    assert default_pair([newest, entity, other_size, other_data, alike]) == ("a", "n")
+    assert default_pair([newest, entity, other_size]) == ("e", "n")  # none alike
+    sibling = _record("x", sibling_of="n")
+    assert default_pair([sibling, newest, alike]) == ("a", "n")  # not a check's seed
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("Bank marketing (sample), 2026-12-02 07:23", "2026-12-02 07:23 · Bank marketing (sample)"),
+        ("claims v2", "2026-12-01 09:00 · claims v2"),
+        ("2026-12-02 07:23", "2026-12-01 09:00 · 2026-12-02 07:23"),
+    ],
+)
+def test_run_labels_put_the_time_first(name, label):
+    assert time_first(name, "2026-12-01T09:00:41+00:00") == label
