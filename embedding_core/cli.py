@@ -886,7 +886,13 @@ def _cmd_lift(args: argparse.Namespace) -> int:
 
 
 def _cmd_profile(args: argparse.Namespace) -> int:
-    from embedding_core.data.profile import profile_columns, suggest_roles, suggested_leaks
+    from embedding_core.data.profile import (
+        no_target_note,
+        profile_columns,
+        suggest_roles,
+        suggested_leaks,
+        target_guess,
+    )
 
     frame = _read(args.data, args.max_rows)
     profile = profile_columns(frame)
@@ -897,6 +903,8 @@ def _cmd_profile(args: argparse.Namespace) -> int:
         print(f"\nsuggested (check the target):\n{printable(_train_command(args.data, roles))}")
         for leak in suggested_leaks(frame, roles.target, profile):  # left out of the command
             _note(leak.sentence(roles.target))
+    elif target_guess(profile) is None:
+        _note(no_target_note(profile))
     return 0
 
 

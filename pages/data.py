@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from embedding_core.data.profile import candidate_inputs, suggest_roles, target_guess
+from embedding_core.data.profile import (
+    candidate_inputs,
+    no_target_note,
+    suggest_roles,
+    target_guess,
+)
 from embedding_core.data.roles import TASKS, Roles
 from embedding_core.errors import EmbeddingCoreError
 from ui import state
@@ -212,7 +217,7 @@ def _target_note(dataset: state.Dataset, target: str | None) -> bool:
     profile = profile_for(dataset.key, dataset.frame)
     guess = target_guess(profile)
     if guess is None:
-        st.caption("No column looks clearly like a target: choose the one to predict.")
+        st.caption(literal(no_target_note(profile)))
     else:
         st.caption(f"Suggested: **{literal(guess[0])}** ({literal(guess[1])}).")
     if state.target_confirmed(dataset):
@@ -236,6 +241,11 @@ def _roles_section(dataset: state.Dataset) -> None:
         "numeric": widget_key(Keys.ROLE_NUMERIC, scope),
     }
     st.subheader("What do you want to predict?")
+    if len(columns) < 2:  # nothing to choose: say so, not "choose a categorical column"
+        note = no_target_note(profile_for(dataset.key, frame))
+        st.error(literal(note), icon=":material/error:")
+        state.set_roles(None, note)
+        return
     left, right = st.columns(2)
     with left:
         target = st.selectbox(

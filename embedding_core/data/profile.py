@@ -39,6 +39,7 @@ __all__ = [
     "suggested_leaks",
     "candidate_inputs",
     "target_guess",
+    "no_target_note",
     "PROFILE_COLUMNS",
     "KINDS",
     "SUGGESTED_ROLES",
@@ -296,6 +297,25 @@ def target_guess(profile: pd.DataFrame) -> tuple[str, str] | None:
     if rows.empty:
         return None
     return str(rows["column"].iloc[0]), str(rows["target_reason"].iloc[0])
+
+
+def no_target_note(profile: pd.DataFrame) -> str:
+    """Why no column of a ``profile_columns`` table is suggested as the target, as a
+    sentence that says what to do (``target_guess`` returned None)."""
+    if len(profile) < 2:
+        return (
+            "The file has one column: a model needs a target and at least one other column "
+            "to learn it from. Upload a file with at least two columns."
+        )
+    constant = [str(c) for c in profile.loc[profile["constant"].astype(bool), "column"]]
+    why = ""
+    if constant:
+        shown = ", ".join(constant[:3]) + (
+            f" and {len(constant) - 3} more" if len(constant) > 3 else ""
+        )
+        verb = "has" if len(constant) == 1 else "have"
+        why = f" ({shown} {verb} the same value in every row: nothing to predict)"
+    return f"No column looks clearly like a target{why}: choose the one to predict."
 
 
 def suggest_roles(

@@ -92,6 +92,34 @@ def test_empty_upload_shows_error(new_app):
     assert at.error
 
 
+def test_an_upload_without_a_possible_target_says_why(new_app):
+    """One column: the page says the file needs two, not "pick a categorical column";
+    a target with one value: the note names it, and choosing it is refused."""
+    at = new_app().run()
+    at.file_uploader(key=Keys.UPLOAD).set_value(("one.csv", b"city\nParis\nLyon\n", "text/csv"))
+    at.run()
+    assert_no_exception(at)
+    assert [plain(e.value) for e in at.error] == [
+        "The file has one column: a model needs a target and at least one other column to "
+        "learn it from. Upload a file with at least two columns."
+    ]
+    assert not [s for s in at.selectbox if s.label.startswith("Target")]
+    assert at.session_state[Keys.ROLES] is None
+
+    rows = "".join(f"c{i % 4},p{i % 3},no\n" for i in range(60))
+    at = new_app().run()
+    at.file_uploader(key=Keys.UPLOAD).set_value(
+        ("flat.csv", f"city,plan,churn\n{rows}".encode(), "text/csv")
+    )
+    at.run()
+    assert_no_exception(at)
+    assert "(churn has the same value in every row: nothing to predict)" in markdown_text(at)
+    target = next(s for s in at.selectbox if s.label.startswith("Target"))
+    target.set_value("churn").run()
+    assert_no_exception(at)
+    assert at.error and "churn" in plain(at.error[0].value)
+
+
 def test_invalid_roles_show_specific_message(new_app, small_csv_bytes):
     at = new_app().run()
     at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))

@@ -208,6 +208,28 @@ def test_profile_suggests_roles(csv_path: Path, capsys: pytest.CaptureFixture[st
     assert "--target bought" in out
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("city\nParis\nLyon\n", "The file has one column"),
+        (
+            "city,churn\n" + "".join(f"c{i % 4},no\n" for i in range(40)),
+            "(churn has the same value",
+        ),
+    ],
+)
+def test_profile_says_why_it_suggests_no_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, said: str
+) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text(text)
+    assert main(["profile", "--data", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert "--target" not in captured.out
+    notes = [line for line in captured.err.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 1 and said in notes[0], captured.err
+
+
 def test_profile_prints_what_the_reader_did_on_stderr(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
