@@ -2,7 +2,8 @@
 
 ``build_report(run)`` gives a self-contained HTML page (inline CSS and SVG, no script,
 no external fonts, images or links: it opens from an e-mail attachment with no
-network): the run's metrics, a PCA map of every field's most frequent categories,
+network): a warning first when the model barely beats guessing or is too good to
+trust (``analysis.signal``, as on the Train page), the run's metrics, a PCA map of every field's most frequent categories,
 the nearest neighbours of the most frequent categories, the FM interaction map
 (DeepFM runs) and the lift results when given. Every name from the data is escaped.
 """
@@ -41,6 +42,9 @@ h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #d9e2ec;padding-bot
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d9e2ec;padding:3px 8px;
 text-align:left;font-size:.9em}th{background:#f0f4f8}.num{text-align:right}
 .note{color:#52606d;font-size:.9em}
+.warning{border:2px solid #d9822b;border-left-width:8px;background:#fff8ec;padding:.6em 1em;
+margin:1em 0;font-size:1.05em}.warning strong{color:#a84b00}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 .field{display:inline-block;vertical-align:top;margin:0 1em 1em 0}
 svg{background:#fbfcfe;border:1px solid #d9e2ec}
 """
@@ -81,6 +85,7 @@ def build_report(
         f"<h1>{_e(heading)}</h1>",
         f"<p class='note'>{_e(about + '. ' if about else '')}"
         f"Report written {date.today().isoformat()}.</p>",
+        _cautions(run),
         _summary(run, tables),
         "<h2>Maps of the categories</h2>",
         "<p class='note'>Each field's vectors projected to two dimensions by PCA (the "
@@ -103,6 +108,24 @@ def build_report(
 
 
 # --------------------------------------------------------------------------- sections
+
+
+def _cautions(run: TrainedRun) -> str:
+    """The Train page's warning when the model learned too little, or suspiciously much,
+    for its vectors to mean something; then the notes on the data made in training."""
+    from embedding_core.analysis.signal import too_good, weak_signal
+
+    parts = []
+    warning = weak_signal(run.metrics, run.task) or too_good(run.metrics, run.task)
+    if warning:
+        parts.append(
+            "<div class='warning' role='note'><strong>Read with care.</strong> "
+            f"{_code_spans(warning)}</div>"
+        )
+    if run.warnings:
+        notes = "".join(f"<li>{_e(w)}</li>" for w in run.warnings)
+        parts.append(f"<p class='note'>Notes from training:</p><ul class='note'>{notes}</ul>")
+    return "".join(parts)
 
 
 def _summary(run: TrainedRun, tables: dict[str, pd.DataFrame]) -> str:

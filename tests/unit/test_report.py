@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import re
+
+import pytest
 
 from embedding_core.reuse.report import _W, build_report
 
@@ -55,3 +58,35 @@ def test_the_interaction_reading_shows_field_names_not_backticks(tiny_binary_run
     assert items and "`" not in "".join(items)
     assert "<code>" in items[0]
     assert "(-0.00)" not in page
+
+
+def _with_metrics(run, **metrics):
+    """``run`` with some validation figures replaced (tables shared, read-only)."""
+    changed = copy.copy(run)
+    changed.metrics = {**run.metrics, **metrics}
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("auc", "says"),
+    [(0.52, "barely beats guessing"), (1.0, "almost perfect on rows it did not see")],
+)
+def test_a_weak_or_too_good_model_is_flagged_before_any_figure(tiny_binary_run, auc, says):
+    page = build_report(_with_metrics(tiny_binary_run, valid_auc=auc))
+    box = re.search(r"<div class='warning'[^>]*>(.*?)</div>", page)
+    assert box and says in box.group(1)
+    assert page.index(box.group(0)) < page.index("<table")  # near the top
+    assert "`" not in box.group(1)  # the command name in <code>, not backticks
+
+
+def test_a_normal_model_has_no_warning(tiny_binary_run):
+    page = build_report(_with_metrics(tiny_binary_run, valid_auc=0.8))
+    assert "class='warning'" not in page
+
+
+def test_data_notes_from_training_are_listed_and_escaped(tiny_binary_run):
+    run = copy.copy(tiny_binary_run)
+    run.warnings = ["Column '<b>leak</b>' predicts the target almost perfectly on its own."]
+    page = build_report(run)
+    assert "Column &#x27;&lt;b&gt;leak&lt;/b&gt;&#x27; predicts" in page
+    assert "<b>leak" not in page
