@@ -3,9 +3,11 @@
 ``build_report(run)`` gives a self-contained HTML page (inline CSS and SVG, no script,
 no external fonts, images or links: it opens from an e-mail attachment with no
 network): a warning first when the model barely beats guessing or is too good to
-trust (``analysis.signal``, as on the Train page), the run's metrics, a PCA map of every field's most frequent categories,
-the nearest neighbours of the most frequent categories, the FM interaction map
-(DeepFM runs) and the lift results when given. Every name from the data is escaped.
+trust (``analysis.signal``, as on the Train page), the run's metrics, a PCA map of
+every field's most frequent categories, the nearest neighbours of the most frequent
+categories, the strongest pairs of interacting fields (DeepFM runs) and the lift
+results when given. Every name from the data is escaped. Nothing is wider than the
+page: it reads at 1280 px and printed to A4.
 """
 
 from __future__ import annotations
@@ -25,13 +27,15 @@ from embedding_core.text import capitalised
 if TYPE_CHECKING:
     from embedding_core.model.run import TrainedRun
 
-__all__ = ["build_report", "MAP_POINTS", "NEIGHBOUR_SOURCES", "NEIGHBOURS"]
+__all__ = ["build_report", "MAP_POINTS", "NEIGHBOUR_SOURCES", "NEIGHBOURS", "TOP_PAIRS"]
 
 #: Most frequent categories drawn per field map.
 MAP_POINTS = 300
 #: Categories per field whose neighbours are listed, and neighbours listed for each.
 NEIGHBOUR_SOURCES = 5
 NEIGHBOURS = 5
+#: Pairs of fields listed in the interaction section, strongest first.
+TOP_PAIRS = 10
 _LABELLED = 12
 _W, _H, _PAD = 520, 360, 24
 
@@ -39,14 +43,19 @@ _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;
 max-width:1080px;color:#1f2933;padding:0 1em}
 h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #d9e2ec;padding-bottom:.2em}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d9e2ec;padding:3px 8px;
-text-align:left;font-size:.9em}th{background:#f0f4f8}.num{text-align:right}
+table{border-collapse:collapse;margin:.5em 0;max-width:100%}td,th{border:1px solid #d9e2ec;
+padding:3px 8px;text-align:left;font-size:.9em;overflow-wrap:anywhere}th{background:#f0f4f8}
+.num{text-align:right;white-space:nowrap}
 .note{color:#52606d;font-size:.9em}
 .warning{border:2px solid #d9822b;border-left-width:8px;background:#fff8ec;padding:.6em 1em;
 margin:1em 0;font-size:1.05em}.warning strong{color:#a84b00}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-.field{display:inline-block;vertical-align:top;margin:0 1em 1em 0}
-svg{background:#fbfcfe;border:1px solid #d9e2ec}
+.maps{display:flex;flex-wrap:wrap;gap:0 1em}.field{max-width:100%}
+svg{background:#fbfcfe;border:1px solid #d9e2ec;max-width:100%;height:auto}
+.barcell{width:8em}.bar{display:block;height:.8em;background:#5a67d8}
+@page{size:A4;margin:15mm 12mm}
+@media print{body{margin:0;max-width:none;padding:0}.field,tr,.warning{break-inside:avoid}
+h2,h3{break-after:avoid}}
 """
 
 
@@ -92,7 +101,9 @@ def build_report(
         f"{MAP_POINTS} most frequent categories); nearby points are categories the model "
         "treats alike. Colour: target rate (blue low, red high); hover a point for its name "
         "and count.</p>",
+        "<div class='maps'>",
         *[_field_map(field, table) for field, table in tables.items()],
+        "</div>",
         "<h2>Nearest neighbours</h2>",
         f"<p class='note'>For the {NEIGHBOUR_SOURCES} most frequent categories of each field, "
         f"the {NEIGHBOURS} closest by cosine similarity (rows seen fewer than 30 times are "
@@ -229,28 +240,46 @@ def _interactions(run: TrainedRun, tables: dict[str, pd.DataFrame]) -> str:
         )
     if len(tables) < 2:
         return "<p>Only one categorical field: no pairs to compare.</p>"
-    from embedding_core.analysis.interactions import describe_top_pairs, field_interactions
+    from embedding_core.analysis.interactions import (
+        describe_top_pairs,
+        field_interactions,
+        top_pairs,
+    )
 
     matrix = field_interactions(tables, pair_weights=run.fm_pair_weights())
-    top = float(np.nanmax(matrix.to_numpy())) if matrix.notna().any().any() else 1.0
-    head = "<tr><th></th>" + "".join(f"<th>{_e(c)}</th>" for c in matrix.columns) + "</tr>"
-    body = []
-    for name, row in matrix.iterrows():
-        cells = []
-        for value in row:
-            if not math.isfinite(value):
-                cells.append("<td></td>")
-                continue
-            shade = int(255 - 155 * (value / top if top > 0 else 0))
-            cells.append(
-                f"<td class='num' style='background:rgb({shade},{shade},255)'>{value:.3g}</td>"
-            )
-        body.append(f"<tr><th>{_e(name)}</th>{''.join(cells)}</tr>")
     sentences = "".join(f"<li>{_code_spans(s)}</li>" for s in describe_top_pairs(matrix))
     return (
-        "<p class='note'>How strongly the FM part links each pair of fields "
-        "(frequency-weighted mean |&lt;v_a, v_b&gt;|; darker = stronger).</p>"
-        f"<table>{head}{''.join(body)}</table><ul>{sentences}</ul>"
+        "<p class='note'>Which pairs of fields the model combines: for a strong pair, the "
+        "prediction depends on which values of the two occur together, not only on each "
+        f"alone.</p><ul>{sentences}</ul>{_pair_table(top_pairs(matrix))}"
+    )
+
+
+def _pair_table(pairs: pd.DataFrame) -> str:
+    """The ``TOP_PAIRS`` strongest pairs of fields, one a row with a bar (never a field x
+    field grid, which outgrows the page past a few fields); "" when none interact."""
+    shown = pairs.head(TOP_PAIRS)
+    strongest = float(shown["strength"].max()) if len(shown) else 0.0
+    if not strongest > 0:
+        return ""
+    rows = "".join(
+        f"<tr><td>{_e(p.field_a)}</td><td>{_e(p.field_b)}</td>"
+        f"<td class='num'>{_times(p.vs_typical)}</td><td class='num'>{_percent(p.share)}</td>"
+        f"<td class='barcell'><span class='bar' style='width:{100 * p.strength / strongest:.0f}%'>"
+        "</span></td></tr>"
+        for p in shown.itertuples()
+    )
+    which = (
+        f"The {len(shown)} strongest of {len(pairs)} pairs"
+        if len(pairs) > len(shown)
+        else ("Every pair")
+    )
+    return (
+        f"<p class='note'>{which}. Strength is the typical size of the term the pair adds to "
+        "a prediction (frequency-weighted mean |&lt;v_a, v_b&gt;|), shown against the "
+        "median pair's; the share is of the sum over all pairs.</p><table><tr><th>field</th>"
+        "<th>with field</th><th>strength vs a typical pair</th><th>share of all "
+        f"interaction</th><th>strength</th></tr>{rows}</table>"
     )
 
 
@@ -322,6 +351,18 @@ def _num(value: Any, decimals: int | None = None, sign: str = "") -> str:
     if isinstance(value, float):
         return f"{value:{sign}.{decimals}f}" if decimals is not None else f"{value:.4g}"
     return str(value)
+
+
+def _times(ratio: float) -> str:
+    """A ratio to a typical value: ``3.0x``; "n/a" when missing."""
+    return f"{ratio:.1f}\u00d7" if math.isfinite(ratio) else "n/a"
+
+
+def _percent(share: float) -> str:
+    """A share: ``12%``, ``1.3%`` under 10%; "n/a" when missing."""
+    if not math.isfinite(share):
+        return "n/a"
+    return f"{share:.0%}" if share >= 0.1 else f"{share:.1%}"
 
 
 def _code_spans(sentence: str) -> str:

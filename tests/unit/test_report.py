@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from embedding_core.reuse.report import _W, build_report
+from embedding_core.reuse.report import _W, TOP_PAIRS, build_report
 
 LIFT = {
     "task": "binary",
@@ -90,3 +90,32 @@ def test_data_notes_from_training_are_listed_and_escaped(tiny_binary_run):
     page = build_report(run)
     assert "Column &#x27;&lt;b&gt;leak&lt;/b&gt;&#x27; predicts" in page
     assert "<b>leak" not in page
+
+
+@pytest.fixture(scope="module")
+def wide_run():
+    """A DeepFM run on 22 categorical fields (one epoch): 231 pairs of fields."""
+    import numpy as np
+    import pandas as pd
+    from synthetic import TINY_CONFIG
+
+    from embedding_core.data.roles import Roles
+    from embedding_core.model.train import train
+
+    rng = np.random.default_rng(0)
+    fields = [f"a_rather_long_field_name_{i:02d}" for i in range(22)]
+    frame = pd.DataFrame({f: rng.choice(["x", "y", "z"], 300) for f in fields})
+    frame["y"] = rng.choice(["yes", "no"], 300)
+    return train(frame, Roles(categorical=tuple(fields), target="y"), TINY_CONFIG.replace(epochs=1))
+
+
+def test_a_22_field_report_has_nothing_wider_than_the_page(wide_run):
+    page = build_report(wide_run)
+    rows = re.findall(r"<tr>(.*?)</tr>", page)
+    assert max(len(re.findall(r"<t[hd][ >]", r)) for r in rows) <= 5  # no field x field grid
+    interactions = page[page.index("<h2>Field interactions") :]
+    assert interactions.count("<tr>") == TOP_PAIRS + 1  # the strongest pairs and a header
+    assert f"The {TOP_PAIRS} strongest of 231 pairs" in interactions
+    css = page[page.index("<style>") : page.index("</style>")]
+    assert "svg{" in css and "max-width:100%" in css.split("svg{")[1].split("}")[0]
+    assert "overflow-wrap:anywhere" in css and "@page{size:A4" in css
