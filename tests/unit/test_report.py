@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 
 import pytest
@@ -53,10 +54,10 @@ def test_labels_in_the_right_half_of_a_map_end_at_their_point(tiny_binary_run):
 
 def test_the_interaction_reading_shows_field_names_not_backticks(tiny_binary_run):
     page = build_report(tiny_binary_run)
-    reading = page[page.index("Field interactions") :]
-    items = re.findall(r"<li>(.*?)</li>", reading)
-    assert items and "`" not in "".join(items)
-    assert "<code>" in items[0]
+    section = page[page.index("Field interactions") :]
+    reading = re.search(r"<p>(.*?)</p>", section)
+    assert reading and "`" not in reading.group(1)
+    assert "<code>" in reading.group(1)
     assert "(-0.00)" not in page
 
 
@@ -118,4 +119,17 @@ def test_a_22_field_report_has_nothing_wider_than_the_page(wide_run):
     assert f"The {TOP_PAIRS} strongest of 231 pairs" in interactions
     css = page[page.index("<style>") : page.index("</style>")]
     assert "svg{" in css and "max-width:100%" in css.split("svg{")[1].split("}")[0]
-    assert "overflow-wrap:anywhere" in css and "@page{size:A4" in css
+    assert "overflow-wrap:break-word" in css and "@page{size:A4" in css
+
+
+def test_figures_say_what_they_measure(tiny_binary_run):
+    run = copy.copy(tiny_binary_run)
+    run.roles = dataclasses.replace(run.roles, target="<b>churn</b>")
+    page = build_report(run)
+    assert "<b>churn" not in page
+    # each map's colour key: the measure in words, its range with units
+    assert re.search(r"Share of rows with &lt;b&gt;churn&lt;/b&gt; = yes: [\d.]+% \(blue\) to "
+                     r"[\d.]+% \(red\)", page)  # fmt: skip
+    assert "<th>better when</th>" in page and "<td>higher</td>" in page and "coin flip" in page
+    assert "1 = the model treats them the same" in page  # what a cosine of 0.56 means
+    assert "<tr><th></th><th></th></tr>" not in page  # no empty header row
