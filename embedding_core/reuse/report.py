@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,7 +28,14 @@ from embedding_core.text import capitalised
 if TYPE_CHECKING:
     from embedding_core.model.run import TrainedRun
 
-__all__ = ["build_report", "MAP_POINTS", "NEIGHBOUR_SOURCES", "NEIGHBOURS", "TOP_PAIRS"]
+__all__ = [
+    "build_report",
+    "about_run",
+    "MAP_POINTS",
+    "NEIGHBOUR_SOURCES",
+    "NEIGHBOURS",
+    "TOP_PAIRS",
+]
 
 #: Most frequent categories drawn per field map.
 MAP_POINTS = 300
@@ -120,6 +127,20 @@ def build_report(
         parts += ["<h2>Lift: do the embeddings help plain models?</h2>", _lift(lift)]
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def about_run(name: str, dataset: str, created: float) -> str:
+    """Which run a report shows, for its reader (``build_report``'s ``about``).
+
+    Examples
+    --------
+    >>> about_run("Q3", "claims.csv", 0)
+    "Run 'Q3' trained on claims.csv"
+    """
+    when = datetime.fromtimestamp(created).strftime("%Y-%m-%d %H:%M") if created else ""
+    said = [f"Run '{name}'" if name else "A run"]
+    said += [f"trained on {dataset}" if dataset else "trained", f"on {when}" if when else ""]
+    return " ".join(s for s in said if s)
 
 
 # --------------------------------------------------------------------------- sections
