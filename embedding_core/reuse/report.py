@@ -217,6 +217,7 @@ def _measure(run: TrainedRun) -> tuple[str, Callable[[float], str]] | None:
 def _field_map(
     field: str, table: pd.DataFrame, measure: tuple[str, Callable[[float], str]] | None
 ) -> str:
+    from embedding_core.analysis.neighbours import RELIABLE_MIN_COUNT
     from embedding_core.analysis.projection import project
     from embedding_core.model.embeddings import vectors
 
@@ -228,15 +229,16 @@ def _field_map(
     px = _PAD + unit[:, 0] * (_W - 2 * _PAD)
     py = _H - _PAD - unit[:, 1] * (_H - 2 * _PAD)
     rate = pd.to_numeric(top["target_mean"], errors="coerce").to_numpy(dtype=float)
-    finite = rate[np.isfinite(rate)]
-    lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
     counts = top["count"].to_numpy(dtype=float)
+    steady = np.isfinite(rate) & (counts >= RELIABLE_MIN_COUNT)  # a 1-row category: 0 or 100%
+    scale = rate[steady] if steady.any() else rate[np.isfinite(rate)]
+    lo, hi = (float(scale.min()), float(scale.max())) if len(scale) else (0.0, 1.0)
     radius = 2.5 + 5.5 * np.sqrt(counts / max(float(counts.max()), 1.0))
     shapes = []
     names = [fmt.category(c) for c in top["category"]]  # reserved rows in words
     for i, (name, count) in enumerate(zip(names, counts, strict=True)):
         colour = _colour((rate[i] - lo) / (hi - lo) if hi > lo and math.isfinite(rate[i]) else -1)
-        tip = f"{name}: {int(count):,} rows"
+        tip = f"{name}: {int(count):,} row{'' if count == 1 else 's'}"
         if measure and math.isfinite(rate[i]):
             tip += f", {measure[0]} {measure[1](rate[i])}"
         shapes.append(
@@ -251,9 +253,10 @@ def _field_map(
                 f"<text x='{x:.1f}' y='{py[i] + 3:.1f}' font-size='10'{anchor}>"
                 f"{_e(_short(name))}</text>"
             )
+    among = f" among categories of {RELIABLE_MIN_COUNT}+ rows" if steady.any() else ""
     key = (
         f"<p class='note'>{_e(capitalised(measure[0]))}: {_e(measure[1](lo))} (blue) to "
-        f"{_e(measure[1](hi))} (red).</p>"
+        f"{_e(measure[1](hi))} (red){among}.</p>"
         if measure and hi > lo
         else ""
     )

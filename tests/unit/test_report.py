@@ -133,3 +133,27 @@ def test_figures_say_what_they_measure(tiny_binary_run):
     assert "<th>better when</th>" in page and "<td>higher</td>" in page and "coin flip" in page
     assert "1 = the model treats them the same" in page  # what a cosine of 0.56 means
     assert "<tr><th></th><th></th></tr>" not in page  # no empty header row
+
+
+def test_a_maps_colour_range_is_that_of_categories_with_enough_rows():
+    import numpy as np
+    import pandas as pd
+
+    from embedding_core import formatting as fmt
+    from embedding_core.reuse.report import _field_map
+
+    table = pd.DataFrame(
+        {
+            "index": range(4),
+            "category": ["a", "b", "c", "once"],
+            "count": [500, 300, 100, 1],
+            "target_mean": [0.05, 0.1, 0.2, 1.0],  # the 1-row category: 100%
+            "is_unknown": False,
+            "is_missing": False,
+            "emb_0": np.array([0.0, 1.0, 0.5, 2.0], dtype=np.float32),
+            "emb_1": np.array([1.0, 0.0, 0.5, 2.0], dtype=np.float32),
+        }
+    )
+    page = _field_map("f", table, ("share of rows with y = 1", fmt.percent))
+    assert "Share of rows with y = 1: 5.0% (blue) to 20.0% (red) among categories of 30+" in page
+    assert "once: 1 row, share of rows with y = 1 100.0%" in page  # its own figure in the tip
