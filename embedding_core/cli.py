@@ -941,9 +941,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
         elif args.format == "csv":
             export.write_csv_files(tables, tmp)
         elif args.format == "report":
-            from embedding_core.reuse.report import build_report
+            from embedding_core.model.store import describe_run_dir
+            from embedding_core.reuse.report import about_run, build_report
 
-            (tmp / "report.html").write_text(build_report(run, lift=lift), encoding="utf-8")
+            record = describe_run_dir(args.model)
+            about = about_run(record.name, record.dataset, record.created_ts)
+            page = build_report(run, lift=lift, about=about)
+            (tmp / "report.html").write_text(page, encoding="utf-8")
         else:
             export.tables_to_parquet(tables, tmp / "embeddings.parquet")
     print(printable(out))

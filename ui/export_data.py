@@ -8,7 +8,6 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -89,9 +88,9 @@ def report_html(
 
 def about(info: RunInfo) -> str:
     """Which run a report shows, for its reader: name, data and when it was trained."""
-    when = datetime.fromtimestamp(info.created).strftime("%Y-%m-%d %H:%M") if info.created else ""
-    said = [f"Run '{info.name}'" if info.name else "A run", f"trained on {info.dataset_label}"]
-    return " ".join(said) + (f" on {when}" if when else "")
+    from embedding_core.reuse.report import about_run
+
+    return about_run(info.name, info.dataset_label, info.created)
 
 
 @st.cache_data(show_spinner="Saving the model...", max_entries=4)

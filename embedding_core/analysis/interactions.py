@@ -33,7 +33,7 @@ import pandas as pd
 from embedding_core.errors import DataError
 from embedding_core.model.embeddings import vectors
 
-__all__ = ["field_interactions", "interaction_shares", "describe_top_pairs"]
+__all__ = ["field_interactions", "interaction_shares", "top_pairs", "describe_top_pairs"]
 
 _BLOCK = 2_000_000  # entries of the category x category product held at once (8 MB)
 
@@ -132,6 +132,51 @@ def interaction_shares(matrix: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(shares, index=matrix.index, columns=matrix.columns)
 
 
+def top_pairs(matrix: pd.DataFrame, n: int | None = None) -> pd.DataFrame:
+    """The pairs of fields ranked by interaction strength, strongest first.
+
+    Parameters
+    ----------
+    matrix : pd.DataFrame
+        Output of :func:`field_interactions`; absolute values are ranked, pairs without
+        a value are left out.
+    n : int, optional
+        Keep the first ``n`` pairs; None keeps all.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``field_a``, ``field_b`` (in the matrix's order), ``strength``, ``share`` (of the
+        sum over all pairs; NaN when it is zero) and ``vs_typical`` (strength over the
+        median pair's; NaN when that is zero). Ties keep the matrix's order.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame([[np.nan, 1, 3], [1, np.nan, 2], [3, 2, np.nan]], index=list("abc"),
+    ...                  columns=list("abc"))
+    >>> top_pairs(m, 1)[["field_a", "field_b", "share", "vs_typical"]].to_dict("records")
+    [{'field_a': 'a', 'field_b': 'c', 'share': 0.5, 'vs_typical': 1.5}]
+    """
+    fields = [str(f) for f in matrix.index]
+    values = np.abs(matrix.to_numpy(dtype=np.float64))
+    iu, ju = np.triu_indices(len(fields), k=1)
+    strength = values[iu, ju]
+    ok = np.isfinite(strength)
+    iu, ju, strength = iu[ok], ju[ok], strength[ok]
+    total = float(strength.sum())
+    typical = float(np.median(strength)) if len(strength) else 0.0
+    order = np.lexsort((ju, iu, -strength))[:n]
+    return pd.DataFrame(
+        {
+            "field_a": [fields[i] for i in iu[order]],
+            "field_b": [fields[j] for j in ju[order]],
+            "strength": strength[order],
+            "share": strength[order] / total if total > 0 else np.nan,
+            "vs_typical": strength[order] / typical if typical > 0 else np.nan,
+        }
+    )
+
+
 def describe_top_pairs(matrix: pd.DataFrame, n: int = 3) -> list[str]:
     """Plain-language sentences about the most strongly interacting pairs of fields.
 
@@ -159,32 +204,25 @@ def describe_top_pairs(matrix: pd.DataFrame, n: int = 3) -> list[str]:
     >>> describe_top_pairs(m)[0].startswith("`a` and `b` are the only pair")
     True
     """
-    fields = [str(f) for f in matrix.index]
-    values = np.abs(matrix.to_numpy(dtype=np.float64))
-    iu, ju = np.triu_indices(len(fields), k=1)
-    strength = values[iu, ju] if len(fields) > 1 else np.empty(0)
-    ok = np.isfinite(strength)
-    iu, ju, strength = iu[ok], ju[ok], strength[ok]
-    if len(strength) == 0:
+    pairs = top_pairs(matrix)
+    if pairs.empty:
         return ["There is only one categorical field, so there are no pairs of fields to compare."]
-    total = float(strength.sum())
-    if total <= 0:
+    if not pairs["strength"].sum() > 0:
         return ["None of the fields interact: the model combines them purely additively."]
-    if len(strength) == 1:
-        a, b = _code(fields[iu[0]]), _code(fields[ju[0]])
+    if len(pairs) == 1:
+        a, b = _code(pairs["field_a"][0]), _code(pairs["field_b"][0])
         return [
             f"{a} and {b} are the only pair of fields, so there is nothing to rank them "
-            f"against; their interaction strength is {strength[0]:.3g}."
+            f"against; their interaction strength is {pairs['strength'][0]:.3g}."
         ]
 
-    typical = float(np.median(strength))
-    order = np.lexsort((ju, iu, -strength))[: max(n, 0)]
     sentences = []
-    for rank, p in enumerate(order):
-        a, b = _code(fields[iu[p]]), _code(fields[ju[p]])
-        share = strength[p] / total
-        ratio = f"{strength[p] / typical:.1f} times a typical pair" if typical > 0 else ""
-        pct = f"{share:.0%}" if share >= 0.1 else f"{share:.1%}"
+    for rank, pair in enumerate(pairs.head(max(n, 0)).itertuples()):
+        a, b = _code(pair.field_a), _code(pair.field_b)
+        ratio = (
+            f"{pair.vs_typical:.1f} times a typical pair" if np.isfinite(pair.vs_typical) else ""
+        )
+        pct = f"{pair.share:.0%}" if pair.share >= 0.1 else f"{pair.share:.1%}"
         detail = ", ".join(s for s in (ratio, f"{pct} of all interaction") if s)
         if rank == 0:
             sentences.append(

@@ -102,6 +102,7 @@ def test_exports_projector_csv_report(step1: Path, tmp_path: Path) -> None:
     assert not re.search(r"(src|href)=['\"]?(https?:)?//", page)  # nothing fetched
     assert page.count("<svg") == len(run.fields)
     assert "no FM term" in page
+    assert "Run &#x27;step1&#x27; trained on small_churn.csv on 20" in page  # which run
 
 
 def test_streamed_step2_starts_from_step1(step1: Path, tmp_path: Path) -> None:

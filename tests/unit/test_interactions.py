@@ -10,6 +10,7 @@ from embedding_core.analysis.interactions import (
     describe_top_pairs,
     field_interactions,
     interaction_shares,
+    top_pairs,
 )
 from embedding_core.errors import DataError
 
@@ -209,3 +210,14 @@ def test_top_pairs_edge_cases() -> None:
         matrix({("a", "b"): 0.0, ("a", "c"): 0.0, ("b", "c"): 0.0}, list("abc"))
     )
     assert len(zero) == 1 and "None of the fields interact" in zero[0]
+
+
+def test_top_pairs_rank_every_pair_once_with_its_share_and_ratio() -> None:
+    m = matrix({("a", "b"): 1.0, ("a", "c"): -4.0, ("b", "c"): 3.0, ("c", "d"): 2.0}, list("abcd"))
+    pairs = top_pairs(m)  # (a, d) and (b, d) have no value: left out
+    assert list(zip(pairs["field_a"], pairs["field_b"], strict=True)) == [
+        ("a", "c"), ("b", "c"), ("c", "d"), ("a", "b")
+    ]  # fmt: skip
+    assert np.allclose(pairs["share"], [0.4, 0.3, 0.2, 0.1])
+    assert np.allclose(pairs["vs_typical"], [1.6, 1.2, 0.8, 0.4])  # median pair 2.5
+    assert len(top_pairs(m, 2)) == 2 and top_pairs(matrix({}, ["a"])).empty
