@@ -33,7 +33,7 @@ import pandas as pd
 from embedding_core.errors import DataError
 from embedding_core.model.embeddings import vectors
 
-__all__ = ["field_interactions", "interaction_shares", "top_pairs", "describe_top_pairs"]
+__all__ = ["field_interactions", "top_pairs", "describe_top_pairs"]
 
 _BLOCK = 2_000_000  # entries of the category x category product held at once (8 MB)
 
@@ -110,26 +110,6 @@ def field_interactions(
                     value *= r if signed else abs(r)
                 out[i, j] = out[j, i] = value
     return pd.DataFrame(out, index=pd.Index(fields), columns=pd.Index(fields))
-
-
-def interaction_shares(matrix: pd.DataFrame) -> pd.DataFrame:
-    """Each pair's share of the total interaction (each unordered pair counted once).
-
-    Parameters
-    ----------
-    matrix : pd.DataFrame
-        Output of :func:`field_interactions`; absolute values are used.
-
-    Returns
-    -------
-    pd.DataFrame
-        Same shape, off-diagonal entries summing to 2 (1 over the upper triangle);
-        all NaN when the total is zero.
-    """
-    values = np.abs(matrix.to_numpy(dtype=np.float64))
-    total = np.nansum(np.triu(values, k=1))
-    shares = values / total if total > 0 else np.full_like(values, np.nan)
-    return pd.DataFrame(shares, index=matrix.index, columns=matrix.columns)
 
 
 def top_pairs(matrix: pd.DataFrame, n: int | None = None) -> pd.DataFrame:

@@ -9,7 +9,6 @@ import pytest
 from embedding_core.analysis.interactions import (
     describe_top_pairs,
     field_interactions,
-    interaction_shares,
     top_pairs,
 )
 from embedding_core.errors import DataError
@@ -152,13 +151,6 @@ def test_handles_36_fields_of_800_categories() -> None:
     off = ~np.eye(36, dtype=bool)
     assert m.shape == (36, 36) and np.isfinite(m[off]).all()
     assert np.allclose(m[off], m.T[off])
-
-
-def test_shares_sum_to_one_over_pairs() -> None:
-    m = field_interactions(random_tables([4, 5, 6, 3]))
-    shares = interaction_shares(m).to_numpy()
-    assert np.isclose(np.nansum(np.triu(shares, k=1)), 1.0)
-    assert np.allclose(shares, m.to_numpy() / np.nansum(np.triu(m.to_numpy(), 1)), equal_nan=True)
 
 
 def matrix(values: dict[tuple[str, str], float], fields: list[str]) -> pd.DataFrame:
