@@ -10,6 +10,7 @@ from ui.export_data import (
     about,
     csv_zip_bytes,
     embedded_rows_csv,
+    file_prefix,
     parquet_bytes,
     projector_files,
     projector_zip_bytes,
@@ -33,7 +34,7 @@ def _projector(info: state.RunInfo) -> None:
         st.download_button(
             "All fields (zip of TSV files)",
             projector_zip_bytes(info.run_id, info.run),
-            file_name="embedding_projector.zip",
+            file_name=f"{file_prefix(info)}_projector.zip",
             mime="application/zip",
             key=Keys.DL_PROJECTOR_ZIP,
             on_click="ignore",  # no rerun: other download links stay valid
@@ -44,7 +45,7 @@ def _projector(info: state.RunInfo) -> None:
             left.download_button(
                 "vectors.tsv",
                 vectors,
-                file_name=f"{slug(field_name)}_vectors.tsv",
+                file_name=f"{file_prefix(info)}_{slug(field_name)}_vectors.tsv",
                 mime="text/tab-separated-values",
                 key=widget_key(Keys.DL_VECTORS, field_name),
                 on_click="ignore",  # no rerun: other download links stay valid
@@ -52,7 +53,7 @@ def _projector(info: state.RunInfo) -> None:
             right.download_button(
                 "metadata.tsv",
                 metadata,
-                file_name=f"{slug(field_name)}_metadata.tsv",
+                file_name=f"{file_prefix(info)}_{slug(field_name)}_metadata.tsv",
                 mime="text/tab-separated-values",
                 key=widget_key(Keys.DL_METADATA, field_name),
                 on_click="ignore",  # no rerun: other download links stay valid
@@ -71,7 +72,7 @@ def _tables_and_model(info: state.RunInfo) -> None:
             st.download_button(
                 "embeddings.parquet",
                 parquet_bytes(info.run_id, info.run),
-                file_name="embeddings.parquet",
+                file_name=f"{file_prefix(info)}_embeddings.parquet",
                 mime="application/octet-stream",
                 key=Keys.DL_PARQUET,
                 on_click="ignore",  # no rerun: other download links stay valid
@@ -87,8 +88,8 @@ def _tables_and_model(info: state.RunInfo) -> None:
         try:
             st.download_button(
                 "trained_run.zip",
-                saved_run_zip(info.run_id, info.run),
-                file_name="trained_run.zip",
+                saved_run_zip(info.run_id, info.run, file_prefix(info), info),
+                file_name=f"{file_prefix(info)}.zip",
                 mime="application/zip",
                 key=Keys.DL_RUN,
                 on_click="ignore",  # no rerun: other download links stay valid
@@ -120,7 +121,7 @@ def _report_and_csv(info: state.RunInfo) -> None:
                 report_html(
                     info.run_id, str(id(lift)) if lift else "", info.run, lift_json, about(info)
                 ),
-                file_name="embeddings_report.html",
+                file_name=f"{file_prefix(info)}_report.html",
                 mime="text/html",
                 key=Keys.DL_REPORT,
             )
@@ -136,7 +137,7 @@ def _report_and_csv(info: state.RunInfo) -> None:
             st.download_button(
                 "embeddings_csv.zip",
                 csv_zip_bytes(info.run_id, info.run),
-                file_name="embeddings_csv.zip",
+                file_name=f"{file_prefix(info)}_csv.zip",
                 mime="application/zip",
                 key=Keys.DL_CSV_ZIP,
             )

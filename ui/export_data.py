@@ -8,6 +8,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "about",
     "slug",
+    "file_prefix",
     "projector_files",
     "projector_zip_bytes",
     "parquet_bytes",
@@ -93,17 +95,43 @@ def about(info: RunInfo) -> str:
     return about_run(info.name, info.dataset_label, info.created)
 
 
+def file_prefix(info: RunInfo) -> str:
+    """The start of every download's file name: the run's name (or its data's), so the
+    files of two runs do not overwrite each other in a downloads folder."""
+    return slug(info.name or info.dataset_label or "run")
+
+
 @st.cache_data(show_spinner="Saving the model...", max_entries=4)
-def saved_run_zip(run_id: str, _run: TrainedRun) -> bytes:
-    """``run.save`` into a temporary folder, zipped (the .keras model included)."""
+def saved_run_zip(
+    run_id: str, _run: TrainedRun, folder_name: str = "trained_run", _info: RunInfo | None = None
+) -> bytes:
+    """``run.save`` into ``folder_name``, zipped (the .keras model included), with the
+    run's name and data in its ``run.json`` when ``_info`` is given, so the Runs page
+    adds it back under them (the training rows are not included)."""
+    from embedding_core.model.store import run_metadata, write_run_json
+
     with tempfile.TemporaryDirectory(prefix="embedding_run_") as tmp:
-        folder = Path(tmp) / "trained_run"
+        folder = Path(tmp) / folder_name
         _run.save(folder)
+        if _info is not None:
+            meta = run_metadata(
+                _run,
+                run_id=run_id,
+                name=_info.name,
+                dataset=_info.dataset_label,
+                rows=_info.n_rows,
+                dataset_key=_info.dataset_key,
+            )
+            if _info.created:  # when it was trained, not exported
+                meta["created"] = datetime.fromtimestamp(_info.created, UTC).isoformat(
+                    timespec="seconds"
+                )
+            write_run_json(folder, meta)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.rglob("*")):
                 if path.is_file():
-                    archive.write(path, arcname=str(Path("trained_run") / path.relative_to(folder)))
+                    archive.write(path, arcname=str(Path(folder_name) / path.relative_to(folder)))
         return buffer.getvalue()
 
 

@@ -580,7 +580,7 @@ class RunStore:
                     "id": run_id,
                     "name": _display_name(name or str(old.get("name") or "") or folder)
                     or IMPORTED_NAME,
-                    "created": _now(),
+                    "created": str(old.get("created") or "") or _now(),  # when trained
                     "imported_from": str(old.get("id") or "") or name or None,
                 }
                 # a copy is a new run: links to the original's siblings do not follow

@@ -304,6 +304,27 @@ def test_export_page_offers_every_download(app_with_run, small_run, small_csv_by
     assert list(tables) == small_run.fields
 
 
+def test_an_exported_run_zip_comes_back_under_its_name_and_data(small_run, tmp_path):
+    """The Export page's saved run carries its name, data and training time (run.json,
+    not the rows): the Runs page adds it back under them, and the files of two runs are
+    named apart."""
+    from embedding_core.model.store import RunStore
+    from ui.export_data import file_prefix, saved_run_zip
+    from ui.state import RunInfo
+
+    info = RunInfo(
+        run=small_run, run_id="exp-1", dataset_label="claims.csv", n_rows=600, seconds=1.0,
+        total_seconds=2.0, created=1_780_000_000.0, name="claims model, 2026-05-28 20:26",
+    )  # fmt: skip
+    assert file_prefix(info) == "claims_model_2026-05-28_20_26"
+    data = saved_run_zip("exp-1", small_run, file_prefix(info), info)
+    record = RunStore(tmp_path).import_zip(data)
+    assert record.name == "claims model, 2026-05-28 20:26" and record.dataset == "claims.csv"
+    assert record.created.startswith("2026-05-28T") and record.rows == 600
+    assert not record.has_data  # the training rows stay on the server
+    assert file_prefix(RunInfo(small_run, "x", "d.csv", 1, 0.0, 0.0)) == "d"
+
+
 @pytest.mark.parametrize("page", [*RUN_PAGES, "pages/whatif.py"])
 def test_every_analysis_page_names_its_run_and_flags_a_stale_one(app_with_run, page):
     at = app_with_run
