@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from embedding_core.errors import EmbeddingCoreError
@@ -62,6 +64,18 @@ def _delete(run_id: str, name: str) -> None:
     st.session_state[Keys.RUNS_NOTICE] = ("success", f"Deleted the run '{name}'.")
 
 
+def _source_name(source: str) -> str:
+    """Where a run's tables started, as the user knows it: a run of this store by its
+    name (the library records its folder), anything else as recorded."""
+    runs = store()
+    folder = Path(source)
+    if folder.parent.resolve() == runs.root.resolve() and (runs.root / folder.name).is_dir():
+        record = runs.record(folder.name)
+        if record.ok:
+            return f"the run '{record.name}'"
+    return source
+
+
 def _default_choice(ids: list[str]) -> str | None:
     """The current run (the one the URL names) if it is stored, else the newest."""
     current = state.get_run_info()
@@ -115,7 +129,7 @@ def _actions(record: RunRecord) -> None:
     if record.siblings:
         details.append(f"{len(record.siblings)} seed siblings (stability checked)")
     if record.initialised_from:
-        details.append(f"initialised from {literal(record.initialised_from)}")
+        details.append(f"initialised from {literal(_source_name(record.initialised_from))}")
     if not record.has_data:
         details.append("stored without its data (What-if and Lift need the data again)")
     st.caption("; ".join(details) + ".")  # ids are hex; names are shown in widgets only

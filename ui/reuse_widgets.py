@@ -12,13 +12,22 @@ import streamlit as st
 
 from embedding_core.errors import EmbeddingCoreError
 from embedding_core.model.config import TrainConfig
+from embedding_core.model.metrics import metric_label
+from embedding_core.model.store import RunRecord
 from ui import state
 from ui.job_progress import live_progress
 from ui.literal import literal
+from ui.runs import store, time_first
 from ui.state import Keys
 from ui.widgets import show_error
 
-__all__ = ["model_settings", "init_settings", "init_caption", "scratch_comparison"]
+__all__ = [
+    "model_settings",
+    "init_settings",
+    "init_caption",
+    "scratch_comparison",
+    "scratch_verdict",
+]
 
 MODELS = {"deepfm": "DeepFM", "entity": "Entity embeddings"}
 UPLOAD = "upload"
@@ -103,14 +112,36 @@ def model_settings(
     return {"model": "entity", "embedding_dims": overrides or None}
 
 
+def _sizes(config: dict[str, Any]) -> str:
+    """A run's vector size as a DeepFM has to match it ("vectors of 16"), or "sizes per
+    field" for an entity network."""
+    if config.get("model") == "entity":
+        return "sizes per field"
+    return f"vectors of {config.get('embedding_dim')}"
+
+
 def _run_label(info: state.RunInfo, position: int) -> str:
     run = info.run
     figure = next((k for k in ("valid_auc", "valid_r2", "valid_accuracy") if k in run.metrics), "")
-    score = f", {figure.removeprefix('valid_')} {run.metrics[figure]:.3f}" if figure else ""
+    score = f", {metric_label(figure.removeprefix('valid_'))} {run.metrics[figure]:.3f}"
     return (
         f"{position}. {info.dataset_label} - {MODELS.get(run.config.model, run.config.model)} "
-        f"- {', '.join(run.fields)}{score}"
+        f"({_sizes(run.config.to_dict())}) - {', '.join(run.fields)}" + (score if figure else "")
     )
+
+
+def _record_label(record: RunRecord) -> str:
+    model = str(record.config.get("model", "deepfm"))
+    return (
+        f"{time_first(record.name, record.created)} - {MODELS.get(model, model)} "
+        f"({_sizes(record.config)}) - {', '.join(record.fields)}"
+    )
+
+
+def _source(info: state.RunInfo) -> Any:
+    """What ``init_embeddings`` gets for a session run: its folder in the run store when
+    it was saved (the new run then names it), else the run itself."""
+    return str(store().path(info.run_id)) if info.stored else info.run
 
 
 def _uploaded_zip_path() -> str | None:
@@ -137,6 +168,8 @@ def init_settings(categorical: tuple[str, ...]) -> dict[str, Any] | None:
     when the chosen source cannot be used (an error is shown).
     """
     runs = state.get_session_runs()
+    in_session = {info.run_id for info in runs}
+    stored = {r.id: r for r in store().list() if r.ok and r.id not in in_session}
     with st.expander("Start from a saved run's embeddings", expanded=False):
         enabled = st.checkbox(
             "Start the embedding tables from an earlier run",
@@ -146,11 +179,21 @@ def init_settings(categorical: tuple[str, ...]) -> dict[str, Any] | None:
         )
         if not enabled:
             return {"init_embeddings": None, "freeze_embeddings": False}
-        options = [info.run_id for info in runs] + [UPLOAD]
+        options = [info.run_id for info in runs] + list(stored) + [UPLOAD]
         labels = {info.run_id: _run_label(info, i + 1) for i, info in enumerate(runs)}
+        labels.update({i: _record_label(r) for i, r in stored.items()})
         labels[UPLOAD] = "Upload a saved run (zip)"
-        choice = st.selectbox("Earlier run", options, format_func=labels.get, key=Keys.INIT_SOURCE)
-        source: Any = next((info.run for info in runs if info.run_id == choice), None)
+        choice = st.selectbox(
+            "Earlier run",
+            options,
+            format_func=labels.get,
+            key=Keys.INIT_SOURCE,
+            help="This session's runs first, then the run store's.",
+        )
+        # a stored run by its folder, so the new run says which one it started from
+        source: Any = next((_source(info) for info in runs if info.run_id == choice), None)
+        if choice in stored:
+            source = str(stored[choice].path)
         if choice == UPLOAD:
             source = _uploaded_zip_path()
             if source is None:
@@ -261,21 +304,34 @@ def _show_comparison(results: pd.DataFrame) -> None:
     from embedding_core.analysis.scratch import VARIANTS, summarise
 
     table = summarise(results)
-    metric = str(table["metric"].iloc[0]).removeprefix("valid_")
+    metric = metric_label(str(table["metric"].iloc[0]).removeprefix("valid_"))
     st.dataframe(
         table.rename(columns={"mean": f"validation {metric}", "std": "±", "seeds": "seeds"}),
         hide_index=True,
         column_config={"metric": None},
     )
     means = dict(zip(table["variant"], table["mean"], strict=True))
-    spread = float(table["std"].max())
     if set(VARIANTS) <= set(means):
         diff = means[VARIANTS[0]] - means[VARIANTS[1]]
-        if int(table["seeds"].min()) > 1 and abs(diff) <= spread:
-            verdict = "within the seed-to-seed spread: no clear difference."
-        else:
-            verdict = "better." if diff > 0 else "worse." if diff < 0 else "the same."
+        verdict = scratch_verdict(diff, float(table["std"].max()), int(table["seeds"].min()))
         st.write(
             f"Starting from the saved embeddings: {metric} {diff:+.4f} against the same model "
             f"from scratch, {verdict}"
         )
+
+
+def scratch_verdict(diff: float, spread: float, seeds: int) -> str:
+    """How to read the gain of starting from saved embeddings (higher is better): with
+    one seed each there is no spread to judge it by, so no "better" or "worse"."""
+    if diff == 0:
+        return "the same."
+    direction = "higher" if diff > 0 else "lower"
+    if seeds < 2:
+        return (
+            f"{direction} with one seed each, which cannot tell a real difference from seed "
+            "noise: choose Thorough (3 seeds) to know."
+        )
+    if abs(diff) <= spread:
+        return f"within the seed-to-seed spread (± {spread:.4f}): no clear difference."
+    better = "better" if diff > 0 else "worse"
+    return f"{better}: more than the seed-to-seed spread (± {spread:.4f})."

@@ -242,7 +242,8 @@ def check_widths(plan: InitPlan, embedding_dim: int) -> None:
     if wrong:
         f, w = next(iter(wrong.items()))
         raise DataError(
-            f"The run to start from has {w}-dimensional vectors for '{f}', but this DeepFM "
-            f"uses embedding_dim={embedding_dim}: set the embedding size to {w}, or use "
-            "model='entity', whose fields each keep their own size."
+            f"The run to start from has vectors of {w} for '{f}', but this DeepFM uses "
+            f"vectors of {embedding_dim} (embedding_dim): set the embedding dimension to {w}, "
+            "or train an entity-embedding network (model='entity'), whose fields each keep "
+            "their own size."
         )

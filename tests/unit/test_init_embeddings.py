@@ -111,5 +111,5 @@ def test_sources_dir_zip_and_errors(step1: TrainedRun, binary_frame, tmp_path) -
 
 def test_deepfm_needs_the_loaded_width(binary_frame) -> None:
     entity = train(binary_frame, STEP1_ROLES, TINY_CONFIG.replace(model="entity", epochs=1))
-    with pytest.raises(DataError, match="embedding_dim=4.*model='entity'"):
+    with pytest.raises(DataError, match=r"uses vectors of 4 \(embedding_dim\).*\(model='entity'\)"):
         train(binary_frame, STEP1_ROLES, TINY_CONFIG.replace(init_embeddings=entity))
