@@ -33,7 +33,7 @@ import pandas as pd
 from embedding_core.errors import DataError
 from embedding_core.model.embeddings import vectors
 
-__all__ = ["field_interactions", "top_pairs", "describe_top_pairs"]
+__all__ = ["field_interactions", "top_pairs", "heatmap_fields", "describe_top_pairs"]
 
 _BLOCK = 2_000_000  # entries of the category x category product held at once (8 MB)
 
@@ -155,6 +155,22 @@ def top_pairs(matrix: pd.DataFrame, n: int | None = None) -> pd.DataFrame:
             "vs_typical": strength[order] / typical if typical > 0 else np.nan,
         }
     )
+
+
+def heatmap_fields(matrix: pd.DataFrame, n: int) -> list[str]:
+    """At most ``n`` fields to draw in a field x field map, in the matrix's order: all of
+    them if they fit, else those in the strongest pairs (``top_pairs``) until ``n``."""
+    fields = [str(f) for f in matrix.index]
+    if len(fields) <= n:
+        return fields
+    chosen: set[str] = set()
+    for a, b in top_pairs(matrix)[["field_a", "field_b"]].itertuples(index=False):
+        for f in (a, b):
+            if len(chosen) < n:
+                chosen.add(f)
+        if len(chosen) >= n:
+            break
+    return [f for f in fields if f in chosen]
 
 
 def describe_top_pairs(matrix: pd.DataFrame, n: int = 3) -> list[str]:

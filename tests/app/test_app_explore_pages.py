@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 from app_helpers import assert_no_exception, markdown_text, plotly_array, plotly_chart
 
@@ -262,6 +263,40 @@ def test_interactions_heatmap_and_reading(app_with_run, small_run):
     text = markdown_text(at)
     assert "interact most strongly" in text
     assert "`" not in text and text.count("**") >= 4  # the fields' names bold, no backticks
+    n = len(small_run.fields)
+    pairs = at.dataframe[0].value  # every pair, strongest first
+    assert len(pairs) == n * (n - 1) // 2
+    assert pairs["strength"].is_monotonic_decreasing
+    assert pairs["share of all (%)"].sum() == pytest.approx(100)
+    assert not at.warning  # the small run learned something: no caveat
+
+
+def test_interactions_of_a_model_that_learned_little_say_so(app_with_run):
+    at = app_with_run
+    info = at.session_state[Keys.RUN_INFO]
+    before = info.run.metrics  # the session's shared run: put back afterwards
+    info.run.metrics = {**before, "valid_auc": 0.52}
+    try:
+        at.switch_page("pages/interactions.py").run()
+        assert_no_exception(at)
+        (warning,) = [w.value for w in at.warning]
+        assert "barely beats guessing" in warning and "interactions that mean little" in warning
+    finally:
+        info.run.metrics = before
+
+
+def test_the_heatmap_keeps_the_fields_of_the_strongest_pairs() -> None:
+    import numpy as np
+
+    from embedding_core.analysis.interactions import heatmap_fields
+
+    fields = [f"f{i}" for i in range(6)]
+    m = pd.DataFrame(np.full((6, 6), 0.1), index=fields, columns=fields)
+    for a, b, v in (("f4", "f5", 0.9), ("f0", "f5", 0.8), ("f2", "f3", 0.7)):
+        m.loc[a, b] = m.loc[b, a] = v
+    assert heatmap_fields(m, 6) == fields
+    assert heatmap_fields(m, 3) == ["f0", "f4", "f5"]
+    assert heatmap_fields(m, 4) == ["f0", "f2", "f4", "f5"]
 
 
 def test_export_page_offers_every_download(app_with_run, small_run, small_csv_bytes, tmp_path):
