@@ -155,20 +155,32 @@ else:
         "to its place in B."
     )
     st.subheader("Moved most (weighted by how often they occur)")
+    st.caption(
+        "Ranked by how far each category moved times its share of the rows: a frequent "
+        "category that moved comes before a rare one that moved further."
+    )
     moved = both.head(20)[["category", "count_a", "count_b", "moved_relative", "overlap"]]
+    rows = both["count_a"].sum() + both["count_b"].sum()
     st.dataframe(
         moved.assign(
-            category=[fmt.category(c) for c in moved["category"]], overlap=moved["overlap"] * 100
-        ),
+            category=[fmt.category(c) for c in moved["category"]],
+            share=100 * (moved["count_a"] + moved["count_b"]) / max(rows, 1),
+            moved_relative=100 * moved["moved_relative"],
+            overlap=moved["overlap"] * 100,
+        )[["category", "count_a", "count_b", "share", "moved_relative", "overlap"]],
         hide_index=True,
         column_config={
             "count_a": st.column_config.NumberColumn("rows in A", format="localized"),
             "count_b": st.column_config.NumberColumn("rows in B", format="localized"),
+            "share": st.column_config.NumberColumn(
+                "share of rows", format="%.1f%%", help="Its rows in A and B, of all rows."
+            ),
             "moved_relative": st.column_config.NumberColumn(
-                "moved",
-                format="%.2f",
+                "moved (% of a vector)",
+                format="%.0f%%",
                 help="How far the category's vector moved from A to B, as a share of a "
-                "typical vector's length: 0 is the same place, 1 as far as a vector is long.",
+                "typical vector's length: 0% is the same place, 100% as far as a vector is "
+                "long.",
             ),
             "overlap": st.column_config.NumberColumn(
                 f"overlap@{points['attrs']['k']}", format="%.0f%%"

@@ -275,10 +275,12 @@ def chance_note(k: int, n: int) -> str | None:
     chance = chance_overlap(k, n)
     if chance < HIGH_CHANCE:
         return None
+    said = f"With {n:,} categories, {k} neighbours are {chance:.0%} of the others: even random "
+    if chance < 2 * HIGH_CHANCE:
+        return f"{said}vectors would share {chance:.0%} of them: read the agreement against that."
     return (
-        f"With {n:,} categories, {k} neighbours are {chance:.0%} of the others: even random "
-        f"vectors would share {chance:.0%} of them, so a high agreement means little here. "
-        "Choose a smaller k."
+        f"{said}vectors would share {chance:.0%} of them, so a high agreement means little "
+        "here. Choose a smaller k."
     )
 
 

@@ -316,8 +316,14 @@ def test_compare_page_shows_overlap_projection_and_most_moved(new_app, store):
     assert ["even random vectors would share 91%" in w.value for w in at.warning] == [True]
     figure = plotly_chart(at)
     assert [t["name"] for t in figure["data"]][2] == "moved"
-    assert len(at.dataframe[0].value) == 12
+    moved = at.dataframe[0].value
+    assert len(moved) == 12 and moved["share"].sum() == pytest.approx(100)
+    assert (moved["moved_relative"] < 1).all()  # in % of a vector: the same run twice
     assert store.record(_ids(store)["second"]).compared_with == _ids(store)["first"]
+    at.number_input(key=Keys.COMPARE_K).set_value(4).run()  # 36%: said, no "smaller k"
+    (said,) = [w.value for w in at.warning]
+    assert "would share 36% of them: read the agreement against that" in said
+    assert "smaller" not in said
     at.number_input(key=Keys.COMPARE_K).set_value(3).run()
     assert not at.warning  # 3 of 11: agreement means something
 
