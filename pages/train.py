@@ -459,10 +459,11 @@ def _summary(info: state.RunInfo) -> None:
         if holdout
         else f" Then a final fit on all rows for {refit_epochs} epochs"
     )
+    refit_shown = refit_epochs and not holdout
     c2.metric(
-        "Epochs",
+        "Epochs (+ final fit)" if refit_shown else "Epochs",
         f"{metrics.get('epochs_run', len(history))}"
-        + (f" + {refit_epochs}" if refit_epochs and not holdout else ""),
+        + (f" + {refit_epochs}" if refit_shown else ""),
         help=f"Kept epoch {metrics.get('best_epoch', '?')} (the lowest validation loss, or "
         f"a later epoch tied with it); max {run.config.epochs} with early stopping."
         + (

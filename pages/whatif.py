@@ -26,6 +26,7 @@ from embedding_core.analysis.whatif import (
     row_at,
     scalar_prediction,
     sweep,
+    value_text,
 )
 from embedding_core.analysis.whatif_explain import contributions, default_class, neighbour_sweep
 from embedding_core.errors import EmbeddingCoreError
@@ -110,7 +111,7 @@ def _why_it_moved(run: Any, base: dict[str, Any], edited: dict[str, Any], target
     shown = pd.DataFrame(
         {
             "value": [
-                f"{c}: {fmt.category(a)} -> {fmt.category(b)}"
+                f"{c}: {value_text(a)} -> {value_text(b)}"
                 for c, a, b in zip(parts["column"], parts["from"], parts["to"], strict=True)
             ],
             "effect with your other changes": [_delta(v, task) for v in parts["in context"]],
@@ -192,6 +193,7 @@ if info is not None:
                     0,
                     len(frame) - 1,
                     0,
+                    help="Counted from 0: row 0 is the data's first row (below the header).",
                     key=Keys.WHATIF_ROW_NUMBER,
                     bind="query-params",
                 )

@@ -40,6 +40,7 @@ __all__ = [
     "scalar_prediction",
     "compare_scenarios",
     "describe_changes",
+    "value_text",
     "sweep",
     "learned_categories",
 ]
@@ -223,11 +224,13 @@ def describe_changes(base: Mapping[str, Any], row: Mapping[str, Any], roles: Rol
     parts = []
     for c in roles.features:
         if a[c] != b[c] and not (a[c] is None and b[c] is None):
-            parts.append(f"{c}: {_show(a[c])} -> {_show(b[c])}")
+            parts.append(f"{c}: {value_text(a[c])} -> {value_text(b[c])}")
     return "; ".join(parts) if parts else "(no change)"
 
 
-def _show(value: Any) -> str:
+def value_text(value: Any) -> str:
+    """A row's value as What-if shows it: numbers without a needless ".0" (46, 2.5),
+    categories as ``category_label`` says them."""
     if isinstance(value, float) and value == value:
         return f"{value:g}"
     return category_label(value)  # missing values and markers read "(missing)"

@@ -14,6 +14,7 @@ from embedding_core.analysis.whatif import (
     predict_rows,
     row_at,
     sweep,
+    value_text,
 )
 from embedding_core.data.roles import Roles
 from embedding_core.errors import DataError
@@ -127,6 +128,9 @@ def test_compare_scenarios_puts_predictions_side_by_side():
     assert table["changes"][2] == "plan: a -> b; age: 40 -> 50"
     assert compare_scenarios(run, []).empty
     assert describe_changes(base, {**base, "city": None}, ROLES) == "city: paris -> (missing)"
+    assert [value_text(v) for v in (46.0, 2.5, float("nan"), None, "x")] == [
+        "46", "2.5", "(missing)", "(missing)", "x"
+    ]  # fmt: skip
 
 
 def test_sweep_sorts_by_prediction_and_flags_barely_seen_categories():
