@@ -16,6 +16,7 @@ from ui.export_data import (
     projector_zip_bytes,
     report_html,
     saved_run_zip,
+    sklearn_snippet,
     slug,
 )
 from ui.literal import literal
@@ -96,6 +97,16 @@ def _tables_and_model(info: state.RunInfo) -> None:
             )
         except EmbeddingCoreError as exc:
             show_error(exc, "The other downloads still work.")
+
+
+def _sklearn(info: state.RunInfo) -> None:
+    st.subheader("Use the vectors in scikit-learn")
+    st.caption(
+        "The entity-embedding workflow: this run's vectors as features of another model, "
+        'next to numeric columns (`EmbeddingLookupEncoder`; README, "Entity embeddings in '
+        'another model").'
+    )
+    st.code(sklearn_snippet(info), language="python")
 
 
 def _report_and_csv(info: state.RunInfo) -> None:
@@ -183,5 +194,6 @@ run_info = require_run()
 if run_info is not None:  # require_run's header names the run
     _projector(run_info)
     _tables_and_model(run_info)
+    _sklearn(run_info)
     _report_and_csv(run_info)
     _embedded_rows(run_info)

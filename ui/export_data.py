@@ -25,6 +25,7 @@ __all__ = [
     "about",
     "slug",
     "file_prefix",
+    "sklearn_snippet",
     "projector_files",
     "projector_zip_bytes",
     "parquet_bytes",
@@ -148,3 +149,29 @@ def embedded_rows_csv(run: TrainedRun, frame: pd.DataFrame) -> Callable[[], byte
             raise
 
     return build
+
+
+def sklearn_snippet(info: RunInfo) -> str:
+    """Python that puts this run's vectors into a scikit-learn model next to its numeric
+    columns, once the saved-run zip (``file_prefix``.zip) is unzipped next to it."""
+    run = info.run
+    regression = run.roles.task == "regression"
+    model = "HistGradientBoostingRegressor" if regression else "HistGradientBoostingClassifier"
+    columns = ", ".join(repr(c) for c in run.roles.features)
+    return "\n".join(
+        [
+            "import pandas as pd",
+            f"from sklearn.ensemble import {model}",
+            "from sklearn.pipeline import make_pipeline",
+            "",
+            "from embedding_core import EmbeddingLookupEncoder",
+            "",
+            "# the Saved run zip above, unzipped into this folder (no TensorFlow needed)",
+            f"encoder = EmbeddingLookupEncoder.from_saved({file_prefix(info)!r})",
+            f"model = make_pipeline(encoder, {model}())",
+            "",
+            "frame = pd.read_csv('your_data.csv')  # with the run's columns",
+            f"X, y = frame[[{columns}]], frame[{run.roles.target!r}]",
+            "model.fit(X, y)  # categorical columns become their vectors; numbers pass through",
+        ]
+    )

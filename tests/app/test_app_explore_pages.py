@@ -533,3 +533,30 @@ def test_download_names_stay_short_and_apart(name) -> None:
 
     assert len(slug(name)) <= MAX_STEM and slug(name) != slug(name + "2")
     assert slug("my data.csv") == "my_data"  # short names as before
+
+
+def test_the_sklearn_snippet_runs_on_the_exported_run(small_run, tmp_path, monkeypatch):
+    """The Export page's scikit-learn code, as shown, on the saved-run zip unzipped next
+    to the user's data: it fits and predicts (vectors for the categories, age as is)."""
+    import io
+    import shutil
+    import zipfile
+
+    from app_helpers import SMALL_CSV
+
+    from ui.export_data import file_prefix, saved_run_zip, sklearn_snippet
+    from ui.state import RunInfo
+
+    info = RunInfo(small_run, "snip-1", "small_churn.csv", 600, 1.0, 2.0, name="churn model")
+    with zipfile.ZipFile(io.BytesIO(saved_run_zip("snip-1", small_run, file_prefix(info)))) as z:
+        z.extractall(tmp_path)
+    shutil.copy(SMALL_CSV, tmp_path / "your_data.csv")
+    monkeypatch.chdir(tmp_path)
+    code = sklearn_snippet(info)
+    assert "EmbeddingLookupEncoder.from_saved('churn_model')" in code
+    namespace: dict = {}
+    exec(compile(code, "snippet", "exec"), namespace)  # the code a user copies
+    model, X = namespace["model"], namespace["X"]
+    assert model.predict_proba(X).shape == (600, 2)
+    names = model[0].get_feature_names_out()
+    assert "age" in names and any(n.startswith("customer_city_") for n in names)
