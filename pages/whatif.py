@@ -217,11 +217,13 @@ if info is not None:
 
         label = _label(run) if task != "multiclass" else f"P({roles.target} = {target_class})"
         preds, _ = scalar_prediction(predict_rows(run, [base, edited]), run, target_class)
+        st.caption(f"Predicted: **{literal(label)}**")  # above: a metric's label is cut short
         c1, c2, c3 = st.columns([1, 1, 2])
-        c1.metric(f"Starting row: {literal(label)}", prediction_text(preds[0], task))
+        c1.metric("Starting row", prediction_text(preds[0], task), help=literal(label))
         c2.metric(
-            f"With your changes: {literal(label)}",
+            "With your changes",
             prediction_text(preds[1], task),
+            help=literal(label),
             delta=_delta(preds[1] - preds[0], task),
             delta_color="off",  # up is not necessarily good
             delta_arrow="off" if _is_flat(preds[1] - preds[0], task) else "auto",

@@ -48,6 +48,9 @@ def test_editing_a_value_moves_the_prediction(app_with_run, small_run):
     expected = predict_row(small_run, base)
     assert start.value == fmt.percent(expected) and changed.value == start.value
     assert changed.delta == "0.0 points"  # no arrow claims it went up
+    # short labels (a narrow column cuts a long one); what is predicted is said above them
+    assert [start.label, changed.label] == ["Starting row", "With your changes"]
+    assert any(plain(c.value).startswith("Predicted: **P(churned") for c in at.caption)
 
     swept = sweep(small_run, base, "customer_city", top_n=50)
     gaps = (swept["prediction"] - expected).abs()
