@@ -179,8 +179,8 @@ def _profile_section(dataset: state.Dataset) -> None:
             ),
             "examples": "Examples",
             "suggested_role": "Suggested role",
-            "role_reason": "Why",
-            "warning": "Warning",
+            "role_reason": st.column_config.TextColumn("Why", width="large"),  # not cut
+            "warning": st.column_config.TextColumn("Warning", width="medium"),
         },
     )
     warned = profile[profile["warning"].astype(str).str.len() > 0]

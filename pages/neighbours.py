@@ -235,8 +235,8 @@ def _page(info: state.RunInfo) -> None:
                 "category": st.column_config.TextColumn("category", width=name_width),
                 value_column: st.column_config.NumberColumn(format="%.3f"),
                 "count": st.column_config.NumberColumn(format="localized"),  # 10,422
-                rate: st.column_config.NumberColumn(
-                    format="%.1f%%" if run.roles.task == "binary" else "%.3g"
+                rate: st.column_config.NumberColumn(  # wide enough for its header
+                    format="%.1f%%" if run.roles.task == "binary" else "%.3g", width="medium"
                 ),
                 "reliable": st.column_config.CheckboxColumn(
                     "reliable", help=f"seen at least {reliable_count} times"
