@@ -246,6 +246,10 @@ def init_caption(metrics: dict[str, Any]) -> str | None:
     return literal(f"Started from an earlier run's embeddings ({how}): {shares}.")
 
 
+#: Where a stored run keeps its comparison with training from scratch (``run.json``).
+SCRATCH_KEY = "scratch_comparison"
+
+
 def scratch_comparison(info: state.RunInfo) -> None:
     """After a run that started from saved embeddings: the same model from scratch."""
     run = info.run
@@ -293,11 +297,42 @@ def scratch_comparison(info: state.RunInfo) -> None:
         )
         st.rerun()
     if job is None or job.run_id != info.run_id or not job.done:
+        kept = _kept_comparison(info)  # measured before a reload, or in another session
+        if kept is not None:
+            _show_comparison(kept)
         return
     if job.error:
         st.error(literal(job.error), icon=":material/error:")
     if job.results is not None and not job.results.empty:
+        _keep_comparison(info, job.results)
         _show_comparison(job.results)
+
+
+def _kept_comparison(info: state.RunInfo) -> pd.DataFrame | None:
+    """The comparison kept with the stored run (``run.json``, key ``scratch``), or None."""
+    if not info.stored:
+        return None
+    try:
+        rows = store().meta(info.run_id).get(SCRATCH_KEY)
+    except EmbeddingCoreError:
+        return None
+    return pd.DataFrame(rows) if isinstance(rows, list) and rows else None
+
+
+def _keep_comparison(info: state.RunInfo, results: pd.DataFrame) -> None:
+    """Write the comparison into the stored run's ``run.json`` once, so F5 shows it."""
+    rows = results.to_dict("records")
+    if not info.stored or _kept_rows(info) == rows:
+        return
+    try:
+        store().update(info.run_id, **{SCRATCH_KEY: rows})
+    except (OSError, EmbeddingCoreError):
+        pass  # the page still shows it; only a reload would lose it
+
+
+def _kept_rows(info: state.RunInfo) -> Any:
+    kept = _kept_comparison(info)
+    return None if kept is None else kept.to_dict("records")
 
 
 def _show_comparison(results: pd.DataFrame) -> None:

@@ -410,6 +410,20 @@ class RunStore:
             write_run_json(tmp, meta)
         return describe_run_dir(target)
 
+    def meta(self, run_id: str) -> dict[str, Any]:
+        """The run's ``run.json`` as a dict (empty when it has none).
+
+        Raises
+        ------
+        ModelFormatError
+            No such run, or its ``run.json`` is not a JSON object.
+        """
+        meta_file = self.path(run_id) / RUN_JSON
+        meta = _read_json(meta_file) if meta_file.is_file() else {}
+        if not isinstance(meta, dict):
+            raise ModelFormatError(f"Run '{run_id}': run.json is not an object.")
+        return meta
+
     def update(self, run_id: str, **changes: Any) -> RunRecord:
         """Change entries of a run's ``run.json`` (atomically), e.g. ``siblings``."""
         folder = self.path(run_id)

@@ -70,6 +70,13 @@ def test_entity_run_then_frozen_start_then_compare(new_app, small_csv_bytes):
     text = markdown_text(at)
     assert "against the same model from scratch" in text
     assert "with one seed each" in text and "better" not in text  # one seed: no verdict
+    # kept with the stored run: F5 (a fresh session on its link) shows it again
+    fresh = new_app()
+    fresh.query_params.update(run=second.run_id, page="train")
+    fresh.run()
+    assert_no_exception(fresh)
+    assert "against the same model from scratch" in markdown_text(fresh)
+    assert list(fresh.dataframe[-1].value["variant"]) == list(table["variant"])
 
     at.switch_page("pages/interactions.py").run()
     assert "no FM term" in markdown_text(at)

@@ -248,3 +248,14 @@ def test_uploads_are_kept_under_their_digest(tmp_path) -> None:
     assert len(digest) == 64 and store.load_upload(digest) == ("my data.csv", b"a,b\n1,2\n")
     assert store.load_upload("0" * 64) is None and store.load_upload("../x") is None
     assert store.list() == []  # the uploads folder is not a run
+
+
+def test_meta_reads_run_json_and_update_adds_to_it(filled, tmp_path) -> None:
+    store, run_id = filled
+    other = RunStore(tmp_path)
+    copy = other.import_zip(store.zip_bytes(run_id))
+    assert other.meta(copy.id)["name"] == "first"
+    other.update(copy.id, scratch_comparison=[{"variant": "a", "value": 0.5}])
+    assert other.meta(copy.id)["scratch_comparison"] == [{"variant": "a", "value": 0.5}]
+    with pytest.raises(ModelFormatError, match="There is no run"):
+        other.meta("0" * 24)
