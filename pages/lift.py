@@ -18,7 +18,7 @@ import streamlit as st
 from embedding_core.analysis.lift import ENCODING_LABELS, MODELS, LiftResult, model_label
 from embedding_core.analysis.lift.verdict import headline
 from embedding_core.model.metrics import LIFT_HELP, metric_help, metric_label
-from ui import state
+from ui import lift_job, state
 from ui.charts import lift_figure
 from ui.job_progress import live_progress
 from ui.lift_job import LiftJob
@@ -40,6 +40,12 @@ def _start(dataset: state.Dataset, roles: Any, folds: int | None, models: list[s
         dataset_key=dataset.key,
     )
     state.set_lift_job(job.start())
+    lift_job.remember(_link(dataset), job)  # a reload while it runs takes it back
+
+
+def _link(dataset: state.Dataset) -> str | None:
+    info = state.get_run_info()
+    return lift_job.link_key(info.run_id if info is not None and info.stored else None, dataset.key)
 
 
 def _partial_table(job: LiftJob) -> None:
@@ -165,6 +171,11 @@ st.write(
 dataset = state.get_dataset()
 roles = state.get_roles()
 job = state.get_lift_job()
+if job is None and dataset is not None and (job := lift_job.job_for(_link(dataset))):
+    state.set_lift_job(job)  # reloaded while it ran, or a link opened meanwhile
+    if job.done:
+        job.adopted = False  # this session has not taken its result in yet
+        st.rerun()  # app.py does, as for a job of this session
 running = job is not None and job.running
 
 if dataset is None or roles is None:

@@ -7,7 +7,9 @@ The page stores it with ``state.set_lift_job`` and polls it from ``ui.job_progre
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -20,7 +22,39 @@ from ui.jobs import WorkerJob
 if TYPE_CHECKING:  # pragma: no cover
     from embedding_core.analysis.lift import LiftProgress, LiftResult
 
-__all__ = ["LiftJob"]
+__all__ = ["LiftJob", "link_key", "remember", "job_for"]
+
+#: The latest lift job of each link (``link_key``), so that a page reloaded while the job
+#: runs takes it back. Bounded: a finished job holds its data until a newer one replaces it.
+_BY_LINK: OrderedDict[str, LiftJob] = OrderedDict()
+_MAX_LINKS = 8
+_LOCK = threading.Lock()
+
+
+def link_key(run_id: str | None, dataset_key: str) -> str | None:
+    """What a reloaded page has in common with the one that started a job: the stored
+    run in its URL (96 random bits: only who has the link) and the data; None without a
+    stored run (a bundled sample alone is shared by every visitor)."""
+    return f"{run_id}|{dataset_key}" if run_id else None
+
+
+def remember(key: str | None, job: LiftJob) -> None:
+    """Register ``job`` as the latest of ``key`` (nothing without a key)."""
+    if key is None:
+        return
+    with _LOCK:
+        _BY_LINK.pop(key, None)
+        _BY_LINK[key] = job
+        while len(_BY_LINK) > _MAX_LINKS:
+            _BY_LINK.popitem(last=False)
+
+
+def job_for(key: str | None) -> LiftJob | None:
+    """The latest lift job started on ``key``'s link, or None."""
+    if key is None:
+        return None
+    with _LOCK:
+        return _BY_LINK.get(key)
 
 
 @dataclass(eq=False)

@@ -190,3 +190,42 @@ def test_thorough_mode_runs_k_fold_and_says_so(new_app):
     assert_no_exception(at)
     assert job.result.mode == "cv" and job.result.folds == 2
     assert "Thorough 2-fold cross-validation" in markdown_text(at)
+
+
+def test_a_reload_takes_back_the_lift_job_of_its_link(new_app, small_run, tmp_path, monkeypatch):
+    """F5 while Run lift works: the job goes on in the server, and the reloaded page (same
+    run in its URL, same data) follows it again; a page without that run does not."""
+    from embedding_core.model.store import RunStore
+    from ui import lift_job
+
+    monkeypatch.setenv("EMBEDDING_CORE_RUNS", str(tmp_path))
+    record = RunStore(tmp_path).save(
+        small_run, name="r", data=read_csv(SMALL_CSV), dataset="small_churn.csv"
+    )
+    at = new_app()
+    at.query_params.update(run=record.id, page="lift")
+    at.run()
+    assert_no_exception(at)
+    dataset = at.session_state[Keys.DATASET]
+    job = LiftJob(frame=dataset.frame, roles=small_run.roles, config=TINY, models=("logistic",))
+    job._thread = threading.Thread(target=lambda: None)  # looks running; never started
+    job._on_progress(
+        LiftProgress(
+            stage="fit", step=2, steps=5, fold=1, folds=1, message="onehot: done.",
+            model="logistic", encoding="onehot", metric="auc", score=0.61, fit_seconds=0.1,
+        )
+    )  # fmt: skip
+    lift_job.remember(lift_job.link_key(record.id, dataset.key), job)
+
+    fresh = new_app()  # F5
+    fresh.query_params.update(run=record.id, page="lift")
+    fresh.run()
+    assert_no_exception(fresh)
+    assert fresh.session_state[Keys.LIFT_JOB] is job
+    assert "Finished so far" in markdown_text(fresh)
+
+    stranger = new_app()  # the same data, but not the link with that run
+    stranger.query_params.update(page="lift")
+    stranger.run()
+    assert Keys.LIFT_JOB not in stranger.session_state or not stranger.session_state[Keys.LIFT_JOB]
+    assert lift_job.link_key(None, dataset.key) is None
