@@ -97,6 +97,7 @@ def _page() -> None:
         st.switch_page(wanted, query_params=runs.setting_params())
     current.run()
     runs.drop_stale_view()
+    runs.sync_handles()
     prepare_training_ahead()
     # After the page is drawn, so the first page never waits for (or competes with) the import.
     warm_up_tensorflow()

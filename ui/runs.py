@@ -45,6 +45,7 @@ __all__ = [
     "restore_from_url",
     "remember_roles",
     "sync_url",
+    "sync_handles",
     "drop_stale_view",
     "stop_page",
     "unique_labels",
@@ -71,7 +72,7 @@ VIEW_PARAMS = ("field", "category", "a", "b")
 #: How the pickers and tables name a run's model (``TrainConfig.model``).
 MODEL_NAMES = {"deepfm": "DeepFM", "entity": "entity"}
 #: URL parameters naming what the session holds (``_url_state``).
-HANDLES = ("run", "data", "lift", "scenarios")
+HANDLES = ("run", "data", "roles", "lift", "scenarios")
 
 
 def store() -> RunStore:
@@ -194,9 +195,13 @@ def _restore_dataset(handle: str) -> None:
 
 def remember_roles() -> None:
     """Keep the roles confirmed for an upload next to it in the run store, so a reload
-    (``?data=``) comes back to them instead of asking for the target again. The Data
-    page calls it once the roles are valid and the target confirmed."""
+    (``?data=``) comes back to them instead of asking for the target again; for a
+    bundled sample, roles other than its suggested ones go to ``ui.kept_json`` and the
+    URL names them (``roles=``). The Data page calls it once the roles are valid and
+    the target confirmed."""
     dataset, roles = state.get_dataset(), state.get_roles()
+    if dataset is not None and roles is not None and dataset.key.startswith("sample:"):
+        _keep_sample_roles(dataset, roles)
     if dataset is None or roles is None or not dataset.key.startswith("upload:"):
         return
     if not state.target_confirmed(dataset):
@@ -209,10 +214,58 @@ def remember_roles() -> None:
             _log.warning("keeping the roles of an upload failed: %s", exc)
 
 
+_ROLES_DIR = ".roles"
+
+
+def _same_columns(a: Roles, b: Roles) -> bool:
+    return (a.target, a.categorical, a.numeric) == (b.target, b.categorical, b.numeric)
+
+
+def _keep_sample_roles(dataset: state.Dataset, roles: Roles) -> None:
+    """A sample's roles, when not its suggested ones, kept under a handle for the URL."""
+    from ui.kept_json import keep_json
+
+    handle = None
+    if dataset.suggested is None or not _same_columns(roles, dataset.suggested):
+        handle = keep_json(_ROLES_DIR, {"dataset": dataset.key, "roles": roles.to_dict()})
+    st.session_state[Keys.ROLES_HANDLE] = (dataset.key, handle) if handle else None
+
+
+def _roles_handle() -> str | None:
+    """The URL's ``roles=``: only while the data it was kept for is loaded."""
+    kept = st.session_state.get(Keys.ROLES_HANDLE)
+    dataset = state.get_dataset()
+    if kept is None or dataset is None or kept[0] != dataset.key:
+        return None
+    return kept[1]
+
+
+def _restore_roles(handle: str) -> None:
+    """The URL's ``roles=``: a sample's roles as the user chose them, if that sample is
+    the data loaded now and has those columns."""
+    from ui.kept_json import read_kept
+
+    document = read_kept(_ROLES_DIR, handle)
+    if not isinstance(document, dict):
+        return
+    if state.get_dataset() is None and str(document.get("dataset")).startswith("sample:"):
+        _restore_dataset(str(document["dataset"]))  # the default sample's own: no data=
+    dataset = state.get_dataset()
+    if dataset is None or document.get("dataset") != dataset.key:
+        return
+    try:
+        roles = Roles.from_dict(document["roles"])
+    except (TypeError, ValueError, KeyError):
+        return
+    if {*roles.features, roles.target} <= set(map(str, dataset.frame.columns)):
+        state.set_roles(roles)  # the Data page checks them again as it draws
+        st.session_state[Keys.ROLES_HANDLE] = (dataset.key, handle)
+
+
 def restore_from_url() -> str | None:
     """On a session's first run, rebuild it from the URL; returns the page to show.
 
-    Reads ``data``, ``run``, ``lift``, ``scenarios``, ``field`` and ``category``; a run
+    Reads ``data``, ``run``, ``roles``, ``lift``, ``scenarios``, ``field`` and ``category``; a run
     that cannot be opened leaves a plain message (``state.get_link_error``) instead of an
     error.
     """
@@ -242,6 +295,8 @@ def _restore(params: dict[str, str]) -> str | None:
             state.set_link_error(str(exc))
         else:
             _apply_view(info, params.get("field"), params.get("category"))
+    if params.get("roles"):
+        _restore_roles(params["roles"])
     if params.get("lift"):
         from ui.lift_store import restore_lift
 
@@ -308,7 +363,8 @@ def _url_state() -> dict[str, str]:
     from ui.lift_store import lift_handle
     from ui.scenario_store import scenarios_handle
 
-    for key, handle in (("lift", lift_handle()), ("scenarios", scenarios_handle())):
+    kept = (("roles", _roles_handle()), ("lift", lift_handle()), ("scenarios", scenarios_handle()))
+    for key, handle in kept:
         if handle:
             params[key] = handle
     return params
@@ -318,6 +374,13 @@ def sync_url() -> None:
     """Write the session's handles into the URL (so F5 or a copied address restores it)
     and drop the one-off ``page``; at the start of a script run."""
     st.session_state[Keys.VIEW_SET] = set()  # filled by show_view_link
+    sync_handles()
+
+
+def sync_handles() -> None:
+    """Write the session's handles into the URL (and drop the one-off ``page``): at the
+    start of a script run, and again after the page, which may have kept something new
+    (a sample's roles) with no rerun to follow."""
     wanted = _url_state()
     current = st.query_params.to_dict()
     for key in [PAGE_PARAM, *HANDLES]:

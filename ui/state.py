@@ -99,6 +99,7 @@ class Keys:
     LIFT_DATA = "lift_data"  # {"key", "label"} of the data the lift result measured
     SCENARIOS = "whatif_scenarios"
     SCENARIOS_HANDLE = "whatif_scenarios_handle"  # ui/scenario_store.py
+    ROLES_HANDLE = "roles_handle"  # (dataset key, handle) of a sample's kept roles, ui/runs.py
     WHATIF_ROW = "whatif_row"
     SESSION_RUNS = "session_runs"
     INIT_UPLOAD_PATH = "init_upload_path"

@@ -43,6 +43,39 @@ def test_opens_on_default_sample_ready_to_train(new_app):
     assert not at.error
 
 
+def test_a_samples_changed_roles_survive_a_reload(new_app):
+    """The default sample with a column taken out: the URL names the kept roles
+    (``roles=``), and a fresh session on it (F5, a link) has the same columns; the
+    sample's own roles need no handle."""
+    at = new_app().run()
+    dataset = _dataset(at)
+    assert "roles" not in at.query_params  # its suggested roles
+    dropped = dataset.suggested.categorical[-1]
+    box = next(m for m in at.multiselect if m.label.startswith("Categorical"))
+    box.set_value([c for c in box.value if c != dropped]).run()
+    assert_no_exception(at)
+    handle = at.query_params["roles"]
+    assert dropped not in at.session_state[Keys.ROLES].categorical
+
+    fresh = new_app()
+    fresh.query_params.update(roles=handle)
+    fresh.run()
+    assert_no_exception(fresh)
+    assert _dataset(fresh).key == dataset.key
+    roles = fresh.session_state[Keys.ROLES]
+    assert dropped not in roles.categorical and len(roles.categorical) == len(box.value)
+    box = next(m for m in fresh.multiselect if m.label.startswith("Categorical"))
+    assert dropped not in box.value
+    assert any("Ready to train" in s.value for s in fresh.success)
+
+    for hostile in ("../../x", "f" * 32):  # not a handle, or none kept under it
+        other = new_app()
+        other.query_params.update(roles=hostile)
+        other.run()
+        assert_no_exception(other)
+        assert other.session_state[Keys.ROLES].categorical == dataset.suggested.categorical
+
+
 def test_upload_then_choose_roles(new_app, small_csv_bytes):
     at = new_app().run()
     at.file_uploader(key=Keys.UPLOAD).set_value(("small_churn.csv", small_csv_bytes, "text/csv"))
