@@ -97,3 +97,14 @@ def upload_with_roles(at: AppTest, name: str, data: bytes, roles: dict[str, Any]
         elif widget.label.startswith("Numeric"):
             widget.set_value(list(roles["numeric"]))
     at.run()
+
+
+def store_run(run: Any, root: Path, monkeypatch: Any) -> str:
+    """Save ``run`` with the small CSV as its data in a fresh run store at ``root``, which
+    the app then uses (``EMBEDDING_CORE_RUNS``); returns the run's id, for ``run=`` links."""
+    from embedding_core.data.csv_reader import read_csv
+    from embedding_core.model.store import RunStore
+
+    monkeypatch.setenv("EMBEDDING_CORE_RUNS", str(root))
+    record = RunStore(root).save(run, name="r", data=read_csv(SMALL_CSV), dataset="small_churn.csv")
+    return record.id

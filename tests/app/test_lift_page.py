@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from app_helpers import assert_no_exception, markdown_text
+from app_helpers import assert_no_exception, markdown_text, store_run
 
 from embedding_core.analysis.lift import LiftProgress, LiftResult
 from embedding_core.data.csv_reader import read_csv
@@ -195,15 +195,11 @@ def test_thorough_mode_runs_k_fold_and_says_so(new_app):
 def test_a_reload_takes_back_the_lift_job_of_its_link(new_app, small_run, tmp_path, monkeypatch):
     """F5 while Run lift works: the job goes on in the server, and the reloaded page (same
     run in its URL, same data) follows it again; a page without that run does not."""
-    from embedding_core.model.store import RunStore
     from ui import lift_job
 
-    monkeypatch.setenv("EMBEDDING_CORE_RUNS", str(tmp_path))
-    record = RunStore(tmp_path).save(
-        small_run, name="r", data=read_csv(SMALL_CSV), dataset="small_churn.csv"
-    )
+    run_id = store_run(small_run, tmp_path, monkeypatch)
     at = new_app()
-    at.query_params.update(run=record.id, page="lift")
+    at.query_params.update(run=run_id, page="lift")
     at.run()
     assert_no_exception(at)
     dataset = at.session_state[Keys.DATASET]
@@ -215,10 +211,10 @@ def test_a_reload_takes_back_the_lift_job_of_its_link(new_app, small_run, tmp_pa
             model="logistic", encoding="onehot", metric="auc", score=0.61, fit_seconds=0.1,
         )
     )  # fmt: skip
-    lift_job.remember(lift_job.link_key(record.id, dataset.key), job)
+    lift_job.remember(lift_job.link_key(run_id, dataset.key), job)
 
     fresh = new_app()  # F5
-    fresh.query_params.update(run=record.id, page="lift")
+    fresh.query_params.update(run=run_id, page="lift")
     fresh.run()
     assert_no_exception(fresh)
     assert fresh.session_state[Keys.LIFT_JOB] is job

@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_helpers import assert_no_exception, plain
+from app_helpers import assert_no_exception, plain, store_run
 
-from embedding_core.data.csv_reader import read_csv
 from embedding_core.model.config import TrainConfig
 from ui.state import Keys
 from ui.train_settings import changed_settings, start_values, within
@@ -16,16 +15,6 @@ from ui.train_settings import changed_settings, start_values, within
 pytestmark = pytest.mark.usefixtures("keras_loaded")
 
 SMALL_CSV = Path(__file__).resolve().parents[1] / "data" / "small_churn.csv"
-
-
-def _stored(small_run, tmp_path, monkeypatch) -> str:
-    from embedding_core.model.store import RunStore
-
-    monkeypatch.setenv("EMBEDDING_CORE_RUNS", str(tmp_path))
-    record = RunStore(tmp_path).save(
-        small_run, name="r", data=read_csv(SMALL_CSV), dataset="small_churn.csv"
-    )
-    return record.id
 
 
 def _train_page(new_app, **params):
@@ -43,7 +32,7 @@ def _number(at, label: str):
 def test_a_reload_shows_the_open_runs_settings(new_app, small_run, tmp_path, monkeypatch):
     """F5 or a link with ``run=``: the settings are those the run was trained with (not
     the defaults), and the page says which differ from the defaults."""
-    at = _train_page(new_app, run=_stored(small_run, tmp_path, monkeypatch))
+    at = _train_page(new_app, run=store_run(small_run, tmp_path, monkeypatch))
     config = at.session_state[Keys.CONFIG]
     assert config.learning_rate == small_run.config.learning_rate == 1e-2
     assert config.hidden_units == (16,) and config.min_count == 1 and config.epochs == 8
@@ -57,7 +46,7 @@ def test_a_changed_setting_is_kept_by_the_url(new_app, small_run, tmp_path, monk
     """The browser writes a changed setting into the address under the widget's key (the
     browser test checks that); a fresh session on that address (F5) shows it, on top of
     the run's other settings."""
-    run_id = _stored(small_run, tmp_path, monkeypatch)
+    run_id = store_run(small_run, tmp_path, monkeypatch)
     at = _train_page(new_app, run=run_id)
     _number(at, "Embedding dimension").set_value(24).run()
     assert at.session_state[Keys.CONFIG].embedding_dim == 24

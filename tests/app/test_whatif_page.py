@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
-from app_helpers import assert_no_exception, plain
+from app_helpers import assert_no_exception, plain, store_run
 
 from embedding_core import formatting as fmt
 from embedding_core.analysis.whatif import baseline_row, predict_row, row_at, sweep
@@ -120,14 +120,9 @@ def test_sweep_over_the_nearest_neighbours_of_the_current_value(app_with_run, sm
 def test_an_edit_survives_a_reload(new_app, small_run, tmp_path, monkeypatch):
     """F5 (a fresh session on the same address) keeps the values the user changed: the
     edit widgets are bound to the URL, which the browser updates as the user edits."""
-    from embedding_core.model.store import RunStore
-
-    monkeypatch.setenv("EMBEDDING_CORE_RUNS", str(tmp_path))
-    record = RunStore(tmp_path).save(
-        small_run, name="r", data=read_csv(SMALL_CSV), dataset="small_churn.csv"
-    )
+    run_id = store_run(small_run, tmp_path, monkeypatch)
     at = new_app()
-    at.query_params.update(run=record.id, page="whatif")
+    at.query_params.update(run=run_id, page="whatif")
     at.run()
     assert_no_exception(at)
     box = _selectbox(at, "customer_city")
@@ -136,7 +131,7 @@ def test_an_edit_survives_a_reload(new_app, small_run, tmp_path, monkeypatch):
     changed = at.metric[1].value
     assert changed != at.metric[0].value
     fresh = new_app()  # F5: the address now holds the edit under the widget's key
-    fresh.query_params.update(run=record.id, page="whatif", **{box.key: other})
+    fresh.query_params.update(run=run_id, page="whatif", **{box.key: other})
     fresh.run()
     assert_no_exception(fresh)
     assert _selectbox(fresh, "customer_city").value == other
@@ -175,14 +170,9 @@ def test_kept_scenarios_survive_a_reload_and_travel_in_a_link(
     """Kept scenarios are written to the run store and the address names them
     (``scenarios=``): F5 or a stakeholder's link shows the same table; clearing them
     drops the name; a name that is not theirs is ignored."""
-    from embedding_core.model.store import RunStore
-
-    monkeypatch.setenv("EMBEDDING_CORE_RUNS", str(tmp_path))
-    record = RunStore(tmp_path).save(
-        small_run, name="r", data=read_csv(SMALL_CSV), dataset="small_churn.csv"
-    )
+    run_id = store_run(small_run, tmp_path, monkeypatch)
     at = new_app()
-    at.query_params.update(run=record.id, page="whatif")
+    at.query_params.update(run=run_id, page="whatif")
     at.run()
     box = _selectbox(at, "customer_city")
     other = next(o for o in box.options if o != box.value)
@@ -194,7 +184,7 @@ def test_kept_scenarios_survive_a_reload_and_travel_in_a_link(
     kept = _scenario_table(at)
 
     fresh = new_app()  # F5, or the link in another browser
-    fresh.query_params.update(run=record.id, page="whatif", scenarios=handle)
+    fresh.query_params.update(run=run_id, page="whatif", scenarios=handle)
     fresh.run()
     assert_no_exception(fresh)
     table = _scenario_table(fresh)
@@ -207,7 +197,7 @@ def test_kept_scenarios_survive_a_reload_and_travel_in_a_link(
 
     for hostile in ("../../etc/passwd", "0" * 32):
         other_session = new_app()
-        other_session.query_params.update(run=record.id, page="whatif", scenarios=hostile)
+        other_session.query_params.update(run=run_id, page="whatif", scenarios=hostile)
         other_session.run()
         assert_no_exception(other_session)
         assert _scenario_table(other_session) is None
