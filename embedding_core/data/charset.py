@@ -13,7 +13,7 @@ import codecs
 from embedding_core.errors import DataError
 from embedding_core.text import capitalised
 
-__all__ = ["reject_binary", "encoded_bytes", "utf16_order"]
+__all__ = ["reject_binary", "encoded_bytes", "utf16_order", "LineDecoder"]
 
 _DECODE_CHUNK = 1 << 20
 _HEAD = 4096  # bytes looked at to tell text from binary
@@ -122,10 +122,29 @@ def _mixed_utf8(raw: bytes) -> tuple[bytes, list[int]] | None:
     evidence = _utf8_evidence(raw)
     if evidence == 0:
         return None
+    recoded = _recode_lines(raw, limit=evidence)
+    if recoded is None:
+        return None
+    fixed, starts, _, _ = recoded
+    lines, line, counted = [], 1, 0
+    for start in starts:
+        line += _line_ends(raw, counted, start)
+        lines.append(line)
+        counted = start
+    return fixed, lines
+
+
+def _recode_lines(
+    raw: bytes, limit: int | None = None
+) -> tuple[bytes, list[int], list[bytes], bool] | None:
+    """``raw`` with its lines that are not UTF-8 decoded on their own and re-encoded, where
+    those lines start, the lines as they were, and whether the other lines are ASCII; None
+    once more than ``limit`` lines are not UTF-8."""
     view = memoryview(raw)
     parts: list[bytes | memoryview] = []
-    lines: list[int] = []
-    start, line, counted = 0, 1, 0
+    starts: list[int] = []
+    bad: list[bytes] = []
+    start, ascii_rest = 0, True
     while (error := _first_invalid(view, start)) is not None:
         newline = max(raw.rfind(b"\n", start, error), raw.rfind(b"\r", start, error))
         first = newline + 1 if newline >= 0 else start
@@ -133,15 +152,64 @@ def _mixed_utf8(raw: bytes) -> tuple[bytes, list[int]] | None:
         end = len(raw) if end < 0 else end
         carriage = raw.find(b"\r", error, end)
         end = carriage if carriage >= 0 else end
-        line += _line_ends(raw, counted, first)
-        counted = first
-        lines.append(line)
-        if len(lines) > evidence:
+        starts.append(first)
+        if limit is not None and len(starts) > limit:
             return None
-        parts += [view[start:first], _decode_line(raw[first:end]).encode("utf-8")]
+        ascii_rest = ascii_rest and raw[start:first].isascii()
+        bad.append(raw[first:end])
+        parts += [view[start:first], _decode_line(bad[-1]).encode("utf-8")]
         start = end
     parts.append(view[start:])
-    return b"".join(parts), lines
+    return b"".join(parts), starts, bad, ascii_rest and raw[start:].isascii()
+
+
+class LineDecoder:
+    """``encoded_bytes`` for a file read in pieces of whole lines, each returned as UTF-8.
+
+    ``whole=False`` reads a mostly UTF-8 file: lines that are not UTF-8 are decoded as
+    cp1252 (latin-1 if not) on their own; ``whole=True`` reads a cp1252 file: every
+    piece is cp1252 (latin-1 if not). Which of the two ``encoded_bytes`` picks depends
+    on the whole file: ``mismatch`` says, once the last piece is read, when it would
+    have picked the other and so read other text. ``starts`` are where the lines that are
+    not UTF-8 start (bytes from the first piece's start).
+    """
+
+    def __init__(self, whole: bool = False) -> None:
+        self.whole = whole
+        self.starts: list[int] = []
+        self._read, self._evidence = 0, 0
+        self._ascii_rest, self._latin1, self._c1 = True, False, False
+
+    def decode(self, piece: bytes) -> bytes:
+        """``piece`` (whole lines) as UTF-8."""
+        self._read += len(piece)
+        try:
+            text, _ = codecs.utf_8_decode(piece, "strict", True)
+        except UnicodeDecodeError:
+            pass
+        else:
+            self._evidence += len(piece) - len(text)
+            self._ascii_rest = self._ascii_rest and len(piece) == len(text)
+            return _decode_line(piece).encode("utf-8") if self.whole else piece
+        fixed, starts, bad, ascii_rest = _recode_lines(piece)  # type: ignore[misc]
+        for line in [piece] if self.whole else bad:
+            try:
+                line.decode("cp1252")
+            except UnicodeDecodeError:
+                self._latin1 = True
+            else:
+                self._c1 = self._c1 or any(0x80 <= b <= 0x9F for b in line)
+        self.starts += [self._read - len(piece) + start for start in starts]
+        self._evidence += _utf8_evidence(piece)
+        self._ascii_rest = self._ascii_rest and ascii_rest
+        return _decode_line(piece).encode("utf-8") if self.whole else fixed
+
+    def mismatch(self) -> bool:
+        """Whether ``encoded_bytes`` would read the pieces read so far as other text."""
+        whole = len(self.starts) > self._evidence  # encoded_bytes' choice (see _mixed_utf8)
+        if whole == self.whole and not (whole and self._latin1 and self._c1):
+            return False
+        return not self._ascii_rest or (self._latin1 and self._c1)
 
 
 def _line_ends(raw: bytes, start: int, end: int) -> int:

@@ -115,6 +115,7 @@ def read_sample(path: Path, rows: int) -> tuple[pd.DataFrame, int | None]:
         )
     sample = pd.concat(parts, ignore_index=True)
     sample = sample.astype("str").where(sample.notna())
+    sample.attrs["notes"] = list(source.notes)
     total = None
     if source.format == "parquet":
         import pyarrow.parquet as pq

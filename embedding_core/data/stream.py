@@ -123,6 +123,12 @@ class TableSource:
         return self.layouts[0].encoding if self.layouts else "utf8"
 
     @property
+    def notes(self) -> tuple[str, ...]:
+        """CSV only: what the reader did that the user should know (a title line skipped),
+        one sentence each, as ``read_csv``'s ``attrs["notes"]``."""
+        return tuple(note for layout in self.layouts for note in layout.notes)
+
+    @property
     def names(self) -> tuple[str, ...]:
         """The files' paths relative to their common folder (their identity in splits
         and vocabulary files: the same on every host that mounts the data elsewhere)."""
