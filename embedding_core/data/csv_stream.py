@@ -26,7 +26,7 @@ import gzip
 import io
 import re
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -166,6 +166,24 @@ def csv_batches(
         file is cut short or cannot be read, or it mixes text encodings in a way
         ``read_csv`` would read otherwise.
     """
+    wanted = list(dict.fromkeys(columns))
+    # the last column is read always: a quote left open there swallows the rest
+    read = list(dict.fromkeys([*wanted, layout.columns[-1]]))
+    again = yield from _arrow_batches(path, layout, wanted, read, batch_rows, 0)
+    if again is not None:  # a row may be empty in every column: read them all from there
+        yield from _arrow_batches(path, layout, wanted, list(layout.columns), batch_rows, again)
+
+
+def _arrow_batches(
+    path: Path,
+    layout: CsvLayout,
+    wanted: list[str],
+    read: list[str],
+    batch_rows: int,
+    skip: int,
+) -> Generator[pd.DataFrame, None, int | None]:
+    """``csv_batches``' frames from row ``skip`` on, parsing the columns ``read``; returns
+    the rows read when a row is empty in every column read but not all were (else None)."""
     import pyarrow as pa
 
     label = file_label(path)
@@ -175,15 +193,19 @@ def csv_batches(
         bad_rows.append((row.expected_columns, row.actual_columns, row.number, row.text))
         return "error"
 
-    wanted = list(dict.fromkeys(columns))
-    last = layout.columns[-1]  # a quote left open there swallows the rest
     rows, end_value = 0, None
     try:
         with _open_utf8(path, layout, label) as stream:
-            for batch in _arrow_reader(stream, layout, on_invalid_row):
+            for batch in _arrow_reader(stream, layout, read, on_invalid_row):
                 if batch.num_rows:
-                    rows, end_value = rows + batch.num_rows, batch.column(last)[-1].as_py()
-                batch = _without_empty_rows(batch)
+                    end_value = batch.column(layout.columns[-1])[-1].as_py()
+                rows += batch.num_rows
+                batch = batch.slice(max(0, skip - rows + batch.num_rows))
+                empty = _empty_rows(batch)
+                if empty is not None and len(read) < len(layout.columns):
+                    return rows - batch.num_rows
+                if empty is not None:
+                    batch = batch.filter(pa.compute.invert(empty))
                 for first in range(0, batch.num_rows, batch_rows):
                     yield _text_frame(batch.slice(first, batch_rows).select(wanted))
             if _quote_runs_to_the_end(end_value, stream.tail):
@@ -195,14 +217,15 @@ def csv_batches(
             _check_encoding(path, layout, stream)
     except pa.ArrowInvalid as exc:
         if str(exc).startswith("Empty CSV file"):
-            return  # a header and no data rows
+            return None  # a header and no data rows
         if not bad_rows:
             raise _unreadable(label, exc) from exc
         if bad_rows[0][1] > bad_rows[0][0] or _quote_open(bad_rows[0][3]):
             raise _row_error(bad_rows[0], layout, label) from exc
-        yield from _short_row_batches(path, layout, wanted, batch_rows, rows)
+        yield from _short_row_batches(path, layout, wanted, batch_rows, max(rows, skip))
     except (pa.ArrowException, OSError) as exc:
         raise _unreadable(label, exc) from exc
+    return None
 
 
 def _short_row_batches(
@@ -241,17 +264,17 @@ def _short_row_batches(
         _check_encoding(path, layout, stream)
 
 
-def _without_empty_rows(batch: Any) -> Any:
-    """``batch`` without its rows that are empty in every column (``read_csv`` drops them)."""
+def _empty_rows(batch: Any) -> Any:
+    """The mask of the rows of ``batch`` empty in every column, or None if there is none."""
     import pyarrow.compute as pc
 
     empty = None
     for column in batch.columns:
         if column.null_count == 0:
-            return batch  # (the common case: one dense column, no row to drop)
+            return None  # (the common case: one dense column, no row to drop)
         null = pc.is_null(column)
         empty = null if empty is None else pc.and_(empty, null)
-    return batch.filter(pc.invert(empty)) if pc.any(empty).as_py() else batch
+    return empty if empty is not None and pc.any(empty).as_py() else None
 
 
 def _check_encoding(path: Path, layout: CsvLayout, stream: _Tail) -> None:
@@ -299,9 +322,10 @@ def _quote_runs_to_the_end(value: bytes | None, tail: bytes) -> bool:
 
 
 def _arrow_reader(
-    stream: BinaryIO, layout: CsvLayout, on_invalid_row: Callable[[Any], str]
+    stream: BinaryIO, layout: CsvLayout, read: list[str], on_invalid_row: Callable[[Any], str]
 ) -> Iterator[Any]:
-    """pyarrow's streaming reader of every column (as bytes; ``_text_frame`` decodes them)."""
+    """pyarrow's streaming reader of the columns ``read`` (as bytes; ``_text_frame`` decodes
+    them)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -318,7 +342,8 @@ def _arrow_reader(
             invalid_row_handler=on_invalid_row,
         ),
         convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(layout.columns, pa.binary()),
+            include_columns=read,
+            column_types=dict.fromkeys(read, pa.binary()),
             null_values=["", *MISSING_TOKENS],
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,

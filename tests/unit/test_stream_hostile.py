@@ -105,6 +105,18 @@ def test_a_short_row_past_the_first_block_loses_and_doubles_no_row(tmp_path: Pat
     pd.testing.assert_frame_equal(pd.concat(frames, ignore_index=True), expected)
 
 
+def test_rows_empty_in_the_columns_read_are_kept_unless_empty_in_every_column(tmp_path: Path):
+    """Only the columns asked for (and the last) are parsed; a row empty in all of them,
+    past pyarrow's first 4 MB block, is read again with every column to tell."""
+    path = tmp_path / "t.csv"
+    rows = [f"{i},b,{i % 2}" for i in range(400_000)]
+    path.write_text("city,job,y\n" + "\n".join([*rows, ",c,", ",,", *rows[:10]]) + "\n")
+    frames = [f for _, _, f in open_table(path).batches(["city"], batch_rows=100_000)]
+    expected = read_csv(path)[["city"]]
+    pd.testing.assert_frame_equal(pd.concat(frames, ignore_index=True), expected)
+    assert len(expected) == 400_011  # ",c," kept, ",," left out
+
+
 @pytest.mark.parametrize(("content", "needle"), REFUSED.values(), ids=REFUSED.keys())
 def test_unreadable_files_are_refused_with_what_to_do(tmp_path: Path, content: bytes, needle: str):
     path = tmp_path / "t.csv"
