@@ -7,6 +7,7 @@ same frame and notes), ``both refuse``, or what differs. Run:
 
 from __future__ import annotations
 
+import gzip
 import sys
 import tempfile
 from pathlib import Path
@@ -51,6 +52,13 @@ def corpus() -> dict[str, bytes]:
         "decimal_comma_late": (
             "city;amount;y\n" + "Nancy;15;1\n" * 9_000 + "Metz;1 234,25;0\n"
         ).encode(),
+        "decimal_comma_after_spaced_rows": (
+            "city;amount;y\n" + "Nancy;1 500;1\n" * 9_000 + "Metz;1 234,25;0\n"
+        ).encode(),
+        "decimal_comma_short_row": ("city;amount;y\nNancy;1,5;1\nMetz;2,25\n" * 10).encode(),
+        "cp1252_many_lines_late_utf8_head": (_BODY.replace("Nancy", "Besançon") + _PAD).encode()
+        + ("Mâcon,é,1\n" * 40).encode("cp1252"),
+        "gzip_short_row": gzip.compress((_BODY + "Brest,c\n").encode()),
         "decimal_comma_then_word": (
             "city;amount;y\n" + "Nancy;1,5;1\n" * 9_000 + "Metz;abc;0\n"
         ).encode(),
@@ -59,9 +67,11 @@ def corpus() -> dict[str, bytes]:
 
 def _streamed(path: Path) -> pd.DataFrame:
     source = open_table(path)
-    frames = [frame for _, _, frame in source.batches(source.columns, batch_rows=1_000)]
+    notes = list(source.notes)
+    batches = source.batches(source.columns, batch_rows=1_000, notes=notes)
+    frames = [frame for _, _, frame in batches]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    frame.attrs["notes"] = list(source.notes) if hasattr(source, "notes") else []
+    frame.attrs["notes"] = notes
     return frame
 
 

@@ -13,7 +13,7 @@ import codecs
 from embedding_core.errors import DataError
 from embedding_core.text import capitalised
 
-__all__ = ["reject_binary", "encoded_bytes", "utf16_order", "LineDecoder"]
+__all__ = ["reject_binary", "encoded_bytes", "utf16_order", "LineDecoder", "mixed_note"]
 
 _DECODE_CHUNK = 1 << 20
 _HEAD = 4096  # bytes looked at to tell text from binary
@@ -106,7 +106,7 @@ def encoded_bytes(raw: bytes, label: str) -> tuple[bytes, str, list[str]]:
     mixed = _mixed_utf8(raw)
     if mixed is not None:
         fixed, lines = mixed
-        return fixed, "utf-8-sig", [_mixed_note(lines, label)]
+        return fixed, "utf-8-sig", [mixed_note(lines[:3], len(lines), label)]
     if _decodes(raw, "cp1252"):
         return raw, "cp1252", []
     return raw, "latin-1", []  # decodes any byte string
@@ -204,6 +204,12 @@ class LineDecoder:
         self._ascii_rest = self._ascii_rest and ascii_rest
         return _decode_line(piece).encode("utf-8") if self.whole else fixed
 
+    @property
+    def mixed(self) -> bool:
+        """Whether ``encoded_bytes`` reads the pieces read so far as a mostly UTF-8 file with
+        lines that are not (and says so in a note)."""
+        return 0 < len(self.starts) <= self._evidence
+
     def mismatch(self) -> bool:
         """Whether ``encoded_bytes`` would read the pieces read so far as other text."""
         whole = len(self.starts) > self._evidence  # encoded_bytes' choice (see _mixed_utf8)
@@ -248,11 +254,12 @@ def _decode_line(line: bytes) -> str:
         return line.decode("latin-1")
 
 
-def _mixed_note(lines: list[int], label: str) -> str:
-    shown = ", ".join(f"{n:,}" for n in lines[:3])
-    more = f" and {len(lines) - 3:,} more" if len(lines) > 3 else ""
-    which = f"line {shown}" if len(lines) == 1 else f"{len(lines):,} lines ({shown}{more})"
-    they = ("it is", "its") if len(lines) == 1 else ("they are", "their")
+def mixed_note(first: list[int], count: int, label: str) -> str:
+    """The note on ``count`` lines read as cp1252 in a UTF-8 file; ``first``: the first three."""
+    shown = ", ".join(f"{n:,}" for n in first[:3])
+    more = f" and {count - 3:,} more" if count > 3 else ""
+    which = f"line {shown}" if count == 1 else f"{count:,} lines ({shown}{more})"
+    they = ("it is", "its") if count == 1 else ("they are", "their")
     return (
         f"Read {which} of {label} as Windows-1252 (cp1252) text, as {they[0]} not UTF-8 like "
         f"the rest of the file: check {they[1]} accented letters."

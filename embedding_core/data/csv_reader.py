@@ -162,15 +162,25 @@ def _plain_numbers(frame: pd.DataFrame, delimiter: str) -> list[str]:
         if plain is None:
             continue
         text, style = plain
-        found.setdefault(style, []).append(repr(printable(name, NAME_LIMIT)))
+        found.setdefault(style, []).append(name)
         if style not in examples:
             first = int(column.str.contains(",", regex=False, na=False).argmax())
-            examples[style] = f"{printable(column.iloc[first], 40)!r} as {text.iloc[first]}"
+            examples[style] = _example(column.iloc[first], text.iloc[first])
         frame.isetitem(i, text)
+    return _number_notes(found, examples)
+
+
+def _example(written: str, plain: str) -> str:
+    return f"{printable(written, 40)!r} as {plain}"
+
+
+def _number_notes(found: dict[str, list[str]], examples: dict[str, str]) -> list[str]:
+    """One note per way of writing numbers (``found``: its columns), with an example."""
     written = {DECIMAL_COMMA: "decimal commas", THOUSANDS_COMMA: "thousands separators"}
     notes = []
     for style, names in found.items():
-        shown = ", ".join(names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
+        quoted = [repr(printable(name, NAME_LIMIT)) for name in names]
+        shown = ", ".join(quoted[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
         notes.append(f"Read {shown} as numbers written with {written[style]} ({examples[style]}).")
     return notes
 

@@ -33,7 +33,14 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 
-from embedding_core.data.charset import LineDecoder, _line_ends, reject_binary, utf16_order
+from embedding_core.data.charset import (
+    LineDecoder,
+    _line_ends,
+    mixed_note,
+    reject_binary,
+    utf16_order,
+)
+from embedding_core.data.csv_commas import CommaColumns
 from embedding_core.data.csv_reader import (
     _LINE_END,
     _SNIFF_CHARS,
@@ -59,6 +66,7 @@ _SNIFF_BYTES = 64_000
 _MAX_HEADER_BYTES = _SNIFF_BYTES + 256 * (DEFAULT_MAX_COLUMNS + 1)
 _READ_BYTES = 1 << 20
 _BLOCK_BYTES = 1 << 22
+_BLOCK_ROWS = 1 << 17  # rows of a block read by pandas' parser (past a short line)
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 # Excel writes "sep=;" as the first line of CSVs meant for another locale.
 _SEP_LINE = re.compile(r"\A\ufeff?[ \t]*sep=(.)[ \t]*(?:\r\n|\r|\n)", re.IGNORECASE)
@@ -152,12 +160,17 @@ def sniff_csv(path: Path) -> CsvLayout:
 
 
 def csv_batches(
-    path: Path, layout: CsvLayout, columns: Sequence[str], batch_rows: int
+    path: Path,
+    layout: CsvLayout,
+    columns: Sequence[str],
+    batch_rows: int,
+    notes: list[str] | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Frames of at most ``batch_rows`` rows of ``columns``, all text, empty cells ``NaN``.
 
-    Rows that are entirely empty are left out, and a line with fewer fields than the
-    header has its last cells empty, as ``read_csv`` does.
+    As ``read_csv`` does: rows that are entirely empty are left out, a line with fewer
+    fields than the header has its last cells empty, and a column of numbers written
+    with commas is plain number text (``CommaColumns``; its note goes to ``notes``).
 
     Raises
     ------
@@ -166,12 +179,33 @@ def csv_batches(
         file is cut short or cannot be read, or it mixes text encodings in a way
         ``read_csv`` would read otherwise.
     """
+    commas = CommaColumns(
+        layout.delimiter,
+        lambda names: _text_batches(path, layout, names),
+        file_label(path),
+        [] if notes is None else notes,
+    )
+    for block in _text_batches(path, layout, columns, notes):
+        block = commas.rewrite(block)  # a block at a time: a comma is seen before its rows go
+        for first in range(0, len(block), batch_rows):
+            yield block.iloc[first : first + batch_rows].reset_index(drop=True)
+
+
+def _text_batches(
+    path: Path,
+    layout: CsvLayout,
+    columns: Sequence[str],
+    notes: list[str] | None = None,
+) -> Iterator[pd.DataFrame]:
+    """``csv_batches``' rows in blocks (pyarrow's, or ``_BLOCK_ROWS`` rows), numbers with
+    commas as written; ``notes`` receives ``read_csv``'s note on lines read as cp1252."""
     wanted = list(dict.fromkeys(columns))
     # the last column is read always: a quote left open there swallows the rest
     read = list(dict.fromkeys([*wanted, layout.columns[-1]]))
-    again = yield from _arrow_batches(path, layout, wanted, read, batch_rows, 0)
+    again = yield from _arrow_batches(path, layout, wanted, read, 0, notes)
     if again is not None:  # a row may be empty in every column: read them all from there
-        yield from _arrow_batches(path, layout, wanted, list(layout.columns), batch_rows, again)
+        every = list(layout.columns)
+        yield from _arrow_batches(path, layout, wanted, every, again, notes)
 
 
 def _arrow_batches(
@@ -179,8 +213,8 @@ def _arrow_batches(
     layout: CsvLayout,
     wanted: list[str],
     read: list[str],
-    batch_rows: int,
     skip: int,
+    notes: list[str] | None,
 ) -> Generator[pd.DataFrame, None, int | None]:
     """``csv_batches``' frames from row ``skip`` on, parsing the columns ``read``; returns
     the rows read when a row is empty in every column read but not all were (else None)."""
@@ -197,24 +231,25 @@ def _arrow_batches(
     try:
         with _open_utf8(path, layout, label) as stream:
             for batch in _arrow_reader(stream, layout, read, on_invalid_row):
-                if batch.num_rows:
+                n = batch.num_rows
+                if n:
                     end_value = batch.column(layout.columns[-1])[-1].as_py()
-                rows += batch.num_rows
-                batch = batch.slice(max(0, skip - rows + batch.num_rows))
+                rows += n
+                batch = batch.slice(max(0, skip - rows + n))
                 empty = _empty_rows(batch)
                 if empty is not None and len(read) < len(layout.columns):
-                    return rows - batch.num_rows
+                    return rows - n
                 if empty is not None:
                     batch = batch.filter(pa.compute.invert(empty))
-                for first in range(0, batch.num_rows, batch_rows):
-                    yield _text_frame(batch.slice(first, batch_rows).select(wanted))
+                if batch.num_rows:
+                    yield _text_frame(batch.select(wanted))
             if _quote_runs_to_the_end(end_value, stream.tail):
                 raise DataError(
                     f'A double quote (") opened in the last column of row {rows:,} of {label} '
                     "is never closed (the value runs to the end of the file): check the "
                     "quoting of that row."
                 )
-            _check_encoding(path, layout, stream)
+            _check_encoding(path, layout, stream, notes)
     except pa.ArrowInvalid as exc:
         if str(exc).startswith("Empty CSV file"):
             return None  # a header and no data rows
@@ -222,14 +257,19 @@ def _arrow_batches(
             raise _unreadable(label, exc) from exc
         if bad_rows[0][1] > bad_rows[0][0] or _quote_open(bad_rows[0][3]):
             raise _row_error(bad_rows[0], layout, label) from exc
-        yield from _short_row_batches(path, layout, wanted, batch_rows, max(rows, skip))
+        skip = max(rows, skip)
+        yield from _short_row_batches(path, layout, wanted, skip, notes)
     except (pa.ArrowException, OSError) as exc:
         raise _unreadable(label, exc) from exc
     return None
 
 
 def _short_row_batches(
-    path: Path, layout: CsvLayout, wanted: list[str], batch_rows: int, skip: int
+    path: Path,
+    layout: CsvLayout,
+    wanted: list[str],
+    skip: int,
+    notes: list[str] | None,
 ) -> Iterator[pd.DataFrame]:
     """``csv_batches``' frames from row ``skip`` on, read by pandas' parser (``read_csv``'s),
     which leaves the last cells of a short line empty; pyarrow's refuses such a line."""
@@ -248,7 +288,7 @@ def _short_row_batches(
                 na_values=["", *MISSING_TOKENS],
                 skip_blank_lines=True,
                 encoding="utf-8",
-                chunksize=batch_rows,
+                chunksize=_BLOCK_ROWS,
                 engine="c",
             )
             with reader:
@@ -261,7 +301,7 @@ def _short_row_batches(
                         yield frame
         except pd.errors.ParserError as exc:
             raise _parser_error(exc, layout.delimiter, label, layout.header_lines) from exc
-        _check_encoding(path, layout, stream)
+        _check_encoding(path, layout, stream, notes)
 
 
 def _empty_rows(batch: Any) -> Any:
@@ -277,16 +317,23 @@ def _empty_rows(batch: Any) -> Any:
     return empty if empty is not None and pc.any(empty).as_py() else None
 
 
-def _check_encoding(path: Path, layout: CsvLayout, stream: _Tail) -> None:
+def _check_encoding(path: Path, layout: CsvLayout, stream: _Tail, notes: list[str] | None) -> None:
     """Refuse a file read line by line that ``read_csv`` would decode otherwise (or the
-    other way round): which it does depends on the lines past the head."""
-    if stream.decoder is None or not stream.decoder.mismatch():
+    other way round: which it does depends on the lines past the head); else add its note
+    on the lines read as cp1252 to ``notes``."""
+    decoder = stream.decoder
+    if decoder is None or not (decoder.mixed or decoder.mismatch()):
         return
-    lines = _line_numbers(path, layout, stream.decoder.starts[:3])
+    label = file_label(path)
+    lines = _line_numbers(path, layout, decoder.starts[:3])
+    if not decoder.mismatch():
+        if notes is not None:
+            notes.append(mixed_note(lines, len(decoder.starts), label))
+        return
     shown = ", ".join(f"{n:,}" for n in lines)
-    more = len(stream.decoder.starts) - len(lines)
+    more = len(decoder.starts) - len(lines)
     raise DataError(
-        f"{capitalised(file_label(path))} mixes text encodings (lines {shown}"
+        f"{capitalised(label)} mixes text encodings (lines {shown}"
         f"{f' and {more:,} more' if more else ''} are not UTF-8, others are) in a way only a "
         "reading of the whole file settles: read it in memory, or save it as UTF-8."
     )

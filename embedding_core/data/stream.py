@@ -178,24 +178,33 @@ class TableSource:
         *,
         batch_rows: int = BATCH_ROWS,
         only: Collection[int] | None = None,
+        notes: list[str] | None = None,
     ) -> Iterator[tuple[int, int, pd.DataFrame]]:
         """Yield ``(file_number, first_row, frame)`` for every batch, file by file.
 
         ``frame`` holds ``columns`` only (CSV: all text, empty cells ``NaN``; Parquet:
         the stored types); ``first_row`` is the position of its first row in its file.
-        ``only``: read just these file numbers (positions in ``files``).
+        ``only``: read just these file numbers (positions in ``files``). ``notes``
+        receives, as they are found, notes such as ``read_csv``'s on columns of numbers
+        written with commas (read as plain numbers).
         """
         self.check_columns(columns)
         cols = list(dict.fromkeys(columns))
         if self.format == "csv":
             for number, (path, layout) in enumerate(zip(self.files, self.layouts, strict=True)):
                 if only is None or number in only:
-                    yield from self._csv_batches(number, path, layout, cols, batch_rows)
+                    yield from self._csv_batches(number, path, layout, cols, batch_rows, notes)
             return
         yield from self._parquet_batches(cols, batch_rows, only)
 
     def _csv_batches(
-        self, number: int, path: Path, layout: CsvLayout, cols: list[str], batch_rows: int
+        self,
+        number: int,
+        path: Path,
+        layout: CsvLayout,
+        cols: list[str],
+        batch_rows: int,
+        notes: list[str] | None,
     ) -> Iterator[tuple[int, int, pd.DataFrame]]:
         missing = [c for c in cols if c not in layout.columns]
         if missing:
@@ -204,7 +213,7 @@ class TableSource:
                 "every file must have the same columns."
             )
         first = 0
-        for frame in csv_batches(path, layout, cols, batch_rows):
+        for frame in csv_batches(path, layout, cols, batch_rows, notes):
             yield number, first, frame
             first += len(frame)
 

@@ -86,11 +86,16 @@ def test_files_read_csv_reads_are_streamed_with_the_same_values(tmp_path: Path, 
     pd.testing.assert_frame_equal(_read_all(path), read_csv(path), check_dtype=False)
 
 
-def test_a_title_line_is_skipped_with_read_csvs_note(tmp_path: Path):
+@pytest.mark.parametrize("content", READABLE.values(), ids=READABLE.keys())
+def test_files_read_csv_reads_are_streamed_with_its_notes(tmp_path: Path, content: bytes):
+    """A title line skipped, lines read as cp1252: the notes of read_csv, word for word."""
     path = tmp_path / "t.csv"
-    path.write_bytes(READABLE["title_line"])
-    assert open_table(path).notes == tuple(read_csv(path).attrs["notes"])
-    assert "Skipped line 1 of 't.csv' ('Claims export 2026')" in open_table(path).notes[0]
+    path.write_bytes(content)
+    source = open_table(path)
+    notes = list(source.notes)
+    for _ in source.batches(source.columns, notes=notes):
+        pass
+    assert notes == read_csv(path).attrs["notes"]
 
 
 def test_a_short_row_past_the_first_block_loses_and_doubles_no_row(tmp_path: Path):
