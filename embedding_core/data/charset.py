@@ -180,17 +180,20 @@ class LineDecoder:
         self._read, self._evidence = 0, 0
         self._ascii_rest, self._latin1, self._c1 = True, False, False
 
-    def decode(self, piece: bytes) -> bytes:
-        """``piece`` (whole lines) as UTF-8."""
+    def decode(self, piece: bytes | memoryview, ascii: bool = False) -> bytes | memoryview:
+        """``piece`` (whole lines) as UTF-8: ``piece`` itself when it is; ``ascii``: it is
+        known to be ASCII (a bytes' ``isascii`` is 2x faster than a decode)."""
         self._read += len(piece)
+        if ascii and not self.whole:
+            return piece
         try:
             text, _ = codecs.utf_8_decode(piece, "strict", True)
         except UnicodeDecodeError:
-            pass
+            piece = bytes(piece)
         else:
             self._evidence += len(piece) - len(text)
             self._ascii_rest = self._ascii_rest and len(piece) == len(text)
-            return _decode_line(piece).encode("utf-8") if self.whole else piece
+            return _decode_line(bytes(piece)).encode("utf-8") if self.whole else piece
         fixed, starts, bad, ascii_rest = _recode_lines(piece)  # type: ignore[misc]
         for line in [piece] if self.whole else bad:
             try:

@@ -26,6 +26,7 @@ import gzip
 import io
 import re
 import zlib
+from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +65,7 @@ _SNIFF_BYTES = 64_000
 # A header line is read whole, up to this many bytes (names of 256 bytes on average at the
 # column limit); past it the table has too many columns or absurd names.
 _MAX_HEADER_BYTES = _SNIFF_BYTES + 256 * (DEFAULT_MAX_COLUMNS + 1)
-_READ_BYTES = 1 << 20
+_READ_BYTES = 1 << 22  # as pyarrow's blocks: one piece a block, most often
 _BLOCK_BYTES = 1 << 22
 _BLOCK_ROWS = 1 << 17  # rows of a block read by pandas' parser (past a short line)
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -317,7 +318,7 @@ def _empty_rows(batch: Any) -> Any:
     return empty if empty is not None and pc.any(empty).as_py() else None
 
 
-def _check_encoding(path: Path, layout: CsvLayout, stream: _Tail, notes: list[str] | None) -> None:
+def _check_encoding(path: Path, layout: CsvLayout, stream: _Utf8, notes: list[str] | None) -> None:
     """Refuse a file read line by line that ``read_csv`` would decode otherwise (or the
     other way round: which it does depends on the lines past the head); else add its note
     on the lines read as cp1252 to ``notes``."""
@@ -438,10 +439,10 @@ def _decode_head(head: bytes, complete: bool, label: str) -> tuple[str, str]:
     except UnicodeDecodeError:  # cp1252 whole or line by line, as the head says (read_csv)
         lines = head[: (len(head) if complete else _whole_lines(head)) or len(head)]
         decoder = LineDecoder()
-        text = decoder.decode(lines).decode("utf-8")
+        text = bytes(decoder.decode(lines)).decode("utf-8")
         if not decoder.mismatch():
             return text, "utf8"  # mostly UTF-8
-        return LineDecoder(whole=True).decode(lines).decode("utf-8"), "cp1252"
+        return bytes(LineDecoder(whole=True).decode(lines)).decode("utf-8"), "cp1252"
 
 
 def _delimiter(text: str, complete: bool) -> tuple[str, int]:
@@ -571,44 +572,86 @@ class _Unpacked(io.RawIOBase):
 
 
 class _Utf8(io.RawIOBase):
-    """A binary stream's text as UTF-8 bytes: UTF-16 decoded, or whole lines at a time
-    through a ``LineDecoder`` (lines that are not UTF-8 decoded as ``read_csv`` does)."""
+    """A binary stream's text as UTF-8 bytes from its ``skip``-th byte on: UTF-16 decoded,
+    or whole lines at a time through a ``LineDecoder`` (lines that are not UTF-8 decoded as
+    ``read_csv`` does). ``tail``: the last bytes read (how the file ends)."""
 
-    def __init__(self, raw: BinaryIO, encoding: str, label: str) -> None:
+    def __init__(self, raw: BinaryIO, encoding: str, label: str, skip: int) -> None:
         super().__init__()
-        self._raw, self._label = raw, label
+        self._raw, self._label, self._skip = raw, label, skip
         utf16 = encoding.startswith("utf-16")
         self.decoder = None if utf16 else LineDecoder(whole=encoding == "cp1252")
         self._utf16 = codecs.getincrementaldecoder(encoding)() if self.decoder is None else None
-        self._rest, self._out, self._at, self._done = b"", b"", 0, False
+        self._rest, self._out, self._done = b"", deque[memoryview](), False
+        self.tail = b""
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        while self._at == len(self._out) and not self._done:
-            chunk = self._raw.read(_READ_BYTES)
-            self._done = not chunk
-            self._out, self._at = self._decode(chunk), 0
-        n = min(len(buffer), len(self._out) - self._at)
-        buffer[:n] = self._out[self._at : self._at + n]
-        self._at += n
-        return n
+    def read(self, size: int | None = -1) -> bytes:
+        """Up to ``size`` bytes (all that are left if ``size`` is negative)."""
+        parts: list[memoryview] = []
+        want = size if size is not None and size >= 0 else float("inf")
+        while want > 0 and (self._out or not self._done):
+            if not self._out:
+                chunk = self._raw.read(_READ_BYTES)
+                self._done = not chunk
+                self._out.extend(memoryview(out) for out in self._decode(chunk) if len(out))
+                self._skip_start()
+                continue
+            out = self._out.popleft()
+            if len(out) > want:
+                self._out.appendleft(out[int(want) :])
+                out = out[: int(want)]
+            parts.append(out)
+            want -= len(out)
+        data = bytes(parts[0]) if len(parts) == 1 else b"".join(parts)
+        if data:
+            self.tail = (self.tail + data[-16:])[-16:]
+        return data
 
-    def _decode(self, chunk: bytes) -> bytes:
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def _skip_start(self) -> None:
+        """Drop the first ``skip`` bytes of text (what comes before the data rows)."""
+        while self._skip and self._out:
+            out = self._out.popleft()
+            if len(out) > self._skip:
+                self._out.appendleft(out[self._skip :])
+            self._skip = max(0, self._skip - len(out))
+
+    def _decode(self, chunk: bytes) -> list[bytes | memoryview]:
+        """The UTF-8 of ``chunk``: whole lines (the rest of the last one waits), without
+        copying the lines of a UTF-8 chunk but its first and last."""
         if self._utf16 is not None:
             try:
-                return self._utf16.decode(chunk, self._done).encode("utf-8")
+                return [self._utf16.decode(chunk, self._done).encode("utf-8")]
             except UnicodeDecodeError as exc:
                 raise _utf16_error(self._label) from exc
-        data = self._rest + chunk if self._rest else chunk
-        cut = len(data) if self._done else _whole_lines(data)
-        self._rest = data[cut:]
-        return self.decoder.decode(data[:cut]) if cut else b""  # type: ignore[union-attr]
+        decode = self.decoder.decode  # type: ignore[union-attr]
+        if self._done:
+            return [decode(self._rest)] if self._rest else []
+        first, cut = _first_line_end(chunk), _whole_lines(chunk)
+        if not first:  # no line end: the line goes on
+            self._rest += chunk
+            return []
+        head, self._rest = self._rest + chunk[:first], chunk[cut:]
+        return [decode(head), decode(memoryview(chunk)[first:cut], chunk.isascii())]
 
     def close(self) -> None:
         self._raw.close()
         super().close()
+
+
+def _first_line_end(data: bytes) -> int:
+    """Bytes of ``data`` up to its first line end (0 if none; a ``\\r`` ending ``data``
+    waits for the next bytes)."""
+    newline = data.find(b"\n") + 1
+    carriage = data.find(b"\r", 0, newline - 2 if newline else len(data) - 1) + 1
+    return carriage or newline
 
 
 def _whole_lines(data: bytes) -> int:
@@ -619,44 +662,16 @@ def _whole_lines(data: bytes) -> int:
     return max(newline, carriage)
 
 
-class _Tail(io.RawIOBase):
-    """A binary stream that keeps its last bytes (``tail``): how the file ends."""
-
-    def __init__(self, raw: BinaryIO, decoder: LineDecoder | None) -> None:
-        super().__init__()
-        self._raw, self.tail, self.decoder = raw, b"", decoder
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        n = self._raw.readinto(buffer)  # type: ignore[attr-defined]
-        if n:
-            self.tail = (self.tail + bytes(buffer[max(0, n - 16) : n]))[-16:]
-        return n
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
-
-
-def _open_utf8(path: Path, layout: CsvLayout, label: str) -> _Tail:
-    """The file as UTF-8 bytes (unpacked, decoded), positioned at its first data row."""
+def _open_utf8(path: Path, layout: CsvLayout, label: str) -> _Utf8:
+    """The file as UTF-8 bytes (unpacked, decoded), from its first data row."""
     try:
         stream: BinaryIO = path.open("rb")
     except OSError as exc:
         raise DataError(f"Cannot read {label} ({exc.strerror or exc}): check the file.") from exc
     if layout.compressed:
         stream = io.BufferedReader(_Unpacked(stream, label), _READ_BYTES)
-    text = _Utf8(stream, layout.encoding, label)  # from the first byte: the head is counted
-    stream = io.BufferedReader(text, _READ_BYTES)
-    left = layout.data_start
-    while left > 0:
-        skipped = len(stream.read(min(left, _READ_BYTES)))
-        if not skipped:
-            break
-        left -= skipped
-    return _Tail(stream, text.decoder)
+    # decoded from the first byte: the head counts in what LineDecoder decides
+    return _Utf8(stream, layout.encoding, label, layout.data_start)
 
 
 def _text_frame(batch: Any) -> pd.DataFrame:
