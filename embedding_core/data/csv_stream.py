@@ -22,11 +22,8 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gzip
 import io
 import re
-import zlib
-from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,13 +31,7 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 
-from embedding_core.data.charset import (
-    LineDecoder,
-    _line_ends,
-    mixed_note,
-    reject_binary,
-    utf16_order,
-)
+from embedding_core.data.charset import LineDecoder, mixed_note, reject_binary, utf16_order
 from embedding_core.data.csv_commas import CommaColumns
 from embedding_core.data.csv_reader import (
     _LINE_END,
@@ -54,6 +45,14 @@ from embedding_core.data.csv_reader import (
     _title_lines,
     _title_note,
 )
+from embedding_core.data.csv_text import (
+    Unpacked,
+    Utf8Text,
+    line_numbers,
+    open_text,
+    utf16_error,
+    whole_lines,
+)
 from embedding_core.data.encoding import MISSING_TOKENS
 from embedding_core.errors import DataError
 from embedding_core.text import NAME_LIMIT, capitalised, printable
@@ -65,7 +64,6 @@ _SNIFF_BYTES = 64_000
 # A header line is read whole, up to this many bytes (names of 256 bytes on average at the
 # column limit); past it the table has too many columns or absurd names.
 _MAX_HEADER_BYTES = _SNIFF_BYTES + 256 * (DEFAULT_MAX_COLUMNS + 1)
-_READ_BYTES = 1 << 22  # as pyarrow's blocks: one piece a block, most often
 _BLOCK_BYTES = 1 << 22
 _BLOCK_ROWS = 1 << 17  # rows of a block read by pandas' parser (past a short line)
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -318,7 +316,9 @@ def _empty_rows(batch: Any) -> Any:
     return empty if empty is not None and pc.any(empty).as_py() else None
 
 
-def _check_encoding(path: Path, layout: CsvLayout, stream: _Utf8, notes: list[str] | None) -> None:
+def _check_encoding(
+    path: Path, layout: CsvLayout, stream: Utf8Text, notes: list[str] | None
+) -> None:
     """Refuse a file read line by line that ``read_csv`` would decode otherwise (or the
     other way round: which it does depends on the lines past the head); else add its note
     on the lines read as cp1252 to ``notes``."""
@@ -326,7 +326,7 @@ def _check_encoding(path: Path, layout: CsvLayout, stream: _Utf8, notes: list[st
     if decoder is None or not (decoder.mixed or decoder.mismatch()):
         return
     label = file_label(path)
-    lines = _line_numbers(path, layout, decoder.starts[:3])
+    lines = line_numbers(path, layout.compressed, decoder.starts[:3])
     if not decoder.mismatch():
         if notes is not None:
             notes.append(mixed_note(lines, len(decoder.starts), label))
@@ -338,28 +338,6 @@ def _check_encoding(path: Path, layout: CsvLayout, stream: _Utf8, notes: list[st
         f"{f' and {more:,} more' if more else ''} are not UTF-8, others are) in a way only a "
         "reading of the whole file settles: read it in memory, or save it as UTF-8."
     )
-
-
-def _line_numbers(path: Path, layout: CsvLayout, starts: list[int]) -> list[int]:
-    """The numbers of the lines that start at the byte offsets ``starts`` (sorted)."""
-    numbers: list[int] = []
-    line, at, rest = 1, 0, b""
-    with path.open("rb") as raw:
-        stream = _Unpacked(raw, file_label(path)) if layout.compressed else raw
-        while len(numbers) < len(starts):
-            chunk = stream.read(_READ_BYTES)
-            data, rest = (
-                (rest + chunk, b"") if not chunk.endswith(b"\r") else (rest + chunk[:-1], b"\r")
-            )
-            numbers += [
-                line + _line_ends(data, 0, start - at)
-                for start in starts[len(numbers) :]
-                if start <= at + len(data)
-            ]
-            line, at = line + _line_ends(data, 0, len(data)), at + len(data)
-            if not chunk:
-                break
-    return numbers
 
 
 def _quote_runs_to_the_end(value: bytes | None, tail: bytes) -> bool:
@@ -406,7 +384,7 @@ def _read_head(path: Path, label: str) -> tuple[bytes, bool, bool]:
         with path.open("rb") as fh:
             compressed = fh.read(2) == _GZIP_MAGIC
             fh.seek(0)
-            stream = _Unpacked(fh, label) if compressed else fh
+            stream = Unpacked(fh, label) if compressed else fh
             head = stream.read(_SNIFF_BYTES)
             # the whole header line, however long (a cut one would name the wrong columns)
             while len(head) <= _MAX_HEADER_BYTES and not _has_line_end(head):
@@ -433,11 +411,11 @@ def _decode_head(head: bytes, complete: bool, label: str) -> tuple[str, str]:
         try:
             return codecs.getincrementaldecoder(utf16)().decode(head, complete), utf16
         except UnicodeDecodeError as exc:
-            raise _utf16_error(label) from exc
+            raise utf16_error(label) from exc
     try:  # incremental: a character cut at the end of the head is not an error
         return codecs.getincrementaldecoder("utf-8")().decode(head, complete), "utf8"
     except UnicodeDecodeError:  # cp1252 whole or line by line, as the head says (read_csv)
-        lines = head[: (len(head) if complete else _whole_lines(head)) or len(head)]
+        lines = head[: (len(head) if complete else whole_lines(head)) or len(head)]
         decoder = LineDecoder()
         text = bytes(decoder.decode(lines)).decode("utf-8")
         if not decoder.mismatch():
@@ -539,139 +517,9 @@ def _header_too_long(label: str, head: bytes) -> DataError:
 
 
 # --------------------------------------------------------------------- the rows
-class _Unpacked(io.RawIOBase):
-    """A gzip stream whose damage is a ``DataError`` (cut short, corrupt) with ``read_csv``'s
-    words; concatenated members are read one after the other, as ``gzip`` does."""
-
-    def __init__(self, raw: BinaryIO, label: str) -> None:
-        super().__init__()
-        self._raw, self._label = raw, label
-        self._gzip = gzip.GzipFile(fileobj=raw, mode="rb")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        try:
-            return self._gzip.readinto(buffer)
-        except EOFError as exc:
-            raise DataError(
-                f"{capitalised(self._label)} looks gzip-compressed but is cut short: "
-                "check that the download finished."
-            ) from exc
-        except (zlib.error, gzip.BadGzipFile) as exc:
-            raise DataError(
-                f"{capitalised(self._label)} looks gzip-compressed but cannot be unpacked ({exc}): "
-                "check that the download finished."
-            ) from exc
-
-    def close(self) -> None:
-        self._gzip.close()
-        self._raw.close()
-        super().close()
-
-
-class _Utf8(io.RawIOBase):
-    """A binary stream's text as UTF-8 bytes from its ``skip``-th byte on: UTF-16 decoded,
-    or whole lines at a time through a ``LineDecoder`` (lines that are not UTF-8 decoded as
-    ``read_csv`` does). ``tail``: the last bytes read (how the file ends)."""
-
-    def __init__(self, raw: BinaryIO, encoding: str, label: str, skip: int) -> None:
-        super().__init__()
-        self._raw, self._label, self._skip = raw, label, skip
-        utf16 = encoding.startswith("utf-16")
-        self.decoder = None if utf16 else LineDecoder(whole=encoding == "cp1252")
-        self._utf16 = codecs.getincrementaldecoder(encoding)() if self.decoder is None else None
-        self._rest, self._out, self._done = b"", deque[memoryview](), False
-        self.tail = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        """Up to ``size`` bytes (all that are left if ``size`` is negative)."""
-        parts: list[memoryview] = []
-        want = size if size is not None and size >= 0 else float("inf")
-        while want > 0 and (self._out or not self._done):
-            if not self._out:
-                chunk = self._raw.read(_READ_BYTES)
-                self._done = not chunk
-                self._out.extend(memoryview(out) for out in self._decode(chunk) if len(out))
-                self._skip_start()
-                continue
-            out = self._out.popleft()
-            if len(out) > want:
-                self._out.appendleft(out[int(want) :])
-                out = out[: int(want)]
-            parts.append(out)
-            want -= len(out)
-        data = bytes(parts[0]) if len(parts) == 1 else b"".join(parts)
-        if data:
-            self.tail = (self.tail + data[-16:])[-16:]
-        return data
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def _skip_start(self) -> None:
-        """Drop the first ``skip`` bytes of text (what comes before the data rows)."""
-        while self._skip and self._out:
-            out = self._out.popleft()
-            if len(out) > self._skip:
-                self._out.appendleft(out[self._skip :])
-            self._skip = max(0, self._skip - len(out))
-
-    def _decode(self, chunk: bytes) -> list[bytes | memoryview]:
-        """The UTF-8 of ``chunk``: whole lines (the rest of the last one waits), without
-        copying the lines of a UTF-8 chunk but its first and last."""
-        if self._utf16 is not None:
-            try:
-                return [self._utf16.decode(chunk, self._done).encode("utf-8")]
-            except UnicodeDecodeError as exc:
-                raise _utf16_error(self._label) from exc
-        decode = self.decoder.decode  # type: ignore[union-attr]
-        if self._done:
-            return [decode(self._rest)] if self._rest else []
-        first, cut = _first_line_end(chunk), _whole_lines(chunk)
-        if not first:  # no line end: the line goes on
-            self._rest += chunk
-            return []
-        head, self._rest = self._rest + chunk[:first], chunk[cut:]
-        return [decode(head), decode(memoryview(chunk)[first:cut], chunk.isascii())]
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
-
-
-def _first_line_end(data: bytes) -> int:
-    """Bytes of ``data`` up to its first line end (0 if none; a ``\\r`` ending ``data``
-    waits for the next bytes)."""
-    newline = data.find(b"\n") + 1
-    carriage = data.find(b"\r", 0, newline - 2 if newline else len(data) - 1) + 1
-    return carriage or newline
-
-
-def _whole_lines(data: bytes) -> int:
-    """Bytes of ``data`` up to its last line end (0 if none); a ``\\r`` that ends ``data``
-    waits for the next bytes (they may start with the ``\\n`` of a ``\\r\\n``)."""
-    newline = data.rfind(b"\n") + 1
-    carriage = data.rfind(b"\r", newline, len(data) - 1) + 1
-    return max(newline, carriage)
-
-
-def _open_utf8(path: Path, layout: CsvLayout, label: str) -> _Utf8:
+def _open_utf8(path: Path, layout: CsvLayout, label: str) -> Utf8Text:
     """The file as UTF-8 bytes (unpacked, decoded), from its first data row."""
-    try:
-        stream: BinaryIO = path.open("rb")
-    except OSError as exc:
-        raise DataError(f"Cannot read {label} ({exc.strerror or exc}): check the file.") from exc
-    if layout.compressed:
-        stream = io.BufferedReader(_Unpacked(stream, label), _READ_BYTES)
-    # decoded from the first byte: the head counts in what LineDecoder decides
-    return _Utf8(stream, layout.encoding, label, layout.data_start)
+    return open_text(path, layout.compressed, layout.encoding, layout.data_start, label)
 
 
 def _text_frame(batch: Any) -> pd.DataFrame:
@@ -683,12 +531,6 @@ def _text_frame(batch: Any) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------- messages
-
-
-def _utf16_error(label: str) -> DataError:
-    return DataError(
-        f"{capitalised(label)} starts like UTF-16 text but cannot be decoded: save it as UTF-8 CSV."
-    )
 
 
 def _unreadable(label: str, exc: BaseException) -> DataError:
