@@ -9,6 +9,7 @@ odd lines of a mostly UTF-8 file decoded on their own.
 from __future__ import annotations
 
 import codecs
+import re
 
 from embedding_core.errors import DataError
 from embedding_core.text import capitalised
@@ -16,6 +17,7 @@ from embedding_core.text import capitalised
 __all__ = ["reject_binary", "encoded_bytes", "utf16_order", "LineDecoder", "mixed_note"]
 
 _DECODE_CHUNK = 1 << 20
+_C1 = re.compile(rb"[\x80-\x9f]")  # bytes cp1252 and latin-1 read differently
 _HEAD = 4096  # bytes looked at to tell text from binary
 _CONTROLS = tuple(chr(c) for c in range(32) if c not in (9, 10, 12, 13))
 _UTF16_NULS = 0.3  # UTF-16 without a byte-order mark: at least this share of NULs on one side
@@ -193,15 +195,14 @@ class LineDecoder:
         else:
             self._evidence += len(piece) - len(text)
             self._ascii_rest = self._ascii_rest and len(piece) == len(text)
-            return _decode_line(bytes(piece)).encode("utf-8") if self.whole else piece
+            if not self.whole:
+                return piece
+            piece = bytes(piece)
+            self._single_byte(piece)
+            return _decode_line(piece).encode("utf-8")
         fixed, starts, bad, ascii_rest = _recode_lines(piece)  # type: ignore[misc]
         for line in [piece] if self.whole else bad:
-            try:
-                line.decode("cp1252")
-            except UnicodeDecodeError:
-                self._latin1 = True
-            else:
-                self._c1 = self._c1 or any(0x80 <= b <= 0x9F for b in line)
+            self._single_byte(line)
         self.starts += [self._read - len(piece) + start for start in starts]
         self._evidence += _utf8_evidence(piece)
         self._ascii_rest = self._ascii_rest and ascii_rest
@@ -215,10 +216,19 @@ class LineDecoder:
 
     def mismatch(self) -> bool:
         """Whether ``encoded_bytes`` would read the pieces read so far as other text."""
-        whole = len(self.starts) > self._evidence  # encoded_bytes' choice (see _mixed_utf8)
-        if whole == self.whole and not (whole and self._latin1 and self._c1):
-            return False
+        if (len(self.starts) > self._evidence) == self.whole:  # its choice (see _mixed_utf8)
+            return self.whole and self._latin1 and self._c1  # latin-1 whole, not piece by piece
         return not self._ascii_rest or (self._latin1 and self._c1)
+
+    def _single_byte(self, text: bytes) -> None:
+        """Note how ``text`` decodes: as latin-1 (cp1252 fails), or as cp1252 with bytes
+        latin-1 reads otherwise (which ``read_csv`` reads as latin-1 in a latin-1 file)."""
+        try:
+            text.decode("cp1252")
+        except UnicodeDecodeError:
+            self._latin1 = True
+        else:
+            self._c1 = self._c1 or _C1.search(text) is not None
 
 
 def _line_ends(raw: bytes, start: int, end: int) -> int:
