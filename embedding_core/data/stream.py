@@ -264,6 +264,7 @@ class TableSource:
         should_stop: Callable[[], bool] | None = None,
         on_status: Callable[[str], None] | None = None,
         label: str = "reading",
+        notes: list[str] | None = None,
     ) -> Iterator[RowBatch]:
         """One pass over the table: ``RowBatch`` objects with their split and target masks.
 
@@ -287,6 +288,8 @@ class TableSource:
             ``"<label>: N rows in S s (R rows/s)"`` at the end.
         label : str
             Names the pass in the status lines.
+        notes : list of str, optional
+            Receives the notes of the reading (as ``batches``).
 
         Raises
         ------
@@ -298,7 +301,7 @@ class TableSource:
         names = self.names
         rows_read = 0
         t0 = last = time.perf_counter()
-        for number, first, frame in self.batches([*columns, target], only=only):
+        for number, first, frame in self.batches([*columns, target], only=only, notes=notes):
             if should_stop is not None and should_stop():
                 raise TrainingCancelled(
                     "Training was stopped while the data was being read; no model was kept."

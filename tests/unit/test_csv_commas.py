@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 
 from embedding_core.data.csv_reader import read_csv
+from embedding_core.data.roles import Roles
 from embedding_core.data.stream import open_table
 from embedding_core.data.values import CommaFacts, _may_contain, comma_facts, comma_number_style
 from embedding_core.errors import DataError
+from embedding_core.model.vocabulary import scan_vocabulary
 
 FILES = {
     "decimal_commas": "city;amount;y\n" + "Nancy;1,5;1\nMetz;1 234,25;0\nLille;NA;1\n" * 10,
@@ -85,6 +87,15 @@ def test_facts_of_the_parts_of_a_column_decide_as_the_whole_column(values, delim
         )
         assert parts.style(delimiter) == comma_number_style(column, delimiter)
     assert CommaFacts().style(delimiter) is None
+
+
+def test_a_streamed_vocabulary_scales_numbers_written_with_decimal_commas(tmp_path: Path):
+    """Before, the vocabulary pass refused '1,5' as text in a numeric column."""
+    path = tmp_path / "t.csv"
+    path.write_text("city;amount;y\n" + "Nancy;1,5;1\nMetz;2,5;0\nLille;3,5;1\n" * 40)
+    vocabulary = scan_vocabulary(open_table(path), Roles(("city",), "y", numeric=("amount",)))
+    assert vocabulary.features.numeric_mean_["amount"] == pytest.approx(2.5, abs=0.2)
+    assert vocabulary.warnings[0].startswith("Read 'amount' as numbers written with decimal")
 
 
 def test_may_contain_looks_at_the_values_of_a_slice_only():
