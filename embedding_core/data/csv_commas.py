@@ -69,10 +69,11 @@ class CommaColumns:
         self._styles: dict[str, tuple[str, bool] | None] = {}  # decided: (style, spaced)
         self._rows = 0
 
-    def rewrite(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def rewrite(self, frame: pd.DataFrame, may_hold_commas: bool = True) -> pd.DataFrame:
         """``frame``, the file's next rows, with its columns of numbers written with commas
-        as plain number text."""
-        new = [c for c in frame.columns if c not in self._styles and _may_contain(frame[c], ",")]
+        as plain number text; ``may_hold_commas`` False spares looking for new ones."""
+        undecided = [c for c in frame.columns if c not in self._styles] if may_hold_commas else []
+        new = [c for c in undecided if _may_contain(frame[c], ",")]
         if new:
             self._decide(new)
         for name, decided in self._styles.items():

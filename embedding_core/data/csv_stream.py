@@ -180,12 +180,13 @@ def csv_batches(
     """
     commas = CommaColumns(
         layout.delimiter,
-        lambda names: _text_batches(path, layout, names),
+        lambda names: (block for block, _ in _text_batches(path, layout, names)),
         file_label(path),
         [] if notes is None else notes,
     )
-    for block in _text_batches(path, layout, columns, notes):
-        block = commas.rewrite(block)  # a block at a time: a comma is seen before its rows go
+    for block, may_hold_commas in _text_batches(path, layout, columns, notes):
+        # a block at a time: a comma is seen before its rows go
+        block = commas.rewrite(block, may_hold_commas)
         for first in range(0, len(block), batch_rows):
             yield block.iloc[first : first + batch_rows].reset_index(drop=True)
 
@@ -195,9 +196,11 @@ def _text_batches(
     layout: CsvLayout,
     columns: Sequence[str],
     notes: list[str] | None = None,
-) -> Iterator[pd.DataFrame]:
+) -> Iterator[tuple[pd.DataFrame, bool]]:
     """``csv_batches``' rows in blocks (pyarrow's, or ``_BLOCK_ROWS`` rows), numbers with
-    commas as written; ``notes`` receives ``read_csv``'s note on lines read as cp1252."""
+    commas as written, and whether a value may hold a comma (False: the text read has no
+    comma, or no double quote when commas separate the fields); ``notes`` receives
+    ``read_csv``'s note on lines read as cp1252."""
     wanted = list(dict.fromkeys(columns))
     # the last column is read always: a quote left open there swallows the rest
     read = list(dict.fromkeys([*wanted, layout.columns[-1]]))
@@ -214,7 +217,7 @@ def _arrow_batches(
     read: list[str],
     skip: int,
     notes: list[str] | None,
-) -> Generator[pd.DataFrame, None, int | None]:
+) -> Generator[tuple[pd.DataFrame, bool], None, int | None]:
     """``csv_batches``' frames from row ``skip`` on, parsing the columns ``read``; returns
     the rows read when a row is empty in every column read but not all were (else None)."""
     import pyarrow as pa
@@ -241,7 +244,7 @@ def _arrow_batches(
                 if empty is not None:
                     batch = batch.filter(pa.compute.invert(empty))
                 if batch.num_rows:
-                    yield _text_frame(batch.select(wanted))
+                    yield _text_frame(batch.select(wanted)), stream.seen
             if _quote_runs_to_the_end(end_value, stream.tail):
                 raise DataError(
                     f'A double quote (") opened in the last column of row {rows:,} of {label} '
@@ -269,7 +272,7 @@ def _short_row_batches(
     wanted: list[str],
     skip: int,
     notes: list[str] | None,
-) -> Iterator[pd.DataFrame]:
+) -> Iterator[tuple[pd.DataFrame, bool]]:
     """``csv_batches``' frames from row ``skip`` on, read by pandas' parser (``read_csv``'s),
     which leaves the last cells of a short line empty; pyarrow's refuses such a line."""
     label = file_label(path)
@@ -297,7 +300,7 @@ def _short_row_batches(
                     if len(chunk):
                         frame = chunk.iloc[:, positions].astype("str").reset_index(drop=True)
                         frame.columns = pd.Index(wanted)
-                        yield frame
+                        yield frame, True
         except pd.errors.ParserError as exc:
             raise _parser_error(exc, layout.delimiter, label, layout.header_lines) from exc
         _check_encoding(path, layout, stream, notes)
@@ -519,7 +522,8 @@ def _header_too_long(label: str, head: bytes) -> DataError:
 # --------------------------------------------------------------------- the rows
 def _open_utf8(path: Path, layout: CsvLayout, label: str) -> Utf8Text:
     """The file as UTF-8 bytes (unpacked, decoded), from its first data row."""
-    return open_text(path, layout.compressed, layout.encoding, layout.data_start, label)
+    watch = b'"' if layout.delimiter == "," else b","  # what a value with a comma needs
+    return open_text(path, layout.compressed, layout.encoding, layout.data_start, label, watch)
 
 
 def _text_frame(batch: Any) -> pd.DataFrame:

@@ -60,11 +60,15 @@ class Unpacked(io.RawIOBase):
 class Utf8Text(io.RawIOBase):
     """A binary stream's text as UTF-8 bytes from its ``skip``-th byte on: UTF-16 decoded,
     or whole lines at a time through a ``LineDecoder`` (lines that are not UTF-8 decoded as
-    ``read_csv`` does). ``tail``: the last bytes read (how the file ends)."""
+    ``read_csv`` does). ``tail``: the last bytes read (how the file ends); ``seen``: whether
+    the bytes ``watch`` were in the text read (one search a read, until they are)."""
 
-    def __init__(self, raw: BinaryIO, encoding: str, label: str, skip: int) -> None:
+    def __init__(
+        self, raw: BinaryIO, encoding: str, label: str, skip: int, watch: bytes = b""
+    ) -> None:
         super().__init__()
-        self._raw, self._label, self._skip = raw, label, skip
+        self._raw, self._label, self._skip, self._watch = raw, label, skip, watch
+        self.seen = not watch  # whether ``watch`` was in the text read
         utf16 = encoding.startswith("utf-16")
         self.decoder = None if utf16 else LineDecoder(whole=encoding == "cp1252")
         self._utf16 = codecs.getincrementaldecoder(encoding)() if self.decoder is None else None
@@ -94,6 +98,7 @@ class Utf8Text(io.RawIOBase):
         data = bytes(parts[0]) if len(parts) == 1 else b"".join(parts)
         if data:
             self.tail = (self.tail + data[-16:])[-16:]
+            self.seen = self.seen or data.find(self._watch) >= 0
         return data
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
@@ -148,9 +153,11 @@ def whole_lines(data: bytes) -> int:
     return max(newline, carriage)
 
 
-def open_text(path: Path, compressed: bool, encoding: str, skip: int, label: str) -> Utf8Text:
+def open_text(
+    path: Path, compressed: bool, encoding: str, skip: int, label: str, watch: bytes = b""
+) -> Utf8Text:
     """The file at ``path`` as UTF-8 text (unpacked, decoded) from its ``skip``-th byte of
-    text on; ``encoding`` as ``CsvLayout.encoding``."""
+    text on; ``encoding`` as ``CsvLayout.encoding``, ``watch`` as ``Utf8Text``'s."""
     try:
         stream: BinaryIO = path.open("rb")
     except OSError as exc:
@@ -158,7 +165,7 @@ def open_text(path: Path, compressed: bool, encoding: str, skip: int, label: str
     if compressed:
         stream = io.BufferedReader(Unpacked(stream, label), READ_BYTES)
     # decoded from the first byte: the head counts in what LineDecoder decides
-    return Utf8Text(stream, encoding, label, skip)
+    return Utf8Text(stream, encoding, label, skip, watch)
 
 
 def line_numbers(path: Path, compressed: bool, starts: list[int]) -> list[int]:
