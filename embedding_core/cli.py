@@ -604,13 +604,14 @@ def _streams(args: argparse.Namespace) -> bool:
 
 
 def _open_table(spec: str) -> Any:
-    """``open_table``, with a note on stderr naming the files a folder or pattern matched."""
+    """``open_table``, with notes on stderr: the files a folder or pattern matched, what the
+    reader did (a title line skipped)."""
     from embedding_core.data.stream import files_note, open_table
 
     source = open_table(spec)
-    note = files_note(spec, source)
-    if note:
-        print(f"note: {_one_line(note)}", file=sys.stderr)
+    for note in [files_note(spec, source), *source.notes]:
+        if note:
+            print(f"note: {_one_line(note)}", file=sys.stderr)
     return source
 
 

@@ -9,13 +9,15 @@ odd lines of a mostly UTF-8 file decoded on their own.
 from __future__ import annotations
 
 import codecs
+import re
 
 from embedding_core.errors import DataError
 from embedding_core.text import capitalised
 
-__all__ = ["reject_binary", "encoded_bytes", "utf16_order"]
+__all__ = ["reject_binary", "encoded_bytes", "utf16_order", "LineDecoder", "mixed_note"]
 
 _DECODE_CHUNK = 1 << 20
+_C1 = re.compile(rb"[\x80-\x9f]")  # bytes cp1252 and latin-1 read differently
 _HEAD = 4096  # bytes looked at to tell text from binary
 _CONTROLS = tuple(chr(c) for c in range(32) if c not in (9, 10, 12, 13))
 _UTF16_NULS = 0.3  # UTF-16 without a byte-order mark: at least this share of NULs on one side
@@ -106,7 +108,7 @@ def encoded_bytes(raw: bytes, label: str) -> tuple[bytes, str, list[str]]:
     mixed = _mixed_utf8(raw)
     if mixed is not None:
         fixed, lines = mixed
-        return fixed, "utf-8-sig", [_mixed_note(lines, label)]
+        return fixed, "utf-8-sig", [mixed_note(lines[:3], len(lines), label)]
     if _decodes(raw, "cp1252"):
         return raw, "cp1252", []
     return raw, "latin-1", []  # decodes any byte string
@@ -122,10 +124,29 @@ def _mixed_utf8(raw: bytes) -> tuple[bytes, list[int]] | None:
     evidence = _utf8_evidence(raw)
     if evidence == 0:
         return None
+    recoded = _recode_lines(raw, limit=evidence)
+    if recoded is None:
+        return None
+    fixed, starts, _, _ = recoded
+    lines, line, counted = [], 1, 0
+    for start in starts:
+        line += _line_ends(raw, counted, start)
+        lines.append(line)
+        counted = start
+    return fixed, lines
+
+
+def _recode_lines(
+    raw: bytes, limit: int | None = None
+) -> tuple[bytes, list[int], list[bytes], bool] | None:
+    """``raw`` with its lines that are not UTF-8 decoded on their own and re-encoded, where
+    those lines start, the lines as they were, and whether the other lines are ASCII; None
+    once more than ``limit`` lines are not UTF-8."""
     view = memoryview(raw)
     parts: list[bytes | memoryview] = []
-    lines: list[int] = []
-    start, line, counted = 0, 1, 0
+    starts: list[int] = []
+    bad: list[bytes] = []
+    start, ascii_rest = 0, True
     while (error := _first_invalid(view, start)) is not None:
         newline = max(raw.rfind(b"\n", start, error), raw.rfind(b"\r", start, error))
         first = newline + 1 if newline >= 0 else start
@@ -133,15 +154,81 @@ def _mixed_utf8(raw: bytes) -> tuple[bytes, list[int]] | None:
         end = len(raw) if end < 0 else end
         carriage = raw.find(b"\r", error, end)
         end = carriage if carriage >= 0 else end
-        line += _line_ends(raw, counted, first)
-        counted = first
-        lines.append(line)
-        if len(lines) > evidence:
+        starts.append(first)
+        if limit is not None and len(starts) > limit:
             return None
-        parts += [view[start:first], _decode_line(raw[first:end]).encode("utf-8")]
+        ascii_rest = ascii_rest and raw[start:first].isascii()
+        bad.append(raw[first:end])
+        parts += [view[start:first], _decode_line(bad[-1]).encode("utf-8")]
         start = end
     parts.append(view[start:])
-    return b"".join(parts), lines
+    return b"".join(parts), starts, bad, ascii_rest and raw[start:].isascii()
+
+
+class LineDecoder:
+    """``encoded_bytes`` for a file read in pieces of whole lines, each returned as UTF-8.
+
+    ``whole=False`` reads a mostly UTF-8 file: lines that are not UTF-8 are decoded as
+    cp1252 (latin-1 if not) on their own; ``whole=True`` reads a cp1252 file: every
+    piece is cp1252 (latin-1 if not). Which of the two ``encoded_bytes`` picks depends
+    on the whole file: ``mismatch`` says, once the last piece is read, when it would
+    have picked the other and so read other text. ``starts`` are where the lines that are
+    not UTF-8 start (bytes from the first piece's start).
+    """
+
+    def __init__(self, whole: bool = False) -> None:
+        self.whole = whole
+        self.starts: list[int] = []
+        self._read, self._evidence = 0, 0
+        self._ascii_rest, self._latin1, self._c1 = True, False, False
+
+    def decode(self, piece: bytes | memoryview, ascii: bool = False) -> bytes | memoryview:
+        """``piece`` (whole lines) as UTF-8: ``piece`` itself when it is; ``ascii``: it is
+        known to be ASCII (a bytes' ``isascii`` is 2x faster than a decode)."""
+        self._read += len(piece)
+        if ascii and not self.whole:
+            return piece
+        try:
+            text, _ = codecs.utf_8_decode(piece, "strict", True)
+        except UnicodeDecodeError:
+            piece = bytes(piece)
+        else:
+            self._evidence += len(piece) - len(text)
+            self._ascii_rest = self._ascii_rest and len(piece) == len(text)
+            if not self.whole:
+                return piece
+            piece = bytes(piece)
+            self._single_byte(piece)
+            return _decode_line(piece).encode("utf-8")
+        fixed, starts, bad, ascii_rest = _recode_lines(piece)  # type: ignore[misc]
+        for line in [piece] if self.whole else bad:
+            self._single_byte(line)
+        self.starts += [self._read - len(piece) + start for start in starts]
+        self._evidence += _utf8_evidence(piece)
+        self._ascii_rest = self._ascii_rest and ascii_rest
+        return _decode_line(piece).encode("utf-8") if self.whole else fixed
+
+    @property
+    def mixed(self) -> bool:
+        """Whether ``encoded_bytes`` reads the pieces read so far as a mostly UTF-8 file with
+        lines that are not (and says so in a note)."""
+        return 0 < len(self.starts) <= self._evidence
+
+    def mismatch(self) -> bool:
+        """Whether ``encoded_bytes`` would read the pieces read so far as other text."""
+        if (len(self.starts) > self._evidence) == self.whole:  # its choice (see _mixed_utf8)
+            return self.whole and self._latin1 and self._c1  # latin-1 whole, not piece by piece
+        return not self._ascii_rest or (self._latin1 and self._c1)
+
+    def _single_byte(self, text: bytes) -> None:
+        """Note how ``text`` decodes: as latin-1 (cp1252 fails), or as cp1252 with bytes
+        latin-1 reads otherwise (which ``read_csv`` reads as latin-1 in a latin-1 file)."""
+        try:
+            text.decode("cp1252")
+        except UnicodeDecodeError:
+            self._latin1 = True
+        else:
+            self._c1 = self._c1 or _C1.search(text) is not None
 
 
 def _line_ends(raw: bytes, start: int, end: int) -> int:
@@ -180,11 +267,12 @@ def _decode_line(line: bytes) -> str:
         return line.decode("latin-1")
 
 
-def _mixed_note(lines: list[int], label: str) -> str:
-    shown = ", ".join(f"{n:,}" for n in lines[:3])
-    more = f" and {len(lines) - 3:,} more" if len(lines) > 3 else ""
-    which = f"line {shown}" if len(lines) == 1 else f"{len(lines):,} lines ({shown}{more})"
-    they = ("it is", "its") if len(lines) == 1 else ("they are", "their")
+def mixed_note(first: list[int], count: int, label: str) -> str:
+    """The note on ``count`` lines read as cp1252 in a UTF-8 file; ``first``: the first three."""
+    shown = ", ".join(f"{n:,}" for n in first[:3])
+    more = f" and {count - 3:,} more" if count > 3 else ""
+    which = f"line {shown}" if count == 1 else f"{count:,} lines ({shown}{more})"
+    they = ("it is", "its") if count == 1 else ("they are", "their")
     return (
         f"Read {which} of {label} as Windows-1252 (cp1252) text, as {they[0]} not UTF-8 like "
         f"the rest of the file: check {they[1]} accented letters."

@@ -162,15 +162,25 @@ def _plain_numbers(frame: pd.DataFrame, delimiter: str) -> list[str]:
         if plain is None:
             continue
         text, style = plain
-        found.setdefault(style, []).append(repr(printable(name, NAME_LIMIT)))
+        found.setdefault(style, []).append(name)
         if style not in examples:
             first = int(column.str.contains(",", regex=False, na=False).argmax())
-            examples[style] = f"{printable(column.iloc[first], 40)!r} as {text.iloc[first]}"
+            examples[style] = _example(column.iloc[first], text.iloc[first])
         frame.isetitem(i, text)
+    return _number_notes(found, examples)
+
+
+def _example(written: str, plain: str) -> str:
+    return f"{printable(written, 40)!r} as {plain}"
+
+
+def _number_notes(found: dict[str, list[str]], examples: dict[str, str]) -> list[str]:
+    """One note per way of writing numbers (``found``: its columns), with an example."""
     written = {DECIMAL_COMMA: "decimal commas", THOUSANDS_COMMA: "thousands separators"}
     notes = []
     for style, names in found.items():
-        shown = ", ".join(names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
+        quoted = [repr(printable(name, NAME_LIMIT)) for name in names]
+        shown = ", ".join(quoted[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
         notes.append(f"Read {shown} as numbers written with {written[style]} ({examples[style]}).")
     return notes
 
@@ -360,15 +370,18 @@ def _skip_title(
     k, delimiter, width = title
     ends = _LINE_END_BYTES.finditer(raw)
     offset = [next(ends) for _ in range(k)][-1].end()
+    return raw[offset:], delimiter, _title_note(sample, k, delimiter, width, label)
+
+
+def _title_note(sample: str, k: int, delimiter: str, width: int, label: str) -> str:
+    """The note telling that the first ``k`` lines of ``sample`` were skipped as a title."""
     text = next(line for line in _LINE_END.split(sample)[:k] if line.strip())
     lines = "line 1" if k == 1 else f"lines 1 to {k}"
     name = _DELIMITER_NAMES[delimiter]
     return (
-        raw[offset:],
-        delimiter,
         f"Skipped {lines} of {label} ({printable(text.strip(), 60)!r}) as a title above the "
         f"header: one field, above rows of {width} {name}-separated fields; if it is the "
-        f"header, put the values that hold a {name} in double quotes.",
+        f"header, put the values that hold a {name} in double quotes."
     )
 
 
@@ -475,10 +488,12 @@ def _parse(
     return frame.reset_index(drop=True)
 
 
-def _parser_error(exc: Exception, delimiter: str, label: str) -> DataError:
+def _parser_error(exc: Exception, delimiter: str, label: str, offset: int = 0) -> DataError:
+    """``DataError`` for pandas' ``exc``; ``offset``: lines of the file before what pandas read."""
     match = _FIELDS_ERROR.search(str(exc))
     if match:
-        expected, line, seen = match.groups()
+        expected, seen = match.group(1), match.group(3)
+        line = int(match.group(2)) + offset
         return DataError(
             f"Line {line} of {label} has {seen} fields but the header has {expected} "
             f"(read as {_DELIMITER_NAMES[delimiter]}-separated): check the delimiter "
@@ -486,7 +501,7 @@ def _parser_error(exc: Exception, delimiter: str, label: str) -> DataError:
         )
     match = _QUOTE_ERROR.search(str(exc))
     if match:
-        line = int(match.group(1)) + 1
+        line = int(match.group(1)) + 1 + offset
         return DataError(
             f'A double quote (") opened on line {line} of {label} is never closed: '
             "check the quoting of that line."

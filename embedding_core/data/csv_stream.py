@@ -7,37 +7,51 @@ image, JSON, duplicate column names, a cut-short download). ``csv_batches`` then
 streams the rows through pyarrow's parser as text frames.
 
 What matches ``read_csv``: gzip by magic bytes, UTF-8 with or without BOM, UTF-16 with
-a BOM (Excel's "Unicode text"), cp1252 (Latin-1 for its five undefined bytes), an
-Excel ``sep=;`` first line, ``\\r``, ``\\n`` or ``\\r\\n`` line ends, quoted fields with
-delimiters or line breaks, empty cells and ``__NA__`` missing, header names stripped.
-Two differences a single pass cannot avoid: the encoding is chosen from the first
-64 kB, so a value that is not UTF-8 further on is read as cp1252 on its own (``read_csv``
-would read the whole file as cp1252); and a line with fewer fields than the header is
-refused (``read_csv`` leaves its last cells empty).
+a BOM (Excel's "Unicode text"), cp1252 (latin-1 where it fails), the odd lines of a
+mostly UTF-8 file decoded as cp1252 on their own, an Excel ``sep=;`` first line, a title
+line above the header (skipped, with ``read_csv``'s note in ``CsvLayout.notes``), ``\\r``,
+``\\n`` or ``\\r\\n`` line ends, quoted fields with delimiters or line breaks, empty cells
+and ``__NA__`` missing, rows entirely empty left out, a line with fewer fields than the
+header read with its last cells empty (pandas' parser reads on from there), header names
+stripped. Whether a file is cp1252 or mostly UTF-8 is chosen from its first 64 kB; a
+file whose later lines would make ``read_csv`` choose otherwise, and so read other text,
+is refused once read, with the lines that are not UTF-8.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import gzip
 import io
 import re
-import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import pandas as pd
 
-from embedding_core.data.charset import reject_binary, utf16_order
+from embedding_core.data.charset import LineDecoder, mixed_note, reject_binary, utf16_order
+from embedding_core.data.csv_commas import CommaColumns
 from embedding_core.data.csv_reader import (
+    _LINE_END,
+    _SNIFF_CHARS,
     DEFAULT_MAX_COLUMNS,
     DELIMITERS,
     _empty_error,
     _header,
+    _parser_error,
     _sniff_delimiter,
+    _title_lines,
+    _title_note,
+)
+from embedding_core.data.csv_text import (
+    Unpacked,
+    Utf8Text,
+    line_numbers,
+    open_text,
+    utf16_error,
+    whole_lines,
 )
 from embedding_core.data.encoding import MISSING_TOKENS
 from embedding_core.errors import DataError
@@ -50,13 +64,11 @@ _SNIFF_BYTES = 64_000
 # A header line is read whole, up to this many bytes (names of 256 bytes on average at the
 # column limit); past it the table has too many columns or absurd names.
 _MAX_HEADER_BYTES = _SNIFF_BYTES + 256 * (DEFAULT_MAX_COLUMNS + 1)
-_READ_BYTES = 1 << 20
 _BLOCK_BYTES = 1 << 22
+_BLOCK_ROWS = 1 << 17  # rows of a block read by pandas' parser (past a short line)
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 # Excel writes "sep=;" as the first line of CSVs meant for another locale.
 _SEP_LINE = re.compile(r"\A\ufeff?[ \t]*sep=(.)[ \t]*(?:\r\n|\r|\n)", re.IGNORECASE)
-# cp1252, with the five bytes it leaves undefined read as Latin-1 (as read_csv falls back)
-_CP1252 = "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in range(256))
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,9 @@ class CsvLayout:
         Bytes of UTF-8 text before the first data row (BOM, ``sep=`` line, header).
     header_lines : int
         Lines before the first data row (for line numbers in messages).
+    notes : tuple of str
+        What the reader did that the user should know (a title line skipped), as in
+        ``read_csv``'s ``attrs["notes"]``.
     """
 
     columns: tuple[str, ...]
@@ -83,6 +98,7 @@ class CsvLayout:
     compressed: bool = False
     data_start: int = 0
     header_lines: int = 1
+    notes: tuple[str, ...] = ()
 
 
 def file_label(path: Path) -> str:
@@ -115,8 +131,16 @@ def sniff_csv(path: Path) -> CsvLayout:
             "(a header row of column names, then one line per row)."
         )
     delimiter, start = _delimiter(text, complete)
+    notes: tuple[str, ...] = ()
     try:
         fields, end = _header_record(text, start, delimiter)
+        line = _LINE_END.split(text[start:].lstrip(" \t\r\n\ufeff"), maxsplit=1)[0]
+        one_field = bool(line) and delimiter not in line  # read_csv counts delimiters
+        title = _title(text, start, complete, label) if one_field else None
+        if title is not None:
+            start, delimiter, note = title
+            notes += (note,)
+            fields, end = _header_record(text, start, delimiter)
     except csv.Error as exc:  # a field longer than the csv module allows
         raise _header_too_long(label, head) from exc
     at_end = end == len(text)
@@ -130,20 +154,72 @@ def sniff_csv(path: Path) -> CsvLayout:
         compressed=compressed,
         data_start=len(text[:end].encode("utf-8")),
         header_lines=len(io.StringIO(text[:end], newline="").readlines()),
+        notes=notes,
     )
 
 
 def csv_batches(
-    path: Path, layout: CsvLayout, columns: Sequence[str], batch_rows: int
+    path: Path,
+    layout: CsvLayout,
+    columns: Sequence[str],
+    batch_rows: int,
+    notes: list[str] | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Frames of at most ``batch_rows`` rows of ``columns``, all text, empty cells ``NaN``.
+
+    As ``read_csv`` does: rows that are entirely empty are left out, a line with fewer
+    fields than the header has its last cells empty, and a column of numbers written
+    with commas is plain number text (``CommaColumns``; its note goes to ``notes``).
 
     Raises
     ------
     DataError
-        A line has more (or fewer) fields than the header, a double quote is never
-        closed, or the file is cut short or cannot be read.
+        A line has more fields than the header, a double quote is never closed, the
+        file is cut short or cannot be read, or it mixes text encodings in a way
+        ``read_csv`` would read otherwise.
     """
+    commas = CommaColumns(
+        layout.delimiter,
+        lambda names: (block for block, _ in _text_batches(path, layout, names)),
+        file_label(path),
+        [] if notes is None else notes,
+    )
+    for block, may_hold_commas in _text_batches(path, layout, columns, notes):
+        # a block at a time: a comma is seen before its rows go
+        block = commas.rewrite(block, may_hold_commas)
+        for first in range(0, len(block), batch_rows):
+            yield block.iloc[first : first + batch_rows].reset_index(drop=True)
+
+
+def _text_batches(
+    path: Path,
+    layout: CsvLayout,
+    columns: Sequence[str],
+    notes: list[str] | None = None,
+) -> Iterator[tuple[pd.DataFrame, bool]]:
+    """``csv_batches``' rows in blocks (pyarrow's, or ``_BLOCK_ROWS`` rows), numbers with
+    commas as written, and whether a value may hold a comma (False: the text read has no
+    comma, or no double quote when commas separate the fields); ``notes`` receives
+    ``read_csv``'s note on lines read as cp1252."""
+    wanted = list(dict.fromkeys(columns))
+    # the last column is read always: a quote left open there swallows the rest
+    read = list(dict.fromkeys([*wanted, layout.columns[-1]]))
+    again = yield from _arrow_batches(path, layout, wanted, read, 0, notes)
+    if again is not None:  # a row may be empty in every column: read them all from there
+        every = list(layout.columns)
+        yield from _arrow_batches(path, layout, wanted, every, again, notes)
+
+
+def _arrow_batches(
+    path: Path,
+    layout: CsvLayout,
+    wanted: list[str],
+    read: list[str],
+    skip: int,
+    notes: list[str] | None,
+) -> Generator[tuple[pd.DataFrame, bool], None, int | None]:
+    """``csv_batches``' frames from row ``skip`` on, parsing the columns ``read``; returns
+    the rows read when a row is empty in every column read but not all were (else None)."""
     import pyarrow as pa
 
     label = file_label(path)
@@ -153,31 +229,118 @@ def csv_batches(
         bad_rows.append((row.expected_columns, row.actual_columns, row.number, row.text))
         return "error"
 
-    wanted = list(dict.fromkeys(columns))
-    last = layout.columns[-1]  # read always: a quote left open there swallows the rest
     rows, end_value = 0, None
     try:
         with _open_utf8(path, layout, label) as stream:
-            reader = _arrow_reader(stream, layout, [*wanted, last], on_invalid_row)
-            for batch in reader:
+            for batch in _arrow_reader(stream, layout, read, on_invalid_row):
+                n = batch.num_rows
+                if n:
+                    end_value = batch.column(layout.columns[-1])[-1].as_py()
+                rows += n
+                batch = batch.slice(max(0, skip - rows + n))
+                empty = _empty_rows(batch)
+                if empty is not None and len(read) < len(layout.columns):
+                    return rows - n
+                if empty is not None:
+                    batch = batch.filter(pa.compute.invert(empty))
                 if batch.num_rows:
-                    rows, end_value = rows + batch.num_rows, batch.column(last)[-1].as_py()
-                for first in range(0, batch.num_rows, batch_rows):
-                    yield _text_frame(batch.slice(first, batch_rows).select(wanted))
+                    yield _text_frame(batch.select(wanted)), stream.seen
             if _quote_runs_to_the_end(end_value, stream.tail):
                 raise DataError(
                     f'A double quote (") opened in the last column of row {rows:,} of {label} '
                     "is never closed (the value runs to the end of the file): check the "
                     "quoting of that row."
                 )
+            _check_encoding(path, layout, stream, notes)
     except pa.ArrowInvalid as exc:
         if str(exc).startswith("Empty CSV file"):
-            return  # a header and no data rows
-        if bad_rows:
+            return None  # a header and no data rows
+        if not bad_rows:
+            raise _unreadable(label, exc) from exc
+        if bad_rows[0][1] > bad_rows[0][0] or _quote_open(bad_rows[0][3]):
             raise _row_error(bad_rows[0], layout, label) from exc
-        raise _unreadable(label, exc) from exc
+        skip = max(rows, skip)
+        yield from _short_row_batches(path, layout, wanted, skip, notes)
     except (pa.ArrowException, OSError) as exc:
         raise _unreadable(label, exc) from exc
+    return None
+
+
+def _short_row_batches(
+    path: Path,
+    layout: CsvLayout,
+    wanted: list[str],
+    skip: int,
+    notes: list[str] | None,
+) -> Iterator[tuple[pd.DataFrame, bool]]:
+    """``csv_batches``' frames from row ``skip`` on, read by pandas' parser (``read_csv``'s),
+    which leaves the last cells of a short line empty; pyarrow's refuses such a line."""
+    label = file_label(path)
+    positions = [layout.columns.index(c) for c in wanted]
+    with _open_utf8(path, layout, label) as stream:
+        try:
+            reader = pd.read_csv(
+                stream,
+                sep=layout.delimiter,
+                header=None,
+                names=list(range(len(layout.columns))),
+                index_col=False,
+                dtype=str,
+                keep_default_na=False,
+                na_values=["", *MISSING_TOKENS],
+                skip_blank_lines=True,
+                encoding="utf-8",
+                chunksize=_BLOCK_ROWS,
+                engine="c",
+            )
+            with reader:
+                for chunk in reader:
+                    dropped = min(skip, len(chunk))
+                    chunk, skip = chunk.iloc[dropped:].dropna(how="all"), skip - dropped
+                    if len(chunk):
+                        frame = chunk.iloc[:, positions].astype("str").reset_index(drop=True)
+                        frame.columns = pd.Index(wanted)
+                        yield frame, True
+        except pd.errors.ParserError as exc:
+            raise _parser_error(exc, layout.delimiter, label, layout.header_lines) from exc
+        _check_encoding(path, layout, stream, notes)
+
+
+def _empty_rows(batch: Any) -> Any:
+    """The mask of the rows of ``batch`` empty in every column, or None if there is none."""
+    import pyarrow.compute as pc
+
+    empty = None
+    for column in batch.columns:
+        if column.null_count == 0:
+            return None  # (the common case: one dense column, no row to drop)
+        null = pc.is_null(column)
+        empty = null if empty is None else pc.and_(empty, null)
+    return empty if empty is not None and pc.any(empty).as_py() else None
+
+
+def _check_encoding(
+    path: Path, layout: CsvLayout, stream: Utf8Text, notes: list[str] | None
+) -> None:
+    """Refuse a file read line by line that ``read_csv`` would decode otherwise (or the
+    other way round: which it does depends on the lines past the head); else add its note
+    on the lines read as cp1252 to ``notes``."""
+    decoder = stream.decoder
+    if decoder is None or not (decoder.mixed or decoder.mismatch()):
+        return
+    label = file_label(path)
+    lines = line_numbers(path, layout.compressed, decoder.starts[:3])
+    if not decoder.mismatch():
+        if notes is not None:
+            notes.append(mixed_note(lines, len(decoder.starts), label))
+        return
+    shown = ", ".join(f"{n:,}" for n in lines)
+    more = len(decoder.starts) - len(lines)
+    raise DataError(
+        f"{capitalised(label)} mixes text encodings (lines {shown}"
+        f"{f' and {more:,} more' if more else ''} are not UTF-8, others are) in a way only a "
+        "reading of the whole file settles: read it in memory, or save it as UTF-8."
+    )
 
 
 def _quote_runs_to_the_end(value: bytes | None, tail: bytes) -> bool:
@@ -188,12 +351,10 @@ def _quote_runs_to_the_end(value: bytes | None, tail: bytes) -> bool:
 
 
 def _arrow_reader(
-    stream: BinaryIO,
-    layout: CsvLayout,
-    columns: Sequence[str],
-    on_invalid_row: Callable[[Any], str],
-) -> Iterator[object]:
-    """pyarrow's streaming reader of ``columns`` (as bytes; ``_text_frame`` decodes them)."""
+    stream: BinaryIO, layout: CsvLayout, read: list[str], on_invalid_row: Callable[[Any], str]
+) -> Iterator[Any]:
+    """pyarrow's streaming reader of the columns ``read`` (as bytes; ``_text_frame`` decodes
+    them)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -210,8 +371,8 @@ def _arrow_reader(
             invalid_row_handler=on_invalid_row,
         ),
         convert_options=pacsv.ConvertOptions(
-            include_columns=list(dict.fromkeys(columns)),
-            column_types=dict.fromkeys(columns, pa.binary()),
+            include_columns=read,
+            column_types=dict.fromkeys(read, pa.binary()),
             null_values=["", *MISSING_TOKENS],
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,
@@ -226,7 +387,7 @@ def _read_head(path: Path, label: str) -> tuple[bytes, bool, bool]:
         with path.open("rb") as fh:
             compressed = fh.read(2) == _GZIP_MAGIC
             fh.seek(0)
-            stream = _Unpacked(fh, label) if compressed else fh
+            stream = Unpacked(fh, label) if compressed else fh
             head = stream.read(_SNIFF_BYTES)
             # the whole header line, however long (a cut one would name the wrong columns)
             while len(head) <= _MAX_HEADER_BYTES and not _has_line_end(head):
@@ -253,11 +414,16 @@ def _decode_head(head: bytes, complete: bool, label: str) -> tuple[str, str]:
         try:
             return codecs.getincrementaldecoder(utf16)().decode(head, complete), utf16
         except UnicodeDecodeError as exc:
-            raise _utf16_error(label) from exc
+            raise utf16_error(label) from exc
     try:  # incremental: a character cut at the end of the head is not an error
         return codecs.getincrementaldecoder("utf-8")().decode(head, complete), "utf8"
-    except UnicodeDecodeError:
-        return codecs.charmap_decode(head, "strict", _CP1252)[0], "cp1252"
+    except UnicodeDecodeError:  # cp1252 whole or line by line, as the head says (read_csv)
+        lines = head[: (len(head) if complete else whole_lines(head)) or len(head)]
+        decoder = LineDecoder()
+        text = bytes(decoder.decode(lines)).decode("utf-8")
+        if not decoder.mismatch():
+            return text, "utf8"  # mostly UTF-8
+        return bytes(LineDecoder(whole=True).decode(lines)).decode("utf-8"), "cp1252"
 
 
 def _delimiter(text: str, complete: bool) -> tuple[str, int]:
@@ -266,6 +432,20 @@ def _delimiter(text: str, complete: bool) -> tuple[str, int]:
     if sep_line and sep_line.group(1) in DELIMITERS:
         return sep_line.group(1), sep_line.end()
     return _sniff_delimiter(text.lstrip("\ufeff"), complete=complete), 0
+
+
+def _title(text: str, start: int, complete: bool, label: str) -> tuple[int, str, str] | None:
+    """Title lines above the header, found as ``read_csv`` finds them: where the header
+    starts, its delimiter and the note; None when there is none."""
+    bom = int(text.startswith("\ufeff", start))
+    sample = text[start + bom : start + bom + _SNIFF_CHARS]
+    title = _title_lines(sample, complete and len(text) - start - bom <= _SNIFF_CHARS)
+    if title is None:
+        return None
+    k, delimiter, width = title
+    ends = _LINE_END.finditer(text, start + bom)
+    header = [next(ends) for _ in range(k)][-1].end()
+    return header, delimiter, _title_note(sample, k, delimiter, width, label)
 
 
 def _header_record(text: str, start: int, delimiter: str) -> tuple[list[str] | None, int]:
@@ -340,153 +520,21 @@ def _header_too_long(label: str, head: bytes) -> DataError:
 
 
 # --------------------------------------------------------------------- the rows
-class _Unpacked(io.RawIOBase):
-    """A gzip stream whose damage is a ``DataError`` (cut short, corrupt) with ``read_csv``'s
-    words; concatenated members are read one after the other, as ``gzip`` does."""
-
-    def __init__(self, raw: BinaryIO, label: str) -> None:
-        super().__init__()
-        self._raw, self._label = raw, label
-        self._gzip = gzip.GzipFile(fileobj=raw, mode="rb")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        try:
-            return self._gzip.readinto(buffer)
-        except EOFError as exc:
-            raise DataError(
-                f"{capitalised(self._label)} looks gzip-compressed but is cut short: "
-                "check that the download finished."
-            ) from exc
-        except (zlib.error, gzip.BadGzipFile) as exc:
-            raise DataError(
-                f"{capitalised(self._label)} looks gzip-compressed but cannot be unpacked ({exc}): "
-                "check that the download finished."
-            ) from exc
-
-    def close(self) -> None:
-        self._gzip.close()
-        self._raw.close()
-        super().close()
+def _open_utf8(path: Path, layout: CsvLayout, label: str) -> Utf8Text:
+    """The file as UTF-8 bytes (unpacked, decoded), from its first data row."""
+    watch = b'"' if layout.delimiter == "," else b","  # what a value with a comma needs
+    return open_text(path, layout.compressed, layout.encoding, layout.data_start, label, watch)
 
 
-class _Utf8(io.RawIOBase):
-    """A binary stream's text as UTF-8 bytes, decoded chunk by chunk by ``decode``."""
-
-    def __init__(self, raw: BinaryIO, decode: Callable[[bytes, bool], str]) -> None:
-        super().__init__()
-        self._raw, self._decode = raw, decode
-        self._buffer, self._done = b"", False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        while not self._buffer and not self._done:
-            chunk = self._raw.read(_READ_BYTES)
-            self._done = not chunk
-            self._buffer = self._decode(chunk, self._done).encode("utf-8")
-        n = min(len(buffer), len(self._buffer))
-        buffer[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]
-        return n
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
-
-
-class _Tail(io.RawIOBase):
-    """A binary stream that keeps its last bytes (``tail``): how the file ends."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        super().__init__()
-        self._raw, self.tail = raw, b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        n = self._raw.readinto(buffer)  # type: ignore[attr-defined]
-        if n:
-            self.tail = (self.tail + bytes(buffer[max(0, n - 16) : n]))[-16:]
-        return n
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
-
-
-def _open_utf8(path: Path, layout: CsvLayout, label: str) -> _Tail:
-    """The file as UTF-8 bytes (unpacked, decoded), positioned at its first data row."""
-    try:
-        stream: BinaryIO = path.open("rb")
-    except OSError as exc:
-        raise DataError(f"Cannot read {label} ({exc.strerror or exc}): check the file.") from exc
-    if layout.compressed:
-        stream = io.BufferedReader(_Unpacked(stream, label), _READ_BYTES)
-    decode = _decoder(layout.encoding, label)
-    if decode is not None:
-        stream = io.BufferedReader(_Utf8(stream, decode), _READ_BYTES)
-    if not layout.compressed and decode is None:
-        stream.seek(layout.data_start)
-        return _Tail(stream)
-    left = layout.data_start
-    while left > 0:
-        skipped = len(stream.read(min(left, _READ_BYTES)))
-        if not skipped:
-            break
-        left -= skipped
-    return _Tail(stream)
-
-
-def _decoder(encoding: str, label: str) -> Callable[[bytes, bool], str] | None:
-    if encoding == "utf8":
-        return None  # pyarrow reads UTF-8; values that are not are decoded by _text_frame
-    if encoding == "cp1252":
-        return lambda chunk, final: codecs.charmap_decode(chunk, "strict", _CP1252)[0]
-    decoder = codecs.getincrementaldecoder(encoding)()
-
-    def decode(chunk: bytes, final: bool) -> str:
-        try:
-            return decoder.decode(chunk, final)
-        except UnicodeDecodeError as exc:
-            raise _utf16_error(label) from exc
-
-    return decode
-
-
-def _text_frame(batch: object) -> pd.DataFrame:
-    """A batch of byte strings as a frame of text; a value that is not UTF-8 is cp1252."""
+def _text_frame(batch: Any) -> pd.DataFrame:
+    """A batch of byte strings (UTF-8: ``_Utf8`` made it so) as a frame of text."""
     import pyarrow as pa
 
-    arrays = []
-    for column in batch.columns:  # type: ignore[attr-defined]
-        try:
-            arrays.append(column.cast(pa.string()))
-        except pa.ArrowInvalid:
-            values = [None if v is None else _decode_value(v) for v in column.to_pylist()]
-            arrays.append(pa.array(values, pa.string()))
-    names = batch.schema.names  # type: ignore[attr-defined]
-    return pa.Table.from_arrays(arrays, names=names).to_pandas()
-
-
-def _decode_value(value: bytes) -> str:
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        return codecs.charmap_decode(value, "strict", _CP1252)[0]
+    arrays = [column.cast(pa.string()) for column in batch.columns]
+    return pa.Table.from_arrays(arrays, names=batch.schema.names).to_pandas()
 
 
 # ----------------------------------------------------------------------- messages
-
-
-def _utf16_error(label: str) -> DataError:
-    return DataError(
-        f"{capitalised(label)} starts like UTF-16 text but cannot be decoded: save it as UTF-8 CSV."
-    )
 
 
 def _unreadable(label: str, exc: BaseException) -> DataError:
@@ -494,24 +542,22 @@ def _unreadable(label: str, exc: BaseException) -> DataError:
     return DataError(f"{capitalised(label)} could not be read as CSV ({detail}): check the file.")
 
 
+def _quote_open(text: str) -> bool:
+    """Whether pyarrow's text of a bad row holds a double quote never closed."""
+    return '"' in text and ("\n" in text or "\r" in text or text.count('"') % 2 == 1)
+
+
 def _row_error(row: tuple[int, int, int | None, str], layout: CsvLayout, label: str) -> DataError:
     """The message for the first line pyarrow could not split into the header's fields."""
     expected, seen, number, text = row
     line = f"line {number + layout.header_lines}" if number is not None else "a line"
-    how = f"read as {_DELIMITER_NAMES[layout.delimiter]}-separated"
-    if '"' in text and ("\n" in text or "\r" in text or text.count('"') % 2):
+    if _quote_open(text):
         return DataError(
             f'A double quote (") opened on {line} of {label} is never closed: '
             "check the quoting of that line."
         )
-    if seen > expected:
-        return DataError(
-            f"{capitalised(line)} of {label} has {seen} fields but the header has {expected} "
-            f"({how}): "
-            "check the delimiter and that text containing the delimiter is in double quotes."
-        )
     return DataError(
-        f"{capitalised(line)} of {label} has {seen} fields but the header has {expected} ({how}): "
-        "a table read in batches needs every field on every line; add the missing delimiters "
-        "(empty fields) to that line, or check the delimiter."
+        f"{capitalised(line)} of {label} has {seen} fields but the header has {expected} "
+        f"(read as {_DELIMITER_NAMES[layout.delimiter]}-separated): "
+        "check the delimiter and that text containing the delimiter is in double quotes."
     )

@@ -101,8 +101,10 @@ def read_sample(path: Path, rows: int) -> tuple[pd.DataFrame, int | None]:
     """
     source = open_table(path)
     parts: list[pd.DataFrame] = []
+    notes = list(source.notes)
     got = 0
-    for _, _, frame in source.batches(list(source.columns), batch_rows=min(rows, 65_536)):
+    batches = source.batches(list(source.columns), batch_rows=min(rows, 65_536), notes=notes)
+    for _, _, frame in batches:
         parts.append(frame.iloc[: rows - got])
         got += len(parts[-1])
         if got >= rows:
@@ -115,6 +117,7 @@ def read_sample(path: Path, rows: int) -> tuple[pd.DataFrame, int | None]:
         )
     sample = pd.concat(parts, ignore_index=True)
     sample = sample.astype("str").where(sample.notna())
+    sample.attrs["notes"] = notes
     total = None
     if source.format == "parquet":
         import pyarrow.parquet as pq

@@ -123,6 +123,12 @@ class TableSource:
         return self.layouts[0].encoding if self.layouts else "utf8"
 
     @property
+    def notes(self) -> tuple[str, ...]:
+        """CSV only: what the reader did that the user should know (a title line skipped),
+        one sentence each, as ``read_csv``'s ``attrs["notes"]``."""
+        return tuple(note for layout in self.layouts for note in layout.notes)
+
+    @property
     def names(self) -> tuple[str, ...]:
         """The files' paths relative to their common folder (their identity in splits
         and vocabulary files: the same on every host that mounts the data elsewhere)."""
@@ -172,24 +178,33 @@ class TableSource:
         *,
         batch_rows: int = BATCH_ROWS,
         only: Collection[int] | None = None,
+        notes: list[str] | None = None,
     ) -> Iterator[tuple[int, int, pd.DataFrame]]:
         """Yield ``(file_number, first_row, frame)`` for every batch, file by file.
 
         ``frame`` holds ``columns`` only (CSV: all text, empty cells ``NaN``; Parquet:
         the stored types); ``first_row`` is the position of its first row in its file.
-        ``only``: read just these file numbers (positions in ``files``).
+        ``only``: read just these file numbers (positions in ``files``). ``notes``
+        receives, as they are found, notes such as ``read_csv``'s on columns of numbers
+        written with commas (read as plain numbers).
         """
         self.check_columns(columns)
         cols = list(dict.fromkeys(columns))
         if self.format == "csv":
             for number, (path, layout) in enumerate(zip(self.files, self.layouts, strict=True)):
                 if only is None or number in only:
-                    yield from self._csv_batches(number, path, layout, cols, batch_rows)
+                    yield from self._csv_batches(number, path, layout, cols, batch_rows, notes)
             return
         yield from self._parquet_batches(cols, batch_rows, only)
 
     def _csv_batches(
-        self, number: int, path: Path, layout: CsvLayout, cols: list[str], batch_rows: int
+        self,
+        number: int,
+        path: Path,
+        layout: CsvLayout,
+        cols: list[str],
+        batch_rows: int,
+        notes: list[str] | None,
     ) -> Iterator[tuple[int, int, pd.DataFrame]]:
         missing = [c for c in cols if c not in layout.columns]
         if missing:
@@ -198,7 +213,7 @@ class TableSource:
                 "every file must have the same columns."
             )
         first = 0
-        for frame in csv_batches(path, layout, cols, batch_rows):
+        for frame in csv_batches(path, layout, cols, batch_rows, notes):
             yield number, first, frame
             first += len(frame)
 
@@ -249,6 +264,7 @@ class TableSource:
         should_stop: Callable[[], bool] | None = None,
         on_status: Callable[[str], None] | None = None,
         label: str = "reading",
+        notes: list[str] | None = None,
     ) -> Iterator[RowBatch]:
         """One pass over the table: ``RowBatch`` objects with their split and target masks.
 
@@ -272,6 +288,8 @@ class TableSource:
             ``"<label>: N rows in S s (R rows/s)"`` at the end.
         label : str
             Names the pass in the status lines.
+        notes : list of str, optional
+            Receives the notes of the reading (as ``batches``).
 
         Raises
         ------
@@ -283,7 +301,7 @@ class TableSource:
         names = self.names
         rows_read = 0
         t0 = last = time.perf_counter()
-        for number, first, frame in self.batches([*columns, target], only=only):
+        for number, first, frame in self.batches([*columns, target], only=only, notes=notes):
             if should_stop is not None and should_stop():
                 raise TrainingCancelled(
                     "Training was stopped while the data was being read; no model was kept."

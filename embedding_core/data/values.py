@@ -8,6 +8,7 @@ as a number (including columns written with decimal commas or thousands separato
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,10 @@ __all__ = [
     "THOUSANDS_COMMA",
     "comma_numbers",
     "comma_number_style",
+    "comma_facts",
+    "CommaFacts",
+    "first_values_numbers",
+    "plain_numbers",
     "looks_separated",
     "SHOW_VALUES",
     "is_missing_token",
@@ -148,21 +153,91 @@ def comma_numbers(column: pd.Series, delimiter: str) -> tuple[pd.Series, str] | 
     >>> column.tolist(), style
     (['1234.50', '820.23'], 'decimal comma')
     """
-    if not _may_contain(column, ","):
-        return None
-    probe = column.head(_PROBE_VALUES * 4).dropna().head(_PROBE_VALUES)
-    if not all(_NUMBER_CHARS.fullmatch(v.strip()) or is_missing_token(v) for v in probe):
+    if not _may_contain(column, ",") or not first_values_numbers(column):
         return None  # words: decided on the first values, without a pass over the column
     text = column.astype("str")
-    style = comma_number_style(text, delimiter)
+    facts = comma_facts(text, delimiter, whole=True)
+    style = facts.style(delimiter)
+    return None if style is None else (plain_numbers(text, style, facts.space), style)
+
+
+def first_values_numbers(column: pd.Series) -> bool:
+    """Whether the first values of ``column`` (the first 256 present among its first 1,024)
+    are numbers or missing tokens; if not, ``comma_numbers`` keeps it as it is."""
+    probe = column.head(_PROBE_VALUES * 4).dropna().head(_PROBE_VALUES)
+    return all(_NUMBER_CHARS.fullmatch(v.strip()) or is_missing_token(v) for v in probe)
+
+
+def plain_numbers(text: pd.Series, style: str, spaced: bool) -> pd.Series:
+    """``text``, numbers written in ``style``, as plain number text (``comma_numbers``);
+    ``spaced``: the column has a value with a space (thousands: values are stripped)."""
     if style == THOUSANDS_COMMA:
-        text = text.str.strip() if _may_contain(text, " ") else text
-        return text.str.replace(",", "", regex=False), style
-    if style == DECIMAL_COMMA:
-        if any(_may_contain(text, group) for group in ". \u00a0\u202f"):
-            text = text.str.replace("[. \u00a0\u202f]", "", regex=True)
-        return text.str.replace(",", ".", regex=False), style
-    return None
+        text = text.str.strip() if spaced else text
+        return text.str.replace(",", "", regex=False)
+    if any(_may_contain(text, group) for group in ". \u00a0\u202f"):
+        text = text.str.replace("[. \u00a0\u202f]", "", regex=True)
+    return text.str.replace(",", ".", regex=False)
+
+
+@dataclass(frozen=True)
+class CommaFacts:
+    """What ``comma_number_style`` decides on, for a part of a column: ``a | b`` gives the
+    facts of both parts, ``style`` the decision.
+
+    Attributes
+    ----------
+    commas : bool
+        A value has a comma.
+    either : bool
+        Every value with a comma reads both ways ("1,500").
+    decimal, thousands : bool
+        Every value is a number with an optional decimal comma ("1 234,5"), or with
+        optional thousands commas ("1,234.5"); missing tokens allowed.
+    point, space : bool
+        A value has a decimal point, a space.
+    """
+
+    commas: bool = False
+    either: bool = True
+    decimal: bool = True
+    thousands: bool = True
+    point: bool = False
+    space: bool = False
+
+    def __or__(self, other: CommaFacts) -> CommaFacts:
+        return CommaFacts(
+            self.commas or other.commas,
+            self.either and other.either,
+            self.decimal and other.decimal,
+            self.thousands and other.thousands,
+            self.point or other.point,
+            self.space or other.space,
+        )
+
+    def style(self, delimiter: str) -> str | None:
+        """``comma_number_style``'s answer for a column with these facts."""
+        if not self.commas:
+            return None
+        if delimiter != "," and self.decimal:
+            return None if self.either else DECIMAL_COMMA
+        if self.thousands:
+            return THOUSANDS_COMMA if delimiter == "," or not self.either or self.point else None
+        return None
+
+
+def comma_facts(values: pd.Series, delimiter: str, whole: bool = False) -> CommaFacts:
+    """The ``CommaFacts`` of a text column; ``whole``: ``values`` is the whole column, and
+    what ``style`` then does not look at is not computed."""
+    commas = values[values.str.contains(",", regex=False, na=False)]
+    if whole and commas.empty:
+        return CommaFacts()
+    either = _all_match(commas.head(_PROBE_VALUES), _EITHER) and _all_match(commas, _EITHER)
+    decimal = delimiter != "," and _all_match(values, _DECIMAL_COMMA)
+    thousands = not (whole and decimal) and _all_match(values, _THOUSANDS_COMMA)
+    point = thousands and _may_contain(values, ".") and values.str.contains(".", regex=False).any()
+    return CommaFacts(
+        not commas.empty, either, decimal, thousands, bool(point), _may_contain(values, " ")
+    )
 
 
 def comma_number_style(values: pd.Series, delimiter: str) -> str | None:
@@ -187,16 +262,7 @@ def comma_number_style(values: pd.Series, delimiter: str) -> str | None:
         "12.5"); None when no value has a comma, a value is not such a number ("abc",
         "007", "01,5", "1.500"), or every comma reads both ways ("1,500", "2,250").
     """
-    commas = values[values.str.contains(",", regex=False, na=False)]
-    if commas.empty:
-        return None
-    either = _all_match(commas.head(_PROBE_VALUES), _EITHER) and _all_match(commas, _EITHER)
-    if delimiter != "," and _all_match(values, _DECIMAL_COMMA):
-        return None if either else DECIMAL_COMMA
-    if _all_match(values, _THOUSANDS_COMMA):
-        point = _may_contain(values, ".") and values.str.contains(".", regex=False).any()
-        return THOUSANDS_COMMA if delimiter == "," or not either or point else None
-    return None
+    return comma_facts(values, delimiter, whole=True).style(delimiter)
 
 
 def _all_match(values: pd.Series, pattern: str) -> bool:
@@ -224,9 +290,13 @@ def _may_contain(column: pd.Series, text: str) -> bool:
         return bool(column.astype("str").str.contains(text, regex=False).any())
     needle = text.encode("utf-8")
     for chunk in chunks:
-        data = chunk.buffers()[2]  # the values' bytes, one after the other
-        if data is not None and data.to_pybytes().find(needle) >= 0:
-            return True
+        _, offsets, data = chunk.buffers()  # the values' bytes, one after the other
+        if data is None or len(chunk) == 0:
+            continue
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        start, end = np.frombuffer(offsets, width)[[chunk.offset, chunk.offset + len(chunk)]]
+        if data.slice(int(start), int(end - start)).to_pybytes().find(needle) >= 0:
+            return True  # (the bytes of this slice only: a frame's head shares its buffer)
     return False
 
 

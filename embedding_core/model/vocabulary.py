@@ -58,7 +58,8 @@ class StreamVocabulary:
     dropped_rows : int
         Rows left out because their target was missing.
     warnings : list of str
-        What the user should know (as ``validate_roles`` warns).
+        What the user should know (as ``validate_roles`` warns), after what the reading
+        did (``read_csv``'s notes: numbers read from decimal commas...).
     """
 
     features: FeatureEncoder
@@ -274,6 +275,7 @@ def scan_vocabulary(
     rows_read = dropped = 0
     first_rows: list[pd.DataFrame] = []  # the leak check's rows (leakage.MAX_ROWS at most)
     n_first = 0
+    read_notes: list[str] = []  # numbers read from decimal commas, lines read as cp1252
 
     for batch in source.split_batches(
         roles.features,
@@ -284,6 +286,7 @@ def scan_vocabulary(
         should_stop=should_stop,
         on_status=on_status,
         label="vocabulary",
+        notes=read_notes,
     ):
         frame, valid, keep = batch.frame, batch.valid, batch.labelled
         rows_read += len(frame)
@@ -325,7 +328,7 @@ def scan_vocabulary(
     if not sum(f["train_rows"] for f in files) or not sum(f["valid_rows"] for f in files):
         raise DataError(f"{source.label} is too small to hold out validation rows: use more data.")
     task = _stream_task(roles, target_counts, target_overflow, target_bad)
-    warnings: list[str] = []
+    warnings = list(read_notes)
     if dropped:
         warnings.append(
             f"{dropped:,} of {rows_read:,} rows have no value for the target "

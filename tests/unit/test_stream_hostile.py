@@ -18,6 +18,7 @@ from embedding_core.errors import DataError
 
 ROWS = [("Nancy", "a", 1), ("Metz", "b", 0), ("Lille", "", 1)] * 20
 BODY = "city,job,y\n" + "".join(f"{c},{j},{y}\n" for c, j, y in ROWS)
+PAD = "Metz,b,0\n" * 8_000  # what follows it is past the first 64 kB (the head) and block
 
 READABLE = {
     "cr_line_ends": BODY.replace("\n", "\r").encode(),
@@ -29,6 +30,19 @@ READABLE = {
     "gzip_named_csv": gzip.compress(BODY.encode()),
     "cp1252_past_the_first_64kB": (BODY + "Metz,b,0\n" * 8_000 + "Mâcon,é,1\n").encode("cp1252"),
     "missing_marker": BODY.replace("Lille", "__NA__").encode(),
+    "short_rows": ("city,job,y\nBrest\n" + BODY[11:] + "Brest,c\n").encode(),
+    "short_row_past_the_first_block": (BODY + PAD + "Brest,c\n" + BODY[11:]).encode(),
+    "rows_of_empty_cells": (BODY + ',,\n"","",__NA__\n   \nBrest,c,1\n').encode(),
+    "title_line": ("Claims export 2026\n" + BODY).encode(),
+    "cp1252_line_in_utf8": BODY.replace("Nancy", "Besançon").encode()
+    + "Mâcon,".encode("cp1252")
+    + "é,1\n".encode(),
+    "utf8_lines_past_a_cp1252_head": BODY.encode()
+    + "Mâcon,é,1\n".encode("cp1252")
+    + (PAD + "Besançon,ü,0\n" * 3).encode(),
+    "mostly_cp1252_in_the_head": BODY.replace("Nancy", "Besançon").encode()
+    + ("Mâcon,é,1\n" * 40).encode("cp1252"),
+    "cp1252_undefined_byte": BODY.encode() + b"M\x81con,\x80,1\n",
 }
 
 REFUSED = {
@@ -40,9 +54,13 @@ REFUSED = {
         (BODY + "Brest,c,1,extra\n").encode(),
         "Line 62 of 't.csv' has 4 fields but the header has 3 (read as comma-separated)",
     ),
-    "short_row": (
-        (BODY + "Brest,1\n").encode(),
-        "Line 62 of 't.csv' has 2 fields but the header has 3",
+    "long_row_after_a_short_one": (
+        (BODY + "Brest,1\n" + "Brest,c,1,extra\n").encode(),
+        "Line 63 of 't.csv' has 4 fields but the header has 3 (read as comma-separated)",
+    ),
+    "mostly_cp1252_past_a_utf8_head": (
+        (BODY.replace("Nancy", "Besançon") + PAD).encode() + ("Mâcon,é,1\n" * 40).encode("cp1252"),
+        "'t.csv' mixes text encodings (lines 8,062, 8,063, 8,064 and 37 more are not UTF-8",
     ),
     "header_quote_never_closed": (
         b'"city,job,y\n' + BODY.encode()[11:],
@@ -66,6 +84,42 @@ def test_files_read_csv_reads_are_streamed_with_the_same_values(tmp_path: Path, 
     path = tmp_path / "t.csv"
     path.write_bytes(content)
     pd.testing.assert_frame_equal(_read_all(path), read_csv(path), check_dtype=False)
+
+
+@pytest.mark.parametrize("content", READABLE.values(), ids=READABLE.keys())
+def test_files_read_csv_reads_are_streamed_with_its_notes(tmp_path: Path, content: bytes):
+    """A title line skipped, lines read as cp1252: the notes of read_csv, word for word."""
+    path = tmp_path / "t.csv"
+    path.write_bytes(content)
+    source = open_table(path)
+    notes = list(source.notes)
+    for _ in source.batches(source.columns, notes=notes):
+        pass
+    assert notes == read_csv(path).attrs["notes"]
+
+
+def test_a_short_row_past_the_first_block_loses_and_doubles_no_row(tmp_path: Path):
+    """pyarrow yields a first 4 MB block, then refuses the short line; pandas' parser reads
+    on from the next row: the same rows, columns and batch sizes as read_csv's frame."""
+    path = tmp_path / "t.csv"
+    rows = [f"{i},b,{i % 2}" for i in range(500_000)]
+    path.write_text("city,job,y\n" + "\n".join([*rows, "Brest,c", *rows[:10]]) + "\n")
+    frames = [f for _, _, f in open_table(path).batches(["y", "city"], batch_rows=100_000)]
+    assert all(len(f) <= 100_000 and list(f.columns) == ["y", "city"] for f in frames)
+    expected = read_csv(path)[["y", "city"]]
+    pd.testing.assert_frame_equal(pd.concat(frames, ignore_index=True), expected)
+
+
+def test_rows_empty_in_the_columns_read_are_kept_unless_empty_in_every_column(tmp_path: Path):
+    """Only the columns asked for (and the last) are parsed; a row empty in all of them,
+    past pyarrow's first 4 MB block, is read again with every column to tell."""
+    path = tmp_path / "t.csv"
+    rows = [f"{i},b,{i % 2}" for i in range(400_000)]
+    path.write_text("city,job,y\n" + "\n".join([*rows, ",c,", ",,", *rows[:10]]) + "\n")
+    frames = [f for _, _, f in open_table(path).batches(["city"], batch_rows=100_000)]
+    expected = read_csv(path)[["city"]]
+    pd.testing.assert_frame_equal(pd.concat(frames, ignore_index=True), expected)
+    assert len(expected) == 400_011  # ",c," kept, ",," left out
 
 
 @pytest.mark.parametrize(("content", "needle"), REFUSED.values(), ids=REFUSED.keys())
