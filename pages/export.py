@@ -182,7 +182,8 @@ def _embedded_rows(info: state.RunInfo) -> None:
     st.download_button(
         "embedded_rows.csv",
         embedded_rows_csv(info.run, dataset.frame),
-        file_name=f"{slug(dataset.label)}_embedded.csv",
+        # named after the run (and the data, when not its own): runs' files stay apart
+        file_name=f"{file_prefix(info)}{'' if same else '_' + slug(dataset.label)}_embedded.csv",
         mime="text/csv",
         key=Keys.DL_EMBEDDED,
         on_click="ignore",  # no rerun: other download links stay valid

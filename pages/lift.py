@@ -15,9 +15,16 @@ from typing import Any
 
 import streamlit as st
 
-from embedding_core.analysis.lift import ENCODING_LABELS, MODELS, LiftResult, model_label
+from embedding_core.analysis.lift import (
+    ENCODING_LABELS,
+    MODELS,
+    LiftResult,
+    model_label,
+    network_name,
+)
 from embedding_core.analysis.lift.verdict import headline
 from embedding_core.model.metrics import LIFT_HELP, metric_help, metric_label
+from embedding_core.text import capitalised
 from ui import lift_job, state
 from ui.charts import lift_figure
 from ui.job_progress import live_progress
@@ -57,7 +64,9 @@ def _partial_table(job: LiftJob) -> None:
     where = "on the held-out rows" if job.folds is None else "mean over the folds done"
     shown = table.assign(
         model=[model_label(m, job.roles.task) for m in table["model"]],
-        encoding=table["encoding"].map(ENCODING_LABELS),
+        encoding=table["encoding"].map(
+            {**ENCODING_LABELS, "embedding": f"{network_name(job.config.to_dict())} embeddings"}
+        ),
     ).rename(columns={"score": metric})
     columns = ["model", "encoding", metric, "fit_seconds"]
     if job.folds is not None:
@@ -186,7 +195,8 @@ else:
     st.caption(
         f"**{literal(dataset.label)}**: {len(dataset.frame):,} rows; "
         f"target **{literal(roles.target)}**. "
-        "DeepFM uses the settings of the Train page."
+        f"{capitalised(network_name(state.get_config().to_dict()))} (the network that "
+        "learns the embeddings) uses the Train page's settings."
     )
     c1, c2 = st.columns([2, 3])
     with c1:

@@ -143,16 +143,46 @@ def _import() -> None:
         st.session_state.pop(Keys.RUNS_IMPORTED, None)
         return
     try:
-        record = store().import_zip(upload.getvalue(), name=zip_run_name(upload.name))
+        # the run's own name (its run.json) first: a file name is only a fallback
+        record = store().import_zip(upload.getvalue(), default_name=zip_run_name(upload.name))
     except EmbeddingCoreError as exc:
         st.session_state[Keys.RUNS_IMPORTED] = ("error", f"{exc} Nothing was added.")
         return
     st.session_state[Keys.RUNS_CHOICE] = record.id
     data = f"trained on {record.dataset}" if record.dataset else "its training data is not named"
-    st.session_state[Keys.RUNS_IMPORTED] = (
-        "success",
-        f"Added the run '{record.name}' ({data}); it is chosen above: Open it to explore it.",
+    twins = _copies_of(record.id)
+    again = (
+        f" The store already held it (as '{twins[0]}'): delete one if you need only one."
+        if twins
+        else ""
     )
+    st.session_state[Keys.RUNS_IMPORTED] = (
+        "warning" if twins else "success",
+        f"Added the run '{record.name}' ({data}); it is chosen above: Open it to explore it."
+        + again,
+    )
+
+
+def _copies_of(run_id: str) -> list[str]:
+    """Names of the other runs in the store that are the same run as the just imported
+    ``run_id``: the run it was exported from, or earlier imports of it."""
+    runs = store()
+    try:
+        origin = runs.meta(run_id).get("imported_from")
+    except EmbeddingCoreError:
+        return []
+    if not origin:
+        return []
+    names = []
+    for record in runs.list():
+        if record.ok and record.id != run_id:
+            try:
+                same = record.id == origin or runs.meta(record.id).get("imported_from") == origin
+            except EmbeddingCoreError:
+                continue
+            if same:
+                names.append(record.name)
+    return names
 
 
 def _upload() -> None:
@@ -164,7 +194,7 @@ def _upload() -> None:
     )
     if notice := st.session_state.get(Keys.RUNS_IMPORTED):
         kind, text = notice
-        (st.error if kind == "error" else st.success)(literal(text))
+        {"error": st.error, "warning": st.warning}.get(kind, st.success)(literal(text))
 
 
 st.title("Runs")

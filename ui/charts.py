@@ -511,7 +511,7 @@ def sweep_figure(
 
 def lift_figure(result: LiftResult) -> go.Figure:
     """Grouped bars (model x encoding) with error bars; DeepFM's own score as a line."""
-    from embedding_core.analysis.lift import ENCODING_LABELS, model_label
+    from embedding_core.analysis.lift import ENCODING_LABELS, model_label, network_name
 
     frame = result.to_frame()
     cells = frame[~frame["is_reference"]]
@@ -537,7 +537,7 @@ def lift_figure(result: LiftResult) -> go.Figure:
         fig.add_hline(
             y=value,
             line={"dash": "dash", "color": "grey"},
-            annotation_text=f"DeepFM itself {value:.4f}",
+            annotation_text=f"{network_name(result.config)} itself {value:.4f}",
             annotation_position="top right",
         )
     pad = max((high - low) * 0.15, 1e-3)

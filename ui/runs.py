@@ -435,19 +435,17 @@ def _vector_sizes(record: RunRecord) -> tuple[str, Any, Any]:
 
 
 def default_pair(records: list[RunRecord]) -> tuple[str, str]:
-    """Compare's first runs A and B (ids), from at least two records, newest first: the
-    newest run a user trained (not a stability check's extra seed) as B, and as A the
-    newest other one that can be aligned with it (same model and vector sizes, a field
-    in common); failing that, the next newest."""
+    """Compare's first runs A and B (ids), from at least two records, newest first: of
+    the runs a user trained (not a stability check's extra seeds), the newest that can be
+    aligned with an older one (same model and vector sizes, a field in common) as B, and
+    the newest such older one as A; failing any, the two newest."""
     own = [r for r in records if not r.sibling_of]
     pool = own if len(own) >= 2 else records
-    b = pool[0]
-    alike = [
-        r
-        for r in pool[1:]
-        if _vector_sizes(r) == _vector_sizes(b) and set(r.fields) & set(b.fields)
-    ]
-    return (alike or pool[1:])[0].id, b.id
+    for i, b in enumerate(pool):  # the newest run that has a partner, and its newest
+        for a in pool[i + 1 :]:
+            if _vector_sizes(a) == _vector_sizes(b) and set(a.fields) & set(b.fields):
+                return a.id, b.id
+    return pool[1].id, pool[0].id
 
 
 def zip_run_name(file_name: str) -> str:

@@ -520,7 +520,7 @@ class RunStore:
                     archive.write(path, arcname=path.name)
         return buffer.getvalue()
 
-    def import_zip(self, data: bytes, *, name: str = "") -> RunRecord:
+    def import_zip(self, data: bytes, *, name: str = "", default_name: str = "") -> RunRecord:
         """Add a run from a zip (an untrusted upload) under a new id.
 
         The zip may hold the run's files at its top level or in one folder. Refused,
@@ -530,7 +530,8 @@ class RunStore:
         run. Nothing in it is executed; the model is later loaded in Keras' safe mode.
 
         ``name`` names the new run; without it, the zip's own name does (its
-        ``run.json``, else the folder the files are in, else ``IMPORTED_NAME``).
+        ``run.json``), else ``default_name`` (e.g. the uploaded file's), else the folder
+        the files are in, else ``IMPORTED_NAME``.
         """
         from embedding_core.model.run import OPTIONAL_FILES, RUN_FILES
 
@@ -592,7 +593,9 @@ class RunStore:
                 meta = {
                     **old,
                     "id": run_id,
-                    "name": _display_name(name or str(old.get("name") or "") or folder)
+                    "name": _display_name(
+                        name or str(old.get("name") or "") or default_name or folder
+                    )
                     or IMPORTED_NAME,
                     "created": str(old.get("created") or "") or _now(),  # when trained
                     "imported_from": str(old.get("id") or "") or name or None,

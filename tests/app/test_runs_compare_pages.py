@@ -113,12 +113,16 @@ def test_upload_of_a_run_zip_is_checked(new_app, store):
     uploader.set_value(("evil.zip", buffer.getvalue(), "application/zip")).run()
     assert_no_exception(at)
     assert "unsafe path" in markdown_text(at) and len(store.list()) == 2
+    before = {r.id for r in store.list()}
     good = store.zip_bytes(_ids(store)["first"])
     at.file_uploader(key=Keys.RUNS_UPLOAD).set_value(("copy.zip", good, "application/zip")).run()
     assert_no_exception(at)
-    assert "Added the run 'copy' (trained on small_churn.csv)" in markdown_text(at)
-    assert sorted(_ids(store)) == ["copy", "first", "second"]
-    assert at.selectbox(key=Keys.RUNS_CHOICE).value == _ids(store)["copy"]  # chosen
+    # the run's own name wins over the file's (the Export page names files after runs)
+    assert "Added the run 'first' (trained on small_churn.csv)" in markdown_text(at)
+    (added,) = {r.id for r in store.list()} - before
+    assert store.record(added).name == "first"
+    assert at.selectbox(key=Keys.RUNS_CHOICE).value == added  # chosen
+    assert any("The store already held it (as 'first')" in _plain(w.value) for w in at.warning)
 
 
 def test_a_downloaded_run_comes_back_under_its_own_name(new_app, store):
@@ -549,6 +553,8 @@ def test_compare_starts_on_two_runs_it_can_align():
     alike = _record("a")
     assert default_pair([newest, entity, other_size, other_data, alike]) == ("a", "n")
     assert default_pair([newest, entity, other_size]) == ("e", "n")  # none alike
+    # the newest is the only entity run: the newest pair that can be aligned
+    assert default_pair([entity, newest, other_size, alike]) == ("a", "n")
     sibling = _record("x", sibling_of="n")
     assert default_pair([sibling, newest, alike]) == ("a", "n")  # not a check's seed
 

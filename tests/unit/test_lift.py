@@ -233,6 +233,27 @@ def test_json_contract_and_round_trip(tmp_path):
     assert (tmp_path / "lift.csv").read_text() == csv and csv.startswith("model,encoding")
 
 
+def test_an_entity_networks_lift_is_labelled_as_one():
+    """The embeddings of a lift whose network is an entity network are not called
+    DeepFM's, in the table and its reference row (the JSON keeps its codes)."""
+    from dataclasses import replace
+
+    result = run_lift(_frame(), ROLES, models=("logistic",), encodings=("onehot",))
+    d = result.to_json_dict()
+    reference = {**d["results"][0], "model": "deepfm", "encoding": "embedding"}
+    entity = replace(
+        result,
+        config={**(result.config or {}), "model": "entity"},
+        results=[*result.results, {**reference, "model": "logistic"}],
+        reference=reference,
+    )
+    frame = entity.to_frame()
+    assert set(frame["encoding_label"]) == {"one-hot encoding", "entity network embeddings"}
+    assert frame["model_label"].iloc[-1] == "entity network (reference)"
+    assert lift.network_name(result.config) == "DeepFM"
+    assert lift.network_name(None) == "DeepFM"
+
+
 def test_cv_mode_reports_mean_and_std_across_folds():
     result = run_lift(_frame(), ROLES, folds=3, models=("logistic",), encodings=("target",))
     (cell,) = result.results

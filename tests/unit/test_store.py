@@ -194,6 +194,9 @@ def test_an_imported_run_keeps_the_zips_own_name(filled, tiny_binary_run, tmp_pa
     in_folder = other.import_zip(_zip({f"claims model/{n}": b for n, b in files.items()}))
     assert in_folder.name == "claims model" and in_folder.dataset == ""
     assert other.import_zip(_zip(files)).name == IMPORTED_NAME
+    # a fallback name (the uploaded file's) never beats the run's own
+    assert other.import_zip(_zip(files), default_name="claims v2").name == "claims v2"
+    assert other.import_zip(store.zip_bytes(run_id), default_name="claims v2").name == "first"
     assert other.import_zip(_zip(files), name=" a\nb  c ").name == "a b c"
 
 

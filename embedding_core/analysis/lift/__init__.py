@@ -81,12 +81,14 @@ from embedding_core.analysis.lift.zoo import (
     MODEL_LABELS,
     MODELS,
     model_label,
+    network_name,
 )
 
 __all__ = [
     "MODELS",
     "ENCODINGS",
     "MODEL_LABELS",
+    "network_name",
     "model_label",
     "ENCODING_LABELS",
     "MAX_TRAIN_ROWS",

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from embedding_core.analysis.lift.zoo import ENCODING_LABELS, model_label
+from embedding_core.analysis.lift.zoo import ENCODING_LABELS, model_label, network_name
 from embedding_core.model.metrics import HIGHER_IS_BETTER, METRIC_LABELS
 from embedding_core.strict_json import json_ready
 
@@ -163,13 +163,17 @@ class LiftResult:
         secondary metrics.
         """
         rows = list(self.results) + ([self.reference] if self.reference else [])
+        network = network_name(self.config)  # an entity network's lift says so
+        labels = {**ENCODING_LABELS, "embedding": f"{network} embeddings"}
         out = []
         for r in rows:
             row = {
                 "model": r["model"],
                 "encoding": r["encoding"],
-                "model_label": model_label(r["model"], self.task),
-                "encoding_label": ENCODING_LABELS.get(r["encoding"], r["encoding"]),
+                "model_label": f"{network} (reference)"
+                if r["model"] == "deepfm"
+                else model_label(r["model"], self.task),
+                "encoding_label": labels.get(r["encoding"], r["encoding"]),
                 "mean": r["mean"],
                 "std": r["std"],
                 "fit_seconds": r["fit_seconds"],

@@ -10,7 +10,7 @@ random forest, all seeded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,6 +28,7 @@ __all__ = [
     "ENCODINGS",
     "BASELINE_ENCODINGS",
     "MODEL_LABELS",
+    "network_name",
     "ENCODING_LABELS",
     "MAX_TRAIN_ROWS",
     "DENSE_MODELS",
@@ -60,6 +61,12 @@ ENCODING_LABELS: dict[str, str] = {
     "target": "target encoding",
     "embedding": "DeepFM embeddings",
 }
+
+
+def network_name(config: Mapping[str, Any] | None) -> str:
+    """Which network learned a lift's embeddings (``LiftResult.config``), for people:
+    "DeepFM", or "entity network" for ``model="entity"``."""
+    return "entity network" if (config or {}).get("model") == "entity" else "DeepFM"
 
 
 def model_label(model: str, task: str | None = None) -> str:
