@@ -75,7 +75,15 @@ def _partial_table(job: LiftJob) -> None:
         f"Finished so far: {metric} {where}. Error bars, lift and verdicts "
         "appear when the run ends."
     )
-    st.dataframe(shown[columns], hide_index=True)
+    number = st.column_config.NumberColumn
+    st.dataframe(
+        shown[columns],
+        hide_index=True,
+        column_config={
+            metric: number(metric, format="%.4f"),
+            "fit_seconds": number("fit time (s)", format="%.1f"),
+        },
+    )
 
 
 def _cell_columns(metric: str, metric_key: str = "") -> dict[str, Any]:
