@@ -155,7 +155,8 @@ def _profile_section(dataset: state.Dataset) -> None:
             if len(frame) > PROFILE_ROWS
             else ""
         )
-        st.caption(f"{len(frame):,} rows x {frame.shape[1]:,} columns{sampled}")
+        rows, cols = len(frame), frame.shape[1]
+        st.caption(f"{rows:,} row{'s' * (rows != 1)} x {cols:,} column{'s' * (cols != 1)}{sampled}")
     for note in frame.attrs.get("notes", []):  # what the reader did: decimal commas read...
         st.info(literal(note), icon="ℹ️")
     with st.expander(f"Preview (first {min(PREVIEW_ROWS, len(frame))} rows)", expanded=False):

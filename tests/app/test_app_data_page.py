@@ -138,6 +138,8 @@ def test_an_upload_without_a_possible_target_says_why(new_app):
     ]
     assert not [s for s in at.selectbox if s.label.startswith("Target")]
     assert at.session_state[Keys.ROLES] is None
+    assert any(plain(c.value).startswith("2 rows x 1 column") for c in at.caption)
+    assert not any("1 columns" in plain(c.value) for c in at.caption)
 
     rows = "".join(f"c{i % 4},p{i % 3},no\n" for i in range(60))
     at = new_app().run()
