@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from typing import Any
 
 import streamlit as st
@@ -480,14 +481,18 @@ def _summary(info: state.RunInfo) -> None:
         f"{precision} (bfloat16 on a CPU with bfloat16 instructions, from "
         f"{BF16_MIN_ROWS:,} training rows up).",
     )
-    trained_here = info.total_seconds > 0  # else opened from the run store
-    c4.metric(
-        "Click to finish",
-        fmt.seconds(info.total_seconds) if trained_here else "n/a",
-        help="Includes loading TensorFlow and preparing the data."
-        if trained_here
-        else "This run was opened from the run store, not trained in this session.",
-    )
+    if info.total_seconds > 0:  # trained in this session
+        c4.metric(
+            "Click to finish",
+            fmt.seconds(info.total_seconds),
+            help="Includes loading TensorFlow and preparing the data.",
+        )
+    else:  # opened from the run store: when it was trained, not a click's time
+        c4.metric(
+            "Trained",
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(info.created)),
+            help="This run was opened from the run store, not trained in this session.",
+        )
     note = weak_signal(metrics, run.roles.task) or too_good(metrics, run.roles.task)
     if note:
         st.warning(note, icon=":material/warning:")

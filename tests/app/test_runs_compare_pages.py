@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -54,7 +55,10 @@ def test_runs_page_lists_newest_first_and_opens_a_run(new_app, store):
     assert at.title[0].value == "Explore"  # opens on Explore, no retraining
     assert at.query_params["run"] == _ids(store)["first"]
     at.switch_page("pages/train.py").run()  # the summary of a run not trained here
-    assert {m.label: m.value for m in at.metric}["Click to finish"] == "n/a"
+    shown = {m.label: m.value for m in at.metric}
+    assert "Click to finish" not in shown  # no click here: when it was trained instead
+    trained = time.strftime("%Y-%m-%d %H:%M", time.localtime(store.record(info.run_id).created_ts))
+    assert shown["Trained"] == trained and trained.startswith("20")
 
 
 def test_rename_and_delete_with_confirmation(new_app, store):
