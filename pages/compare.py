@@ -49,10 +49,14 @@ def _compare(a_id: str, b_id: str, field_name: str, k: int) -> tuple[pd.DataFram
     return table, points
 
 
+def _model(record) -> str:  # noqa: ANN001 - a RunRecord
+    return str(record.config.get("model", "deepfm"))
+
+
 def _label(record) -> str:  # noqa: ANN001 - a RunRecord
     """When first: a narrow picker cuts a long name, and the time tells runs apart; an
     entity network says so (its vectors compare only with runs of the same sizes)."""
-    model = str(record.config.get("model", "deepfm"))
+    model = _model(record)
     kind = f" · {MODEL_NAMES.get(model, model)}" if model != "deepfm" else ""
     return time_first(record.name, record.created) + kind
 
@@ -98,6 +102,11 @@ if a_id == b_id:
     st.info("Pick two different runs.")
 elif not shared:
     st.warning("These two runs share no categorical field: pick runs trained on related data.")
+elif _model(records[a_id]) != _model(records[b_id]):
+    st.warning(
+        "One run is an entity network and the other a DeepFM: an entity network sizes each "
+        "field's vectors itself, so the two cannot be aligned. Pick two runs of the same model."
+    )
 else:
     c3, c4 = st.columns([3, 1])
     if st.session_state.get(Keys.COMPARE_FIELD) not in (None, *shared):

@@ -573,3 +573,19 @@ def test_compare_starts_on_two_runs_it_can_align():
 )
 def test_run_labels_put_the_time_first(name, label):
     assert time_first(name, "2026-12-01T09:00:41+00:00") == label
+
+
+def test_compare_says_why_an_entity_run_and_a_deepfm_cannot_be_aligned(new_app, store, small_run):
+    """Picked by hand (the default pair avoids it): the page names the model types, not a
+    vector size, as the reason."""
+    import json
+
+    entity = store.save(small_run, name="entity run").id
+    config = store.root / entity / "config.json"  # what the picker reads of a run's model
+    config.write_text(json.dumps({**json.loads(config.read_text()), "model": "entity"}))
+    at = new_app()
+    at.query_params.update(page="compare", a=entity, b=_ids(store)["first"])
+    at.run()
+    assert_no_exception(at)
+    assert [w.value for w in at.warning if "entity network" in w.value]
+    assert not at.metric
