@@ -311,6 +311,10 @@ def neighbours_figure(
     return fig
 
 
+#: Fields up to which the interaction map writes each cell's figure in the cell.
+MAX_CELL_TEXT_FIELDS = 10
+
+
 def interactions_figure(matrix: pd.DataFrame, *, dark: bool = False) -> go.Figure:
     """Field x field heatmap of interaction strength: the stronger, the further from the
     page's background (``dark``: the app shows the dark theme)."""
@@ -323,8 +327,10 @@ def interactions_figure(matrix: pd.DataFrame, *, dark: bool = False) -> go.Figur
             y=_safe(matrix.index),
             colorscale="Blues_r" if dark else "Blues",
             colorbar={"title": "strength"},
+            # the figure in each cell while it can be read; beyond, the hover and the
+            # page's pair table give it
             text=np.vectorize(lambda v: "" if np.isnan(v) else f"{v:.3g}")(values),
-            texttemplate="%{text}",
+            texttemplate="%{text}" if len(labels) <= MAX_CELL_TEXT_FIELDS else "",
             hovertemplate="%{y} x %{x}: %{z:.4f}<extra></extra>",
         )
     )

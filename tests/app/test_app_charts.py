@@ -98,6 +98,10 @@ def test_neighbours_and_interactions_figures():
     # the weakest pairs take the background's shade: white on a light page, dark at night
     light, night = (interactions_figure(matrix, dark=d).data[0].colorscale for d in (0, 1))
     assert light[0][1] == night[-1][1] and light[-1][1] == night[0][1]
+    assert heat.data[0].texttemplate == "%{text}"  # few fields: each cell says its figure
+    names = [f"f{i}" for i in range(12)]
+    wide = interactions_figure(pd.DataFrame(0.1, index=names, columns=names))
+    assert wide.data[0].texttemplate == ""  # too small to read: hover and the table say it
 
 
 def test_the_biggest_points_are_labelled_and_text_takes_the_theme_colour():
