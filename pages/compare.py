@@ -11,16 +11,8 @@ from embedding_core.analysis.compare import chance_note
 from embedding_core.errors import EmbeddingCoreError
 from ui.charts import movement_figure
 from ui.literal import literal
-from ui.runs import (
-    MODEL_NAMES,
-    cached_run,
-    default_pair,
-    show_view_link,
-    stop_page,
-    store,
-    time_first,
-    unique_labels,
-)
+from ui.run_labels import MODEL_NAMES, default_pair, time_first
+from ui.runs import cached_run, show_view_link, stop_page, store, unique_labels
 from ui.state import Keys
 from ui.widgets import show_error
 

@@ -10,7 +10,8 @@ from embedding_core.errors import EmbeddingCoreError
 from embedding_core.model.store import RunRecord
 from ui import state
 from ui.literal import literal
-from ui.runs import open_run, records_frame, store, unique_labels, zip_run_name
+from ui.run_labels import zip_run_name
+from ui.runs import open_run, records_frame, store, unique_labels
 from ui.state import Keys
 from ui.widgets import EXPLORE_PAGE, show_error
 

@@ -17,7 +17,8 @@ from embedding_core.model.store import RunRecord
 from ui import state
 from ui.job_progress import live_progress
 from ui.literal import literal
-from ui.runs import store, time_first
+from ui.run_labels import time_first
+from ui.runs import store
 from ui.state import Keys
 from ui.widgets import show_error
 

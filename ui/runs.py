@@ -7,8 +7,9 @@ What is kept where:
   unticks "store the data with the run") and uploaded CSVs (``.uploads/<sha256>``).
 - The URL holds only handles: ``run=<id>`` (random, 96 bits), ``data=<sha256 of the
   upload>`` (or ``data=sample:<name>`` for a sample other than the run's or the default
-  one), ``lift=<digest>`` and ``scenarios=<digest>`` (``ui.kept_json``), and on Explore
-  and Neighbours ``field=`` / ``category=``.
+  one), ``lift=<digest>``, ``scenarios=<digest>`` and, for a sample's changed roles,
+  ``roles=<digest>`` (``ui.kept_json``), and on Explore and Neighbours ``field=`` /
+  ``category=``.
   A link opened in a fresh browser, or F5, rebuilds the session from those: same data,
   same run, same view, with no retraining.
 - The settings of the page on screen (projection, colour, k, distance, lift models...)
@@ -19,9 +20,7 @@ What is kept where:
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from typing import Any, NoReturn
 from urllib.parse import urlencode, urlsplit
 
@@ -36,6 +35,7 @@ from embedding_core.model.run import TrainedRun
 from embedding_core.model.store import RunRecord, RunStore
 from ui import state
 from ui.literal import literal
+from ui.run_labels import model_name
 from ui.state import Keys, neighbour_category_key, widget_key
 
 __all__ = [
@@ -49,10 +49,6 @@ __all__ = [
     "drop_stale_view",
     "stop_page",
     "unique_labels",
-    "zip_run_name",
-    "time_first",
-    "default_pair",
-    "MODEL_NAMES",
     "show_view_link",
     "view_link",
     "PAGE_PARAM",
@@ -69,8 +65,6 @@ PAGE_PARAM = "page"
 #: URL parameters that describe the current view of one page (set by that page):
 #: Explore's and Neighbours' field and category, Compare's runs A and B.
 VIEW_PARAMS = ("field", "category", "a", "b")
-#: How the pickers and tables name a run's model (``TrainConfig.model``).
-MODEL_NAMES = {"deepfm": "DeepFM", "entity": "entity"}
 #: URL parameters naming what the session holds (``_url_state``).
 HANDLES = ("run", "data", "roles", "lift", "scenarios")
 
@@ -418,44 +412,6 @@ def unique_labels(labels: dict[str, str]) -> dict[str, str]:
     return {i: f"{t} · {i[:6]}" if seen[t] > 1 else t for i, t in labels.items()}
 
 
-def time_first(name: str, created: str) -> str:
-    """A run's label for a narrow picker: its time first (a run name the app gave ends
-    with it, "<data>, YYYY-MM-DD HH:MM", and a picker cuts the end of a long name)."""
-    match = re.fullmatch(r"(?s)(.*?),? *(\d{4}-\d\d-\d\d \d\d:\d\d)", name)
-    if match and match.group(1).strip():
-        return f"{match.group(2)} · {match.group(1).strip()}"
-    return f"{created.replace('T', ' ')[:16]} · {name}"
-
-
-def _vector_sizes(record: RunRecord) -> tuple[str, Any, Any]:
-    config = record.config
-    model = str(config.get("model", "deepfm"))
-    sizes = config.get("embedding_dims") if model == "entity" else None
-    return model, config.get("embedding_dim"), json.dumps(sizes, sort_keys=True)
-
-
-def default_pair(records: list[RunRecord]) -> tuple[str, str]:
-    """Compare's first runs A and B (ids), from at least two records, newest first: of
-    the runs a user trained (not a stability check's extra seeds), the newest that can be
-    aligned with an older one (same model and vector sizes, a field in common) as B, and
-    the newest such older one as A; failing any, the two newest."""
-    own = [r for r in records if not r.sibling_of]
-    pool = own if len(own) >= 2 else records
-    for i, b in enumerate(pool):  # the newest run that has a partner, and its newest
-        for a in pool[i + 1 :]:
-            if _vector_sizes(a) == _vector_sizes(b) and set(a.fields) & set(b.fields):
-                return a.id, b.id
-    return pool[1].id, pool[0].id
-
-
-def zip_run_name(file_name: str) -> str:
-    """The name an uploaded run zip gives its run: the file's name without ``.zip``, or ""
-    (the zip's own name is kept) for this page's download name, ``run-<id>.zip``, which
-    a browser may have numbered (``run-<id> (1).zip``)."""
-    stem = re.sub(r"\.zip$", "", file_name.strip(), flags=re.IGNORECASE)
-    return "" if re.fullmatch(r"run-[0-9a-f]{24}(?: ?\(\d+\))?", stem) else stem
-
-
 def setting_params() -> list[tuple[str, str]]:
     """The page's widget settings the URL holds now (widgets bound to the URL), as pairs:
     a multiselect's choices are one pair each."""
@@ -586,7 +542,7 @@ def records_frame(records: list[RunRecord]) -> pd.DataFrame:
                 "dataset": r.dataset,
                 "rows": r.rows,
                 "task": r.task,
-                "model": MODEL_NAMES.get(str(r.config.get("model", "deepfm")), "?"),
+                "model": model_name(r),
                 "metric": metric_label(r.metric.removeprefix("valid_")),
                 "value": r.metric_value,
                 "fields": len(r.fields),

@@ -12,7 +12,7 @@ import pytest
 from app_helpers import assert_no_exception, markdown_text, plotly_chart
 
 from embedding_core.model.store import RunStore
-from ui.runs import default_pair, time_first, zip_run_name
+from ui.run_labels import default_pair, time_first, zip_run_name
 from ui.state import Keys, widget_key
 
 
