@@ -488,10 +488,13 @@ def _summary(info: state.RunInfo) -> None:
             help="Includes loading TensorFlow and preparing the data.",
         )
     else:  # opened from the run store: when it was trained, not a click's time
+        when = time.localtime(info.created)
+        today = time.strftime("%Y-%m-%d", when) == time.strftime("%Y-%m-%d")
         c4.metric(
             "Trained",
-            time.strftime("%Y-%m-%d %H:%M", time.localtime(info.created)),
-            help="This run was opened from the run store, not trained in this session.",
+            time.strftime("%H:%M" if today else "%b %d", when),  # short: a metric is cut
+            help="This run was opened from the run store, not trained in this session; it "
+            f"was trained on {time.strftime('%Y-%m-%d at %H:%M', when)}.",
         )
     note = weak_signal(metrics, run.roles.task) or too_good(metrics, run.roles.task)
     if note:
