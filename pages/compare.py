@@ -160,12 +160,11 @@ else:
         "Ranked by how far each category moved times its share of the rows: a frequent "
         "category that moved comes before a rare one that moved further."
     )
-    moved = both.head(20)[["category", "count_a", "count_b", "moved_relative", "overlap"]]
-    rows = both["count_a"].sum() + both["count_b"].sum()
+    moved = both.head(20)[["category", "count_a", "count_b", "share", "moved_relative", "overlap"]]
     st.dataframe(
         moved.assign(
             category=[fmt.category(c) for c in moved["category"]],
-            share=100 * (moved["count_a"] + moved["count_b"]) / max(rows, 1),
+            share=100 * moved["share"],
             moved_relative=100 * moved["moved_relative"],
             overlap=moved["overlap"] * 100,
         )[["category", "count_a", "count_b", "share", "moved_relative", "overlap"]],

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from embedding_core.errors import EmbeddingCoreError
@@ -65,18 +63,6 @@ def _delete(run_id: str, name: str) -> None:
     st.session_state[Keys.RUNS_NOTICE] = ("success", f"Deleted the run '{name}'.")
 
 
-def _source_name(source: str) -> str:
-    """Where a run's tables started, as the user knows it: a run of this store by its
-    name (the library records its folder), anything else as recorded."""
-    runs = store()
-    folder = Path(source)
-    if folder.parent.resolve() == runs.root.resolve() and (runs.root / folder.name).is_dir():
-        record = runs.record(folder.name)
-        if record.ok:
-            return f"the run '{record.name}'"
-    return source
-
-
 def _default_choice(ids: list[str]) -> str | None:
     """The current run (the one the URL names) if it is stored, else the newest."""
     current = state.get_run_info()
@@ -130,7 +116,9 @@ def _actions(record: RunRecord) -> None:
     if record.siblings:
         details.append(f"{len(record.siblings)} seed siblings (stability checked)")
     if record.initialised_from:
-        details.append(f"initialised from {literal(_source_name(record.initialised_from))}")
+        source = store().record_at(record.initialised_from)  # a run of this store: its name
+        shown = f"the run '{source.name}'" if source else record.initialised_from
+        details.append(f"initialised from {literal(shown)}")
     if not record.has_data:
         details.append("stored without its data (What-if and Lift need the data again)")
     st.caption("; ".join(details) + ".")  # ids are hex; names are shown in widgets only
@@ -151,7 +139,10 @@ def _import() -> None:
         return
     st.session_state[Keys.RUNS_CHOICE] = record.id
     data = f"trained on {record.dataset}" if record.dataset else "its training data is not named"
-    twins = _copies_of(record.id)
+    try:
+        twins = [r.name for r in store().copies(record.id)]
+    except EmbeddingCoreError:
+        twins = []
     again = (
         f" The store already held it (as '{twins[0]}'): delete one if you need only one."
         if twins
@@ -162,28 +153,6 @@ def _import() -> None:
         f"Added the run '{record.name}' ({data}); it is chosen above: Open it to explore it."
         + again,
     )
-
-
-def _copies_of(run_id: str) -> list[str]:
-    """Names of the other runs in the store that are the same run as the just imported
-    ``run_id``: the run it was exported from, or earlier imports of it."""
-    runs = store()
-    try:
-        origin = runs.meta(run_id).get("imported_from")
-    except EmbeddingCoreError:
-        return []
-    if not origin:
-        return []
-    names = []
-    for record in runs.list():
-        if record.ok and record.id != run_id:
-            try:
-                same = record.id == origin or runs.meta(record.id).get("imported_from") == origin
-            except EmbeddingCoreError:
-                continue
-            if same:
-                names.append(record.name)
-    return names
 
 
 def _upload() -> None:

@@ -209,8 +209,10 @@ def compare_runs(
         - ``moved``: distance between the category's aligned vector in A and its vector
           in B (NaN unless in both);
         - ``moved_relative``: ``moved`` divided by the RMS vector length in B;
-        - ``moved_weighted``: ``moved_relative`` times the category's share of the
-          rows (both runs together): what moved most where it matters most;
+        - ``share``: the category's share of the shared categories' rows (both runs
+          together);
+        - ``moved_weighted``: ``moved_relative`` times ``share``: what moved most where
+          it matters most;
         - ``overlap``: share of its ``k`` nearest neighbours (among shared categories)
           that are the same in both runs.
 
@@ -238,6 +240,7 @@ def compare_runs(
             "in_b": True,
             "moved": moved,
             "moved_relative": moved / scale,
+            "share": share,
             "moved_weighted": moved / scale * share,
             "overlap": overlap,
         }
@@ -295,7 +298,7 @@ def _only_rows(table: pd.DataFrame, shared: set[str], *, in_a: bool) -> pd.DataF
         "in_a": in_a,
         "in_b": not in_a,
     }
-    for col in ("moved", "moved_relative", "moved_weighted", "overlap"):
+    for col in ("moved", "moved_relative", "share", "moved_weighted", "overlap"):
         data[col] = np.nan
     return pd.DataFrame(data).sort_values(
         "count_a" if in_a else "count_b", ascending=False, kind="stable"

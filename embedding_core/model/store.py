@@ -339,6 +339,34 @@ class RunStore:
         """The ``RunRecord`` of one run (``error`` set when it is unreadable)."""
         return describe_run_dir(self.path(run_id))
 
+    def record_at(self, folder: str | Path) -> RunRecord | None:
+        """The readable run of this store at ``folder`` (as ``init_embeddings`` records a
+        stored source), or None when ``folder`` is not one."""
+        path = Path(folder)
+        if path.parent.resolve() != self.root.resolve() or not (self.root / path.name).is_dir():
+            return None
+        record = self.record(path.name)
+        return record if record.ok else None
+
+    def copies(self, run_id: str) -> list[RunRecord]:
+        """The other readable runs that are the same run as ``run_id`` by origin (its
+        ``imported_from``): the run it was imported from, or other imports of it."""
+        origin = self.meta(run_id).get("imported_from")
+        if not origin:
+            return []
+        out = []
+        for record in self.list():
+            if record.ok and record.id != run_id:
+                try:
+                    same = (
+                        record.id == origin or self.meta(record.id).get("imported_from") == origin
+                    )
+                except ModelFormatError:
+                    continue
+                if same:
+                    out.append(record)
+        return out
+
     def open(self, run_id: str) -> TrainedRun:
         """Load run ``run_id`` with ``TrainedRun.load`` (no retraining).
 
