@@ -1011,7 +1011,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         )
         parts.append(table.assign(field=field, k=table.attrs["k"]))
     out = pd.concat(parts, ignore_index=True)
-    out = out[["field", *[c for c in out.columns if c != "field"]]]
+    # "share" (added in round 22) last, after the columns scripts already read by place
+    out = out[["field", *[c for c in out.columns if c not in ("field", "share")], "share"]]
     _write_csv(out, args.out, raw=False)
     return 0
 

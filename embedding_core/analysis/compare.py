@@ -209,12 +209,12 @@ def compare_runs(
         - ``moved``: distance between the category's aligned vector in A and its vector
           in B (NaN unless in both);
         - ``moved_relative``: ``moved`` divided by the RMS vector length in B;
-        - ``share``: the category's share of the shared categories' rows (both runs
-          together);
         - ``moved_weighted``: ``moved_relative`` times ``share``: what moved most where
           it matters most;
         - ``overlap``: share of its ``k`` nearest neighbours (among shared categories)
-          that are the same in both runs.
+          that are the same in both runs;
+        - ``share``: the category's share of the shared categories' rows (both runs
+          together; NaN unless in both).
 
         ``attrs["k"]`` is the ``k`` used; ``attrs["shared"]`` the shared count;
         ``attrs["chance"]`` the overlap random vectors would give (``chance_overlap``).
@@ -240,9 +240,9 @@ def compare_runs(
             "in_b": True,
             "moved": moved,
             "moved_relative": moved / scale,
-            "share": share,
             "moved_weighted": moved / scale * share,
             "overlap": overlap,
+            "share": share,  # last: an added column, after those scripts already read
         }
     )
     only = [
@@ -298,7 +298,7 @@ def _only_rows(table: pd.DataFrame, shared: set[str], *, in_a: bool) -> pd.DataF
         "in_a": in_a,
         "in_b": not in_a,
     }
-    for col in ("moved", "moved_relative", "share", "moved_weighted", "overlap"):
+    for col in ("moved", "moved_relative", "moved_weighted", "overlap", "share"):
         data[col] = np.nan
     return pd.DataFrame(data).sort_values(
         "count_a" if in_a else "count_b", ascending=False, kind="stable"
