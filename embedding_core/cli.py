@@ -248,6 +248,13 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         f"{BIG_TABLE_ROWS:,} training rows and for regression)",
     )
     p.add_argument(
+        "--no-average-early",
+        dest="average_early",
+        action="store_false",
+        help="predict with the refit model alone (default: average its predictions with "
+        "the early-stopped model's)",
+    )
+    p.add_argument(
         "--row-bias-correction",
         action="store_true",
         help="correct Adam per category row by its own update count (steadier rare rows)",
@@ -472,7 +479,11 @@ def _roles(args: argparse.Namespace) -> Any:
 def _config(args: argparse.Namespace) -> Any:
     from embedding_core.model.config import TrainConfig
 
-    changes: dict[str, Any] = {"seed": args.seed, "refit": getattr(args, "refit", True)}
+    changes: dict[str, Any] = {
+        "seed": args.seed,
+        "refit": getattr(args, "refit", True),
+        "average_early": getattr(args, "average_early", True),
+    }
     for arg, name in [
         ("embedding_dim", "embedding_dim"),
         ("epochs", "epochs"),

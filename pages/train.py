@@ -201,7 +201,9 @@ def _config_widgets() -> TrainConfig | None:
             help="After early stopping, let the model learn from the validation rows too: "
             "below 200,000 training rows, and for a numeric target, it trains again on all "
             "rows for the best number of epochs; on bigger tables it makes one pass over "
-            "the validation rows (a fifth of an epoch).",
+            "the validation rows (a fifth of an epoch). After training again, predictions "
+            "average the early-stopped model and the final one (the vectors are the final "
+            "model's).",
         )
         encodings = list(NUMERIC_ENCODINGS)
         numeric_encoding = st.selectbox(
@@ -469,6 +471,11 @@ def _summary(info: state.RunInfo) -> None:
         f"a later epoch tied with it); max {run.config.epochs} with early stopping."
         + (
             f"{final_step}; the validation figures above are those of the early-stopped model."
+            + (
+                " Predictions average the early-stopped and the final model."
+                if run.averages_early
+                else ""
+            )
             if refit_epochs
             else ""
         ),

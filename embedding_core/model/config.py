@@ -121,6 +121,15 @@ class TrainConfig:
         of about 28; on smaller tables the refit's neighbours are clearly better (the
         planted benchmark's 1,000-category field: precision@5 0.67 vs 0.57), on
         german_credit its test AUC is 0.02 higher, and on hotel_adr its RMSE 1.4 sd lower.
+    average_early : bool, default=True
+        After a ``"refit"`` final fit, ``predict`` averages the early-stopped model's
+        predictions with the refit model's (probabilities, or values in the target's
+        scale). The vectors, tables and ``model`` stay the refit model's; the early-stopped
+        weights are kept with the run (``early_weights.npz``). Measured over 8 seeds
+        (README, "Engine"): amazon_access test AUC 0.8667 -> 0.8693 (higher on every
+        seed), hotel_adr RMSE 36.90 -> 36.83, the other sets level or up within 0.2 sd,
+        and the planted neighbours unchanged. No effect without a refit (``refit=False``
+        or the holdout pass).
     row_bias_correction : bool, default=False
         Correct Adam's moment bias per category row (embedding and first-order weight)
         by the row's own update count instead of the global step
@@ -235,6 +244,7 @@ class TrainConfig:
     max_vocabulary: int = 1_000_000
     refit: bool = True
     final_fit: str = "auto"
+    average_early: bool = True
     big_table_patience: int | None = 1
     epoch_tolerance: float = 0.005
     row_bias_correction: bool = False
@@ -384,7 +394,8 @@ class TrainConfig:
         without ``fm_field_weights`` with the plain FM term, one without
         ``epoch_tolerance`` kept the lowest-loss epoch, one without ``deep_precision``
         computed its MLP in float32, one without ``frequency_bands`` had none, one
-        without ``category_dropout`` dropped no category.
+        without ``category_dropout`` dropped no category, one without ``average_early``
+        predicted with the refit model alone.
         """
         known = {f.name for f in fields(cls)}
         saved = {k: v for k, v in d.items() if k in known}
@@ -397,6 +408,7 @@ class TrainConfig:
             "deep_precision": "float32",
             "frequency_bands": "none",
             "category_dropout": 0.0,
+            "average_early": False,
         }
         return cls(**{**defaults, **saved})
 

@@ -9,6 +9,8 @@ A saved run is a directory::
     config.json  roles.json  metrics.json  history.json  warnings.json
     numeric_bins.parquet  the numeric bins' tables (``model.bin_tables``), when there are any
     fm_pair_weights.json  the FM term's weight per pair of fields (``fm_field_weights``)
+    early_weights.npz     the early-stopped model's weights, whose predictions ``predict``
+                          averages with ``model.keras``'s (``TrainConfig.average_early``)
 
 Nothing in the directory is executed on load: JSON, Parquet and a ``.keras`` file read
 with Keras' safe mode (no lambdas, no pickle). ``load`` reads only the JSON and Parquet
@@ -62,7 +64,8 @@ REQUIRED_FILES = tuple(f for f in RUN_FILES if f != "warnings.json")
 BIN_TABLES_FILE = "numeric_bins.parquet"
 #: Files a run has only when it has something to put in them.
 PAIR_WEIGHTS_FILE = "fm_pair_weights.json"
-OPTIONAL_FILES = (BIN_TABLES_FILE, PAIR_WEIGHTS_FILE)
+EARLY_WEIGHTS_FILE = "early_weights.npz"
+OPTIONAL_FILES = (BIN_TABLES_FILE, PAIR_WEIGHTS_FILE, EARLY_WEIGHTS_FILE)
 
 
 def _library_version() -> str:
@@ -100,6 +103,10 @@ class TrainedRun:
         Per binned numeric column, its bins as categories (see ``model.bin_tables``).
     pair_weights : DataFrame, optional
         A field-weighted FM's weight per pair of slots (``deepfm.fm_pair_weights``).
+    early_weights : list of ndarray, optional
+        The early-stopped model's weights (``model.get_weights()`` before the refit):
+        ``predict`` then averages its predictions with ``model``'s
+        (``TrainConfig.average_early``).
     """
 
     def __init__(
@@ -114,10 +121,14 @@ class TrainedRun:
         warnings: list[str] | None = None,
         bin_tables: dict[str, pd.DataFrame] | None = None,
         pair_weights: pd.DataFrame | None = None,
+        early_weights: list[np.ndarray] | None = None,
     ) -> None:
         self._model = model
         self._model_file: Path | None = None
         self._keras_version: str | None = None
+        self._early_weights = early_weights
+        self._early_file: Path | None = None
+        self._early_model: keras.Model | None = None
         self.features = features
         self.roles = roles
         self.config = config
@@ -145,8 +156,29 @@ class TrainedRun:
             _check_model_matches(
                 model, self.features, self.config, self._model_file.parent, self._tables
             )
+            if self._early_file is not None:
+                self._early_weights = _read_early_weights(self._early_file, model)
             self._model = model
         return self._model
+
+    @property
+    def averages_early(self) -> bool:
+        """Whether ``predict`` averages the early-stopped model with ``model``
+        (``TrainConfig.average_early`` after a refit)."""
+        return self._early_weights is not None or self._early_file is not None
+
+    def _early_stopped_model(self) -> keras.Model:
+        """The early-stopped model: a copy of ``model``'s network with the kept weights
+        (a second instance, so concurrent ``predict`` calls never swap weights)."""
+        if self._early_model is None:
+            import keras
+
+            model = self.model  # a loaded run reads its early-stopped weights with it
+            assert self._early_weights is not None  # averages_early
+            early = keras.models.clone_model(model)
+            early.set_weights(self._early_weights)
+            self._early_model = early
+        return self._early_model
 
     # ------------------------------------------------------------------ views
     @property
@@ -283,7 +315,15 @@ class TrainedRun:
         """
         from embedding_core.model.deepfm import predict_raw
 
-        raw = predict_raw(self.model, self.features.transform(frame))
+        inputs = self.features.transform(frame)
+        models = [self.model]
+        if self.averages_early:
+            models.append(self._early_stopped_model())
+        # each model's predictions in the target's scale (probabilities or values), averaged
+        preds = [self._decoded(predict_raw(model, inputs)) for model in models]
+        return preds[0] if len(preds) == 1 else (preds[0] + preds[1]) / 2.0
+
+    def _decoded(self, raw: np.ndarray) -> np.ndarray:
         if self.task == "multiclass":
             return raw
         return np.asarray(self.features.decode_target(raw[:, 0]), dtype=np.float64)
@@ -392,6 +432,12 @@ class TrainedRun:
                 {"slots": list(weights.index), "weights": weights.to_numpy().tolist()},
             )
             files.append(PAIR_WEIGHTS_FILE)
+        if self._early_weights is not None:
+            np.savez(out / EARLY_WEIGHTS_FILE, *self._early_weights)
+            files.append(EARLY_WEIGHTS_FILE)
+        elif self._early_file is not None:  # never read: copy it
+            shutil.copyfile(self._early_file, out / EARLY_WEIGHTS_FILE)
+            files.append(EARLY_WEIGHTS_FILE)
         _write_json(
             out / "manifest.json",
             {
@@ -469,6 +515,8 @@ class TrainedRun:
             pair_weights,
         )
         run._model_file = root / MODEL_FILE
+        if (root / EARLY_WEIGHTS_FILE).is_file():  # read with the model, on first predict
+            run._early_file = root / EARLY_WEIGHTS_FILE
         run._keras_version = manifest.get("keras_version")
         return run
 
@@ -501,6 +549,24 @@ def _read_json(path: Path) -> Any:
         raise ModelFormatError(
             f"{path} is nested too deeply to be a saved run's file: save the run again."
         ) from None
+
+
+def _read_early_weights(path: Path, model: keras.Model) -> list[np.ndarray]:
+    """``early_weights.npz``'s arrays in saved order (no pickled objects are read),
+    checked against ``model``'s weights; ModelFormatError if unreadable or not a fit."""
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            weights = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is a format problem
+        raise ModelFormatError(
+            f"{path} could not be read ({type(exc).__name__}): save the run again."
+        ) from exc
+    expected = [(tuple(w.shape), w.dtype) for w in model.get_weights()]
+    if [(tuple(w.shape), w.dtype) for w in weights] != expected:
+        raise ModelFormatError(
+            f"{path} does not fit the run's model (other weights): save the run again."
+        )
+    return weights
 
 
 def _read_tables(path: Path, features: FeatureEncoder) -> dict[str, pd.DataFrame]:

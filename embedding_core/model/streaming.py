@@ -548,6 +548,7 @@ def _fit(
     from embedding_core.model.train import (
         _baseline_target,
         _compiled_network,
+        _early_weights,
         _finish_run,
         _make_reporter,
         _model_metrics,
@@ -676,7 +677,9 @@ def _fit(
     metrics.update({f"baseline_{k}": v for k, v in baseline.items()})
 
     table_stats = stats[0].merged()
+    early_weights = None
     if final_fit is not None and not reporter.stopped_by_user:
+        early_weights = _early_weights(model, config, final_fit)
         # "refit": all rows from the initial weights; "holdout": one pass over the held-out rows
         parts = [valid_part] if final_fit == "holdout" else [train_part, valid_part]
         all_data = _dataset(parts, batch_size, config.seed + 1)
@@ -697,6 +700,7 @@ def _fit(
         refit_seconds = time.perf_counter() - t_refit
         if not done:
             metrics["stopped_by_user"] = True
+            early_weights = None  # the early-stopped model is the kept one
         else:
             table_stats = stats[0].merged(stats[1])
             metrics.update(
@@ -721,4 +725,5 @@ def _fit(
         table_stats,
         list(vocabulary.warnings),
         batches,
+        early_weights=early_weights,
     )

@@ -318,7 +318,9 @@ def train(
     )
     metrics.update({f"baseline_{k}": v for k, v in baseline.items()})
 
+    early_weights = None
     if final_fit is not None and not reporter.stopped_by_user:
+        early_weights = _early_weights(model, config, final_fit)
         x_all = {k: np.concatenate([x_train[k], x_valid[k]]) for k in x_train}
         y_all = np.concatenate([y_train, y_valid])
         t_refit = time.perf_counter()
@@ -339,6 +341,7 @@ def train(
         refit_seconds = time.perf_counter() - t_refit
         if not refitted:
             metrics["stopped_by_user"] = True
+            early_weights = None  # the early-stopped model is the kept one
         else:
             x_train, y_train = x_all, y_all
             y_train_user = np.concatenate([y_train_user, y_valid_user])
@@ -375,7 +378,16 @@ def train(
         warnings,
         batches,
         bin_stats=bin_stats,
+        early_weights=early_weights,
     )
+
+
+def _early_weights(model: Any, config: TrainConfig, final_fit: str) -> list[np.ndarray] | None:
+    """A copy of the early-stopped weights when ``predict`` will average that model with
+    the refit one (``config.average_early`` and a ``"refit"`` final fit), else None."""
+    if not config.average_early or final_fit != "refit":
+        return None
+    return [np.array(w, copy=True) for w in model.get_weights()]
 
 
 @dataclass(eq=False)
@@ -532,11 +544,13 @@ def _finish_run(
     batches: int,
     *,
     bin_stats: dict[str, dict[str, np.ndarray]] | None = None,
+    early_weights: list[np.ndarray] | None = None,
 ) -> TrainedRun:
     """Pull the tables out of a trained network, wrap the run and send the "end" event.
 
     ``bin_stats`` (``bin_tables.bin_statistics``) adds the tables of the numeric bins.
-    With ``config.fm_field_weights`` the run keeps the FM pair weights too.
+    With ``config.fm_field_weights`` the run keeps the FM pair weights too, and with
+    ``early_weights`` (``_early_weights``) the early-stopped model for ``predict``.
     """
     from embedding_core.model.embeddings import build_tables
     from embedding_core.model.networks import network_field_tables
@@ -565,6 +579,7 @@ def _finish_run(
         warnings=warnings,
         bin_tables=bin_tables,
         pair_weights=pair_weights,
+        early_weights=early_weights,
     )
     numbers = {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)}
     reporter.send(Progress("end", metrics["epochs_run"], config.epochs, 0, batches, numbers))

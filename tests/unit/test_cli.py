@@ -128,6 +128,22 @@ def test_train_no_refit_keeps_the_early_stopped_model(csv_path: Path, tmp_path: 
     assert json.loads((out / "config.json").read_text())["refit"] is False
 
 
+def test_train_averages_the_early_stopped_model_unless_told_not_to(
+    csv_path: Path, tmp_path: Path
+) -> None:
+    from embedding_core.model.run import EARLY_WEIGHTS_FILE
+
+    base = ["train", "--data", str(csv_path), "--categorical", "shop", "--target", "bought",
+            "--epochs", "2", "--quiet"]  # fmt: skip
+    assert main([*base, "--out", str(tmp_path / "averaged")]) == 0
+    assert (tmp_path / "averaged" / EARLY_WEIGHTS_FILE).is_file()
+    assert json.loads((tmp_path / "averaged" / "config.json").read_text())["average_early"]
+    assert main([*base, "--no-average-early", "--out", str(tmp_path / "alone")]) == 0
+    assert not (tmp_path / "alone" / EARLY_WEIGHTS_FILE).exists()
+    config = json.loads((tmp_path / "alone" / "config.json").read_text())
+    assert config["average_early"] is False and config["refit"] is True
+
+
 def _assert_one_line_error(capsys: pytest.CaptureFixture[str], *words: str) -> None:
     err = capsys.readouterr().err.strip()
     assert "Traceback" not in err
