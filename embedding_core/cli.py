@@ -833,6 +833,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
         "crosses": [list(p) for p in run.crosses],
         "frequency_fields": run.frequency_fields,
         "metrics": run.metrics,
+        "averages_early": run.averages_early,
     }
     if args.json:
         print(dumps(info, indent=2, default=str))
@@ -853,6 +854,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if run.frequency_fields:
         banded = ", ".join(printable(f, NAME_LIMIT) for f in run.frequency_fields)
         print(f"frequency bands: {banded}")
+    if run.averages_early:
+        print("predictions:   the average of the early-stopped and the refit model")
     print("metrics:")
     for k, v in run.metrics.items():
         print(f"  {k}: {v:.4f}" if isinstance(v, float) else f"  {k}: {v}")

@@ -97,6 +97,7 @@ def test_info_prints_fields_task_and_metrics(
     assert main(["info", "--model", str(model_dir)]) == 0
     text = capsys.readouterr().out
     assert "binary" in text and "shop" in text and "colour" in text and "valid_auc" in text
+    assert "the average of the early-stopped and the refit model" in text
     assert main(["info", "--model", str(model_dir), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["categorical"]["shop"] >= 7  # 6 shops + unknown row
@@ -129,7 +130,7 @@ def test_train_no_refit_keeps_the_early_stopped_model(csv_path: Path, tmp_path: 
 
 
 def test_train_averages_the_early_stopped_model_unless_told_not_to(
-    csv_path: Path, tmp_path: Path
+    csv_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from embedding_core.model.run import EARLY_WEIGHTS_FILE
 
@@ -142,6 +143,10 @@ def test_train_averages_the_early_stopped_model_unless_told_not_to(
     assert not (tmp_path / "alone" / EARLY_WEIGHTS_FILE).exists()
     config = json.loads((tmp_path / "alone" / "config.json").read_text())
     assert config["average_early"] is False and config["refit"] is True
+    capsys.readouterr()  # the training's own lines
+    for name, averaged in (("averaged", True), ("alone", False)):
+        assert main(["info", "--model", str(tmp_path / name), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["averages_early"] is averaged
 
 
 def _assert_one_line_error(capsys: pytest.CaptureFixture[str], *words: str) -> None:
