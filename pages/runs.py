@@ -8,7 +8,7 @@ from embedding_core.errors import EmbeddingCoreError
 from embedding_core.model.store import RunRecord
 from ui import state
 from ui.literal import literal
-from ui.run_labels import zip_run_name
+from ui.run_labels import zip_file_name, zip_run_name
 from ui.runs import open_run, records_frame, store, unique_labels
 from ui.state import Keys
 from ui.widgets import EXPLORE_PAGE, show_error
@@ -86,7 +86,7 @@ def _actions(record: RunRecord) -> None:
         st.download_button(
             "Download zip",
             lambda: runs.zip_bytes(record.id),
-            file_name=f"run-{record.id}.zip",
+            file_name=zip_file_name(record),
             mime="application/zip",
             key=f"{Keys.RUNS_ZIP}_{record.id}",
             on_click="ignore",

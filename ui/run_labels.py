@@ -8,8 +8,16 @@ import re
 from typing import Any
 
 from embedding_core.model.store import RunRecord
+from ui.export_data import slug
 
-__all__ = ["MODEL_NAMES", "model_name", "time_first", "default_pair", "zip_run_name"]
+__all__ = [
+    "MODEL_NAMES",
+    "model_name",
+    "time_first",
+    "default_pair",
+    "zip_run_name",
+    "zip_file_name",
+]
 
 #: How the pickers and tables name a run's model (``TrainConfig.model``).
 MODEL_NAMES = {"deepfm": "DeepFM", "entity": "entity"}
@@ -54,7 +62,13 @@ def default_pair(records: list[RunRecord]) -> tuple[str, str]:
 def zip_run_name(file_name: str) -> str:
     """The name an uploaded run zip's file gives its run when the zip names none itself
     (``RunStore.import_zip``'s ``default_name``): the file's name without ``.zip``, or ""
-    for the Runs page's download name, ``run-<id>.zip``, which a browser may have
-    numbered (``run-<id> (1).zip``)."""
+    for the Runs page's download name before round 23, ``run-<id>.zip``, which a browser
+    may have numbered (``run-<id> (1).zip``)."""
     stem = re.sub(r"\.zip$", "", file_name.strip(), flags=re.IGNORECASE)
     return "" if re.fullmatch(r"run-[0-9a-f]{24}(?: ?\(\d+\))?", stem) else stem
+
+
+def zip_file_name(record: RunRecord) -> str:
+    """The Runs page's download name for a run: its name (else its data's) as the Export
+    page names its files (``export_data.slug``), so a downloads folder tells runs apart."""
+    return f"{slug(record.name or record.dataset or 'run')}.zip"

@@ -12,7 +12,7 @@ import pytest
 from app_helpers import assert_no_exception, markdown_text, plotly_chart
 
 from embedding_core.model.store import RunStore
-from ui.run_labels import default_pair, time_first, zip_run_name
+from ui.run_labels import default_pair, time_first, zip_file_name, zip_run_name
 from ui.state import Keys, widget_key
 
 
@@ -156,6 +156,17 @@ def test_a_downloaded_run_comes_back_under_its_own_name(new_app, store):
 )
 def test_zip_run_name(file_name, name):
     assert zip_run_name(file_name) == name
+
+
+def test_a_runs_download_is_named_after_the_run_and_comes_back_under_that_name():
+    from embedding_core.model.store import RunRecord
+
+    named = RunRecord(id="a" * 24, path=Path("a"), name="claims v2, 2026-12-02 10:31")
+    assert zip_file_name(named) == "claims_v2_2026-12-02_10_31.zip"
+    assert zip_run_name(zip_file_name(named)) == "claims_v2_2026-12-02_10_31"
+    unnamed = RunRecord(id="b" * 24, path=Path("b"), dataset="bank.csv")
+    assert zip_file_name(unnamed) == "bank.zip"
+    assert zip_file_name(RunRecord(id="c" * 24, path=Path("c"))) == "run.zip"
 
 
 def test_a_link_opens_the_same_neighbours_view_in_a_fresh_session(new_app, store, small_run):
