@@ -136,8 +136,12 @@ else:
     m2.metric(
         f"Neighbour overlap@{points['attrs']['k']}",
         f"{both['overlap'].mean():.0%}",
+        delta=f"random vectors: {points['attrs']['chance']:.0%}",
+        delta_color="off",
+        delta_arrow="off",
         help="Share of each category's nearest neighbours that are the same in both runs, "
-        "averaged over the shared categories. 100%: the field means the same in both.",
+        "averaged over the shared categories. 100%: the field means the same in both; "
+        "the figure under it is what two runs of random vectors would share.",
     )
     m3.metric("Only in A / only in B", f"{int((~table['in_b']).sum())} / "
               f"{int((~table['in_a']).sum())}")  # fmt: skip

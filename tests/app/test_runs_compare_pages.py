@@ -330,6 +330,8 @@ def test_compare_page_shows_overlap_projection_and_most_moved(new_app, store):
     assert_no_exception(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Neighbour overlap@10"] == "100%"  # the same run twice
+    overlap = next(m for m in at.metric if m.label == "Neighbour overlap@10")
+    assert overlap.delta == "random vectors: 91%"  # read against chance, in place
     assert metrics["Shared categories"] == "12"
     # 10 of 11 others: random vectors would agree as much, and the page says so
     assert ["even random vectors would share 91%" in w.value for w in at.warning] == [True]
