@@ -128,8 +128,8 @@ class TrainConfig:
         weights are kept with the run (``early_weights.npz``). Measured over 8 seeds
         (README, Benchmarks, "Round 22" and "Round 23"): amazon_access test AUC 0.8667 ->
         0.8693 (higher on every seed), hotel_adr RMSE 36.90 -> 36.83, no other set down
-        by more than 0.2 sd, and the planted neighbours unchanged. No effect without a refit (``refit=False``
-        or the holdout pass).
+        by more than 0.2 sd, and the planted neighbours unchanged. No effect without a
+        refit (``refit=False`` or the holdout pass).
     row_bias_correction : bool, default=False
         Correct Adam's moment bias per category row (embedding and first-order weight)
         by the row's own update count instead of the global step

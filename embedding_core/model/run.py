@@ -474,7 +474,9 @@ class TrainedRun:
                 f"but this version reads format {FORMAT_VERSION}: retrain the model with "
                 "this version."
             )
-        absent = [f for f in REQUIRED_FILES if not (root / f).is_file()]
+        listed = manifest.get("files") if isinstance(manifest.get("files"), list) else []
+        optional = [f for f in OPTIONAL_FILES if f in listed]  # written, so it must be there
+        absent = [f for f in (*REQUIRED_FILES, *optional) if not (root / f).is_file()]
         if absent:
             raise ModelFormatError(
                 f"'{root}' is incomplete (missing {', '.join(absent)}): save the run again."
@@ -559,7 +561,7 @@ def _read_early_weights(path: Path, model: keras.Model) -> list[np.ndarray]:
             weights = [saved[f"arr_{i}"] for i in range(len(saved.files))]
     except Exception as exc:  # noqa: BLE001 - any unreadable file is a format problem
         raise ModelFormatError(
-            f"{path} could not be read ({type(exc).__name__}): save the run again."
+            f"{path} is damaged (not a saved run's weights): save the run again."
         ) from exc
     expected = [(tuple(w.shape), w.dtype) for w in model.get_weights()]
     if [(tuple(w.shape), w.dtype) for w in weights] != expected:

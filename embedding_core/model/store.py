@@ -689,7 +689,10 @@ def _check_run(root: Path) -> None:
         if (root / DATA_FILE).is_file():
             pd.read_parquet(root / DATA_FILE)
     except ModelFormatError as exc:
-        raise DataError(f"The zip is not a readable saved run: {exc}") from None
+        # the unpacked folder is a temporary one on the server: name the files, not it
+        said = str(exc).replace(f"'{root}'", "its run").replace(f"{root}{os.sep}", "")
+        said = said.replace("save the run again", "download or save the run again")
+        raise DataError(f"The zip is not a readable saved run: {said}") from None
     except Exception as exc:  # noqa: BLE001 - any broken file
         raise DataError(
             f"The zip is not a readable saved run ({type(exc).__name__}): refusing it."

@@ -111,6 +111,9 @@ def test_a_run_saved_without_early_weights_predicts_with_its_model_alone(
 ) -> None:
     old = Path(shutil.copytree(tiny_binary_run_dir, tmp_path / "old"))
     (old / EARLY_WEIGHTS_FILE).unlink()
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["files"].remove(EARLY_WEIGHTS_FILE)
+    (old / "manifest.json").write_text(json.dumps(manifest))
     config = json.loads((old / "config.json").read_text())
     del config["average_early"]  # saved before the option existed
     (old / "config.json").write_text(json.dumps(config))
@@ -125,12 +128,12 @@ def test_broken_or_foreign_early_weights_are_refused(
 ) -> None:
     broken = Path(shutil.copytree(tiny_binary_run_dir, tmp_path / "broken"))
     (broken / EARLY_WEIGHTS_FILE).write_bytes(b"not a zip")
-    with pytest.raises(ModelFormatError, match="could not be read"):
+    with pytest.raises(ModelFormatError, match="is damaged"):
         TrainedRun.load(broken).predict(binary_frame)
 
     pickled = Path(shutil.copytree(tiny_binary_run_dir, tmp_path / "pickled"))
     np.savez(pickled / EARLY_WEIGHTS_FILE, np.array([{"a": 1}], dtype=object))
-    with pytest.raises(ModelFormatError, match="could not be read"):
+    with pytest.raises(ModelFormatError, match="is damaged"):
         _ = TrainedRun.load(pickled).model
 
     foreign = Path(shutil.copytree(tiny_binary_run_dir, tmp_path / "foreign"))
@@ -139,17 +142,34 @@ def test_broken_or_foreign_early_weights_are_refused(
         _ = TrainedRun.load(foreign).model
 
 
-def test_an_imported_zip_with_broken_early_weights_is_refused(
+def test_a_run_whose_manifest_lists_a_file_it_lacks_is_refused(
     tiny_binary_run_dir: Path, tmp_path: Path
+) -> None:
+    """Without its early-stopped weights a run would quietly predict otherwise."""
+    cut = Path(shutil.copytree(tiny_binary_run_dir, tmp_path / "cut"))
+    (cut / EARLY_WEIGHTS_FILE).unlink()  # still listed in manifest.json
+    with pytest.raises(ModelFormatError, match=f"incomplete \\(missing {EARLY_WEIGHTS_FILE}"):
+        TrainedRun.load(cut)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "missing"])
+def test_an_imported_zip_with_broken_early_weights_is_refused(
+    tiny_binary_run_dir: Path, tmp_path: Path, damage: str
 ) -> None:
     from embedding_core.model.store import RunStore
 
     broken = Path(shutil.copytree(tiny_binary_run_dir, tmp_path / "broken"))
-    (broken / EARLY_WEIGHTS_FILE).write_bytes(b"not a zip")
+    if damage == "garbage":
+        (broken / EARLY_WEIGHTS_FILE).write_bytes(b"not a zip")
+    else:
+        (broken / EARLY_WEIGHTS_FILE).unlink()
     archive = shutil.make_archive(str(tmp_path / "broken_run"), "zip", broken)
     store = RunStore(tmp_path / "store")
-    with pytest.raises(DataError, match="not a readable saved run"):
+    with pytest.raises(DataError, match="not a readable saved run") as refused:
         store.import_zip(Path(archive).read_bytes(), name="broken_run.zip")
+    said = str(refused.value)
+    assert EARLY_WEIGHTS_FILE in said and "download or save the run again" in said
+    assert str(tmp_path) not in said and ".tmp" not in said  # no server folder named
     assert store.list() == []
 
 
