@@ -856,6 +856,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
         print(f"frequency bands: {banded}")
     if run.averages_early:
         print("predictions:   the average of the early-stopped and the refit model")
+    else:
+        print("predictions:   one model (no early-stopped model to average with)")
     print("metrics:")
     for k, v in run.metrics.items():
         print(f"  {k}: {v:.4f}" if isinstance(v, float) else f"  {k}: {v}")

@@ -83,9 +83,14 @@ def _tables_and_model(info: state.RunInfo) -> None:
     with right:
         st.subheader("Saved run (zip)")
         st.caption(
-            "The Keras model (.keras), the early-stopped weights its predictions are "
-            "averaged with (.npz, after a final fit), the encoders and the metadata; load "
-            "it back with `TrainedRun.load(folder)` or the command line."
+            "The Keras model (.keras), "
+            + (
+                "the early-stopped weights its predictions are averaged with (.npz), "
+                if info.run.averages_early
+                else ""
+            )
+            + "the encoders and the metadata; load it back with `TrainedRun.load(folder)` "
+            "or the command line."
         )
         try:
             st.download_button(

@@ -198,12 +198,12 @@ def _config_widgets() -> TrainConfig | None:
             key=Keys.CFG_REFIT,
             persist_state="session",
             bind="query-params",
-            help="After early stopping, let the model learn from the validation rows too: "
-            "below 200,000 training rows, and for a numeric target, it trains again on all "
-            "rows for the best number of epochs; on bigger tables it makes one pass over "
-            "the validation rows (a fifth of an epoch). After training again, predictions "
-            "average the early-stopped model and the final one (the vectors are the final "
-            "model's).",
+            help="After early stopping, let the model learn from the validation rows too. "
+            "Below 200,000 training rows, or for a numeric target at any size, it trains "
+            "again on all rows for the best number of epochs, and predictions then average "
+            "that model with the early-stopped one (the vectors are the final model's). On "
+            "bigger tables with classes it makes one pass over the validation rows instead "
+            "(a fifth of an epoch).",
         )
         encodings = list(NUMERIC_ENCODINGS)
         numeric_encoding = st.selectbox(
@@ -453,7 +453,8 @@ def _summary(info: state.RunInfo) -> None:
     c1.metric(
         "Training time",
         fmt.seconds(train_seconds),
-        help="The fit loops, validation and the final fit on all rows included.",
+        help="The fit loops and validation included"
+        + (", and the final fit on all rows." if metrics.get("refit") else "."),
     )
     refit_epochs = int(metrics.get("refit_epochs") or 0) if metrics.get("refit") else 0
     holdout = bool(refit_epochs) and metrics.get("final_fit") == "holdout"
@@ -485,8 +486,13 @@ def _summary(info: state.RunInfo) -> None:
         "Rows / second",
         fmt.count(rows_per_second) if rows_per_second else "n/a",
         help=f"Training rows per second over the whole call. The deep part computed in "
-        f"{precision} (bfloat16 on a CPU with bfloat16 instructions, from "
-        f"{BF16_MIN_ROWS:,} training rows up).",
+        f"{precision}"
+        + (
+            "."
+            if precision == "bfloat16"
+            else f" (bfloat16 needs a CPU with bfloat16 instructions and {BF16_MIN_ROWS:,} "
+            "training rows or more)."
+        ),
     )
     if info.total_seconds > 0:  # trained in this session
         c4.metric(

@@ -335,6 +335,11 @@ def test_export_page_offers_every_download(app_with_run, small_run, small_csv_by
         archive.extractall(tmp_path)
     loaded = TrainedRun.load(tmp_path / "trained_run")
     assert loaded.fields == small_run.fields
+    # the caption names the early-stopped weights only when the zip carries them
+    carries = any(name.endswith(".npz") for name in names)
+    assert carries == small_run.averages_early
+    assert any(".npz" in c.value for c in at.caption) == carries
+    assert loaded.averages_early == small_run.averages_early
     tables = read_parquet_tables(parquet_bytes("export-test", small_run))
     assert list(tables) == small_run.fields
 

@@ -93,6 +93,8 @@ def test_train_one_epoch_on_tiny_data(new_app, small_csv_bytes):
     assert any(label.startswith("Validation") for label in labels)
     epochs = next(m for m in at.metric if m.label == "Epochs (+ final fit)")
     assert info.run.averages_early and "Predictions average the early-stopped" in epochs.help
+    timing = next(m for m in at.metric if m.label == "Training time")
+    assert timing.help.endswith("and the final fit on all rows.")
 
     # saved to the run store with its data, and named in the URL (F5 reopens it)
     from embedding_core.model.store import RunStore

@@ -147,6 +147,8 @@ def test_train_averages_the_early_stopped_model_unless_told_not_to(
     for name, averaged in (("averaged", True), ("alone", False)):
         assert main(["info", "--model", str(tmp_path / name), "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["averages_early"] is averaged
+    assert main(["info", "--model", str(tmp_path / "alone")]) == 0
+    assert "predictions:   one model" in capsys.readouterr().out
 
 
 def _assert_one_line_error(capsys: pytest.CaptureFixture[str], *words: str) -> None:
