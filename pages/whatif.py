@@ -261,7 +261,12 @@ if info is not None:
             table["change"] = [_delta(v, task) for v in table["change"]]
             for col in roles.categorical:
                 table[col] = [fmt.category(v) for v in table[col]]
-            st.dataframe(table, hide_index=True)
+            st.dataframe(
+                table,
+                hide_index=True,
+                # every change from the starting row, in full: kept rows often share most
+                column_config={"changes": st.column_config.TextColumn(width="large")},
+            )
             st.caption(
                 "'change' is the difference from the starting row. The scenarios are kept "
                 "with the run store: F5 and a copied link show them too."
