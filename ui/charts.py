@@ -505,12 +505,17 @@ def sweep_figure(
         )
     )
     fig.add_vline(x=current, line_dash="dash", line_color="grey")
+    # the row's own prediction (the dashed line) inside the axis even past every bar
+    values = np.append(ordered["prediction"].to_numpy(dtype=np.float64), current)
+    low, high = min(0.0, float(values.min())), max(0.0, float(values.max()))
+    pad = max((high - low) * 0.05, 1e-9)
     fig.update_layout(
         xaxis_title=label,
+        xaxis_range=[low - (pad if low < 0 else 0.0), high + pad],
         xaxis_tickformat=fmt.plotly_format("number" if task == "regression" else "probability"),
         yaxis={"automargin": True, "type": "category"},
-        height=max(260, 24 * len(table) + 80),
-        margin={"t": 20, "b": 10},
+        height=max(260, 24 * len(table) + 96),
+        margin={"t": 36, "b": 10},  # room for Plotly's toolbar above the top bar
     )
     return fig
 
@@ -540,11 +545,15 @@ def lift_figure(result: LiftResult) -> go.Figure:
     if not ref.empty:
         value = float(ref["mean"].iloc[0])
         low, high = min(low, value), max(high, value)
-        fig.add_hline(
-            y=value,
-            line={"dash": "dash", "color": "grey"},
-            annotation_text=f"{network_name(result.config)} itself {value:.4f}",
-            annotation_position="top right",
+        line = {"dash": "dash", "color": "grey"}
+        fig.add_hline(y=value, line=line)
+        # named in the legend, not on the plot, where a label crossed the error bars
+        fig.add_scatter(
+            x=[None],
+            y=[None],
+            mode="lines",
+            line=line,
+            name=f"{network_name(result.config)} itself {value:.4f}",
         )
     pad = max((high - low) * 0.15, 1e-3)
     fig.update_layout(

@@ -251,6 +251,9 @@ def test_pale_greys_are_dark_on_the_dark_theme():
     for dark in (False, True):
         colours = list(sweep_figure(swept, "p", 0.25, "binary", dark=dark).data[0].marker.color)
         assert dim_colour(dark) in colours and "#1f77b4" in colours
+    # the row's own prediction, past every bar, stays inside the axis
+    low, high = sweep_figure(swept, "p", 0.45, "binary").layout.xaxis.range
+    assert low == 0 and 0.45 < high < 0.5
 
 
 def test_the_count_colour_bar_reads_in_counts():

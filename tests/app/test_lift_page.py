@@ -89,6 +89,10 @@ def test_fast_mode_run_shows_table_chart_verdicts_and_downloads(new_app):
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     bars = [t for t in spec["data"] if t["type"] == "bar"]
     assert len(bars) == 4 and all(t["error_y"]["visible"] for t in bars)
+    # the network's own score: a dashed line named in the legend, no label over the bars
+    named = [t["name"] for t in spec["data"] if t["type"] == "scatter"]
+    assert len(named) == 1 and named[0].startswith("DeepFM itself ")
+    assert not spec["layout"].get("annotations")
     downloads = at.get("download_button")
     assert len(downloads) == 2
 
