@@ -235,8 +235,15 @@ if info is not None:
         st.subheader("Scenarios")
         kept = [s for s in state.get_scenarios() if s.get("run_id") == info.run_id]
 
-        def _keep(row: dict[str, Any], name: str) -> None:
-            entry = {"run_id": info.run_id, "name": name, "row": dict(row)}
+        def _keep(base: dict[str, Any], scope: str, name: str) -> None:
+            # the values as the widgets hold them now: an edit sent with the click (a
+            # click right after typing) is not yet in the row this page drew last
+            row = dict(base)
+            for col in roles.features:
+                key = state.widget_key(f"{Keys.WHATIF_VALUE}_{col}", scope)
+                if key in st.session_state:
+                    row[col] = st.session_state[key]
+            entry = {"run_id": info.run_id, "name": name, "row": row}
             set_kept([*state.get_scenarios(), entry])  # kept on the server: F5, links
 
         b1, b2 = st.columns([1, 4])
@@ -244,7 +251,7 @@ if info is not None:
             "Keep this scenario",
             key=Keys.WHATIF_KEEP,
             on_click=_keep,
-            args=(edited, f"Scenario {len(kept) + 1}"),
+            args=(base, scope, f"Scenario {len(kept) + 1}"),
         )
         if kept:
             b2.button("Clear scenarios", key=Keys.WHATIF_CLEAR, on_click=set_kept, args=([],))

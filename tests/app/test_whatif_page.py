@@ -81,6 +81,16 @@ def test_editing_a_value_moves_the_prediction(app_with_run, small_run):
     assert list(table.columns[:4]) == ["scenario", "prediction", "change", "changes"]
     assert table["change"].iloc[1] == fmt.points(new - expected)
 
+    # an edit sent together with the click (a click right after typing) is the one kept
+    third = next(
+        c for c in swept["category"].astype(str) if c not in (other, base["customer_city"])
+    )
+    _selectbox(at, "customer_city").set_value(third)
+    at.button(key=Keys.WHATIF_KEEP).click().run()
+    assert_no_exception(at)
+    kept = at.session_state[Keys.SCENARIOS]
+    assert [s["row"]["customer_city"] for s in kept] == [other, third]
+
 
 def test_start_from_a_data_row_and_sweep_a_field(app_with_run, small_run):
     at = _whatif(app_with_run)
