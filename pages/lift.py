@@ -34,8 +34,17 @@ from ui.literal import literal
 from ui.state import Keys
 from ui.widgets import DATA_PAGE
 
+DEFAULT_FOLDS = 5  # thorough mode's k until the user picks another
 
-def _start(dataset: state.Dataset, roles: Any, folds: int | None, models: list[str]) -> None:
+
+def _start(dataset: state.Dataset, roles: Any) -> None:
+    # the choices as the widgets hold them now: a change sent with the click (a click
+    # right after picking) is not yet in the values this page drew last
+    thorough = str(st.session_state.get(Keys.LIFT_MODE, "")).startswith("Thorough")
+    folds = int(st.session_state.get(Keys.LIFT_FOLDS, DEFAULT_FOLDS)) if thorough else None
+    models = list(st.session_state.get(Keys.LIFT_MODELS, MODELS))
+    if not models:
+        return  # the button is disabled then; a click sent with the last removal
     job = LiftJob(
         frame=dataset.frame,
         roles=roles,
@@ -220,7 +229,9 @@ else:
         folds: int | None = None
         if mode.startswith("Thorough"):
             folds = int(
-                st.number_input("Folds (k)", 2, 10, 5, key=Keys.LIFT_FOLDS, bind="query-params")
+                st.number_input(
+                    "Folds (k)", 2, 10, DEFAULT_FOLDS, key=Keys.LIFT_FOLDS, bind="query-params"
+                )
             )
     with c2:
         chosen = st.multiselect(
@@ -237,7 +248,7 @@ else:
         key=Keys.LIFT_RUN,
         disabled=running or not chosen,
         on_click=_start,
-        args=(dataset, roles, folds, chosen),
+        args=(dataset, roles),
     )
     if not chosen:
         st.caption("Choose at least one model.")

@@ -185,10 +185,12 @@ def test_stop_after_a_step_keeps_the_finished_cells_marked_partial(new_app):
 def test_thorough_mode_runs_k_fold_and_says_so(new_app):
     at = _lift_page(new_app)
     at.radio(key=Keys.LIFT_MODE).set_value("Thorough: k-fold cross-validation").run()
-    at.number_input(key=Keys.LIFT_FOLDS).set_value(2).run()
-    at.multiselect(key=Keys.LIFT_MODELS).set_value(["logistic"]).run()
+    # the choices sent with the click (a click right after picking) are the ones run
+    at.number_input(key=Keys.LIFT_FOLDS).set_value(2)
+    at.multiselect(key=Keys.LIFT_MODELS).set_value(["logistic"])
     at.button(key=Keys.LIFT_RUN).click().run()
     job = _job(at)
+    assert job.models == ("logistic",) and job.folds == 2
     assert job.wait(120)
     at.run()
     assert_no_exception(at)
