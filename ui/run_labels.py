@@ -17,6 +17,7 @@ __all__ = [
     "default_pair",
     "zip_run_name",
     "zip_file_name",
+    "distinct_name",
 ]
 
 #: How the pickers and tables name a run's model (``TrainConfig.model``).
@@ -72,3 +73,13 @@ def zip_file_name(record: RunRecord) -> str:
     """The Runs page's download name for a run: its name (else its data's) as the Export
     page names its files (``export_data.slug``), so a downloads folder tells runs apart."""
     return f"{slug(record.name or record.dataset or 'run')}.zip"
+
+
+def distinct_name(name: str, dataset_label: str) -> str:
+    """What tells a run from the other runs of its data, for a page's header: its whole
+    name, or what follows "<data>, " in a name the app gave ("2026-12-02 11:28",
+    "seed 3"); "" for a run without a name (not saved in the store)."""
+    prefix = f"{dataset_label}, "
+    if dataset_label and name.startswith(prefix) and len(name) > len(prefix):
+        return name[len(prefix) :]
+    return name

@@ -59,7 +59,8 @@ def require_run(*, weak_signal_note: bool = False) -> state.RunInfo | None:
 
 
 def run_header(info: state.RunInfo, *, weak_signal_note: bool = False) -> None:
-    """Which run the page shows (data, target, when trained), and whether it is stale.
+    """Which run the page shows (its name, data, target, when trained), and whether it
+    is stale.
 
     A run is stale when the data loaded now is not the data it was trained on.
     """
@@ -75,8 +76,13 @@ def run_header(info: state.RunInfo, *, weak_signal_note: bool = False) -> None:
         if headline
         else ""
     )
+    from ui.run_labels import distinct_name
+
+    # the run's own name first: two runs of one data differ by it (a link names one)
+    name = distinct_name(info.name, info.dataset_label)
+    called = f"Run **{literal(name)}**" if name else "Run"
     st.caption(
-        f"Run trained on **{literal(info.dataset_label or 'unknown data')}** "
+        f"{called} trained on **{literal(info.dataset_label or 'unknown data')}** "
         f"({fmt.count(info.n_rows)} rows) {fmt.age(time.time() - info.created)}: target "
         f"**{literal(run.roles.target)}** ({run.roles.task}){score}."
     )

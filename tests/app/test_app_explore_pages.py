@@ -378,6 +378,11 @@ def test_every_analysis_page_names_its_run_and_flags_a_stale_one(app_with_run, p
     assert header in text
     stale = [w.value for w in at.warning if "This run was trained on" in w.value]
     assert stale and "Train again to see" in stale[0]
+    # a link's reader sees which run: its name first, when it has one
+    info.name = "small_churn.csv, seed 3"
+    at.session_state[Keys.RUN_INFO] = info
+    at.run()
+    assert "Run **seed 3** trained on **small_churn.csv** (600 rows)" in markdown_text(at)
 
 
 @pytest.mark.slow

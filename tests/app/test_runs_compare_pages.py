@@ -12,7 +12,13 @@ import pytest
 from app_helpers import assert_no_exception, markdown_text, plotly_chart
 
 from embedding_core.model.store import RunStore
-from ui.run_labels import default_pair, time_first, zip_file_name, zip_run_name
+from ui.run_labels import (
+    default_pair,
+    distinct_name,
+    time_first,
+    zip_file_name,
+    zip_run_name,
+)
 from ui.state import Keys, widget_key
 
 
@@ -156,6 +162,14 @@ def test_a_downloaded_run_comes_back_under_its_own_name(new_app, store):
 )
 def test_zip_run_name(file_name, name):
     assert zip_run_name(file_name) == name
+
+
+def test_a_pages_header_names_what_tells_the_run_from_others_of_its_data():
+    assert distinct_name("Q4 deck", "bank.csv") == "Q4 deck"
+    assert distinct_name("bank.csv, 2026-12-02 11:28", "bank.csv") == "2026-12-02 11:28"
+    assert distinct_name("bank.csv, seed 3", "bank.csv") == "seed 3"
+    assert distinct_name("", "bank.csv") == ""
+    assert distinct_name("bank.csv, ", "bank.csv") == "bank.csv, "  # nothing after: all
 
 
 def test_a_runs_download_is_named_after_the_run_and_comes_back_under_that_name():
@@ -546,7 +560,7 @@ def test_f5_keeps_the_sample_chosen_after_opening_a_run(new_app, store):
     assert_no_exception(fresh)
     assert fresh.session_state[Keys.DATASET].key == "sample:german_credit"
     assert fresh.session_state[Keys.RUN_INFO].run_id == run_id
-    assert any("Run trained on **small\\_churn" in c.value for c in fresh.caption)
+    assert any("Run **first** trained on **small\\_churn" in c.value for c in fresh.caption)
     # the default sample with no run, or the run's own data, needs no handle
     plain_app = new_app().run()
     assert "data" not in plain_app.query_params
