@@ -32,7 +32,7 @@ from embedding_core.analysis.whatif_explain import contributions, default_class,
 from embedding_core.errors import EmbeddingCoreError
 from embedding_core.model.run import TrainedRun
 from ui import state
-from ui.charts import prediction_text, sweep_figure
+from ui.charts import prediction_text, shown_move, sweep_figure
 from ui.literal import literal
 from ui.scenario_store import set_kept
 from ui.state import Keys
@@ -224,9 +224,9 @@ if info is not None:
             "With your changes",
             prediction_text(preds[1], task),
             help=literal(label),
-            delta=_delta(preds[1] - preds[0], task),
+            delta=_delta(shown_move(preds[1], preds[0], task), task),
             delta_color="off",  # up is not necessarily good
-            delta_arrow="off" if _is_flat(preds[1] - preds[0], task) else "auto",
+            delta_arrow="off" if _is_flat(shown_move(preds[1], preds[0], task), task) else "auto",
         )
         c3.caption("Changes: " + literal(describe_changes(base, edited, roles)))
         _why_it_moved(run, base, edited, target_class, task)
@@ -264,8 +264,9 @@ if info is not None:
             outcome = [c for c in table.columns if c not in roles.features]
             table = table[[*outcome, *roles.features]]  # the outcome first, then the inputs
             prediction = outcome[1]
+            first = float(table[prediction].iloc[0])  # the starting row's
+            table["change"] = [_delta(shown_move(v, first, task), task) for v in table[prediction]]
             table[prediction] = [prediction_text(v, task) for v in table[prediction]]
-            table["change"] = [_delta(v, task) for v in table["change"]]
             for col in roles.categorical:
                 table[col] = [fmt.category(v) for v in table[col]]
             st.dataframe(

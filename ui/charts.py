@@ -34,6 +34,7 @@ __all__ = [
     "history_figure",
     "movement_figure",
     "prediction_text",
+    "shown_move",
     "sweep_figure",
     "lift_figure",
 ]
@@ -474,6 +475,15 @@ def movement_figure(
 def prediction_text(value: float, task: str) -> str:
     """A prediction as shown on the pages: a number (regression) or a percentage."""
     return fmt.number(value) if task == "regression" else fmt.percent(value)
+
+
+def shown_move(after: float, before: float, task: str) -> float:
+    """The move between two predictions as ``prediction_text`` shows them: probabilities
+    to the tenth of a point of their percentages, so a change adds up to what is read
+    (4.9% -> 10.3% is +5.4 points, not the unrounded +5.3)."""
+    if task == "regression":
+        return after - before
+    return round(after, 3) - round(before, 3)
 
 
 def sweep_figure(

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from embedding_core import formatting as fmt
 from ui.charts import (
     count_ticks,
     dim_colour,
@@ -13,6 +14,7 @@ from ui.charts import (
     movement_figure,
     neighbours_figure,
     scatter_figure,
+    shown_move,
     sweep_figure,
 )
 
@@ -275,3 +277,10 @@ def test_the_maps_colours_start_visible_on_a_dark_page(colour_by):
     day = scatter_figure(coords, points, **kw).data[0].marker.colorscale
     assert night[0][1] in ("#4575b4", "#31688e")
     assert night != day
+
+
+def test_a_shown_change_adds_up_to_the_shown_predictions():
+    # 4.9% -> 10.3%: +5.4 points as read, where the unrounded move is +5.3
+    assert fmt.points(shown_move(0.10256, 0.04934, "binary")) == "+5.4 points"
+    assert fmt.points(0.10256 - 0.04934) == "+5.3 points"
+    assert shown_move(12.5, 10.25, "regression") == 2.25  # numbers: the move itself
