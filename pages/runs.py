@@ -74,7 +74,7 @@ def _default_choice(ids: list[str]) -> str | None:
 def _actions(record: RunRecord) -> None:
     runs = store()
     is_current = _is_current(record.id)
-    c1, c2, c3 = st.columns([1, 1, 2])
+    c1, c2, c3, c4 = st.columns(4)  # one row of actions (Delete wrapped under Rename)
     with c1:
         if st.button(
             "Open", type="primary", key=f"{Keys.RUNS_OPEN}_{record.id}", disabled=is_current
@@ -100,6 +100,7 @@ def _actions(record: RunRecord) -> None:
                 on_click=_rename,
                 args=(record.id,),
             )
+    with c4:
         with st.popover("Delete"):
             st.write("Delete this run and its files? Links to it will stop working.")
             sure = st.checkbox("Yes, delete it", key=f"{Keys.RUNS_CONFIRM}_{record.id}")
