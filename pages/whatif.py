@@ -130,6 +130,11 @@ def _row_id(row: dict[str, Any]) -> str:
     return hashlib.sha1(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
+def _value_key(column: str, scope: str) -> str:
+    """The key of ``column``'s widget for the run and starting row ``scope``."""
+    return state.widget_key(f"{Keys.WHATIF_VALUE}_{column}", scope)
+
+
 def _edit_row(run: TrainedRun, base: dict[str, Any], scope: str) -> dict[str, Any]:
     """One widget per feature, prefilled with the base row; returns the edited row."""
     roles = run.roles
@@ -137,7 +142,7 @@ def _edit_row(run: TrainedRun, base: dict[str, Any], scope: str) -> dict[str, An
     columns = st.columns(3)
     for i, col in enumerate(roles.features):
         with columns[i % 3]:
-            key = state.widget_key(f"{Keys.WHATIF_VALUE}_{col}", scope)
+            key = _value_key(col, scope)
             if col in roles.categorical:
                 options = _categories(run, col)
                 value = base.get(col)
@@ -240,7 +245,7 @@ if info is not None:
             # click right after typing) is not yet in the row this page drew last
             row = dict(base)
             for col in roles.features:
-                key = state.widget_key(f"{Keys.WHATIF_VALUE}_{col}", scope)
+                key = _value_key(col, scope)
                 if key in st.session_state:
                     row[col] = st.session_state[key]
             entry = {"run_id": info.run_id, "name": name, "row": row}

@@ -3,18 +3,17 @@ CPU, applied to the hidden layers only, recorded in the run, reachable from the 
 
 from __future__ import annotations
 
+import keras  # a hard dependency: these tests never skip
 import numpy as np
 import pytest
 from synthetic import BINARY_ROLES, make_binary_frame
 
-keras = pytest.importorskip("keras")
-
-from embedding_core.model import mlp  # noqa: E402
-from embedding_core.model.config import TrainConfig  # noqa: E402
-from embedding_core.model.deepfm import build_deepfm  # noqa: E402
-from embedding_core.model.entity import build_entity  # noqa: E402
-from embedding_core.model.features import FeatureEncoder  # noqa: E402
-from embedding_core.model.train import train  # noqa: E402
+from embedding_core.model import mlp
+from embedding_core.model.config import TrainConfig
+from embedding_core.model.deepfm import build_deepfm
+from embedding_core.model.entity import build_entity
+from embedding_core.model.features import FeatureEncoder
+from embedding_core.model.train import train
 
 FLAGS = "processor\t: 0\nflags\t\t: fpu sse2 avx2 fma avx512f {extra}\nbugs\t\t: spectre\n"
 SMALL = TrainConfig(embedding_dim=4, hidden_units=(16, 8), dropout=0.1)

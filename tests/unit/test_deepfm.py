@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras  # a hard dependency: these tests never skip
 import numpy as np
 import pytest
 from synthetic import (
@@ -13,11 +14,9 @@ from synthetic import (
     make_regression_frame,
 )
 
-keras = pytest.importorskip("keras")
-
-from embedding_core.model.config import TrainConfig  # noqa: E402
-from embedding_core.model.deepfm import build_deepfm, field_tables  # noqa: E402
-from embedding_core.model.features import FeatureEncoder  # noqa: E402
+from embedding_core.model.config import TrainConfig
+from embedding_core.model.deepfm import build_deepfm, field_tables
+from embedding_core.model.features import FeatureEncoder
 
 CONFIG = TrainConfig(embedding_dim=3, hidden_units=(8, 4), dropout=0.2)
 
