@@ -133,6 +133,7 @@ class LazyAdam(keras.optimizers.Adam):
             )
         super().__init__(learning_rate, **kwargs)
         self.embedding_lr_factor = float(embedding_lr_factor)
+        self._step_scalars: dict[Any, dict[str, Any]] | None = None
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "embedding_lr_factor": self.embedding_lr_factor}
@@ -154,11 +155,14 @@ class LazyAdam(keras.optimizers.Adam):
         if not isinstance(gradient, tf.IndexedSlices):
             return self._dense_step(gradient, variable, learning_rate)
         dtype = variable.dtype
-        lr = tf.cast(learning_rate, dtype) * self.embedding_lr_factor
-        step = tf.cast(self.iterations + 1, dtype)
-        beta_1 = tf.cast(self.beta_1, dtype)
-        beta_2 = tf.cast(self.beta_2, dtype)
-        alpha = lr * tf.sqrt(1 - tf.pow(beta_2, step)) / (1 - tf.pow(beta_1, step))
+        shared = self._scalars(dtype, learning_rate)
+        beta_1, beta_2 = shared["beta_1"], shared["beta_2"]
+        alpha = (
+            shared["lr"]
+            * self.embedding_lr_factor
+            * tf.sqrt(1 - shared["beta_2_power"])
+            / (1 - shared["beta_1_power"])
+        )
 
         rows, position = tf.unique(gradient.indices)
         grad = tf.math.unsorted_segment_sum(
@@ -192,23 +196,60 @@ class LazyAdam(keras.optimizers.Adam):
         if self.amsgrad:
             return super().update_step(gradient, variable, learning_rate)
         dtype = variable.dtype
-        step = tf.cast(self.iterations + 1, dtype)
-        beta_1 = tf.cast(self.beta_1, dtype)
-        beta_2 = tf.cast(self.beta_2, dtype)
+        shared = self._scalars(dtype, learning_rate)
         index = self._get_variable_index(variable)
         tf.raw_ops.ResourceApplyAdam(
             var=variable.handle,
             m=self._momentums[index].handle,
             v=self._velocities[index].handle,
-            beta1_power=tf.pow(beta_1, step),
-            beta2_power=tf.pow(beta_2, step),
-            lr=tf.cast(learning_rate, dtype),
-            beta1=beta_1,
-            beta2=beta_2,
-            epsilon=tf.cast(self.epsilon, dtype),
+            beta1_power=shared["beta_1_power"],
+            beta2_power=shared["beta_2_power"],
+            lr=shared["lr"],
+            beta1=shared["beta_1"],
+            beta2=shared["beta_2"],
+            epsilon=shared["epsilon"],
             grad=tf.cast(gradient, dtype),
         )
         return None
+
+    def _backend_update_step(
+        self, grads: Any, trainable_variables: Any, learning_rate: Any
+    ) -> None:
+        """Every variable's update, with the step's shared scalars (``_scalars``) made
+        once for all of them."""
+        self._step_scalars = {}
+        try:
+            super()._backend_update_step(grads, trainable_variables, learning_rate)
+        finally:
+            self._step_scalars = None
+
+    def _scalars(self, dtype: Any, learning_rate: Any) -> dict[str, Any]:
+        """The scalars of this step's update, as ``dtype``: learning rate, betas, their
+        powers at the step and epsilon.
+
+        They are the same for every variable, so within one optimiser step they are
+        made once per dtype, not once per variable: about eight ops fewer per variable
+        to trace and to run at every step.
+        """
+        import tensorflow as tf
+
+        cache = self._step_scalars
+        if cache is not None and dtype in cache:
+            return cache[dtype]
+        step = tf.cast(self.iterations + 1, dtype)
+        beta_1 = tf.cast(self.beta_1, dtype)
+        beta_2 = tf.cast(self.beta_2, dtype)
+        scalars = {
+            "lr": tf.cast(learning_rate, dtype),
+            "beta_1": beta_1,
+            "beta_2": beta_2,
+            "beta_1_power": tf.pow(beta_1, step),
+            "beta_2_power": tf.pow(beta_2, step),
+            "epsilon": tf.cast(self.epsilon, dtype),
+        }
+        if cache is not None:
+            cache[dtype] = scalars
+        return scalars
 
 
 def build_deepfm(

@@ -79,3 +79,36 @@ def test_embedding_lr_factor_scales_only_the_looked_up_rows() -> None:
     assert LazyAdam.from_config(config).embedding_lr_factor == 3.0
     with pytest.raises(ValueError, match="embedding_lr_factor"):
         LazyAdam(1e-2, embedding_lr_factor=0)
+
+
+def test_one_step_over_many_variables_shares_its_scalars() -> None:
+    """A step over several weights (dense and looked-up, two dtypes) moves each as Keras
+    Adam moves it alone, and the traced step computes the bias corrections once per
+    dtype, not once per variable."""
+    rng = np.random.default_rng(3)
+    starts = [rng.normal(size=shape).astype("float32") for shape in [(5, 3), (3,), (7, 2)]]
+    grads = [rng.normal(size=s.shape).astype("float32") for s in starts]
+    sparse = tf.IndexedSlices(tf.constant(grads[2][:2]), tf.constant([6, 1]), tf.constant((7, 2)))
+    wide = rng.normal(size=(4,))  # float64: its own scalars
+
+    def run(optimizer: keras.optimizers.Optimizer) -> tuple[list[np.ndarray], tf.Graph]:
+        variables = [keras.Variable(s.copy()) for s in starts]
+        variables.append(keras.Variable(wide.copy(), dtype="float64"))
+        optimizer.build(variables)
+        step_grads = [tf.constant(grads[0]), tf.constant(grads[1]), sparse, tf.constant(wide)]
+
+        @tf.function
+        def step() -> None:
+            optimizer.apply_gradients(zip(step_grads, variables, strict=True))
+
+        for _ in range(3):
+            step()
+        return [v.numpy() for v in variables], step.get_concrete_function().graph
+
+    ours, graph = run(LazyAdam(1e-2))
+    theirs, _ = run(keras.optimizers.Adam(1e-2))
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(ours[3], wide)  # the float64 weight moved too
+    pows = [op for op in graph.get_operations() if op.type == "Pow"]
+    assert len(pows) == 4  # beta_1 and beta_2 to the step's power, for each of two dtypes
