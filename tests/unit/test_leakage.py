@@ -206,3 +206,28 @@ def test_a_run_too_good_to_trust_is_flagged() -> None:
     assert (
         too_good({}, "binary") is None and too_good({"valid_auc": float("nan")}, "binary") is None
     )
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_a_column_scores_the_same_typed_or_as_text(task: str) -> None:
+    """Numbers, their text and a mixed object column of both (``7`` next to ``"7"``:
+    one value) score alike; missing cells are one more value in each."""
+    rng = np.random.default_rng(5)
+    numbers = pd.Series(rng.integers(0, 40, size=N).astype(float), name="code")
+    numbers[rng.random(N) < 0.1] = np.nan
+    text = numbers.map(lambda v: np.nan if pd.isna(v) else str(int(v))).astype("str")
+    mixed = pd.Series(
+        [None if pd.isna(v) else (str(int(v)) if i % 2 else int(v)) for i, v in enumerate(numbers)],
+        dtype=object,
+    )
+    assert mixed.dtype == object and {type(v) for v in mixed.dropna()} == {int, str}
+    base = numbers.fillna(-1).to_numpy() % 7
+    target = {
+        "binary": pd.Series(np.where((base + rng.random(N) * 3) > 4, "yes", "no")),
+        "multiclass": pd.Series(np.array(["a", "b", "c"])[(base % 3).astype(int)]),
+        "regression": pd.Series(base + rng.normal(size=N)),
+    }[task]
+    scores = [leak_score(column, target, task) for column in (numbers, text, mixed)]
+    assert scores[0].score > 0.55  # the column carries signal: the codes matter
+    assert scores[0].score == pytest.approx(scores[1].score, abs=1e-12)
+    assert scores[2].score == pytest.approx(scores[1].score, abs=1e-12)
