@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from embedding_core.data.roles import Roles
 from embedding_core.model.config import TrainConfig
+from embedding_core.model.graph_passes import lean_graph_passes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -88,6 +89,7 @@ def prepare_training(
     return PreparedTraining(frame, roles, config, setup)
 
 
+@lean_graph_passes()  # as in ``train``: the step it traces is the one training runs
 def _warm_up(setup: TrainingSetUp, seed: int) -> None:
     """Trace the training step (one call: up to ``steps_per_execution`` batches) and the
     validation scoring, then restore every variable of the model and the optimiser."""

@@ -41,6 +41,7 @@ from embedding_core.data.roles import Roles
 from embedding_core.errors import TrainingCancelled
 from embedding_core.model.config import TrainConfig
 from embedding_core.model.frequency import set_bands_of
+from embedding_core.model.graph_passes import lean_graph_passes
 from embedding_core.model.networks import check_network_size
 
 if TYPE_CHECKING:
@@ -168,6 +169,7 @@ def _set_seed(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
+@lean_graph_passes()
 def train(
     frame: pd.DataFrame,
     roles: Roles,
