@@ -140,7 +140,7 @@ def _is_leak(leak: Leak, target: pd.Series, task: Task) -> bool:
 
 
 def _value_codes(values: pd.Series) -> np.ndarray:
-    """A code per row, one per distinct value as text (missing cells one more value).
+    """A code per row, one per distinct value (missing cells are one more value).
 
     Typed columns (numbers, text, booleans, categories) are coded as they are: their
     values and their texts group the same rows, and converting 20,000 numbers to text

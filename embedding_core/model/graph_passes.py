@@ -4,7 +4,7 @@ TensorFlow optimises a traced function on its first call (Grappler): by default 
 rounds of about a dozen passes. For the training step of a DeepFM (about 500 ops) the
 passes took about 0.3 s of a 1.5-2 s training on 40,000 rows. Most of what they give
 comes in the first round (the fused matmul kernels, folded constants, pruned
-dependencies); the second round removed 25 of about 490 nodes. Two passes are built
+dependencies); the second round removed 23 of 485 nodes. Two passes are built
 for accelerators: the memory optimiser (swapping and recomputing activations to fit
 GPU memory, 40 ms here) and the layout optimiser (convolution data layouts). On a CPU,
 for these networks, they change nothing.
