@@ -169,7 +169,6 @@ def _set_seed(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
-@lean_graph_passes()
 def train(
     frame: pd.DataFrame,
     roles: Roles,
@@ -234,17 +233,29 @@ def train(
     """
     t_call = time.perf_counter()
     config = config or TrainConfig()
+    setup = prepared.take(frame, roles, config) if prepared is not None else None
+    prepared_ahead = setup is not None
+    setup = setup or set_up(frame, roles, config)
+    with lean_graph_passes():  # TensorFlow is loaded by now, not before the set-up
+        return _fit(setup, config, on_progress, t_call, prepared_ahead=prepared_ahead)
+
+
+def _fit(
+    setup: TrainingSetUp,
+    config: TrainConfig,
+    on_progress: ProgressCallback | None,
+    t_call: float,
+    *,
+    prepared_ahead: bool,
+) -> TrainedRun:
+    """``train`` from its set-up on: the early-stopped fit, the final fit and the run."""
     from embedding_core.model.batches import array_batches
+    from embedding_core.model.deepfm import predict_raw
     from embedding_core.model.embeddings import field_statistics
     from embedding_core.model.features import NUMERIC_ENCODED_INPUT
     from embedding_core.model.final_fit import resolve_patience
     from embedding_core.model.metrics import baseline_metrics
     from embedding_core.model.stopping import early_stopper
-
-    setup = prepared.take(frame, roles, config) if prepared is not None else None
-    prepared_ahead = setup is not None
-    setup = setup or set_up(frame, roles, config)
-    from embedding_core.model.deepfm import predict_raw  # Keras: loaded by now
 
     roles, task, features = setup.roles, setup.task, setup.features
     model, plan, final_fit = setup.model, setup.plan, setup.final_fit
