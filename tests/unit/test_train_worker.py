@@ -168,12 +168,19 @@ def test_another_frame_is_prepared_only_after_a_turn(
     assert trainer.prepare(my_new_data, BINARY_ROLES, TINY_CONFIG, owner="me")
     assert trainer.prepare(mine, BINARY_ROLES, TINY_CONFIG, owner="me")
     assert not trainer.prepare(theirs, BINARY_ROLES, TINY_CONFIG, owner="them")
-    for thread in threading.enumerate():  # the requests are sent (each holds its frame)
-        if thread.name == "prepare-training":
-            thread.join()
+    _join_prepare_threads()  # the requests are sent (each holds its frame)
     del mine  # that session has let its data go: the other's turn has come
     gc.collect()
     assert trainer.prepare(theirs, BINARY_ROLES, TINY_CONFIG, owner="them")
+    # Let the last request's thread drop "their" frame before the next test: while it is
+    # alive it holds the trainer's turn for "them" and the next prepare() is refused.
+    _join_prepare_threads()
+
+
+def _join_prepare_threads() -> None:
+    for thread in threading.enumerate():
+        if thread.name == "prepare-training":
+            thread.join()
 
 
 def test_a_preparation_for_other_values_is_not_used(
